@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['tests/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    // Two cores: run test files one or two at a time so worker-thread stress tests do not starve each other.
+    maxWorkers: 2,
+    fileParallelism: true,
+  },
+});
