@@ -1,0 +1,95 @@
+import { z } from 'zod';
+
+const ms = (min = 1) => z.number().int().min(min);
+const pow2 = z.number().int().refine((n) => n >= 2 && (n & (n - 1)) === 0 && n <= 1 << 30, {
+  message: 'must be a power of two between 2 and 2^30',
+});
+
+export const SymbolSchema = z.strictObject({
+  symbol: z.string().regex(/^[A-Z][A-Z0-9.]{0,9}$/, 'must be an upper-case ticker of 1-10 characters (A-Z, 0-9, .)'),
+  level2: z.boolean(),
+  basePrice: z.number().positive(),
+  numRows: z.number().int().min(1).max(100),
+});
+
+export const ActorKinds = ['market-depth', 'options', 'analytics', 'signals', 'execution', 'publisher', 'dashboard'] as const;
+
+export const ConfigSchema = z.strictObject({
+  engine: z.strictObject({
+    mode: z.enum(['simulated', 'live']),
+    seed: z.number().int(),
+    dataDir: z.string().min(1),
+    shutdownTimeoutMs: ms(100).max(60_000),
+  }),
+  symbols: z.array(SymbolSchema).min(1).max(1000),
+  market: z.strictObject({
+    source: z.enum(['sim', 'tws']),
+    eventsPerSecond: z.number().positive().max(1_000_000),
+    barSeconds: z.number().int().min(1).max(3600),
+    bookSnapshotMs: ms(10),
+    staleAfterMs: ms(100),
+    tradesKept: z.number().int().min(1).max(100_000),
+    barsKept: z.number().int().min(1).max(100_000),
+  }),
+  venues: z.strictObject({
+    tws: z.strictObject({
+      host: z.string().min(1),
+      port: z.number().int().min(0).max(65535),
+      clientId: z.number().int().min(0),
+      maxReqPerSec: z.number().int().min(1).max(50),
+    }),
+    alphaVantage: z.strictObject({
+      baseUrl: z.union([z.literal(''), z.url()]),
+      plan: z.union([z.literal(75), z.literal(150), z.literal(300), z.literal(600), z.literal(1200)]),
+      safetyMargin: z.number().int().min(0),
+      pollMs: ms(1000),
+    }),
+  }),
+  redis: z.strictObject({
+    url: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),
+    embedded: z.enum(['auto', 'never']),
+    conf: z.string().min(1),
+    flushMs: ms(1).max(10_000),
+    maxPendingKeys: z.number().int().min(100),
+  }),
+  ttl: z.strictObject({
+    book: ms(), trades: ms(), bars: ms(), ticker: ms(), quote: ms(), heartbeat: ms(), analytics: ms(),
+    options: ms(), sentiment: ms(), monitoring: ms(),
+  }),
+  supervisor: z.strictObject({
+    heartbeatMs: ms(10),
+    heartbeatTimeoutMs: ms(100),
+    healthCheckMs: ms(10),
+    restart: z.strictObject({
+      intensity: z.number().int().min(0),
+      periodMs: ms(),
+      backoffInitialMs: ms(0),
+      backoffMaxMs: ms(0),
+    }),
+  }),
+  logging: z.strictObject({
+    level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']),
+    pretty: z.enum(['auto', 'always', 'never']),
+  }),
+  dashboard: z.strictObject({
+    host: z.string().min(1),
+    port: z.number().int().min(0).max(65535),
+  }),
+  actors: z.array(z.strictObject({
+    name: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'must be lower-case letters, digits and dashes'),
+    kind: z.enum(ActorKinds),
+    wait: z.enum(['async', 'spin-park', 'park']),
+  })).min(1).max(64),
+  rings: z.array(z.strictObject({
+    name: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'must be lower-case letters, digits and dashes'),
+    producer: z.string(),
+    capacity: pow2,
+    slotSize: z.number().int().min(128).max(4096).refine((n) => n % 8 === 0, { message: 'must be a multiple of 8' }),
+    readers: z.array(z.strictObject({ actor: z.string(), mode: z.enum(['lossless', 'lossy']) })).min(1).max(8),
+  })),
+});
+
+export type EngineConfig = z.infer<typeof ConfigSchema>;
+export type SymbolConfig = z.infer<typeof SymbolSchema>;
+export type ActorConfig = EngineConfig['actors'][number];
+export type RingConfig = EngineConfig['rings'][number];

@@ -1,0 +1,182 @@
+import { parentPort } from 'node:worker_threads';
+import { WaitStrategy, type WaitStrategySpec } from '../ring/WaitStrategy.js';
+import type { MessageHandler } from '../ring/RingReader.js';
+import type { Actor, ActorFactory } from './Actor.js';
+import type { ActorContext } from './ActorContext.js';
+import { unpackCold, type ColdEnvelope, type SupervisorCommand } from './ColdMessage.js';
+import { ActorState, HEALTH_FIELDS } from './HealthTable.js';
+
+const yieldToLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+/** Wait strategy per configured `wait`: compute actors may block the thread; socket owners must not. */
+export function waitSpecFor(wait: string): WaitStrategySpec & { blocking: boolean } {
+  switch (wait) {
+    case 'spin-park':
+      return { kind: 'spin-park', spinPolls: 20_000, parkTimeoutMs: 20, blocking: true };
+    case 'park':
+      return { kind: 'park', spinPolls: 0, parkTimeoutMs: 20, blocking: true };
+    default:
+      return { kind: 'spin-park', spinPolls: 200, parkTimeoutMs: 50, blocking: false };
+  }
+}
+
+/**
+ * Drives one actor inside its worker thread: the poll/park loop over its input rings, heartbeats into the
+ * health table, cold-path routing, faults for tests, and the ordered shutdown (stop producing, drain, close).
+ */
+export class ActorRunner {
+  private actor!: Actor;
+  private stopRequested = false;
+  private stopDeadline = 0;
+  private msgsIn = 0;
+  private handlerErrors = 0;
+  private lastErrorLog = 0;
+  private heartbeat?: NodeJS.Timeout;
+  private pendingFault: SupervisorCommand | undefined;
+
+  constructor(private readonly ctx: ActorContext, private readonly factory: ActorFactory) {}
+
+  async run(): Promise<void> {
+    const { ctx } = this;
+    const h = ctx.health;
+    h.set(ctx.index, HEALTH_FIELDS.state, ActorState.Starting);
+    h.set(ctx.index, HEALTH_FIELDS.startedAtMs, Date.now());
+    this.beat();
+    this.heartbeat = setInterval(() => this.beat(), ctx.config.supervisor.heartbeatMs);
+    parentPort?.on('message', (m: SupervisorCommand | ColdEnvelope) => this.onParentMessage(m));
+
+    this.actor = await this.factory(ctx);
+    await this.actor.start?.();
+    h.set(ctx.index, HEALTH_FIELDS.state, ActorState.Running);
+    parentPort?.postMessage({ t: 'ready' });
+
+    await this.loop();
+
+    h.set(ctx.index, HEALTH_FIELDS.state, ActorState.Stopping);
+    await this.actor.stop?.();
+    this.drain();
+    await this.actor.close?.();
+    this.beat();
+    h.set(ctx.index, HEALTH_FIELDS.state, ActorState.Stopped);
+    clearInterval(this.heartbeat);
+    parentPort?.postMessage({ t: 'stopped' });
+  }
+
+  private beat(): void {
+    const { ctx } = this;
+    ctx.health.set(ctx.index, HEALTH_FIELDS.heartbeatMs, Date.now());
+    ctx.health.add(ctx.index, HEALTH_FIELDS.msgsIn, this.msgsIn);
+    this.msgsIn = 0;
+  }
+
+  private handlers(): MessageHandler[] {
+    return this.ctx.inputs.map((_, i) => (view: DataView, off: number) => {
+      try {
+        this.actor.onMessage!(view, off, i);
+      } catch (e) {
+        // A message the actor cannot handle is skipped and counted, never re-read in a crash loop.
+        this.handlerErrors++;
+        this.ctx.countError();
+        const now = Date.now();
+        if (now - this.lastErrorLog > 1000) {
+          this.lastErrorLog = now;
+          this.ctx.log.error({ err: e, ring: this.ctx.inputs[i].ring, errors: this.handlerErrors }, 'message handler failed; message skipped');
+        }
+      }
+    });
+  }
+
+  private async loop(): Promise<void> {
+    const { ctx } = this;
+    const readers = ctx.inputs.map((i) => i.reader);
+    const spec = waitSpecFor(ctx.topology.actors[ctx.index].wait);
+    const wait = new WaitStrategy(spec, ctx.doorbell, readers);
+    const handlers = this.actor.onMessage ? this.handlers() : [];
+    const batchEnd = this.actor.onBatchEnd?.bind(this.actor);
+    const n = this.actor.onMessage ? readers.length : 0;
+    let lastYield = performance.now();
+    while (!this.stopRequested) {
+      if (this.pendingFault) this.applyFault();
+      let work = 0;
+      for (let i = 0; i < n; i++) work += readers[i].poll(handlers[i], 1024);
+      if (work > 0) {
+        this.msgsIn += work;
+        batchEnd?.();
+      }
+      if (n === 0) {
+        // No inputs: the actor lives on its event loop (sockets, timers); just wake up for commands.
+        await new Promise((r) => setTimeout(r, 50));
+        continue;
+      }
+      if (spec.blocking) {
+        wait.idleSync(work);
+      } else {
+        const p = wait.idleAsync(work);
+        if (p) {
+          await p;
+          lastYield = performance.now();
+          continue;
+        }
+      }
+      // Let timers, sockets and cold messages run even under a constant stream.
+      const now = performance.now();
+      if (now - lastYield >= 2) {
+        await yieldToLoop();
+        lastYield = performance.now();
+      }
+    }
+  }
+
+  /** Reads what is left in the inputs after producers stopped, bounded by the stop deadline. */
+  private drain(): void {
+    if (!this.actor.onMessage) return;
+    const readers = this.ctx.inputs.map((i) => i.reader);
+    const handlers = this.handlers();
+    for (;;) {
+      let work = 0;
+      for (let i = 0; i < readers.length; i++) work += readers[i].poll(handlers[i], 4096);
+      if (work === 0 || Date.now() > this.stopDeadline) break;
+      this.msgsIn += work;
+      this.actor.onBatchEnd?.();
+    }
+  }
+
+  private onParentMessage(m: SupervisorCommand | ColdEnvelope): void {
+    if (m.t === 'stop') {
+      this.stopRequested = true;
+      this.ctx.stopping = true;
+      this.stopDeadline = m.deadlineMs;
+      this.ctx.doorbell.ring();
+    } else if (m.t === 'fault') {
+      this.pendingFault = m;
+      if (m.kind === 'throw-async') setImmediate(() => this.applyFault());
+    } else if (m.t === 'cold') {
+      let payload: unknown;
+      try {
+        payload = unpackCold(m.data);
+      } catch (e) {
+        this.ctx.countInputError();
+        this.ctx.log.warn({ err: e, topic: m.topic, from: m.from }, 'undecodable cold message dropped');
+        return;
+      }
+      Promise.resolve()
+        .then(() => this.actor?.onCommand?.(m.topic, payload, m.from))
+        .catch((e) => {
+          this.ctx.countError();
+          this.ctx.log.error({ err: e, topic: m.topic }, 'command handler failed');
+        });
+    }
+  }
+
+  /** Test faults: a crash, a silent hang (blocked, not spinning), an uncaught async error. */
+  private applyFault(): void {
+    const f = this.pendingFault;
+    this.pendingFault = undefined;
+    if (!f || f.t !== 'fault') return;
+    if (f.kind === 'hang') {
+      clearInterval(this.heartbeat);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 3_600_000);
+    }
+    throw new Error(`injected fault: ${f.kind}`);
+  }
+}

@@ -1,0 +1,30 @@
+import { Packr } from 'msgpackr';
+
+/**
+ * Cold-path messages (commands, configuration, snapshots, keys for the publisher) travel between threads
+ * through the supervisor as msgpack bytes: the supervisor routes on `to`/`topic` without decoding `data`.
+ */
+export interface ColdEnvelope {
+  t: 'cold';
+  from: string;
+  to: string; // actor name, or 'supervisor'
+  topic: string;
+  data: Uint8Array;
+}
+
+/** Control messages from the supervisor to a worker (plain structured clone: tiny and rare). */
+export type SupervisorCommand = { t: 'stop'; deadlineMs: number } | { t: 'fault'; kind: 'crash' | 'hang' | 'throw-async' };
+
+/** What a worker tells the supervisor outside the rings. */
+export type WorkerReport = { t: 'ready' } | { t: 'stopped' } | ColdEnvelope;
+
+const packr = new Packr({ useRecords: false, moreTypes: true });
+export const packCold = (v: unknown): Uint8Array => packr.pack(v);
+export const unpackCold = (b: Uint8Array): unknown => packr.unpack(b);
+
+/** Publisher request carried on the cold path: one key with its JSON value and TTL. */
+export interface PublishRequest {
+  key: string;
+  value: unknown; // JSON-serialisable; strings are stored as they are
+  ttlMs: number; // 0 = no expiry
+}

@@ -1,0 +1,59 @@
+import { HeaderFields } from '../codec/Header.js';
+import { RingProducer } from '../ring/RingProducer.js';
+import type { MonoClock } from './MonoClock.js';
+
+/**
+ * An actor's end of one output ring plus the header it stamps on every message. Writing a message:
+ *   const off = port.claim(); if (off < 0) return;      // full: counted as dropped
+ *   port.stamp(ingestNs, dequeueNs, eventNs, symbolId);  // fills port.header, clock read included
+ *   Trade.write(port.view, off, port.header, ...);
+ *   ...more messages...; port.publish();                  // once per batch
+ */
+export class OutputPort {
+  readonly view: DataView;
+  readonly header = new HeaderFields();
+  private seq = 0;
+  dropped = 0;
+
+  constructor(readonly name: string, readonly producer: RingProducer, source: number, private readonly clock: MonoClock) {
+    this.view = producer.view;
+    this.header.source = source;
+  }
+
+  /** A slot offset, or -1 (counted) when a lossless reader is a whole ring behind: never blocks. */
+  claim(): number {
+    const off = this.producer.tryClaim();
+    if (off < 0) {
+      this.dropped++;
+      this.producer.countDropped();
+    }
+    return off;
+  }
+
+  /** Like claim, but waits up to `timeoutMs` for a lossless reader (orders, fills: never dropped silently). */
+  claimBlocking(timeoutMs: number): number {
+    const off = this.producer.claim(timeoutMs);
+    if (off < 0) {
+      this.dropped++;
+      this.producer.countDropped();
+    }
+    return off;
+  }
+
+  /** Fills the reusable header: sequence, symbol, and the timestamps of this hop. */
+  stamp(symbolId: number, eventNs: number, ingestNs: number, dequeueNs: number, flags = 0): HeaderFields {
+    const h = this.header;
+    h.seq = ++this.seq >>> 0;
+    h.symbolId = symbolId;
+    h.flags = flags;
+    h.eventNs = eventNs;
+    h.ingestNs = ingestNs;
+    h.dequeueNs = dequeueNs;
+    h.enqueueNs = this.clock.nowNs();
+    return h;
+  }
+
+  publish(): void {
+    this.producer.publish();
+  }
+}

@@ -1,0 +1,332 @@
+import { EventEmitter } from 'node:events';
+import { Worker } from 'node:worker_threads';
+import type { EngineConfig } from '../config/schema.js';
+import { distPath } from '../config/projectRoot.js';
+import type { Logger } from '../log/logger.js';
+import { Doorbell } from '../ring/Doorbell.js';
+import { RingBuffer, type RingStats } from '../ring/RingBuffer.js';
+import type { RuntimeInfo } from '../runtime/ActorContext.js';
+import { packCold, type ColdEnvelope, type PublishRequest, type SupervisorCommand, type WorkerReport } from '../runtime/ColdMessage.js';
+import { ACTOR_STATE_NAMES, ActorState, CONTROL, ControlFlags, HEALTH_FIELDS, HealthTable } from '../runtime/HealthTable.js';
+import { buildTopology, doorbellIndex, type SharedTopology } from '../runtime/Topology.js';
+import type { ActorWorkerData } from '../runtime/worker-main.js';
+import { RestartPolicy } from './RestartPolicy.js';
+
+interface ActorSlot {
+  index: number;
+  name: string;
+  kind: string;
+  worker?: Worker;
+  generation: number;
+  restarts: number;
+  restartTimer?: NodeJS.Timeout;
+  spawnedAtMs: number;
+  exitedAtMs: number;
+  lastExit?: string;
+}
+
+export interface ActorStatus {
+  name: string;
+  kind: string;
+  alive: boolean;
+  state: string;
+  heartbeatAgeMs: number | null;
+  restarts: number;
+  generation: number;
+  msgsIn: number;
+  msgsOut: number;
+  errors: number;
+  inputErrors: number;
+  degraded: boolean;
+  lastExit?: string;
+}
+
+export interface EngineStatus {
+  ts: number;
+  pid: number;
+  startedAtMs: number;
+  uptimeMs: number;
+  mode: string;
+  escalated: boolean;
+  tradingHalted: boolean;
+  redisUp: boolean;
+  actors: ActorStatus[];
+  rings: (RingStats & { name: string; producer: string; readerNames: string[] })[];
+}
+
+/**
+ * The main thread: owns the topology's shared memory, spawns each actor in a worker thread, restarts
+ * failed or silent ones (OTP intensity/period with back-off), escalates to a safe state (trading halted,
+ * data still flowing), routes cold-path messages, publishes heartbeats and status, and shuts down in
+ * data-flow order so every ring is drained before its reader exits.
+ */
+export class Supervisor extends EventEmitter {
+  readonly topology: SharedTopology;
+  readonly health: HealthTable;
+  readonly control: ControlFlags;
+  private readonly slots: ActorSlot[];
+  private readonly policy: RestartPolicy;
+  private readonly rings: RingBuffer[];
+  private readonly bells: Int32Array;
+  private healthTimer?: NodeJS.Timeout;
+  private statusTimer?: NodeJS.Timeout;
+  private shuttingDown = false;
+  private readonly startedAtMs = Date.now();
+  readonly clockOrigin = process.hrtime.bigint();
+
+  constructor(
+    readonly config: EngineConfig,
+    private readonly log: Logger,
+    readonly runtime: RuntimeInfo,
+    private readonly workerFile = distPath('engine', 'runtime', 'worker-main.js'),
+  ) {
+    super();
+    this.topology = buildTopology(config);
+    this.health = new HealthTable(this.topology.health);
+    this.control = new ControlFlags(this.topology.control);
+    this.bells = new Int32Array(this.topology.doorbells);
+    this.rings = this.topology.rings.map((r) => new RingBuffer(r.sab));
+    this.policy = new RestartPolicy(config.supervisor.restart);
+    this.slots = this.topology.actors.map((a, index) => ({
+      index, name: a.name, kind: a.kind, generation: 0, restarts: 0, spawnedAtMs: 0, exitedAtMs: 0,
+    }));
+  }
+
+  start(): void {
+    for (const s of this.slots) this.spawn(s);
+    this.healthTimer = setInterval(() => this.checkHealth(), this.config.supervisor.healthCheckMs);
+    this.statusTimer = setInterval(() => this.publishStatus(), 1000);
+    this.log.info({ actors: this.slots.map((s) => s.name), rings: this.topology.rings.map((r) => r.name) }, 'supervisor started');
+  }
+
+  /** Resolves when every actor reported ready (or rejects after timeoutMs). */
+  waitReady(timeoutMs = 15_000): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const t0 = Date.now();
+      const poll = () => {
+        if (this.slots.every((s) => this.health.get(s.index, HEALTH_FIELDS.state) === ActorState.Running)) return resolve();
+        if (Date.now() - t0 > timeoutMs) {
+          const notReady = this.slots.filter((s) => this.health.get(s.index, HEALTH_FIELDS.state) !== ActorState.Running).map((s) => s.name);
+          return reject(new Error(`actors not ready after ${timeoutMs} ms: ${notReady.join(', ')}`));
+        }
+        setTimeout(poll, 20);
+      };
+      poll();
+    });
+  }
+
+  private spawn(s: ActorSlot): void {
+    s.generation++;
+    s.spawnedAtMs = Date.now();
+    this.health.set(s.index, HEALTH_FIELDS.generation, s.generation);
+    this.health.set(s.index, HEALTH_FIELDS.state, ActorState.Starting);
+    // A fresh heartbeat so start-up time is not mistaken for silence.
+    this.health.set(s.index, HEALTH_FIELDS.heartbeatMs, Date.now());
+    const data: ActorWorkerData = {
+      config: this.config,
+      topology: this.topology,
+      actorIndex: s.index,
+      clockOrigin: this.clockOrigin.toString(),
+      runtime: this.runtime,
+      generation: s.generation,
+    };
+    const w = new Worker(this.workerFile, { workerData: data, name: s.name });
+    s.worker = w;
+    const gen = s.generation;
+    w.on('message', (m: WorkerReport) => this.onWorkerMessage(s, m));
+    w.on('error', (err) => {
+      this.log.error({ actor: s.name, gen, err }, 'actor failed');
+      s.lastExit = `error: ${err.message}`;
+    });
+    w.on('exit', (code) => {
+      if (s.worker !== w) return; // an old generation we already replaced
+      s.worker = undefined;
+      s.exitedAtMs = Date.now();
+      this.health.set(s.index, HEALTH_FIELDS.state, this.shuttingDown ? ActorState.Stopped : ActorState.Failed);
+      if (this.shuttingDown) return;
+      s.lastExit = s.lastExit?.startsWith('error') || s.lastExit?.startsWith('silent') ? s.lastExit : `exit code ${code}`;
+      this.scheduleRestart(s, s.lastExit);
+    });
+  }
+
+  private scheduleRestart(s: ActorSlot, reason: string): void {
+    const d = this.policy.onFailure(s.name, Date.now());
+    s.restarts++;
+    this.health.set(s.index, HEALTH_FIELDS.restarts, s.restarts);
+    this.log.warn({ actor: s.name, reason, delayMs: d.delayMs, restartsInPeriod: d.restartsInPeriod }, 'restarting actor');
+    this.emit('restart', s.name, reason);
+    if (d.escalate) this.escalate(`${d.restartsInPeriod} restarts within ${this.config.supervisor.restart.periodMs} ms (last: ${s.name}, ${reason})`);
+    clearTimeout(s.restartTimer);
+    s.restartTimer = setTimeout(() => {
+      s.lastExit = undefined;
+      if (!this.shuttingDown) this.spawn(s);
+    }, d.delayMs);
+  }
+
+  /** The safe state: no new trading, data keeps flowing, and everyone who looks can see it. */
+  escalate(reason: string): void {
+    this.control.set(CONTROL.escalated, 1);
+    this.control.set(CONTROL.tradingHalted, 1);
+    this.log.error({ reason }, 'restart intensity exceeded: escalated, trading halted, data keeps flowing');
+    this.emit('escalated', reason);
+    const ts = Date.now();
+    this.publish([
+      { key: 'engine:escalation', value: { escalated: true, reason, ts }, ttlMs: 0 },
+      { key: 'cb:state', value: 'tripped', ttlMs: 0 },
+      { key: 'cb:reason', value: `supervisor escalation: ${reason}`, ttlMs: 0 },
+      { key: 'cb:ts', value: String(ts), ttlMs: 0 },
+    ]);
+  }
+
+  private checkHealth(): void {
+    if (this.shuttingDown) return;
+    const now = Date.now();
+    const timeout = this.config.supervisor.heartbeatTimeoutMs;
+    for (const s of this.slots) {
+      if (!s.worker) continue;
+      const age = now - this.health.get(s.index, HEALTH_FIELDS.heartbeatMs);
+      if (age > timeout) {
+        this.log.warn({ actor: s.name, heartbeatAgeMs: age }, 'actor silent: terminating it');
+        s.lastExit = `silent for ${age} ms`;
+        void s.worker.terminate();
+        // the exit handler schedules the restart
+      }
+    }
+  }
+
+  private onWorkerMessage(s: ActorSlot, m: WorkerReport): void {
+    if (m.t === 'cold') this.route(m);
+  }
+
+  /** Forwards a cold message to its target actor without decoding it. */
+  private route(m: ColdEnvelope): void {
+    if (m.to === 'supervisor') {
+      this.emit('cold', m);
+      return;
+    }
+    const target = this.slots.find((s) => s.name === m.to);
+    if (!target?.worker) return; // target down: cold messages are best-effort (snapshots are periodic)
+    target.worker.postMessage(m);
+  }
+
+  /** Sends keys to the publisher actor (cold path). */
+  publish(reqs: PublishRequest[]): void {
+    this.route({ t: 'cold', from: 'supervisor', to: 'publisher', topic: 'publish-many', data: packCold(reqs) });
+  }
+
+  sendCommand(actor: string, topic: string, payload: unknown): void {
+    this.route({ t: 'cold', from: 'supervisor', to: actor, topic, data: packCold(payload) });
+  }
+
+  injectFault(actor: string, kind: 'crash' | 'hang' | 'throw-async'): void {
+    const s = this.slots.find((x) => x.name === actor);
+    if (!s?.worker) throw new Error(`no running actor named ${actor}`);
+    const cmd: SupervisorCommand = { t: 'fault', kind };
+    s.worker.postMessage(cmd);
+    Atomics.add(this.bells, doorbellIndex(s.index), 1);
+    Atomics.notify(this.bells, doorbellIndex(s.index));
+  }
+
+  status(): EngineStatus {
+    const now = Date.now();
+    const h = this.health;
+    const names = this.slots.map((s) => s.name);
+    return {
+      ts: now,
+      pid: process.pid,
+      startedAtMs: this.startedAtMs,
+      uptimeMs: now - this.startedAtMs,
+      mode: this.config.engine.mode,
+      escalated: this.control.get(CONTROL.escalated) === 1,
+      tradingHalted: this.control.get(CONTROL.tradingHalted) === 1,
+      redisUp: this.control.get(CONTROL.redisUp) === 1,
+      actors: this.slots.map((s) => {
+        const hb = h.get(s.index, HEALTH_FIELDS.heartbeatMs);
+        const age = hb > 0 ? now - hb : null;
+        const state = h.get(s.index, HEALTH_FIELDS.state);
+        return {
+          name: s.name,
+          kind: s.kind,
+          alive: !!s.worker && state === ActorState.Running && age !== null && age <= this.config.supervisor.heartbeatTimeoutMs,
+          state: ACTOR_STATE_NAMES[state] ?? 'unknown',
+          heartbeatAgeMs: age,
+          restarts: s.restarts,
+          generation: s.generation,
+          msgsIn: h.get(s.index, HEALTH_FIELDS.msgsIn),
+          msgsOut: h.get(s.index, HEALTH_FIELDS.msgsOut),
+          errors: h.get(s.index, HEALTH_FIELDS.errors),
+          inputErrors: h.get(s.index, HEALTH_FIELDS.inputErrors),
+          degraded: h.get(s.index, HEALTH_FIELDS.degraded) === 1,
+          lastExit: s.lastExit,
+        };
+      }),
+      rings: this.rings.map((r, i) => ({
+        name: this.topology.rings[i].name,
+        producer: names[this.topology.rings[i].producer],
+        readerNames: this.topology.rings[i].readers.map((x) => names[x]),
+        ...r.stats(),
+      })),
+    };
+  }
+
+  private publishStatus(): void {
+    if (this.shuttingDown) return;
+    const st = this.status();
+    const ttl = this.config.ttl;
+    const reqs: PublishRequest[] = [{ key: 'engine:status', value: st, ttlMs: ttl.monitoring }];
+    // A heartbeat key only for a live actor: a dead one's key simply expires.
+    for (const a of st.actors) {
+      if (a.alive) {
+        reqs.push({ key: `module:heartbeat:${a.name}`, value: { ts: st.ts, gen: a.generation, state: a.state, restarts: a.restarts }, ttlMs: ttl.heartbeat });
+      }
+    }
+    this.publish(reqs);
+    this.emit('status', st);
+  }
+
+  /**
+   * Ordered shutdown: producers of market data first, then each downstream stage once its inputs are
+   * drained, the publisher and dashboard last (they flush what everyone sent). Bounded by shutdownTimeoutMs;
+   * a stage that does not exit in time is terminated.
+   */
+  async shutdown(): Promise<void> {
+    if (this.shuttingDown) return;
+    this.shuttingDown = true;
+    this.control.set(CONTROL.shuttingDown, 1);
+    clearInterval(this.healthTimer);
+    clearInterval(this.statusTimer);
+    for (const s of this.slots) clearTimeout(s.restartTimer);
+    const deadline = Date.now() + this.config.engine.shutdownTimeoutMs;
+    const order = [['market-depth', 'options'], ['analytics'], ['signals'], ['execution'], ['publisher', 'dashboard']];
+    const phases = order.map((kinds) => this.slots.filter((s) => kinds.includes(s.kind)));
+    const rest = this.slots.filter((s) => !order.flat().includes(s.kind));
+    if (rest.length) phases.splice(phases.length - 1, 0, rest);
+    for (let p = 0; p < phases.length; p++) {
+      // Leave the last phase (publisher) a fair share of the time to flush.
+      const left = deadline - Date.now();
+      const phaseDeadline = Date.now() + Math.max(50, p === phases.length - 1 ? left : left / 2);
+      await Promise.all(phases[p].map((s) => this.stopActor(s, phaseDeadline)));
+    }
+    this.log.info('all actors stopped');
+  }
+
+  private stopActor(s: ActorSlot, deadlineMs: number): Promise<void> {
+    const w = s.worker;
+    if (!w) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.log.warn({ actor: s.name }, 'actor did not stop in time: terminated');
+        void w.terminate();
+      }, Math.max(0, deadlineMs - Date.now()));
+      w.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      const cmd: SupervisorCommand = { t: 'stop', deadlineMs };
+      w.postMessage(cmd);
+      Atomics.add(this.bells, doorbellIndex(s.index), 1);
+      Atomics.notify(this.bells, doorbellIndex(s.index));
+    });
+  }
+}
+
