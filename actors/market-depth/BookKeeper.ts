@@ -1,0 +1,262 @@
+import { OrderBook, emptyMetrics, type BookMetrics, type IgnoreReason } from '../../analytics/order-book.js';
+import { BookFlags, BookTop, Bar, DepthUpdate, Quote, Trade } from '../../engine/codec/Messages.js';
+import type { EngineConfig } from '../../engine/config/schema.js';
+import type { PublishRequest } from '../../engine/runtime/ColdMessage.js';
+import type { MonoClock } from '../../engine/runtime/MonoClock.js';
+import type { OutputPort } from '../../engine/runtime/OutputPort.js';
+import type { MarketSink } from './MarketSource.js';
+
+/** Per-symbol state: the position-indexed book, the running volume/VWAP, the bar being built. */
+class SymbolState {
+  readonly book: OrderBook;
+  readonly metrics: BookMetrics = emptyMetrics();
+  topDirty = false;
+  bookChangedSinceSnapshot = false;
+  lastUpdateMs = 0;
+  lastEventNs = 0;
+  lastIngestNs = 0;
+  stale = false;
+  volume = 0;
+  notional = 0;
+  // current bar
+  barStart = -1;
+  o = 0; h = 0; l = 0; c = 0; v = 0; pv = 0; n = 0;
+  constructor(readonly symbol: string, numRows: number) {
+    this.book = new OrderBook(numRows);
+  }
+}
+
+export interface BookKeeperStats {
+  depthOps: number;
+  trades: number;
+  quotes: number;
+  ignoredOps: number;
+  ignoredByReason: Partial<Record<IgnoreReason, number>>;
+  badTrades: number;
+  unknownSymbol: number;
+  resets: number;
+  crossedOrLocked: number;
+  staleEvents: number;
+  ringDropped: number;
+}
+
+/**
+ * The market-depth actor's core, independent of where data comes from: applies depth operations to each
+ * symbol's own position-indexed book, builds bars and VWAP from trades, checks data quality, and writes
+ * depth updates, trades, quotes, book tops and bars to the market-data ring (published once per batch).
+ * Bad input (unknown symbol, NaN or non-positive prices, invalid operations) is counted and dropped.
+ */
+export class BookKeeper implements MarketSink {
+  readonly syms: SymbolState[];
+  readonly stats: BookKeeperStats = {
+    depthOps: 0, trades: 0, quotes: 0, ignoredOps: 0, ignoredByReason: {}, badTrades: 0, unknownSymbol: 0, resets: 0,
+    crossedOrLocked: 0, staleEvents: 0, ringDropped: 0,
+  };
+  connected = false;
+  private pendingMsgs = 0;
+  private readonly barMs: number;
+
+  constructor(
+    private readonly config: EngineConfig,
+    private readonly out: OutputPort,
+    private readonly clock: MonoClock,
+    private readonly onInputError: () => void = () => {},
+  ) {
+    this.syms = config.symbols.map((s) => new SymbolState(s.symbol, s.numRows));
+    this.barMs = config.market.barSeconds * 1000;
+  }
+
+  private sym(id: number): SymbolState | undefined {
+    const s = this.syms[id];
+    if (!s) {
+      this.stats.unknownSymbol++;
+      this.onInputError();
+    }
+    return s;
+  }
+
+  depth(symbolId: number, tsMs: number, position: number, operation: number, side: number, price: number, size: number, marketMaker: string, ingestNs: number): void {
+    const s = this.sym(symbolId);
+    if (!s) return;
+    const why = s.book.apply(position, operation, side, price, size, marketMaker);
+    if (why !== null) {
+      this.stats.ignoredOps++;
+      this.stats.ignoredByReason[why] = (this.stats.ignoredByReason[why] ?? 0) + 1;
+      this.onInputError();
+      return;
+    }
+    this.stats.depthOps++;
+    this.touch(s, tsMs, ingestNs);
+    s.topDirty = true;
+    s.bookChangedSinceSnapshot = true;
+    const off = this.out.claim();
+    if (off < 0) return void this.stats.ringDropped++;
+    const h = this.out.stamp(symbolId, tsMs * 1e6, ingestNs, ingestNs);
+    DepthUpdate.write(this.out.view, off, h, position, operation, side, price, size, marketMaker, false);
+    this.pendingMsgs++;
+  }
+
+  trade(symbolId: number, tsMs: number, price: number, size: number, aggressor: number, ingestNs: number): void {
+    const s = this.sym(symbolId);
+    if (!s) return;
+    if (!(price > 0) || !Number.isFinite(price) || !(size > 0) || !Number.isFinite(size)) {
+      this.stats.badTrades++;
+      this.onInputError();
+      return;
+    }
+    this.stats.trades++;
+    this.touch(s, tsMs, ingestNs);
+    s.volume += size;
+    s.notional += price * size;
+    s.topDirty = true;
+    this.addToBar(s, symbolId, tsMs, price, size, ingestNs);
+    const off = this.out.claim();
+    if (off < 0) return void this.stats.ringDropped++;
+    const h = this.out.stamp(symbolId, tsMs * 1e6, ingestNs, ingestNs);
+    Trade.write(this.out.view, off, h, price, size, aggressor, 0);
+    this.pendingMsgs++;
+  }
+
+  quote(symbolId: number, tsMs: number, bidPx: number, askPx: number, bidSz: number, askSz: number, ingestNs: number): void {
+    const s = this.sym(symbolId);
+    if (!s) return;
+    if (!(bidPx > 0) || !(askPx > 0) || !Number.isFinite(bidPx) || !Number.isFinite(askPx)) {
+      this.stats.badTrades++;
+      this.onInputError();
+      return;
+    }
+    this.stats.quotes++;
+    this.touch(s, tsMs, ingestNs);
+    const off = this.out.claim();
+    if (off < 0) return void this.stats.ringDropped++;
+    const h = this.out.stamp(symbolId, tsMs * 1e6, ingestNs, ingestNs);
+    Quote.write(this.out.view, off, h, bidPx, askPx, bidSz, askSz);
+    this.pendingMsgs++;
+  }
+
+  reset(symbolId: number): void {
+    const s = this.sym(symbolId);
+    if (!s) return;
+    s.book.clear();
+    s.topDirty = true;
+    s.bookChangedSinceSnapshot = true;
+    this.stats.resets++;
+  }
+
+  resetAll(): void {
+    for (let i = 0; i < this.syms.length; i++) this.reset(i);
+  }
+
+  connection(up: boolean): void {
+    this.connected = up;
+  }
+
+  private touch(s: SymbolState, tsMs: number, ingestNs: number): void {
+    s.lastUpdateMs = Date.now();
+    s.lastEventNs = tsMs * 1e6;
+    s.lastIngestNs = ingestNs;
+    if (s.stale) s.stale = false;
+  }
+
+  private addToBar(s: SymbolState, symbolId: number, tsMs: number, price: number, size: number, ingestNs: number): void {
+    const start = tsMs - (tsMs % this.barMs);
+    if (s.barStart !== start) {
+      if (s.barStart >= 0 && start > s.barStart) this.closeBar(s, symbolId, ingestNs);
+      if (start < s.barStart) return; // a late print for a closed bar: counted in volume, not re-opened
+      s.barStart = start;
+      s.o = s.h = s.l = s.c = price;
+      s.v = s.pv = s.n = 0;
+    }
+    if (price > s.h) s.h = price;
+    if (price < s.l) s.l = price;
+    s.c = price;
+    s.v += size;
+    s.pv += price * size;
+    s.n++;
+  }
+
+  private closeBar(s: SymbolState, symbolId: number, ingestNs: number): void {
+    if (s.n === 0) return;
+    const off = this.out.claim();
+    if (off < 0) return void this.stats.ringDropped++;
+    const h = this.out.stamp(symbolId, (s.barStart + this.barMs) * 1e6, ingestNs, ingestNs);
+    Bar.write(this.out.view, off, h, s.barStart, this.barMs / 1000, s.o, s.h, s.l, s.c, s.v, s.pv / s.v, s.n);
+    this.pendingMsgs++;
+    s.n = 0;
+  }
+
+  /** Book tops for changed symbols, bars whose window has passed, then one ring publish. */
+  endOfBatch(nowMs = Date.now()): void {
+    for (let i = 0; i < this.syms.length; i++) {
+      const s = this.syms[i];
+      if (s.n > 0 && nowMs >= s.barStart + this.barMs) {
+        this.closeBar(s, i, s.lastIngestNs);
+        s.barStart = -1;
+      }
+      if (s.topDirty) {
+        s.topDirty = false;
+        this.writeTop(s, i);
+      }
+    }
+    if (this.pendingMsgs > 0) {
+      this.out.publish();
+      this.pendingMsgs = 0;
+    }
+  }
+
+  private writeTop(s: SymbolState, symbolId: number): void {
+    const m = s.book.metrics(s.metrics);
+    let flags = 0;
+    if (m.bestBid !== null && m.bestAsk !== null) {
+      if (m.bestBid > m.bestAsk) flags |= BookFlags.Crossed;
+      else if (m.bestBid === m.bestAsk) flags |= BookFlags.Locked;
+    } else flags |= BookFlags.OneSided;
+    if (flags & (BookFlags.Crossed | BookFlags.Locked)) this.stats.crossedOrLocked++;
+    if (s.stale) flags |= BookFlags.Stale;
+    const off = this.out.claim();
+    if (off < 0) return void this.stats.ringDropped++;
+    const h = this.out.stamp(symbolId, s.lastEventNs, s.lastIngestNs, s.lastIngestNs, flags);
+    BookTop.write(this.out.view, off, h, m.bestBid ?? NaN, m.bestAsk ?? NaN, m.bestBidSize ?? NaN, m.bestAskSize ?? NaN,
+      m.microprice ?? NaN, m.imbalanceTop5 ?? NaN, s.volume > 0 ? s.notional / s.volume : NaN, s.volume);
+    this.pendingMsgs++;
+  }
+
+  /** Flags symbols without an update for `staleAfterMs` (their next book top carries the Stale mark). */
+  checkStale(nowMs = Date.now()): string[] {
+    const staleNow: string[] = [];
+    for (let i = 0; i < this.syms.length; i++) {
+      const s = this.syms[i];
+      if (!s.stale && s.lastUpdateMs > 0 && nowMs - s.lastUpdateMs > this.config.market.staleAfterMs) {
+        s.stale = true;
+        s.topDirty = true;
+        this.stats.staleEvents++;
+        staleNow.push(s.symbol);
+      }
+    }
+    return staleNow;
+  }
+
+  /** Whole-book snapshots (cold path) for symbols that changed since the last call. */
+  snapshots(nowMs = Date.now()): PublishRequest[] {
+    const ttl = this.config.ttl.book;
+    const reqs: PublishRequest[] = [];
+    for (const s of this.syms) {
+      if (!s.bookChangedSinceSnapshot) continue;
+      // A book we know is wrong (disconnected, stale, empty after a reset) is not republished: its key expires.
+      if (s.stale || s.book.length(0) + s.book.length(1) === 0) continue;
+      s.bookChangedSinceSnapshot = false;
+      const { bids, asks } = s.book.sides();
+      const m = s.book.metrics(s.metrics);
+      const quality = m.bestBid !== null && m.bestAsk !== null && m.bestBid >= m.bestAsk ? (m.bestBid > m.bestAsk ? 'crossed' : 'locked') : 'ok';
+      reqs.push({ key: `market:{${s.symbol}}:book`, value: { symbol: s.symbol, bids, asks, quality, ts: nowMs }, ttlMs: ttl });
+    }
+    return reqs;
+  }
+
+  /** Time-ordered per-symbol state for monitoring: seconds since the last update. */
+  staleness(nowMs = Date.now()): Record<string, number | null> {
+    const out: Record<string, number | null> = {};
+    for (const s of this.syms) out[s.symbol] = s.lastUpdateMs ? (nowMs - s.lastUpdateMs) / 1000 : null;
+    return out;
+  }
+}

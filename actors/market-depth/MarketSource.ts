@@ -1,0 +1,23 @@
+/**
+ * Where market data comes from: the in-process simulated market, a TWS socket (simulator or real gateway),
+ * or a replay. Every source feeds the same sink with positional arguments (no event objects on the hot path).
+ */
+export interface MarketSink {
+  /** IB position-indexed depth operation; operation 0 insert, 1 update, 2 delete; side 0 ask, 1 bid. */
+  depth(symbolId: number, tsMs: number, position: number, operation: number, side: number, price: number, size: number, marketMaker: string, ingestNs: number): void;
+  /** aggressor 1 buy, -1 sell, 0 unknown */
+  trade(symbolId: number, tsMs: number, price: number, size: number, aggressor: number, ingestNs: number): void;
+  quote(symbolId: number, tsMs: number, bidPx: number, askPx: number, bidSz: number, askSz: number, ingestNs: number): void;
+  /** the venue said the book is void (TWS error 317, reconnect): clear it before new inserts */
+  reset(symbolId: number): void;
+  /** venue connectivity (TWS 1100/1101/1102, socket up/down) */
+  connection(up: boolean, detail: string): void;
+  /** called after each burst of events: publish the ring batch, book tops, bars */
+  endOfBatch(): void;
+}
+
+export interface MarketSource {
+  readonly name: string;
+  start(sink: MarketSink): Promise<void>;
+  stop(): Promise<void>;
+}

@@ -1,0 +1,166 @@
+import { msgEventNs, msgFlags, msgSymbol, msgType } from '../../engine/codec/Header.js';
+import { AnalyticsSnapshot, Bar, BookFlags, BookTop, Trade } from '../../engine/codec/Messages.js';
+import { MessageType } from '../../engine/codec/MessageType.js';
+import type { EngineConfig } from '../../engine/config/schema.js';
+import type { ConflatingWriter } from '../../engine/redis/ConflatingWriter.js';
+
+/** Fixed-capacity ring of rows, oldest dropped: `market:{SYM}:trades` and `:bars` without unbounded arrays. */
+class RowRing<T> {
+  private rows: T[] = [];
+  private head = 0;
+  constructor(private readonly cap: number) {}
+  push(row: T): void {
+    if (this.rows.length < this.cap) this.rows.push(row);
+    else {
+      this.rows[this.head] = row;
+      this.head = (this.head + 1) % this.cap;
+    }
+  }
+  /** Newest first. */
+  newestFirst(): T[] {
+    const n = this.rows.length;
+    const out: T[] = new Array(n);
+    for (let i = 0; i < n; i++) out[i] = this.rows[(this.head + n - 1 - i) % n];
+    return out;
+  }
+}
+
+const num = (x: number): number | null => (Number.isFinite(x) ? x : null);
+
+/** Per-symbol state folded from the hot rings; serialised to JSON once per flush, only when it changed. */
+class SymbolKeys {
+  dirtyTop = false;
+  dirtyTrades = false;
+  dirtyBars = false;
+  dirtyAnalytics = false;
+  bid = NaN; ask = NaN; bidSize = NaN; askSize = NaN; micro = NaN; imbalance = NaN; vwap = NaN; volume = 0;
+  flags = 0;
+  topTsMs = 0;
+  last: { price: number; size: number; side: string; ts: number } | null = null;
+  trades: RowRing<[number, number, number, number]>;
+  bars: RowRing<{ t: number; o: number; h: number; l: number; c: number; v: number; vwap: number; n: number }>;
+  analytics = { vpin: NaN, vpinCdf: NaN, imbalance: NaN, microprice: NaN, netGex: NaN, zeroGamma: NaN, callWall: NaN, putWall: NaN, spot: NaN, flags: 0, ts: 0 };
+  constructor(readonly symbol: string, tradesKept: number, barsKept: number) {
+    this.trades = new RowRing(tradesKept);
+    this.bars = new RowRing(barsKept);
+  }
+}
+
+const QUALITY = (flags: number): string[] => {
+  const q: string[] = [];
+  if (flags & BookFlags.Crossed) q.push('crossed');
+  if (flags & BookFlags.Locked) q.push('locked');
+  if (flags & BookFlags.Stale) q.push('stale');
+  if (flags & BookFlags.OneSided) q.push('one-sided');
+  return q;
+};
+
+/**
+ * The `market:{SYM}:*` keys (the braces are literal: a Redis Cluster hash tag keeps a symbol on one shard).
+ * A book flagged crossed, locked or stale is published with its quality marks and no spread/imbalance,
+ * never as a good book.
+ */
+export class MarketKeys {
+  private readonly syms: SymbolKeys[];
+  badMessages = 0;
+
+  constructor(private readonly config: EngineConfig) {
+    this.syms = config.symbols.map((s) => new SymbolKeys(s.symbol, config.market.tradesKept, config.market.barsKept));
+  }
+
+  onMessage(dv: DataView, off: number): void {
+    const sym = this.syms[msgSymbol(dv, off)];
+    if (!sym) {
+      this.badMessages++;
+      return;
+    }
+    const tsMs = msgEventNs(dv, off) / 1e6;
+    switch (msgType(dv, off)) {
+      case MessageType.BookTop:
+        sym.bid = BookTop.bestBid(dv, off);
+        sym.ask = BookTop.bestAsk(dv, off);
+        sym.bidSize = BookTop.bidSize(dv, off);
+        sym.askSize = BookTop.askSize(dv, off);
+        sym.micro = BookTop.microprice(dv, off);
+        sym.imbalance = BookTop.imbalance(dv, off);
+        sym.vwap = BookTop.vwap(dv, off);
+        sym.volume = BookTop.volume(dv, off);
+        sym.flags = msgFlags(dv, off);
+        sym.topTsMs = tsMs;
+        sym.dirtyTop = true;
+        break;
+      case MessageType.Trade: {
+        const price = Trade.price(dv, off);
+        const size = Trade.size(dv, off);
+        const a = Trade.aggressor(dv, off);
+        sym.last = { price, size, side: a > 0 ? 'buy' : a < 0 ? 'sell' : 'unknown', ts: Math.round(tsMs) };
+        sym.trades.push([Math.round(tsMs), price, size, a]);
+        sym.dirtyTrades = true;
+        break;
+      }
+      case MessageType.Bar:
+        sym.bars.push({
+          t: Bar.startMs(dv, off), o: Bar.open(dv, off), h: Bar.high(dv, off), l: Bar.low(dv, off), c: Bar.close(dv, off),
+          v: Bar.volume(dv, off), vwap: Bar.vwap(dv, off), n: Bar.count(dv, off),
+        });
+        sym.dirtyBars = true;
+        break;
+      case MessageType.AnalyticsSnapshot: {
+        const a = sym.analytics;
+        a.spot = AnalyticsSnapshot.spot(dv, off);
+        a.vpin = AnalyticsSnapshot.vpin(dv, off);
+        a.vpinCdf = AnalyticsSnapshot.vpinCdf(dv, off);
+        a.imbalance = AnalyticsSnapshot.imbalance(dv, off);
+        a.microprice = AnalyticsSnapshot.microprice(dv, off);
+        a.netGex = AnalyticsSnapshot.netGex(dv, off);
+        a.zeroGamma = AnalyticsSnapshot.zeroGamma(dv, off);
+        a.callWall = AnalyticsSnapshot.callWall(dv, off);
+        a.putWall = AnalyticsSnapshot.putWall(dv, off);
+        a.flags = msgFlags(dv, off);
+        a.ts = Math.round(tsMs);
+        sym.dirtyAnalytics = true;
+        break;
+      }
+      default:
+        break; // depth updates reach Redis as whole-book snapshots (cold path), not op by op
+    }
+  }
+
+  /** Writes every changed key of every symbol into the writer. */
+  flushInto(w: ConflatingWriter): void {
+    const ttl = this.config.ttl;
+    for (const s of this.syms) {
+      const k = `market:{${s.symbol}}`;
+      if (s.dirtyTop) {
+        s.dirtyTop = false;
+        const quality = QUALITY(s.flags);
+        const good = quality.length === 0;
+        const ts = Math.round(s.topTsMs);
+        w.set(`${k}:ticker`, JSON.stringify({
+          symbol: s.symbol, bid: num(s.bid), ask: num(s.ask), bidSize: num(s.bidSize), askSize: num(s.askSize),
+          last: s.last?.price ?? null, volume: s.volume, vwap: num(s.vwap), quality: good ? 'ok' : quality, ts,
+        }), ttl.ticker);
+        if (good) {
+          const spread = s.ask - s.bid;
+          w.set(`${k}:spread`, JSON.stringify({ spread: num(spread), mid: num((s.ask + s.bid) / 2), bps: num((spread / ((s.ask + s.bid) / 2)) * 1e4), ts }), ttl.ticker);
+          w.set(`${k}:imbalance`, JSON.stringify({ imbalance: num(s.imbalance), microprice: num(s.micro), ts }), ttl.ticker);
+        }
+        w.set(`${k}:timestamp`, String(ts), ttl.ticker);
+      }
+      if (s.dirtyTrades) {
+        s.dirtyTrades = false;
+        w.set(`${k}:last`, JSON.stringify(s.last), ttl.ticker);
+        w.set(`${k}:trades`, JSON.stringify(s.trades.newestFirst()), ttl.trades);
+      }
+      if (s.dirtyBars) {
+        s.dirtyBars = false;
+        w.set(`${k}:bars`, JSON.stringify(s.bars.newestFirst()), ttl.bars);
+      }
+      if (s.dirtyAnalytics) {
+        s.dirtyAnalytics = false;
+        const a = s.analytics;
+        w.set(`analytics:{${s.symbol}}:flow`, JSON.stringify({ imbalance: num(a.imbalance), microprice: num(a.microprice), spot: num(a.spot), ts: a.ts }), ttl.analytics);
+      }
+    }
+  }
+}

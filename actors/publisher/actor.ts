@@ -1,0 +1,98 @@
+import { Redis } from 'ioredis';
+import type { ActorFactory } from '../../engine/runtime/Actor.js';
+import type { PublishRequest } from '../../engine/runtime/ColdMessage.js';
+import { CONTROL } from '../../engine/runtime/HealthTable.js';
+import { ConflatingWriter } from '../../engine/redis/ConflatingWriter.js';
+import { MarketKeys } from './MarketKeys.js';
+
+/**
+ * The only actor that talks to Redis for market data. It reads every output ring as a lossy reader (it
+ * may fall behind; the hot path never waits for it), folds messages into per-key latest values, and
+ * flushes them as one pipelined batch every `redis.flushMs`. Redis down: the engine keeps running,
+ * this actor reports degraded, ioredis reconnects, and the pending map stays bounded.
+ */
+const create: ActorFactory = (ctx) => {
+  const cfg = ctx.config;
+  const rt = ctx.runtime;
+  const u = new URL(rt.redisUrl);
+  const writer = new ConflatingWriter(cfg.redis.maxPendingKeys);
+  const market = new MarketKeys(cfg);
+  let redis: Redis;
+  let timer: NodeJS.Timeout | undefined;
+  let lastDownLog = 0;
+
+  const setUp = (up: boolean) => {
+    ctx.control.set(CONTROL.redisUp, up ? 1 : 0);
+    ctx.setDegraded(!up);
+  };
+
+  const publishMonitoring = () => {
+    const ringStats = ctx.inputs.map((i) => ({ ring: i.ring, lost: i.reader.lost, available: i.reader.available() }));
+    writer.set('monitoring:publisher:metrics', JSON.stringify({ ...writer.stats, pending: writer.size, inputs: ringStats, badMessages: market.badMessages, ts: Date.now() }), cfg.ttl.monitoring);
+  };
+
+  const flush = async () => {
+    market.flushInto(writer);
+    const ok = await writer.flush(redis);
+    if (!ok && redis.status !== 'ready') {
+      const now = Date.now();
+      if (now - lastDownLog > 5000) {
+        lastDownLog = now;
+        ctx.log.warn({ status: redis.status, pending: writer.size }, 'Redis unavailable: holding latest values, reconnecting');
+      }
+    }
+    if (ok) ctx.countOut(1);
+  };
+
+  const applyRequest = (r: PublishRequest) => {
+    if (!r || typeof r.key !== 'string' || typeof r.ttlMs !== 'number') {
+      ctx.countInputError();
+      return;
+    }
+    writer.set(r.key, typeof r.value === 'string' ? r.value : JSON.stringify(r.value), r.ttlMs);
+  };
+
+  return {
+    start() {
+      redis = new Redis({
+        host: u.hostname.replace(/^\[|\]$/g, ''),
+        port: Number(u.port || 6379),
+        username: rt.redisUsername as string | undefined,
+        password: rt.redisPassword,
+        lazyConnect: false,
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 1,
+        retryStrategy: (times) => Math.min(50 * times, 1000),
+        connectionName: 'alphatrader-publisher',
+      });
+      redis.on('ready', () => {
+        setUp(true);
+        ctx.log.info('Redis connected');
+      });
+      redis.on('close', () => setUp(false));
+      redis.on('error', () => setUp(false)); // logged (rate-limited) by flush
+      let monitorTick = 0;
+      timer = setInterval(() => {
+        if (++monitorTick % Math.max(1, Math.round(1000 / cfg.redis.flushMs)) === 0) publishMonitoring();
+        void flush();
+      }, cfg.redis.flushMs);
+    },
+    onMessage(view, off) {
+      market.onMessage(view, off);
+    },
+    onCommand(topic, payload) {
+      if (topic === 'publish') applyRequest(payload as PublishRequest);
+      else if (topic === 'publish-many' && Array.isArray(payload)) for (const r of payload) applyRequest(r as PublishRequest);
+      else ctx.countInputError();
+    },
+    async close() {
+      clearInterval(timer);
+      // Final flush: what the other actors sent before stopping reaches Redis.
+      market.flushInto(writer);
+      if (redis.status === 'ready') await writer.flush(redis);
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+};
+
+export default create;
