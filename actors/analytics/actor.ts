@@ -27,7 +27,6 @@ const create: ActorFactory = (ctx) => {
     onBatchEnd() {
       if (pending) {
         out.publish();
-        ctx.countOut(pending);
         pending = 0;
       }
     },

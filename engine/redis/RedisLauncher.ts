@@ -145,6 +145,6 @@ export async function launchRedis(config: EngineConfig, port: number, password: 
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-  log.info({ port, dir, pid: child.pid }, 'started embedded redis-server from redis.conf');
+  log.info({ port, dir, redisPid: child.pid }, 'started embedded redis-server from redis.conf');
   return embedded;
 }

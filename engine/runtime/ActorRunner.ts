@@ -29,6 +29,7 @@ export class ActorRunner {
   private stopRequested = false;
   private stopDeadline = 0;
   private msgsIn = 0;
+  private lastOut = 0;
   private handlerErrors = 0;
   private lastErrorLog = 0;
   private heartbeat?: NodeJS.Timeout;
@@ -67,6 +68,11 @@ export class ActorRunner {
     ctx.health.set(ctx.index, HEALTH_FIELDS.heartbeatMs, Date.now());
     ctx.health.add(ctx.index, HEALTH_FIELDS.msgsIn, this.msgsIn);
     this.msgsIn = 0;
+    // Ring output is counted from the ports' own sequences: no per-message bookkeeping in actors.
+    let out = 0;
+    for (const p of ctx.outputs.values()) out += p.count;
+    ctx.health.add(ctx.index, HEALTH_FIELDS.msgsOut, out - this.lastOut);
+    this.lastOut = out;
   }
 
   private handlers(): MessageHandler[] {

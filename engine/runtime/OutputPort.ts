@@ -15,6 +15,11 @@ export class OutputPort {
   private seq = 0;
   dropped = 0;
 
+  /** Messages stamped through this port (wraps at 2^32 like the header sequence). */
+  get count(): number {
+    return this.seq;
+  }
+
   constructor(readonly name: string, readonly producer: RingProducer, source: number, private readonly clock: MonoClock) {
     this.view = producer.view;
     this.header.source = source;
