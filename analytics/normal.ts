@@ -121,3 +121,17 @@ export function normCdf(x: number): number {
   const tail = y >= ERFC_XBIG ? 0 : 0.5 * expNegHalfSq(Math.abs(x)) * erfcScaled(y);
   return x < 0 ? tail : 1 - tail;
 }
+
+const SQRT_2PI = 2.5066282746310005024;
+
+/**
+ * Φ(x) when φ(x) is already known: reuses its Gaussian factor instead of a second
+ * exp, for loops that need both (delta and gamma of one contract).
+ */
+export function normCdfFromPdf(x: number, pdf: number): number {
+  if (x !== x) return NaN;
+  const y = Math.abs(x) * SQRT1_2;
+  if (y <= THRESH) return 0.5 + 0.5 * erfSmall(x * SQRT1_2);
+  const tail = y >= ERFC_XBIG ? 0 : 0.5 * pdf * SQRT_2PI * erfcScaled(y);
+  return x < 0 ? tail : 1 - tail;
+}
