@@ -18,6 +18,7 @@ class SymbolState {
   stale = false;
   volume = 0;
   notional = 0;
+  lastPrice = 0;
   // current bar
   barStart = -1;
   o = 0; h = 0; l = 0; c = 0; v = 0; pv = 0; n = 0;
@@ -56,6 +57,10 @@ export class BookKeeper implements MarketSink {
   private pendingMsgs = 0;
   private readonly barMs: number;
 
+  /** false when the venue sends its own bars (TWS real-time bars): then trades do not build bars here */
+  barsFromTrades = true;
+  private readonly level2: boolean[];
+
   constructor(
     private readonly config: EngineConfig,
     private readonly out: OutputPort,
@@ -63,6 +68,7 @@ export class BookKeeper implements MarketSink {
     private readonly onInputError: () => void = () => {},
   ) {
     this.syms = config.symbols.map((s) => new SymbolState(s.symbol, s.numRows));
+    this.level2 = config.symbols.map((s) => s.level2);
     this.barMs = config.market.barSeconds * 1000;
   }
 
@@ -109,7 +115,9 @@ export class BookKeeper implements MarketSink {
     s.volume += size;
     s.notional += price * size;
     s.topDirty = true;
-    this.addToBar(s, symbolId, tsMs, price, size, ingestNs);
+    if (aggressor === 0) aggressor = this.classify(s, price);
+    s.lastPrice = price;
+    if (this.barsFromTrades) this.addToBar(s, symbolId, tsMs, price, size, ingestNs);
     const off = this.out.claim();
     if (off < 0) return void this.stats.ringDropped++;
     const h = this.out.stamp(symbolId, tsMs * 1e6, ingestNs, ingestNs);
@@ -127,10 +135,44 @@ export class BookKeeper implements MarketSink {
     }
     this.stats.quotes++;
     this.touch(s, tsMs, ingestNs);
+    if (!this.level2[symbolId]) this.quoteToBook(s, bidPx, askPx, bidSz, askSz);
     const off = this.out.claim();
     if (off < 0) return void this.stats.ringDropped++;
     const h = this.out.stamp(symbolId, tsMs * 1e6, ingestNs, ingestNs);
     Quote.write(this.out.view, off, h, bidPx, askPx, bidSz, askSz);
+    this.pendingMsgs++;
+  }
+
+  /** Quote rule, then tick rule: a print at or above the ask was bought, at or below the bid sold. */
+  private classify(s: SymbolState, price: number): number {
+    const b = s.book;
+    if (b.length(0) > 0 && price >= b.price(0, 0)) return 1;
+    if (b.length(1) > 0 && price <= b.price(1, 0)) return -1;
+    const prev = s.lastPrice;
+    return prev > 0 ? (price > prev ? 1 : price < prev ? -1 : 0) : 0;
+  }
+
+  /** A Level 1 symbol's book is its top row per side, kept from quotes. */
+  private quoteToBook(s: SymbolState, bidPx: number, askPx: number, bidSz: number, askSz: number): void {
+    const b = s.book;
+    b.apply(0, b.length(1) > 0 ? 1 : 0, 1, bidPx, bidSz, '');
+    b.apply(0, b.length(0) > 0 ? 1 : 0, 0, askPx, askSz, '');
+    s.topDirty = true;
+    s.bookChangedSinceSnapshot = true;
+  }
+
+  bar(symbolId: number, startMs: number, seconds: number, open: number, high: number, low: number, close: number, volume: number, wap: number, count: number, ingestNs: number): void {
+    const s = this.sym(symbolId);
+    if (!s) return;
+    if (![open, high, low, close].every((x) => x > 0 && Number.isFinite(x)) || !(volume >= 0) || low > high) {
+      this.stats.badTrades++;
+      this.onInputError();
+      return;
+    }
+    const off = this.out.claim();
+    if (off < 0) return void this.stats.ringDropped++;
+    const h = this.out.stamp(symbolId, (startMs + seconds * 1000) * 1e6, ingestNs, ingestNs);
+    Bar.write(this.out.view, off, h, startMs, seconds, open, high, low, close, volume, wap, count);
     this.pendingMsgs++;
   }
 

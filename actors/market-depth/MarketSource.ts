@@ -8,6 +8,8 @@ export interface MarketSink {
   /** aggressor 1 buy, -1 sell, 0 unknown */
   trade(symbolId: number, tsMs: number, price: number, size: number, aggressor: number, ingestNs: number): void;
   quote(symbolId: number, tsMs: number, bidPx: number, askPx: number, bidSz: number, askSz: number, ingestNs: number): void;
+  /** a venue-built bar (TWS 5-second real-time bars); sources without bars let the sink build them from trades */
+  bar?(symbolId: number, startMs: number, seconds: number, open: number, high: number, low: number, close: number, volume: number, wap: number, count: number, ingestNs: number): void;
   /** the venue said the book is void (TWS error 317, reconnect): clear it before new inserts */
   reset(symbolId: number): void;
   /** venue connectivity (TWS 1100/1101/1102, socket up/down) */

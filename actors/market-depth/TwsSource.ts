@@ -1,0 +1,298 @@
+import { EventName, IBApi, SecType, TickByTickDataType, WhatToShow, type Contract } from '@stoqey/ib';
+import type { EngineConfig } from '../../engine/config/schema.js';
+import type { Logger } from '../../engine/log/logger.js';
+import type { MonoClock } from '../../engine/runtime/MonoClock.js';
+import type { MarketSink, MarketSource } from './MarketSource.js';
+
+/** What the TWS source reports about itself (published as ibkr:* and monitoring:ibkr:* keys). */
+export interface TwsMetrics {
+  connected: boolean;
+  farmsOk: boolean;
+  serverVersion: number;
+  accounts: string[];
+  clientId: number;
+  reconnects: number;
+  bookResets: number;
+  decodeErrors: number;
+  venueErrors: number;
+  messages: number;
+  subscriptions: number;
+  lastError: string | null;
+}
+
+export interface TwsErrorRecord { ts: number; code: number; reqId: number; message: string }
+
+// Request ids: kind base + symbol id, so an event's reqId tells symbol and stream without a lookup table.
+const REQ = { depth: 10_000, last: 20_000, bidAsk: 30_000, bars: 40_000, mktData: 50_000 } as const;
+const KIND_SPAN = 10_000;
+
+const INFO_CODES = new Set([2104, 2106, 2158, 2107, 2108, 2119, 10167, 10090, 354]);
+
+/**
+ * Market data from TWS / IB Gateway through the real @stoqey/ib client: Level 2 depth for L2 symbols,
+ * tick-by-tick trades and quotes, 5-second real-time bars. Books are the engine's own (BookKeeper), built
+ * from the raw position-indexed events — IBApiNext's book mishandles inserts and deletes.
+ *
+ * Recovery: 317 clears that book (fresh inserts follow); 1100 marks the venue disconnected and clears the
+ * books; 1101 (data lost) clears and resubscribes; 1102 (data kept) just marks connected; a dropped socket
+ * reconnects with exponential back-off and jitter, then clears and resubscribes; 326 (client id in use)
+ * retries with the next client id.
+ */
+export class TwsSource implements MarketSource {
+  readonly name = 'tws';
+  private ib?: IBApi;
+  private sink!: MarketSink;
+  private stopped = false;
+  private attempt = 0;
+  private reconnectTimer?: NodeJS.Timeout;
+  private clientId: number;
+  private readonly symbols: EngineConfig['symbols'];
+  readonly errors: TwsErrorRecord[] = [];
+  readonly metrics: TwsMetrics;
+  private pendingFlush = false;
+
+  constructor(
+    private readonly config: EngineConfig,
+    private readonly host: string,
+    private readonly port: number,
+    private readonly clock: MonoClock,
+    private readonly log: Logger,
+    private readonly onChange: () => void = () => {},
+  ) {
+    this.symbols = config.symbols;
+    this.clientId = config.venues.tws.clientId;
+    this.metrics = {
+      connected: false, farmsOk: false, serverVersion: 0, accounts: [], clientId: this.clientId, reconnects: 0, bookResets: 0,
+      decodeErrors: 0, venueErrors: 0, messages: 0, subscriptions: 0, lastError: null,
+    };
+  }
+
+  async start(sink: MarketSink): Promise<void> {
+    this.sink = sink;
+    this.connect();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.reconnectTimer);
+    const ib = this.ib;
+    this.ib = undefined;
+    if (ib) {
+      ib.removeAllListeners();
+      ib.on(EventName.error, () => {});
+      try {
+        ib.disconnect();
+      } catch {
+        /* already closed */
+      }
+    }
+  }
+
+  private contract(symbol: string): Contract {
+    return { symbol, secType: SecType.STK, exchange: 'SMART', currency: 'USD' };
+  }
+
+  private connect(): void {
+    if (this.stopped) return;
+    const ib = new IBApi({ host: this.host, port: this.port, clientId: this.clientId, maxReqPerSec: this.config.venues.tws.maxReqPerSec });
+    this.ib = ib;
+    this.wire(ib);
+    this.log.info({ host: this.host, port: this.port, clientId: this.clientId, attempt: this.attempt }, 'connecting to TWS');
+    ib.connect(this.clientId);
+  }
+
+  private scheduleReconnect(why: string): void {
+    if (this.stopped || this.reconnectTimer) return;
+    const old = this.ib;
+    this.ib = undefined;
+    if (old) {
+      old.removeAllListeners();
+      old.on(EventName.error, () => {});
+      try {
+        old.disconnect();
+      } catch {
+        /* closed */
+      }
+    }
+    this.attempt++;
+    // Exponential back-off with full jitter, 250 ms .. 10 s.
+    const cap = Math.min(10_000, 250 * 2 ** Math.min(this.attempt - 1, 6));
+    const delay = Math.round(cap / 2 + (Math.random() * cap) / 2);
+    this.log.warn({ why, delayMs: delay, attempt: this.attempt }, 'TWS connection lost: reconnecting');
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      this.metrics.reconnects++;
+      this.connect();
+    }, delay);
+  }
+
+  private setConnected(up: boolean, detail: string): void {
+    if (this.metrics.connected === up) return;
+    this.metrics.connected = up;
+    this.sink.connection(up, detail);
+    if (!up) {
+      // Books are void the moment the venue is gone: cleared, their Redis keys expire.
+      for (let i = 0; i < this.symbols.length; i++) this.sink.reset(i);
+      this.sink.endOfBatch();
+    }
+    this.onChange();
+  }
+
+  private subscribe(ib: IBApi): void {
+    const nrows = (s: { numRows: number }) => s.numRows;
+    let n = 0;
+    this.symbols.forEach((s, i) => {
+      const c = this.contract(s.symbol);
+      if (s.level2) {
+        ib.reqMktDepth(REQ.depth + i, c, nrows(s), true);
+        n++;
+      }
+      ib.reqTickByTickData(REQ.last + i, c, TickByTickDataType.AllLast, 0, false);
+      ib.reqTickByTickData(REQ.bidAsk + i, c, TickByTickDataType.BidAsk, 0, false);
+      ib.reqRealTimeBars(REQ.bars + i, c, 5, WhatToShow.TRADES, false);
+      n += 3;
+    });
+    this.metrics.subscriptions = n;
+    this.log.info({ subscriptions: n }, 'TWS subscriptions sent');
+  }
+
+  private resubscribe(ib: IBApi): void {
+    this.symbols.forEach((s, i) => {
+      if (s.level2) ib.cancelMktDepth(REQ.depth + i, true);
+      ib.cancelTickByTickData(REQ.last + i);
+      ib.cancelTickByTickData(REQ.bidAsk + i);
+      ib.cancelRealTimeBars(REQ.bars + i);
+      this.sink.reset(i);
+    });
+    this.sink.endOfBatch();
+    this.subscribe(ib);
+  }
+
+  private symbolOf(reqId: number, base: number): number {
+    const i = reqId - base;
+    return i >= 0 && i < this.symbols.length && i < KIND_SPAN ? i : -1;
+  }
+
+  /** Events arrive one socket read at a time; publish the ring once per read, not once per event. */
+  private batchSoon(): void {
+    if (this.pendingFlush) return;
+    this.pendingFlush = true;
+    queueMicrotask(() => {
+      this.pendingFlush = false;
+      this.sink.endOfBatch();
+    });
+  }
+
+  private recordError(code: number, reqId: number, message: string): void {
+    this.errors.push({ ts: Date.now(), code, reqId, message });
+    if (this.errors.length > 100) this.errors.shift();
+    this.metrics.lastError = `${code}: ${message}`;
+  }
+
+  private wire(ib: IBApi): void {
+    const sink = () => this.sink;
+    const now = () => this.clock.nowNs();
+    ib.on(EventName.connected, () => this.log.info('TWS socket connected'));
+    ib.on(EventName.server, (v: number) => (this.metrics.serverVersion = v));
+    ib.on(EventName.managedAccounts, (accts: string) => {
+      this.metrics.accounts = accts.split(',').filter(Boolean);
+      this.onChange();
+    });
+    ib.on(EventName.nextValidId, () => {
+      // The client's queue opens on nextValidId: only now do requests reach TWS.
+      if (this.metrics.subscriptions > 0 && this.metrics.connected) return; // a REQ_IDS answer, not a new session
+      this.attempt = 0;
+      this.setConnected(true, 'nextValidId');
+      for (let i = 0; i < this.symbols.length; i++) sink().reset(i);
+      this.subscribe(ib);
+    });
+    ib.on(EventName.disconnected, () => {
+      this.metrics.subscriptions = 0;
+      this.setConnected(false, 'socket closed');
+      this.scheduleReconnect('socket closed');
+    });
+    ib.on(EventName.updateMktDepthL2, (reqId: number, position: number, marketMaker: string, operation: number, side: number, price: number, size: number) => {
+      this.metrics.messages++;
+      const s = this.symbolOf(reqId, REQ.depth);
+      sink().depth(s, Date.now(), position, operation, side, price, size, marketMaker, now());
+      this.batchSoon();
+    });
+    ib.on(EventName.updateMktDepth, (reqId: number, position: number, operation: number, side: number, price: number, size: number) => {
+      this.metrics.messages++;
+      sink().depth(this.symbolOf(reqId, REQ.depth), Date.now(), position, operation, side, price, size, '', now());
+      this.batchSoon();
+    });
+    ib.on(EventName.tickByTickAllLast, (reqId: number, _t: number, time: string | number, price: number, size: number) => {
+      this.metrics.messages++;
+      const ts = Number(time) * 1000;
+      sink().trade(this.symbolOf(reqId, REQ.last), Number.isFinite(ts) && ts > 0 ? ts : Date.now(), price, size, 0, now());
+      this.batchSoon();
+    });
+    ib.on(EventName.tickByTickBidAsk, (reqId: number, time: number, bid: number, ask: number, bidSz: number, askSz: number) => {
+      this.metrics.messages++;
+      const ts = Number(time) * 1000;
+      sink().quote(this.symbolOf(reqId, REQ.bidAsk), Number.isFinite(ts) && ts > 0 ? ts : Date.now(), bid, ask, bidSz, askSz, now());
+      this.batchSoon();
+    });
+    ib.on(EventName.realtimeBar, (reqId: number, time: number, o: number, h: number, l: number, c: number, v: number, wap: number, count: number) => {
+      this.metrics.messages++;
+      sink().bar?.(this.symbolOf(reqId, REQ.bars), Number(time) * 1000, 5, o, h, l, c, v, wap, count, now());
+      this.batchSoon();
+    });
+    ib.on(EventName.info, (message: string, code: number) => {
+      if (code === 1100) {
+        this.recordError(code, -1, message);
+        this.setConnected(false, '1100 connectivity lost');
+      } else if (code === 1101) {
+        this.log.warn('TWS connectivity restored, data lost (1101): clearing books and resubscribing');
+        this.setConnected(true, '1101 restored, data lost');
+        this.resubscribe(ib);
+      } else if (code === 1102) {
+        this.log.info('TWS connectivity restored, data maintained (1102)');
+        this.setConnected(true, '1102 restored');
+      } else if (code === 2104 || code === 2106 || code === 2158) {
+        this.metrics.farmsOk = true;
+      } else if (!INFO_CODES.has(code)) {
+        this.log.info({ code }, `TWS: ${message}`);
+      }
+    });
+    ib.on(EventName.error, (err: Error, code: number, reqId: number) => {
+      const message = err?.message ?? String(err);
+      if (code === 317) {
+        // "Market depth data has been RESET": empty that book; the subscription stays, inserts follow.
+        const s = this.symbolOf(reqId, REQ.depth);
+        if (s >= 0) {
+          sink().reset(s);
+          sink().endOfBatch();
+        }
+        this.metrics.bookResets++;
+        this.recordError(code, reqId, message);
+        return;
+      }
+      if (code === 505) this.metrics.decodeErrors++;
+      else this.metrics.venueErrors++;
+      this.recordError(code, reqId, message);
+      if (code === 326) {
+        this.clientId++;
+        this.metrics.clientId = this.clientId;
+        this.log.warn({ clientId: this.clientId }, 'TWS client id already in use: retrying with the next one');
+        this.scheduleReconnect('client id in use');
+        return;
+      }
+      if (code === 502 || code === 504 || code === 1300) {
+        this.setConnected(false, `error ${code}`);
+        this.scheduleReconnect(`error ${code}: ${message}`);
+        return;
+      }
+      this.rateLimitedWarn(code, reqId, message);
+    });
+  }
+
+  private lastWarn = new Map<number, number>();
+  private rateLimitedWarn(code: number, reqId: number, message: string): void {
+    const now = Date.now();
+    if (now - (this.lastWarn.get(code) ?? 0) < 5000) return;
+    this.lastWarn.set(code, now);
+    this.log.warn({ code, reqId }, `TWS error: ${message}`);
+  }
+}
