@@ -1,36 +1,69 @@
+import type { ActorContext } from '../../engine/runtime/ActorContext.js';
 import type { ActorFactory } from '../../engine/runtime/Actor.js';
+import type { PublishRequest } from '../../engine/runtime/ColdMessage.js';
 import { BookKeeper } from './BookKeeper.js';
-import type { MarketSource } from './MarketSource.js';
+import type { MarketSink, MarketSource } from './MarketSource.js';
+import { RecordingReader, RecordingSink } from './Recording.js';
+import { ReplaySource } from './ReplaySource.js';
 import { SimSource } from './SimSource.js';
+import { TwsSource } from './TwsSource.js';
 
 /**
- * Market-depth actor: one MarketSource (simulated market, TWS socket, or replay) feeding the BookKeeper,
- * which owns the books and writes the market-data ring. Whole-book snapshots and monitoring go to the
- * publisher on the cold path at a bounded rate.
+ * Market-depth actor: one MarketSource (TWS socket, simulated market, or replay) feeding the BookKeeper,
+ * which owns the books and writes the market-data ring. Optionally every inbound event is recorded.
+ * Whole-book snapshots and monitoring go to the publisher on the cold path at a bounded rate.
  */
 const create: ActorFactory = async (ctx) => {
   const cfg = ctx.config;
   const keeper = new BookKeeper(cfg, ctx.output('market-data'), ctx.clock, () => ctx.countInputError());
-  const source: MarketSource = await createSource(ctx.config.market.source, ctx);
+  let tws: TwsSource | undefined;
+  const publishVenue = () => {
+    if (!tws) return;
+    const m = tws.metrics;
+    ctx.publishMany([
+      { key: 'ibkr:connected', value: m.connected ? '1' : '0', ttlMs: cfg.ttl.heartbeat },
+      { key: 'ibkr:account', value: { accounts: m.accounts, serverVersion: m.serverVersion, clientId: m.clientId, farmsOk: m.farmsOk }, ttlMs: cfg.ttl.monitoring },
+    ]);
+    ctx.setDegraded(!m.connected);
+  };
+  const source = await createSource(ctx, (t) => (tws = t), publishVenue);
+  if (source.name === 'tws') keeper.barsFromTrades = false; // TWS sends its own 5-second bars
+  let sink: MarketSink = keeper;
+  let recorder: RecordingSink | undefined;
+  if (cfg.market.record) {
+    recorder = new RecordingSink(cfg.market.record, { symbols: ctx.symbols.names.slice(), startedAtMs: Date.now(), source: source.name }, keeper);
+    sink = recorder;
+    ctx.log.info({ file: cfg.market.record }, 'recording every inbound market event');
+  }
   const timers: NodeJS.Timeout[] = [];
-  let lastOps = 0;
+  let lastEvents = 0;
   let lastRateMs = Date.now();
 
   const publishMonitoring = () => {
     const now = Date.now();
-    const total = keeper.stats.depthOps + keeper.stats.trades + keeper.stats.quotes;
-    const rate = ((total - lastOps) * 1000) / Math.max(1, now - lastRateMs);
-    lastOps = total;
+    const st = keeper.stats;
+    const total = st.depthOps + st.trades + st.quotes;
+    const rate = ((total - lastEvents) * 1000) / Math.max(1, now - lastRateMs);
+    lastEvents = total;
     lastRateMs = now;
     const ttl = cfg.ttl.monitoring;
-    ctx.publishMany([
-      { key: 'monitoring:market-depth:metrics', value: { source: source.name, connected: keeper.connected, messagesPerSec: Math.round(rate), ...keeper.stats, staleness: keeper.staleness(now), ts: now }, ttlMs: ttl },
-    ]);
+    const metrics = { source: source.name, connected: keeper.connected, messagesPerSec: Math.round(rate), ...st, staleness: keeper.staleness(now), recordedEvents: recorder?.events, ts: now };
+    const reqs: PublishRequest[] = [
+      { key: 'monitoring:market-depth:metrics', value: metrics, ttlMs: ttl },
+      { key: 'module:heartbeat:ibkr_ingestion', value: { ts: now, source: source.name, connected: keeper.connected }, ttlMs: cfg.ttl.heartbeat },
+    ];
+    if (tws) {
+      reqs.push({ key: 'monitoring:ibkr:metrics', value: { ...tws.metrics, messagesPerSec: Math.round(rate), decodeErrors: tws.metrics.decodeErrors, reconnects: tws.metrics.reconnects, bookResets: tws.metrics.bookResets, staleness: keeper.staleness(now), ignoredOps: st.ignoredOps, crossedOrLocked: st.crossedOrLocked, ts: now }, ttlMs: ttl });
+      reqs.push({ key: 'monitoring:ibkr:errors', value: tws.errors.slice(-100).reverse(), ttlMs: ttl });
+    }
+    ctx.publishMany(reqs);
+    publishVenue();
+    recorder?.flush();
   };
 
   return {
     async start() {
-      await source.start(keeper);
+      await source.start(sink);
       timers.push(setInterval(() => {
         const stale = keeper.checkStale();
         if (stale.length) ctx.log.warn({ symbols: stale }, 'symbols stale: no update within staleAfterMs');
@@ -44,16 +77,35 @@ const create: ActorFactory = async (ctx) => {
       await source.stop();
       keeper.endOfBatch();
       ctx.publishMany(keeper.snapshots());
+      recorder?.close();
     },
   };
 };
 
-async function createSource(kind: string, ctx: Parameters<ActorFactory>[0]): Promise<MarketSource> {
-  switch (kind) {
+async function createSource(ctx: ActorContext, onTws: (t: TwsSource) => void, onVenueChange: () => void): Promise<MarketSource> {
+  const cfg = ctx.config;
+  switch (cfg.market.source) {
     case 'sim':
-      return new SimSource(ctx.config, ctx.clock);
-    default:
-      throw new Error(`market source ${kind} is not available in this build`);
+      return new SimSource(cfg, ctx.clock);
+    case 'tws': {
+      const port = cfg.venues.tws.port || ctx.runtime.twsPort;
+      if (!port) throw new Error('venues.tws.port is 0 but no embedded TWS simulator was started');
+      const t = new TwsSource(cfg, cfg.venues.tws.host, port, ctx.clock, ctx.log, () => onVenueChange());
+      onTws(t);
+      return t;
+    }
+    case 'replay': {
+      const rp = cfg.market.replay;
+      const done = (events: number) => {
+        ctx.log.info({ events }, 'replay finished');
+        ctx.send('supervisor', 'replay-done', { events });
+      };
+      if (rp.file) return new ReplaySource(new RecordingReader(rp.file), rp.speed, ctx.clock, done);
+      const { LobsterSource } = (await import(new URL('./LobsterSource.js', import.meta.url).href)) as {
+        LobsterSource: new (...a: unknown[]) => MarketSource;
+      };
+      return new LobsterSource(rp.lobsterMessage, rp.lobsterOrderbook, ctx.symbols.id(rp.lobsterSymbol || cfg.symbols[0].symbol), rp.speed, ctx.clock, done);
+    }
   }
 }
 

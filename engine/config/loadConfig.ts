@@ -115,6 +115,13 @@ function crossCheck(c: EngineConfig): string[] {
     problems.push(`venues.alphaVantage.safetyMargin: ${c.venues.alphaVantage.safetyMargin} must be below the plan (${c.venues.alphaVantage.plan} calls/min)`);
   }
   if (c.symbols.length > 65535) problems.push('symbols: at most 65535 (symbol ids are 16-bit)');
+  const rp = c.market.replay;
+  if (c.market.source === 'replay' && !rp.file && !(rp.lobsterMessage && rp.lobsterOrderbook)) {
+    problems.push('market.replay: market.source is replay but neither replay.file nor both lobsterMessage and lobsterOrderbook are set');
+  }
+  if (rp.lobsterSymbol && !c.symbols.some((s) => s.symbol === rp.lobsterSymbol)) {
+    problems.push(`market.replay.lobsterSymbol: ${show(rp.lobsterSymbol)} is not a configured symbol`);
+  }
   return problems;
 }
 

@@ -23,7 +23,15 @@ export const ConfigSchema = z.strictObject({
   }),
   symbols: z.array(SymbolSchema).min(1).max(1000),
   market: z.strictObject({
-    source: z.enum(['sim', 'tws']),
+    source: z.enum(['sim', 'tws', 'replay']),
+    record: z.string(), // '' = off; a file path records every inbound market event
+    replay: z.strictObject({
+      file: z.string(), // a recording (alphatrader record), or '' with the lobster files below
+      speed: z.union([z.literal('max'), z.number().positive().max(1_000_000)]),
+      lobsterMessage: z.string(),
+      lobsterOrderbook: z.string(),
+      lobsterSymbol: z.string(),
+    }),
     eventsPerSecond: z.number().positive().max(1_000_000),
     barSeconds: z.number().int().min(1).max(3600),
     bookSnapshotMs: ms(10),
