@@ -8,6 +8,9 @@ const USAGE = `usage: alphatrader <command> [options]
 
   start [--config FILE] [--duration S]   run the engine (simulated venues and an embedded Redis by default)
   status [--json]                        actors, heartbeats, restarts, rings, Redis health (read from Redis)
+  record FILE --duration S              run the engine and record every inbound market event
+  replay FILE [--speed N|max]            replay a recording through the same actors
+  replay --lobster MSG OB [--symbol S]   replay a LOBSTER message/orderbook pair
   redis-cli [ARGS...]                    redis-cli against the engine's Redis (credentials from the environment/var/)
   calc greeks|gex|vpin|book              analytics on a JSON document from stdin
   sim tws|alphavantage [--port N]        run a venue simulator standalone
@@ -20,6 +23,10 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./start.js')).runStart(rest);
     case 'status':
       return (await import('./status.js')).runStatus(rest);
+    case 'record':
+      return (await import('./record.js')).runRecord(rest);
+    case 'replay':
+      return (await import('./record.js')).runReplay(rest);
     case 'redis-cli':
       return redisCli(rest);
     case 'calc': {

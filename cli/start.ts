@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '../engine/config/loadConfig.js';
+import { ConfigError, deepMerge, loadConfig, validateConfig } from '../engine/config/loadConfig.js';
 import { createLogger, redactUrl } from '../engine/log/logger.js';
 import { RedisUnavailableError, resolveRedis } from '../engine/redis/RedisLauncher.js';
 import type { RuntimeInfo } from '../engine/runtime/ActorContext.js';
@@ -8,7 +8,14 @@ import { Supervisor } from '../engine/supervisor/Supervisor.js';
 export const START_USAGE = 'usage: alphatrader start [--config FILE] [--duration SECONDS]';
 
 /** `alphatrader start`: config → Redis → supervisor → actors; SIGINT/SIGTERM → ordered shutdown, exit 0. */
-export async function runStart(argv: string[]): Promise<number> {
+export interface StartOptions {
+  /** merged over the loaded configuration (and validated with it): used by record/replay */
+  overrides?: Record<string, unknown>;
+  /** exit once the replay source has delivered every event and the publisher has flushed */
+  exitOnReplayDone?: boolean;
+}
+
+export async function runStart(argv: string[], opts: StartOptions = {}): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: { config: { type: 'string', short: 'c' }, duration: { type: 'string', short: 'd' }, help: { type: 'boolean', short: 'h' } },
@@ -26,6 +33,7 @@ export async function runStart(argv: string[]): Promise<number> {
   let loaded;
   try {
     loaded = loadConfig({ file: values.config });
+    if (opts.overrides) loaded.config = validateConfig(deepMerge(loaded.config, opts.overrides));
   } catch (e) {
     if (e instanceof ConfigError) {
       console.error(e.message);
@@ -77,6 +85,14 @@ export async function runStart(argv: string[]): Promise<number> {
   // Never leave an orphaned redis-server behind, whatever path the process exits by.
   process.on('exit', () => redis.embedded?.child.kill('SIGTERM'));
 
+  if (opts.exitOnReplayDone) {
+    sup.on('cold', (m: { topic: string }) => {
+      if (m.topic !== 'replay-done') return;
+      // Let the last book snapshots and the publisher's flush go out before stopping.
+      const settle = config.market.bookSnapshotMs * 2 + config.redis.flushMs * 2 + 200;
+      setTimeout(() => void shutdown('replay finished').then(signalled), settle);
+    });
+  }
   sup.start();
   try {
     await sup.waitReady();
