@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { erf, erfc, normCdf, normPdf } from '../../analytics/normal.js';
+import { erf, erfc, normCdf, normCdfFromPdf, normPdf } from '../../analytics/normal.js';
 
 // Reference values computed with mpmath at 40 significant digits, rounded to double.
 // [x, Φ(x), φ(x)]
@@ -83,5 +83,11 @@ describe('normal distribution', () => {
     expect(normCdf(Infinity)).toBe(1);
     expect(normCdf(-50)).toBe(0);
     expect(Number.isNaN(normCdf(NaN))).toBe(true);
+  });
+
+  it('normCdfFromPdf agrees with normCdf to ~1e-15 relative', () => {
+    for (const [x, cdf] of NORMAL) {
+      expect(rel(normCdfFromPdf(x, normPdf(x)), cdf), `x=${x}`).toBeLessThan(3e-15);
+    }
   });
 });
