@@ -16,7 +16,7 @@ const USAGE = `usage: alphatrader calc greeks|gex|vpin|book < document.json
            "ivCases":[{"name","flag","S","K","T","r","q","price"}]}
   gex     {"spot","r","q","contracts":[{"type":"call"|"put","strike","T","iv","oi"}]}
   vpin    {"trades":[[tsMs,price,size],...],"bucketVolume","n":50,"barSeconds":60}
-  book    {"numRows","ops":[[position,operation,side,price|null,size],...]}
+  book    {"numRows","ops":[[position,operation,side,price|null,size(,marketMaker)],...]}
 `;
 
 /** A document that does not fit the format; `message` names the field. */
@@ -199,7 +199,8 @@ function calcBook(doc: Json): Record<string, unknown> {
   const ops = arr(d.ops, 'ops').map((raw, i) => {
     const p = `ops[${i}]`;
     const o = arr(raw, p);
-    if (o.length !== 5) fail(p, '[position, operation, side, price|null, size]', raw);
+    if (o.length !== 5 && o.length !== 6) fail(p, '[position, operation, side, price|null, size(, marketMaker)]', raw);
+    if (o.length === 6 && typeof o[5] !== 'string') fail(`${p}[5]`, 'a string (market maker)', o[5]);
     // Values only need to be numbers: out-of-range ones are the book's to count and ignore.
     const anyNum = (v: Json, path: string): number => {
       if (typeof v !== 'number') fail(path, 'a number', v);
@@ -211,10 +212,11 @@ function calcBook(doc: Json): Record<string, unknown> {
       anyNum(o[2], `${p}[2]`),
       o[3] === null ? NaN : anyNum(o[3], `${p}[3]`),
       anyNum(o[4], `${p}[4]`),
+      o.length === 6 ? (o[5] as string) : '',
     ] as const;
   });
   const book = new OrderBook(numRows);
-  for (const [pos, op, side, price, size] of ops) book.apply(pos, op, side, price, size);
+  for (const [pos, op, side, price, size, mm] of ops) book.apply(pos, op, side, price, size, mm);
   const m = book.metrics();
   const { bids, asks } = book.toJSON();
   const reasons: Record<IgnoreReason, number> = { ...book.ignoredByReason };

@@ -126,6 +126,7 @@ describe('bad documents', () => {
     ['gex', { spot: 100, r: 0, q: 0, contracts: [{ type: 'put', strike: 100, T: 1, iv: 0.2, oi: -5 }] }, 'contracts[0].oi: expected a number ≥ 0, got -5'],
     ['gex', { spot: 100, r: 0, q: 0 }, 'contracts: expected an array, got nothing'],
     ['vpin', { trades: [[0, 100, 1], [1, 'x', 1]], bucketVolume: 10 }, 'trades[1][1]: expected a positive number, got "x"'],
+    ['book', { numRows: 5, ops: [[0, 0, 1, 99, 1, 7]] }, 'ops[0][5]: expected a string (market maker), got 7'],
     ['vpin', { trades: [[0, 100]], bucketVolume: 10 }, 'trades[0]: expected [tsMs, price, size], got [0,100]'],
     ['vpin', { trades: [], bucketVolume: 2.5 }, 'bucketVolume: expected a positive integer, got 2.5'],
     ['book', { numRows: 0, ops: [] }, 'numRows: expected a positive integer, got 0'],
