@@ -96,6 +96,7 @@ export class TwsSource implements MarketSource {
     if (this.stopped) return;
     const ib = new IBApi({ host: this.host, port: this.port, clientId: this.clientId, maxReqPerSec: this.config.venues.tws.maxReqPerSec });
     this.ib = ib;
+    this.guardDecoder(ib);
     this.wire(ib);
     this.log.info({ host: this.host, port: this.port, clientId: this.clientId, attempt: this.attempt }, 'connecting to TWS');
     ib.connect(this.clientId);
@@ -279,13 +280,42 @@ export class TwsSource implements MarketSource {
         this.scheduleReconnect('client id in use');
         return;
       }
-      if (code === 502 || code === 504 || code === 1300) {
+      // Client-side connect failures; the same codes arriving from the venue on a live socket are just errors.
+      if ((code === 502 || code === 504 || code === 1300) && !ib.isConnected) {
         this.setConnected(false, `error ${code}`);
         this.scheduleReconnect(`error ${code}: ${message}`);
         return;
       }
       this.rateLimitedWarn(code, reqId, message);
     });
+  }
+
+  /**
+   * @stoqey/ib's decoder rethrows anything that is not an underrun (for example JSON.parse on a malformed
+   * advancedOrderRejectJson), out of the socket's data handler: one bad frame from the venue would kill
+   * the thread. The guard counts it as a decode error, drops the rest of that message, and carries on
+   * with the next one.
+   */
+  private guardDecoder(ib: IBApi): void {
+    type Decoder = { process: () => void; drainQueue?: () => void };
+    const decoder = (ib as unknown as { controller?: { decoder?: Decoder } }).controller?.decoder;
+    if (!decoder || typeof decoder.process !== 'function') {
+      this.log.warn('@stoqey/ib decoder not found: malformed frames that throw will not be guarded');
+      return;
+    }
+    const process = decoder.process.bind(decoder);
+    decoder.process = () => {
+      for (let guard = 0; guard < 1_000_000; guard++) {
+        try {
+          process();
+          return;
+        } catch (e) {
+          this.metrics.decodeErrors++;
+          this.recordError(505, -1, `decoder threw: ${(e as Error)?.message ?? e}`);
+          decoder.drainQueue?.();
+        }
+      }
+    };
   }
 
   private lastWarn = new Map<number, number>();
