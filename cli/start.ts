@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { ConfigError, deepMerge, loadConfig, validateConfig } from '../engine/config/loadConfig.js';
 import { createLogger, redactUrl } from '../engine/log/logger.js';
@@ -55,7 +56,18 @@ export async function runStart(argv: string[], opts: StartOptions = {}): Promise
     }
     throw e;
   }
+  // The dashboard token: from the environment; in the simulated default a random one, printed with the URL.
+  let dashboardToken = process.env.ALPHATRADER_DASHBOARD_TOKEN;
+  if (!dashboardToken) {
+    if (config.engine.mode === 'live') {
+      log.error('ALPHATRADER_DASHBOARD_TOKEN must be set in live mode');
+      await redis.embedded?.stop();
+      return 2;
+    }
+    dashboardToken = randomBytes(16).toString('hex');
+  }
   const runtime: RuntimeInfo = {
+    dashboardToken,
     redisUrl: `redis://${redis.host.includes(':') ? `[${redis.host}]` : redis.host}:${redis.port}`,
     redisPassword: redis.password,
     redisUsername: redis.username,

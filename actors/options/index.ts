@@ -17,5 +17,5 @@ export { validateChain, parseNumber, DEFAULT_RATE, type ValidatedChain, type Val
 export { summariseSentiment, sentimentLabel, type SentimentLabel, type SentimentSummary } from './sentiment.js';
 export { unusualActivity, type UnusualContract } from './unusualActivity.js';
 export { OptionsService, type OptionsServiceOptions, type OptionsServiceMetrics, type OptionsDataSource, type OptionsTtls } from './OptionsService.js';
-export { expiryInstantMs, yearFraction, newYorkOffsetMs } from './newYorkTime.js';
+export { expiryInstantMs, yearFraction } from './expiryTime.js';
 export type { OptionContract, ContractGreeks, OptionType } from './types.js';

@@ -15,7 +15,7 @@
  */
 
 import { bsmGreeks, emptyGreeks, impliedVol, type Greeks } from '../../analytics/greeks.js';
-import { expiryInstantMs, yearFraction } from './newYorkTime.js';
+import { expiryInstantMs, yearFraction } from './expiryTime.js';
 import type { ContractGreeks, OptionContract, OptionType } from './types.js';
 
 export type QuarantineReason =
@@ -285,6 +285,10 @@ export function validateChain(raw: unknown, nowMs: number, opts: ValidateOptions
       }
       iv = solved;
       ivSource = 'local';
+    }
+    if (Number.isNaN(iv)) {
+      quarantine(p.row, 'bad_number', `implied_volatility is not a number: ${JSON.stringify(p.row.implied_volatility)}`);
+      continue;
     }
     if (!(iv > 0 && iv < IV_MAX)) {
       quarantine(p.row, 'iv_out_of_range', `implied volatility ${JSON.stringify(p.row.implied_volatility ?? iv)}`);

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import type { ActorFactory } from '../../engine/runtime/Actor.js';
-import type { PublishRequest } from '../../engine/runtime/ColdMessage.js';
+import type { PublishRequest, StreamAppend } from '../../engine/runtime/ColdMessage.js';
 import { CONTROL } from '../../engine/runtime/HealthTable.js';
 import { ConflatingWriter } from '../../engine/redis/ConflatingWriter.js';
 import { MarketKeys } from './MarketKeys.js';
@@ -34,6 +34,7 @@ const create: ActorFactory = (ctx) => {
   const flush = async () => {
     market.flushInto(writer);
     const ok = await writer.flush(redis);
+    await flushStreams();
     if (!ok && redis.status !== 'ready') {
       const now = Date.now();
       if (now - lastDownLog > 5000) {
@@ -42,6 +43,25 @@ const create: ActorFactory = (ctx) => {
       }
     }
     if (ok) ctx.countOut(1);
+  };
+
+  // Stream entries are records, not latest values: queued in order, sent with the next flush, bounded.
+  const streamQueue: StreamAppend[] = [];
+  let streamDropped = 0;
+  const flushStreams = async () => {
+    if (!streamQueue.length || redis.status !== 'ready') return;
+    const batch = streamQueue.splice(0, streamQueue.length);
+    const pipe = redis.pipeline();
+    for (const a of batch) {
+      const kv: (string | number)[] = [];
+      for (const [k, v] of Object.entries(a.fields)) kv.push(k, v);
+      pipe.xadd(a.stream, 'MAXLEN', '~', a.maxLen ?? 100_000, '*', ...kv);
+    }
+    try {
+      await pipe.exec();
+    } catch {
+      streamQueue.unshift(...batch); // retried next flush, order kept
+    }
   };
 
   const applyRequest = (r: PublishRequest) => {
@@ -81,7 +101,17 @@ const create: ActorFactory = (ctx) => {
       market.onMessage(view, off);
     },
     onCommand(topic, payload) {
-      if (topic === 'publish') applyRequest(payload as PublishRequest);
+      if (topic === 'xadd') {
+        const a = payload as StreamAppend;
+        if (!a || typeof a.stream !== 'string' || typeof a.fields !== 'object') return void ctx.countInputError();
+        if (streamQueue.length >= cfg.redis.maxPendingKeys) {
+          streamDropped++;
+          ctx.countError();
+          ctx.log.error({ stream: a.stream, dropped: streamDropped }, 'stream queue full while Redis is down: entry dropped');
+          return;
+        }
+        streamQueue.push(a);
+      } else if (topic === 'publish') applyRequest(payload as PublishRequest);
       else if (topic === 'publish-many' && Array.isArray(payload)) for (const r of payload) applyRequest(r as PublishRequest);
       else ctx.countInputError();
     },
@@ -89,7 +119,10 @@ const create: ActorFactory = (ctx) => {
       clearInterval(timer);
       // Final flush: what the other actors sent before stopping reaches Redis.
       market.flushInto(writer);
-      if (redis.status === 'ready') await writer.flush(redis);
+      if (redis.status === 'ready') {
+        await writer.flush(redis);
+        await flushStreams();
+      }
       await redis.quit().catch(() => redis.disconnect());
     },
   };

@@ -5,7 +5,7 @@ import { Doorbell } from '../ring/Doorbell.js';
 import { RingBuffer } from '../ring/RingBuffer.js';
 import { RingProducer } from '../ring/RingProducer.js';
 import { RingReader } from '../ring/RingReader.js';
-import { packCold, type ColdEnvelope, type PublishRequest } from './ColdMessage.js';
+import { packCold, type ColdEnvelope, type PublishRequest, type StreamAppend } from './ColdMessage.js';
 import { ControlFlags, HEALTH_FIELDS, HealthTable } from './HealthTable.js';
 import { MonoClock } from './MonoClock.js';
 import { OutputPort } from './OutputPort.js';
@@ -100,6 +100,12 @@ export class ActorContext {
   /** Several keys in one message (one postMessage for a whole snapshot cycle). */
   publishMany(reqs: PublishRequest[]): void {
     if (reqs.length) this.send('publisher', 'publish-many', reqs);
+  }
+
+  /** Appends to a Redis Stream through the publisher (durable records; never conflated, never dropped while queued). */
+  appendStream(stream: string, fields: Record<string, string | number>, maxLen = 100_000): void {
+    const req: StreamAppend = { stream, fields, maxLen };
+    this.send('publisher', 'xadd', req);
   }
 
   countError(n = 1): void {

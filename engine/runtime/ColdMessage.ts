@@ -28,3 +28,10 @@ export interface PublishRequest {
   value: unknown; // JSON-serialisable; strings are stored as they are
   ttlMs: number; // 0 = no expiry
 }
+
+/** Publisher request: append one entry to a Redis Stream (durable records: signals, orders, fills, audit). */
+export interface StreamAppend {
+  stream: string;
+  fields: Record<string, string | number>;
+  maxLen?: number; // approximate cap (XADD MAXLEN ~)
+}

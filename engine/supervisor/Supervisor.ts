@@ -205,8 +205,11 @@ export class Supervisor extends EventEmitter {
       return;
     }
     const target = this.slots.find((s) => s.name === m.to);
-    if (!target?.worker) return; // target down: cold messages are best-effort (snapshots are periodic)
-    target.worker.postMessage(m);
+    if (target?.worker) target.worker.postMessage(m); // target down: cold messages are best-effort (snapshots are periodic)
+    // The dashboard mirrors the key space the publisher writes: every published key also reaches it.
+    if (m.to === 'publisher' && (m.topic === 'publish' || m.topic === 'publish-many')) {
+      for (const s of this.slots) if (s.kind === 'dashboard' && s.worker) s.worker.postMessage(m);
+    }
   }
 
   /** Sends keys to the publisher actor (cold path). */
