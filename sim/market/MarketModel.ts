@@ -34,6 +34,11 @@ export interface SymbolSpec {
   tickSize?: number;
 }
 
+/**
+ * Receives the model's events. onDepth runs after the model applied the operation (row accessors
+ * already show the new book); onTrade runs before the book change it causes (row 0 of the side
+ * taken is the row that traded).
+ */
 export interface MarketListener {
   onDepth(
     symbolIndex: number,

@@ -1,0 +1,391 @@
+/**
+ * Simulated order handling for the TWS simulator: PLACE_ORDER / CANCEL_ORDER
+ * against the MarketModel's book, executions, commissions, positions and cash.
+ *
+ * The simulated market is exogenous: client fills do not remove liquidity from the
+ * model (it is a fake for testing clients, not a matching engine). Taker fills walk
+ * the visible opposite side row by row (partial fills across levels, one execution
+ * per row); resting limit orders fill passively when the tape trades through them.
+ */
+import type { MarketModel } from '../market/MarketModel.js';
+import type { ContractFields } from './protocol.js';
+import { ERR, formatEasternTime, readContract } from './protocol.js';
+import type { ExecView, OrderView } from './messages.js';
+
+export type OrderAction = 'BUY' | 'SELL' | 'SSHORT';
+
+export interface SimOrder extends OrderView {
+  symbolIndex: number;
+  transmit: boolean;
+  /** PLACE_ORDER fields 0–38 as received (the rest is opaque to the simulator). */
+  fields: string[];
+  /** Stop orders: false until the stop price trades. */
+  triggered: boolean;
+  active: boolean;
+  placedAtMs: number;
+}
+
+export interface SimExecution extends ExecView {
+  symbolIndex: number;
+  timeMs: number;
+}
+
+export interface SimPosition {
+  symbolIndex: number;
+  contract: ContractFields;
+  qty: number;
+  avgCost: number;
+  realized: number;
+}
+
+/** How the engine reports to whichever session owns a client id. */
+export interface OrderReporter {
+  orderPlaced(o: SimOrder): void; // OPEN_ORDER + ORDER_STATUS
+  orderStatusChanged(o: SimOrder): void; // ORDER_STATUS (+ OPEN_ORDER when done)
+  executed(o: SimOrder, e: SimExecution): void; // EXECUTION_DATA + COMMISSION_REPORT
+  orderError(clientId: number, id: number, code: number, msg: string): void;
+}
+
+const SUPPORTED_TYPES = new Set(['MKT', 'LMT', 'STP', 'STP LMT']);
+const COMMISSION_PER_SHARE = 0.005;
+const COMMISSION_MIN = 1;
+const COMMISSION_MAX_RATE = 0.01;
+
+function num(s: string | undefined): number | undefined {
+  if (s === undefined || s === '') return undefined;
+  const v = Number(s);
+  if (!Number.isFinite(v) || v >= 1.7e308) return undefined;
+  return v;
+}
+
+export class OrderEngine {
+  readonly orders = new Map<number, SimOrder>();
+  readonly executions: SimExecution[] = [];
+  readonly positions: SimPosition[];
+  cash: number;
+  private permSeq = 1_000_000_000;
+  private execSeq = 1;
+  private readonly execPrefix: string;
+  stats = { placed: 0, rejected: 0, filled: 0, cancelled: 0, executions: 0, untransmitted: 0 };
+
+  constructor(
+    private readonly model: MarketModel,
+    private readonly account: string,
+    private readonly reporter: OrderReporter,
+    private readonly nowMs: () => number,
+    private readonly opts: { fillUntransmitted: boolean; startingCash: number },
+  ) {
+    this.cash = opts.startingCash;
+    this.execPrefix = (0x0000e0d5 + model.symbols.length).toString(16).padStart(8, '0');
+    this.positions = model.symbols.map((s, i) => ({
+      symbolIndex: i,
+      contract: defaultContract(s.symbol, i),
+      qty: 0,
+      avgCost: 0,
+      realized: 0,
+    }));
+  }
+
+  /** Handles PLACE_ORDER tokens (index 0 = message id 3; layout of server version 193, protocols.md A5). */
+  place(clientId: number, tokens: string[]): void {
+    const orderId = Number(tokens[1]);
+    if (!Number.isInteger(orderId) || orderId <= 0) {
+      this.reporter.orderError(clientId, -1, ERR.ORDER_REJECTED, `Order rejected - reason:invalid order id ${tokens[1]}`);
+      this.stats.rejected++;
+      return;
+    }
+    const contract = readContract(tokens, 2);
+    const si = this.model.indexOf(contract.symbol);
+    if (si < 0) {
+      this.reporter.orderError(clientId, orderId, ERR.NO_SECURITY_DEFINITION, 'No security definition has been found for the request');
+      this.stats.rejected++;
+      return;
+    }
+    const existing = this.orders.get(orderId);
+    if (existing && (!existing.active || existing.clientId !== clientId)) {
+      this.reporter.orderError(clientId, orderId, ERR.DUPLICATE_ORDER_ID, 'Duplicate order id');
+      this.stats.rejected++;
+      return;
+    }
+    const action = tokens[16] as OrderAction;
+    const qty = num(tokens[17]);
+    const orderType = (tokens[18] ?? '').toUpperCase();
+    const lmtPrice = num(tokens[19]);
+    const auxPrice = num(tokens[20]);
+    const reject = (reason: string): void => {
+      this.reporter.orderError(clientId, orderId, ERR.ORDER_REJECTED, `Order rejected - reason:${reason}`);
+      this.stats.rejected++;
+    };
+    if (action !== 'BUY' && action !== 'SELL' && action !== 'SSHORT') return reject(`invalid action '${tokens[16]}'`);
+    if (qty === undefined || !(qty > 0)) return reject(`invalid total quantity '${tokens[17]}'`);
+    if (!SUPPORTED_TYPES.has(orderType)) return reject(`order type '${tokens[18]}' is not supported by the simulator`);
+    if ((orderType === 'LMT' || orderType === 'STP LMT') && !(lmtPrice !== undefined && lmtPrice > 0)) {
+      return reject('limit price is required');
+    }
+    if ((orderType === 'STP' || orderType === 'STP LMT') && !(auxPrice !== undefined && auxPrice > 0)) {
+      return reject('stop price is required');
+    }
+    const transmitField = tokens[27] ?? '';
+    const transmit = transmitField === '1' || (transmitField === '' && this.opts.fillUntransmitted);
+    if (transmitField === '') {
+      this.stats.untransmitted++;
+      this.reporter.orderError(
+        clientId,
+        orderId,
+        ERR.ORDER_WARNING,
+        'Warning: the order was sent with transmit unset ("") - real TWS would hold it untransmitted; set transmit:true',
+      );
+    }
+    const tif = tokens[21] || 'DAY';
+    const o: SimOrder = existing ?? {
+      orderId,
+      clientId,
+      permId: this.permSeq++,
+      parentId: Number(tokens[28]) || 0,
+      contract: { ...contract, conId: contract.conId || String(this.positions[si].contract.conId) },
+      action,
+      totalQuantity: qty,
+      orderType,
+      lmtPrice,
+      auxPrice,
+      tif,
+      account: tokens[23] || this.account,
+      orderRef: tokens[26] ?? '',
+      outsideRth: tokens[33] === '1',
+      status: 'PreSubmitted',
+      filled: 0,
+      avgFillPrice: 0,
+      lastFillPrice: 0,
+      symbolIndex: si,
+      transmit,
+      fields: tokens.slice(0, 39),
+      triggered: false,
+      active: true,
+      placedAtMs: this.nowMs(),
+    };
+    if (existing) {
+      // Same id on a working order = modification (as in TWS).
+      if (qty < existing.filled) return reject(`total quantity ${qty} is below the filled quantity ${existing.filled}`);
+      Object.assign(existing, { action, totalQuantity: qty, orderType, lmtPrice, auxPrice, tif, transmit, fields: tokens.slice(0, 39) });
+    } else {
+      this.orders.set(orderId, o);
+      this.stats.placed++;
+    }
+    o.triggered = orderType === 'MKT' || orderType === 'LMT';
+    o.status = !transmit ? 'PreSubmitted' : o.triggered ? 'Submitted' : 'PreSubmitted';
+    this.reporter.orderPlaced(o);
+    if (!transmit) return;
+    this.evaluate(o);
+    if (o.active && (tif === 'IOC' || tif === 'FOK')) this.cancelOrder(o, 'IOC/FOK remainder');
+  }
+
+  cancel(clientId: number, orderId: number): void {
+    const o = this.orders.get(orderId);
+    if (!o || o.clientId !== clientId) {
+      this.reporter.orderError(clientId, orderId, ERR.CANCEL_TARGET_NOT_FOUND, `OrderId ${orderId} that needs to be cancelled is not found.`);
+      return;
+    }
+    if (!o.active) {
+      this.reporter.orderError(
+        clientId,
+        orderId,
+        ERR.CANCEL_TARGET_NOT_CANCELLABLE,
+        `OrderId ${orderId} that needs to be cancelled cannot be cancelled, state: ${o.status}.`,
+      );
+      return;
+    }
+    this.cancelOrder(o, '');
+  }
+
+  globalCancel(): void {
+    for (const o of this.orders.values()) if (o.active) this.cancelOrder(o, 'global cancel');
+  }
+
+  /** Re-checks working orders against the current book (stop triggers, marketable limits). */
+  onTick(): void {
+    for (const o of this.orders.values()) if (o.active && o.transmit) this.evaluate(o);
+  }
+
+  /** Resting limit orders fill when the tape trades through their price. */
+  onTrade(si: number, price: number, size: number, aggressor: 1 | -1, venue: string): void {
+    for (const o of this.orders.values()) {
+      if (!o.active || !o.transmit || o.symbolIndex !== si) continue;
+      const buy = o.action === 'BUY';
+      if (!o.triggered) {
+        if (o.auxPrice !== undefined && (buy ? price >= o.auxPrice : price <= o.auxPrice)) this.trigger(o);
+        continue;
+      }
+      if (o.lmtPrice === undefined) continue;
+      // A sell-initiated print below our bid (or a buy print above our offer) means we were hit first.
+      if (buy && aggressor === -1 && price < o.lmtPrice) this.fill(o, o.lmtPrice, Math.min(size, o.totalQuantity - o.filled), venue, 1);
+      else if (!buy && aggressor === 1 && price > o.lmtPrice) this.fill(o, o.lmtPrice, Math.min(size, o.totalQuantity - o.filled), venue, 1);
+    }
+  }
+
+  markPrice(si: number): number {
+    const b = this.model.bestBid(si);
+    const a = this.model.bestAsk(si);
+    return Number.isFinite(b) && Number.isFinite(a) ? (a + b) / 2 : this.model.lastPrice(si);
+  }
+
+  accountValues(): Record<string, number> {
+    let gross = 0;
+    let net = 0;
+    let unrealized = 0;
+    let realized = 0;
+    for (const p of this.positions) {
+      const mark = this.markPrice(p.symbolIndex);
+      gross += Math.abs(p.qty * mark);
+      net += p.qty * mark;
+      unrealized += p.qty * (mark - p.avgCost);
+      realized += p.realized;
+    }
+    const netLiq = this.cash + net;
+    const margin = gross * 0.25;
+    return {
+      NetLiquidation: netLiq,
+      TotalCashValue: this.cash,
+      SettledCash: this.cash,
+      GrossPositionValue: gross,
+      EquityWithLoanValue: netLiq,
+      InitMarginReq: margin,
+      MaintMarginReq: margin,
+      AvailableFunds: netLiq - margin,
+      ExcessLiquidity: netLiq - margin,
+      BuyingPower: Math.max(0, (netLiq - margin) * 4),
+      Cushion: netLiq > 0 ? (netLiq - margin) / netLiq : 0,
+      Leverage: netLiq > 0 ? gross / netLiq : 0,
+      UnrealizedPnL: unrealized,
+      RealizedPnL: realized,
+    };
+  }
+
+  private trigger(o: SimOrder): void {
+    o.triggered = true;
+    o.status = 'Submitted';
+    this.reporter.orderStatusChanged(o);
+  }
+
+  private evaluate(o: SimOrder): void {
+    const m = this.model;
+    const si = o.symbolIndex;
+    const buy = o.action === 'BUY';
+    const side: 0 | 1 = buy ? 0 : 1; // a buy takes the asks
+    if (!o.triggered) {
+      const last = m.lastPrice(si);
+      const touch = buy ? m.bestAsk(si) : m.bestBid(si);
+      const stop = o.auxPrice as number;
+      if ((buy ? last >= stop || touch >= stop : last <= stop || touch <= stop)) this.trigger(o);
+      else return;
+    }
+    const limit = o.orderType === 'MKT' || o.orderType === 'STP' ? undefined : o.lmtPrice;
+    if (o.tif === 'FOK') {
+      let avail = 0;
+      for (let i = 0; i < m.rowCount(si, side); i++) {
+        const px = m.rowPrice(si, side, i);
+        if (limit !== undefined && (buy ? px > limit : px < limit)) break;
+        avail += m.rowSize(si, side, i);
+      }
+      if (avail < o.totalQuantity - o.filled) return;
+    }
+    const rows = m.rowCount(si, side);
+    for (let i = 0; i < rows && o.active; i++) {
+      const px = m.rowPrice(si, side, i);
+      if (limit !== undefined && (buy ? px > limit : px < limit)) break;
+      const q = Math.min(m.rowSize(si, side, i), o.totalQuantity - o.filled);
+      if (q > 0) this.fill(o, px, q, m.rowMaker(si, side, i), 2);
+    }
+  }
+
+  private fill(o: SimOrder, price: number, qty: number, venue: string, liquidity: number): void {
+    if (!(qty > 0)) return;
+    const prevFilled = o.filled;
+    o.filled = prevFilled + qty;
+    o.avgFillPrice = roundPx((o.avgFillPrice * prevFilled + price * qty) / o.filled);
+    o.lastFillPrice = price;
+    const sign = o.action === 'BUY' ? 1 : -1;
+    const commission = Math.min(Math.max(COMMISSION_MIN, qty * COMMISSION_PER_SHARE), COMMISSION_MAX_RATE * qty * price);
+    const realizedGross = this.applyPosition(o.symbolIndex, sign * qty, price);
+    this.cash -= sign * qty * price + commission;
+    const timeMs = this.nowMs();
+    const e: SimExecution = {
+      execId: `${this.execPrefix}.${(this.execSeq++).toString(16).padStart(8, '0')}.01.01`,
+      orderId: o.orderId,
+      clientId: o.clientId,
+      permId: o.permId,
+      contract: o.contract,
+      time: formatEasternTime(timeMs),
+      account: o.account,
+      exchange: venue,
+      side: sign > 0 ? 'BOT' : 'SLD',
+      shares: qty,
+      price,
+      cumQty: o.filled,
+      avgPrice: o.avgFillPrice,
+      orderRef: o.orderRef,
+      lastLiquidity: liquidity,
+      commission: Math.round(commission * 100) / 100,
+      realizedPnl: realizedGross === undefined ? undefined : realizedGross - commission,
+      symbolIndex: o.symbolIndex,
+      timeMs,
+    };
+    this.executions.push(e);
+    this.stats.executions++;
+    if (o.filled >= o.totalQuantity) {
+      o.status = 'Filled';
+      o.active = false;
+      this.stats.filled++;
+    } else {
+      o.status = 'Submitted';
+    }
+    this.reporter.executed(o, e);
+    this.reporter.orderStatusChanged(o);
+  }
+
+  /** Updates the position; returns realized P&L of the closed part (undefined when nothing closed). */
+  private applyPosition(si: number, signedQty: number, price: number): number | undefined {
+    const p = this.positions[si];
+    if (p.qty === 0 || Math.sign(p.qty) === Math.sign(signedQty)) {
+      p.avgCost = (p.avgCost * Math.abs(p.qty) + price * Math.abs(signedQty)) / (Math.abs(p.qty) + Math.abs(signedQty));
+      p.qty += signedQty;
+      return undefined;
+    }
+    const closed = Math.min(Math.abs(p.qty), Math.abs(signedQty));
+    const pnl = (price - p.avgCost) * closed * Math.sign(p.qty);
+    p.realized += pnl;
+    p.qty += signedQty;
+    if (p.qty === 0) p.avgCost = 0;
+    else if (Math.sign(p.qty) === Math.sign(signedQty)) p.avgCost = price; // flipped
+    return pnl;
+  }
+
+  private cancelOrder(o: SimOrder, _why: string): void {
+    o.active = false;
+    o.status = 'Cancelled';
+    this.stats.cancelled++;
+    this.reporter.orderStatusChanged(o);
+    this.reporter.orderError(o.clientId, o.orderId, ERR.ORDER_CANCELLED, 'Order Canceled - reason:');
+  }
+}
+
+function roundPx(x: number): number {
+  return Math.round(x * 1e8) / 1e8;
+}
+
+/** A plausible stock contract for positions of a simulated symbol. */
+export function defaultContract(symbol: string, index: number): ContractFields {
+  return {
+    conId: String(900000 + index),
+    symbol,
+    secType: 'STK',
+    lastTradeDateOrContractMonth: '',
+    strike: '',
+    right: '',
+    multiplier: '',
+    exchange: 'SMART',
+    primaryExch: 'ARCA',
+    currency: 'USD',
+    localSymbol: symbol,
+    tradingClass: symbol,
+  };
+}
