@@ -60,6 +60,8 @@ function num(s: string | undefined): number | undefined {
 
 export class OrderEngine {
   readonly orders = new Map<number, SimOrder>();
+  /** Working orders, scanned per trade and per tick (an array: no iterator allocation on the hot path). */
+  private readonly working: SimOrder[] = [];
   readonly executions: SimExecution[] = [];
   readonly positions: SimPosition[];
   cash: number;
@@ -169,6 +171,7 @@ export class OrderEngine {
       Object.assign(existing, { action, totalQuantity: qty, orderType, lmtPrice, auxPrice, tif, transmit, fields: tokens.slice(0, 39) });
     } else {
       this.orders.set(orderId, o);
+      this.working.push(o);
       this.stats.placed++;
     }
     o.triggered = orderType === 'MKT' || orderType === 'LMT';
@@ -198,17 +201,29 @@ export class OrderEngine {
   }
 
   globalCancel(): void {
-    for (const o of this.orders.values()) if (o.active) this.cancelOrder(o, 'global cancel');
+    for (const o of this.working) if (o.active) this.cancelOrder(o, 'global cancel');
+    this.compactWorking();
+  }
+
+  private compactWorking(): void {
+    const w = this.working;
+    let j = 0;
+    for (let i = 0; i < w.length; i++) if (w[i].active) w[j++] = w[i];
+    w.length = j;
   }
 
   /** Re-checks working orders against the current book (stop triggers, marketable limits). */
   onTick(): void {
-    for (const o of this.orders.values()) if (o.active && o.transmit) this.evaluate(o);
+    const w = this.working;
+    for (let i = 0; i < w.length; i++) if (w[i].active && w[i].transmit) this.evaluate(w[i]);
+    this.compactWorking();
   }
 
   /** Resting limit orders fill when the tape trades through their price. */
   onTrade(si: number, price: number, size: number, aggressor: 1 | -1, venue: string): void {
-    for (const o of this.orders.values()) {
+    const w = this.working;
+    for (let i = 0; i < w.length; i++) {
+      const o = w[i];
       if (!o.active || !o.transmit || o.symbolIndex !== si) continue;
       const buy = o.action === 'BUY';
       if (!o.triggered) {

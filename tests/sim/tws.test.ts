@@ -12,6 +12,7 @@ import { MarketModel, type SymbolSpec } from '../../sim/market/MarketModel.js';
 import { TwsSimulator } from '../../sim/tws/TwsSimulator.js';
 import { FrameReader, FrameWriter } from '../../sim/tws/codec.js';
 import { openOrder } from '../../sim/tws/messages.js';
+import { DepthView } from '../../sim/tws/DepthView.js';
 import { defaultContract } from '../../sim/tws/OrderEngine.js';
 
 const SEED = 4242;
@@ -413,7 +414,59 @@ describe('TWS simulator with the real @stoqey/ib client', () => {
   });
 });
 
-describe('message layouts', () => {
+describe('units', () => {
+  it('DepthView keeps a fewer-rows subscriber equal to the top rows of the model book', () => {
+    const seed = 31;
+    console.log(`seed ${seed}`);
+    const m = new MarketModel({ seed, symbols: [{ symbol: 'X', basePrice: 20, numRows: 12, level2: true }], startMs: 0 });
+    for (const rows of [1, 3, 12]) {
+      const view = new DepthView(m, 0, rows);
+      const book = new ListBook(rows);
+      const out = { depth: (p: number, op: 0 | 1 | 2, side: 0 | 1, px: number, sz: number, mm: string) => book.apply(p, op, side, px, sz, mm) };
+      view.snapshot(out);
+      const listener = {
+        onDepth: (_si: number, _ts: number, p: number, op: 0 | 1 | 2, side: 0 | 1, px: number, sz: number, mm: string) => view.apply(p, op, side, px, sz, mm, out),
+        onTrade() {},
+        onQuote() {},
+      };
+      for (let i = 0; i < 300; i++) {
+        m.advance(m.timeMs + 50, listener);
+        const snap = m.snapshot(0);
+        expect(book.sides).toEqual([snap.asks.slice(0, rows), snap.bids.slice(0, rows)]);
+      }
+      expect(book.outOfRange).toBe(0);
+    }
+  });
+
+  it('speaks a lower configured server version (178) that @stoqey/ib decodes without errors', async () => {
+    const m2 = new MarketModel({ seed: SEED + 1, symbols: SYMBOLS, startMs: Date.now() });
+    const sim2 = new TwsSimulator({ model: m2, port: 0, serverVersion: 178 });
+    const { port: p2 } = await sim2.start();
+    const ib = new IBApi({ host: '127.0.0.1', port: p2, clientId: 1 });
+    const seen: string[] = [];
+    const errors: number[] = [];
+    ib.on(EventName.all, (name: string) => void seen.push(name));
+    ib.on(EventName.error, (_e: Error, code: number) => void errors.push(code));
+    ib.connect();
+    try {
+      await waitFor(() => seen.includes(EventName.nextValidId), 'nextValidId (sv 178)');
+      expect(ib.serverVersion).toBe(178);
+      ib.reqMktDepth(1, stk('SPY'), 5, true, []);
+      ib.placeOrder(1, stk('SPY'), { action: OrderAction.BUY, orderType: OrderType.MKT, totalQuantity: 10, transmit: true });
+      ib.reqExecutions(2, {});
+      await waitFor(
+        () => seen.includes(EventName.updateMktDepthL2) && seen.includes(EventName.execDetailsEnd) && seen.includes(EventName.commissionReport),
+        'depth and executions (sv 178)',
+      );
+      expect(seen).toContain(EventName.orderStatus);
+      expect(errors.filter((c) => c === 505)).toEqual([]);
+    } finally {
+      ib.disconnect();
+      await sim2.stop();
+    }
+  });
+
+
   it('OPEN_ORDER has the 133 fields of server version 193', () => {
     const w = new FrameWriter();
     openOrder(w, {
