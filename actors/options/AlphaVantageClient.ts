@@ -339,30 +339,45 @@ export class AlphaVantageClient {
     }
   }
 
+  /**
+   * One HTTP exchange. A per-request controller carries both the caller's abort and the timeout; the
+   * listener on the caller's (long-lived) signal is removed afterwards so polling never accumulates them.
+   */
   private async once(url: string, signal: AbortSignal | undefined): Promise<Attempt> {
-    const timeout = AbortSignal.timeout(this.timeoutMs);
-    const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
-    let res: Response;
+    const ctl = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      ctl.abort();
+    }, this.timeoutMs);
+    const onAbort = (): void => ctl.abort();
+    signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      res = await this.fetchFn(url, { signal: combined, headers: { accept: 'application/json' } });
-    } catch (err) {
-      if (signal?.aborted) return { kind: 'aborted' };
-      const e = err as Error & { cause?: { code?: string; message?: string } };
-      const why = timeout.aborted ? `timed out after ${this.timeoutMs} ms` : `${e.message}${e.cause?.code ? ` (${e.cause.code})` : ''}`;
-      return { kind: 'network', message: why };
-    }
-    let text: string;
-    try {
-      text = await res.text();
-    } catch (err) {
-      if (signal?.aborted) return { kind: 'aborted' };
-      return { kind: 'network', message: `reading body: ${(err as Error).message}` };
-    }
-    if (res.status !== 200) return { kind: 'http', status: res.status, retryable: RETRYABLE_STATUS.has(res.status) };
-    try {
-      return { kind: 'body', body: JSON.parse(text) as unknown };
-    } catch {
-      return { kind: 'json', message: `invalid JSON (${text.length} bytes)` };
+      let res: Response;
+      try {
+        res = await this.fetchFn(url, { signal: ctl.signal, headers: { accept: 'application/json' } });
+      } catch (err) {
+        if (signal?.aborted) return { kind: 'aborted' };
+        const e = err as Error & { cause?: { code?: string } };
+        const why = timedOut ? `timed out after ${this.timeoutMs} ms` : `${e.message}${e.cause?.code ? ` (${e.cause.code})` : ''}`;
+        return { kind: 'network', message: why };
+      }
+      let text: string;
+      try {
+        text = await res.text();
+      } catch (err) {
+        if (signal?.aborted) return { kind: 'aborted' };
+        return { kind: 'network', message: timedOut ? `timed out after ${this.timeoutMs} ms` : `reading body: ${(err as Error).message}` };
+      }
+      if (res.status !== 200) return { kind: 'http', status: res.status, retryable: RETRYABLE_STATUS.has(res.status) };
+      try {
+        return { kind: 'body', body: JSON.parse(text) as unknown };
+      } catch {
+        return { kind: 'json', message: `invalid JSON (${text.length} bytes)` };
+      }
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
     }
   }
 

@@ -104,14 +104,15 @@ function atmVolAt(base: number, T: number): number {
 
 /**
  * Smile in standardised moneyness m = ln(K/F)/(σ_atm√T), clamped to ±4: a negative slope makes
- * low strikes (where the puts are out of the money) richer, the convexity lifts both wings.
+ * low strikes (where the puts are out of the money) richer than equally distant high strikes, and the
+ * convexity lifts both wings. A call and a put at one strike share one vol, so the chain obeys
+ * European put–call parity (up to cent rounding) and the spot it implies is the spot it was built on.
  */
-export function surfaceVol(base: number, S: number, K: number, T: number, r: number, q: number, type: OptionType): number {
+export function surfaceVol(base: number, S: number, K: number, T: number, r: number, q: number): number {
   const atm = atmVolAt(base, T);
   const F = S * Math.exp((r - q) * T);
   const m = Math.max(-4, Math.min(4, Math.log(K / F) / (atm * Math.sqrt(T))));
-  const putPremium = type === 'put' ? 0.004 : 0;
-  return Math.max(0.03, Math.min(3, atm * (1 - 0.09 * m + 0.025 * m * m) + putPremium));
+  return Math.max(0.03, Math.min(3, atm * (1 - 0.09 * m + 0.025 * m * m)));
 }
 
 function roundCents(x: number): number {
@@ -146,8 +147,10 @@ function buildContract(
   const contractID = occContractId(p.symbol, exp.iso, type, strikeCents);
   const perDay = keyedRandom(p.seed, `${p.quoteDate}|${contractID}`);
   const perMinute = keyedRandom(p.seed, `${minute}|${contractID}`);
+  // Vol noise is per strike, not per contract, so the call and the put keep parity.
+  const strikeNoise = gaussian(keyedRandom(p.seed, `${minute}|${p.symbol}|${exp.iso}|${strikeCents}`));
 
-  const iv = Math.max(0.03, surfaceVol(prof.atmVol, p.spot, K, T, p.r, p.q, type) + 0.002 * gaussian(perMinute));
+  const iv = Math.max(0.03, surfaceVol(prof.atmVol, p.spot, K, T, p.r, p.q) + 0.0015 * strikeNoise);
   const g = priceAndGreeks(type === 'call', p.spot, K, T, p.r, p.q, iv);
 
   // Quotes in integer cents: the spread widens with premium and with time to expiry.

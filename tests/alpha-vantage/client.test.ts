@@ -1,3 +1,5 @@
+import { getEventListeners } from 'node:events';
+import { createServer, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { AlphaVantageClient, type AlphaVantageClientOptions, type FatalReport, type OptionsLog } from '../../actors/options/AlphaVantageClient.js';
 import { classifyResponse } from '../../actors/options/classifyResponse.js';
@@ -186,6 +188,32 @@ describe('AlphaVantageClient against the simulator', () => {
     expect(res).toMatchObject({ ok: false, failure: 'network', attempts: 2 });
     expect(client.metrics().networkErrors).toBe(2);
     expect(JSON.stringify(res)).not.toContain(SECRET);
+  });
+
+  test('a server that never answers: per-request timeout, retried, then a network failure', async () => {
+    const sockets: Socket[] = [];
+    const silent = createServer((sock) => sockets.push(sock)); // accepts, never replies
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const port = (silent.address() as { port: number }).port;
+    try {
+      const { client } = makeClient({ baseUrl: `http://127.0.0.1:${port}`, timeoutMs: 100, maxTransportRetries: 1 });
+      const res = await client.realtimeOptions('SPY');
+      expect(res).toMatchObject({ ok: false, failure: 'network', attempts: 2 });
+      if (!res.ok) expect(res.message).toMatch(/timed out after 100 ms/);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => silent.close(r));
+    }
+  });
+
+  test('a long-lived caller signal collects no listeners across many requests', async () => {
+    const { client } = makeClient();
+    const ac = new AbortController();
+    for (let i = 0; i < 20; i++) {
+      if (i % 5 === 0) sim.forceNext('http500');
+      await client.newsSentiment('SPY', { limit: 1, signal: ac.signal });
+    }
+    expect(getEventListeners(ac.signal, 'abort')).toHaveLength(0);
   });
 
   test('bad input is refused before any HTTP request', async () => {
