@@ -5,6 +5,7 @@ import { createLogger, redactUrl } from '../engine/log/logger.js';
 import { RedisUnavailableError, resolveRedis } from '../engine/redis/RedisLauncher.js';
 import type { RuntimeInfo } from '../engine/runtime/ActorContext.js';
 import { Supervisor } from '../engine/supervisor/Supervisor.js';
+import { startEmbeddedVenues, type EmbeddedVenueInfo } from '../engine/venues/EmbeddedVenues.js';
 
 export const START_USAGE = 'usage: alphatrader start [--config FILE] [--duration SECONDS]';
 
@@ -66,8 +67,19 @@ export async function runStart(argv: string[], opts: StartOptions = {}): Promise
     }
     dashboardToken = randomBytes(16).toString('hex');
   }
+  let venues: EmbeddedVenueInfo;
+  try {
+    venues = await startEmbeddedVenues(config, log);
+  } catch (e) {
+    log.error({ err: e }, 'cannot start the embedded venue simulators');
+    await redis.embedded?.stop();
+    return 1;
+  }
   const runtime: RuntimeInfo = {
     dashboardToken,
+    twsPort: venues.twsPort,
+    alphaVantageUrl: venues.alphaVantageUrl || config.venues.alphaVantage.baseUrl || undefined,
+    alphaVantageKey: venues.alphaVantageKey ?? process.env.ALPHATRADER_ALPHAVANTAGE_API_KEY,
     redisUrl: `redis://${redis.host.includes(':') ? `[${redis.host}]` : redis.host}:${redis.port}`,
     redisPassword: redis.password,
     redisUsername: redis.username,
@@ -85,6 +97,7 @@ export async function runStart(argv: string[], opts: StartOptions = {}): Promise
     }, 4900).unref();
     stopping = (async () => {
       await sup.shutdown();
+      await venues.stop();
       if (redis.embedded) await redis.embedded.stop(1000);
       log.info('stopped');
       return 0;

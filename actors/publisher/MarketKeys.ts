@@ -157,9 +157,9 @@ export class MarketKeys {
         w.set(`${k}:bars`, JSON.stringify(s.bars.newestFirst()), ttl.bars);
       }
       if (s.dirtyAnalytics) {
+        // The analytics actor publishes its own keys (analytics:{SYM}:vpin, :flow, :gex, :dex) on the
+        // cold path; the hot snapshot only feeds the latest-value cache for the dashboard and status.
         s.dirtyAnalytics = false;
-        const a = s.analytics;
-        w.set(`analytics:{${s.symbol}}:flow`, JSON.stringify({ imbalance: num(a.imbalance), microprice: num(a.microprice), spot: num(a.spot), ts: a.ts }), ttl.analytics);
       }
     }
   }

@@ -115,6 +115,13 @@ function crossCheck(c: EngineConfig): string[] {
     problems.push(`venues.alphaVantage.safetyMargin: ${c.venues.alphaVantage.safetyMargin} must be below the plan (${c.venues.alphaVantage.plan} calls/min)`);
   }
   if (c.symbols.length > 65535) problems.push('symbols: at most 65535 (symbol ids are 16-bit)');
+  const known = new Set(c.symbols.map((s) => s.symbol));
+  c.options.symbols.forEach((s, i) => {
+    if (!known.has(s)) problems.push(`options.symbols[${i}]: ${show(s)} is not a configured symbol`);
+  });
+  for (const s of Object.keys(c.analytics.vpin.bucketVolume)) {
+    if (!known.has(s)) problems.push(`analytics.vpin.bucketVolume.${s}: not a configured symbol`);
+  }
   const rp = c.market.replay;
   if (c.market.source === 'replay' && !rp.file && !(rp.lobsterMessage && rp.lobsterOrderbook)) {
     problems.push('market.replay: market.source is replay but neither replay.file nor both lobsterMessage and lobsterOrderbook are set');

@@ -53,6 +53,26 @@ export const ConfigSchema = z.strictObject({
       pollMs: ms(1000),
     }),
   }),
+  analytics: z.strictObject({
+    publishMs: ms(50),
+    poolThreads: z.number().int().min(1).max(64),
+    vpin: z.strictObject({
+      barSeconds: z.number().int().min(1).max(3600),
+      n: z.number().int().min(2).max(10_000),
+      sigmaWindow: z.number().int().min(2).max(10_000),
+      toxicThreshold: z.number().gt(0).max(1),
+      bucketsPerDay: z.number().int().min(1).max(100_000), // auto bucket volume = estimated daily volume / this
+      bucketVolume: z.record(z.string(), z.number().int().positive()), // per-symbol override (e.g. from discovery)
+    }),
+    sweepLevels: z.number().int().min(2).max(50),
+    sweepWindowMs: ms(1),
+    unusualVolumeZ: z.number().positive(),
+  }),
+  options: z.strictObject({
+    symbols: z.array(z.string()),
+    rate: z.number().min(-0.1).max(1),
+    dividendYield: z.number().min(0).max(1),
+  }),
   redis: z.strictObject({
     url: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),
     embedded: z.enum(['auto', 'never']),

@@ -17,6 +17,8 @@ async function startEngine(env: Record<string, string> = {}): Promise<Supervisor
       ALPHATRADER_SUPERVISOR_HEARTBEAT_TIMEOUT_MS: '1500',
       ALPHATRADER_SUPERVISOR_RESTART_BACKOFF_INITIAL_MS: '50',
       ALPHATRADER_LOGGING_LEVEL: 'silent',
+      // the in-process simulated market: no venue sockets needed to test supervision
+      ALPHATRADER_MARKET_SOURCE: 'sim',
       ...env,
     },
   });

@@ -1,0 +1,145 @@
+import { IcebergDetector, SweepDetector, UnusualVolume } from '../../analytics/flow.js';
+import { LiveVpin } from '../../analytics/vpin.js';
+import type { EngineConfig } from '../../engine/config/schema.js';
+
+/** A US equity session has 390 regular minutes: the first full minute × 390 estimates daily volume. */
+const SESSION_MINUTES = 390;
+
+/**
+ * Everything the analytics actor knows about one symbol, updated per message in O(1) without allocation:
+ * top of book, live VPIN, sweeps, icebergs, unusual volume, and the last gamma map.
+ */
+export class SymbolAnalytics {
+  bid = NaN; ask = NaN; bidSize = NaN; askSize = NaN; microprice = NaN; imbalance = NaN; lastTopMs = 0;
+  lastPrice = NaN;
+  vpin: LiveVpin | undefined;
+  bucketVolume = 0;
+  bucketVolumeSource: 'config' | 'estimated' | 'none' = 'none';
+  private minuteIdx = -1;
+  private minuteVolume = 0;
+  readonly sweeps: SweepDetector;
+  readonly icebergs = new IcebergDetector();
+  readonly unusual: UnusualVolume;
+  lastSweep: { side: string; levels: number; volume: number; startPrice: number; endPrice: number; ts: number } | null = null;
+  hiddenDetections = 0;
+  unusualFlags = 0;
+  // gamma map
+  netGex = NaN; zeroGamma = NaN; callWall = NaN; putWall = NaN; gexTs = 0;
+  dirty = false;
+
+  constructor(readonly symbol: string, private readonly cfg: EngineConfig) {
+    const a = cfg.analytics;
+    this.sweeps = new SweepDetector({ minLevels: a.sweepLevels, windowMs: a.sweepWindowMs });
+    this.unusual = new UnusualVolume({ intervalMs: 60_000, threshold: a.unusualVolumeZ });
+    const fixed = a.vpin.bucketVolume[symbol];
+    if (fixed) this.startVpin(fixed, 'config');
+  }
+
+  get mid(): number {
+    return (this.bid + this.ask) / 2;
+  }
+
+  /** Spot for exposures: the live mid, else the last trade. */
+  get spot(): number {
+    const m = this.mid;
+    return Number.isFinite(m) ? m : this.lastPrice;
+  }
+
+  private startVpin(V: number, source: 'config' | 'estimated'): void {
+    const v = this.cfg.analytics.vpin;
+    this.bucketVolume = V;
+    this.bucketVolumeSource = source;
+    this.vpin = new LiveVpin({
+      bucketVolume: V, n: v.n, barSeconds: v.barSeconds, sigmaWindow: v.sigmaWindow, toxicThreshold: v.toxicThreshold,
+    });
+  }
+
+  onTop(tsMs: number, bid: number, ask: number, bidSize: number, askSize: number, micro: number, imbalance: number): void {
+    this.bid = bid; this.ask = ask; this.bidSize = bidSize; this.askSize = askSize;
+    this.microprice = micro; this.imbalance = imbalance; this.lastTopMs = tsMs;
+    if (Number.isFinite(ask)) this.icebergs.onQuote(tsMs, 0, ask, askSize);
+    if (Number.isFinite(bid)) {
+      if (this.icebergs.onQuote(tsMs, 1, bid, bidSize)) this.hiddenDetections++;
+    }
+    this.dirty = true;
+  }
+
+  /** Returns true when this trade completed a sweep. */
+  onTrade(tsMs: number, price: number, size: number, aggressor: number): boolean {
+    this.lastPrice = price;
+    if (this.vpin) this.vpin.onTrade(tsMs, price, size);
+    else this.estimateBucket(tsMs, price, size);
+    this.icebergs.onTrade(tsMs, price, size);
+    if (this.unusual.onTrade(tsMs, size)) this.unusualFlags++;
+    const swept = this.sweeps.onTrade(tsMs, price, size, aggressor);
+    if (swept !== 0) {
+      const e = this.sweeps.last;
+      this.lastSweep = { side: swept > 0 ? 'buy' : 'sell', levels: e.levels, volume: e.volume, startPrice: e.startPrice, endPrice: e.endPrice, ts: e.endMs };
+    }
+    this.dirty = true;
+    return swept !== 0;
+  }
+
+  /** No configured bucket size: the first complete minute's volume × 390 / bucketsPerDay (the first, partial minute is skipped). */
+  private estimateBucket(tsMs: number, price: number, size: number): void {
+    const idx = Math.floor(tsMs / 60_000);
+    if (this.minuteIdx < 0) {
+      this.minuteIdx = idx;
+      return;
+    }
+    if (idx === this.minuteIdx) {
+      this.minuteVolume += size;
+      return;
+    }
+    if (this.fullMinute && this.minuteVolume > 0) {
+      const V = Math.max(1, Math.round((this.minuteVolume * SESSION_MINUTES) / this.cfg.analytics.vpin.bucketsPerDay));
+      this.startVpin(V, 'estimated');
+      this.vpin!.onTrade(tsMs, price, size);
+      return;
+    }
+    this.fullMinute = true; // the minute that starts now is complete
+    this.minuteIdx = idx;
+    this.minuteVolume = size;
+  }
+  private fullMinute = false;
+
+  get toxic(): boolean {
+    return this.vpin?.toxic ?? false;
+  }
+
+  vpinJson(nowMs: number): Record<string, unknown> {
+    const v = this.vpin;
+    const ready = !!v && v.history > 0;
+    return {
+      symbol: this.symbol,
+      vpin: ready ? v!.value : null,
+      cdf: ready ? v!.cdf : null,
+      toxic: ready ? v!.toxic : false,
+      threshold: this.cfg.analytics.vpin.toxicThreshold,
+      status: ready ? 'live' : v ? 'warming-up' : 'estimating-bucket-size',
+      bucketVolume: this.bucketVolume || null,
+      bucketVolumeSource: this.bucketVolumeSource,
+      buckets: v?.bucketsClosed ?? 0,
+      bucketsNeeded: this.cfg.analytics.vpin.n,
+      bars: v?.barsClosed ?? 0,
+      sigma: v && Number.isFinite(v.lastSigma) ? v.lastSigma : null,
+      ts: nowMs,
+    };
+  }
+
+  flowJson(nowMs: number): Record<string, unknown> {
+    const fin = (x: number) => (Number.isFinite(x) ? x : null);
+    const ice = (s: { price: number; refills: number; hiddenEstimate: number; iceberg: boolean }) => ({ price: fin(s.price), refills: s.refills, hiddenEstimate: s.hiddenEstimate, iceberg: s.iceberg });
+    return {
+      symbol: this.symbol,
+      imbalance: fin(this.imbalance),
+      microprice: fin(this.microprice),
+      mid: fin(this.mid),
+      spread: fin(this.ask - this.bid),
+      sweeps: { count: this.sweeps.sweeps, last: this.lastSweep },
+      hidden: { detections: this.icebergs.detections, bid: ice(this.icebergs.bid), ask: ice(this.icebergs.ask) },
+      unusualVolume: { flagged: this.unusual.flagged, z: this.unusual.lastZ, lastVolume: this.unusual.lastVolume, baselineMean: this.unusual.mean, flags: this.unusualFlags },
+      ts: nowMs,
+    };
+  }
+}

@@ -1,0 +1,273 @@
+/**
+ * `alphatrader lobster book|trades|bench`: LOBSTER files through the engine's own code.
+ *
+ *   book MESSAGE_FILE ORDERBOOK_FILE [--levels N] [--date D]
+ *       After every message, the engine's OrderBook (fed only the depth operations derived from the
+ *       files) printed as a LOBSTER orderbook row. It must reproduce ORDERBOOK_FILE: every line is
+ *       identical; every output line ends with a newline, including the last (LOBSTER's own files
+ *       often lack the final newline; a stream cannot know which line is last without buffering it).
+ *   trades MESSAGE_FILE [--date D]
+ *       Executions (types 4, 5) as CSV `tsMs,price,size,side` with a header; side buy/sell is the
+ *       aggressor's.
+ *   bench MESSAGE_FILE ORDERBOOK_FILE [--repeat N] [--levels N]
+ *       Rebuild rate in messages/s (JSON on stdout).
+ *
+ * Bad arguments or files: a message on stderr and status 2.
+ */
+
+import { parseArgs } from 'node:util';
+import { OrderBook } from '../analytics/order-book.js';
+import { LobsterFormatError } from '../sim/lobster/errors.js';
+import { lobsterEvents, lobsterTrades } from '../sim/lobster/events.js';
+import { SideDiff, OpList } from '../sim/lobster/book-diff.js';
+import { LobsterOrderbookReader } from '../sim/lobster/orderbook-reader.js';
+import { orderbookLine } from '../sim/lobster/orderbook-line.js';
+import { LobsterPairReader } from '../sim/lobster/pair-reader.js';
+import { PRICE_SCALE } from '../sim/lobster/message-reader.js';
+
+const USAGE = `usage: alphatrader lobster book MESSAGE_FILE ORDERBOOK_FILE [--levels N] [--date YYYY-MM-DD]
+       alphatrader lobster trades MESSAGE_FILE [--date YYYY-MM-DD]
+       alphatrader lobster bench MESSAGE_FILE ORDERBOOK_FILE [--repeat N] [--levels N]
+`;
+
+const FLUSH_CHARS = 1 << 16;
+
+class UsageError extends Error {}
+
+/** Buffers lines and writes them in large chunks, waiting for 'drain' when the stream pushes back. */
+class ChunkedWriter {
+  private pending = '';
+  constructor(private readonly out: NodeJS.WritableStream) {}
+
+  async line(s: string): Promise<void> {
+    this.pending += s;
+    this.pending += '\n';
+    if (this.pending.length >= FLUSH_CHARS) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const chunk = this.pending;
+    this.pending = '';
+    if (!this.out.write(chunk)) {
+      await new Promise<void>((resolve) => this.out.once('drain', resolve));
+    }
+  }
+}
+
+function positiveInt(v: string | undefined, name: string): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^[1-9]\d*$/.test(v)) throw new UsageError(`--${name}: expected a positive integer, got ${JSON.stringify(v)}`);
+  return Number(v);
+}
+
+function date(v: string | undefined): string | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(v)) throw new UsageError(`--date: expected YYYY-MM-DD, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+export async function runLobster(args: string[], stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream): Promise<number> {
+  try {
+    const [cmd, ...rest] = args;
+    const { values, positionals } = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        levels: { type: 'string' },
+        date: { type: 'string' },
+        repeat: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+    if (cmd === undefined || cmd === '-h' || cmd === '--help' || values.help) {
+      stdout.write(USAGE);
+      return cmd === undefined ? 2 : 0;
+    }
+    const levels = positiveInt(values.levels, 'levels');
+    const d = date(values.date);
+    const repeat = positiveInt(values.repeat, 'repeat');
+    const files = (n: number): string[] => {
+      if (positionals.length !== n) throw new UsageError(`lobster ${cmd}: expected ${n === 1 ? 'MESSAGE_FILE' : 'MESSAGE_FILE ORDERBOOK_FILE'}, got ${positionals.length} file argument(s)`);
+      return positionals;
+    };
+    const only = (allowed: string[]): void => {
+      for (const k of Object.keys(values)) {
+        if (k !== 'help' && !allowed.includes(k)) throw new UsageError(`lobster ${cmd}: --${k} does not apply`);
+      }
+    };
+    switch (cmd) {
+      case 'book': {
+        only(['levels', 'date']);
+        const [m, o] = files(2);
+        return await book(m!, o!, { levels, date: d }, stdout, stderr);
+      }
+      case 'trades': {
+        only(['date']);
+        const [m] = files(1);
+        return await trades(m!, d, stdout);
+      }
+      case 'bench': {
+        only(['levels', 'repeat']);
+        const [m, o] = files(2);
+        stdout.write(`${JSON.stringify(bench(m!, o!, levels, repeat ?? 200))}\n`);
+        return 0;
+      }
+      default:
+        throw new UsageError(`lobster: unknown subcommand ${JSON.stringify(cmd)}`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError || (e instanceof TypeError && (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))) {
+      stderr.write(`${e.message}\n${USAGE}`);
+      return 2;
+    }
+    if (e instanceof LobsterFormatError || e instanceof RangeError) {
+      stderr.write(`alphatrader lobster: ${e.message}\n`);
+      return 2;
+    }
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR' || code === 'ENOTDIR')) {
+      stderr.write(`alphatrader lobster: ${(e as Error).message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+async function book(
+  messageFile: string,
+  orderbookFile: string,
+  opts: { levels?: number; date?: string },
+  stdout: NodeJS.WritableStream,
+  stderr: NodeJS.WritableStream,
+): Promise<number> {
+  // The date only stamps events; the book does not need it, so a renamed file is fine here.
+  const r = new LobsterPairReader(messageFile, orderbookFile, opts);
+  try {
+    const ob = new OrderBook(r.levels);
+    const out = new ChunkedWriter(stdout);
+    const ops = r.ops;
+    while (r.next()) {
+      for (let i = 0; i < ops.count; i++) {
+        const why = ob.apply(ops.position[i]!, ops.operation[i]!, ops.side[i]!, ops.price[i]!, ops.size[i]!);
+        if (why !== null) {
+          // Cannot happen for operations from SideDiff; report rather than print a wrong book.
+          stderr.write(`alphatrader lobster: internal error: message row ${r.row + 1}: OrderBook ignored an operation (${why})\n`);
+          return 1;
+        }
+      }
+      await out.line(orderbookLine(ob, r.levels));
+    }
+    await out.flush();
+    return 0;
+  } finally {
+    r.close();
+  }
+}
+
+async function trades(messageFile: string, d: string | undefined, stdout: NodeJS.WritableStream): Promise<number> {
+  const out = new ChunkedWriter(stdout);
+  await out.line('tsMs,price,size,side');
+  for (const t of lobsterTrades(messageFile, { date: d })) {
+    await out.line(`${t.tsMs},${t.price},${t.size},${t.aggressor === 1 ? 'buy' : 'sell'}`);
+  }
+  await out.flush();
+  return 0;
+}
+
+export interface LobsterBenchResult {
+  messages: number;
+  repeat: number;
+  /** read + parse both files + op generation + OrderBook.apply, messages/s */
+  endToEndPerSec: number;
+  /** op generation + OrderBook.apply on rows already in memory, messages/s */
+  rebuildPerSec: number;
+  /** the allocating generator API (lobsterEvents) + OrderBook.apply, messages/s */
+  generatorPerSec: number;
+  opsPerMessage: number;
+}
+
+/** Rebuild rates on one pair, each pass repeated `repeat` times (after one warm-up pass). */
+export function bench(messageFile: string, orderbookFile: string, levels: number | undefined, repeat: number): LobsterBenchResult {
+  let messages = 0;
+  let opsTotal = 0;
+  const endToEnd = (): void => {
+    const r = new LobsterPairReader(messageFile, orderbookFile, { levels, date: '2000-01-03' });
+    const ob = new OrderBook(r.levels);
+    const ops = r.ops;
+    let n = 0;
+    let k = 0;
+    while (r.next()) {
+      n++;
+      for (let i = 0; i < ops.count; i++) ob.apply(ops.position[i]!, ops.operation[i]!, ops.side[i]!, ops.price[i]!, ops.size[i]!);
+      k += ops.count;
+    }
+    r.close();
+    messages = n;
+    opsTotal = k;
+  };
+
+  // Rows in memory, one typed array per row and field, so the timed loop allocates nothing.
+  const rd = new LobsterOrderbookReader(orderbookFile, { levels });
+  const L = rd.peekLevels();
+  const px: Float64Array[][] = [[], []];
+  const sz: Float64Array[][] = [[], []];
+  const ln: number[][] = [[], []];
+  while (rd.next()) {
+    px[0]!.push(rd.askPx.slice());
+    sz[0]!.push(rd.askSz.slice());
+    px[1]!.push(rd.bidPx.slice());
+    sz[1]!.push(rd.bidSz.slice());
+    ln[0]!.push(rd.askLen);
+    ln[1]!.push(rd.bidLen);
+  }
+  rd.close();
+  const N = ln[0]!.length;
+  const differ = new SideDiff(L);
+  const ops = new OpList(4 * L);
+  const empty = new Float64Array(L);
+  const inMemory = (): void => {
+    const ob = new OrderBook(L);
+    for (let r = 0; r < N; r++) {
+      ops.clear();
+      for (let s = 0; s < 2; s++) {
+        const P = px[s]!;
+        const S = sz[s]!;
+        const n = ln[s]!;
+        if (r === 0) differ.diff(s, empty, empty, 0, P[0]!, S[0]!, n[0]!, ops, PRICE_SCALE);
+        else differ.diff(s, P[r - 1]!, S[r - 1]!, n[r - 1]!, P[r]!, S[r]!, n[r]!, ops, PRICE_SCALE);
+      }
+      for (let i = 0; i < ops.count; i++) ob.apply(ops.position[i]!, ops.operation[i]!, ops.side[i]!, ops.price[i]!, ops.size[i]!);
+    }
+  };
+
+  const generator = (): void => {
+    let ob: OrderBook | null = null;
+    for (const e of lobsterEvents(messageFile, orderbookFile, { levels, date: '2000-01-03' })) {
+      if (e.kind === 'depth') {
+        ob ??= new OrderBook(L);
+        ob.apply(e.position, e.operation, e.side, e.price, e.size);
+      }
+    }
+  };
+
+  const rate = (f: () => void): number => {
+    f(); // warm-up
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < repeat; i++) f();
+    const sec = Number(process.hrtime.bigint() - t0) / 1e9;
+    return (repeat * N) / sec;
+  };
+  const endToEndPerSec = rate(endToEnd);
+  const rebuildPerSec = rate(inMemory);
+  const generatorPerSec = rate(generator);
+  return {
+    messages,
+    repeat,
+    endToEndPerSec: Math.round(endToEndPerSec),
+    rebuildPerSec: Math.round(rebuildPerSec),
+    generatorPerSec: Math.round(generatorPerSec),
+    opsPerMessage: messages > 0 ? opsTotal / messages : 0,
+  };
+}

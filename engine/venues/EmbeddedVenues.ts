@@ -1,0 +1,50 @@
+import { randomBytes } from 'node:crypto';
+import { Worker } from 'node:worker_threads';
+import type { EngineConfig } from '../config/schema.js';
+import { distPath } from '../config/projectRoot.js';
+import type { Logger } from '../log/logger.js';
+
+export interface EmbeddedVenueInfo {
+  twsPort?: number;
+  alphaVantageUrl?: string;
+  alphaVantageKey?: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the venue simulators the configuration asks for (a TWS port of 0, an empty Alpha Vantage base
+ * URL) in their own worker thread and returns where they listen. With real venues configured it starts
+ * nothing: switching to a live gateway or account is configuration, not code.
+ */
+export async function startEmbeddedVenues(config: EngineConfig, log: Logger): Promise<EmbeddedVenueInfo> {
+  const tws = config.venues.tws.port === 0 && config.market.source === 'tws';
+  const alphaVantage = config.venues.alphaVantage.baseUrl === '';
+  if (!tws && !alphaVantage) return { stop: async () => {} };
+  // The embedded Alpha Vantage accepts one key made up at start-up; a real key never goes to a simulator.
+  const alphaVantageKey = alphaVantage ? `sim-${randomBytes(8).toString('hex')}` : undefined;
+  const w = new Worker(distPath('sim', 'venues', 'venue-worker.js'), {
+    workerData: { config, tws, alphaVantage, alphaVantageKey },
+    name: 'venues',
+  });
+  const ports = await new Promise<{ twsPort?: number; alphaVantageUrl?: string }>((resolve, reject) => {
+    w.once('error', reject);
+    w.once('exit', (code) => reject(new Error(`venue simulators exited during start-up (code ${code})`)));
+    w.on('message', (m: { t: string; ports?: { twsPort?: number; alphaVantageUrl?: string } }) => {
+      if (m.t === 'ready') resolve(m.ports ?? {});
+    });
+  });
+  w.removeAllListeners('exit');
+  w.on('error', (err) => log.error({ err }, 'venue simulators failed'));
+  log.info({ twsPort: ports.twsPort, alphaVantage: ports.alphaVantageUrl }, 'embedded venue simulators started');
+  return {
+    ...ports,
+    alphaVantageKey,
+    async stop() {
+      const exited = new Promise<void>((r) => w.once('exit', () => r()));
+      w.postMessage({ t: 'stop' });
+      const t = setTimeout(() => void w.terminate(), 500);
+      await exited;
+      clearTimeout(t);
+    },
+  };
+}

@@ -1,0 +1,53 @@
+/**
+ * The embedded venues (TWS gateway, Alpha Vantage) in one worker thread beside the engine: they serve the
+ * same seeded market model over real sockets, and their load never lands on the supervisor's thread.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { MarketModel } from '../market/MarketModel.js';
+import { TwsSimulator } from '../tws/TwsSimulator.js';
+import { AlphaVantageSimulator } from '../alpha-vantage/AlphaVantageSimulator.js';
+import type { EngineConfig } from '../../engine/config/schema.js';
+
+export interface VenueWorkerData {
+  config: EngineConfig;
+  tws: boolean;
+  alphaVantage: boolean;
+  alphaVantageKey: string;
+}
+export interface VenuePorts { twsPort?: number; alphaVantageUrl?: string }
+
+const wd = workerData as VenueWorkerData;
+const cfg = wd.config;
+const model = new MarketModel({
+  seed: cfg.engine.seed,
+  symbols: cfg.symbols.map((s) => ({ symbol: s.symbol, basePrice: s.basePrice, numRows: s.numRows, level2: s.level2 })),
+  startMs: Date.now(),
+  eventsPerSecond: cfg.market.eventsPerSecond,
+});
+const ports: VenuePorts = {};
+let tws: TwsSimulator | undefined;
+let av: AlphaVantageSimulator | undefined;
+
+if (wd.tws) {
+  tws = new TwsSimulator({ model, host: '127.0.0.1', port: 0 });
+  ports.twsPort = (await tws.start()).port;
+}
+if (wd.alphaVantage) {
+  av = new AlphaVantageSimulator({
+    host: '127.0.0.1', port: 0, seed: cfg.engine.seed, validKeys: [wd.alphaVantageKey],
+    spot: (sym) => {
+      const i = model.indexOf(sym);
+      return i >= 0 ? model.lastPrice(i) : undefined;
+    },
+    rate: cfg.options.rate, dividendYield: () => cfg.options.dividendYield,
+  });
+  ports.alphaVantageUrl = (await av.start()).baseUrl;
+}
+parentPort!.postMessage({ t: 'ready', ports });
+parentPort!.on('message', async (m: { t: string }) => {
+  if (m.t === 'stop') {
+    await Promise.allSettled([tws?.stop(), av?.stop()]);
+    parentPort!.postMessage({ t: 'stopped' });
+    process.exit(0);
+  }
+});
