@@ -12,6 +12,7 @@ class SymbolState {
   readonly metrics: BookMetrics = emptyMetrics();
   topDirty = false;
   bookChangedSinceSnapshot = false;
+  lastSnapshotMs = 0;
   lastUpdateMs = 0;
   lastEventNs = 0;
   lastIngestNs = 0;
@@ -278,15 +279,19 @@ export class BookKeeper implements MarketSink {
     return staleNow;
   }
 
-  /** Whole-book snapshots (cold path) for symbols that changed since the last call. */
+  /**
+   * Whole-book snapshots (cold path) for symbols that changed since the last call, and for quiet but valid
+   * books every half TTL, so a book that is simply not moving does not vanish from Redis.
+   */
   snapshots(nowMs = Date.now()): PublishRequest[] {
     const ttl = this.config.ttl.book;
     const reqs: PublishRequest[] = [];
     for (const s of this.syms) {
-      if (!s.bookChangedSinceSnapshot) continue;
+      if (!s.bookChangedSinceSnapshot && nowMs - s.lastSnapshotMs < ttl / 2) continue;
       // A book we know is wrong (disconnected, stale, empty after a reset) is not republished: its key expires.
       if (s.stale || s.book.length(0) + s.book.length(1) === 0) continue;
       s.bookChangedSinceSnapshot = false;
+      s.lastSnapshotMs = nowMs;
       const { bids, asks } = s.book.sides();
       const m = s.book.metrics(s.metrics);
       const quality = m.bestBid !== null && m.bestAsk !== null && m.bestBid >= m.bestAsk ? (m.bestBid > m.bestAsk ? 'crossed' : 'locked') : 'ok';
