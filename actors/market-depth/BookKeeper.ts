@@ -194,8 +194,11 @@ export class BookKeeper implements MarketSink {
     this.connected = up;
   }
 
+  /** Wall clock of the current batch (read once per batch: staleness needs no finer grain). */
+  private batchNowMs = Date.now();
+
   private touch(s: SymbolState, tsMs: number, ingestNs: number): void {
-    s.lastUpdateMs = Date.now();
+    s.lastUpdateMs = this.batchNowMs;
     s.lastEventNs = tsMs * 1e6;
     s.lastIngestNs = ingestNs;
     if (s.stale) s.stale = false;
@@ -230,6 +233,7 @@ export class BookKeeper implements MarketSink {
 
   /** Book tops for changed symbols, bars whose window has passed, then one ring publish. */
   endOfBatch(nowMs = Date.now()): void {
+    this.batchNowMs = nowMs;
     for (let i = 0; i < this.syms.length; i++) {
       const s = this.syms[i];
       if (s.n > 0 && nowMs >= s.barStart + this.barMs) {

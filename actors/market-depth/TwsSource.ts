@@ -96,8 +96,7 @@ export class TwsSource implements MarketSource {
     if (this.stopped) return;
     const ib = new IBApi({ host: this.host, port: this.port, clientId: this.clientId, maxReqPerSec: this.config.venues.tws.maxReqPerSec });
     this.ib = ib;
-    this.guardDecoder(ib);
-    this.wire(ib);
+    this.attach(ib);
     this.log.info({ host: this.host, port: this.port, clientId: this.clientId, attempt: this.attempt }, 'connecting to TWS');
     ib.connect(this.clientId);
   }
@@ -192,7 +191,9 @@ export class TwsSource implements MarketSource {
 
   private wire(ib: IBApi): void {
     const sink = () => this.sink;
-    const now = () => this.clock.nowNs();
+    // Fallbacks for a client whose socket could not be wrapped (arrival stamps stay 0).
+    const now = () => this.arrivalNs || this.clock.nowNs();
+    const wall = () => this.arrivalMs || Date.now();
     ib.on(EventName.connected, () => this.log.info('TWS socket connected'));
     ib.on(EventName.server, (v: number) => (this.metrics.serverVersion = v));
     ib.on(EventName.managedAccounts, (accts: string) => {
@@ -215,24 +216,24 @@ export class TwsSource implements MarketSource {
     ib.on(EventName.updateMktDepthL2, (reqId: number, position: number, marketMaker: string, operation: number, side: number, price: number, size: number) => {
       this.metrics.messages++;
       const s = this.symbolOf(reqId, REQ.depth);
-      sink().depth(s, Date.now(), position, operation, side, price, size, marketMaker, now());
+      sink().depth(s, wall(), position, operation, side, price, size, marketMaker, now());
       this.batchSoon();
     });
     ib.on(EventName.updateMktDepth, (reqId: number, position: number, operation: number, side: number, price: number, size: number) => {
       this.metrics.messages++;
-      sink().depth(this.symbolOf(reqId, REQ.depth), Date.now(), position, operation, side, price, size, '', now());
+      sink().depth(this.symbolOf(reqId, REQ.depth), wall(), position, operation, side, price, size, '', now());
       this.batchSoon();
     });
     ib.on(EventName.tickByTickAllLast, (reqId: number, _t: number, time: string | number, price: number, size: number) => {
       this.metrics.messages++;
       const ts = Number(time) * 1000;
-      sink().trade(this.symbolOf(reqId, REQ.last), Number.isFinite(ts) && ts > 0 ? ts : Date.now(), price, size, 0, now());
+      sink().trade(this.symbolOf(reqId, REQ.last), Number.isFinite(ts) && ts > 0 ? ts : wall(), price, size, 0, now());
       this.batchSoon();
     });
     ib.on(EventName.tickByTickBidAsk, (reqId: number, time: number, bid: number, ask: number, bidSz: number, askSz: number) => {
       this.metrics.messages++;
       const ts = Number(time) * 1000;
-      sink().quote(this.symbolOf(reqId, REQ.bidAsk), Number.isFinite(ts) && ts > 0 ? ts : Date.now(), bid, ask, bidSz, askSz, now());
+      sink().quote(this.symbolOf(reqId, REQ.bidAsk), Number.isFinite(ts) && ts > 0 ? ts : wall(), bid, ask, bidSz, askSz, now());
       this.batchSoon();
     });
     ib.on(EventName.realtimeBar, (reqId: number, time: number, o: number, h: number, l: number, c: number, v: number, wap: number, count: number) => {
@@ -288,6 +289,33 @@ export class TwsSource implements MarketSource {
       }
       this.rateLimitedWarn(code, reqId, message);
     });
+  }
+
+  /** Hooks a client up to the sink: decoder guard, arrival stamps, event handlers (also used by the ingest bench). */
+  attach(ib: IBApi, sink?: MarketSink): void {
+    if (sink) this.sink = sink;
+    this.guardDecoder(ib);
+    this.stampArrivals(ib);
+    this.wire(ib);
+  }
+
+  /** Arrival time of the socket read being decoded: one clock read per read, shared by its events. */
+  private arrivalNs = 0;
+  private arrivalMs = 0;
+
+  /**
+   * The ingest time of an event is when its bytes arrived, so it is taken once per socket read (wrapping
+   * the client's data handler), not once per decoded event: cheaper, and the truth about the bytes.
+   */
+  private stampArrivals(ib: IBApi): void {
+    const sock = (ib as unknown as { controller?: { socket?: { onData?: (b: Buffer) => void } } }).controller?.socket;
+    if (!sock || typeof sock.onData !== 'function') return;
+    const onData = sock.onData.bind(sock);
+    sock.onData = (b: Buffer) => {
+      this.arrivalNs = this.clock.nowNs();
+      this.arrivalMs = Date.now();
+      onData(b);
+    };
   }
 
   /**

@@ -10,10 +10,35 @@ import { LAYOUT_VERSION, MessageType } from './MessageType.js';
 const B = HEADER_SIZE;
 const f64 = (dv: DataView, o: number): number => dv.getFloat64(o, true);
 
+// Market-maker names come from a small set (exchanges, MPIDs): each is packed into two u32 words once,
+// so writing one costs two stores instead of eight. The cache is bounded; names past it are packed inline.
+const packedIndex = new Map<string, number>();
+const packedWords: number[] = [];
+const MAX_PACKED = 4096;
+
 function writeAscii8(dv: DataView, off: number, s: string): void {
+  const i = packedIndex.get(s);
+  if (i !== undefined) {
+    dv.setUint32(off, packedWords[i], true);
+    dv.setUint32(off + 4, packedWords[i + 1], true);
+    return;
+  }
   const n = Math.min(8, s.length);
-  for (let i = 0; i < 8; i++) dv.setUint8(off + i, i < n ? s.charCodeAt(i) & 0x7f : 0);
+  let lo = 0;
+  let hi = 0;
+  for (let k = 0; k < n; k++) {
+    const c = s.charCodeAt(k) & 0x7f;
+    if (k < 4) lo |= c << (8 * k);
+    else hi |= c << (8 * (k - 4));
+  }
+  if (packedIndex.size < MAX_PACKED) {
+    packedIndex.set(s, packedWords.length);
+    packedWords.push(lo >>> 0, hi >>> 0);
+  }
+  dv.setUint32(off, lo >>> 0, true);
+  dv.setUint32(off + 4, hi >>> 0, true);
 }
+
 function readAscii8(dv: DataView, off: number): string {
   let s = '';
   for (let i = 0; i < 8; i++) {
