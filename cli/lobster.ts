@@ -81,9 +81,13 @@ export async function runLobster(args: string[], stdout: NodeJS.WritableStream, 
         help: { type: 'boolean', short: 'h' },
       },
     });
-    if (cmd === undefined || cmd === '-h' || cmd === '--help' || values.help) {
+    if (cmd === undefined) {
+      stderr.write(USAGE);
+      return 2;
+    }
+    if (cmd === '-h' || cmd === '--help' || cmd === 'help' || values.help) {
       stdout.write(USAGE);
-      return cmd === undefined ? 2 : 0;
+      return 0;
     }
     const levels = positiveInt(values.levels, 'levels');
     const d = date(values.date);

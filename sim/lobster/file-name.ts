@@ -42,7 +42,7 @@ export function lobsterDateFromName(path: string): string | null {
 }
 
 const NS_PER_MS = 1_000_000;
-const DST_SWITCH_NS = 2 * 3600 * 1e9; // US clocks change at 02:00 wall time
+export const DST_SWITCH_NS = 2 * 3600 * 1e9; // US clocks change at 02:00 wall time
 
 /**
  * Converts LOBSTER's "nanoseconds after midnight" (Eastern wall clock) on one date to epoch ms.
@@ -52,9 +52,12 @@ const DST_SWITCH_NS = 2 * 3600 * 1e9; // US clocks change at 02:00 wall time
  * session touches that hour.
  */
 export class EasternClock {
-  private readonly midnightWallMs: number;
-  private readonly offsetEarlyMs: number;
-  private readonly offsetLateMs: number;
+  /** the date's midnight read as if it were UTC */
+  readonly midnightWallMs: number;
+  /** UTC offset (wall − UTC, ms) before 02:00 wall time */
+  readonly offsetEarlyMs: number;
+  /** UTC offset from 02:00 wall time on */
+  readonly offsetLateMs: number;
 
   constructor(readonly date: string) {
     const { y, m, d } = parseDate(date); // throws a RangeError on a malformed date

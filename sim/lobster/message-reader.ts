@@ -5,7 +5,7 @@
  */
 
 import { NumericCsvReader } from './csv-reader.js';
-import { EasternClock, lobsterDateFromName } from './file-name.js';
+import { DST_SWITCH_NS, EasternClock, lobsterDateFromName } from './file-name.js';
 
 export const MSG_SUBMIT = 1;
 export const MSG_CANCEL = 2;
@@ -42,7 +42,11 @@ export class LobsterMessageReader {
   columns = 0;
 
   readonly date: string | null;
-  private readonly clock: EasternClock | null;
+  // EasternClock's constants, copied so the per-row conversion is inline arithmetic: a call
+  // returning a double would box it (one heap number per message).
+  private readonly midnightWallMs: number;
+  private readonly offsetEarlyMs: number;
+  private readonly offsetLateMs: number;
   private readonly csv: NumericCsvReader;
 
   constructor(
@@ -50,7 +54,10 @@ export class LobsterMessageReader {
     opts: MessageReaderOptions = {},
   ) {
     this.date = opts.date ?? lobsterDateFromName(file);
-    this.clock = this.date === null ? null : new EasternClock(this.date);
+    const clock = this.date === null ? null : new EasternClock(this.date);
+    this.midnightWallMs = clock ? clock.midnightWallMs : NaN;
+    this.offsetEarlyMs = clock ? clock.offsetEarlyMs : NaN;
+    this.offsetLateMs = clock ? clock.offsetLateMs : NaN;
     this.csv = new NumericCsvReader(file, MESSAGE_COLUMNS);
   }
 
@@ -92,7 +99,8 @@ export class LobsterMessageReader {
     if (dir !== 1 && dir !== -1) c.fail(5, `direction: expected -1 or 1, found ${dir}`);
 
     this.tsNs = ns;
-    this.tsMs = this.clock === null ? NaN : this.clock.epochMs(ns);
+    // Same arithmetic as EasternClock.epochMs; NaN when the date is unknown.
+    this.tsMs = this.midnightWallMs + Math.floor(ns / 1e6) - (ns < DST_SWITCH_NS ? this.offsetEarlyMs : this.offsetLateMs);
     this.type = type;
     this.orderId = id;
     this.size = size;

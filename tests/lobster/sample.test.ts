@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { OrderBook } from '../../analytics/order-book.js';
-import { runLobster } from '../../cli/lobster.js';
+import { bench, runLobster } from '../../cli/lobster.js';
 import { lobsterEventsSync, lobsterTradesSync, type LobsterDepthEvent } from '../../sim/lobster/events.js';
 import { orderbookLine } from '../../sim/lobster/orderbook-line.js';
 import { LobsterPairReader } from '../../sim/lobster/pair-reader.js';
@@ -120,6 +120,17 @@ describe.skipIf(!SAMPLE_PRESENT)(`LOBSTER AAPL sample (${SAMPLE_DIR})`, () => {
     const fromMsgs = lobsterTradesSync(SAMPLE_MESSAGE);
     expect(fromPair).toEqual(fromMsgs);
     expect(fromMsgs.filter((t) => t.hidden).length).toBe(61);
+  });
+
+  it('`lobster bench` reports rebuild rates (printed, not judged: the machine is shared)', async () => {
+    const r = bench(SAMPLE_MESSAGE, SAMPLE_ORDERBOOK, undefined, 20);
+    console.log(`LOBSTER rebuild rate on the AAPL sample: ${JSON.stringify(r)}`);
+    expect(r.messages).toBe(999);
+    expect(r.opsPerMessage).toBeGreaterThan(1);
+    for (const k of ['endToEndPerSec', 'rebuildPerSec', 'generatorPerSec'] as const) expect(r[k]).toBeGreaterThan(0);
+    const out = new Collect();
+    expect(await runLobster(['bench', SAMPLE_MESSAGE, SAMPLE_ORDERBOOK, '--repeat', '1'], out, new Collect())).toBe(0);
+    expect(JSON.parse(out.text)).toMatchObject({ messages: 999, repeat: 1 });
   });
 
   it('counts messages, ops, trades; a visible execution moves exactly one level', () => {
