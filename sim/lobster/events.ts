@@ -54,7 +54,11 @@ function requireDate(date: string | null, file: string): void {
   }
 }
 
-/** Depth and trade events of a LOBSTER message/orderbook pair, in file order. */
+/**
+ * Depth and trade events of a LOBSTER message/orderbook pair, in file order. Like any generator it
+ * starts on the first `next()`: a missing file or a bad row throws there (LobsterFormatError names
+ * file, line and column). Breaking out of a for-of closes the files.
+ */
 export function* lobsterEvents(messageFile: string, orderbookFile: string, opts: LobsterOptions = {}): Generator<LobsterEvent> {
   const r = new LobsterPairReader(messageFile, orderbookFile, opts);
   try {
