@@ -4,6 +4,7 @@ import type { PublishRequest } from '../../engine/runtime/ColdMessage.js';
 import { BookKeeper } from './BookKeeper.js';
 import type { MarketSink, MarketSource } from './MarketSource.js';
 import { RecordingReader, RecordingSink } from './Recording.js';
+import { LobsterSource } from './LobsterSource.js';
 import { ReplaySource } from './ReplaySource.js';
 import { SimSource } from './SimSource.js';
 import { TwsSource } from './TwsSource.js';
@@ -101,9 +102,6 @@ async function createSource(ctx: ActorContext, onTws: (t: TwsSource) => void, on
         ctx.send('supervisor', 'replay-done', { events });
       };
       if (rp.file) return new ReplaySource(new RecordingReader(rp.file), rp.speed, ctx.clock, done);
-      const { LobsterSource } = (await import(new URL('./LobsterSource.js', import.meta.url).href)) as {
-        LobsterSource: new (...a: unknown[]) => MarketSource;
-      };
       return new LobsterSource(rp.lobsterMessage, rp.lobsterOrderbook, ctx.symbols.id(rp.lobsterSymbol || cfg.symbols[0].symbol), rp.speed, ctx.clock, done);
     }
   }
