@@ -1,0 +1,3 @@
+export { AlpacaSimulator } from './AlpacaSimulator.js';
+export type { AlpacaFaultKind, AlpacaFaultOptions, AlpacaSimulatorOptions, AlpacaSimulatorStats } from './AlpacaSimulator.js';
+export type { QuoteFn, SimQuote } from './AlpacaExchange.js';
