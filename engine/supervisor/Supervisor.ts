@@ -206,9 +206,10 @@ export class Supervisor extends EventEmitter {
     }
     const target = this.slots.find((s) => s.name === m.to);
     if (target?.worker) target.worker.postMessage(m); // target down: cold messages are best-effort (snapshots are periodic)
-    // The dashboard mirrors the key space the publisher writes: every published key also reaches it.
+    // The dashboard mirrors the key space the publisher writes, and the signals actor reads the cold figures
+    // (gamma map, unusual options activity, sentiment) from it: every published key also reaches them.
     if (m.to === 'publisher' && (m.topic === 'publish' || m.topic === 'publish-many')) {
-      for (const s of this.slots) if (s.kind === 'dashboard' && s.worker) s.worker.postMessage(m);
+      for (const s of this.slots) if ((s.kind === 'dashboard' || s.kind === 'signals') && s.worker && s.name !== m.from) s.worker.postMessage(m);
     }
   }
 
