@@ -76,6 +76,8 @@ export async function runStart(argv: string[], opts: StartOptions = {}): Promise
     return 1;
   }
   const runtime: RuntimeInfo = {
+    // every actor derives the session clock from this one instant (see engine/clock)
+    engineStartMs: Date.now(),
     dashboardToken,
     twsPort: venues.twsPort,
     alphaVantageUrl: venues.alphaVantageUrl || config.venues.alphaVantage.baseUrl || undefined,
