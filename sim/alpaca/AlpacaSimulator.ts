@@ -591,16 +591,19 @@ export class AlpacaSimulator {
   }
 
   private calendar(q: URLSearchParams): Reply {
-    const today = etDate(this.nowMs());
-    const start = q.get('start') ?? today;
-    const end = q.get('end') ?? addDays(start, 30);
-    try {
-      parseDate(start.slice(0, 10));
-      parseDate(end.slice(0, 10));
-    } catch {
-      return invalid('invalid start or end date');
-    }
-    return { status: 200, body: calendarJson(start.slice(0, 10), end.slice(0, 10)) };
+    const valid = (d: string): boolean => {
+      try {
+        parseDate(d);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const start = (q.get('start') ?? etDate(this.nowMs())).slice(0, 10);
+    if (!valid(start)) return invalid('invalid start');
+    const end = (q.get('end') ?? addDays(start, 30)).slice(0, 10);
+    if (!valid(end)) return invalid('invalid end');
+    return { status: 200, body: calendarJson(start, end) };
   }
 
   // ------------------------------------------------------------------ trade_updates stream
