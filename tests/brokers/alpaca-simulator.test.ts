@@ -8,7 +8,7 @@ import WebSocket from 'ws';
 import { AlpacaSimulator } from '../../sim/alpaca/index.js';
 import { KEY, SECRET, waitFor } from './helpers.js';
 
-const SEED = 7_341;
+const RUN = 7_341; // client order ids only; nothing here is random
 let sim: AlpacaSimulator;
 let base: string;
 let streamUrl: string;
@@ -17,7 +17,7 @@ const quotes: Record<string, { bid: number; ask: number; bidSize?: number; askSi
   AAPL: { bid: 190.1, ask: 190.12, bidSize: 40, askSize: 30 },
 };
 let seq = 0;
-const coid = (t: string) => `sim-${SEED}-${t}-${++seq}`;
+const coid = (t: string) => `sim-${RUN}-${t}-${++seq}`;
 
 const AUTH = { 'APCA-API-KEY-ID': KEY, 'APCA-API-SECRET-KEY': SECRET };
 
@@ -55,7 +55,6 @@ function expectOrderShape(o: Record<string, unknown>): void {
 }
 
 beforeAll(async () => {
-  console.log(`seed ${SEED}`);
   // Simulated session time: 2025-01-02 10:00 New York, advancing with the wall clock.
   const t0 = Date.now();
   sim = new AlpacaSimulator({ keyId: KEY, secret: SECRET, quote: (s) => quotes[s], fillDelayMs: 1, pollMs: 5, nowMs: () => Date.UTC(2025, 0, 2, 15, 0) + (Date.now() - t0) });

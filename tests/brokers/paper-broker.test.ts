@@ -1,0 +1,182 @@
+/**
+ * PaperBroker: fills against a supplied book with partial fills across levels and slippage, idempotent
+ * per client order id, resting limits and stops, IOC, MOC, positions and executions.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { PaperBroker, type PaperBook } from '../../actors/execution/brokers/PaperBroker.js';
+import { BrokerError, type BrokerEvent } from '../../actors/execution/brokers/types.js';
+import { fillsOf, kinds, waitFor } from './helpers.js';
+
+const brokers: PaperBroker[] = [];
+
+function setup(books: Record<string, PaperBook>, extra: Partial<ConstructorParameters<typeof PaperBroker>[0]> = {}) {
+  const b = new PaperBroker({ book: (s) => books[s], slippageBps: 0, sweepPenaltyBps: 10, pollMs: 5, ...extra });
+  brokers.push(b);
+  const events: BrokerEvent[] = [];
+  b.onEvent((e) => events.push(e));
+  return { b, events };
+}
+
+afterEach(async () => {
+  for (const b of brokers.splice(0)) await b.close();
+});
+
+describe('PaperBroker', () => {
+  it('a market buy walks the asks: one execution per level, then fills beyond the book at a penalty', async () => {
+    const books = { SPY: { bids: [[99.99, 100], [99.98, 200]] as [number, number][], asks: [[100.01, 100], [100.02, 200], [100.05, 300]] as [number, number][] } };
+    const { b, events } = setup(books);
+    await b.connect();
+    await b.place({ clientOrderId: 'm1', symbol: 'SPY', side: 'buy', qty: 450, type: 'market', tif: 'day' });
+    await waitFor(() => kinds(events, 'm1').includes('fill'), 'fill');
+    expect(kinds(events, 'm1')).toEqual(['accepted', 'new', 'partial_fill', 'partial_fill', 'fill']);
+    const f = fillsOf(events, 'm1');
+    expect(f.map((x) => [x.price, x.qty, x.cumQty, x.leavesQty])).toEqual([
+      [100.01, 100, 100, 350],
+      [100.02, 200, 300, 150],
+      [100.05, 150, 450, 0],
+    ]);
+    // Beyond the visible book: the worst level plus 10 bps.
+    const big = 'm2';
+    await b.place({ clientOrderId: big, symbol: 'SPY', side: 'sell', qty: 500, type: 'market', tif: 'day' });
+    await waitFor(() => kinds(events, big).includes('fill'), 'sweep');
+    const g = fillsOf(events, big);
+    expect(g.map((x) => [x.price, x.qty])).toEqual([[99.99, 100], [99.98, 200], [Math.round(99.98 * (1 - 0.001) * 10_000) / 10_000, 200]]);
+    const pos = await b.positions();
+    expect(pos).toEqual([{ symbol: 'SPY', qty: -50, avgPrice: g[2].price }]);
+    expect(new Set([...f, ...g].map((x) => x.execId)).size).toBe(6);
+    expect((await b.fills()).length).toBe(6);
+  });
+
+  it('slippage moves every execution against the order, never through the limit', async () => {
+    const books = { QQQ: { bids: [[400, 50]] as [number, number][], asks: [[400.1, 50], [400.2, 50]] as [number, number][] } };
+    const { b, events } = setup(books, { slippageBps: 2 });
+    await b.place({ clientOrderId: 'l1', symbol: 'QQQ', side: 'buy', qty: 80, type: 'limit', limitPrice: 400.2, tif: 'day' });
+    await waitFor(() => kinds(events, 'l1').includes('fill'), 'fill');
+    const f = fillsOf(events, 'l1');
+    expect(f[0].price).toBe(Math.round(400.1 * 1.0002 * 10_000) / 10_000);
+    expect(f[1].price).toBe(400.2); // 400.2 × 1.0002 would cross the limit: capped
+    expect(f.map((x) => x.qty)).toEqual([50, 30]);
+  });
+
+  it('a limit rests for the rest, cannot take the same shares twice, fills when the book refreshes; cancel', async () => {
+    const book = { bids: [[49.9, 100]] as [number, number][], asks: [[50, 100], [50.5, 100]] as [number, number][] };
+    const { b, events } = setup({ X: book });
+    await b.place({ clientOrderId: 'r1', symbol: 'X', side: 'buy', qty: 250, type: 'limit', limitPrice: 50, tif: 'gtc' });
+    await waitFor(() => fillsOf(events, 'r1').length === 1, 'first fill');
+    // Several polls later: still 100 filled (the level shows the same size: already taken).
+    const polls = b.stats.eventsEmitted;
+    b.poke();
+    b.poke('X');
+    expect(fillsOf(events, 'r1').map((x) => x.qty)).toEqual([100]);
+    expect(b.stats.eventsEmitted).toBe(polls);
+    expect((await b.openOrders()).map((o) => [o.clientOrderId, o.filledQty, o.status])).toEqual([['r1', 100, 'partially_filled']]);
+    book.asks = [[50, 120], [50.5, 100]]; // new liquidity at the limit
+    await waitFor(() => fillsOf(events, 'r1').length === 2, 'refill');
+    expect(fillsOf(events, 'r1')[1]).toMatchObject({ qty: 120, cumQty: 220, leavesQty: 30, kind: 'partial_fill' });
+    await b.cancel('r1');
+    expect(kinds(events, 'r1').at(-1)).toBe('canceled');
+    expect(await b.openOrders()).toEqual([]);
+    expect(await b.orderByClientId('r1')).toMatchObject({ filledQty: 220, status: 'canceled', qty: 250 });
+    expect(await b.orderByClientId('nope')).toBeNull();
+  });
+
+  it('idempotent per client order id: a repeated place is a no-op (even concurrent)', async () => {
+    const { b, events } = setup({ SPY: { bids: [[99, 1000]], asks: [[101, 1000]] } });
+    const o = { clientOrderId: 'dup', symbol: 'SPY', side: 'buy' as const, qty: 10, type: 'market' as const, tif: 'day' as const };
+    await Promise.all([b.place(o), b.place(o), b.place(o)]);
+    await waitFor(() => kinds(events, 'dup').includes('fill'), 'fill');
+    await b.place(o);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(kinds(events, 'dup')).toEqual(['accepted', 'new', 'fill']);
+    expect(b.stats.duplicatesAvoided).toBe(3);
+    expect((await b.positions())[0]).toEqual({ symbol: 'SPY', qty: 10, avgPrice: 101 });
+  });
+
+  it('IOC cancels the remainder; stops trigger; MOC fills at the mid when the auction runs; unknown symbols are rejected', async () => {
+    const book = { bids: [[10, 100]] as [number, number][], asks: [[10.02, 100]] as [number, number][] };
+    let auction = false;
+    const { b, events } = setup({ Y: book }, { auctionOpen: () => auction });
+    await b.place({ clientOrderId: 'ioc', symbol: 'Y', side: 'buy', qty: 150, type: 'limit', limitPrice: 10.02, tif: 'ioc' });
+    await waitFor(() => kinds(events, 'ioc').includes('canceled'), 'ioc cancel');
+    expect(kinds(events, 'ioc')).toEqual(['accepted', 'new', 'partial_fill', 'canceled']);
+
+    await b.place({ clientOrderId: 'stp', symbol: 'Y', side: 'sell', qty: 20, type: 'stop', stopPrice: 9.9, tif: 'day' });
+    await waitFor(() => kinds(events, 'stp').includes('new'), 'stop new');
+    b.poke();
+    expect(fillsOf(events, 'stp')).toEqual([]);
+    book.bids = [[9.88, 100]];
+    await waitFor(() => kinds(events, 'stp').includes('fill'), 'stop fill');
+    expect(fillsOf(events, 'stp')[0]).toMatchObject({ price: 9.88, qty: 20 });
+
+    await b.place({ clientOrderId: 'moc', symbol: 'Y', side: 'buy', qty: 5, type: 'moc', tif: 'day' });
+    await b.place({ clientOrderId: 'loc', symbol: 'Y', side: 'buy', qty: 5, type: 'loc', limitPrice: 1, tif: 'day' });
+    await waitFor(() => kinds(events, 'moc').includes('new') && kinds(events, 'loc').includes('new'), 'moc new');
+    b.poke();
+    expect(fillsOf(events, 'moc')).toEqual([]);
+    auction = true;
+    await waitFor(() => kinds(events, 'moc').includes('fill') && kinds(events, 'loc').includes('canceled'), 'auction');
+    expect(fillsOf(events, 'moc')[0]).toMatchObject({ price: 9.95, qty: 5 });
+
+    await b.place({ clientOrderId: 'nobook', symbol: 'ZZZ', side: 'buy', qty: 1, type: 'market', tif: 'day' });
+    await waitFor(() => kinds(events, 'nobook').includes('rejected'), 'rejected');
+    expect(events.find((e) => e.clientOrderId === 'nobook' && e.kind === 'rejected')).toMatchObject({ reason: 'no market data for ZZZ' });
+
+    await b.place({ clientOrderId: 'day', symbol: 'Y', side: 'buy', qty: 5, type: 'limit', limitPrice: 1, tif: 'day' });
+    await waitFor(() => kinds(events, 'day').includes('new'), 'day new');
+    expect(b.expireDay()).toBe(1);
+    expect(kinds(events, 'day').at(-1)).toBe('expired');
+  });
+
+  it('positions: average price, realised P&L on reduction, flip through zero; fills(since)', async () => {
+    let t = 1_000;
+    const book = { bids: [[20, 1000]] as [number, number][], asks: [[20, 1000]] as [number, number][] };
+    const { b, events } = setup({ Z: book }, { nowMs: () => t });
+    await b.place({ clientOrderId: 'a', symbol: 'Z', side: 'buy', qty: 100, type: 'market', tif: 'day' });
+    await waitFor(() => kinds(events, 'a').includes('fill'), 'a');
+    book.asks = [[22, 1000]];
+    t = 2_000;
+    await b.place({ clientOrderId: 'b', symbol: 'Z', side: 'buy', qty: 100, type: 'market', tif: 'day' });
+    await waitFor(() => kinds(events, 'b').includes('fill'), 'b');
+    expect((await b.positions())[0]).toEqual({ symbol: 'Z', qty: 200, avgPrice: 21 });
+    book.bids = [[25, 1000]];
+    t = 3_000;
+    await b.place({ clientOrderId: 'c', symbol: 'Z', side: 'sell', qty: 300, type: 'market', tif: 'day' });
+    await waitFor(() => kinds(events, 'c').includes('fill'), 'c');
+    expect(b.realizedPnl('Z')).toBeCloseTo(200 * 4, 9);
+    expect((await b.positions())[0]).toEqual({ symbol: 'Z', qty: -100, avgPrice: 25 });
+    expect((await b.fills(2_000)).map((f) => f.clientOrderId)).toEqual(['b', 'c']);
+  });
+
+  it('bad input: a clear error and a counter, nothing placed', async () => {
+    const { b } = setup({});
+    const bad: unknown[] = [
+      undefined,
+      { clientOrderId: 'x', symbol: 'SPY', side: 'buy', qty: Number.NaN, type: 'market', tif: 'day' },
+      { clientOrderId: 'x', symbol: 'SPY', side: 'short', qty: 1, type: 'market', tif: 'day' },
+      { clientOrderId: 'x', symbol: 'SPY', side: 'buy', qty: 1, type: 'stop', tif: 'day' },
+      { clientOrderId: 'x'.repeat(200), symbol: 'SPY', side: 'buy', qty: 1, type: 'market', tif: 'day' },
+      { clientOrderId: 'x', symbol: '', side: 'buy', qty: 1, type: 'market', tif: 'day' },
+      { clientOrderId: 'x', symbol: 'SPY', side: 'buy', qty: 1, type: 'market', tif: 'fok' },
+    ];
+    for (const o of bad) {
+      const err = await b.place(o as never).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(BrokerError);
+      expect((err as BrokerError).kind).toBe('input');
+    }
+    expect(b.stats.badInput).toBe(bad.length);
+    expect(await b.orderByClientId('x')).toBeNull();
+  });
+
+  it('a throwing listener is counted and does not stop other listeners', async () => {
+    const { b, events } = setup({ SPY: { bids: [[99, 10]], asks: [[101, 10]] } });
+    b.onEvent(() => {
+      throw new Error('listener bug');
+    });
+    const second: BrokerEvent[] = [];
+    b.onEvent((e) => second.push(e));
+    await b.place({ clientOrderId: 'l', symbol: 'SPY', side: 'buy', qty: 1, type: 'market', tif: 'day' });
+    await waitFor(() => second.some((e) => e.kind === 'fill'), 'fill');
+    expect(kinds(events, 'l')).toEqual(['accepted', 'new', 'fill']);
+    expect(b.stats.listenerErrors).toBe(3);
+  });
+});
