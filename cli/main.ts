@@ -11,6 +11,10 @@ const USAGE = `usage: alphatrader <command> [options]
   record FILE --duration S              run the engine and record every inbound market event
   replay FILE [--speed N|max]            replay a recording through the same actors
   replay --lobster MSG OB [--symbol S]   replay a LOBSTER message/orderbook pair
+  orders [--json] [--all]                open orders (or the whole order journal)
+  kill --reason TEXT                     cancel all, flatten, trip the breaker, block new entries
+  flatten                                close every position
+  breaker trip|approve|reset --reason T  operate the circuit breaker
   redis-cli [ARGS...]                    redis-cli against the engine's Redis (credentials from the environment/var/)
   calc greeks|gex|vpin|book              analytics on a JSON document from stdin
   sim tws|alphavantage [--port N]        run a venue simulator standalone
@@ -29,6 +33,14 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./record.js')).runReplay(rest);
     case 'redis-cli':
       return redisCli(rest);
+    case 'orders':
+      return (await import('./operate.js')).runOrders(rest);
+    case 'kill':
+      return (await import('./operate.js')).runKill(rest);
+    case 'flatten':
+      return (await import('./operate.js')).runFlatten(rest);
+    case 'breaker':
+      return (await import('./operate.js')).runBreaker(rest);
     case 'calc': {
       const { runCalc } = await import('./calc.js');
       return runCalc(rest, process.stdin, process.stdout, process.stderr);

@@ -1,11 +1,242 @@
+import { Redis } from 'ioredis';
+import { etDate, NYSE } from '../../analytics/calendar.js';
+import { msgSymbol, msgType, msgIngestNs, msgEventNs } from '../../engine/codec/Header.js';
+import { OrderEvent, OrderStatus, Signal } from '../../engine/codec/Messages.js';
+import { MessageType } from '../../engine/codec/MessageType.js';
+import type { ActorContext } from '../../engine/runtime/ActorContext.js';
 import type { ActorFactory } from '../../engine/runtime/Actor.js';
+import type { PublishRequest } from '../../engine/runtime/ColdMessage.js';
+import { CONTROL } from '../../engine/runtime/HealthTable.js';
+import { createBroker } from './createBroker.js';
+import type { PaperBook } from './brokers/PaperBroker.js';
+import { ExecutionCore, STRATEGY_NAMES, type SignalInput } from './ExecutionCore.js';
+import { sessionClockFor } from './sessionClock.js';
+
+const STATUS_CODE: Record<string, number> = {
+  new: OrderStatus.New, accepted: OrderStatus.Accepted, partially_filled: OrderStatus.PartiallyFilled, filled: OrderStatus.Filled,
+  cancelled: OrderStatus.Cancelled, rejected: OrderStatus.Rejected, expired: OrderStatus.Expired,
+};
 
 /**
- * Execution actor: reads signals (lossless) and will own risk, the order journal and the brokers (signals
- * and execution issue). Until then it consumes its input and places nothing.
+ * Execution actor: reads signals (lossless ring), runs them through risk, the journal and the broker;
+ * reconciles with the broker before the first order and periodically; publishes positions, orders, P&L,
+ * performance and the breaker; takes kill / flatten / breaker commands from the dashboard (cold path) and
+ * from the CLI (the `engine:commands` Redis Stream, answered in `engine:command:<id>`).
  */
-const create: ActorFactory = () => ({
-  onMessage() {},
-});
+const create: ActorFactory = async (ctx: ActorContext) => {
+  const cfg = ctx.config;
+  const u = new URL(ctx.runtime.redisUrl);
+  const redisOpts = {
+    host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || 6379), password: ctx.runtime.redisPassword,
+    username: ctx.runtime.redisUsername as string | undefined, maxRetriesPerRequest: 1, enableOfflineQueue: false,
+    retryStrategy: (t: number) => Math.min(100 * t, 2000),
+  };
+  const redis = new Redis({ ...redisOpts, connectionName: 'alphatrader-execution' });
+  const commands = new Redis({ ...redisOpts, connectionName: 'alphatrader-execution-commands' });
+  redis.on('error', () => {});
+  commands.on('error', () => {});
+  const clock = sessionClockFor(cfg, ctx.runtime.engineStartMs as number | undefined);
+  const books = new Map<string, PaperBook>();
+  const broker = await createBroker(cfg, ctx, (sym) => books.get(sym));
+  const out = ctx.output('orders-out');
+  const timers: NodeJS.Timeout[] = [];
+  let stopping = false;
+  const strategies = new Map<string, number>();
+
+  const core = new ExecutionCore(cfg, broker, redis, {
+    nowMs: () => clock.nowMs(),
+    sessionDate: (ms) => etDate(ms).replace(/-/g, ''),
+    marketOpen: (ms) => NYSE.isOpenAt(ms),
+    tradingHalted: () => ctx.control.get(CONTROL.tradingHalted) === 1,
+    setTradingHalted: (on) => ctx.control.set(CONTROL.tradingHalted, on ? 1 : 0),
+    publishBreaker: (state, reason, ts) => {
+      ctx.publishMany([
+        { key: 'cb:state', value: state, ttlMs: 0 },
+        { key: 'cb:reason', value: reason ?? '', ttlMs: 0 },
+        { key: 'cb:ts', value: String(ts), ttlMs: 0 },
+      ]);
+      ctx.appendStream('audit:stream', { action: 'breaker', state, reason: reason ?? '', ts });
+    },
+    onOrderEvent: (r, e) => {
+      const o = out.claim();
+      if (o < 0) return;
+      const now = ctx.clock.nowNs();
+      const h = out.stamp(Math.max(0, ctx.symbols.id(r.order.symbol)), Date.now() * 1e6, now, now);
+      const fill = e.kind === 'fill' || e.kind === 'partial_fill';
+      OrderEvent.write(out.view, o, h, r.strategy, 0, 0, STATUS_CODE[r.state] ?? 0, r.order.side === 'buy' ? 1 : -1, r.filledQty,
+        r.order.qty - r.filledQty, fill ? e.price : NaN, fill ? e.qty : 0, r.avgPrice, e.ts);
+      out.publish();
+      ctx.appendStream('orders:events', { cid: r.order.clientOrderId, state: r.state, kind: e.kind, filled: r.filledQty, avgPrice: r.avgPrice, ts: e.ts }, 100_000);
+    },
+    fault: (point) => {
+      // Crash-test hooks (tests only): die exactly between two steps that must survive a crash.
+      if (process.env.ALPHATRADER_FAULT_CRASH === point) {
+        ctx.log.warn({ point }, 'fault injection: SIGKILL');
+        process.kill(process.pid, 'SIGKILL');
+      }
+    },
+  }, ctx.log);
+
+  const publishState = () => {
+    const now = Date.now();
+    const ttl = cfg.ttl.monitoring;
+    const pf = core.portfolio;
+    const positions = [...pf.positions.values()].filter((p) => p.qty !== 0 || p.realizedPnl !== 0).map((p) => ({
+      symbol: p.symbol, qty: p.qty, avgPrice: p.avgPrice, realizedPnl: p.realizedPnl, unrealizedPnl: pf.unrealized(p), mark: Number.isFinite(p.mark) ? p.mark : null,
+    }));
+    const openOrders = core.openOrders().map((o) => ({
+      clientOrderId: o.order.clientOrderId, symbol: o.order.symbol, side: o.order.side, qty: o.order.qty, type: o.order.type,
+      state: o.state, filledQty: o.filledQty, avgPrice: o.avgPrice, strategy: STRATEGY_NAMES[o.strategy] ?? o.strategy, ageMs: now - o.createdMs,
+    }));
+    const perf = pf.performance();
+    const pnl = { realized: pf.realizedPnl, unrealized: pf.unrealizedPnl, total: pf.realizedPnl + pf.unrealizedPnl, day: pf.dayPnl, equity: pf.equity, drawdown: pf.drawdown, ts: now };
+    const reqs: PublishRequest[] = [
+      { key: 'positions', value: positions, ttlMs: ttl },
+      { key: 'orders:open', value: openOrders, ttlMs: ttl },
+      { key: 'pnl', value: pnl, ttlMs: ttl },
+      { key: 'performance:pnl_curve', value: pf.curve.slice(-600), ttlMs: ttl },
+      { key: 'performance:daily_returns', value: perf.returns, ttlMs: ttl },
+      { key: 'performance:sharpe', value: perf.sharpe, ttlMs: ttl },
+      { key: 'performance:max_drawdown', value: perf.maxDrawdown, ttlMs: ttl },
+      { key: 'performance:win_rate', value: perf.winRate, ttlMs: ttl },
+      { key: 'risk:rejections', value: core.risk.rejections, ttlMs: ttl },
+      { key: 'monitoring:execution:metrics', value: { broker: broker.name, ready: core.ready, ...core.counters, breaker: core.breaker.snapshot(), lastReconcile: core.lastReconcile, ts: now }, ttlMs: ttl },
+    ];
+    ctx.publishMany(reqs);
+  };
+
+  /** Operator commands: kill, flatten, breaker trip/approve/reset. Audited; answered by id. */
+  const runCommand = async (cmd: Record<string, string>): Promise<Record<string, unknown>> => {
+    const reason = cmd.reason ?? '';
+    const now = clock.nowMs();
+    ctx.appendStream('audit:stream', { action: cmd.action, reason, source: cmd.source ?? 'cli', ts: Date.now() });
+    ctx.log.warn({ action: cmd.action, reason, source: cmd.source }, 'operator command');
+    switch (cmd.action) {
+      case 'kill': {
+        if (!reason) return { ok: false, error: 'kill needs a reason' };
+        const r = await core.kill(reason, now);
+        await redis.set('engine:halted', JSON.stringify({ reason, ts: Date.now() }));
+        return { ok: true, ...r };
+      }
+      case 'flatten':
+        return { ok: true, flattened: await core.flatten(now) };
+      case 'breaker-trip':
+        core.breaker.trip(`manual: ${reason || 'no reason given'}`, now);
+        return { ok: true, breaker: core.breaker.snapshot() };
+      case 'breaker-approve':
+        return { ok: true, breaker: core.breaker.approve(now) };
+      case 'breaker-reset':
+        core.breaker.reset(now);
+        ctx.control.set(CONTROL.tradingHalted, ctx.control.get(CONTROL.escalated) ? 1 : 0);
+        await redis.del('engine:halted');
+        return { ok: true, breaker: core.breaker.snapshot() };
+      default:
+        return { ok: false, error: `unknown command ${JSON.stringify(cmd.action)}` };
+    }
+  };
+
+  const commandLoop = async () => {
+    let last = '$';
+    while (!stopping) {
+      try {
+        if (commands.status !== 'ready') {
+          await new Promise((r) => setTimeout(r, 500));
+          continue;
+        }
+        const res = (await commands.xread('COUNT', 10, 'BLOCK', 1000, 'STREAMS', 'engine:commands', last)) as [string, [string, string[]][]][] | null;
+        if (!res) continue;
+        for (const [, entries] of res) {
+          for (const [id, kv] of entries) {
+            last = id;
+            const f: Record<string, string> = {};
+            for (let i = 0; i + 1 < kv.length; i += 2) f[kv[i]] = kv[i + 1];
+            const result = await runCommand(f).catch((e) => ({ ok: false, error: String(e) }));
+            await redis.set(`engine:command:${f.id ?? id}`, JSON.stringify({ ...result, ts: Date.now() }), 'PX', 60_000).catch(() => {});
+          }
+        }
+      } catch (e) {
+        if (!stopping) await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  };
+
+  const waitRedis = async () => {
+    for (let i = 0; i < 200 && redis.status !== 'ready'; i++) await new Promise((r) => setTimeout(r, 50));
+    if (redis.status !== 'ready') throw new Error('Redis unavailable: the order journal cannot be read, so execution cannot start');
+  };
+
+  return {
+    async start() {
+      await waitRedis();
+      const halted = await redis.get('engine:halted');
+      if (halted) {
+        ctx.control.set(CONTROL.tradingHalted, 1);
+        ctx.log.warn({ halted: JSON.parse(halted) }, 'engine was halted by the kill switch: new entries stay blocked until `alphatrader breaker reset`');
+      }
+      const rep = await core.start();
+      ctx.log.info({ broker: broker.name, ...rep }, 'execution ready: journal reconciled with the broker');
+      const cb = core.breaker.snapshot();
+      ctx.publishMany([{ key: 'cb:state', value: halted ? 'tripped' : cb.state, ttlMs: 0 }]);
+      if (halted) core.breaker.trip(`kill switch (before restart): ${JSON.parse(halted).reason}`, clock.nowMs());
+      timers.push(setInterval(() => void core.tick(clock.nowMs()).catch((e) => ctx.log.error({ err: e }, 'execution tick failed')), 1000));
+      timers.push(setInterval(publishState, 1000));
+      timers.push(setInterval(() => void core.reconcileNow(Date.now() - 3600_000).catch((e) => ctx.log.warn({ err: String(e) }, 'periodic reconciliation failed')), cfg.execution.reconcileMs));
+      void commandLoop();
+      publishState();
+    },
+    onMessage(view, off) {
+      if (msgType(view, off) !== MessageType.Signal) return;
+      const id = msgSymbol(view, off);
+      let symbol: string;
+      try {
+        symbol = ctx.symbols.name(id);
+      } catch {
+        return void ctx.countInputError();
+      }
+      const s: SignalInput = {
+        symbol, strategy: Signal.strategy(view, off), signalId: Signal.signalId(view, off), direction: Signal.direction(view, off),
+        confidence: Signal.confidence(view, off), price: Signal.price(view, off), target: Signal.target(view, off), stop: Signal.stop(view, off),
+        expiresMs: Signal.expiresMs(view, off),
+      };
+      void msgIngestNs(view, off);
+      void msgEventNs(view, off);
+      strategies.set(symbol, s.strategy);
+      if (!core.ready) return; // before reconciliation nothing is sent; signals are re-derived by the strategies
+      void core.onSignal(s).then((outcome) => {
+        if (!outcome.startsWith('sent')) ctx.log.debug({ symbol, strategy: s.strategy, outcome }, 'signal not traded');
+      });
+    },
+    async onCommand(topic, payload) {
+      if (topic === 'publish' || topic === 'publish-many') {
+        const reqs = (topic === 'publish' ? [payload] : payload) as PublishRequest[];
+        for (const r of reqs) {
+          const m = /^market:\{(.+)\}:book$/.exec(r?.key ?? '');
+          if (!m) continue;
+          const v = r.value as { bids: [number, number][]; asks: [number, number][] };
+          if (!v?.bids || !v?.asks) continue;
+          books.set(m[1], { bids: v.bids.map((x) => [x[0], x[1]]), asks: v.asks.map((x) => [x[0], x[1]]) });
+          if (v.bids.length && v.asks.length) core.onMark(m[1], (v.bids[0][0] + v.asks[0][0]) / 2, clock.nowMs());
+        }
+        return;
+      }
+      if (topic === 'kill') {
+        const p = payload as { reason?: string; source?: string };
+        await runCommand({ action: 'kill', reason: p?.reason ?? '', source: p?.source ?? 'dashboard' });
+        return;
+      }
+      ctx.countInputError();
+    },
+    async stop() {
+      stopping = true;
+      for (const t of timers) clearInterval(t);
+    },
+    async close() {
+      publishState();
+      await broker.close().catch(() => {});
+      commands.disconnect();
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+};
 
 export default create;

@@ -73,6 +73,32 @@ export const ConfigSchema = z.strictObject({
     rate: z.number().min(-0.1).max(1),
     dividendYield: z.number().min(0).max(1),
   }),
+  execution: z.strictObject({
+    broker: z.enum(['paper', 'ibkr', 'alpaca']),
+    alpacaBaseUrl: z.string(), // '' = the embedded Alpaca simulator
+    notionalPerSignal: z.number().positive(),
+    staleOrderMs: ms(100),
+    stopLossPct: z.number().gt(0).lt(1),
+    takeProfitPct: z.number().gt(0).lt(10),
+    trailingStopPct: z.number().gt(0).lt(1),
+    scaleOutFraction: z.number().min(0).max(1),
+    reconcileMs: ms(100),
+  }),
+  risk: z.strictObject({
+    maxNotionalPerOrder: z.number().positive(),
+    maxPositionPerSymbol: z.number().positive(), // absolute notional
+    maxOpenPositions: z.number().int().min(1),
+    maxCorrelation: z.number().min(0).max(1), // no new entry correlated above this with an open position (discovery matrix)
+    dailyLossLimit: z.number().positive(),
+    maxDrawdown: z.number().positive(), // from the day's equity peak
+    varLimit: z.number().positive(), // 1-day 99 % parametric VaR of the book after the order
+    maxOrdersPerSecond: z.number().int().min(1),
+    requireMarketHours: z.boolean(),
+    rejectRateTrip: z.number().gt(0).max(1), // breaker trips when this share of the last 20 broker answers are rejects/errors
+    staleDataTripMs: ms(100), // breaker trips when the books are older than this
+    breakerQuietMs: ms(0), // breaker closes only after this quiet period and a manual approval
+    startingEquity: z.number().positive(),
+  }),
   redis: z.strictObject({
     url: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),
     embedded: z.enum(['auto', 'never']),
@@ -102,6 +128,11 @@ export const ConfigSchema = z.strictObject({
   dashboard: z.strictObject({
     host: z.string().min(1),
     port: z.number().int().min(0).max(65535),
+    rateHz: z.number().min(1).max(60).default(10), // conflated frames per second to each browser
+    maxBufferedBytes: z.number().int().min(16 * 1024).max(64 * 1024 * 1024).default(1024 * 1024), // above: skipped that tick
+    maxBehindTicks: z.number().int().min(1).max(10_000).default(50), // skipped this many ticks in a row: dropped
+    historySeconds: z.number().int().min(10).max(3600).default(300), // price/VPIN history a newly opened page receives
+    metricsAuth: z.boolean().default(false), // true: /metrics needs the token too (/health and /ready never do)
   }),
   actors: z.array(z.strictObject({
     name: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'must be lower-case letters, digits and dashes'),

@@ -206,10 +206,11 @@ export class Supervisor extends EventEmitter {
     }
     const target = this.slots.find((s) => s.name === m.to);
     if (target?.worker) target.worker.postMessage(m); // target down: cold messages are best-effort (snapshots are periodic)
-    // The dashboard mirrors the key space the publisher writes, and the signals actor reads the cold figures
-    // (gamma map, unusual options activity, sentiment) from it: every published key also reaches them.
+    // The dashboard mirrors the key space the publisher writes; the signals actor reads the cold figures
+    // (gamma map, unusual options activity, sentiment) and execution the book snapshots (paper fills, marks)
+    // from it: every published key also reaches them.
     if (m.to === 'publisher' && (m.topic === 'publish' || m.topic === 'publish-many')) {
-      for (const s of this.slots) if ((s.kind === 'dashboard' || s.kind === 'signals') && s.worker && s.name !== m.from) s.worker.postMessage(m);
+      for (const s of this.slots) if ((s.kind === 'dashboard' || s.kind === 'signals' || s.kind === 'execution') && s.worker && s.name !== m.from) s.worker.postMessage(m);
     }
   }
 

@@ -1,0 +1,77 @@
+import type { BrokerEvent, BrokerOrder } from './brokers/types.js';
+
+export type OrderState = 'new' | 'accepted' | 'partially_filled' | 'filled' | 'cancelled' | 'rejected' | 'expired';
+const TERMINAL: ReadonlySet<OrderState> = new Set(['filled', 'cancelled', 'rejected', 'expired']);
+export const isTerminal = (s: OrderState): boolean => TERMINAL.has(s);
+
+/** One order as the engine knows it: the intent, its state, and the fills applied to it (each execId once). */
+export interface OrderRecord {
+  order: BrokerOrder;
+  state: OrderState;
+  filledQty: number;
+  avgPrice: number;
+  execIds: Set<string>;
+  createdMs: number;
+  updatedMs: number;
+  reason?: string;
+  brokerOrderId?: string;
+  strategy: number;
+  reduceOnly: boolean;
+}
+
+export function newOrderRecord(order: BrokerOrder, nowMs: number, strategy: number, reduceOnly: boolean): OrderRecord {
+  return { order, state: 'new', filledQty: 0, avgPrice: 0, execIds: new Set(), createdMs: nowMs, updatedMs: nowMs, strategy, reduceOnly };
+}
+
+export interface Transition {
+  /** false when the event changed nothing (a duplicate fill, a late status after a terminal state) */
+  changed: boolean;
+  /** the fill to apply to positions, when this event carried a new one */
+  fill?: { price: number; qty: number; execId: string };
+}
+
+/**
+ * The order state machine, driven by broker events in whatever order they arrive:
+ * - fills are keyed by execId, so a fill replayed after a restart or re-delivered by the broker counts once;
+ * - a fill may arrive before `accepted`/`new` (out of order): it moves the order forward anyway;
+ * - filled quantity only grows and never exceeds the order quantity; a fill that would exceed it is refused;
+ * - a terminal state is final: a late `new` or `accepted` after `filled` or `cancelled` changes nothing,
+ *   but a fill after `cancelled` (a cancel that lost the race) is still applied: the shares were bought.
+ */
+export function applyEvent(o: OrderRecord, e: BrokerEvent, nowMs: number): Transition {
+  if (e.brokerOrderId) o.brokerOrderId = e.brokerOrderId;
+  if (e.kind === 'fill' || e.kind === 'partial_fill') {
+    if (o.execIds.has(e.execId)) return { changed: false };
+    if (!(e.qty > 0) || !(e.price > 0) || o.filledQty + e.qty > o.order.qty + 1e-9) return { changed: false };
+    o.execIds.add(e.execId);
+    o.avgPrice = (o.avgPrice * o.filledQty + e.price * e.qty) / (o.filledQty + e.qty);
+    o.filledQty += e.qty;
+    o.state = o.filledQty >= o.order.qty - 1e-9 ? 'filled' : o.state === 'cancelled' ? 'cancelled' : 'partially_filled';
+    o.updatedMs = nowMs;
+    return { changed: true, fill: { price: e.price, qty: e.qty, execId: e.execId } };
+  }
+  if (isTerminal(o.state)) return { changed: false };
+  let next: OrderState;
+  switch (e.kind) {
+    case 'accepted':
+    case 'new':
+      if (o.state !== 'new') return { changed: false }; // already accepted or (partially) filled
+      next = 'accepted';
+      break;
+    case 'canceled':
+      next = 'cancelled';
+      break;
+    case 'rejected':
+      next = 'rejected';
+      break;
+    case 'expired':
+      next = 'expired';
+      break;
+    default:
+      return { changed: false };
+  }
+  o.state = next;
+  o.reason = e.reason ?? o.reason;
+  o.updatedMs = nowMs;
+  return { changed: true };
+}

@@ -1,0 +1,106 @@
+import { randomBytes } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { Redis } from 'ioredis';
+import { ConfigError, loadConfig } from '../engine/config/loadConfig.js';
+import { operatorRedis } from './redisTarget.js';
+
+async function connect(configFile?: string): Promise<Redis | number> {
+  let config;
+  try {
+    config = loadConfig({ file: configFile }).config;
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      console.error(e.message);
+      return 2;
+    }
+    throw e;
+  }
+  const t = operatorRedis(config);
+  const r = new Redis({ ...t, lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null, connectTimeout: 2000 });
+  r.on('error', () => {});
+  try {
+    await r.connect();
+  } catch (e) {
+    console.error(`cannot reach Redis at ${t.host}:${t.port}: ${(e as Error).message}. Is the engine running?`);
+    return 3;
+  }
+  return r;
+}
+
+/**
+ * Sends an operator command to the running engine through the `engine:commands` stream and waits for its
+ * answer (the execution actor writes `engine:command:<id>`). Exit 0 when the engine confirms.
+ */
+async function command(action: string, reason: string, configFile: string | undefined, timeoutMs = 10_000): Promise<number> {
+  const r = await connect(configFile);
+  if (typeof r === 'number') return r;
+  try {
+    const id = randomBytes(8).toString('hex');
+    await r.xadd('engine:commands', 'MAXLEN', '~', 1000, '*', 'id', id, 'action', action, 'reason', reason, 'source', 'cli');
+    const t0 = Date.now();
+    while (Date.now() - t0 < timeoutMs) {
+      const v = await r.get(`engine:command:${id}`);
+      if (v) {
+        const res = JSON.parse(v);
+        console.log(JSON.stringify(res, null, 2));
+        return res.ok ? 0 : 1;
+      }
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    console.error(`no answer from the engine within ${timeoutMs / 1000} s (is it running, with its execution actor?)`);
+    return 4;
+  } finally {
+    r.disconnect();
+  }
+}
+
+export async function runKill(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { reason: { type: 'string', short: 'r' }, config: { type: 'string', short: 'c' } } });
+  if (!values.reason) {
+    console.error('usage: alphatrader kill --reason TEXT   (cancels every order, flattens every position, trips the breaker)');
+    return 2;
+  }
+  return command('kill', values.reason, values.config);
+}
+
+export async function runFlatten(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { reason: { type: 'string', short: 'r' }, config: { type: 'string', short: 'c' } } });
+  return command('flatten', values.reason ?? 'manual flatten', values.config);
+}
+
+export async function runBreaker(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { reason: { type: 'string', short: 'r' }, config: { type: 'string', short: 'c' } } });
+  const action = positionals[0];
+  if (!['trip', 'approve', 'reset'].includes(action ?? '') || !values.reason) {
+    console.error('usage: alphatrader breaker trip|approve|reset --reason TEXT');
+    return 2;
+  }
+  return command(`breaker-${action}`, values.reason, values.config);
+}
+
+/** `alphatrader orders [--json] [--all]`: open orders, or the whole journal, read from Redis. */
+export async function runOrders(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { json: { type: 'boolean' }, all: { type: 'boolean' }, config: { type: 'string', short: 'c' } } });
+  const r = await connect(values.config);
+  if (typeof r === 'number') return r;
+  try {
+    if (!values.all) {
+      const open = JSON.parse((await r.get('orders:open')) ?? '[]');
+      if (values.json) console.log(JSON.stringify(open, null, 2));
+      else if (!open.length) console.log('no open orders');
+      else for (const o of open) console.log(`${o.clientOrderId}  ${o.side} ${o.qty} ${o.symbol} ${o.type}  ${o.state}  filled ${o.filledQty}`);
+      return 0;
+    }
+    const entries = await r.xrange('orders:journal', '-', '+');
+    const rows = entries.map(([id, kv]) => {
+      const f: Record<string, string> = { id };
+      for (let i = 0; i + 1 < kv.length; i += 2) f[kv[i]] = kv[i + 1];
+      return f;
+    });
+    if (values.json) console.log(JSON.stringify(rows, null, 2));
+    else for (const f of rows) console.log(f.type === 'intent' ? `${f.id} INTENT ${f.cid} ${f.side} ${f.qty} ${f.symbol} ${f.orderType}` : `${f.id}   ${f.kind.padEnd(12)} ${f.cid}${f.execId ? ` ${f.qty}@${f.price} exec ${f.execId}` : ''}${f.reason ? ` (${f.reason})` : ''}`);
+    return 0;
+  } finally {
+    r.disconnect();
+  }
+}
