@@ -12,6 +12,7 @@ const USAGE = `usage: alphatrader <command> [options]
   replay FILE [--speed N|max]            replay a recording through the same actors
   replay --lobster MSG OB [--symbol S]   replay a LOBSTER message/orderbook pair
   orders [--json] [--all]                open orders (or the whole order journal)
+  order buy|sell SYMBOL QTY [--id ID]    a manual market order (through risk and the journal)
   kill --reason TEXT                     cancel all, flatten, trip the breaker, block new entries
   flatten                                close every position
   breaker trip|approve|reset --reason T  operate the circuit breaker
@@ -37,6 +38,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./operate.js')).runOrders(rest);
     case 'kill':
       return (await import('./operate.js')).runKill(rest);
+    case 'order':
+      return (await import('./operate.js')).runOrder(rest);
     case 'flatten':
       return (await import('./operate.js')).runFlatten(rest);
     case 'breaker':

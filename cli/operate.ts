@@ -31,15 +31,16 @@ async function connect(configFile?: string): Promise<Redis | number> {
  * Sends an operator command to the running engine through the `engine:commands` stream and waits for its
  * answer (the execution actor writes `engine:command:<id>`). Exit 0 when the engine confirms.
  */
-async function command(action: string, reason: string, configFile: string | undefined, timeoutMs = 10_000): Promise<number> {
+async function command(action: string, reason: string, configFile: string | undefined, timeoutMs = 10_000, extra: Record<string, string> = {}): Promise<number> {
   const r = await connect(configFile);
   if (typeof r === 'number') return r;
   try {
     const id = randomBytes(8).toString('hex');
-    await r.xadd('engine:commands', 'MAXLEN', '~', 1000, '*', 'id', id, 'action', action, 'reason', reason, 'source', 'cli');
+    const kv = Object.entries(extra).flat();
+    await r.xadd('engine:commands', 'MAXLEN', '~', 1000, '*', 'id', extra.id ?? id, 'action', action, 'reason', reason, 'source', 'cli', ...kv);
     const t0 = Date.now();
     while (Date.now() - t0 < timeoutMs) {
-      const v = await r.get(`engine:command:${id}`);
+      const v = await r.get(`engine:command:${extra.id ?? id}`);
       if (v) {
         const res = JSON.parse(v);
         console.log(JSON.stringify(res, null, 2));
@@ -103,4 +104,24 @@ export async function runOrders(argv: string[]): Promise<number> {
   } finally {
     r.disconnect();
   }
+}
+
+/**
+ * `alphatrader order buy|sell SYMBOL QTY [--id ID]`: a manual market order through risk, the journal and the
+ * broker. The id (random unless given) makes the client order id: repeating a command with the same id
+ * never places a second order.
+ */
+export async function runOrder(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { id: { type: 'string' }, config: { type: 'string', short: 'c' } } });
+  const [side, symbol, qty] = positionals;
+  if (!['buy', 'sell'].includes(side ?? '') || !symbol || !(Number(qty) > 0)) {
+    console.error('usage: alphatrader order buy|sell SYMBOL QTY [--id ID]');
+    return 2;
+  }
+  const id = values.id ?? randomBytes(6).toString('hex');
+  if (!/^[A-Za-z0-9_-]{1,40}$/.test(id)) {
+    console.error('--id: 1-40 letters, digits, - or _');
+    return 2;
+  }
+  return command('order', 'manual order', values.config, 10_000, { id, side: side!, symbol: symbol!, qty: qty! });
 }

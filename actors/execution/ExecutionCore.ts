@@ -210,6 +210,29 @@ export class ExecutionCore {
     return this.send(order, s.strategy, reduceOnly, now);
   }
 
+  /**
+   * A manual order (operator command): same risk, journal and broker path as a signal. The command id makes
+   * the client order id, so re-sending the same command never creates a second order.
+   */
+  manualOrder(symbol: string, side: 1 | -1, qty: number, commandId: string): Promise<string> {
+    return this.serial(async () => {
+      const now = this.hooks.nowMs();
+      const cid = `${CID_PREFIX}${this.hooks.sessionDate(now)}-manual-${symbol}-${commandId}`;
+      if (this.orders.has(cid)) return `duplicate: ${cid} already journaled`;
+      const price = this.marks.get(symbol);
+      if (!price) return `no market price for ${symbol}`;
+      const pos = this.portfolio.positions.get(symbol)?.qty ?? 0;
+      const reduceOnly = pos !== 0 && Math.sign(pos) !== side && qty <= Math.abs(pos);
+      const order: BrokerOrder = { clientOrderId: cid, symbol, side: side > 0 ? 'buy' : 'sell', qty, type: 'market', tif: 'day' };
+      const v = this.checkRisk(order, price, reduceOnly, now);
+      if (!v.ok) {
+        this.counters.riskRejected++;
+        return `risk: ${v.rule}: ${v.reason}`;
+      }
+      return this.send(order, 0, reduceOnly, now);
+    });
+  }
+
   private checkRisk(o: BrokerOrder, price: number, reduceOnly: boolean, now: number): RiskVerdict {
     const v = this.vols.get(o.symbol);
     return this.risk.check(

@@ -118,6 +118,15 @@ const create: ActorFactory = async (ctx: ActorContext) => {
         await redis.set('engine:halted', JSON.stringify({ reason, ts: Date.now() }));
         return { ok: true, ...r };
       }
+      case 'order': {
+        const qty = Number(cmd.qty);
+        const side = cmd.side === 'buy' ? 1 : cmd.side === 'sell' ? -1 : 0;
+        if (!cmd.symbol || ctx.symbols.id(cmd.symbol) < 0 || !side || !(qty > 0) || !Number.isInteger(qty)) {
+          return { ok: false, error: 'order needs a configured symbol, side buy|sell and a positive whole qty' };
+        }
+        const outcome = await core.manualOrder(cmd.symbol, side as 1 | -1, qty, cmd.id ?? String(Date.now()));
+        return { ok: outcome.startsWith('sent'), outcome };
+      }
       case 'flatten':
         return { ok: true, flattened: await core.flatten(now) };
       case 'breaker-trip':

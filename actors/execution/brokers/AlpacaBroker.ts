@@ -152,7 +152,8 @@ export class AlpacaBroker implements Broker {
   private lastEventMs = 0;
   /** Bumped on every stream re-subscription: an order whose POST spanned one needs a catch-up. */
   private gapEpoch = 0;
-  private readonly closing = new AbortController();
+  /** Aborted by close(): cuts back-off waits short; replaced on the next connect(). */
+  private closing = new AbortController();
 
   constructor(private readonly opts: AlpacaBrokerOptions) {
     if (!opts.keyId || !opts.secret) throw new BrokerError('auth', 'AlpacaBroker: keyId and secret are required');
@@ -193,6 +194,10 @@ export class AlpacaBroker implements Broker {
   }
 
   async connect(): Promise<void> {
+    if (this.closing.signal.aborted) this.closing = new AbortController();
+    this.stream?.disconnect(); // a second connect() must not leave two streams delivering
+    this.stream = undefined;
+    this.subscribedOnce = false;
     // REST first: bad keys fail here with a clear error instead of a silent stream.
     try {
       await this.alpaca.trading.account.getAccount();

@@ -75,7 +75,10 @@ interface Ack {
   resolve: (how: 'ack' | 'rejected') => void;
 }
 
-const REJECT_CODES = new Set([110, 200, 201, 203, 321, 387, 388, 434, 435, 436, 437, 10006, 10147]);
+/** Order errors that end the order as rejected (price increment, no security definition, rejected, …). */
+const REJECT_CODES = new Set([110, 200, 201, 203, 321, 387, 388, 434, 435, 436, 437, 10006]);
+/** Cancel requests TWS could not act on (target missing, not cancellable): the order's state is unchanged. */
+const CANCEL_REFUSED = new Set([161, 10147, 10148]);
 
 function ibType(t: BrokerOrder['type']): OrderType {
   switch (t) {
@@ -141,7 +144,8 @@ export class IbkrBroker implements Broker {
   private snapshotLock: Promise<unknown> = Promise.resolve();
   private reconnectTimer?: NodeJS.Timeout;
   private attempt = 0;
-  private readonly abort = new AbortController();
+  /** Aborted by close(): cuts back-off waits short; replaced on the next connect(). */
+  private abort = new AbortController();
 
   constructor(private readonly opts: IbkrBrokerOptions) {
     if (!opts.host || !(opts.port > 0)) throw new BrokerError('input', 'IbkrBroker: host and port are required');
@@ -158,6 +162,7 @@ export class IbkrBroker implements Broker {
 
   async connect(): Promise<void> {
     this.closing = false;
+    if (this.abort.signal.aborted) this.abort = new AbortController();
     await this.open();
     // Before any new order: who are our orders at TWS (orderRef = client order id)?
     await this.resync(false);
@@ -427,12 +432,12 @@ export class IbkrBroker implements Broker {
       this.acks.get(t.orderId)?.resolve('ack');
       return;
     }
+    if (t && CANCEL_REFUSED.has(code)) {
+      this.log.warn({ clientOrderId: t.clientOrderId, code, msg }, 'ibkr: cancel refused');
+      return;
+    }
     if (t && REJECT_CODES.has(code)) {
       t.lastError = `${code}: ${msg}`;
-      if (code === 10147) {
-        this.log.warn({ clientOrderId: t.clientOrderId, code, msg }, 'ibkr: cancel target not found');
-        return;
-      }
       this.finish(t, 'rejected', t.lastError);
       this.acks.get(t.orderId)?.resolve('rejected');
       return;
