@@ -144,6 +144,8 @@ describe('AlpacaBroker against the Alpaca simulator (real SDK)', () => {
     const c = coid('timeout');
     const dup422 = sim.stats().byStatus['422'] ?? 0;
     sim.failNext('timeout', { method: 'POST', path: '/v2/orders' });
+    // …and the first lookup is throttled too: looked up again, still never re-sent.
+    sim.failNext('429', { method: 'GET', path: '/v2/orders:by_client_order_id', retryAfterSec: 0.02 });
     await b.place({ clientOrderId: c, symbol: 'SPY', side: 'buy', qty: 120, type: 'market', tif: 'day' });
     await waitFor(() => kinds(events, c).includes('fill'), 'fill');
     expect(b.stats.timeouts).toBeGreaterThanOrEqual(1);
@@ -165,6 +167,23 @@ describe('AlpacaBroker against the Alpaca simulator (real SDK)', () => {
     expect(simOrdersFor(d)).toHaveLength(1);
     expect(kinds(events, c)).toEqual(['accepted', 'new', 'fill']);
     expect(kinds(events, d)).toEqual(['accepted', 'new', 'fill']);
+  });
+
+  it('when no attempt can be confirmed, place() fails as ambiguous; nothing exists; a later place creates exactly one', async () => {
+    const { b, events } = await broker({ timeoutMs: 200, maxAttempts: 2 });
+    const c = coid('ambiguous');
+    sim.failNext('hang', { method: 'POST', path: '/v2/orders' });
+    sim.failNext('hang', { method: 'POST', path: '/v2/orders' });
+    const err = await b.place({ clientOrderId: c, symbol: 'SPY', side: 'buy', qty: 5, type: 'market', tif: 'day' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BrokerError);
+    expect((err as BrokerError).kind).toBe('ambiguous');
+    expect((err as BrokerError).clientOrderId).toBe(c);
+    expect(await b.orderByClientId(c)).toBeNull();
+    expect(simOrdersFor(c)).toHaveLength(0);
+    await b.place({ clientOrderId: c, symbol: 'SPY', side: 'buy', qty: 5, type: 'market', tif: 'day' });
+    await waitFor(() => kinds(events, c).includes('fill'), 'fill');
+    expect(simOrdersFor(c)).toHaveLength(1);
+    expect(kinds(events, c)).toEqual(['accepted', 'new', 'fill']);
   });
 
   it('a restart re-placing the same client order id: the 422 duplicate counts as success, no second order', async () => {
