@@ -1,0 +1,137 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Redis } from 'ioredis';
+import { AlpacaSimulator } from '../../sim/alpaca/AlpacaSimulator.js';
+import { EngineProcess, cli } from '../helpers/engine.js';
+import { TestRedis, waitFor } from '../helpers/redis.js';
+
+/**
+ * Crash test: the engine process is SIGKILLed (by its own fault hook, at an exact point) between journaling
+ * an order and the broker's acknowledgement, and between the broker's fill and its processing. After a
+ * restart the reconciler must leave at most one order per client order id at the broker, exactly one
+ * intent per client order id in the journal, and every fill counted exactly once.
+ */
+const KEY = 'test-key-id';
+const SECRET = 'test-secret';
+
+describe('crash safety of the order path (SIGKILL, restart, reconcile)', () => {
+  let redis: TestRedis;
+  let r: Redis;
+  let alpaca: AlpacaSimulator;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    redis = await TestRedis.start();
+    r = redis.client();
+    await r.connect();
+    alpaca = new AlpacaSimulator({ keyId: KEY, secret: SECRET, quote: (s) => (s === 'SPY' ? { bid: 590, ask: 590.02 } : { bid: 100, ask: 100.02 }), fillDelayMs: 1 });
+    const { baseUrl } = await alpaca.start();
+    env = {
+      REDIS_URL: redis.url,
+      ALPHATRADER_EXECUTION_BROKER: 'alpaca',
+      ALPHATRADER_EXECUTION_ALPACA_BASE_URL: baseUrl,
+      APCA_API_KEY_ID: KEY,
+      APCA_API_SECRET_KEY: SECRET,
+      ALPHATRADER_RISK_REQUIRE_MARKET_HOURS: 'false',
+    };
+  });
+  afterAll(async () => {
+    r?.disconnect();
+    await alpaca?.stop();
+    await redis?.stop();
+  });
+
+  async function journal(): Promise<Record<string, string>[]> {
+    return (await r.xrange('orders:journal', '-', '+')).map(([, kv]) => {
+      const f: Record<string, string> = {};
+      for (let i = 0; i + 1 < kv.length; i += 2) f[kv[i]] = kv[i + 1];
+      return f;
+    });
+  }
+  const brokerOrders = (cidPart: string) => alpaca.orders().filter((o) => String(o.client_order_id).includes(cidPart));
+
+  async function startEngine(extra: Record<string, string> = {}): Promise<EngineProcess> {
+    const e = EngineProcess.start({ ...env, ...extra });
+    await waitFor(() => e.has(/execution ready/) || !e.alive, 60_000, 'execution ready');
+    expect(e.alive).toBe(true);
+    // marks reach execution with the first book snapshots
+    await waitFor(async () => (await r.exists('market:{SPY}:book')) === 1, 20_000, 'books');
+    return e;
+  }
+
+  async function stop(e: EngineProcess): Promise<void> {
+    const { code } = await e.stop();
+    expect(code).toBe(0);
+  }
+
+  it('SIGKILL between journaling and the broker: after restart one intent, no second order, the order closed', async () => {
+    const crashing = await startEngine({ ALPHATRADER_FAULT_CRASH: 'after-journal' });
+    const res = await cli(['order', 'buy', 'SPY', '10', '--id', 'crashA'], env);
+    expect(res.code).toBe(4); // no answer: the engine died after journaling
+    const { signal } = await crashing.exited;
+    expect(signal).toBe('SIGKILL');
+    const j1 = await journal();
+    expect(j1.filter((f) => f.type === 'intent' && f.cid.endsWith('-crashA')).length).toBe(1);
+    expect(brokerOrders('crashA').length).toBe(0);
+
+    const engine = await startEngine();
+    await waitFor(async () => (await journal()).some((f) => f.type === 'event' && f.cid.endsWith('-crashA') && f.kind === 'canceled'), 20_000, 'reconciliation to close the order');
+    // the same command again: still one intent, never a second order
+    const again = await cli(['order', 'buy', 'SPY', '10', '--id', 'crashA'], env);
+    expect(again.stdout).toMatch(/duplicate/);
+    const j2 = await journal();
+    expect(j2.filter((f) => f.type === 'intent' && f.cid.endsWith('-crashA')).length).toBe(1);
+    expect(brokerOrders('crashA').length).toBeLessThanOrEqual(1);
+    expect(brokerOrders('crashA').length).toBe(0);
+    await stop(engine);
+  });
+
+  it('SIGKILL between the broker fill and its processing: after restart the fill is counted exactly once', async () => {
+    const crashing = await startEngine({ ALPHATRADER_FAULT_CRASH: 'before-fill-journal' });
+    await cli(['order', 'buy', 'SPY', '10', '--id', 'crashB'], env);
+    const { signal } = await crashing.exited;
+    expect(signal).toBe('SIGKILL');
+    expect(brokerOrders('crashB').length).toBe(1);
+    await waitFor(() => brokerOrders('crashB')[0].status === 'filled', 10_000, 'the broker to fill');
+    const before = await journal();
+    expect(before.filter((f) => f.kind === 'fill' || f.kind === 'partial_fill').filter((f) => f.cid.endsWith('-crashB')).length).toBe(0);
+
+    const engine = await startEngine();
+    await waitFor(async () => (await journal()).some((f) => f.cid?.endsWith('-crashB') && f.kind === 'fill'), 20_000, 'the recovered fill');
+    // a second restart must not count it again
+    await stop(engine);
+    const engine2 = await startEngine();
+    await waitFor(async () => {
+      const p = JSON.parse((await r.get('positions')) ?? '[]');
+      return p.some((x: { symbol: string; qty: number }) => x.symbol === 'SPY' && x.qty === 10);
+    }, 20_000, 'the SPY position');
+    const j = await journal();
+    const fills = j.filter((f) => (f.kind === 'fill' || f.kind === 'partial_fill') && f.cid.endsWith('-crashB'));
+    const execIds = fills.map((f) => f.execId);
+    expect(new Set(execIds).size).toBe(execIds.length); // each execution journaled once
+    expect(fills.reduce((a, f) => a + Number(f.qty), 0)).toBe(10);
+    expect(j.filter((f) => f.type === 'intent' && f.cid.endsWith('-crashB')).length).toBe(1);
+    expect(brokerOrders('crashB').length).toBe(1);
+    const positions = JSON.parse((await r.get('positions'))!);
+    expect(positions.find((p: { symbol: string }) => p.symbol === 'SPY').qty).toBe(10);
+    await stop(engine2);
+  });
+
+  it('kill switch: no open orders, flat positions and the breaker tripped, within a bounded wait', async () => {
+    const engine = await startEngine();
+    await waitFor(async () => {
+      const p = JSON.parse((await r.get('positions')) ?? '[]');
+      return p.some((x: { symbol: string; qty: number }) => x.symbol === 'SPY' && x.qty !== 0);
+    }, 20_000, 'the SPY position from the previous test');
+    const k = await cli(['kill', '--reason', 'test'], env);
+    expect(k.code, k.stderr + k.stdout).toBe(0);
+    await waitFor(async () => {
+      const st = JSON.parse((await cli(['status', '--json'], env)).stdout || '{}');
+      return st.breaker?.state === 'tripped' && st.openOrders?.length === 0 && st.positions?.every((p: { qty: number }) => p.qty === 0);
+    }, 15_000, 'flat, no open orders, breaker tripped');
+    expect(alpaca.positions().filter((p) => Number(p.qty) !== 0).length).toBe(0);
+    expect(await r.get('cb:state')).toBe('tripped');
+    const audit = await r.xrange('audit:stream', '-', '+');
+    expect(audit.some(([, kv]) => kv.includes('kill'))).toBe(true);
+    await stop(engine);
+  });
+});
