@@ -262,6 +262,41 @@ describe('Alpaca simulator REST v2', () => {
     expect((await call('GET', '/v2/positions')).body).toEqual([]);
   });
 
+  it('PATCH /v2/orders/{id} replaces a working order: the old one turns replaced, the new one replaces it', async () => {
+    const c = coid('patch');
+    const r = await call('POST', '/v2/orders', { symbol: 'SPY', qty: 2, side: 'buy', type: 'limit', limit_price: 300, time_in_force: 'day', client_order_id: c });
+    await waitFor(() => sim.orders().find((o) => o.id === r.body.id)?.status === 'new', 'new');
+    const c2 = coid('patch2');
+    const p = await call('PATCH', `/v2/orders/${r.body.id}`, { qty: '3', limit_price: '301.5', client_order_id: c2 });
+    expect(p.status).toBe(200);
+    expectOrderShape(p.body);
+    expect(p.body).toMatchObject({ replaces: r.body.id, qty: '3', limit_price: '301.5', client_order_id: c2, status: 'accepted' });
+    const old = (await call('GET', `/v2/orders/${r.body.id}`)).body;
+    expect(old).toMatchObject({ status: 'replaced', replaced_by: p.body.id });
+    expect(old.replaced_at).toMatch(RFC3339_NS);
+    expect((await call('PATCH', `/v2/orders/${r.body.id}`, { qty: '4' })).status).toBe(422);
+    expect((await call('PATCH', '/v2/orders/00000000-0000-4000-8000-000000000000', { qty: '4' })).status).toBe(404);
+    await call('DELETE', `/v2/orders/${p.body.id}`);
+  });
+
+  it('enforceHours: orders wait as accepted while the market is closed', async () => {
+    let now = Date.UTC(2025, 0, 4, 15, 0); // a Saturday
+    const s2 = new AlpacaSimulator({ keyId: KEY, secret: SECRET, quote: (s) => quotes[s], fillDelayMs: 1, pollMs: 2, enforceHours: true, nowMs: () => now });
+    const { baseUrl } = await s2.start();
+    try {
+      const post = await fetch(`${baseUrl}/v2/orders`, { method: 'POST', headers: { ...AUTH, 'Content-Type': 'application/json' }, body: JSON.stringify({ symbol: 'SPY', qty: 1, side: 'buy', type: 'market', time_in_force: 'day' }) });
+      const o = (await post.json()) as { id: string };
+      const clock = (await (await fetch(`${baseUrl}/v2/clock`, { headers: AUTH })).json()) as { is_open: boolean; next_open: string };
+      expect(clock).toMatchObject({ is_open: false, next_open: '2025-01-06T09:30:00-05:00' });
+      await new Promise((r) => setTimeout(r, 30));
+      expect(s2.orders().find((x) => x.id === o.id)?.status).toBe('accepted');
+      now = Date.UTC(2025, 0, 6, 14, 31); // Monday 09:31 New York
+      await waitFor(() => s2.orders().find((x) => x.id === o.id)?.status === 'filled', 'filled after the open');
+    } finally {
+      await s2.stop();
+    }
+  });
+
   it('GET /v2/clock and /v2/calendar in New York time', async () => {
     const c = await call('GET', '/v2/clock');
     expect(c.status).toBe(200);
