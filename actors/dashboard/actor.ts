@@ -1,11 +1,84 @@
+import { randomBytes } from 'node:crypto';
 import type { ActorFactory } from '../../engine/runtime/Actor.js';
+import { DashboardModel } from './DashboardModel.js';
+import { DashboardServer } from './DashboardServer.js';
+import { EngineView } from './EngineView.js';
+import { DashboardMetrics } from './Metrics.js';
+import { seedFromRedis } from './RedisSeed.js';
+import { dashboardSettings } from './settings.js';
+import { StaticAssets } from './StaticAssets.js';
 
 /**
- * Dashboard actor: a lossy reader of every output ring. The uWebSockets.js server and the page arrive with
- * the dashboard issue; until then it keeps its cursors current so its ring-fill figures are meaningful.
+ * Dashboard actor: a lossy reader of every output ring and a mirror of every published key, served to
+ * browsers over uWebSockets.js. Ring messages are only folded into per-symbol state (latest wins); a
+ * ticker at `dashboard.rateHz` publishes the panels that changed. It never slows the engine: a slow
+ * reader of a lossy ring is overrun, never waited for, and a slow browser is skipped, then dropped.
  */
-const create: ActorFactory = () => ({
-  onMessage() {},
-});
+const create: ActorFactory = (ctx) => {
+  const cfg = ctx.config;
+  const s = dashboardSettings(cfg);
+  let token = ctx.runtime.dashboardToken;
+  if (!token) {
+    // Never serve without a token: without one from the CLI, make one (printed with the URL below).
+    token = randomBytes(16).toString('hex');
+    ctx.log.warn('no dashboard token in the runtime: generated one for this run');
+  }
+  const engine = new EngineView(ctx.topology, cfg.supervisor.heartbeatTimeoutMs);
+  const model = new DashboardModel({
+    symbols: cfg.symbols.map((x) => ({ symbol: x.symbol, level2: x.level2 })),
+    rateHz: s.rateHz,
+    historySeconds: s.historySeconds,
+    barsKept: cfg.market.barsKept,
+    toxicThreshold: cfg.analytics?.vpin?.toxicThreshold,
+    marketSource: cfg.market.source,
+    mode: cfg.engine.mode,
+    heartbeatTimeoutMs: cfg.supervisor.heartbeatTimeoutMs,
+  }, engine);
+  model.hot.sweepLevels = Math.max(2, cfg.analytics?.sweepLevels ?? 2);
+  const metrics = new DashboardMetrics(model, ctx.inputs.map((i) => i.ring), () => ctx.clock.nowNs());
+  const server = new DashboardServer({
+    host: s.host,
+    port: s.port,
+    token,
+    rateHz: s.rateHz,
+    maxBufferedBytes: s.maxBufferedBytes,
+    maxBehindTicks: s.maxBehindTicks,
+    metricsAuth: s.metricsAuth,
+    model,
+    metrics,
+    assets: new StaticAssets(),
+    log: ctx.log,
+    onKill: (k) => {
+      ctx.send('execution', 'kill', { reason: k.reason, source: k.source, ts: k.ts });
+      ctx.appendStream('audit:stream', { action: 'kill', reason: k.reason, source: k.source, ts: k.ts, remote: k.remote ?? '' });
+      ctx.log.warn({ reason: k.reason, source: k.source, remote: k.remote }, 'KILL SWITCH requested from the dashboard: sent to execution');
+    },
+  });
+
+  return {
+    async start() {
+      const { host, port } = await server.listen();
+      const shownHost = host.includes(':') ? `[${host}]` : host;
+      ctx.log.info({ host, port }, `Dashboard: http://${shownHost}:${port}/?token=${token}`);
+      ctx.send('supervisor', 'dashboard-listening', { host, port });
+      const rt = ctx.runtime;
+      seedFromRedis({ url: rt.redisUrl, username: rt.redisUsername as string | undefined, password: rt.redisPassword }, model.cold).then(
+        (n) => n > 0 && ctx.log.info({ keys: n }, 'dashboard: state seeded from Redis (breaker, positions, orders, P&L)'),
+        (e) => ctx.log.warn({ err: (e as Error).message }, 'dashboard: could not read the initial state from Redis; waiting for publishes'),
+      );
+    },
+    onMessage(view, off, input) {
+      model.onMessage(view, off);
+      metrics.observe(input, view, off);
+    },
+    onCommand(topic, payload) {
+      if (topic === 'publish' || topic === 'publish-many') model.onPublish(topic, payload);
+      else ctx.countInputError();
+    },
+    close() {
+      server.close();
+    },
+  };
+};
 
 export default create;

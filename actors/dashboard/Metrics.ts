@@ -1,0 +1,231 @@
+import { Registry } from 'prom-client';
+import { msgEnqueueNs, msgIngestNs } from '../../engine/codec/Header.js';
+import type { DashboardModel } from './DashboardModel.js';
+
+type Labels = Record<string, string | number>;
+interface Sample { labels?: Labels; value: number; metricName?: string }
+
+/**
+ * A metric whose samples are read from their source at scrape time (the health table, ring headers, the
+ * published monitoring keys): nothing is updated between scrapes. Registered in a prom-client Registry,
+ * which formats it like its own metrics.
+ */
+class SourcedMetric {
+  readonly aggregator = 'sum';
+  constructor(readonly name: string, readonly help: string, readonly type: 'counter' | 'gauge', private readonly read: () => Sample[]) {}
+  get(): { name: string; help: string; type: string; values: Sample[]; aggregator: string } {
+    let values: Sample[];
+    try {
+      values = this.read().filter((s) => Number.isFinite(s.value));
+    } catch {
+      values = []; // a malformed monitoring key costs its samples, never the scrape
+    }
+    return { name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator };
+  }
+}
+
+/** Latency buckets (seconds): 1 µs to 2.5 s, roughly 1-2.5-5 per decade. */
+export const LATENCY_BUCKETS = [
+  1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 2.5e-2, 5e-2, 0.1, 0.25, 0.5, 1, 2.5,
+];
+
+/**
+ * A Prometheus histogram kept in preallocated arrays, one row per ring: observing is a short scan over
+ * the bounds and two additions, cheap enough for every message the dashboard reads. prom-client's own
+ * Histogram hashes its labels on each observe, which is too much for the hot path.
+ */
+export class LatencyHistogram {
+  readonly aggregator = 'sum';
+  readonly type = 'histogram';
+  private readonly counts: Float64Array; // per row: one count per bucket (non-cumulative) + overflow
+  private readonly sums: Float64Array;
+  private readonly totals: Float64Array;
+  private readonly nb = LATENCY_BUCKETS.length;
+
+  constructor(readonly name: string, readonly help: string, readonly labelName: string, readonly rows: readonly string[]) {
+    this.counts = new Float64Array(rows.length * (this.nb + 1));
+    this.sums = new Float64Array(rows.length);
+    this.totals = new Float64Array(rows.length);
+  }
+
+  observe(row: number, seconds: number): void {
+    if (!(seconds >= 0) || row >= this.rows.length) return;
+    let b = 0;
+    while (b < this.nb && seconds > LATENCY_BUCKETS[b]) b++;
+    this.counts[row * (this.nb + 1) + b]++;
+    this.sums[row] += seconds;
+    this.totals[row]++;
+  }
+
+  count(row: number): number {
+    return this.totals[row];
+  }
+
+  get(): { name: string; help: string; type: string; values: Sample[]; aggregator: string } {
+    const values: Sample[] = [];
+    this.rows.forEach((label, r) => {
+      let cum = 0;
+      for (let b = 0; b <= this.nb; b++) {
+        cum += this.counts[r * (this.nb + 1) + b];
+        values.push({ metricName: `${this.name}_bucket`, labels: { [this.labelName]: label, le: b < this.nb ? LATENCY_BUCKETS[b] : '+Inf' }, value: cum });
+      }
+      values.push({ metricName: `${this.name}_sum`, labels: { [this.labelName]: label }, value: this.sums[r] });
+      values.push({ metricName: `${this.name}_count`, labels: { [this.labelName]: label }, value: this.totals[r] });
+    });
+    return { name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator };
+  }
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const num = (v: unknown): number => (typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN);
+const STATUS_NAMES = ['new', 'accepted', 'partially_filled', 'filled', 'cancelled', 'rejected', 'expired', 'pending_cancel'];
+
+/**
+ * `/metrics`: the engine in Prometheus text format, from the dashboard's own prom-client Registry.
+ * Per actor: up, messages/s and totals, restarts, errors, heartbeat age. Per ring and reader: fill, lag,
+ * overruns. Hop latency (producer enqueue → dashboard read) and pipeline latency (ingest → producer
+ * enqueue) per ring, from the engine-clock stamps in every message header. Redis publish lag and errors
+ * (publisher metrics), venue connection and reconnects, Alpha Vantage calls and throttles (options
+ * metrics), orders and rejections (execution's counters, and the order events on the orders ring), breaker and halt
+ * state, readiness,
+ * and the dashboard's own feed counters.
+ */
+export class DashboardMetrics {
+  readonly registry = new Registry();
+  readonly hop: LatencyHistogram;
+  readonly pipeline: LatencyHistogram;
+
+  constructor(private readonly model: DashboardModel, ringNames: readonly string[], private readonly nowNs: () => number) {
+    this.hop = new LatencyHistogram('alphatrader_hop_latency_seconds', 'Ring hop: producer enqueue to the dashboard reading the message (engine clock)', 'ring', ringNames);
+    this.pipeline = new LatencyHistogram('alphatrader_pipeline_latency_seconds', 'Pipeline: ingest of the originating bytes to enqueue on this ring (engine clock)', 'ring', ringNames);
+    this.registry.registerMetric(this.hop as never);
+    this.registry.registerMetric(this.pipeline as never);
+    this.defineEngine();
+    this.defineSources();
+    this.defineFeed();
+  }
+
+  /** Hot path: one message read from input ring `row`. */
+  observe(row: number, view: DataView, off: number): void {
+    const enq = msgEnqueueNs(view, off);
+    const ingest = msgIngestNs(view, off);
+    if (enq > 0) {
+      this.hop.observe(row, (this.nowNs() - enq) / 1e9);
+      if (ingest > 0 && enq >= ingest) this.pipeline.observe(row, (enq - ingest) / 1e9);
+    }
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  private reg(name: string, help: string, type: 'counter' | 'gauge', read: () => Sample[]): void {
+    this.registry.registerMetric(new SourcedMetric(name, help, type, read) as never);
+  }
+
+  private defineEngine(): void {
+    const m = this.model;
+    const actors = () => m.engineSample()?.actors ?? [];
+    const rings = () => m.engineSample()?.rings ?? [];
+    this.reg('alphatrader_actor_up', 'Actor running with a fresh heartbeat (1) or not (0)', 'gauge', () => actors().map((a) => ({ labels: { actor: a.name }, value: a.alive ? 1 : 0 })));
+    this.reg('alphatrader_actor_messages_per_second', 'Messages per second in and out of each actor over the last second', 'gauge', () =>
+      actors().flatMap((a) => [{ labels: { actor: a.name, direction: 'in' }, value: a.inPerSec }, { labels: { actor: a.name, direction: 'out' }, value: a.outPerSec }]));
+    this.reg('alphatrader_actor_messages_total', 'Messages in and out of each actor since start', 'counter', () =>
+      actors().flatMap((a) => [{ labels: { actor: a.name, direction: 'in' }, value: a.msgsIn }, { labels: { actor: a.name, direction: 'out' }, value: a.msgsOut }]));
+    this.reg('alphatrader_actor_restarts_total', 'Restarts of each actor by the supervisor', 'counter', () => actors().map((a) => ({ labels: { actor: a.name }, value: a.restarts })));
+    this.reg('alphatrader_actor_errors_total', 'Errors per actor: handler failures and bad input dropped', 'counter', () =>
+      actors().flatMap((a) => [{ labels: { actor: a.name, kind: 'handler' }, value: a.errors }, { labels: { actor: a.name, kind: 'input' }, value: a.inputErrors }]));
+    this.reg('alphatrader_actor_heartbeat_age_seconds', 'Age of each actor\'s last heartbeat', 'gauge', () =>
+      actors().filter((a) => a.heartbeatAgeMs !== null).map((a) => ({ labels: { actor: a.name }, value: a.heartbeatAgeMs! / 1000 })));
+    this.reg('alphatrader_actor_degraded', 'Actor running without a dependency (1) or not (0)', 'gauge', () => actors().map((a) => ({ labels: { actor: a.name }, value: a.degraded ? 1 : 0 })));
+    this.reg('alphatrader_ring_fill_ratio', 'Fill of each ring as seen by each reader (lag / capacity)', 'gauge', () =>
+      rings().flatMap((r) => r.readers.map((rd) => ({ labels: { ring: r.name, reader: rd.actor }, value: rd.fill }))));
+    this.reg('alphatrader_ring_lag_messages', 'Messages published but not yet read, per ring and reader', 'gauge', () =>
+      rings().flatMap((r) => r.readers.map((rd) => ({ labels: { ring: r.name, reader: rd.actor }, value: rd.lag }))));
+    this.reg('alphatrader_ring_overruns_total', 'Messages a lossy reader lost to overrun', 'counter', () =>
+      rings().flatMap((r) => r.readers.map((rd) => ({ labels: { ring: r.name, reader: rd.actor }, value: rd.overruns }))));
+    this.reg('alphatrader_ring_published_total', 'Messages published on each ring (32-bit, wraps)', 'counter', () => rings().map((r) => ({ labels: { ring: r.name }, value: r.published })));
+    this.reg('alphatrader_ring_full_events_total', 'Times a producer found its ring full (lossless back-pressure)', 'counter', () => rings().map((r) => ({ labels: { ring: r.name }, value: r.fullEvents })));
+    this.reg('alphatrader_redis_up', 'Redis reachable by the publisher (1) or not (0)', 'gauge', () => [{ value: m.redisUp() ? 1 : 0 }]);
+    this.reg('alphatrader_engine_escalated', 'Supervisor escalated: restart intensity exceeded (1) or not (0)', 'gauge', () => [{ value: m.engineSample()?.escalated ? 1 : 0 }]);
+    this.reg('alphatrader_trading_halted', 'Trading halted: no new entries (1) or not (0)', 'gauge', () => [{ value: m.engineSample()?.tradingHalted ? 1 : 0 }]);
+    this.reg('alphatrader_ready', 'Readiness as /ready reports it (1 ready, 0 not)', 'gauge', () => [{ value: m.readiness().ready ? 1 : 0 }]);
+  }
+
+  /** Series read from the monitoring keys other actors publish; absent keys simply give no samples. */
+  private defineSources(): void {
+    const m = this.model;
+    const key = (k: string): Record<string, unknown> | undefined => {
+      const v = m.cold.get(k);
+      return isObj(v) ? v : undefined;
+    };
+    const one = (v: unknown, labels?: Labels): Sample[] => (Number.isFinite(num(v)) ? [{ labels, value: num(v) }] : []);
+    const pub = () => key('monitoring:publisher:metrics');
+    this.reg('alphatrader_redis_publish_lag_seconds', 'Age of the publisher\'s last successful flush to Redis when it last reported', 'gauge', () => {
+      const p = pub();
+      if (!p) return [];
+      const ts = num(p.ts);
+      const last = num(p.lastFlushMs);
+      return Number.isFinite(ts) && Number.isFinite(last) && last > 0 ? [{ value: Math.max(0, ts - last) / 1000 }] : [];
+    });
+    this.reg('alphatrader_redis_flush_duration_seconds', 'Duration of the publisher\'s last pipelined flush', 'gauge', () => one(num(pub()?.lastFlushDurationMs) / 1000));
+    this.reg('alphatrader_redis_publish_errors_total', 'Keys the publisher failed to write to Redis', 'counter', () => one(pub()?.errors));
+    this.reg('alphatrader_redis_keys_written_total', 'Keys the publisher wrote to Redis', 'counter', () => one(pub()?.keysWritten));
+    this.reg('alphatrader_redis_pending_keys', 'Conflated keys waiting for the next flush (grows while Redis is down)', 'gauge', () => one(pub()?.pending));
+    this.reg('alphatrader_redis_dropped_keys_total', 'Keys dropped because the pending map was full while Redis was down', 'counter', () => one(pub()?.droppedKeys));
+    this.reg('alphatrader_venue_connected', 'Venue connection (1 connected, 0 not) from NAME:connected', 'gauge', () =>
+      Object.entries(m.venues()).map(([venue, up]) => ({ labels: { venue }, value: up ? 1 : 0 })));
+    this.reg('alphatrader_venue_reconnects_total', 'Reconnections per venue', 'counter', () => {
+      const out: Sample[] = [];
+      for (const k of m.cold.keys('monitoring:')) {
+        const mm = /^monitoring:([a-z0-9_-]+):metrics$/.exec(k);
+        if (!mm) continue;
+        const v = key(k);
+        if (v && Number.isFinite(num(v.reconnects))) out.push({ labels: { venue: mm[1] }, value: num(v.reconnects) });
+      }
+      return out;
+    });
+    const av = () => key('monitoring:options:metrics') ?? key('monitoring:alpha-vantage:metrics');
+    this.reg('alphatrader_alphavantage_calls_total', 'HTTP calls made to Alpha Vantage', 'counter', () => {
+      const v = av();
+      return one(v?.calls ?? (isObj(v?.client) ? v.client.calls : undefined));
+    });
+    this.reg('alphatrader_alphavantage_throttles_total', 'Alpha Vantage answers that were throttles (rate-limit notes)', 'counter', () => {
+      const v = av();
+      return one(v?.throttles ?? (isObj(v?.client) ? v.client.throttles : undefined));
+    });
+    this.reg('alphatrader_order_intents_total', 'Order intents seen on the orders ring by the dashboard (lossy reader)', 'counter', () => [{ value: m.hot.intents }]);
+    this.reg('alphatrader_order_events_total', 'Order events seen on the orders ring by the dashboard (lossy reader), by status', 'counter', () =>
+      STATUS_NAMES.map((status, i) => ({ labels: { status }, value: m.hot.eventsByStatus[i] })));
+    this.reg('alphatrader_order_rejections_total', 'Orders rejected (order events with status rejected)', 'counter', () => [{ value: m.hot.eventsByStatus[5] }]);
+    const exec = () => key('monitoring:execution:metrics');
+    this.reg('alphatrader_orders_sent_total', 'Orders execution sent to the broker', 'counter', () => one(exec()?.ordersSent));
+    this.reg('alphatrader_orders_rejected_total', 'Orders rejected, by the risk engine or by the broker', 'counter', () => {
+      const e = exec();
+      return [...one(e?.riskRejected, { by: 'risk' }), ...one(e?.brokerRejected, { by: 'broker' })];
+    });
+    this.reg('alphatrader_breaker_tripped', 'Circuit breaker (cb:state) tripped (1), armed (0)', 'gauge', () => {
+      const s = m.cold.get('cb:state');
+      return typeof s === 'string' ? [{ value: /trip|open|halt|kill/i.test(s) ? 1 : 0 }] : [{ value: 0 }];
+    });
+  }
+
+  private defineFeed(): void {
+    const m = this.model;
+    const s = m.stats;
+    this.reg('alphatrader_dashboard_clients', 'Browsers connected to the dashboard feed', 'gauge', () => [{ value: s.clients }]);
+    this.reg('alphatrader_dashboard_frames_total', 'Conflated frames published to the feed', 'counter', () => [{ value: s.frames }]);
+    this.reg('alphatrader_dashboard_bytes_total', 'Bytes published (frame size × subscribers)', 'counter', () => [{ value: s.bytesPublished }]);
+    this.reg('alphatrader_dashboard_slow_client_skips_total', 'Ticks a client was skipped because its unsent bytes passed the limit', 'counter', () => [{ value: s.slowSkips }]);
+    this.reg('alphatrader_dashboard_slow_client_drops_total', 'Clients disconnected for staying behind', 'counter', () => [{ value: s.slowDrops }]);
+    this.reg('alphatrader_dashboard_auth_failures_total', 'Requests refused for a missing or wrong token', 'counter', () => [{ value: s.authFailures }]);
+    this.reg('alphatrader_dashboard_kill_requests_total', 'Kill-switch requests accepted and forwarded', 'counter', () => [{ value: s.killRequests }]);
+    this.reg('alphatrader_dashboard_cold_keys', 'Published keys mirrored in the dashboard', 'gauge', () => [{ value: m.cold.size }]);
+    this.reg('alphatrader_dashboard_bad_input_total', 'Malformed inputs the dashboard dropped (ring messages, publish requests, client messages)', 'counter', () =>
+      [{ value: m.hot.badMessages + m.cold.stats.rejected + s.badClientMessages }]);
+  }
+}

@@ -1,0 +1,179 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EngineProcess, ROOT } from '../helpers/engine.js';
+import { TestRedis, waitFor } from '../helpers/redis.js';
+import { parsePrometheus, upgradeStatus } from './helpers.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const TOKEN = 'browser-test-token-5f1c2a9e';
+const ARTIFACTS = join(ROOT, 'test-artifacts');
+const haveChromium = existsSync(CHROMIUM);
+if (!haveChromium) console.warn(`[dashboard browser test] skipped: ${CHROMIUM} not found (Debian: apt-get install chromium)`);
+
+describe.skipIf(!haveChromium)('dashboard in a real browser, on the real engine', () => {
+  let redis: TestRedis;
+  let engine: EngineProcess;
+  let browser: Browser;
+  let base = '';
+  let port = 0;
+
+  beforeAll(async () => {
+    redis = await TestRedis.start();
+    engine = EngineProcess.start({ REDIS_URL: redis.url, ALPHATRADER_DASHBOARD_TOKEN: TOKEN });
+    let line = '';
+    await waitFor(() => {
+      line = engine.raw.find((l) => l.includes('Dashboard: http://')) ?? '';
+      return line !== '' || !engine.alive;
+    }, 40_000, 'the dashboard URL in the engine log');
+    expect(engine.alive, engine.raw.slice(-20).join('\n')).toBe(true);
+    const m = /Dashboard: (http:\/\/[^/]+):(\d+)\/\?token=([^"\s]+)/.exec(line)!;
+    expect(m, line).not.toBeNull();
+    expect(m[3]).toBe(TOKEN); // the line a user copies carries the token
+    port = Number(m[2]);
+    base = `${m[1]}:${port}`;
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await engine?.stop();
+    await redis?.stop();
+  });
+
+  const open = async (url: string): Promise<Page> => {
+    const page = await browser.newPage({ viewport: { width: 1680, height: 1000 } });
+    page.on('pageerror', (e) => console.error('[page error]', e.message));
+    await page.goto(url);
+    return page;
+  };
+
+  it('refuses the page data, the API and the WebSocket without the token', async () => {
+    expect((await fetch(`${base}/api/status`)).status).toBe(401);
+    expect((await fetch(`${base}/api/symbols`)).status).toBe(401);
+    expect((await fetch(`${base}/api/symbols?token=not-the-token`)).status).toBe(403);
+    expect(await upgradeStatus(port, null)).toBe(401);
+    expect(await upgradeStatus(port, 'not-the-token')).toBe(403);
+    const page = await open(`${base}/`);
+    await page.waitForSelector('#auth:not([hidden])');
+    const state = await page.evaluate(() => (window as unknown as { __dash: { connected: boolean; frames: number } }).__dash);
+    expect(state.connected).toBe(false);
+    expect(state.frames).toBe(0);
+    expect(await page.locator('#ladder .lrow').count()).toBe(0);
+    await page.close();
+  });
+
+  it('loads with the token, connects, and shows live data on every panel that has it', async () => {
+    const page = await open(`${base}/?token=${TOKEN}`);
+    await page.waitForFunction(() => (window as unknown as { __dash: { connected: boolean } }).__dash.connected, undefined, { timeout: 20_000 });
+    expect(page.url()).not.toContain(TOKEN); // the token leaves the address bar once read
+
+    // Depth ladder: bid and ask rows with prices and size bars.
+    await page.waitForFunction(() => document.querySelectorAll('#ladder-bids .lrow.b').length >= 5 && document.querySelectorAll('#ladder-asks .lrow.a').length >= 5, undefined, { timeout: 20_000 });
+    const bestBid = Number((await page.locator('#ladder-bids .lrow.best .px').textContent())!.replace(/,/g, ''));
+    const bestAsk = Number((await page.locator('#ladder-asks .lrow.best .px').textContent())!.replace(/,/g, ''));
+    expect(bestBid).toBeGreaterThan(0);
+    expect(bestAsk).toBeGreaterThan(bestBid);
+    expect(await page.locator('#ladder-bids .lrow.b .sz.bid i').first().evaluate((e) => parseFloat((e as HTMLElement).style.width))).toBeGreaterThan(0);
+
+    // Price: a last price, a growing history, VWAP.
+    await page.waitForFunction(() => /\d/.test(document.querySelector('#price-quote .last')?.textContent ?? ''), undefined, { timeout: 20_000 });
+    expect(await page.locator('#price-quote').textContent()).toMatch(/vwap\s*\d/i);
+    const pts = async () => Number(/(\d+) pts/.exec((await page.locator('#price-meta').textContent()) ?? '')?.[1] ?? 0);
+    const p0 = await pts();
+    await waitFor(async () => (await pts()) > p0 + 10, 20_000, 'the price history to grow (live updates)');
+
+    // Actor health: every actor listed and running.
+    await page.waitForFunction(() => document.querySelectorAll('#actors tbody tr').length >= 7, undefined, { timeout: 20_000 });
+    const actorRows = await page.locator('#actors tbody tr').allTextContents();
+    for (const a of ['market-depth', 'analytics', 'publisher', 'dashboard']) expect(actorRows.join('\n')).toMatch(new RegExp(`${a}\\s*running`));
+    expect(await page.locator('#rings tbody tr').count()).toBeGreaterThanOrEqual(4);
+
+    // Watch list: every symbol with a price; the header shows the feed live and Redis up.
+    await page.waitForFunction(() => [...document.querySelectorAll('#watch .chip .l')].every((e) => /\d/.test(e.textContent ?? '')), undefined, { timeout: 20_000 });
+    expect(await page.locator('#conn').textContent()).toBe('LIVE');
+    await page.waitForSelector('#redis.ok', { timeout: 10_000 });
+
+    // Order flow: imbalance and microprice from the book.
+    await page.waitForFunction(() => /\d/.test(document.querySelector('#imb-gauge span')?.textContent ?? ''), undefined, { timeout: 20_000 });
+    expect(await page.locator('#flow-kv').textContent()).toMatch(/Microprice\s*\d/);
+
+    // Panels fed by other issues show their data when it exists, or say so.
+    for (const [panel, sel] of [['VPIN', '#p-vpin'], ['GEX', '#p-gex'], ['signals', '#signals'], ['positions', '#positions'], ['orders', '#orders']]) {
+      const text = (await page.locator(sel).textContent()) ?? '';
+      expect(text.length, panel).toBeGreaterThan(0);
+    }
+    // Give the slower panels (GEX from the options poll, the P&L curve) a chance before the screenshot; not asserted.
+    await page.waitForFunction(() => document.getElementById('gex-empty')?.hidden === true, undefined, { timeout: 8000 }).catch(() => {});
+    const frames = await page.evaluate(() => (window as unknown as { __dash: { frames: number; renders: number } }).__dash);
+    expect(frames.frames).toBeGreaterThan(20);
+    expect(frames.renders).toBeGreaterThan(5);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard.png') });
+    expect(existsSync(join(ARTIFACTS, 'dashboard.png'))).toBe(true);
+
+    // Switching symbol re-subscribes: the ladder now shows the other symbol's book.
+    await page.locator('#watch .chip[data-symbol="QQQ"]').click();
+    await page.waitForFunction(() => document.querySelector('#p-ladder .sym')?.textContent === 'QQQ', undefined, { timeout: 5000 });
+    await page.waitForFunction((spy) => {
+      const t = document.querySelector('#ladder-bids .lrow.best .px')?.textContent;
+      return !!t && Math.abs(Number(t.replace(/,/g, '')) - spy) > 5;
+    }, bestBid, { timeout: 20_000 });
+    await page.close();
+  });
+
+  it('serves /metrics with the engine series, /health and /ready', async () => {
+    expect((await fetch(`${base}/health`)).status).toBe(200);
+    await waitFor(async () => (await fetch(`${base}/ready`)).status === 200, 20_000, '/ready to turn 200 (Redis and TWS connected)');
+    const { types, samples } = parsePrometheus(await (await fetch(`${base}/metrics`)).text());
+    for (const f of ['alphatrader_actor_messages_per_second', 'alphatrader_ring_fill_ratio', 'alphatrader_hop_latency_seconds', 'alphatrader_pipeline_latency_seconds',
+      'alphatrader_redis_publish_lag_seconds', 'alphatrader_venue_connected', 'alphatrader_breaker_tripped']) expect(types.has(f), f).toBe(true);
+    const up = samples.filter((s) => s.name === 'alphatrader_actor_up');
+    expect(up.map((s) => s.labels.actor).sort()).toEqual(['analytics', 'dashboard', 'execution', 'market-depth', 'options', 'publisher', 'signals']);
+    const hop = samples.find((s) => s.name === 'alphatrader_hop_latency_seconds_count' && s.labels.ring === 'market-data');
+    expect(hop?.value).toBeGreaterThan(0);
+    expect(samples.find((s) => s.name === 'alphatrader_venue_connected' && s.labels.venue === 'ibkr')?.value).toBe(1);
+  });
+
+  it('kill switch asks for a reason and a typed confirmation, then the request is audited in Redis', async () => {
+    const page = await open(`${base}/?token=${TOKEN}`);
+    await page.waitForFunction(() => (window as unknown as { __dash: { connected: boolean } }).__dash.connected, undefined, { timeout: 20_000 });
+    await page.click('#kill-btn');
+    await page.waitForSelector('#kill-dialog:not([hidden])');
+    expect(await page.locator('#kill-go').isDisabled()).toBe(true);
+    const reason = `browser test ${Date.now()}`;
+    await page.fill('#kill-reason', reason);
+    expect(await page.locator('#kill-go').isDisabled()).toBe(true); // a reason alone is not a confirmation
+    await page.fill('#kill-confirm', 'kil');
+    expect(await page.locator('#kill-go').isDisabled()).toBe(true);
+    await page.fill('#kill-confirm', 'KILL');
+    expect(await page.locator('#kill-go').isDisabled()).toBe(false);
+    await page.click('#kill-go');
+    await page.waitForFunction(() => /kill sent/.test(document.getElementById('kill-result')?.textContent ?? ''), undefined, { timeout: 10_000 });
+
+    const c = redis.client();
+    await c.connect();
+    try {
+      let entry: Record<string, string> | undefined;
+      await waitFor(async () => {
+        const rows = (await c.xrange('audit:stream', '-', '+')) as [string, string[]][];
+        for (const [, kv] of rows) {
+          const f: Record<string, string> = {};
+          for (let i = 0; i + 1 < kv.length; i += 2) f[kv[i]] = kv[i + 1];
+          if (f.reason === reason && f.source === 'dashboard') entry = f;
+        }
+        return !!entry;
+      }, 15_000, 'the audit entry in audit:stream');
+      expect(entry).toMatchObject({ action: 'kill', source: 'dashboard', reason });
+      expect(Number(entry!.ts)).toBeGreaterThan(0);
+    } finally {
+      c.disconnect();
+    }
+    expect(engine.has(/KILL SWITCH requested from the dashboard/)).toBe(true);
+    await page.close();
+  });
+});

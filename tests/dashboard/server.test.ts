@@ -1,0 +1,144 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../helpers/redis.js';
+import { FeedClient, parsePrometheus, startDashboard, TOKEN, upgradeStatus, type Harness } from './helpers.js';
+
+const bearer = { Authorization: `Bearer ${TOKEN}` };
+
+describe('dashboard server (uWebSockets.js) without an engine', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startDashboard({ source: 'tws' });
+  });
+  afterAll(() => h?.close());
+
+  it('refuses the API without the token (401), with a wrong one (403), and serves it with either form', async () => {
+    for (const path of ['/api/status', '/api/symbols']) {
+      expect((await fetch(h.base + path)).status).toBe(401);
+      expect((await fetch(h.base + path, { headers: { Authorization: 'Bearer wrong-token-xyz' } })).status).toBe(403);
+      expect((await fetch(`${h.base}${path}?token=wrong-token-xyz`)).status).toBe(403);
+      expect((await fetch(h.base + path, { headers: bearer })).status).toBe(200);
+      expect((await fetch(`${h.base}${path}?token=${TOKEN}`)).status).toBe(200);
+    }
+    const s = await (await fetch(`${h.base}/api/symbols`, { headers: bearer })).json();
+    expect(s.symbols.map((x: { symbol: string }) => x.symbol)).toEqual(['SPY', 'QQQ']);
+    expect(h.model.stats.authFailures).toBeGreaterThanOrEqual(6);
+  });
+
+  it('refuses the WebSocket without the token and with a wrong one', async () => {
+    expect(await upgradeStatus(h.port, null)).toBe(401);
+    expect(await upgradeStatus(h.port, 'wrong-token-xyz')).toBe(403);
+    expect(await upgradeStatus(h.port, null, bearer)).toBe(101);
+    expect(await upgradeStatus(h.port, TOKEN)).toBe(101);
+  });
+
+  it('serves the page shell and its libraries from the repository, with a CSP and ETags', async () => {
+    const r = await fetch(h.base + '/');
+    expect(r.status).toBe(200);
+    expect(r.headers.get('content-type')).toMatch(/text\/html/);
+    expect(r.headers.get('content-security-policy')).toMatch(/default-src 'self'/);
+    const html = await r.text();
+    expect(html).toMatch(/<script type="module" src="\/assets\/app.js">/);
+    expect(html).not.toMatch(/(src|href)="(https?:)?\/\//); // no CDN
+    for (const p of ['/assets/app.js', '/assets/style.css', '/vendor/uPlot.esm.js', '/vendor/uPlot.min.css', '/vendor/msgpackr-unpack.js']) {
+      const a = await fetch(h.base + p);
+      expect(a.status, p).toBe(200);
+      const etag = a.headers.get('etag')!;
+      expect((await fetch(h.base + p, { headers: { 'If-None-Match': etag } })).status, p).toBe(304);
+    }
+    expect((await fetch(h.base + '/nope.js')).status).toBe(404);
+  });
+
+  it('feeds a subscriber the full state of a topic, then conflated deltas', async () => {
+    const c = FeedClient.connect(h.port);
+    await c.opened;
+    await waitFor(() => c.frames.length > 0, 5000, 'hello');
+    expect(c.frames[0][0]).toBe('hello');
+    expect(c.frames[0][2].topics).toContain('book:SPY');
+    h.model.onPublish('publish', { key: 'market:{SPY}:book', value: { symbol: 'SPY', bids: [[590.1, 300, 'ARCA']], asks: [[590.12, 100]], quality: 'ok', ts: Date.now() }, ttlMs: 5000 });
+    c.sub(['book:SPY', 'not-a-topic']);
+    await waitFor(() => c.of('book:SPY').length > 0, 5000, 'full book frame');
+    const [, kind, book] = c.of('book:SPY')[0];
+    expect(kind).toBe(0);
+    expect(book.bids).toEqual([[590.1, 300, 'ARCA']]);
+    // Many updates between two ticks reach the client as at most one frame per tick, the latest.
+    for (let i = 1; i <= 50; i++) {
+      h.model.onPublish('publish', { key: 'market:{SPY}:book', value: { symbol: 'SPY', bids: [[590 + i / 100, i, 'ARCA']], asks: [], ts: Date.now() }, ttlMs: 5000 });
+    }
+    await waitFor(() => c.of('book:SPY').some((f) => f[2].bids[0]?.[1] === 50), 5000, 'latest book');
+    expect(c.of('book:SPY').length).toBeLessThan(10);
+    expect(h.model.stats.badClientMessages).toBeGreaterThanOrEqual(1); // the unknown topic
+    c.ws.close();
+  });
+
+  it('/health is 200; /ready is 503 with the reasons until Redis and the TWS connection are up, and again when TWS drops', async () => {
+    expect((await fetch(h.base + '/health')).status).toBe(200);
+    let r = await fetch(h.base + '/ready');
+    expect(r.status).toBe(503);
+    const body = await r.json();
+    expect(body.ready).toBe(false);
+    expect(body.reasons.join('; ')).toMatch(/redis/);
+    expect(body.reasons.join('; ')).toMatch(/ibkr/);
+    h.model.onPublish('publish-many', [{ key: 'engine:status', value: { redisUp: true, actors: [], rings: [] }, ttlMs: 10_000 }, { key: 'ibkr:connected', value: '1', ttlMs: 10_000 }]);
+    r = await fetch(h.base + '/ready');
+    expect(r.status).toBe(200);
+    h.model.onPublish('publish', { key: 'ibkr:connected', value: '0', ttlMs: 10_000 });
+    r = await fetch(h.base + '/ready');
+    expect(r.status).toBe(503);
+    expect((await r.json()).reasons).toContain('ibkr: not connected');
+  });
+
+  it('/metrics parses as Prometheus text and holds the series', async () => {
+    h.model.onPublish('publish-many', [
+      { key: 'engine:status', value: { redisUp: true, tradingHalted: false, actors: [{ name: 'market-depth', kind: 'market-depth', alive: true, state: 'running', heartbeatAgeMs: 10, restarts: 1, msgsIn: 0, msgsOut: 500, errors: 0, inputErrors: 2 }], rings: [{ name: 'market-data', producer: 'market-depth', capacity: 1024, published: 500, readers: [{ mode: 'lossy', lag: 3, fill: 0.003, overruns: 0 }], readerNames: ['dashboard'] }] }, ttlMs: 10_000 },
+      { key: 'monitoring:publisher:metrics', value: { errors: 2, keysWritten: 100, pending: 5, lastFlushMs: 1000, lastFlushDurationMs: 1.5, droppedKeys: 0, ts: 1050 }, ttlMs: 10_000 },
+      { key: 'monitoring:ibkr:metrics', value: { reconnects: 3, messagesPerSec: 10 }, ttlMs: 10_000 },
+      { key: 'monitoring:options:metrics', value: { calls: 40, throttles: 2 }, ttlMs: 10_000 },
+      { key: 'cb:state', value: 'tripped', ttlMs: 0 },
+    ]);
+    const r = await fetch(h.base + '/metrics');
+    expect(r.status).toBe(200);
+    expect(r.headers.get('content-type')).toMatch(/text\/plain/);
+    const { types, samples } = parsePrometheus(await r.text());
+    const value = (name: string, labels: Record<string, string> = {}) =>
+      samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
+    const families = ['alphatrader_actor_up', 'alphatrader_actor_messages_per_second', 'alphatrader_actor_restarts_total', 'alphatrader_ring_fill_ratio',
+      'alphatrader_hop_latency_seconds', 'alphatrader_pipeline_latency_seconds', 'alphatrader_redis_publish_lag_seconds', 'alphatrader_redis_publish_errors_total',
+      'alphatrader_venue_reconnects_total', 'alphatrader_alphavantage_calls_total', 'alphatrader_alphavantage_throttles_total', 'alphatrader_order_events_total',
+      'alphatrader_order_rejections_total', 'alphatrader_breaker_tripped', 'alphatrader_ready', 'alphatrader_dashboard_clients'];
+    for (const f of families) expect(types.has(f), f).toBe(true);
+    expect(types.get('alphatrader_hop_latency_seconds')).toBe('histogram');
+    expect(value('alphatrader_actor_restarts_total', { actor: 'market-depth' })).toBe(1);
+    expect(value('alphatrader_actor_errors_total', { actor: 'market-depth', kind: 'input' })).toBe(2);
+    expect(value('alphatrader_ring_fill_ratio', { ring: 'market-data', reader: 'dashboard' })).toBeCloseTo(0.003);
+    expect(value('alphatrader_redis_publish_lag_seconds')).toBeCloseTo(0.05);
+    expect(value('alphatrader_redis_publish_errors_total')).toBe(2);
+    expect(value('alphatrader_venue_reconnects_total', { venue: 'ibkr' })).toBe(3);
+    expect(value('alphatrader_alphavantage_calls_total')).toBe(40);
+    expect(value('alphatrader_alphavantage_throttles_total')).toBe(2);
+    expect(value('alphatrader_breaker_tripped')).toBe(1);
+    expect(value('alphatrader_hop_latency_seconds_bucket', { ring: 'market-data', le: '+Inf' })).toBe(0);
+  });
+
+  it('kill switch: Bearer token only, JSON with the typed confirmation and a reason', async () => {
+    const post = (body: unknown, headers: Record<string, string> = { ...bearer, 'Content-Type': 'application/json' }, query = '') =>
+      fetch(`${h.base}/api/kill${query}`, { method: 'POST', headers, body: typeof body === 'string' ? body : JSON.stringify(body) });
+    const ok = { confirm: 'KILL', reason: 'test: spread blew out' };
+    expect((await post(ok, { 'Content-Type': 'application/json' })).status).toBe(401);
+    expect((await post(ok, { 'Content-Type': 'application/json' }, `?token=${TOKEN}`)).status).toBe(401); // never from the query
+    expect((await post(ok, { Authorization: 'Bearer wrong-token-xyz', 'Content-Type': 'application/json' })).status).toBe(403);
+    expect((await post(ok, { ...bearer, 'Content-Type': 'text/plain' })).status).toBe(415);
+    expect((await post({ reason: 'no confirmation' })).status).toBe(400);
+    expect((await post({ confirm: 'yes', reason: 'wrong confirmation' })).status).toBe(400);
+    expect((await post({ confirm: 'KILL' })).status).toBe(400);
+    expect((await post({ confirm: 'KILL', reason: '  ' })).status).toBe(400);
+    expect((await post('{not json')).status).toBe(400);
+    expect((await post({ confirm: 'KILL', reason: 'x'.repeat(5000) })).status).toBe(413);
+    expect(h.kills).toHaveLength(0);
+    const r = await post({ confirm: 'KILL', reason: 'test: spread\nblew out' });
+    expect(r.status).toBe(202);
+    expect((await r.json()).accepted).toBe(true);
+    expect(h.kills).toHaveLength(1);
+    expect(h.kills[0]).toMatchObject({ reason: 'test: spread blew out', source: 'dashboard' });
+    expect(h.model.lastKill?.reason).toBe('test: spread blew out');
+  });
+});
