@@ -93,6 +93,9 @@ export class ExecutionCore {
 
   /** Start-up: rebuild from the journal, connect, reconcile with the broker; only then accept signals. */
   async start(): Promise<ReconcileReport> {
+    // Idempotent: a start that failed half-way (broker unreachable) is simply run again from scratch.
+    this.orders.clear();
+    this.portfolio.reset();
     const loaded = await this.journal.load(Date.now());
     for (const [cid, r] of loaded.orders) this.orders.set(cid, r);
     for (const f of loaded.fills) this.portfolio.applyFill(f.symbol, f.side * f.qty, f.price);

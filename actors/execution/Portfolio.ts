@@ -24,6 +24,15 @@ export class Portfolio {
     this.dayStartEquity = startingEquity;
   }
 
+  reset(): void {
+    this.positions.clear();
+    this.realizedPnl = 0;
+    this.peakEquity = this.startingEquity;
+    this.curve.length = 0;
+    this.wins = this.losses = 0;
+    this.dayStartEquity = this.startingEquity;
+  }
+
   private pos(symbol: string): Position {
     let p = this.positions.get(symbol);
     if (!p) {

@@ -169,29 +169,40 @@ const create: ActorFactory = async (ctx: ActorContext) => {
     }
   };
 
-  const waitRedis = async () => {
-    for (let i = 0; i < 200 && redis.status !== 'ready'; i++) await new Promise((r) => setTimeout(r, 50));
-    if (redis.status !== 'ready') throw new Error('Redis unavailable: the order journal cannot be read, so execution cannot start');
+  /**
+   * Nothing is traded before the journal is replayed and reconciled with the broker. Without Redis that
+   * cannot happen, so the actor runs (heartbeats, degraded) and retries until it can, instead of failing.
+   */
+  const bootstrap = async () => {
+    for (let attempt = 0; !stopping; attempt++) {
+      try {
+        if (redis.status !== 'ready') throw new Error(`Redis ${redis.status}`);
+        const halted = await redis.get('engine:halted');
+        if (halted) {
+          ctx.control.set(CONTROL.tradingHalted, 1);
+          ctx.log.warn({ halted: JSON.parse(halted) }, 'engine was halted by the kill switch: new entries stay blocked until `alphatrader breaker reset`');
+        }
+        const rep = await core.start();
+        ctx.log.info({ broker: broker.name, ...rep }, 'execution ready: journal reconciled with the broker');
+        ctx.setDegraded(false);
+        if (halted) core.breaker.trip(`kill switch (before restart): ${JSON.parse(halted).reason}`, clock.nowMs());
+        else ctx.publishMany([{ key: 'cb:state', value: core.breaker.snapshot().state, ttlMs: 0 }]);
+        timers.push(setInterval(() => void core.tick(clock.nowMs()).catch((e) => ctx.log.error({ err: e }, 'execution tick failed')), 1000));
+        timers.push(setInterval(() => void core.reconcileNow(Date.now() - 3600_000).catch((e) => ctx.log.warn({ err: String(e) }, 'periodic reconciliation failed')), cfg.execution.reconcileMs));
+        void commandLoop();
+        return;
+      } catch (e) {
+        ctx.setDegraded(true);
+        if (attempt % 20 === 0) ctx.log.warn({ err: String(e) }, 'execution not ready (journal or broker unavailable): no trading until it is; retrying');
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
   };
 
   return {
-    async start() {
-      await waitRedis();
-      const halted = await redis.get('engine:halted');
-      if (halted) {
-        ctx.control.set(CONTROL.tradingHalted, 1);
-        ctx.log.warn({ halted: JSON.parse(halted) }, 'engine was halted by the kill switch: new entries stay blocked until `alphatrader breaker reset`');
-      }
-      const rep = await core.start();
-      ctx.log.info({ broker: broker.name, ...rep }, 'execution ready: journal reconciled with the broker');
-      const cb = core.breaker.snapshot();
-      ctx.publishMany([{ key: 'cb:state', value: halted ? 'tripped' : cb.state, ttlMs: 0 }]);
-      if (halted) core.breaker.trip(`kill switch (before restart): ${JSON.parse(halted).reason}`, clock.nowMs());
-      timers.push(setInterval(() => void core.tick(clock.nowMs()).catch((e) => ctx.log.error({ err: e }, 'execution tick failed')), 1000));
+    start() {
       timers.push(setInterval(publishState, 1000));
-      timers.push(setInterval(() => void core.reconcileNow(Date.now() - 3600_000).catch((e) => ctx.log.warn({ err: String(e) }, 'periodic reconciliation failed')), cfg.execution.reconcileMs));
-      void commandLoop();
-      publishState();
+      void bootstrap();
     },
     onMessage(view, off) {
       if (msgType(view, off) !== MessageType.Signal) return;

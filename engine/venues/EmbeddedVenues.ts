@@ -8,6 +8,9 @@ export interface EmbeddedVenueInfo {
   twsPort?: number;
   alphaVantageUrl?: string;
   alphaVantageKey?: string;
+  alpacaUrl?: string;
+  alpacaKeyId?: string;
+  alpacaSecret?: string;
   stop(): Promise<void>;
 }
 
@@ -19,26 +22,31 @@ export interface EmbeddedVenueInfo {
 export async function startEmbeddedVenues(config: EngineConfig, log: Logger): Promise<EmbeddedVenueInfo> {
   const tws = config.venues.tws.port === 0 && config.market.source === 'tws';
   const alphaVantage = config.venues.alphaVantage.baseUrl === '';
-  if (!tws && !alphaVantage) return { stop: async () => {} };
+  const alpaca = config.execution.broker === 'alpaca' && config.execution.alpacaBaseUrl === '';
+  if (!tws && !alphaVantage && !alpaca) return { stop: async () => {} };
+  const alpacaKeyId = alpaca ? `SIM${randomBytes(8).toString('hex').toUpperCase()}` : undefined;
+  const alpacaSecret = alpaca ? randomBytes(20).toString('base64url') : undefined;
   // The embedded Alpha Vantage accepts one key made up at start-up; a real key never goes to a simulator.
   const alphaVantageKey = alphaVantage ? `sim-${randomBytes(8).toString('hex')}` : undefined;
   const w = new Worker(distPath('sim', 'venues', 'venue-worker.js'), {
-    workerData: { config, tws, alphaVantage, alphaVantageKey },
+    workerData: { config, tws, alphaVantage, alphaVantageKey, alpaca, alpacaKeyId, alpacaSecret },
     name: 'venues',
   });
-  const ports = await new Promise<{ twsPort?: number; alphaVantageUrl?: string }>((resolve, reject) => {
+  const ports = await new Promise<{ twsPort?: number; alphaVantageUrl?: string; alpacaUrl?: string }>((resolve, reject) => {
     w.once('error', reject);
     w.once('exit', (code) => reject(new Error(`venue simulators exited during start-up (code ${code})`)));
-    w.on('message', (m: { t: string; ports?: { twsPort?: number; alphaVantageUrl?: string } }) => {
+    w.on('message', (m: { t: string; ports?: { twsPort?: number; alphaVantageUrl?: string; alpacaUrl?: string } }) => {
       if (m.t === 'ready') resolve(m.ports ?? {});
     });
   });
   w.removeAllListeners('exit');
   w.on('error', (err) => log.error({ err }, 'venue simulators failed'));
-  log.info({ twsPort: ports.twsPort, alphaVantage: ports.alphaVantageUrl }, 'embedded venue simulators started');
+  log.info({ twsPort: ports.twsPort, alphaVantage: ports.alphaVantageUrl, alpaca: ports.alpacaUrl }, 'embedded venue simulators started');
   return {
     ...ports,
     alphaVantageKey,
+    alpacaKeyId,
+    alpacaSecret,
     async stop() {
       const exited = new Promise<void>((r) => w.once('exit', () => r()));
       w.postMessage({ t: 'stop' });

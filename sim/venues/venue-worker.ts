@@ -6,6 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { MarketModel } from '../market/MarketModel.js';
 import { TwsSimulator } from '../tws/TwsSimulator.js';
 import { AlphaVantageSimulator } from '../alpha-vantage/AlphaVantageSimulator.js';
+import { AlpacaSimulator } from '../alpaca/AlpacaSimulator.js';
 import type { EngineConfig } from '../../engine/config/schema.js';
 
 export interface VenueWorkerData {
@@ -13,8 +14,11 @@ export interface VenueWorkerData {
   tws: boolean;
   alphaVantage: boolean;
   alphaVantageKey: string;
+  alpaca: boolean;
+  alpacaKeyId: string;
+  alpacaSecret: string;
 }
-export interface VenuePorts { twsPort?: number; alphaVantageUrl?: string }
+export interface VenuePorts { twsPort?: number; alphaVantageUrl?: string; alpacaUrl?: string }
 
 const wd = workerData as VenueWorkerData;
 const cfg = wd.config;
@@ -27,6 +31,7 @@ const model = new MarketModel({
 const ports: VenuePorts = {};
 let tws: TwsSimulator | undefined;
 let av: AlphaVantageSimulator | undefined;
+let alpaca: AlpacaSimulator | undefined;
 
 if (wd.tws) {
   tws = new TwsSimulator({ model, host: '127.0.0.1', port: 0 });
@@ -43,10 +48,23 @@ if (wd.alphaVantage) {
   });
   ports.alphaVantageUrl = (await av.start()).baseUrl;
 }
+if (wd.alpaca) {
+  alpaca = new AlpacaSimulator({
+    host: '127.0.0.1', port: 0, keyId: wd.alpacaKeyId, secret: wd.alpacaSecret,
+    quote: (sym) => {
+      const i = model.indexOf(sym);
+      if (i < 0) return undefined;
+      const bid = model.bestBid(i);
+      const ask = model.bestAsk(i);
+      return Number.isFinite(bid) && Number.isFinite(ask) ? { bid, ask } : undefined;
+    },
+  });
+  ports.alpacaUrl = (await alpaca.start()).baseUrl;
+}
 parentPort!.postMessage({ t: 'ready', ports });
 parentPort!.on('message', async (m: { t: string }) => {
   if (m.t === 'stop') {
-    await Promise.allSettled([tws?.stop(), av?.stop()]);
+    await Promise.allSettled([tws?.stop(), av?.stop(), alpaca?.stop()]);
     parentPort!.postMessage({ t: 'stopped' });
     process.exit(0);
   }
