@@ -98,7 +98,10 @@ export class ExecutionCore {
     this.portfolio.reset();
     const loaded = await this.journal.load(Date.now());
     for (const [cid, r] of loaded.orders) this.orders.set(cid, r);
-    for (const f of loaded.fills) this.portfolio.applyFill(f.symbol, f.side * f.qty, f.price);
+    for (const f of loaded.fills) {
+      if (f.adjust) this.portfolio.setPosition(f.symbol, f.qty, f.price);
+      else this.portfolio.applyFill(f.symbol, f.side * f.qty, f.price);
+    }
     this.log.info({ orders: loaded.orders.size, fills: loaded.fills.length, entries: loaded.entries, bad: loaded.bad }, 'order journal replayed');
     await this.broker.connect();
     const rep = await this.serial(() => this.reconcileNow(0));
@@ -114,10 +117,17 @@ export class ExecutionCore {
       return m;
     }, this.log, CID_PREFIX, since);
     this.lastReconcile = rep;
-    if (rep.drift.length) {
-      // The paper broker lives inside the engine and starts empty after a restart: there the journal is the
-      // truth and drift is expected. With a real broker, drift is an alert.
-      if (this.broker.name !== 'paper') this.log.error({ drift: rep.drift }, 'position drift between the engine and the broker');
+    // The paper broker lives inside the engine and starts empty after a restart: there the journal is the
+    // truth. With a real broker, drift is an alert, and the broker's position wins (journaled, so a replay
+    // reproduces the correction).
+    if (rep.drift.length && this.broker.name !== 'paper') {
+      this.log.error({ drift: rep.drift }, 'position drift between the engine and the broker: healing to the broker');
+      const theirs = new Map((await this.broker.positions()).map((p) => [p.symbol, p]));
+      for (const d of rep.drift) {
+        const b = theirs.get(d.symbol);
+        await this.journal.appendAdjustment(d.symbol, b?.qty ?? 0, b?.avgPrice ?? 0, `reconciliation: engine ${d.engine}, broker ${d.broker}`);
+        this.portfolio.setPosition(d.symbol, b?.qty ?? 0, b?.avgPrice ?? 0);
+      }
     }
     if (rep.abandoned || rep.fillsRecovered || rep.unknownAtBroker) this.log.warn({ ...rep }, 'reconciliation corrected the journal');
     return rep;

@@ -32,10 +32,15 @@ export class OrderJournal {
     await this.redis.xadd(this.stream, '*', ...f.map(String));
   }
 
-  /** Rebuilds every order from the stream, in order. Fills are returned too, for positions. */
-  async load(nowMs: number): Promise<{ orders: Map<string, OrderRecord>; fills: { cid: string; symbol: string; side: number; price: number; qty: number }[]; entries: number; bad: number }> {
+  /** A position healed to the broker's at reconciliation: replayed as "set qty/avg", after the fills before it. */
+  async appendAdjustment(symbol: string, qty: number, avgPrice: number, reason: string): Promise<void> {
+    await this.redis.xadd(this.stream, '*', 'type', 'adjust', 'symbol', symbol, 'qty', String(qty), 'avgPrice', String(avgPrice), 'reason', reason, 'ts', String(Date.now()));
+  }
+
+  /** Rebuilds every order from the stream, in order. Fills (and position adjustments) are returned in order, for positions. */
+  async load(nowMs: number): Promise<{ orders: Map<string, OrderRecord>; fills: { cid: string; symbol: string; side: number; price: number; qty: number; adjust?: boolean }[]; entries: number; bad: number }> {
     const orders = new Map<string, OrderRecord>();
-    const fills: { cid: string; symbol: string; side: number; price: number; qty: number }[] = [];
+    const fills: { cid: string; symbol: string; side: number; price: number; qty: number; adjust?: boolean }[] = [];
     let start = '-';
     let entries = 0;
     let bad = 0;
@@ -66,6 +71,8 @@ export class OrderJournal {
             : { kind: f.kind, clientOrderId: f.cid, brokerOrderId: f.brokerOrderId, reason: f.reason, ts: Number(f.ts) }) as BrokerEvent;
           const t = applyEvent(r, e, Number(f.ts) || nowMs);
           if (t.fill) fills.push({ cid: f.cid, symbol: r.order.symbol, side: r.order.side === 'buy' ? 1 : -1, price: t.fill.price, qty: t.fill.qty });
+        } else if (f.type === 'adjust') {
+          fills.push({ cid: '', symbol: f.symbol, side: 1, price: Number(f.avgPrice), qty: Number(f.qty), adjust: true });
         } else bad++;
       }
       if (batch.length < 2000) break;

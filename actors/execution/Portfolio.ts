@@ -69,6 +69,13 @@ export class Portfolio {
     return realized;
   }
 
+  /** Sets a position outright (healing to the broker's view at reconciliation). */
+  setPosition(symbol: string, qty: number, avgPrice: number): void {
+    const p = this.pos(symbol);
+    p.qty = qty;
+    p.avgPrice = qty === 0 ? 0 : avgPrice;
+  }
+
   mark(symbol: string, price: number): void {
     if (price > 0 && Number.isFinite(price)) {
       const p = this.positions.get(symbol);

@@ -8,7 +8,7 @@ import type { ActorFactory } from '../../engine/runtime/Actor.js';
 import type { PublishRequest } from '../../engine/runtime/ColdMessage.js';
 import { CONTROL } from '../../engine/runtime/HealthTable.js';
 import { createBroker } from './createBroker.js';
-import type { PaperBook } from './brokers/PaperBroker.js';
+import type { PaperBook } from './brokers/index.js';
 import { ExecutionCore, STRATEGY_NAMES, type SignalInput } from './ExecutionCore.js';
 import { sessionClockFor } from './sessionClock.js';
 
@@ -37,7 +37,7 @@ const create: ActorFactory = async (ctx: ActorContext) => {
   commands.on('error', () => {});
   const clock = sessionClockFor(cfg, ctx.runtime.engineStartMs as number | undefined);
   const books = new Map<string, PaperBook>();
-  const broker = await createBroker(cfg, ctx, (sym) => books.get(sym));
+  const broker = createBroker(cfg, ctx, (sym) => books.get(sym));
   const out = ctx.output('orders-out');
   const timers: NodeJS.Timeout[] = [];
   let stopping = false;

@@ -1,29 +1,30 @@
 import type { EngineConfig } from '../../engine/config/schema.js';
 import type { ActorContext } from '../../engine/runtime/ActorContext.js';
-import { AlpacaBroker } from './brokers/AlpacaBroker.js';
-import { PaperBroker, type PaperBookFn } from './brokers/PaperBroker.js';
-import type { Broker } from './brokers/types.js';
+import { alpacaCredentialsFromEnv, createBroker as brokerFromSpec, type Broker, type PaperBookFn } from './brokers/index.js';
 
-/** The configured broker. Keys come from the environment only (APCA_API_KEY_ID / APCA_API_SECRET_KEY). */
-export async function createBroker(cfg: EngineConfig, ctx: ActorContext, book: PaperBookFn): Promise<Broker> {
-  const log = { info: (o: object, m: string) => ctx.log.info(o, m), warn: (o: object, m: string) => ctx.log.warn(o, m), error: (o: object, m: string) => ctx.log.error(o, m), debug: (o: object, m: string) => ctx.log.debug(o, m) };
+/**
+ * The configured broker, from configuration and the runtime (embedded simulators' addresses and keys).
+ * Real keys come from the environment only (APCA_API_KEY_ID / APCA_API_SECRET_KEY).
+ */
+export function createBroker(cfg: EngineConfig, ctx: ActorContext, book: PaperBookFn): Broker {
+  const log = ctx.log;
   switch (cfg.execution.broker) {
     case 'paper':
-      return new PaperBroker({ book, log });
+      return brokerFromSpec({ kind: 'paper', book, log });
     case 'alpaca': {
-      const baseUrl = (ctx.runtime.alpacaUrl as string | undefined) || cfg.execution.alpacaBaseUrl;
-      const keyId = (ctx.runtime.alpacaKeyId as string | undefined) ?? process.env.APCA_API_KEY_ID ?? process.env.ALPHATRADER_ALPACA_KEY_ID;
-      const secret = (ctx.runtime.alpacaSecret as string | undefined) ?? process.env.APCA_API_SECRET_KEY ?? process.env.ALPHATRADER_ALPACA_SECRET;
-      if (!keyId || !secret) throw new Error('execution.broker is alpaca but APCA_API_KEY_ID / APCA_API_SECRET_KEY are not set');
-      return new AlpacaBroker({ keyId, secret, baseUrl: baseUrl || undefined, log });
+      const embedded = ctx.runtime.alpacaKeyId && ctx.runtime.alpacaSecret
+        ? { keyId: ctx.runtime.alpacaKeyId as string, secret: ctx.runtime.alpacaSecret as string }
+        : null;
+      const creds = embedded ?? alpacaCredentialsFromEnv();
+      if (!creds) throw new Error('execution.broker is alpaca but APCA_API_KEY_ID / APCA_API_SECRET_KEY are not set');
+      const baseUrl = (ctx.runtime.alpacaUrl as string | undefined) || cfg.execution.alpacaBaseUrl || undefined;
+      return brokerFromSpec({ kind: 'alpaca', ...creds, baseUrl, log });
     }
     case 'ibkr': {
-      const mod = (await import(new URL('./brokers/IbkrBroker.js', import.meta.url).href).catch(() => null)) as
-        | { IbkrBroker: new (o: Record<string, unknown>) => Broker }
-        | null;
-      if (!mod) throw new Error('the IBKR broker adapter is not available in this build');
       const port = cfg.venues.tws.port || (ctx.runtime.twsPort as number | undefined);
-      return new mod.IbkrBroker({ host: cfg.venues.tws.host, port, clientId: cfg.venues.tws.clientId + 100, log });
+      if (!port) throw new Error('execution.broker is ibkr but no TWS port is known (venues.tws.port, or the embedded simulator)');
+      // A client id of its own: the market-depth actor holds venues.tws.clientId.
+      return brokerFromSpec({ kind: 'ibkr', host: cfg.venues.tws.host, port, clientId: cfg.venues.tws.clientId + 100, log });
     }
   }
 }

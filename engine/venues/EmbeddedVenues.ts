@@ -20,7 +20,7 @@ export interface EmbeddedVenueInfo {
  * nothing: switching to a live gateway or account is configuration, not code.
  */
 export async function startEmbeddedVenues(config: EngineConfig, log: Logger): Promise<EmbeddedVenueInfo> {
-  const tws = config.venues.tws.port === 0 && config.market.source === 'tws';
+  const tws = config.venues.tws.port === 0 && (config.market.source === 'tws' || config.execution.broker === 'ibkr');
   const alphaVantage = config.venues.alphaVantage.baseUrl === '';
   const alpaca = config.execution.broker === 'alpaca' && config.execution.alpacaBaseUrl === '';
   if (!tws && !alphaVantage && !alpaca) return { stop: async () => {} };
