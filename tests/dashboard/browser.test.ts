@@ -1,9 +1,11 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EngineProcess, ROOT } from '../helpers/engine.js';
-import { TestRedis, waitFor } from '../helpers/redis.js';
+import { BIN, EngineProcess, ROOT } from '../helpers/engine.js';
+import { TestRedis, freePort, waitFor } from '../helpers/redis.js';
 import { parsePrometheus, upgradeStatus } from './helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -19,9 +21,18 @@ describe.skipIf(!haveChromium)('dashboard in a real browser, on the real engine'
   let base = '';
   let port = 0;
 
+  let tws: ChildProcess | undefined;
+
   beforeAll(async () => {
     redis = await TestRedis.start();
-    engine = EngineProcess.start({ REDIS_URL: redis.url, ALPHATRADER_DASHBOARD_TOKEN: TOKEN });
+    // The TWS simulator as its own process (not the engine's embedded one), so the test can take it away.
+    const twsPort = await freePort();
+    tws = spawn(process.execPath, [BIN, 'sim', 'tws', '--port', String(twsPort), '--symbols', 'SPY,QQQ,IWM,AAPL,MSFT,NVDA'], { cwd: ROOT, stdio: 'ignore' });
+    await waitFor(() => new Promise<boolean>((resolve) => {
+      const s = connect(twsPort, '127.0.0.1', () => (s.destroy(), resolve(true)));
+      s.once('error', () => resolve(false));
+    }), 20_000, 'the TWS simulator to listen');
+    engine = EngineProcess.start({ REDIS_URL: redis.url, ALPHATRADER_DASHBOARD_TOKEN: TOKEN, ALPHATRADER_VENUES_TWS_PORT: String(twsPort) });
     let line = '';
     await waitFor(() => {
       line = engine.raw.find((l) => l.includes('Dashboard: http://')) ?? '';
@@ -42,6 +53,7 @@ describe.skipIf(!haveChromium)('dashboard in a real browser, on the real engine'
   afterAll(async () => {
     await browser?.close();
     await engine?.stop();
+    if (tws && tws.exitCode === null && tws.signalCode === null) tws.kill('SIGKILL');
     await redis?.stop();
   });
 
@@ -174,6 +186,29 @@ describe.skipIf(!haveChromium)('dashboard in a real browser, on the real engine'
       c.disconnect();
     }
     expect(engine.has(/KILL SWITCH requested from the dashboard/)).toBe(true);
+    await page.close();
+  });
+
+  it('/ready turns 503 when the TWS connection drops, and the page shows the venue down', async () => {
+    expect((await fetch(`${base}/ready`)).status).toBe(200);
+    const page = await open(`${base}/?token=${TOKEN}`);
+    await page.waitForSelector('#venues .pill.ok', { timeout: 20_000 });
+    const exited = new Promise((r) => tws!.once('exit', r));
+    tws!.kill('SIGTERM');
+    await exited;
+    let reasons: string[] = [];
+    await waitFor(async () => {
+      const r = await fetch(`${base}/ready`);
+      reasons = r.status === 503 ? (await r.json()).reasons : [];
+      return r.status === 503;
+    }, 20_000, '/ready to turn 503');
+    expect(reasons.join('; ')).toMatch(/ibkr/);
+    expect((await fetch(`${base}/health`)).status).toBe(200); // alive, just not ready
+    await page.waitForSelector('#venues .pill.bad', { timeout: 20_000 });
+    expect(await page.locator('#venues .pill.bad').textContent()).toBe('IBKR');
+    const { samples } = parsePrometheus(await (await fetch(`${base}/metrics`)).text());
+    expect(samples.find((s) => s.name === 'alphatrader_venue_connected' && s.labels.venue === 'ibkr')?.value).toBe(0);
+    expect(samples.find((s) => s.name === 'alphatrader_ready')?.value).toBe(0);
     await page.close();
   });
 });

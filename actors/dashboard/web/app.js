@@ -1,5 +1,5 @@
 import { Feed, HELLO } from './feed.js';
-import { bytes, setClass, setText, time } from './fmt.js';
+import { bytes, setClass, setHTML, setText, time } from './fmt.js';
 import { FlowPanel } from './panels/flow.js';
 import { GexPanel } from './panels/gex.js';
 import { HealthPanel } from './panels/health.js';
@@ -43,7 +43,7 @@ function showAuth(msg) {
 }
 
 // Test and debugging hooks: what the feed delivered and what the page drew.
-const dash = (window.__dash = { connected: false, frames: 0, renders: 0, topics: {}, selected: null });
+const dash = (window.__dash = { connected: false, frames: 0, renders: 0, renderMs: 0, renderMaxMs: 0, topics: {}, selected: null });
 
 async function main() {
   const token = readToken();
@@ -73,7 +73,7 @@ async function main() {
     setClass(header.mode, `pill ${d.mode === 'live' ? 'bad' : 'warn'}`);
     setClass(header.redis, `pill ${d.redisUp ? 'ok' : 'bad'}`);
     const v = Object.entries(d.venues || {});
-    header.venues.innerHTML = v.map(([n, up]) => `<span class="pill ${up ? 'ok' : 'bad'}">${n.toUpperCase()}</span>`).join('');
+    setHTML(header.venues, v.map(([n, up]) => `<span class="pill ${up ? 'ok' : 'bad'}">${n.toUpperCase()}</span>`).join(''));
     header.halted.hidden = !d.halted;
     setText(header.halted, d.escalated ? 'ESCALATED · TRADING HALTED' : 'TRADING HALTED');
   };
@@ -94,6 +94,7 @@ async function main() {
   let scheduled = false;
   const render = () => {
     scheduled = false;
+    const t0 = performance.now();
     for (const name of dirty) {
       try {
         panels[name].render();
@@ -103,6 +104,9 @@ async function main() {
     }
     dirty.clear();
     dash.renders++;
+    const ms = performance.now() - t0;
+    dash.renderMs += ms;
+    if (ms > dash.renderMaxMs) dash.renderMaxMs = ms;
   };
 
   const onFrame = (topic, kind, data) => {

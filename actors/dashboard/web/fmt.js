@@ -74,6 +74,14 @@ export function setText(el, s) {
   if (el.textContent !== s) el.textContent = s;
 }
 
+/** Sets innerHTML only when the markup changed (a table rebuilt at 10 Hz with the same rows costs nothing). */
+export function setHTML(el, html) {
+  if (el._html !== html) {
+    el._html = html;
+    el.innerHTML = html;
+  }
+}
+
 export function setClass(el, cls) {
   if (el.className !== cls) el.className = cls;
 }

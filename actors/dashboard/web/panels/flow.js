@@ -1,18 +1,18 @@
 import { C, chart, hLinesPlugin } from '../charts.js';
-import { esc, fixed, isNum, price, qty, signed, time } from '../fmt.js';
+import { esc, fixed, isNum, price, qty, setHTML, signed, time } from '../fmt.js';
 import { Series } from '../series.js';
 
 /** Imbalance gauge and its last minute, microprice against mid, spread, sweeps, hidden liquidity, unusual volume. */
 export class FlowPanel {
   constructor() {
     this.root = document.getElementById('flow');
-    this.root.innerHTML = `
+    setHTML(this.root, `
       <div><div class="gauge" id="imb-gauge"><i></i><span></span></div>
       <div class="gauge-labels"><span>sell pressure</span><span>top-5 imbalance</span><span>buy pressure</span></div></div>
       <div id="flow-spark"></div>
       <div class="kv" id="flow-kv"></div>
       <div class="flags" id="flow-flags"></div>
-      <div class="scroll" id="flow-sweeps"></div>`;
+      <div class="scroll" id="flow-sweeps"></div>`);
     this.bar = this.root.querySelector('#imb-gauge i');
     this.barTxt = this.root.querySelector('#imb-gauge span');
     this.kv = this.root.querySelector('#flow-kv');
@@ -62,7 +62,7 @@ export class FlowPanel {
       ['Sweeps', `${isNum(sw.count) ? sw.count : d.sweeps.length}${sw.last && isNum(sw.last.ts ?? sw.last.t) ? ` · last ${time(sw.last.ts ?? sw.last.t)}` : ''}`],
       ['Unusual volume', isNum(unusual.z) ? `z ${fixed(unusual.z, 2)}${unusual.flagged ? ` · ${unusual.flagged} flagged` : ''}` : '—'],
     ];
-    this.kv.innerHTML = rows.map(([k, v]) => `<span class="k">${k}</span><span class="v">${v}</span>`).join('');
+    setHTML(this.kv, rows.map(([k, v]) => `<span class="k">${k}</span><span class="v">${v}</span>`).join(''));
     const hidden = a.hidden || {};
     const flags = [
       ['SWEEP', d.sweepNow], ['HIDDEN', d.hiddenNow || hidden.bid?.iceberg || hidden.ask?.iceberg],
@@ -70,7 +70,7 @@ export class FlowPanel {
     ];
     const uo = unusualContracts(d.unusualOptions);
     if (uo.count) flags.push([`UNUSUAL OPTIONS ${uo.count}`, true]);
-    this.flags.innerHTML = flags.map(([k, on]) => `<span class="flag${on ? ' on' : ''}">${k}</span>`).join('');
+    setHTML(this.flags, flags.map(([k, on]) => `<span class="flag${on ? ' on' : ''}">${k}</span>`).join(''));
     let html = d.sweeps.length
       ? `<table><thead><tr><th>Sweep</th><th>Side</th><th>Size</th><th>Price</th><th>Lvls</th></tr></thead><tbody>${d.sweeps.slice(0, 5).map((s) =>
         `<tr><td class="l">${time(s[0])}</td><td class="${s[3] > 0 ? 'up' : 'down'}">${s[3] > 0 ? 'BUY' : 'SELL'}</td><td>${qty(s[2])}</td><td>${price(s[1])}</td><td>${esc(s[4] ?? '')}</td></tr>`).join('')}</tbody></table>`
@@ -79,7 +79,7 @@ export class FlowPanel {
       html += `<table><thead><tr><th>Unusual option</th><th>Vol</th><th>OI</th><th>Vol/OI</th></tr></thead><tbody>${uo.top.map((c) =>
         `<tr><td class="l">${esc(c.expiration ?? '')} <span class="${c.type === 'call' ? 'up' : 'down'}">${esc(c.strike ?? '')}${c.type === 'call' ? 'C' : c.type === 'put' ? 'P' : ''}</span></td><td>${qty(c.volume)}</td><td>${qty(c.oi)}</td><td>${fixed(c.ratio, 1)}</td></tr>`).join('')}</tbody></table>`;
     }
-    this.sweeps.innerHTML = html;
+    setHTML(this.sweeps, html);
   }
 }
 

@@ -1,4 +1,4 @@
-import { age, esc, qty, setText } from '../fmt.js';
+import { age, esc, qty, setHTML, setText } from '../fmt.js';
 
 /** Actors (state, heartbeat, restarts, messages/s, errors) and rings (fill per reader, lag, overruns). */
 export class HealthPanel {
@@ -23,14 +23,14 @@ export class HealthPanel {
     this.onHeader(d);
     const hb = new Map(d.heartbeats || []);
     const actors = d.actors || [];
-    this.actors.innerHTML = actors.length
+    setHTML(this.actors, actors.length
       ? `<table><thead><tr><th>Actor</th><th>State</th><th>Beat</th><th>Rst</th><th>In/s</th><th>Out/s</th><th>Err</th></tr></thead><tbody>${actors.map((a) => {
         const [name, , state, alive, hbAge, restarts, , inRate, outRate, errors, inputErrors, degraded] = a;
         const cls = !alive ? 'bad' : degraded ? 'warn' : 'ok';
         const err = errors + inputErrors;
         return `<tr><td class="l"><span class="dot ${cls}"></span>${esc(name)}</td><td>${esc(state)}${degraded ? ' <span class="warn-text">degraded</span>' : ''}</td><td>${age(hbAge)}</td><td class="${restarts > 0 ? 'warn-text' : ''}">${restarts}</td><td>${qty(inRate)}</td><td>${qty(outRate)}</td><td class="${err > 0 ? 'down' : 'muted'}">${qty(err)}</td></tr>`;
       }).join('')}</tbody></table>`
-      : '<div class="nodata">no data yet</div>';
+      : '<div class="nodata">no data yet</div>');
     const rings = d.rings || [];
     const rows = [];
     for (const r of rings) {
@@ -41,10 +41,10 @@ export class HealthPanel {
       }
     }
     const beats = [...hb.entries()].filter(([n]) => !actors.some((a) => a[0] === n));
-    this.rings.innerHTML = (rows.length
+    setHTML(this.rings, (rows.length
       ? `<table><thead><tr><th>Ring</th><th class="l">Reader</th><th>Fill</th><th>Lag</th><th>Ovr</th></tr></thead><tbody>${rows.join('')}</tbody></table>`
       : '<div class="nodata">no data yet</div>') +
-      (beats.length ? `<table><thead><tr><th>Module heartbeat</th><th>Age</th></tr></thead><tbody>${beats.map(([n, a]) => `<tr><td class="l">${esc(n)}</td><td>${age(a)}</td></tr>`).join('')}</tbody></table>` : '');
+      (beats.length ? `<table><thead><tr><th>Module heartbeat</th><th>Age</th></tr></thead><tbody>${beats.map(([n, a]) => `<tr><td class="l">${esc(n)}</td><td>${age(a)}</td></tr>`).join('')}</tbody></table>` : ''));
     const p = d.publisher;
     setText(this.meta, `${d.uptimeMs != null ? `up ${age(d.uptimeMs)} · ` : ''}${p ? `redis pending ${p.pending ?? '—'} · flush ${p.flushMs != null ? p.flushMs.toFixed(1) : '—'}ms · ` : ''}${d.dashboard.clients} viewer${d.dashboard.clients === 1 ? '' : 's'}`);
   }

@@ -1,5 +1,5 @@
 import { axis, timeAxis, C, candlePlugin, chart } from '../charts.js';
-import { isNum, price, qty, setText } from '../fmt.js';
+import { isNum, price, qty, setHTML, setText } from '../fmt.js';
 import { Series } from '../series.js';
 
 /** Last and mid with VWAP over the session history, 5-second bars drawn as candles behind them. */
@@ -68,14 +68,14 @@ export class PricePanel {
     const spread = isNum(q.bid) && isNum(q.ask) ? q.ask - q.bid : NaN;
     const flag = q.quality && q.quality !== 'ok' ? `<span class="qflag">${q.quality}</span>` : '';
     const side = q.side > 0 ? 'up' : q.side < 0 ? 'down' : '';
-    this.quoteEl.innerHTML =
+    setHTML(this.quoteEl,
       `<span class="last ${side}">${price(last)}</span>` +
       `<span><span class="k">bid</span>${price(q.bid)} <span class="muted">×</span> ${qty(q.bidSize)}</span>` +
       `<span><span class="k">ask</span>${price(q.ask)} <span class="muted">×</span> ${qty(q.askSize)}</span>` +
       `<span><span class="k">sprd</span>${price(spread)}</span>` +
       `<span><span class="k">vwap</span><span class="warn-text">${price(q.vwap)}</span></span>` +
       `<span><span class="k">micro</span>${price(q.micro, 3)}</span>` +
-      `<span><span class="k">vol</span>${qty(q.volume)}</span>${flag}`;
+      `<span><span class="k">vol</span>${qty(q.volume)}</span>${flag}`);
     setText(this.meta, `${this.hist.t.length} pts · ${this.bars.t.length} bars (${this.barSeconds}s)`);
   }
 }

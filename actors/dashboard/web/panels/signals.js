@@ -1,4 +1,4 @@
-import { esc, fixed, price, setText, time } from '../fmt.js';
+import { esc, fixed, price, setHTML, setText, time } from '../fmt.js';
 
 /** Newest signals first, from the signals ring; the latest per symbol from `signals:{SYM}:latest` when no ring signal exists. */
 export class SignalsPanel {
@@ -22,7 +22,7 @@ export class SignalsPanel {
     const latest = Object.entries(d.latest || {});
     setText(this.meta, `${list.length} recent`);
     if (!list.length && !latest.length) {
-      this.root.innerHTML = '<div class="nodata">no data yet</div>';
+      setHTML(this.root, '<div class="nodata">no data yet</div>');
       return;
     }
     const rows = list.map((s) => {
@@ -37,6 +37,6 @@ export class SignalsPanel {
         rows.push(`<tr><td class="l">${time(o.ts ?? o.t)}</td><td class="l">${esc(sym)}</td><td>${esc(o.strategy ?? '')}</td><td>${dir}</td><td>${fixed(o.confidence ?? o.conf, 2)}</td><td>${price(o.price ?? o.entry)}</td><td class="up">${price(o.target)}</td><td class="down">${price(o.stop)}</td></tr>`);
       }
     }
-    this.root.innerHTML = `<table><thead><tr><th>Time</th><th class="l">Sym</th><th>Strat</th><th>Dir</th><th>Conf</th><th>Px</th><th>Tgt</th><th>Stop</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+    setHTML(this.root, `<table><thead><tr><th>Time</th><th class="l">Sym</th><th>Strat</th><th>Dir</th><th>Conf</th><th>Px</th><th>Tgt</th><th>Stop</th></tr></thead><tbody>${rows.join('')}</tbody></table>`);
   }
 }

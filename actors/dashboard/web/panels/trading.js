@@ -1,5 +1,5 @@
 import { axis, timeAxis, C, chart, hLinesPlugin } from '../charts.js';
-import { esc, isNum, price, qty, time } from '../fmt.js';
+import { esc, isNum, price, qty, setHTML, time } from '../fmt.js';
 
 const STATUS = ['new', 'accepted', 'partial', 'filled', 'cancelled', 'rejected', 'expired', 'pend.cxl'];
 const TYPES = ['MKT', 'LMT', 'STP', 'STP LMT', 'MOC', 'LOC'];
@@ -36,7 +36,7 @@ export class TradingPanel {
     const d = this.d;
     if (!d) return;
     this.onBreaker(d);
-    this.pos.innerHTML = table(d.positions, ['symbol', 'qty', 'quantity', 'position', 'avgPrice', 'avgPx', 'avgCost', 'mark', 'marketPx', 'unrealizedPnl', 'realizedPnl', 'pnl']) || '<div class="nodata">no data yet</div>';
+    setHTML(this.pos, table(d.positions, ['symbol', 'qty', 'quantity', 'position', 'avgPrice', 'avgPx', 'avgCost', 'mark', 'marketPx', 'unrealizedPnl', 'realizedPnl', 'pnl']) || '<div class="nodata">no data yet</div>');
     const open = table(d.orders, ['symbol', 'side', 'qty', 'type', 'state', 'status', 'filledQty', 'avgPrice', 'limitPx', 'strategy']);
     const ev = (d.events || []).slice(0, 12);
     const intents = (d.intents || []).slice(0, 6);
@@ -48,7 +48,7 @@ export class TradingPanel {
       html += `<table><thead><tr><th>Intent</th><th class="l">Sym</th><th>Side</th><th>Type</th><th>Qty</th><th>Limit</th></tr></thead><tbody>${intents.map((e) =>
         `<tr><td class="l">${time(e[0])}</td><td class="l">${esc(e[1])}</td><td class="${e[5] > 0 ? 'up' : 'down'}">${e[5] > 0 ? 'BUY' : 'SELL'}</td><td>${TYPES[e[6]] ?? e[6]}</td><td>${qty(e[7])}</td><td>${price(e[8])}</td></tr>`).join('')}</tbody></table>`;
     }
-    this.orders.innerHTML = html || '<div class="nodata">no data yet</div>';
+    setHTML(this.orders, html || '<div class="nodata">no data yet</div>');
     const pnl = d.pnl;
     // An equity curve is drawn as P&L against its starting level when the execution actor reports one.
     const base = isNum(d.pnlBase) ? d.pnlBase : 0;
@@ -66,7 +66,7 @@ export class TradingPanel {
     const c = d.counts || {};
     const p = d.pnlNow || {};
     const money = (x) => (isNum(x) ? `<span class="${x > 0 ? 'up' : x < 0 ? 'down' : ''}">${signedMoney(x)}</span>` : '—');
-    this.meta.innerHTML = `${isNum(p.total) ? `P&L ${money(p.total)} · real ${money(p.realized)} · unreal ${money(p.unrealized)} · day ${money(p.day)} · ` : ''}filled ${c.filled ?? 0} · rejected ${c.rejected ?? 0}${d.lastKill ? ` · <span class="down">kill requested ${time(d.lastKill.ts)}</span>` : ''}`;
+    setHTML(this.meta, `${isNum(p.total) ? `P&L ${money(p.total)} · real ${money(p.realized)} · unreal ${money(p.unrealized)} · day ${money(p.day)} · ` : ''}filled ${c.filled ?? 0} · rejected ${c.rejected ?? 0}${d.lastKill ? ` · <span class="down">kill requested ${time(d.lastKill.ts)}</span>` : ''}`);
   }
 }
 
