@@ -86,7 +86,8 @@ async function serverWorker(a: WorkerArgs): Promise<void> {
       }
       setImmediate(loop);
     };
-    close = () => uWS.us_listen_socket_close(ls as never);
+    // Every socket, not only the listener: a uWS socket left open when a worker thread ends aborts the process.
+    close = () => (app as unknown as { close(): void }).close();
   } else {
     const { WebSocketServer } = await import('ws');
     const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });

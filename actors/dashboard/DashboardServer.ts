@@ -62,6 +62,7 @@ export class DashboardServer {
   private timer: NodeJS.Timeout | undefined;
   private lastAuthLog = 0;
   private authFailuresSinceLog = 0;
+  private closed = false;
   port = 0;
 
   constructor(private readonly o: DashboardServerOptions) {
@@ -99,12 +100,21 @@ export class DashboardServer {
     }
   }
 
+  /**
+   * Stops the ticker and closes every socket synchronously. Safe to call twice, and from a worker's 'exit'
+   * event: no uWS socket may outlive the worker thread (an open native handle there aborts the process).
+   */
   close(): void {
     clearInterval(this.timer);
     this.timer = undefined;
+    if (this.closed) return;
+    this.closed = true;
     this.feed.closeAll();
     if (this.listenSocket) uWS.us_listen_socket_close(this.listenSocket);
     this.listenSocket = undefined;
+    // Also the sockets no route knows about: idle keep-alive HTTP connections, browsers' preconnections.
+    // (`App.close()` exists in the 20.30 binary, not in its type declarations.)
+    (this.app as TemplatedApp & { close?: () => void }).close?.();
   }
 
   // ---- routes -------------------------------------------------------------------------------------------

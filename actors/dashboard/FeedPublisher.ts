@@ -179,12 +179,16 @@ export class FeedPublisher {
     if (ok) this.model.stats.resyncs++;
   }
 
-  /** Closes every client (shutdown). */
-  closeAll(code = 1001, reason = 'server shutting down'): void {
+  /**
+   * Closes every client at once (shutdown, or the worker exiting). Forcefully, not with a close handshake:
+   * a socket still waiting for its peer's close frame when the worker thread ends is an open native handle,
+   * and uWebSockets.js (20.30) then aborts the whole process. The page reconnects by itself.
+   */
+  closeAll(): void {
     for (const c of [...this.clients]) {
       this.removeClient(c);
       try {
-        c.ws.end(code, reason);
+        c.ws.close();
       } catch {
         /* already closed */
       }

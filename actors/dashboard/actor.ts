@@ -55,6 +55,10 @@ const create: ActorFactory = (ctx) => {
     },
   });
 
+  // If the actor dies of an uncaught error, its worker exits without `close()`: the sockets must still be
+  // closed, or the worker's open uWS handles abort the whole engine process on the way out.
+  process.on('exit', () => server.close());
+
   return {
     async start() {
       const { host, port } = await server.listen();

@@ -211,4 +211,15 @@ describe.skipIf(!haveChromium)('dashboard in a real browser, on the real engine'
     expect(samples.find((s) => s.name === 'alphatrader_ready')?.value).toBe(0);
     await page.close();
   });
+
+  it('stops cleanly on SIGTERM (exit 0) with a page and an idle HTTP connection still open', async () => {
+    const page = await open(`${base}/?token=${TOKEN}`);
+    await page.waitForFunction(() => (window as unknown as { __dash: { connected: boolean } }).__dash.connected, undefined, { timeout: 20_000 });
+    await fetch(`${base}/health`); // leaves a keep-alive connection behind
+    const { code, signal } = await engine.stop();
+    expect({ code, signal }).toEqual({ code: 0, signal: null });
+    await page.waitForFunction(() => !(window as unknown as { __dash: { connected: boolean } }).__dash.connected, undefined, { timeout: 10_000 });
+    expect(await page.locator('#conn').textContent()).not.toBe('LIVE');
+    await page.close();
+  });
 });
