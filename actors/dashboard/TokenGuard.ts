@@ -1,5 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 
+export const MIN_TOKEN_LENGTH = 8;
+
 const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
 
 /**
@@ -11,7 +13,7 @@ export class TokenGuard {
   private readonly expected: Buffer;
 
   constructor(token: string) {
-    if (typeof token !== 'string' || token.length < 8) throw new Error('dashboard token must be at least 8 characters');
+    if (typeof token !== 'string' || token.length < MIN_TOKEN_LENGTH) throw new Error(`dashboard token must be at least ${MIN_TOKEN_LENGTH} characters`);
     this.expected = digest(token);
   }
 

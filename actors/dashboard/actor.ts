@@ -7,6 +7,7 @@ import { DashboardMetrics } from './Metrics.js';
 import { seedFromRedis } from './RedisSeed.js';
 import { dashboardSettings } from './settings.js';
 import { StaticAssets } from './StaticAssets.js';
+import { MIN_TOKEN_LENGTH } from './TokenGuard.js';
 
 /**
  * Dashboard actor: a lossy reader of every output ring and a mirror of every published key, served to
@@ -22,6 +23,11 @@ const create: ActorFactory = (ctx) => {
     // Never serve without a token: without one from the CLI, make one (printed with the URL below).
     token = randomBytes(16).toString('hex');
     ctx.log.warn('no dashboard token in the runtime: generated one for this run');
+  }
+  if (token.length < MIN_TOKEN_LENGTH) {
+    // A configuration mistake, not a crash: restarting would fail the same way and escalate the engine.
+    ctx.log.error(`ALPHATRADER_DASHBOARD_TOKEN is shorter than ${MIN_TOKEN_LENGTH} characters: the dashboard is not served (openssl rand -hex 24 makes a good one)`);
+    return { onMessage() {} }; // keeps reading its rings so their fill figures stay true
   }
   const engine = new EngineView(ctx.topology, cfg.supervisor.heartbeatTimeoutMs);
   const model = new DashboardModel({
@@ -74,6 +80,9 @@ const create: ActorFactory = (ctx) => {
     onMessage(view, off, input) {
       model.onMessage(view, off);
       metrics.observe(input, view, off);
+    },
+    onBatchEnd() {
+      metrics.endBatch();
     },
     onCommand(topic, payload) {
       if (topic === 'publish' || topic === 'publish-many') model.onPublish(topic, payload);
