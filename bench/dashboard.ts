@@ -286,7 +286,13 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
 
 // `node dist/bench/dashboard.js [--quick]` runs it alone until the bench dispatcher lands.
 if (isMainThread && process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
-  run(process.argv.slice(2)).then((r) => console.log(JSON.stringify(r, null, 2)), (e) => {
+  const argv = process.argv.slice(2);
+  const jsonAt = argv.indexOf('--json');
+  run(argv).then(async (r) => {
+    const text = JSON.stringify(r, null, 2);
+    if (jsonAt >= 0 && argv[jsonAt + 1]) (await import('node:fs')).writeFileSync(argv[jsonAt + 1], text + '\n');
+    console.log(text);
+  }, (e) => {
     console.error(e);
     process.exit(1);
   });

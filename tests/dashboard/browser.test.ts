@@ -1,9 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { loadConfig } from '../../engine/config/loadConfig.js';
 import { BIN, EngineProcess, ROOT } from '../helpers/engine.js';
 import { TestRedis, freePort, waitFor } from '../helpers/redis.js';
 import { parsePrometheus, upgradeStatus } from './helpers.js';
@@ -32,7 +35,11 @@ describe.skipIf(!haveChromium)('dashboard in a real browser, on the real engine'
       const s = connect(twsPort, '127.0.0.1', () => (s.destroy(), resolve(true)));
       s.once('error', () => resolve(false));
     }), 20_000, 'the TWS simulator to listen');
-    engine = EngineProcess.start({ REDIS_URL: redis.url, ALPHATRADER_DASHBOARD_TOKEN: TOKEN, ALPHATRADER_VENUES_TWS_PORT: String(twsPort) });
+    // The standalone simulator serves 10 depth rows a symbol: ask the engine for 10, as a gateway would be asked for what it has.
+    const cfgFile = join(mkdtempSync(join(tmpdir(), 'at-dash-')), 'config.yaml');
+    const symbols = loadConfig({ env: {} }).config.symbols.map((x) => ({ ...x, numRows: Math.min(10, x.numRows) }));
+    writeFileSync(cfgFile, stringify({ symbols }));
+    engine = EngineProcess.start({ REDIS_URL: redis.url, ALPHATRADER_DASHBOARD_TOKEN: TOKEN, ALPHATRADER_VENUES_TWS_PORT: String(twsPort) }, ['--config', cfgFile]);
     let line = '';
     await waitFor(() => {
       line = engine.raw.find((l) => l.includes('Dashboard: http://')) ?? '';
@@ -121,6 +128,7 @@ describe.skipIf(!haveChromium)('dashboard in a real browser, on the real engine'
     }
     // Give the slower panels (GEX from the options poll, the P&L curve) a chance before the screenshot; not asserted.
     await page.waitForFunction(() => document.getElementById('gex-empty')?.hidden === true, undefined, { timeout: 8000 }).catch(() => {});
+    await waitFor(async () => (await pts()) >= 80, 10_000, 'a longer price history').catch(() => {});
     const frames = await page.evaluate(() => (window as unknown as { __dash: { frames: number; renders: number } }).__dash);
     expect(frames.frames).toBeGreaterThan(20);
     expect(frames.renders).toBeGreaterThan(5);
