@@ -509,6 +509,7 @@ export class DashboardModel {
     const pub = this.cold.get('monitoring:publisher:metrics', now);
     const ib = this.cold.get('monitoring:ibkr:metrics', now);
     const escalation = this.cold.get('engine:escalation', now);
+    const haltMark = this.cold.get('engine:halted', now);
     return {
       mode: this.opts.mode,
       source: this.opts.marketSource,
@@ -517,6 +518,7 @@ export class DashboardModel {
       escalated: e?.escalated ?? false,
       halted: e?.tradingHalted ?? false,
       escalation: isObj(escalation) ? escalation : null,
+      killHalt: isObj(haltMark) ? haltMark : null,
       venues: this.venues(now),
       actors: (e?.actors ?? []).map((a) => [
         a.name, a.kind, a.state, a.alive ? 1 : 0, a.heartbeatAgeMs, a.restarts, a.generation, Math.round(a.inPerSec), Math.round(a.outPerSec),

@@ -4,7 +4,7 @@ import { DashboardModel } from './DashboardModel.js';
 import { DashboardServer } from './DashboardServer.js';
 import { EngineView } from './EngineView.js';
 import { DashboardMetrics } from './Metrics.js';
-import { seedFromRedis } from './RedisSeed.js';
+import { pollRedisKeys, seedFromRedis } from './RedisReader.js';
 import { dashboardSettings } from './settings.js';
 import { StaticAssets } from './StaticAssets.js';
 import { MIN_TOKEN_LENGTH } from './TokenGuard.js';
@@ -64,6 +64,7 @@ const create: ActorFactory = (ctx) => {
   // If the actor dies of an uncaught error, its worker exits without `close()`: the sockets must still be
   // closed, or the worker's open uWS handles abort the whole engine process on the way out.
   process.on('exit', () => server.close());
+  let poller: { stop(): void } | undefined;
 
   return {
     async start() {
@@ -72,10 +73,12 @@ const create: ActorFactory = (ctx) => {
       ctx.log.info({ host, port }, `Dashboard: http://${shownHost}:${port}/?token=${token}`);
       ctx.send('supervisor', 'dashboard-listening', { host, port });
       const rt = ctx.runtime;
-      seedFromRedis({ url: rt.redisUrl, username: rt.redisUsername as string | undefined, password: rt.redisPassword }, model.cold).then(
+      const target = { url: rt.redisUrl, username: rt.redisUsername as string | undefined, password: rt.redisPassword };
+      seedFromRedis(target, model.cold).then(
         (n) => n > 0 && ctx.log.info({ keys: n }, 'dashboard: state seeded from Redis (breaker, positions, orders, P&L)'),
         (e) => ctx.log.warn({ err: (e as Error).message }, 'dashboard: could not read the initial state from Redis; waiting for publishes'),
       );
+      poller = pollRedisKeys(target, model.cold);
     },
     onMessage(view, off, input) {
       model.onMessage(view, off);
@@ -89,6 +92,7 @@ const create: ActorFactory = (ctx) => {
       else ctx.countInputError();
     },
     close() {
+      poller?.stop();
       server.close();
     },
   };

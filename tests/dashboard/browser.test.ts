@@ -157,6 +157,9 @@ describe.skipIf(!haveChromium)('dashboard in a real browser, on the real engine'
     const hop = samples.find((s) => s.name === 'alphatrader_hop_latency_seconds_count' && s.labels.ring === 'market-data');
     expect(hop?.value).toBeGreaterThan(0);
     expect(samples.find((s) => s.name === 'alphatrader_venue_connected' && s.labels.venue === 'ibkr')?.value).toBe(1);
+    // The publisher writes its own metrics straight to Redis; the dashboard polls them (read-only).
+    await waitFor(async () => parsePrometheus(await (await fetch(`${base}/metrics`)).text()).samples
+      .some((s) => s.name === 'alphatrader_redis_publish_lag_seconds' && s.value >= 0), 15_000, 'the Redis publish lag series');
   });
 
   it('kill switch asks for a reason and a typed confirmation, then the request is audited in Redis', async () => {

@@ -74,8 +74,9 @@ async function main() {
     setClass(header.redis, `pill ${d.redisUp ? 'ok' : 'bad'}`);
     const v = Object.entries(d.venues || {});
     setHTML(header.venues, v.map(([n, up]) => `<span class="pill ${up ? 'ok' : 'bad'}">${n.toUpperCase()}</span>`).join(''));
-    header.halted.hidden = !d.halted;
-    setText(header.halted, d.escalated ? 'ESCALATED · TRADING HALTED' : 'TRADING HALTED');
+    header.halted.hidden = !d.halted && !d.killHalt;
+    setText(header.halted, d.escalated ? 'ESCALATED · TRADING HALTED' : d.killHalt ? 'KILLED · TRADING HALTED' : 'TRADING HALTED');
+    header.halted.title = d.killHalt ? `kill switch ${time(d.killHalt.ts)}: ${d.killHalt.reason}` : d.escalation ? String(d.escalation.reason ?? '') : '';
   };
   const onBreaker = (d) => {
     const b = d.breaker || {};

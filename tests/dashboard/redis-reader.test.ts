@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ColdStore } from '../../actors/dashboard/ColdStore.js';
-import { seedFromRedis } from '../../actors/dashboard/RedisSeed.js';
-import { freePort, TestRedis } from '../helpers/redis.js';
+import { pollRedisKeys, seedFromRedis } from '../../actors/dashboard/RedisReader.js';
+import { freePort, TestRedis, waitFor } from '../helpers/redis.js';
 
-describe('dashboard start-up seed from Redis', () => {
+describe('dashboard reads from Redis (read-only): the start-up seed and the keys written straight to Redis', () => {
   let redis: TestRedis;
   beforeAll(async () => {
     redis = await TestRedis.start();
@@ -42,5 +42,21 @@ describe('dashboard start-up seed from Redis', () => {
   it('fails fast and cleanly when Redis is not there', async () => {
     const port = await freePort();
     await expect(seedFromRedis({ url: `redis://127.0.0.1:${port}` }, new ColdStore(), 100, 1000)).rejects.toThrow();
+  });
+
+  it('polls the keys other actors write straight to Redis (the publisher\'s own metrics)', async () => {
+    const c = redis.client();
+    await c.connect();
+    const store = new ColdStore();
+    const poll = pollRedisKeys({ url: `redis://127.0.0.1:${redis.port}`, password: redis.password }, store, ['monitoring:publisher:metrics'], 50);
+    try {
+      await c.set('monitoring:publisher:metrics', JSON.stringify({ errors: 1, lastFlushMs: 5 }), 'PX', 10_000);
+      await waitFor(() => (store.get('monitoring:publisher:metrics') as { errors?: number } | undefined)?.errors === 1, 10_000, 'the first poll');
+      await c.set('monitoring:publisher:metrics', JSON.stringify({ errors: 2, lastFlushMs: 6 }), 'PX', 10_000);
+      await waitFor(() => (store.get('monitoring:publisher:metrics') as { errors?: number } | undefined)?.errors === 2, 10_000, 'the next poll');
+    } finally {
+      poll.stop();
+      c.disconnect();
+    }
   });
 });
