@@ -4,7 +4,7 @@ import { ColdStore } from './ColdStore.js';
 import { ColumnRing } from './ColumnRing.js';
 import type { EngineSample, EngineView } from './EngineView.js';
 import { HotState, ORDER_EVENT_COLS, ORDER_INTENT_COLS, SIGNAL_COLS, SWEEP_COLS } from './HotState.js';
-import { GLOBAL_TOPICS, SYMBOL_PANELS, symbolTopic, topicForKey } from './keyRoutes.js';
+import { SYMBOL_PANELS, symbolTopic, topicForKey } from './keyRoutes.js';
 
 export interface ModelOptions {
   symbols: { symbol: string; level2: boolean }[];
@@ -577,10 +577,6 @@ export class DashboardModel {
       bid: px(s.bid), ask: px(s.ask), last: px(s.last), hasBook: this.cold.has(`market:{${this.symbols[i]}}:book`, nowMs),
       topics: SYMBOL_PANELS.map((p) => symbolTopic(p, this.symbols[i])),
     }));
-  }
-
-  globalTopics(): readonly string[] {
-    return GLOBAL_TOPICS;
   }
 }
 

@@ -23,7 +23,6 @@ export class Feed {
     this.frames = 0;
     this.bytes = 0;
     this.connected = false;
-    this.closedByUs = false;
   }
 
   connect() {
@@ -53,7 +52,6 @@ export class Feed {
     };
     ws.onclose = () => {
       this.connected = false;
-      if (this.closedByUs) return;
       this.onStatus('reconnecting');
       setTimeout(() => this.connect(), this.backoff);
       this.backoff = Math.min(5000, this.backoff * 2);
