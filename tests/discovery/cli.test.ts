@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +12,7 @@ import { RHO, T0, VENUE_MIX, correlatedTrades, venueMixBook } from './synthetic.
 const SEED = 777;
 console.log(`discover CLI tests: seed ${SEED}`);
 const dir = mkdtempSync(join(tmpdir(), 'at-discover-test-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const nullSink: MarketSink = { depth() {}, trade() {}, quote() {}, reset() {}, connection() {}, endOfBatch() {} };
 
