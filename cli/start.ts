@@ -131,6 +131,7 @@ export async function runStart(argv: string[], opts: StartOptions = {}): Promise
     await shutdown('start-up failure');
     return 1;
   }
+  if (stopping) return done; // signalled while starting: the ordered shutdown is already under way
   log.info({
     redis: redactUrl(runtime.redisUrl),
     embeddedRedis: !!redis.embedded,

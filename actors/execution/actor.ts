@@ -3,6 +3,7 @@ import { etDate, NYSE } from '../../analytics/calendar.js';
 import { msgSymbol, msgType, msgIngestNs, msgEventNs } from '../../engine/codec/Header.js';
 import { OrderEvent, OrderStatus, Signal } from '../../engine/codec/Messages.js';
 import { MessageType } from '../../engine/codec/MessageType.js';
+import { clockFor } from '../../engine/clock/index.js';
 import type { ActorContext } from '../../engine/runtime/ActorContext.js';
 import type { ActorFactory } from '../../engine/runtime/Actor.js';
 import type { PublishRequest } from '../../engine/runtime/ColdMessage.js';
@@ -10,7 +11,6 @@ import { CONTROL } from '../../engine/runtime/HealthTable.js';
 import { createBroker } from './createBroker.js';
 import type { PaperBook } from './brokers/index.js';
 import { ExecutionCore, STRATEGY_NAMES, type SignalInput } from './ExecutionCore.js';
-import { sessionClockFor } from './sessionClock.js';
 
 const STATUS_CODE: Record<string, number> = {
   new: OrderStatus.New, accepted: OrderStatus.Accepted, partially_filled: OrderStatus.PartiallyFilled, filled: OrderStatus.Filled,
@@ -35,7 +35,7 @@ const create: ActorFactory = async (ctx: ActorContext) => {
   const commands = new Redis({ ...redisOpts, connectionName: 'alphatrader-execution-commands' });
   redis.on('error', () => {});
   commands.on('error', () => {});
-  const clock = sessionClockFor(cfg, ctx.runtime.engineStartMs as number | undefined);
+  const clock = clockFor(cfg, ctx.runtime.engineStartMs as number | undefined); // the engine's one session clock
   const books = new Map<string, PaperBook>();
   const broker = createBroker(cfg, ctx, (sym) => books.get(sym));
   const out = ctx.output('orders-out');
@@ -193,7 +193,8 @@ const create: ActorFactory = async (ctx: ActorContext) => {
         return;
       } catch (e) {
         ctx.setDegraded(true);
-        if (attempt % 20 === 0) ctx.log.warn({ err: String(e) }, 'execution not ready (journal or broker unavailable): no trading until it is; retrying');
+        // The first connection is still being made at start-up: not worth a warning until it has had a few seconds.
+        if (attempt > 0 && attempt % 20 === 0) ctx.log.warn({ err: String(e) }, 'execution not ready (journal or broker unavailable): no trading until it is; retrying');
         await new Promise((r) => setTimeout(r, 500));
       }
     }

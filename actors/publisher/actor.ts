@@ -20,6 +20,8 @@ const create: ActorFactory = (ctx) => {
   let redis: Redis;
   let timer: NodeJS.Timeout | undefined;
   let lastDownLog = 0;
+  let everUp = false;
+  const startedAt = Date.now();
 
   const setUp = (up: boolean) => {
     ctx.control.set(CONTROL.redisUp, up ? 1 : 0);
@@ -35,7 +37,8 @@ const create: ActorFactory = (ctx) => {
     market.flushInto(writer);
     const ok = await writer.flush(redis);
     await flushStreams();
-    if (!ok && redis.status !== 'ready') {
+    // Before the first connection completes, holding values is expected, not news.
+    if (!ok && redis.status !== 'ready' && (everUp || Date.now() - startedAt > 5000)) {
       const now = Date.now();
       if (now - lastDownLog > 5000) {
         lastDownLog = now;
@@ -86,6 +89,7 @@ const create: ActorFactory = (ctx) => {
         connectionName: 'alphatrader-publisher',
       });
       redis.on('ready', () => {
+        everUp = true;
         setUp(true);
         ctx.log.info('Redis connected');
       });

@@ -5,6 +5,16 @@ const pow2 = z.number().int().refine((n) => n >= 2 && (n & (n - 1)) === 0 && n <
   message: 'must be a power of two between 2 and 2^30',
 });
 
+const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "must be a New York time 'HH:MM' (24 h), e.g. '09:30'");
+/** Window (New York), cooldown per symbol and expiry (session ms) shared by the signal strategies. */
+const strategyBase = {
+  enabled: z.boolean(),
+  from: hhmm,
+  to: hhmm,
+  cooldownMs: ms(1),
+  expiryMs: ms(1),
+};
+
 export const SymbolSchema = z.strictObject({
   symbol: z.string().regex(/^[A-Z][A-Z0-9.]{0,9}$/, 'must be an upper-case ticker of 1-10 characters (A-Z, 0-9, .)'),
   level2: z.boolean(),
@@ -20,6 +30,11 @@ export const ConfigSchema = z.strictObject({
     seed: z.number().int(),
     dataDir: z.string().min(1),
     shutdownTimeoutMs: ms(100).max(60_000),
+    // The session clock of simulated venues (engine/clock); live venues always run on the wall clock.
+    clock: z.strictObject({
+      start: hhmm.refine((t) => t < '16:00', { message: 'must be before the 16:00 close (the simulated day starts then)' }),
+      speed: z.number().positive('must be a positive factor (1 = real time)').max(10_000, 'must be at most 10000 (a day in ~2 s)'),
+    }).default({ start: '09:30', speed: 120 }),
   }),
   symbols: z.array(SymbolSchema).min(1).max(1000),
   market: z.strictObject({
@@ -99,6 +114,45 @@ export const ConfigSchema = z.strictObject({
     breakerQuietMs: ms(0), // breaker closes only after this quiet period and a manual approval
     startingEquity: z.number().positive(),
   }),
+  // Strategies of the signals actor (actors/signals); times are New York, spans are session time (engine.clock).
+  signals: z.strictObject({
+    minConfidence: z.number().min(0).max(1), // below this nothing is emitted
+    maxInputAgeMs: ms(1000), // cold inputs (unusual activity, sentiment) older than this (wall) count as unknown
+    zeroDte: z.strictObject({
+      ...strategyBase,
+      minImbalance: z.number().min(0).max(1), // |book imbalance| needed to act
+      imbalanceFull: z.number().gt(0).max(1), // |imbalance| at which the flow term is 1
+      wallBandPct: z.number().gt(0).max(0.1), // 'at the wall': within this fraction of spot
+      zeroGammaBandPct: z.number().gt(0).max(0.1), // distance from the flip at which the regime is certain
+      vpinUnknownFactor: z.number().min(0).max(1), // confidence factor while VPIN warms up (0 = no trading then)
+    }),
+    oneDte: z.strictObject({
+      ...strategyBase,
+      minMovePct: z.number().min(0).max(0.5), // |move since the session's first spot| needed
+      moveFullPct: z.number().gt(0).max(0.5), // move at which the move term is 1
+    }),
+    fourteenDte: z.strictObject({
+      ...strategyBase,
+      minDte: z.number().int().min(0).max(365), // unusual contracts expiring within [minDte, maxDte] calendar days
+      maxDte: z.number().int().min(0).max(365),
+      minFlowSkew: z.number().min(0).max(1), // |call − put| share of unusual volume needed
+      sentimentFull: z.number().gt(0).max(1), // |sentiment score| at which the sentiment term is 1
+      neutralBand: z.number().min(0).max(1), // |score| below this is neutral (neither confirms nor vetoes)
+    }),
+    moc: z.strictObject({
+      enabled: z.boolean(),
+      cutoff: hhmm, // exchange MOC entry cutoff (3 h earlier on early-close days)
+      windowMinutes: z.number().int().min(1).max(390), // the window ends at the cutoff
+      cooldownMs: ms(1),
+      pinFullPct: z.number().gt(0).max(0.1), // distance to the pin at which the pin term is 1
+      minScore: z.number().min(0).max(1),
+    }),
+  }).superRefine((s, c) => {
+    for (const k of ['zeroDte', 'oneDte', 'fourteenDte'] as const) {
+      if (s[k].from >= s[k].to) c.addIssue({ code: 'custom', path: [k, 'to'], message: `must be after from (${s[k].from})` });
+    }
+    if (s.fourteenDte.minDte > s.fourteenDte.maxDte) c.addIssue({ code: 'custom', path: ['fourteenDte', 'maxDte'], message: 'must be at least minDte' });
+  }),
   redis: z.strictObject({
     url: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),
     embedded: z.enum(['auto', 'never']),
@@ -113,6 +167,7 @@ export const ConfigSchema = z.strictObject({
   supervisor: z.strictObject({
     heartbeatMs: ms(10),
     heartbeatTimeoutMs: ms(100),
+    startTimeoutMs: ms(100),
     healthCheckMs: ms(10),
     restart: z.strictObject({
       intensity: z.number().int().min(0),
@@ -138,6 +193,9 @@ export const ConfigSchema = z.strictObject({
     name: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'must be lower-case letters, digits and dashes'),
     kind: z.enum(ActorKinds),
     wait: z.enum(['async', 'spin-park', 'park']),
+    // Placement: actors with the same worker share one thread ('auto:NAME': only on hosts with fewer cores
+    // than spinning actors + 1); none: a thread of its own. See engine/runtime/Topology.ts placementOf.
+    worker: z.string().regex(/^(auto:)?[a-z][a-z0-9-]{0,31}$/, "must be a group name (lower-case letters, digits, dashes), optionally prefixed 'auto:'").optional(),
   })).min(1).max(64),
   rings: z.array(z.strictObject({
     name: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'must be lower-case letters, digits and dashes'),

@@ -16,6 +16,9 @@ interface ActorSlot {
   index: number;
   name: string;
   kind: string;
+  /** the placement group: slots with the same group share one worker thread */
+  group: string;
+  shared: boolean;
   worker?: Worker;
   generation: number;
   restarts: number;
@@ -87,23 +90,27 @@ export class Supervisor extends EventEmitter {
     this.bells = new Int32Array(this.topology.doorbells);
     this.rings = this.topology.rings.map((r) => new RingBuffer(r.sab));
     this.policy = new RestartPolicy(config.supervisor.restart);
+    const groupSize = new Map<string, number>();
+    for (const a of this.topology.actors) groupSize.set(a.worker, (groupSize.get(a.worker) ?? 0) + 1);
     this.slots = this.topology.actors.map((a, index) => ({
-      index, name: a.name, kind: a.kind, generation: 0, restarts: 0, spawnedAtMs: 0, exitedAtMs: 0,
+      index, name: a.name, kind: a.kind, group: a.worker, shared: groupSize.get(a.worker)! > 1, generation: 0, restarts: 0, spawnedAtMs: 0, exitedAtMs: 0,
     }));
   }
 
   start(): void {
-    for (const s of this.slots) this.spawn(s);
+    for (const s of this.slots) if (!s.worker) this.spawn(s);
     this.healthTimer = setInterval(() => this.checkHealth(), this.config.supervisor.healthCheckMs);
     this.statusTimer = setInterval(() => this.publishStatus(), 1000);
     this.log.info({ actors: this.slots.map((s) => s.name), rings: this.topology.rings.map((r) => r.name) }, 'supervisor started');
   }
 
   /** Resolves when every actor reported ready (or rejects after timeoutMs). */
-  waitReady(timeoutMs = 15_000): Promise<void> {
+  waitReady(timeoutMs = this.config.supervisor.startTimeoutMs + 5000): Promise<void> {
     return new Promise((resolve, reject) => {
       const t0 = Date.now();
       const poll = () => {
+        // A signal during start-up: nothing left to wait for, and a pending poll would keep the process alive.
+        if (this.shuttingDown) return resolve();
         if (this.slots.every((s) => this.health.get(s.index, HEALTH_FIELDS.state) === ActorState.Running)) return resolve();
         if (Date.now() - t0 > timeoutMs) {
           const notReady = this.slots.filter((s) => this.health.get(s.index, HEALTH_FIELDS.state) !== ActorState.Running).map((s) => s.name);
@@ -115,38 +122,53 @@ export class Supervisor extends EventEmitter {
     });
   }
 
+  /** Spawns the worker of s's placement group: s alone, or every actor co-located with it (restarted together). */
   private spawn(s: ActorSlot): void {
-    s.generation++;
-    s.spawnedAtMs = Date.now();
-    this.health.set(s.index, HEALTH_FIELDS.generation, s.generation);
-    this.health.set(s.index, HEALTH_FIELDS.state, ActorState.Starting);
-    // A fresh heartbeat so start-up time is not mistaken for silence.
-    this.health.set(s.index, HEALTH_FIELDS.heartbeatMs, Date.now());
+    const members = s.shared ? this.slots.filter((x) => x.group === s.group) : [s];
+    for (const m of members) {
+      m.generation++;
+      m.spawnedAtMs = Date.now();
+      this.health.set(m.index, HEALTH_FIELDS.generation, m.generation);
+      this.health.set(m.index, HEALTH_FIELDS.state, ActorState.Starting);
+      // A fresh heartbeat so start-up time is not mistaken for silence.
+      this.health.set(m.index, HEALTH_FIELDS.heartbeatMs, Date.now());
+    }
     const data: ActorWorkerData = {
       config: this.config,
       topology: this.topology,
       actorIndex: s.index,
+      actorIndices: s.shared ? members.map((m) => m.index) : undefined,
       clockOrigin: this.clockOrigin.toString(),
       runtime: this.runtime,
       generation: s.generation,
     };
-    const w = new Worker(this.workerFile, { workerData: data, name: s.name });
-    s.worker = w;
+    const w = new Worker(this.workerFile, { workerData: data, name: s.shared ? s.group : s.name });
+    for (const m of members) m.worker = w;
     const gen = s.generation;
     w.on('message', (m: WorkerReport) => this.onWorkerMessage(s, m));
     w.on('error', (err) => {
-      this.log.error({ actor: s.name, gen, err }, 'actor failed');
-      s.lastExit = `error: ${err.message}`;
+      this.log.error({ actor: s.shared ? members.map((m) => m.name).join('+') : s.name, gen, err }, 'actor failed');
+      for (const m of members) m.lastExit = `error: ${err.message}`;
     });
     w.on('exit', (code) => {
-      if (s.worker !== w) return; // an old generation we already replaced
-      s.worker = undefined;
-      s.exitedAtMs = Date.now();
-      this.health.set(s.index, HEALTH_FIELDS.state, this.shuttingDown ? ActorState.Stopped : ActorState.Failed);
+      const mine = members.filter((m) => m.worker === w);
+      if (!mine.length) return; // an old generation we already replaced
+      for (const m of mine) {
+        m.worker = undefined;
+        m.exitedAtMs = Date.now();
+        this.health.set(m.index, HEALTH_FIELDS.state, this.shuttingDown ? ActorState.Stopped : ActorState.Failed);
+        m.lastExit = m.lastExit?.startsWith('error') || m.lastExit?.startsWith('silent') ? m.lastExit : `exit code ${code}`;
+      }
       if (this.shuttingDown) return;
-      s.lastExit = s.lastExit?.startsWith('error') || s.lastExit?.startsWith('silent') ? s.lastExit : `exit code ${code}`;
-      this.scheduleRestart(s, s.lastExit);
+      // One failure of the thread, one restart (of the whole group); every member counts it.
+      for (const m of mine.slice(1)) this.health.set(m.index, HEALTH_FIELDS.restarts, ++m.restarts);
+      this.scheduleRestart(mine[0], mine[0].lastExit!);
     });
+  }
+
+  /** Posts to the actor's worker; a shared worker is told which of its actors the message is for. */
+  private post(s: ActorSlot, m: ColdEnvelope | SupervisorCommand): void {
+    s.worker?.postMessage(s.shared ? { ...m, actor: s.name } : m);
   }
 
   private scheduleRestart(s: ActorSlot, reason: string): void {
@@ -181,9 +203,13 @@ export class Supervisor extends EventEmitter {
   private checkHealth(): void {
     if (this.shuttingDown) return;
     const now = Date.now();
-    const timeout = this.config.supervisor.heartbeatTimeoutMs;
+    const { heartbeatTimeoutMs, startTimeoutMs } = this.config.supervisor;
     for (const s of this.slots) {
       if (!s.worker) continue;
+      // A worker loading its modules cannot heartbeat yet; on a loaded host that takes seconds, and killing it
+      // then only starts the same slow load again.
+      const starting = this.health.get(s.index, HEALTH_FIELDS.state) === ActorState.Starting;
+      const timeout = starting ? Math.max(heartbeatTimeoutMs, startTimeoutMs) : heartbeatTimeoutMs;
       const age = now - this.health.get(s.index, HEALTH_FIELDS.heartbeatMs);
       if (age > timeout) {
         this.log.warn({ actor: s.name, heartbeatAgeMs: age }, 'actor silent: terminating it');
@@ -205,12 +231,12 @@ export class Supervisor extends EventEmitter {
       return;
     }
     const target = this.slots.find((s) => s.name === m.to);
-    if (target?.worker) target.worker.postMessage(m); // target down: cold messages are best-effort (snapshots are periodic)
+    if (target?.worker) this.post(target, m); // target down: cold messages are best-effort (snapshots are periodic)
     // The dashboard mirrors the key space the publisher writes; the signals actor reads the cold figures
     // (gamma map, unusual options activity, sentiment) and execution the book snapshots (paper fills, marks)
     // from it: every published key also reaches them.
     if (m.to === 'publisher' && (m.topic === 'publish' || m.topic === 'publish-many')) {
-      for (const s of this.slots) if ((s.kind === 'dashboard' || s.kind === 'signals' || s.kind === 'execution') && s.worker && s.name !== m.from) s.worker.postMessage(m);
+      for (const s of this.slots) if ((s.kind === 'dashboard' || s.kind === 'signals' || s.kind === 'execution') && s.worker && s.name !== m.from) this.post(s, m);
     }
   }
 
@@ -227,7 +253,7 @@ export class Supervisor extends EventEmitter {
     const s = this.slots.find((x) => x.name === actor);
     if (!s?.worker) throw new Error(`no running actor named ${actor}`);
     const cmd: SupervisorCommand = { t: 'fault', kind };
-    s.worker.postMessage(cmd);
+    this.post(s, cmd);
     Atomics.add(this.bells, doorbellIndex(s.index), 1);
     Atomics.notify(this.bells, doorbellIndex(s.index));
   }
@@ -319,16 +345,25 @@ export class Supervisor extends EventEmitter {
     const w = s.worker;
     if (!w) return Promise.resolve();
     return new Promise((resolve) => {
+      let poll: NodeJS.Timeout | undefined;
+      const done = () => {
+        clearTimeout(timer);
+        clearTimeout(poll);
+        w.off('exit', done);
+        resolve();
+      };
       const timer = setTimeout(() => {
         this.log.warn({ actor: s.name }, 'actor did not stop in time: terminated');
         void w.terminate();
       }, Math.max(0, deadlineMs - Date.now()));
-      w.once('exit', () => {
-        clearTimeout(timer);
-        resolve();
-      });
+      w.once('exit', done);
+      // A co-located actor is done when its runner says so; its thread lives on until the last one stops.
+      if (s.shared) {
+        const check = () => (this.health.get(s.index, HEALTH_FIELDS.state) === ActorState.Stopped ? done() : (poll = setTimeout(check, 10)));
+        poll = setTimeout(check, 10);
+      }
       const cmd: SupervisorCommand = { t: 'stop', deadlineMs };
-      w.postMessage(cmd);
+      this.post(s, cmd);
       Atomics.add(this.bells, doorbellIndex(s.index), 1);
       Atomics.notify(this.bells, doorbellIndex(s.index));
     });

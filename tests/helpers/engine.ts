@@ -53,7 +53,10 @@ export class EngineProcess {
 
   async stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
     if (this.alive) this.child.kill('SIGTERM');
-    return this.exited;
+    const r = await this.exited;
+    // A failed shutdown is only diagnosable from the engine's own last words: print them.
+    if (r.code !== 0) console.error(`engine exited ${JSON.stringify(r)}; last log lines:\n${this.raw.slice(-40).join('\n')}`);
+    return r;
   }
 }
 

@@ -135,3 +135,21 @@ function isAlive(pid: number): boolean {
     return false;
   }
 }
+
+describe('a signal while the actors are still starting', () => {
+  it('exits 0 (nothing keeps the process alive once the ordered shutdown is done)', async () => {
+    const redis = await TestRedis.start();
+    const engine = EngineProcess.start({ REDIS_URL: redis.url });
+    try {
+      // The supervisor is up, the workers are still loading their modules.
+      await waitFor(() => engine.has(/supervisor started/), 30_000, 'supervisor started');
+      const { code } = await engine.stop();
+      expect(code).toBe(0);
+      expect(engine.has(/AlphaTrader running/)).toBe(false);
+      expect(engine.has(/shutdown exceeded/)).toBe(false);
+    } finally {
+      await engine.stop();
+      await redis.stop();
+    }
+  }, 30_000);
+});
