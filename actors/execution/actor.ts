@@ -193,7 +193,8 @@ const create: ActorFactory = async (ctx: ActorContext) => {
         return;
       } catch (e) {
         ctx.setDegraded(true);
-        if (attempt % 20 === 0) ctx.log.warn({ err: String(e) }, 'execution not ready (journal or broker unavailable): no trading until it is; retrying');
+        // The first connection is still being made at start-up: not worth a warning until it has had a few seconds.
+        if (attempt > 0 && attempt % 20 === 0) ctx.log.warn({ err: String(e) }, 'execution not ready (journal or broker unavailable): no trading until it is; retrying');
         await new Promise((r) => setTimeout(r, 500));
       }
     }
