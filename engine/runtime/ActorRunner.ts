@@ -148,6 +148,8 @@ export class ActorRunner {
   }
 
   private onParentMessage(m: SupervisorCommand | ColdEnvelope): void {
+    // A worker shared by co-located actors hears everyone's messages: each actor takes only its own.
+    if (m.actor !== undefined && m.actor !== this.ctx.name) return;
     if (m.t === 'stop') {
       this.stopRequested = true;
       this.ctx.stopping = true;

@@ -10,10 +10,12 @@ export interface ColdEnvelope {
   to: string; // actor name, or 'supervisor'
   topic: string;
   data: Uint8Array;
+  /** set by the supervisor on messages to a worker shared by several actors: the one actor it is for */
+  actor?: string;
 }
 
 /** Control messages from the supervisor to a worker (plain structured clone: tiny and rare). */
-export type SupervisorCommand = { t: 'stop'; deadlineMs: number } | { t: 'fault'; kind: 'crash' | 'hang' | 'throw-async' };
+export type SupervisorCommand = ({ t: 'stop'; deadlineMs: number } | { t: 'fault'; kind: 'crash' | 'hang' | 'throw-async' }) & { actor?: string };
 
 /** What a worker tells the supervisor outside the rings. */
 export type WorkerReport = { t: 'ready' } | { t: 'stopped' } | ColdEnvelope;

@@ -1,28 +1,63 @@
 /**
- * Entry point of every actor's worker thread: rebuilds the context from workerData, loads the actor's
- * module from dist/actors/<kind>/actor.js, and hands it to the runner.
+ * Entry point of every actor worker thread: rebuilds each actor's context from workerData, loads the actor's
+ * module from dist/actors/<kind>/actor.js, and hands it to a runner. A thread usually holds one actor; a
+ * placement group (`worker:` in the configuration) puts several in one thread, each with its own rings,
+ * cursors, health record and runner. Co-located actors must share the event loop, so their waits are the
+ * event-loop kind ('async'): a blocking park would starve the others.
  */
+import { readFileSync } from 'node:fs';
 import { workerData } from 'node:worker_threads';
 import type { EngineConfig } from '../config/schema.js';
 import { createLogger } from '../log/logger.js';
 import type { ActorFactory } from './Actor.js';
 import { ActorContext, type RuntimeInfo } from './ActorContext.js';
 import { ActorRunner } from './ActorRunner.js';
+import { HEALTH_FIELDS, HealthTable } from './HealthTable.js';
 import type { SharedTopology } from './Topology.js';
 
 export interface ActorWorkerData {
   config: EngineConfig;
   topology: SharedTopology;
   actorIndex: number;
+  /** every actor of this thread (placement group); absent = just actorIndex */
+  actorIndices?: number[];
   clockOrigin: string;
   runtime: RuntimeInfo;
   generation: number;
 }
 
+/** This thread's CPU time [user, system] in ms from /proc/thread-self/stat (per process elsewhere: none). */
+function threadCpu(): [number, number] | undefined {
+  try {
+    const s = readFileSync('/proc/thread-self/stat', 'latin1');
+    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+    return [Number(f[11]) * 10, Number(f[12]) * 10]; // clock ticks of 10 ms (USER_HZ 100)
+  } catch {
+    return undefined;
+  }
+}
+
 const wd = workerData as ActorWorkerData;
-const me = wd.topology.actors[wd.actorIndex];
-const log = createLogger(wd.config.logging, { actor: me.name, gen: wd.generation });
-const ctx = new ActorContext(wd.config, wd.topology, wd.actorIndex, BigInt(wd.clockOrigin), wd.runtime, log);
-const mod = (await import(`../../actors/${me.kind}/actor.js`)) as { default: ActorFactory };
-await new ActorRunner(ctx, mod.default).run();
+const members = wd.actorIndices?.length ? wd.actorIndices : [wd.actorIndex];
+if (members.length > 1) for (const i of members) wd.topology.actors[i].wait = 'async';
+
+const health = new HealthTable(wd.topology.health);
+const sampleCpu = () => {
+  const c = threadCpu();
+  if (!c) return;
+  for (const i of members) {
+    health.set(i, HEALTH_FIELDS.cpuUserMs, c[0]);
+    health.set(i, HEALTH_FIELDS.cpuSystemMs, c[1]);
+  }
+};
+sampleCpu();
+setInterval(sampleCpu, 250).unref();
+
+await Promise.all(members.map(async (index) => {
+  const me = wd.topology.actors[index];
+  const log = createLogger(wd.config.logging, { actor: me.name, gen: wd.generation });
+  const ctx = new ActorContext(wd.config, wd.topology, index, BigInt(wd.clockOrigin), wd.runtime, log);
+  const mod = (await import(`../../actors/${me.kind}/actor.js`)) as { default: ActorFactory };
+  await new ActorRunner(ctx, mod.default).run();
+}));
 process.exit(0);
