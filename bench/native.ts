@@ -56,6 +56,7 @@ export interface NativeSpscResult {
   slot_size: number;
   capacity: number;
   batch: number;
+  initial_seq: number;
   wait: string;
 }
 
@@ -113,6 +114,7 @@ export interface NativeSpscOptions {
   size?: number; // message bytes, multiple of 8 (default 128, the engine's slot size)
   capacity?: number; // ring slots (default 1024)
   batch?: number; // producer publishes every `batch` messages when streaming (default 64)
+  initialSeq?: number; // first 32-bit ring sequence (tests start near 2^32 to cross the wrap)
 }
 
 /** Streaming throughput and ping-pong latency of the native ring. Throws if a message was lost or torn. */
@@ -125,6 +127,7 @@ export function runNativeSpsc(o: NativeSpscOptions = {}): NativeSpscResult {
   add('size', o.size);
   add('capacity', o.capacity);
   add('batch', o.batch);
+  add('initial-seq', o.initialSeq);
   const res = runJson<NativeSpscResult>('spsc_bench', args, ((o.maxSeconds ?? 10) + 60) * 1000);
   if (!res.checksum_ok) throw new Error(`native spsc_bench lost or corrupted messages: ${JSON.stringify(res)}`);
   return res;

@@ -356,7 +356,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       ...m,
       p50_ns: round(m.p50_ns, 1), p99_ns: round(m.p99_ns, 1), p999_ns: round(m.p999_ns, 1), msgs_per_s: Math.round(m.msgs_per_s),
       p50_vs_native: round(m.p50_ns / native.p50_ns), p99_vs_native: round(m.p99_ns / native.p99_ns),
-      msgs_per_s_vs_native: round(m.msgs_per_s / native.msgs_per_s, 4),
+      msgs_per_s_vs_native: round(m.msgs_per_s / native.msgs_per_s, 6),
       throughput: name === 'atomics-wait-floor' ? 'ping-pong hops' : 'streaming',
       runs: runs.get(name)!,
     };

@@ -37,13 +37,17 @@ inline uint64_t word(const uint8_t* s, uint32_t w) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  nb::Args args(argc, argv, {"messages", "round-trips", "size", "capacity", "batch", "max-seconds"});
+  nb::Args args(argc, argv, {"messages", "round-trips", "size", "capacity", "batch", "max-seconds", "initial-seq"});
   const uint64_t messages = static_cast<uint64_t>(args.num("messages", 10'000'000));
   const uint64_t round_trips = static_cast<uint64_t>(args.num("round-trips", 1'000'000));
   const uint32_t size = static_cast<uint32_t>(args.num("size", 128));
   const uint32_t capacity = static_cast<uint32_t>(args.num("capacity", 1024));
   const uint32_t batch = static_cast<uint32_t>(args.num("batch", 64));
   const double max_seconds = args.num("max-seconds", 10);
+  // First ring sequence: a value just below 2^32 makes the streaming run cross the 32-bit wrap (tests).
+  const double initial = args.num("initial-seq", 0);
+  if (initial > 4294967295.0) args.fail("--initial-seq must fit in 32 bits");
+  const uint32_t initial_seq = static_cast<uint32_t>(initial);
   if (size < 8 || size % 8 != 0 || size > 4096) args.fail("--size must be a multiple of 8 between 8 and 4096");
   if (batch < 1) args.fail("--batch must be at least 1");
   if (messages < 1 || messages > (uint64_t(1) << 26) * 1000) args.fail("--messages out of range");
@@ -53,7 +57,7 @@ int main(int argc, char** argv) {
   uint64_t checksum = 0, bad = 0;
   int64_t t_start = 0, t_end = 0;
   {
-    nb::Ring ring(capacity, size);
+    nb::Ring ring(capacity, size, initial_seq);
     std::thread consumer([&] {
       nb::Backoff backoff(kSpins);
       uint64_t received = 0, sum = 0, wrong = 0;
@@ -161,10 +165,10 @@ int main(int argc, char** argv) {
       "\"checksum\":%llu,\"expected_checksum\":%llu,\"bad_messages\":%llu,\"checksum_ok\":%s,"
       "\"round_trips\":%llu,\"ping_pong_seconds\":%.6f,\"rtt_p50_ns\":%llu,\"rtt_p99_ns\":%llu,\"rtt_p999_ns\":%llu,\"rtt_max_ns\":%llu,"
       "\"p50_ns\":%.1f,\"p99_ns\":%.1f,\"p999_ns\":%.1f,"
-      "\"size\":%u,\"slot_size\":%u,\"capacity\":%u,\"batch\":%u,\"wait\":\"spin %u polls, then sched_yield\"}\n",
+      "\"size\":%u,\"slot_size\":%u,\"capacity\":%u,\"batch\":%u,\"initial_seq\":%u,\"wait\":\"spin %u polls, then sched_yield\"}\n",
       (unsigned long long)messages, seconds, seconds > 0 ? double(messages) / seconds : 0.0, (unsigned long long)checksum,
       (unsigned long long)expected, (unsigned long long)(bad + echo_bad), ok ? "true" : "false", (unsigned long long)rtt.size(),
       pp_seconds, (unsigned long long)p50, (unsigned long long)p99, (unsigned long long)p999, (unsigned long long)mx, p50 / 2.0,
-      p99 / 2.0, p999 / 2.0, size, size, capacity, batch, kSpins);
+      p99 / 2.0, p999 / 2.0, size, size, capacity, batch, initial_seq, kSpins);
   return ok ? 0 : 3;
 }
