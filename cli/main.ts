@@ -11,6 +11,8 @@ const USAGE = `usage: alphatrader <command> [options]
   record FILE --duration S              run the engine and record every inbound market event
   replay FILE [--speed N|max]            replay a recording through the same actors
   replay --lobster MSG OB [--symbol S]   replay a LOBSTER message/orderbook pair
+  lobster book|trades MSG OB [...]       rebuild a LOBSTER book through the engine's OrderBook; its trades as CSV
+  discover [--replay FILE|--duration S]  measure parameters (VPIN bucket size, correlations, …) into a config overlay
   orders [--json] [--all]                open orders (or the whole order journal)
   order buy|sell SYMBOL QTY [--id ID]    a manual market order (through risk and the journal)
   kill --reason TEXT                     cancel all, flatten, trip the breaker, block new entries
@@ -50,6 +52,10 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'sim':
       return (await import('./sim.js')).runSim(rest);
+    case 'lobster':
+      return (await import('./lobster.js')).runLobster(rest, process.stdout, process.stderr);
+    case 'discover':
+      return (await import('./discover.js')).runDiscover(rest);
     case undefined:
     case '-h':
     case '--help':
