@@ -170,6 +170,28 @@ const create: ActorFactory = async (ctx: ActorContext) => {
   };
 
   /**
+   * The correlation cap needs discovery's matrix (`alphatrader discover` writes `discovery:correlation`);
+   * without one the cap cannot bind, which is logged once rather than silently assumed.
+   */
+  let correlationLogged = false;
+  const loadCorrelation = async () => {
+    const raw = await redis.get('discovery:correlation').catch(() => null);
+    let bySymbol: Record<string, Record<string, number>> | undefined;
+    try {
+      const v = raw ? (JSON.parse(raw) as { bySymbol?: unknown }).bySymbol : undefined;
+      if (v && typeof v === 'object') bySymbol = v as Record<string, Record<string, number>>;
+    } catch {
+      ctx.countInputError();
+    }
+    if (bySymbol) core.risk.correlation = bySymbol;
+    if (!correlationLogged) {
+      correlationLogged = true;
+      if (bySymbol) ctx.log.info({ symbols: Object.keys(bySymbol).length }, 'correlation cap uses discovery:correlation');
+      else ctx.log.info('no discovery:correlation in Redis (run `alphatrader discover`): the correlation cap has no matrix to apply');
+    }
+  };
+
+  /**
    * Nothing is traded before the journal is replayed and reconciled with the broker. Without Redis that
    * cannot happen, so the actor runs (heartbeats, degraded) and retries until it can, instead of failing.
    */
@@ -182,12 +204,14 @@ const create: ActorFactory = async (ctx: ActorContext) => {
           ctx.control.set(CONTROL.tradingHalted, 1);
           ctx.log.warn({ halted: JSON.parse(halted) }, 'engine was halted by the kill switch: new entries stay blocked until `alphatrader breaker reset`');
         }
+        await loadCorrelation();
         const rep = await core.start();
         ctx.log.info({ broker: broker.name, ...rep }, 'execution ready: journal reconciled with the broker');
         ctx.setDegraded(false);
         if (halted) core.breaker.trip(`kill switch (before restart): ${JSON.parse(halted).reason}`, clock.nowMs());
         else ctx.publishMany([{ key: 'cb:state', value: core.breaker.snapshot().state, ttlMs: 0 }]);
         timers.push(setInterval(() => void core.tick(clock.nowMs()).catch((e) => ctx.log.error({ err: e }, 'execution tick failed')), 1000));
+        timers.push(setInterval(() => void loadCorrelation(), 60_000));
         timers.push(setInterval(() => void core.reconcileNow(Date.now() - 3600_000).catch((e) => ctx.log.warn({ err: String(e) }, 'periodic reconciliation failed')), cfg.execution.reconcileMs));
         void commandLoop();
         return;

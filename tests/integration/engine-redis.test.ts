@@ -153,3 +153,22 @@ describe('a signal while the actors are still starting', () => {
     }
   }, 30_000);
 });
+
+describe("discovery's correlation matrix", () => {
+  it('reaches the risk engine of execution from discovery:correlation', async () => {
+    const redis = await TestRedis.start();
+    const c = redis.client();
+    await c.connect();
+    await c.set('discovery:correlation', JSON.stringify({ bySymbol: { SPY: { QQQ: 0.93 }, QQQ: { SPY: 0.93 } } }));
+    c.disconnect();
+    const engine = EngineProcess.start({ REDIS_URL: redis.url });
+    try {
+      await waitFor(() => engine.has(/correlation cap uses discovery:correlation/), 30_000, 'execution to load the matrix');
+      expect(engine.lines.find((l) => l.msg === 'correlation cap uses discovery:correlation')!.symbols).toBe(2);
+      expect((await engine.stop()).code).toBe(0);
+    } finally {
+      await engine.stop();
+      await redis.stop();
+    }
+  }, 40_000);
+});
