@@ -4,6 +4,7 @@ import type { PublishRequest, StreamAppend } from '../../engine/runtime/ColdMess
 import { CONTROL } from '../../engine/runtime/HealthTable.js';
 import { ConflatingWriter } from '../../engine/redis/ConflatingWriter.js';
 import { MarketKeys } from './MarketKeys.js';
+import { signalWrites } from './SignalKeys.js';
 
 /**
  * The only actor that talks to Redis for market data. It reads every output ring as a lossy reader (it
@@ -115,6 +116,12 @@ const create: ActorFactory = (ctx) => {
           return;
         }
         streamQueue.push(a);
+      } else if (topic === 'signal') {
+        const w = signalWrites(payload, Date.now());
+        if (!w) return void ctx.countInputError();
+        writer.set(w.key, w.value, w.ttlMs);
+        if (streamQueue.length < cfg.redis.maxPendingKeys) streamQueue.push(w.stream);
+        else ctx.countError();
       } else if (topic === 'publish') applyRequest(payload as PublishRequest);
       else if (topic === 'publish-many' && Array.isArray(payload)) for (const r of payload) applyRequest(r as PublishRequest);
       else ctx.countInputError();
