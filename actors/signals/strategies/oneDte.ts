@@ -17,7 +17,7 @@ export function oneDte(x: StrategyInput, c: OneDteConfig): Proposal | null {
   if (!(Math.abs(m) >= c.minMovePct) || m === 0) return null;
   const direction: 1 | -1 = (x.netGex < 0 ? Math.sign(m) : -Math.sign(m)) > 0 ? 1 : -1;
   const agree = known(x.imbalance) && x.imbalance !== 0 ? (Math.sign(x.imbalance) === direction ? 1 : 0.6) : 0.8;
-  const confidence = clamp01((Math.abs(m) / c.moveFullPct) * agree);
+  const confidence = clamp01(Math.abs(m) / c.moveFullPct) * agree;
   return {
     direction, confidence, target: x.netGex > 0 ? x.sessionOpenSpot : NaN, stop: NaN,
     inputs: { spot: x.spot, sessionOpenSpot: x.sessionOpenSpot, move: m, netGex: x.netGex, imbalance: orNull(x.imbalance), agreement: agree },
