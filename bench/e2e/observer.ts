@@ -1,0 +1,313 @@
+/**
+ * The measuring side of the engine run, in its own thread so nothing it does sits on the engine's threads:
+ *  - taps the hot rings passively (RingTap) and matches each DepthUpdate, in order, to the depth operation the
+ *    feeder sent (checked by price), giving every tick its intended time;
+ *  - tick → book: the DepthUpdate's enqueueNs (stamped when the book had applied it);
+ *  - tick → analytics: for every tick, the first AnalyticsSnapshot of its symbol carrying its read's ingestNs;
+ *  - tick → signal: each Signal, from the oldest tick of its read and symbol (the earliest tick it reflects);
+ *  - tick → order sent: each order event, matched to the oldest unmatched signal of its symbol;
+ *  - tick → Redis visible: a keyspace notification for market:{SYM}:timestamp on a second Redis client; the
+ *    key's value is the arrival ms of the read it reflects, matched through the BookTops seen on the ring;
+ *  - tick → dashboard: a WebSocket client on /ws subscribed to price:SYM; each frame's quote ts, same match.
+ * Every engine-side time is an enqueueNs the actors stamp anyway; Redis and dashboard times are taken here on
+ * receipt (the same MonoClock origin).
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { Redis } from 'ioredis';
+import { Unpackr } from 'msgpackr';
+import WebSocket from 'ws';
+import { msgEnqueueNs, msgIngestNs, msgEventNs, msgSymbol, msgType } from '../../engine/codec/Header.js';
+import { DepthUpdate, OrderEvent } from '../../engine/codec/Messages.js';
+import { MessageType } from '../../engine/codec/MessageType.js';
+import { MonoClock } from '../../engine/runtime/MonoClock.js';
+import { WIRE_OPTIONS } from '../../actors/dashboard/wire.js';
+import { LatencyHistogram } from './LatencyHistogram.js';
+import { RingTap } from './RingTap.js';
+import type { FeederShared } from './twsFeeder.js';
+import { threadCpuMs } from './threadCpu.js';
+
+export interface ObserverData {
+  clockOrigin: string;
+  rings: { name: string; sab: SharedArrayBuffer }[];
+  shared: FeederShared;
+  symbols: string[];
+  redis: { host: string; port: number; password?: string };
+  dashboard?: { port: number; token: string };
+}
+
+export type ObserverCommand = { t: 'collect'; runId: number } | { t: 'stop' };
+
+export const OBS_STAGES = ['book', 'analytics', 'signal', 'order', 'redis', 'dashboard'] as const;
+type ObsStage = (typeof OBS_STAGES)[number];
+
+export interface ObserverCollect {
+  t: 'collected';
+  runId: number;
+  hist: Record<ObsStage, string>;
+  counters: ObserverCounters;
+}
+
+export interface ObserverCounters {
+  depthSeen: number;
+  priceMismatches: number;
+  tapLost: Record<string, number>;
+  unmatched: Record<string, number>;
+  redisNotifications: number;
+  dashboardFrames: number;
+  cpuMs: number;
+  dashboardError?: string;
+}
+
+const wd = workerData as ObserverData;
+const clock = new MonoClock(BigInt(wd.clockOrigin));
+const intendedNs = new Float64Array(wd.shared.intendedNs);
+const runIdOf = new Uint8Array(wd.shared.runId);
+const symOf = new Uint8Array(wd.shared.symbol);
+const priceOf = new Float64Array(wd.shared.price);
+const progress = new Int32Array(wd.shared.progress);
+const analyticsDone = new Uint8Array(intendedNs.length);
+const taps = new Map(wd.rings.map((r) => [r.name, new RingTap(r.sab)]));
+const symIndex = new Map(wd.symbols.map((s, i) => [s, i]));
+
+const runs = new Map<number, Record<ObsStage, LatencyHistogram>>();
+const histFor = (run: number) => {
+  let h = runs.get(run);
+  if (!h) {
+    h = { book: new LatencyHistogram(), analytics: new LatencyHistogram(), signal: new LatencyHistogram(), order: new LatencyHistogram(), redis: new LatencyHistogram(), dashboard: new LatencyHistogram() };
+    runs.set(run, h);
+  }
+  return h;
+};
+const counters: ObserverCounters = { depthSeen: 0, priceMismatches: 0, tapLost: {}, unmatched: { analytics: 0, signal: 0, order: 0, redis: 0, dashboard: 0 }, redisNotifications: 0, dashboardFrames: 0, cpuMs: 0 };
+
+/** Bounded maps (insertion order = age): old reads are forgotten once far behind. */
+function bounded<K, V>(m: Map<K, V>, max: number): void {
+  if (m.size <= max) return;
+  let drop = m.size - max + (max >> 3);
+  for (const k of m.keys()) {
+    if (drop-- <= 0) break;
+    m.delete(k);
+  }
+}
+
+// ingestNs of a socket read → the depth ordinals it carried
+const reads = new Map<number, { first: number; last: number }>();
+// symbol × arrival ms (the BookTop's event time) → oldest measured intended time reflected, and its run
+const byMs = new Map<number, { intended: number; run: number; used: boolean }>();
+const msKey = (sym: number, ms: number) => sym * 1e13 + ms;
+let nextDepth = 0;
+
+/** Oldest measured tick of `sym` in the read `ingestNs`: [intended, run] or undefined. */
+function oldestOf(sym: number, ingestNs: number): [number, number] | undefined {
+  const r = reads.get(ingestNs);
+  if (!r) return undefined;
+  for (let d = r.first; d <= r.last; d++) if (symOf[d] === sym && runIdOf[d] > 0) return [intendedNs[d], runIdOf[d]];
+  return undefined;
+}
+
+function onMarketData(v: DataView): void {
+  const type = msgType(v, 0);
+  if (type === MessageType.DepthUpdate) {
+    let d = nextDepth++;
+    counters.depthSeen++;
+    const price = DepthUpdate.price(v, 0);
+    if (d >= priceOf.length || price !== priceOf[d] || symOf[d] !== msgSymbol(v, 0)) {
+      // Out of step (the tap was lapped on a starved host): find this update further on in the feed. A false
+      // match on a repeated price is corrected by the next mismatch; both are counted.
+      counters.priceMismatches++;
+      const sym = msgSymbol(v, 0);
+      const end = Math.min(priceOf.length, Atomics.load(progress, 0), d + 200_000);
+      let found = -1;
+      for (let x = d + 1; x < end; x++) if (priceOf[x] === price && symOf[x] === sym) { found = x; break; }
+      if (found < 0) return;
+      d = found;
+      nextDepth = found + 1;
+    }
+    const ing = msgIngestNs(v, 0);
+    const r = reads.get(ing);
+    if (r) r.last = d;
+    else reads.set(ing, { first: d, last: d });
+    const run = runIdOf[d];
+    if (run > 0) histFor(run).book.record(msgEnqueueNs(v, 0) - intendedNs[d]);
+  } else if (type === MessageType.BookTop) {
+    const sym = msgSymbol(v, 0);
+    const o = oldestOf(sym, msgIngestNs(v, 0));
+    if (!o) return;
+    const k = msKey(sym, Math.round(msgEventNs(v, 0) / 1e6));
+    const e = byMs.get(k);
+    if (!e) byMs.set(k, { intended: o[0], run: o[1], used: false });
+    else if (o[0] < e.intended) e.intended = o[0];
+  }
+}
+
+interface Captured { type: number; sym: number; ingestNs: number; enqueueNs: number; status: number }
+const capture = (name: string, into: Captured[], want: number) => {
+  taps.get(name)?.poll((v) => {
+    const type = msgType(v, 0);
+    if (type !== want) return;
+    into.push({ type, sym: msgSymbol(v, 0), ingestNs: msgIngestNs(v, 0), enqueueNs: msgEnqueueNs(v, 0), status: type === MessageType.OrderEvent ? OrderEvent.status(v, 0) : 0 });
+  });
+};
+
+const pendingSignals: { intended: number; run: number; enqueueNs: number }[][] = wd.symbols.map(() => []);
+let deferred: { c: Captured; kind: 'analytics' | 'signal'; tries: number }[] = [];
+
+function onAnalytics(c: Captured): boolean {
+  const r = reads.get(c.ingestNs);
+  if (!r) return false;
+  for (let d = r.first; d <= r.last; d++) {
+    if (symOf[d] !== c.sym || analyticsDone[d]) continue;
+    analyticsDone[d] = 1;
+    const run = runIdOf[d];
+    if (run > 0) histFor(run).analytics.record(c.enqueueNs - intendedNs[d]);
+  }
+  return true;
+}
+
+function onSignal(c: Captured): boolean {
+  if (!reads.has(c.ingestNs)) return false;
+  const o = oldestOf(c.sym, c.ingestNs);
+  if (!o) return true; // a signal from an unmeasured (warm-up) tick
+  histFor(o[1]).signal.record(c.enqueueNs - o[0]);
+  pendingSignals[c.sym]?.push({ intended: o[0], run: o[1], enqueueNs: c.enqueueNs });
+  return true;
+}
+
+function onOrder(c: Captured): void {
+  const q = pendingSignals[c.sym];
+  if (!q || !q.length || q[0].enqueueNs > c.enqueueNs) return;
+  const s = q.shift()!;
+  histFor(s.run).order.record(c.enqueueNs - s.intended);
+}
+
+function round(): void {
+  // Downstream rings first: whatever they hold was caused by market data already published, which the
+  // market-data poll right after is then sure to see.
+  const orders: Captured[] = [];
+  const signals: Captured[] = [];
+  const analytics: Captured[] = [];
+  capture('orders-out', orders, MessageType.OrderEvent);
+  capture('signals-out', signals, MessageType.Signal);
+  capture('analytics-out', analytics, MessageType.AnalyticsSnapshot);
+  taps.get('market-data')!.poll(onMarketData);
+  const retry = deferred;
+  deferred = [];
+  for (const x of retry) {
+    const ok = x.kind === 'analytics' ? onAnalytics(x.c) : onSignal(x.c);
+    if (!ok && ++x.tries < 50) deferred.push(x);
+    else if (!ok) counters.unmatched[x.kind]++;
+  }
+  for (const c of analytics) if (!onAnalytics(c)) deferred.push({ c, kind: 'analytics', tries: 0 });
+  for (const c of signals) if (!onSignal(c)) deferred.push({ c, kind: 'signal', tries: 0 });
+  for (const c of orders) onOrder(c);
+  bounded(reads, 400_000);
+  bounded(byMs, 200_000);
+  retryVisible();
+}
+
+// Redis / dashboard sightings waiting for their BookTop to be tapped (rare: the tap polls every ms).
+let visibleWaiting: { kind: 'redis' | 'dashboard'; sym: number; ms: number; t: number; tries: number }[] = [];
+function visible(kind: 'redis' | 'dashboard', sym: number, ms: number, t: number): boolean {
+  const e = byMs.get(msKey(sym, ms));
+  if (!e) return false;
+  if (e.used && kind === 'redis') return true;
+  if (kind === 'redis') e.used = true;
+  histFor(e.run)[kind].record(t - e.intended);
+  return true;
+}
+function retryVisible(): void {
+  if (!visibleWaiting.length) return;
+  const w = visibleWaiting;
+  visibleWaiting = [];
+  for (const x of w) {
+    if (visible(x.kind, x.sym, x.ms, x.t)) continue;
+    if (++x.tries < 200) visibleWaiting.push(x);
+    else counters.unmatched[x.kind]++;
+  }
+}
+
+// ---- Redis: a subscriber for keyspace events and a second connection to read the value
+const redisOpts = { host: wd.redis.host, port: wd.redis.port, password: wd.redis.password, lazyConnect: false, maxRetriesPerRequest: 2 };
+const sub = new Redis(redisOpts);
+const getter = new Redis(redisOpts);
+sub.on('error', () => {});
+getter.on('error', () => {});
+const PREFIX = '__keyspace@0__:';
+void sub.psubscribe(`${PREFIX}market:*:timestamp`);
+sub.on('pmessage', (_p: string, channel: string, event: string) => {
+  if (event !== 'set') return;
+  const t = clock.nowNs();
+  counters.redisNotifications++;
+  const key = channel.slice(PREFIX.length);
+  const m = /^market:\{?([^}:]+)\}?:timestamp$/.exec(key);
+  const sym = m ? symIndex.get(m[1]) : undefined;
+  if (sym === undefined) return;
+  getter.get(key).then((val) => {
+    const ms = Number(val);
+    if (!Number.isFinite(ms)) return;
+    if (!visible('redis', sym, ms, t)) visibleWaiting.push({ kind: 'redis', sym, ms, t, tries: 0 });
+  }, () => {});
+});
+
+// ---- Dashboard: a page's WebSocket, subscribed to every symbol's price panel
+let ws: WebSocket | undefined;
+if (wd.dashboard) {
+  const unpackr = new Unpackr(WIRE_OPTIONS);
+  const lastTs = new Map<string, number>();
+  ws = new WebSocket(`ws://127.0.0.1:${wd.dashboard.port}/ws?token=${encodeURIComponent(wd.dashboard.token)}`);
+  ws.binaryType = 'nodebuffer';
+  ws.on('open', () => ws!.send(JSON.stringify({ op: 'sub', topics: wd.symbols.map((s) => `price:${s}`) })));
+  ws.on('error', (e) => (counters.dashboardError = e.message));
+  ws.on('message', (data: Buffer) => {
+    const t = clock.nowNs();
+    let frame: unknown;
+    try {
+      frame = unpackr.unpack(data);
+    } catch {
+      return;
+    }
+    if (!Array.isArray(frame) || typeof frame[0] !== 'string' || !frame[0].startsWith('price:')) return;
+    counters.dashboardFrames++;
+    const symName = frame[0].slice(6);
+    const ts = (frame[2] as { q?: { ts?: number } })?.q?.ts;
+    const sym = symIndex.get(symName);
+    if (sym === undefined || typeof ts !== 'number' || ts <= 0 || lastTs.get(symName) === ts) return;
+    lastTs.set(symName, ts);
+    if (!visible('dashboard', sym, ts, t)) visibleWaiting.push({ kind: 'dashboard', sym, ms: ts, t, tries: 0 });
+  });
+}
+
+const cpu0 = threadCpuMs();
+// Poll every millisecond; when a round found a lot, go again at once so a busy ring never laps the tap.
+let timer: NodeJS.Timeout | undefined;
+let stopped = false;
+const loop = () => {
+  if (stopped) return;
+  const before = taps.get('market-data')!.seen;
+  round();
+  const busy = taps.get('market-data')!.seen - before > 256;
+  if (busy) setImmediate(loop);
+  else timer = setTimeout(loop, 1);
+};
+loop();
+
+parentPort!.on('message', (c: ObserverCommand) => {
+  if (c.t === 'collect') {
+    round();
+    const h = histFor(c.runId);
+    runs.delete(c.runId);
+    for (const [name, tap] of taps) counters.tapLost[name] = tap.lost;
+    counters.cpuMs = threadCpuMs() - cpu0;
+    const hist = Object.fromEntries(OBS_STAGES.map((s) => [s, h[s].encode()])) as Record<ObsStage, string>;
+    const r: ObserverCollect = { t: 'collected', runId: c.runId, hist, counters: structuredClone(counters) };
+    parentPort!.postMessage(r);
+  } else if (c.t === 'stop') {
+    stopped = true;
+    clearTimeout(timer);
+    ws?.terminate();
+    sub.disconnect();
+    getter.disconnect();
+    parentPort!.close();
+  }
+});
+parentPort!.postMessage({ t: 'ready' });
