@@ -1,7 +1,8 @@
 /**
  * `npm run bench -- ring [--quick] [--json FILE] [--reps N] [--size BYTES]`: one hop between two threads,
  * six ways, in one run:
- *   engine-ring-spin    RingBuffer/RingProducer/RingReader between two workers, readers spinning
+ *   engine-ring-spin    RingBuffer/RingProducer/RingReader between two workers, readers spinning (never
+ *                       parking; `--spin-polls N` parks after N empty polls: the engine's spin-park strategy)
  *   engine-ring-park    the same, readers parking on their Doorbell (Atomics.wait) whenever a poll is empty
  *   post-message        worker.postMessage / parentPort.postMessage between the main thread and a worker
  *   message-channel     a MessageChannel whose two ports live in two workers
@@ -65,8 +66,6 @@ export interface RingBenchRow extends Sample {
   runs: Sample[];
 }
 
-const DEFAULT_SPIN_POLLS = 20_000;
-
 const WORKER = (): string => distPath('bench', 'ringWorker.js');
 
 function parseArgs(args: string[]): Settings {
@@ -80,8 +79,9 @@ function parseArgs(args: string[]): Settings {
   };
   const size = num('--size', 128);
   if (size % 8 !== 0 || size < 16 || size > 4096) throw new Error(`--size must be a multiple of 8 between 16 and 4096, got ${size}`);
+  // engine-ring-spin spins without ever parking unless --spin-polls N asks for the engine's spin-park strategy.
   const sp = args.indexOf('--spin-polls');
-  const spinPolls = sp >= 0 && Number(args[sp + 1]) === 0 ? Infinity : num('--spin-polls', DEFAULT_SPIN_POLLS);
+  const spinPolls = sp >= 0 && Number(args[sp + 1]) === 0 ? Infinity : num('--spin-polls', Infinity);
   return quick
     ? { quick, reps: num('--reps', 1), size, capacity: 1024, batch: 64, spinPolls, fastMessages: 20_000, parkMessages: 20_000, postMessages: 5_000, roundTrips: 2_000, pingMs: 300, caseTimeoutMs: 20_000 }
     : { quick, reps: num('--reps', 3), size, capacity: 1024, batch: 64, spinPolls, fastMessages: 5_000_000, parkMessages: 2_000_000, postMessages: 100_000, roundTrips: 1_000_000, pingMs: 1_200, caseTimeoutMs: 60_000 };
@@ -375,7 +375,12 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     quick: s.quick,
     repetitions: s.reps,
     message_bytes: s.size,
-    ring: { capacity: s.capacity, slot_bytes: s.size, producer_batch: s.batch, reader_batch: 1024 },
+    ring: {
+      capacity: s.capacity, slot_bytes: s.size, producer_batch: s.batch, reader_batch: 1024,
+      spin_reader: s.spinPolls === Infinity ? 'spins, never parks' : `spin-park after ${s.spinPolls} empty polls`,
+      park_reader: 'parks on its Doorbell (Atomics.wait) whenever a poll is empty',
+      native: 'spins 4096 empty polls, then sched_yield per poll',
+    },
     latency: 'one-way hop = half of each ping-pong round trip; median over repetitions of each percentile',
     results,
     ratios,
