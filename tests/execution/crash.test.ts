@@ -32,6 +32,11 @@ describe('crash safety of the order path (SIGKILL, restart, reconcile)', () => {
       APCA_API_KEY_ID: KEY,
       APCA_API_SECRET_KEY: SECRET,
       ALPHATRADER_RISK_REQUIRE_MARKET_HOURS: 'false',
+      // Operator orders only: a strategy's order would hit the fault point first.
+      ALPHATRADER_SIGNALS_ZERO_DTE_ENABLED: 'false',
+      ALPHATRADER_SIGNALS_ONE_DTE_ENABLED: 'false',
+      ALPHATRADER_SIGNALS_FOURTEEN_DTE_ENABLED: 'false',
+      ALPHATRADER_SIGNALS_MOC_ENABLED: 'false',
     };
   });
   afterAll(async () => {
