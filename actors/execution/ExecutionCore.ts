@@ -175,7 +175,7 @@ export class ExecutionCore {
 
   private async onBrokerEvent(e: BrokerEvent): Promise<void> {
     if (e.kind === 'rejected') this.counters.brokerRejected++;
-    this.breaker.brokerAnswer(e.kind === 'rejected', this.hooks.nowMs());
+    this.breaker.brokerAnswer(e.kind === 'rejected', Date.now());
     try {
       await this.record(e.clientOrderId, e);
     } catch (err) {
@@ -246,10 +246,14 @@ export class ExecutionCore {
     });
   }
 
+  /**
+   * `now` is session time (market hours); the order-rate window and the breaker's quiet period and cb:ts are
+   * wall time: an accelerated simulated session must not loosen a rate limit or shorten a quiet period.
+   */
   private checkRisk(o: BrokerOrder, price: number, reduceOnly: boolean, now: number): RiskVerdict {
     const v = this.vols.get(o.symbol);
     return this.risk.check(
-      { symbol: o.symbol, side: o.side === 'buy' ? 1 : -1, qty: o.qty, price, reduceOnly, nowMs: now, marketOpen: this.hooks.marketOpen(now), dailyVol: v && v.n > 30 ? Math.sqrt(v.ewVar * 23_400) : NaN },
+      { symbol: o.symbol, side: o.side === 'buy' ? 1 : -1, qty: o.qty, price, reduceOnly, nowMs: Date.now(), marketOpen: this.hooks.marketOpen(now), dailyVol: v && v.n > 30 ? Math.sqrt(v.ewVar * 23_400) : NaN },
       this.breaker.isOpen, this.hooks.tradingHalted(),
       (sym) => {
         const w = this.vols.get(sym);
@@ -275,7 +279,7 @@ export class ExecutionCore {
       await this.broker.place(order);
     } catch (err) {
       this.counters.brokerErrors++;
-      this.breaker.brokerAnswer(true, now);
+      this.breaker.brokerAnswer(true, Date.now());
       this.log.error({ err: String(err), cid: order.clientOrderId }, 'broker did not take the order; reconciliation will settle it');
       return 'broker error';
     }
@@ -326,11 +330,11 @@ export class ExecutionCore {
   async tick(nowMs: number): Promise<void> {
     const dd = this.portfolio.snapshot(Date.now());
     const r = this.cfg.risk;
-    if (dd >= r.maxDrawdown) this.breaker.trip(`drawdown ${dd.toFixed(0)} ≥ ${r.maxDrawdown}`, nowMs);
+    if (dd >= r.maxDrawdown) this.breaker.trip(`drawdown ${dd.toFixed(0)} ≥ ${r.maxDrawdown}`, Date.now());
     if (this.portfolio.openPositions.length && Date.now() - this.lastDataMs > r.staleDataTripMs) {
-      this.breaker.trip(`market data stale for ${((Date.now() - this.lastDataMs) / 1000).toFixed(1)} s with positions open`, nowMs);
+      this.breaker.trip(`market data stale for ${((Date.now() - this.lastDataMs) / 1000).toFixed(1)} s with positions open`, Date.now());
     }
-    this.breaker.tick(nowMs);
+    this.breaker.tick(Date.now());
     const stale = [...this.orders.values()].filter((o) => !isTerminal(o.state) && Date.now() - o.createdMs > this.cfg.execution.staleOrderMs);
     for (const o of stale) {
       try {
@@ -344,7 +348,7 @@ export class ExecutionCore {
   /** Kill switch: halt new entries, trip the breaker, cancel everything, flatten every position. */
   async kill(reason: string, nowMs: number): Promise<{ cancelled: number; flattened: number }> {
     this.hooks.setTradingHalted(true);
-    this.breaker.trip(`kill switch: ${reason}`, nowMs);
+    this.breaker.trip(`kill switch: ${reason}`, Date.now());
     return this.serial(async () => {
       const open = [...this.orders.values()].filter((o) => !isTerminal(o.state));
       try {

@@ -130,12 +130,12 @@ const create: ActorFactory = async (ctx: ActorContext) => {
       case 'flatten':
         return { ok: true, flattened: await core.flatten(now) };
       case 'breaker-trip':
-        core.breaker.trip(`manual: ${reason || 'no reason given'}`, now);
+        core.breaker.trip(`manual: ${reason || 'no reason given'}`, Date.now());
         return { ok: true, breaker: core.breaker.snapshot() };
       case 'breaker-approve':
-        return { ok: true, breaker: core.breaker.approve(now) };
+        return { ok: true, breaker: core.breaker.approve(Date.now()) };
       case 'breaker-reset':
-        core.breaker.reset(now);
+        core.breaker.reset(Date.now());
         ctx.control.set(CONTROL.tradingHalted, ctx.control.get(CONTROL.escalated) ? 1 : 0);
         await redis.del('engine:halted');
         return { ok: true, breaker: core.breaker.snapshot() };
@@ -208,7 +208,7 @@ const create: ActorFactory = async (ctx: ActorContext) => {
         const rep = await core.start();
         ctx.log.info({ broker: broker.name, ...rep }, 'execution ready: journal reconciled with the broker');
         ctx.setDegraded(false);
-        if (halted) core.breaker.trip(`kill switch (before restart): ${JSON.parse(halted).reason}`, clock.nowMs());
+        if (halted) core.breaker.trip(`kill switch (before restart): ${JSON.parse(halted).reason}`, Date.now());
         else ctx.publishMany([{ key: 'cb:state', value: core.breaker.snapshot().state, ttlMs: 0 }]);
         timers.push(setInterval(() => void core.tick(clock.nowMs()).catch((e) => ctx.log.error({ err: e }, 'execution tick failed')), 1000));
         timers.push(setInterval(() => void loadCorrelation(), 60_000));

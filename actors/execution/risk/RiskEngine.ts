@@ -7,7 +7,7 @@ export interface OrderCheck {
   qty: number;
   price: number; // reference price for notional
   reduceOnly: boolean; // an exit: allowed whenever it reduces exposure
-  nowMs: number; // session clock
+  nowMs: number; // wall clock (the order-rate window is real time, whatever the session clock's speed)
   marketOpen: boolean;
   /** daily σ of the symbol's returns (for VaR); NaN when unknown */
   dailyVol: number;
