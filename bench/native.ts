@@ -139,6 +139,8 @@ export interface NativePipelineOptions {
   count?: number; // exact message count instead of rate × seconds
   capacity?: number; // slots per ring (default 1024)
   spins?: number; // empty polls before a waiting thread starts to sched_yield (default 256)
+  wait?: 'park' | 'yield'; // park on a futex after `yields` sched_yields (default), or only ever yield
+  yields?: number; // sched_yields before parking (default 16)
 }
 
 /**
@@ -152,5 +154,7 @@ export function runNativePipeline(o: NativePipelineOptions): NativePipelineResul
   if (o.count !== undefined) args.push('--count', String(o.count));
   if (o.capacity !== undefined) args.push('--capacity', String(o.capacity));
   if (o.spins !== undefined) args.push('--spins', String(o.spins));
+  if (o.wait !== undefined) args.push('--wait', o.wait);
+  if (o.yields !== undefined) args.push('--yields', String(o.yields));
   return runJson<NativePipelineResult>('pipeline3', args, (seconds + 60) * 1000);
 }

@@ -40,6 +40,11 @@ class Args {
     }
     return def;
   }
+  std::string str(const std::string& k, const std::string& def) const {
+    for (std::size_t i = 0; i < keys_.size(); i++)
+      if (keys_[i] == k) return vals_[i];
+    return def;
+  }
   [[noreturn]] void fail(const std::string& msg) const {
     std::string opts;
     for (auto& k : known_) opts += " --" + k + " N";

@@ -11,8 +11,13 @@
 // after that work, and forwards the message. --rate 0 sends as fast as the rings accept and times each
 // message from when it was written (there is no schedule to fall behind).
 //
-// Waits are spin-then-yield (ring.hpp Backoff): four busy threads on a two-core machine would otherwise
-// spin away whole time slices while the thread they wait for is not running.
+// Waits (ring.hpp Backoff): spin --spins empty polls, then sched_yield per poll, since four busy threads on a
+// two-core machine would otherwise spin away whole time slices while the thread they wait for is not running;
+// with --wait park (the default) a thread that has yielded --yields times parks on a futex and is woken by
+// the other side only if it flagged itself parked (the engine's Doorbell protocol, the engine's spin-park
+// actors). --wait yield never parks: on a loaded machine its always-runnable threads queue behind everything
+// else and the tail grows to milliseconds. The generator sleeps (clock_nanosleep) until 100 µs before a send
+// time that is more than 150 µs away, then spins/yields to it.
 // Prints one JSON line.
 #include <cmath>
 #include <cstring>
@@ -50,14 +55,16 @@ struct Msg {
 };
 static_assert(sizeof(Msg) == kSize, "one message fills one 128-byte slot");
 
-/** Claims a slot, waiting (spin, then yield) for the reader; nullptr after 1 s (the caller counts a drop). */
-uint8_t* claim_wait(nb::Ring& r, nb::Backoff& b) {
+constexpr long kParkUs = 1000;  // a park's upper bound; wake-ups are not lost, this only bounds a surprise
+
+/** Claims a slot, waiting (spin, yield, park) for the reader; nullptr after 1 s (the caller counts a drop). */
+uint8_t* claim_wait(nb::Ring& r, nb::Backoff& b, bool park) {
   uint8_t* s = r.try_claim();
   if (s) return s;
   r.publish();  // the reader we wait for may be waiting for what we hold
   const int64_t give_up = nb::now_ns() + 1'000'000'000;
   while (!(s = r.try_claim())) {
-    b.idle();
+    if (!b.idle() && park) r.park_producer(kParkUs);
     if (nb::now_ns() > give_up) return nullptr;
   }
   b.reset();
@@ -75,12 +82,12 @@ struct StageResult {
  * output slot), record the latency, forward; one publish on `out` per batch. Stops after the end marker.
  */
 template <class Work>
-void stage(nb::Ring& in, nb::Ring* out, uint32_t spins, StageResult& res, Work work) {
-  nb::Backoff backoff(spins), out_backoff(spins);
+void stage(nb::Ring& in, nb::Ring* out, uint32_t spins, uint32_t yields, bool park, StageResult& res, Work work) {
+  nb::Backoff backoff(spins, yields), out_backoff(spins, yields);
   bool done = false;
   Msg scratch;
   auto on_msg = [&](const uint8_t* s, uint32_t) {
-    uint8_t* d = out ? claim_wait(*out, out_backoff) : reinterpret_cast<uint8_t*>(&scratch);
+    uint8_t* d = out ? claim_wait(*out, out_backoff, park) : reinterpret_cast<uint8_t*>(&scratch);
     if (!d) {  // downstream stuck for a second: drop and count rather than wedge
       res.dropped++;
       return;
@@ -99,8 +106,8 @@ void stage(nb::Ring& in, nb::Ring* out, uint32_t spins, StageResult& res, Work w
     if (got) {
       if (out) out->publish();
       backoff.reset();
-    } else {
-      backoff.idle();
+    } else if (!backoff.idle() && park) {
+      in.park_reader(kParkUs);
     }
   }
   if (out) out->publish();
@@ -109,22 +116,26 @@ void stage(nb::Ring& in, nb::Ring* out, uint32_t spins, StageResult& res, Work w
 }  // namespace
 
 int main(int argc, char** argv) {
-  nb::Args args(argc, argv, {"rate", "seconds", "count", "capacity", "spins"});
+  nb::Args args(argc, argv, {"rate", "seconds", "count", "capacity", "spins", "yields", "wait"});
   const uint64_t rate = static_cast<uint64_t>(args.num("rate", 10'000));
   const double seconds = args.num("seconds", 2);
   const uint32_t capacity = static_cast<uint32_t>(args.num("capacity", 1024));
   const uint32_t spins = static_cast<uint32_t>(args.num("spins", 256));
+  const std::string wait = args.str("wait", "park");
+  if (wait != "park" && wait != "yield") args.fail("--wait must be park or yield, got " + wait);
+  const bool park = wait == "park";
+  const uint32_t yields = park ? static_cast<uint32_t>(args.num("yields", 16)) : UINT32_MAX;
   // A fixed count wins; otherwise rate × seconds; at rate 0 without --count, run for --seconds.
   const bool by_time = !args.has("count") && rate == 0;
   const uint64_t count = args.has("count") ? static_cast<uint64_t>(args.num("count", 0)) : static_cast<uint64_t>(double(rate) * seconds);
   if (!by_time && count == 0) args.fail("nothing to send: give --count N or a positive --rate and --seconds");
 
-  nb::Ring r1(capacity, kSize), r2(capacity, kSize), r3(capacity, kSize);
+  nb::Ring r1(capacity, kSize, 0, park), r2(capacity, kSize, 0, park), r3(capacity, kSize, 0, park);
   StageResult book_res, analytics_res, signal_res;
 
   std::thread book([&] {
     double bid_px[kLevels] = {}, bid_sz[kLevels] = {}, ask_px[kLevels] = {}, ask_sz[kLevels] = {};
-    stage(r1, &r2, spins, book_res, [&](Msg& m) {
+    stage(r1, &r2, spins, yields, park, book_res, [&](Msg& m) {
       double* px = m.side ? ask_px : bid_px;
       double* sz = m.side ? ask_sz : bid_sz;
       px[m.position % kLevels] = m.price;
@@ -138,7 +149,7 @@ int main(int argc, char** argv) {
   });
   std::thread analytics([&] {
     double ewma = 0;
-    stage(r2, &r3, spins, analytics_res, [&](Msg& m) {
+    stage(r2, &r3, spins, yields, park, analytics_res, [&](Msg& m) {
       const double mid = (m.bid > 0 && m.ask > 0) ? (m.bid + m.ask) / 2 : (m.bid > 0 ? m.bid : m.ask);
       ewma = ewma == 0 ? mid : ewma + 0.05 * (mid - ewma);
       const double tot = m.bid_size + m.ask_size;
@@ -148,7 +159,7 @@ int main(int argc, char** argv) {
     });
   });
   std::thread signal([&] {
-    stage(r3, nullptr, spins, signal_res, [&](Msg& m) {
+    stage(r3, nullptr, spins, yields, park, signal_res, [&](Msg& m) {
       const double mid = (m.bid + m.ask) / 2;
       m.score = (mid - m.mid_ewma) / 0.01 + m.imbalance;
       if (std::fabs(m.score) > 1.5) signal_res.signals++;
@@ -156,7 +167,7 @@ int main(int argc, char** argv) {
   });
 
   // Generator (this thread).
-  nb::Backoff backoff(spins), claim_backoff(spins);
+  nb::Backoff backoff(spins), claim_backoff(spins, yields);
   uint64_t sent = 0, dropped = 0;
   const int64_t t0 = nb::now_ns() + 1'000'000;  // 1 ms for the stage threads to reach their loops
   const int64_t stop_at = t0 + static_cast<int64_t>(seconds * 1e9);
@@ -172,13 +183,21 @@ int main(int argc, char** argv) {
           r1.publish();
           pending = 0;
         }
-        while ((now = nb::now_ns()) < intended) backoff.idle();
+        while ((now = nb::now_ns()) < intended) {
+          if (park && intended - now > 150'000) {
+            const int64_t wake = intended - 100'000;
+            struct timespec ts = {static_cast<time_t>(wake / 1'000'000'000), static_cast<long>(wake % 1'000'000'000)};
+            clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr);  // steady_clock is CLOCK_MONOTONIC
+          } else {
+            backoff.idle();
+          }
+        }
         backoff.reset();
       }
     } else if (by_time && (i & 255) == 0 && nb::now_ns() > stop_at) {
       break;
     }
-    uint8_t* s = claim_wait(r1, claim_backoff);
+    uint8_t* s = claim_wait(r1, claim_backoff, park);
     if (!s) {
       dropped++;
       continue;
@@ -201,7 +220,7 @@ int main(int argc, char** argv) {
   }
   const int64_t gen_end = nb::now_ns();
   uint8_t* s;
-  while (!(s = claim_wait(r1, claim_backoff))) {
+  while (!(s = claim_wait(r1, claim_backoff, park))) {
   }
   std::memset(s, 0, kSize);
   reinterpret_cast<Msg*>(s)->type = kEnd;
@@ -215,9 +234,10 @@ int main(int argc, char** argv) {
   std::printf(
       "{\"pipeline\":\"native\",\"rate\":%llu,\"messages\":%llu,\"seconds\":%.6f,\"achieved_rate\":%.0f,"
       "\"stages\":{\"tick_to_book\":%s,\"tick_to_analytics\":%s,\"tick_to_signal\":%s},\"dropped\":%llu,\"signals\":%llu,"
-      "\"size\":%u,\"capacity\":%u,\"threads\":4,\"wait\":\"spin %u polls, then sched_yield\"}\n",
+      "\"size\":%u,\"capacity\":%u,\"threads\":4,\"wait\":\"spin %u polls, then sched_yield%s\"}\n",
       (unsigned long long)rate, (unsigned long long)sent, gen_seconds, gen_seconds > 0 ? double(sent) / gen_seconds : 0.0,
       book_res.hist.json().c_str(), analytics_res.hist.json().c_str(), signal_res.hist.json().c_str(), (unsigned long long)dropped,
-      (unsigned long long)signal_res.signals, kSize, capacity, spins);
+      (unsigned long long)signal_res.signals, kSize, capacity, spins,
+      park ? (", park on a futex after " + std::to_string(yields) + " yields").c_str() : "");
   return 0;
 }

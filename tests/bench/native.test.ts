@@ -74,6 +74,7 @@ describe('native-bench pipeline3', () => {
   it('at a fixed low rate, every stage sees every message and nothing is dropped', () => {
     const r = runNativePipeline({ rate: 2000, seconds: 0.25 });
     expect(r.rate).toBe(2000);
+    expect(r.wait).toContain('park'); // the default: spin, yield, then park on a futex
     checkShape(r, 500);
   });
 
@@ -81,6 +82,12 @@ describe('native-bench pipeline3', () => {
     const r = runNativePipeline({ rate: 0, count: 20_000, capacity: 16 });
     expect(r.rate).toBe(0);
     checkShape(r, 20_000);
+  });
+
+  it('with --wait yield (threads never park) every stage still sees every message', () => {
+    const r = runNativePipeline({ rate: 0, count: 5_000, wait: 'yield' });
+    expect(r.wait).not.toContain('park');
+    checkShape(r, 5_000);
   });
 
   it('refuses a negative rate', () => {
