@@ -111,6 +111,7 @@ export interface NativeSpscOptions {
   messages?: number; // streamed messages (default 10 M)
   roundTrips?: number; // ping-pong round trips at most (default 1 M)
   maxSeconds?: number; // ping-pong time cap
+  maxStreamSeconds?: number; // streaming time cap (the producer stops early and says how many it sent)
   size?: number; // message bytes, multiple of 8 (default 128, the engine's slot size)
   capacity?: number; // ring slots (default 1024)
   batch?: number; // producer publishes every `batch` messages when streaming (default 64)
@@ -124,6 +125,7 @@ export function runNativeSpsc(o: NativeSpscOptions = {}): NativeSpscResult {
   add('messages', o.messages);
   add('round-trips', o.roundTrips);
   add('max-seconds', o.maxSeconds);
+  add('max-stream-seconds', o.maxStreamSeconds);
   add('size', o.size);
   add('capacity', o.capacity);
   add('batch', o.batch);

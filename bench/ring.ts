@@ -35,9 +35,10 @@ interface Settings {
   capacity: number;
   batch: number;
   spinPolls: number; // engine-ring-spin: empty polls before the reader parks (Infinity: never)
-  fastMessages: number; // streamed through rings (spin) and native
-  parkMessages: number; // streamed through the parked ring
-  postMessages: number; // streamed through postMessage / MessageChannel
+  fastMessages: number; // streamed through rings (spin) and native, at most
+  parkMessages: number; // streamed through the parked ring, at most
+  postMessages: number; // streamed through postMessage / MessageChannel, at most
+  streamMs: number; // stream time cap per case
   roundTrips: number; // ping-pong cap
   pingMs: number; // ping-pong time cap per case
   caseTimeoutMs: number;
@@ -83,8 +84,8 @@ function parseArgs(args: string[]): Settings {
   const sp = args.indexOf('--spin-polls');
   const spinPolls = sp >= 0 && Number(args[sp + 1]) === 0 ? Infinity : num('--spin-polls', Infinity);
   return quick
-    ? { quick, reps: num('--reps', 1), size, capacity: 1024, batch: 64, spinPolls, fastMessages: 20_000, parkMessages: 20_000, postMessages: 5_000, roundTrips: 2_000, pingMs: 300, caseTimeoutMs: 20_000 }
-    : { quick, reps: num('--reps', 3), size, capacity: 1024, batch: 64, spinPolls, fastMessages: 5_000_000, parkMessages: 2_000_000, postMessages: 100_000, roundTrips: 1_000_000, pingMs: 1_200, caseTimeoutMs: 60_000 };
+    ? { quick, reps: num('--reps', 1), size, capacity: 1024, batch: 64, spinPolls, fastMessages: 20_000, parkMessages: 20_000, postMessages: 5_000, streamMs: 500, roundTrips: 2_000, pingMs: 300, caseTimeoutMs: 20_000 }
+    : { quick, reps: num('--reps', 3), size, capacity: 1024, batch: 64, spinPolls, fastMessages: 3_000_000, parkMessages: 1_000_000, postMessages: 100_000, streamMs: 1_500, roundTrips: 1_000_000, pingMs: 1_000, caseTimeoutMs: 60_000 };
 }
 
 // ---------------------------------------------------------------- worker plumbing
@@ -135,10 +136,17 @@ function newCtl(): { sab: SharedArrayBuffer; arr: Int32Array } {
   return { sab, arr: new Int32Array(sab) };
 }
 
-function checkSum(what: string, total: number, sum: unknown, bad: unknown): void {
-  const expected = (total * (total - 1)) / 2;
-  if (sum !== expected || bad !== 0) throw new Error(`${what}: messages lost or corrupted (sum ${sum}, expected ${expected}, bad ${bad})`);
+/** Every message sent arrived once, intact: count, sum of message numbers, last-word check. */
+function checkStream(what: string, sent: unknown, c: Record<string, unknown>): number {
+  const n = sent as number;
+  const expected = (n * (n - 1)) / 2;
+  if (c.received !== n || c.sum !== expected || c.bad !== 0) {
+    throw new Error(`${what}: messages lost or corrupted (sent ${n}, received ${c.received}, sum ${c.sum}, expected ${expected}, bad ${c.bad})`);
+  }
+  return n;
 }
+
+interface Stream { msgs_per_s: number; messages: number }
 
 function fromPing(p: PingResult): Pick<Sample, 'p50_ns' | 'p99_ns' | 'p999_ns' | 'rtt_p50_ns' | 'rtt_p99_ns' | 'rtt_p999_ns' | 'rtt_max_ns' | 'round_trips'> {
   if (p.bad !== 0) throw new Error(`ping-pong echoed ${p.bad} wrong messages`);
@@ -149,27 +157,26 @@ function fromPing(p: PingResult): Pick<Sample, 'p50_ns' | 'p99_ns' | 'p999_ns' |
   };
 }
 
-function rate(total: number, start: unknown, end: unknown): number {
+function stream(messages: number, start: unknown, end: unknown): Stream {
   const ns = Number((end as bigint) - (start as bigint));
-  return ns > 0 ? (total / ns) * 1e9 : 0;
+  return { msgs_per_s: ns > 0 ? (messages / ns) * 1e9 : 0, messages };
 }
 
 // ---------------------------------------------------------------- the cases
 
-async function engineRingStream(s: Settings, wait: 'spin' | 'park'): Promise<number> {
+async function engineRingStream(s: Settings, wait: 'spin' | 'park'): Promise<Stream> {
   const total = wait === 'spin' ? s.fastMessages : s.parkMessages;
   const ring = RingBuffer.create({ capacity: s.capacity, slotSize: s.size, readers: [{ mode: 'lossless', doorbell: 0 }] });
   const bells = Doorbell.createArray(1);
   const ctl = newCtl();
-  const base = { size: s.size, ctl: ctl.sab, wait, spinPolls: s.spinPolls, sabA: ring.sab, bells: bells.buffer as SharedArrayBuffer, total };
+  const base = { size: s.size, ctl: ctl.sab, wait, spinPolls: s.spinPolls, sabA: ring.sab, bells: bells.buffer as SharedArrayBuffer, total, maxMs: s.streamMs };
   const consumer = spawn({ ...base, role: 'ring-stream-consumer', bellIndex: 0 });
   const producer = spawn({ ...base, role: 'ring-stream-producer', batch: s.batch });
   return withWorkers([consumer, producer], s.caseTimeoutMs, async () => {
     await Promise.all([consumer.ready, producer.ready]);
     go(ctl.arr);
     const [p, c] = await Promise.all([producer.result, consumer.result]);
-    checkSum(`engine-ring-${wait} stream`, total, c.sum, c.bad);
-    return rate(total, p.start, c.end);
+    return stream(checkStream(`engine-ring-${wait} stream`, p.sent, c), p.start, c.end);
   });
 }
 
@@ -190,20 +197,26 @@ async function engineRingPing(s: Settings, wait: 'spin' | 'park'): Promise<PingR
   });
 }
 
-async function postMessageStream(s: Settings): Promise<number> {
+async function postMessageStream(s: Settings): Promise<Stream> {
   const total = s.postMessages;
-  const peer = spawn({ role: 'pm-peer', size: s.size, ctl: newCtl().sab, total });
+  const peer = spawn({ role: 'pm-peer', size: s.size, ctl: newCtl().sab, stream: true });
   return withWorkers([peer], s.caseTimeoutMs, async () => {
     await peer.ready;
     const payload = new Float64Array(s.size / 8);
     const start = process.hrtime.bigint();
+    const deadline = performance.now() + s.streamMs;
+    let sent = total;
     for (let i = 0; i < total; i++) {
+      if ((i & 1023) === 0 && i > 0 && performance.now() > deadline) {
+        sent = i;
+        break;
+      }
       for (let w = 0; w < payload.length; w++) payload[w] = i + w;
       peer.w.postMessage(payload);
     }
+    peer.w.postMessage(null); // end of stream
     const c = await peer.result;
-    checkSum('post-message stream', total, c.sum, c.bad);
-    return rate(total, start, c.end);
+    return stream(checkStream('post-message stream', sent, c), start, c.end);
   });
 }
 
@@ -252,18 +265,17 @@ async function postMessagePing(s: Settings): Promise<PingResult> {
   });
 }
 
-async function messageChannelStream(s: Settings): Promise<number> {
+async function messageChannelStream(s: Settings): Promise<Stream> {
   const total = s.postMessages;
   const { port1, port2 } = new MessageChannel();
   const ctl = newCtl();
-  const consumer = spawn({ role: 'mc-consumer', size: s.size, ctl: ctl.sab, total, port: port2 }, [port2]);
-  const producer = spawn({ role: 'mc-producer', size: s.size, ctl: ctl.sab, total, port: port1 }, [port1]);
+  const consumer = spawn({ role: 'mc-consumer', size: s.size, ctl: ctl.sab, port: port2 }, [port2]);
+  const producer = spawn({ role: 'mc-producer', size: s.size, ctl: ctl.sab, total, maxMs: s.streamMs, port: port1 }, [port1]);
   return withWorkers([consumer, producer], s.caseTimeoutMs, async () => {
     await Promise.all([consumer.ready, producer.ready]);
     go(ctl.arr);
     const [p, c] = await Promise.all([producer.result, consumer.result]);
-    checkSum('message-channel stream', total, c.sum, c.bad);
-    return rate(total, p.start, c.end);
+    return stream(checkStream('message-channel stream', p.sent, c), p.start, c.end);
   });
 }
 
@@ -298,20 +310,19 @@ async function runCase(name: RingBenchName, s: Settings): Promise<Sample> {
     case 'engine-ring-spin':
     case 'engine-ring-park': {
       const wait = name === 'engine-ring-spin' ? 'spin' : 'park';
-      const msgs = await engineRingStream(s, wait);
-      const p = fromPing(await engineRingPing(s, wait));
-      return { ...p, msgs_per_s: msgs, messages: wait === 'spin' ? s.fastMessages : s.parkMessages };
+      const st = await engineRingStream(s, wait);
+      return { ...fromPing(await engineRingPing(s, wait)), ...st };
     }
     case 'post-message': {
-      const msgs = await postMessageStream(s);
-      return { ...fromPing(await postMessagePing(s)), msgs_per_s: msgs, messages: s.postMessages };
+      const st = await postMessageStream(s);
+      return { ...fromPing(await postMessagePing(s)), ...st };
     }
     case 'message-channel': {
-      const msgs = await messageChannelStream(s);
-      return { ...fromPing(await messageChannelPing(s)), msgs_per_s: msgs, messages: s.postMessages };
+      const st = await messageChannelStream(s);
+      return { ...fromPing(await messageChannelPing(s)), ...st };
     }
     case 'native-spsc': {
-      const r = runNativeSpsc({ messages: s.fastMessages, roundTrips: s.roundTrips, maxSeconds: s.pingMs / 1000, size: s.size, capacity: s.capacity, batch: s.batch });
+      const r = runNativeSpsc({ messages: s.fastMessages, roundTrips: s.roundTrips, maxSeconds: s.pingMs / 1000, maxStreamSeconds: s.streamMs / 1000, size: s.size, capacity: s.capacity, batch: s.batch });
       return {
         p50_ns: r.p50_ns, p99_ns: r.p99_ns, p999_ns: r.p999_ns, rtt_p50_ns: r.rtt_p50_ns, rtt_p99_ns: r.rtt_p99_ns, rtt_p999_ns: r.rtt_p999_ns,
         rtt_max_ns: r.rtt_max_ns, round_trips: r.round_trips, msgs_per_s: r.msgs_per_s, messages: r.messages,

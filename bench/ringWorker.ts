@@ -23,10 +23,11 @@ export interface RingWorkerData {
   sabB?: SharedArrayBuffer; // ring peer → back
   bells?: SharedArrayBuffer; // doorbell words: line 0 = the pinger / consumer, line 1 = the ponger
   bellIndex?: number;
-  total?: number; // streamed messages
+  total?: number; // streamed messages at most
+  stream?: boolean; // pm-peer: count a stream (else echo)
   batch?: number; // producer publishes every `batch` messages
   roundTrips?: number; // at most
-  maxMs?: number; // ping-pong time cap
+  maxMs?: number; // time cap of a ping-pong or a stream
   port?: MessagePort;
   word?: SharedArrayBuffer; // atomics-wait-floor
 }
@@ -107,8 +108,14 @@ function ringStreamProducer(): void {
   port.postMessage({ type: 'ready' });
   waitForGo();
   const start = hr();
+  const deadline = performance.now() + d.maxMs!;
   let pending = 0;
+  let sent = total;
   for (let i = 0; i < total; i++) {
+    if ((i & 4095) === 0 && i > 0 && performance.now() > deadline) {
+      sent = i;
+      break;
+    }
     let off = p.tryClaim();
     if (off < 0) {
       // Full: spin a while, then park until the reader moves (RingProducer.claim).
@@ -121,32 +128,37 @@ function ringStreamProducer(): void {
       pending = 0;
     }
   }
+  let off = p.tryClaim();
+  if (off < 0) off = p.claim(10_000);
+  if (off < 0) throw new Error('ring bench producer: reader stuck for 10 s');
+  v.setFloat64(off, STOP, true); // end of stream
   p.publish();
-  port.postMessage({ type: 'result', start });
+  port.postMessage({ type: 'result', start, sent });
 }
 
 function ringStreamConsumer(): void {
   const ring = new RingBuffer(d.sabA!);
   const r = new RingReader(ring, 0);
   const wait = waitFor(new Doorbell(new Int32Array(d.bells!), d.bellIndex!), [r]);
-  const total = d.total!;
   const last = (words - 1) * 8;
   let sum = 0;
   let bad = 0;
+  let received = 0;
+  let stopped = false;
   const handler = (v: DataView, off: number): void => {
     const n = v.getFloat64(off, true);
+    if (n === STOP) {
+      stopped = true;
+      return;
+    }
+    received++;
     sum += n;
     if (v.getFloat64(off + last, true) !== n + words - 1) bad++;
   };
   port.postMessage({ type: 'ready' });
-  let received = 0;
-  while (received < total) {
-    const got = r.poll(handler, 1024);
-    received += got;
-    wait.idleSync(got);
-  }
+  while (!stopped) wait.idleSync(r.poll(handler, 1024));
   const end = hr();
-  port.postMessage({ type: 'result', end, sum, bad });
+  port.postMessage({ type: 'result', end, sum, bad, received });
 }
 
 // ---------------------------------------------------------------- engine ring, ping-pong
@@ -222,20 +234,19 @@ function ringPong(): void {
 // ---------------------------------------------------------------- postMessage (main thread ↔ this worker)
 
 function pmPeer(): void {
-  // Streaming: count and sum until `total`, then report. Ping-pong: echo everything back.
-  const total = d.total ?? 0;
+  // Streaming: count and sum until the null that ends the stream, then report. Ping-pong: echo everything.
   let received = 0;
   let sum = 0;
   let bad = 0;
-  port.on('message', (m: Float64Array | { type: string }) => {
-    if (m instanceof Float64Array) {
-      if (total > 0) {
-        sum += m[0];
-        if (m[words - 1] !== m[0] + words - 1) bad++;
-        if (++received === total) port.postMessage({ type: 'result', end: hr(), sum, bad });
-      } else {
-        port.postMessage(m);
-      }
+  port.on('message', (m: Float64Array | null) => {
+    if (!d.stream) {
+      port.postMessage(m);
+    } else if (m === null) {
+      port.postMessage({ type: 'result', end: hr(), sum, bad, received });
+    } else {
+      received++;
+      sum += m[0];
+      if (m[words - 1] !== m[0] + words - 1) bad++;
     }
   });
   port.postMessage({ type: 'ready' });
@@ -250,26 +261,34 @@ function mcProducer(): void {
   port.postMessage({ type: 'ready' });
   waitForGo();
   const start = hr();
+  const deadline = performance.now() + d.maxMs!;
+  let sent = total;
   for (let i = 0; i < total; i++) {
+    if ((i & 1023) === 0 && i > 0 && performance.now() > deadline) {
+      sent = i;
+      break;
+    }
     fillPayload(payload, i);
     p.postMessage(payload); // structured clone: the 128 bytes are copied per message, as in a typical design
   }
-  port.postMessage({ type: 'result', start });
+  p.postMessage(null); // end of stream
+  port.postMessage({ type: 'result', start, sent });
 }
 
 function mcConsumer(): void {
   const p = d.port!;
-  const total = d.total!;
   let received = 0;
   let sum = 0;
   let bad = 0;
-  p.on('message', (m: Float64Array) => {
+  p.on('message', (m: Float64Array | null) => {
+    if (m === null) {
+      port.postMessage({ type: 'result', end: hr(), sum, bad, received });
+      p.close();
+      return;
+    }
+    received++;
     sum += m[0];
     if (m[words - 1] !== m[0] + words - 1) bad++;
-    if (++received === total) {
-      port.postMessage({ type: 'result', end: hr(), sum, bad });
-      p.close();
-    }
   });
   port.postMessage({ type: 'ready' });
 }

@@ -3,8 +3,9 @@
 // Two measurements on the same ring (ring.hpp), both between two threads:
 //  1. streaming: the producer writes N messages of --size bytes (8-byte words: word 0 = message number,
 //     word w = number + w) and publishes every --batch messages; the consumer reads in batches of up to
-//     1024, checks each message's last word and sums the message numbers. Throughput = N / (consumer's last
-//     read − producer's first claim), both on steady_clock. The sum must equal N(N−1)/2 (else exit 3).
+//     1024, checks each message's last word and sums the message numbers. Throughput = sent / (consumer's
+//     last read − producer's first claim), both on steady_clock. The sum must equal sent(sent−1)/2 (else
+//     exit 3). --max-stream-seconds stops the producer early on a loaded host ("messages" = how many sent).
 //  2. ping-pong: one thread sends a message on ring A, the other copies it back on ring B; the first waits
 //     for the echo (spinning) and records the round trip. One-way hop latency is reported as half the round
 //     trip (two threads cannot compare clocks finer than that honestly). The first 10 % (at most 10 000)
@@ -37,13 +38,15 @@ inline uint64_t word(const uint8_t* s, uint32_t w) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  nb::Args args(argc, argv, {"messages", "round-trips", "size", "capacity", "batch", "max-seconds", "initial-seq"});
+  nb::Args args(argc, argv, {"messages", "round-trips", "size", "capacity", "batch", "max-seconds", "max-stream-seconds", "initial-seq"});
   const uint64_t messages = static_cast<uint64_t>(args.num("messages", 10'000'000));
   const uint64_t round_trips = static_cast<uint64_t>(args.num("round-trips", 1'000'000));
   const uint32_t size = static_cast<uint32_t>(args.num("size", 128));
   const uint32_t capacity = static_cast<uint32_t>(args.num("capacity", 1024));
   const uint32_t batch = static_cast<uint32_t>(args.num("batch", 64));
   const double max_seconds = args.num("max-seconds", 10);
+  // Streaming stops early after this long (a loaded host); the figures then cover the messages sent.
+  const double max_stream_seconds = args.num("max-stream-seconds", 1e9);
   // First ring sequence: a value just below 2^32 makes the streaming run cross the 32-bit wrap (tests).
   const double initial = args.num("initial-seq", 0);
   if (initial > 4294967295.0) args.fail("--initial-seq must fit in 32 bits");
@@ -56,7 +59,10 @@ int main(int argc, char** argv) {
   // ---- 1. streaming ----
   uint64_t checksum = 0, bad = 0;
   int64_t t_start = 0, t_end = 0;
+  uint64_t sent = messages;
   {
+    // How many the consumer must read; the producer lowers it (before its last publish) if it stops early.
+    std::atomic<uint64_t> target{messages};
     nb::Ring ring(capacity, size, initial_seq);
     std::thread consumer([&] {
       nb::Backoff backoff(kSpins);
@@ -66,7 +72,7 @@ int main(int argc, char** argv) {
         sum += n;
         if (word(s, words - 1) != n + words - 1) wrong++;
       };
-      while (received < messages) {
+      while (received < target.load(std::memory_order_acquire)) {
         const uint32_t got = ring.poll(on_msg, 1024);
         if (got) {
           received += got;
@@ -82,7 +88,13 @@ int main(int argc, char** argv) {
     nb::Backoff backoff(kSpins);
     uint32_t pending = 0;
     t_start = nb::now_ns();
+    const int64_t stream_deadline = t_start + static_cast<int64_t>(std::min(max_stream_seconds, 1e6) * 1e9);
     for (uint64_t i = 0; i < messages; i++) {
+      if ((i & 4095) == 0 && i > 0 && nb::now_ns() > stream_deadline) {
+        sent = i;
+        target.store(i, std::memory_order_release);
+        break;
+      }
       uint8_t* s;
       while (!(s = ring.try_claim())) {
         ring.publish();
@@ -98,7 +110,7 @@ int main(int argc, char** argv) {
     ring.publish();
     consumer.join();
   }
-  const uint64_t expected = messages * (messages - 1) / 2;
+  const uint64_t expected = sent * (sent - 1) / 2;
   const double seconds = double(t_end - t_start) / 1e9;
 
   // ---- 2. ping-pong ----
@@ -166,7 +178,7 @@ int main(int argc, char** argv) {
       "\"round_trips\":%llu,\"ping_pong_seconds\":%.6f,\"rtt_p50_ns\":%llu,\"rtt_p99_ns\":%llu,\"rtt_p999_ns\":%llu,\"rtt_max_ns\":%llu,"
       "\"p50_ns\":%.1f,\"p99_ns\":%.1f,\"p999_ns\":%.1f,"
       "\"size\":%u,\"slot_size\":%u,\"capacity\":%u,\"batch\":%u,\"initial_seq\":%u,\"wait\":\"spin %u polls, then sched_yield\"}\n",
-      (unsigned long long)messages, seconds, seconds > 0 ? double(messages) / seconds : 0.0, (unsigned long long)checksum,
+      (unsigned long long)sent, seconds, seconds > 0 ? double(sent) / seconds : 0.0, (unsigned long long)checksum,
       (unsigned long long)expected, (unsigned long long)(bad + echo_bad), ok ? "true" : "false", (unsigned long long)rtt.size(),
       pp_seconds, (unsigned long long)p50, (unsigned long long)p99, (unsigned long long)p999, (unsigned long long)mx, p50 / 2.0,
       p99 / 2.0, p999 / 2.0, size, size, capacity, batch, initial_seq, kSpins);
