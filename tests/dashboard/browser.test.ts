@@ -93,8 +93,9 @@ describe.skipIf(!haveChromium)('dashboard in a real browser, on the real engine'
 
     // Depth ladder: bid and ask rows with prices and size bars.
     await page.waitForFunction(() => document.querySelectorAll('#ladder-bids .lrow.b').length >= 5 && document.querySelectorAll('#ladder-asks .lrow.a').length >= 5, undefined, { timeout: 20_000 });
-    const bestBid = Number((await page.locator('#ladder-bids .lrow.best .px').textContent())!.replace(/,/g, ''));
-    const bestAsk = Number((await page.locator('#ladder-asks .lrow.best .px').textContent())!.replace(/,/g, ''));
+    // Both sides from one read of the page: two reads can straddle a render while the price moves.
+    const [bestBid, bestAsk] = await page.evaluate(() => ['#ladder-bids', '#ladder-asks']
+      .map((side) => Number((document.querySelector(`${side} .lrow.best .px`)?.textContent ?? '').replace(/,/g, ''))));
     expect(bestBid).toBeGreaterThan(0);
     expect(bestAsk).toBeGreaterThan(bestBid);
     expect(await page.locator('#ladder-bids .lrow.b .sz.bid i').first().evaluate((e) => parseFloat((e as HTMLElement).style.width))).toBeGreaterThan(0);
