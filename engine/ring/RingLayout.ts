@@ -26,22 +26,25 @@ export const P_WAITING = P + 0;
 export const P_FULL_EVENTS = P + 1; // times the producer found the ring full (back-pressure events)
 export const P_DROPPED = P + 2; // messages a producer gave up on after its full-ring timeout
 
-// Lines 3..3+MAX_READERS: one per reader.
+// Two lines per reader from line 3: the first holds what the reader writes as it reads (its cursor and
+// counters), the second what the producer reads on every publish (the parked flag). Sharing one line made
+// every publish pull the line the reader had just written (measured: spinning round trip 1.69 → 1.30 µs).
 export const R0 = 3 * LINE_INTS;
+export const READER_INTS = 2 * LINE_INTS;
 export const R_CURSOR = 0; // next sequence this reader will read
 export const R_MODE = 1; // 1 lossless (gates the producer), 0 lossy (may be overrun)
-export const R_PARKED = 2; // 1 while the reader is parked: the producer must ring its doorbell
+export const R_PARKED = LINE_INTS; // 1 while the reader is parked: the producer must ring its doorbell (own line)
 export const R_DOORBELL = 3; // index into the doorbell Int32Array of the reader's actor
 export const R_OVERRUNS = 4; // messages this (lossy) reader lost to overrun, summed
 export const R_OVERRUN_EVENTS = 5; // times an overrun was detected
 export const R_ACTIVE = 6; // 1 when a reader is attached (an absent lossless reader would block forever)
 export const R_TORN = 7; // slots whose stamp changed while being copied (counted inside overruns too)
 
-export const HEADER_INTS = R0 + MAX_READERS * LINE_INTS;
+export const HEADER_INTS = R0 + MAX_READERS * READER_INTS;
 export const HEADER_BYTES = HEADER_INTS * 4;
 
 export function readerBase(i: number): number {
-  return R0 + i * LINE_INTS;
+  return R0 + i * READER_INTS;
 }
 
 export function isPowerOfTwo(n: number): boolean {
