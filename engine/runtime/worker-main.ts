@@ -12,7 +12,7 @@ import { createLogger } from '../log/logger.js';
 import type { ActorFactory } from './Actor.js';
 import { ActorContext, type RuntimeInfo } from './ActorContext.js';
 import { ActorRunner } from './ActorRunner.js';
-import { HEALTH_FIELDS, HealthTable } from './HealthTable.js';
+import { ActorState, HEALTH_FIELDS, HealthTable } from './HealthTable.js';
 import type { SharedTopology } from './Topology.js';
 
 export interface ActorWorkerData {
@@ -58,6 +58,10 @@ await Promise.all(members.map(async (index) => {
   const log = createLogger(wd.config.logging, { actor: me.name, gen: wd.generation });
   const ctx = new ActorContext(wd.config, wd.topology, index, BigInt(wd.clockOrigin), wd.runtime, log);
   const mod = (await import(`../../actors/${me.kind}/actor.js`)) as { default: ActorFactory };
-  await new ActorRunner(ctx, mod.default).run();
+  await new ActorRunner(ctx, mod.default).run().catch((err: unknown) => {
+    // Marks which actor of a shared thread failed (the thread's error does not say), before the thread dies.
+    health.set(index, HEALTH_FIELDS.state, ActorState.Failed);
+    throw err;
+  });
 }));
 process.exit(0);

@@ -153,6 +153,8 @@ export class Supervisor extends EventEmitter {
     w.on('exit', (code) => {
       const mine = members.filter((m) => m.worker === w);
       if (!mine.length) return; // an old generation we already replaced
+      // The member that failed marked itself in the health table; the restart is reported under its name.
+      const blamed = mine.find((m) => this.health.get(m.index, HEALTH_FIELDS.state) === ActorState.Failed) ?? mine[0];
       for (const m of mine) {
         m.worker = undefined;
         m.exitedAtMs = Date.now();
@@ -161,8 +163,8 @@ export class Supervisor extends EventEmitter {
       }
       if (this.shuttingDown) return;
       // One failure of the thread, one restart (of the whole group); every member counts it.
-      for (const m of mine.slice(1)) this.health.set(m.index, HEALTH_FIELDS.restarts, ++m.restarts);
-      this.scheduleRestart(mine[0], mine[0].lastExit!);
+      for (const m of mine) if (m !== blamed) this.health.set(m.index, HEALTH_FIELDS.restarts, ++m.restarts);
+      this.scheduleRestart(blamed, blamed.lastExit!);
     });
   }
 

@@ -33,7 +33,7 @@ async function startEngine(env: Record<string, string> = {}): Promise<Supervisor
 const actor = (s: Supervisor, name: string) => s.status().actors.find((a) => a.name === name)!;
 
 describe('Supervisor with real worker-thread actors', () => {
-  it('runs at least 6 actors, each in its own worker thread, exchanging messages over the rings', async () => {
+  it('runs at least 6 actors on worker threads (placement by core count), exchanging messages over the rings', async () => {
     sup = await startEngine();
     const s = sup;
     expect(s.status().actors.length).toBeGreaterThanOrEqual(6);
