@@ -22,6 +22,9 @@ export interface SignalInput {
   target: number;
   stop: number;
   expiresMs: number;
+  /** the triggering tick's header times, carried into the order events so latency is traced per order */
+  ingestNs?: number;
+  eventNs?: number;
 }
 
 /** Synthetic exit plan of an open position: stop, first target (scale-out), then a trailing stop. */
@@ -220,7 +223,7 @@ export class ExecutionCore {
       this.counters.riskRejected++;
       return `risk: ${verdict.rule}: ${verdict.reason}`;
     }
-    return this.send(order, s.strategy, reduceOnly, now);
+    return this.send(order, s.strategy, reduceOnly, now, s);
   }
 
   /**
@@ -263,8 +266,10 @@ export class ExecutionCore {
   }
 
   /** Journal (acknowledged by Redis), then send. A failure to journal means the order is not sent. */
-  private async send(order: BrokerOrder, strategy: number, reduceOnly: boolean, now: number): Promise<string> {
+  private async send(order: BrokerOrder, strategy: number, reduceOnly: boolean, now: number, origin?: SignalInput): Promise<string> {
     const r = newOrderRecord(order, Date.now(), strategy, reduceOnly);
+    r.originIngestNs = origin?.ingestNs;
+    r.originEventNs = origin?.eventNs;
     try {
       await this.journal.appendIntent(r);
     } catch (err) {

@@ -17,6 +17,9 @@ export interface OrderRecord {
   brokerOrderId?: string;
   strategy: number;
   reduceOnly: boolean;
+  /** header times of the tick behind the signal (not journaled: they only time this process's path) */
+  originIngestNs?: number;
+  originEventNs?: number;
 }
 
 export function newOrderRecord(order: BrokerOrder, nowMs: number, strategy: number, reduceOnly: boolean): OrderRecord {

@@ -61,7 +61,8 @@ const create: ActorFactory = async (ctx: ActorContext) => {
       const o = out.claim();
       if (o < 0) return;
       const now = ctx.clock.nowNs();
-      const h = out.stamp(Math.max(0, ctx.symbols.id(r.order.symbol)), Date.now() * 1e6, now, now);
+      // An order from a signal carries its tick's times, so tick → order is read straight off the ring.
+      const h = out.stamp(Math.max(0, ctx.symbols.id(r.order.symbol)), r.originEventNs ?? Date.now() * 1e6, r.originIngestNs ?? now, now);
       const fill = e.kind === 'fill' || e.kind === 'partial_fill';
       OrderEvent.write(out.view, o, h, r.strategy, 0, 0, STATUS_CODE[r.state] ?? 0, r.order.side === 'buy' ? 1 : -1, r.filledQty,
         r.order.qty - r.filledQty, fill ? e.price : NaN, fill ? e.qty : 0, r.avgPrice, e.ts);
@@ -241,10 +242,8 @@ const create: ActorFactory = async (ctx: ActorContext) => {
       const s: SignalInput = {
         symbol, strategy: Signal.strategy(view, off), signalId: Signal.signalId(view, off), direction: Signal.direction(view, off),
         confidence: Signal.confidence(view, off), price: Signal.price(view, off), target: Signal.target(view, off), stop: Signal.stop(view, off),
-        expiresMs: Signal.expiresMs(view, off),
+        expiresMs: Signal.expiresMs(view, off), ingestNs: msgIngestNs(view, off), eventNs: msgEventNs(view, off),
       };
-      void msgIngestNs(view, off);
-      void msgEventNs(view, off);
       strategies.set(symbol, s.strategy);
       if (!core.ready) return; // before reconciliation nothing is sent; signals are re-derived by the strategies
       void core.onSignal(s).then((outcome) => {

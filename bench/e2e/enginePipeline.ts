@@ -88,6 +88,9 @@ export function benchConfig(pipeline: EngineRunOptions['pipeline'], twsPort: num
     redis: { url: `redis://127.0.0.1:${redisPort}`, embedded: 'never' },
     dashboard: { host: '127.0.0.1', port: 0 },
     logging: { level: 'error', pretty: 'never' },
+    // The real 0DTE strategy, evaluated on every snapshot so tick → signal and tick → order have samples:
+    // no cooldown, no imbalance floor, its window from the simulated open (09:30, the bench's first second).
+    signals: { minConfidence: 0, zeroDte: { cooldownMs: 1, minImbalance: 0, from: '09:30' } },
   }), overrides));
   // Placement is the one thing the two engine pipelines differ in: everything else is the default config.
   const actors = cfg.actors.map((a) => {

@@ -5,7 +5,8 @@
  *  - tick → book: the DepthUpdate's enqueueNs (stamped when the book had applied it);
  *  - tick → analytics: for every tick, the first AnalyticsSnapshot of its symbol carrying its read's ingestNs;
  *  - tick → signal: each Signal, from the oldest tick of its read and symbol (the earliest tick it reflects);
- *  - tick → order sent: each order event, matched to the oldest unmatched signal of its symbol;
+ *  - tick → order sent: the first event of each order (the broker's acknowledgement), whose header carries
+ *    the ingestNs of the tick behind its signal (execution copies it), from the oldest tick of that read;
  *  - tick → Redis visible: a keyspace notification for market:{SYM}:timestamp on a second Redis client; the
  *    key's value is the arrival ms of the read it reflects, matched through the BookTops seen on the ring;
  *  - tick → dashboard: a WebSocket client on /ws subscribed to price:SYM; each frame's quote ts, same match.
@@ -149,7 +150,6 @@ const capture = (name: string, into: Captured[], want: number) => {
   });
 };
 
-const pendingSignals: { intended: number; run: number; enqueueNs: number }[][] = wd.symbols.map(() => []);
 let deferred: { c: Captured; kind: 'analytics' | 'signal'; tries: number }[] = [];
 
 function onAnalytics(c: Captured): boolean {
@@ -169,15 +169,22 @@ function onSignal(c: Captured): boolean {
   const o = oldestOf(c.sym, c.ingestNs);
   if (!o) return true; // a signal from an unmeasured (warm-up) tick
   histFor(o[1]).signal.record(c.enqueueNs - o[0]);
-  pendingSignals[c.sym]?.push({ intended: o[0], run: o[1], enqueueNs: c.enqueueNs });
   return true;
 }
 
+// Execution stamps an order's events with the ingestNs of the tick behind its signal: the first event of
+// each order (the broker's acknowledgement of the order sent) is matched to that tick exactly.
+const ordersSeen = new Set<string>();
 function onOrder(c: Captured): void {
-  const q = pendingSignals[c.sym];
-  if (!q || !q.length || q[0].enqueueNs > c.enqueueNs) return;
-  const s = q.shift()!;
-  histFor(s.run).order.record(c.enqueueNs - s.intended);
+  const key = `${c.sym}:${c.ingestNs}`;
+  if (ordersSeen.has(key)) return;
+  if (reads.has(c.ingestNs)) {
+    ordersSeen.add(key);
+    const o = oldestOf(c.sym, c.ingestNs);
+    if (o) histFor(o[1]).order.record(c.enqueueNs - o[0]);
+    if (ordersSeen.size > 100_000) ordersSeen.clear();
+  }
+  // Otherwise not from a measured tick (a synthetic exit, a manual order): not a tick → order sample.
 }
 
 function round(): void {
