@@ -88,9 +88,11 @@ export function benchConfig(pipeline: EngineRunOptions['pipeline'], twsPort: num
     redis: { url: `redis://127.0.0.1:${redisPort}`, embedded: 'never' },
     dashboard: { host: '127.0.0.1', port: 0 },
     logging: { level: 'error', pretty: 'never' },
-    // The real 0DTE strategy, evaluated on every snapshot so tick → signal and tick → order have samples:
-    // no cooldown, no imbalance floor, its window from the simulated open (09:30, the bench's first second).
-    signals: { minConfidence: 0, zeroDte: { cooldownMs: 1, minImbalance: 0, from: '09:30' } },
+    // The real 0DTE strategy, firing often enough to sample tick → signal and tick → order: no imbalance floor,
+    // its window from the simulated open (09:30, the bench's first second), a cooldown of 12 session seconds
+    // (0.1 s wall at the default speed 120: ~30 signals/s over 3 symbols). Every snapshot with no cooldown
+    // flooded execution (journal write per signal, 100 orders/s limit) and measured its queue, not its path.
+    signals: { minConfidence: 0, zeroDte: { cooldownMs: 12_000, minImbalance: 0, from: '09:30' } },
   }), overrides));
   // Placement is the one thing the two engine pipelines differ in: everything else is the default config.
   const actors = cfg.actors.map((a) => {
