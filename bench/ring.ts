@@ -78,7 +78,7 @@ function parseArgs(args: string[]): Settings {
     if (!Number.isFinite(v) || v <= 0) throw new Error(`${flag} needs a positive number, got ${args[i + 1]}`);
     return v;
   };
-  const size = num('--size', 128);
+  const size = num('--size', 64); // the issue's message size; --size 128 for the engine's slot size
   if (size % 8 !== 0 || size < 16 || size > 4096) throw new Error(`--size must be a multiple of 8 between 16 and 4096, got ${size}`);
   // engine-ring-spin spins without ever parking unless --spin-polls N asks for the engine's spin-park strategy.
   const sp = args.indexOf('--spin-polls');
