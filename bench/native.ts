@@ -7,15 +7,10 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from '../engine/config/projectRoot.js';
+import type { StageSummary } from './e2e/LatencyHistogram.js';
 
-export interface StageLatency {
-  p50_ns: number;
-  p90_ns: number;
-  p99_ns: number;
-  p999_ns: number;
-  max_ns: number;
-  count: number;
-}
+/** One stage's percentiles: the same shape the e2e report carries. */
+export type StageLatency = StageSummary;
 
 /** What `pipeline3` prints (issue 7's run shape, plus what it measured about itself). */
 export interface NativePipelineResult {

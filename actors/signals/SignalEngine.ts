@@ -4,22 +4,11 @@ import { fourteenDte } from './strategies/fourteenDte.js';
 import { moc } from './strategies/moc.js';
 import { oneDte } from './strategies/oneDte.js';
 import { signalId } from './strategies/signalId.js';
-import { STRATEGY, STRATEGY_LABEL, type Inputs, type Proposal, type StrategyInput, type UnusualContract } from './strategies/types.js';
+import { STRATEGY, STRATEGY_LABEL, type Inputs, type Proposal, type Snapshot, type StrategyInput, type UnusualContract } from './strategies/types.js';
 import { windowsOn, type Window } from './strategies/windows.js';
 import { zeroDte } from './strategies/zeroDte.js';
 
-/** The latest analytics figures of a symbol (AnalyticsSnapshot; NaN = unknown). */
-export interface Snapshot {
-  spot: number;
-  vpin: number;
-  vpinCdf: number;
-  imbalance: number;
-  microprice: number;
-  netGex: number;
-  zeroGamma: number;
-  callWall: number;
-  putWall: number;
-}
+export type { Snapshot };
 
 export interface EmittedSignal {
   strategy: number;

@@ -1,19 +1,10 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from '../freePort.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RedisComparison } from './report.js';
 
-async function freePort(): Promise<number> {
-  return new Promise((res) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => res(p));
-    });
-  });
-}
 
 /**
  * What Redis itself sustains on this machine for the publisher's kind of write: `redis-benchmark` with 16

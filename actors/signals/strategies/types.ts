@@ -4,6 +4,19 @@ import type { DateStr } from '../../../analytics/calendar.js';
 export const STRATEGY = { zeroDte: 1, oneDte: 2, fourteenDte: 3, moc: 4 } as const;
 export const STRATEGY_LABEL: Record<number, string> = { 1: '0DTE', 2: '1DTE', 3: '14DTE', 4: 'MOC' };
 
+/** The latest analytics figures of a symbol (AnalyticsSnapshot; NaN = unknown). */
+export interface Snapshot {
+  spot: number;
+  vpin: number;
+  vpinCdf: number;
+  imbalance: number;
+  microprice: number;
+  netGex: number;
+  zeroGamma: number;
+  callWall: number;
+  putWall: number;
+}
+
 /** One unusual-activity contract (options:{SYM}:unusual). */
 export interface UnusualContract {
   expiration: DateStr;
@@ -16,20 +29,11 @@ export interface UnusualContract {
  * Everything a strategy may look at, at one instant. Market figures are the latest AnalyticsSnapshot
  * (NaN = unknown); cold inputs are null when absent or older than signals.maxInputAgeMs.
  */
-export interface StrategyInput {
+export interface StrategyInput extends Snapshot {
   symbol: string;
   /** Session time (engine clock), epoch ms, and its New York date. */
   nowMs: number;
   date: DateStr;
-  spot: number;
-  vpin: number;
-  vpinCdf: number;
-  imbalance: number;
-  microprice: number;
-  netGex: number;
-  zeroGamma: number;
-  callWall: number;
-  putWall: number;
   /** The first spot of this session seen by the actor (NaN before one). */
   sessionOpenSpot: number;
   /** Whether the symbol lists an expiry today / on the next trading day (calendar). */

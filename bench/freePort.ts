@@ -1,0 +1,12 @@
+import { createServer } from 'node:net';
+
+/** A TCP port free on loopback right now (for the redis-server a benchmark starts). */
+export function freePort(): Promise<number> {
+  return new Promise((res) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => res(p));
+    });
+  });
+}
