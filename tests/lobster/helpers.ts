@@ -2,8 +2,9 @@ import { existsSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
-/** /work/shared/data/lobster: the real AAPL sample pair, beside the repository. */
-export const SAMPLE_DIR = fileURLToPath(new URL('../../../shared/data/lobster/', import.meta.url));
+// The copy in tests/fixtures (present in every clone, CI included); the workplace's shared folder otherwise.
+const FIXTURE_DIR = fileURLToPath(new URL('../fixtures/lobster/', import.meta.url));
+export const SAMPLE_DIR = existsSync(FIXTURE_DIR) ? FIXTURE_DIR : fileURLToPath(new URL('../../../shared/data/lobster/', import.meta.url));
 export const SAMPLE_MESSAGE = `${SAMPLE_DIR}AAPL_2012-06-21_34200000_57600000_message_10.csv`;
 export const SAMPLE_ORDERBOOK = `${SAMPLE_DIR}AAPL_2012-06-21_34200000_57600000_orderbook_10.csv`;
 export const SAMPLE_PRESENT = existsSync(SAMPLE_MESSAGE) && existsSync(SAMPLE_ORDERBOOK);
