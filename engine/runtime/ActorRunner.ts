@@ -183,7 +183,7 @@ export class ActorRunner {
     if (!f || f.t !== 'fault') return;
     if (f.kind === 'hang') {
       clearInterval(this.heartbeat);
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 3_600_000);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, f.ms ?? 3_600_000);
     }
     throw new Error(`injected fault: ${f.kind}`);
   }

@@ -15,7 +15,7 @@ export interface ColdEnvelope {
 }
 
 /** Control messages from the supervisor to a worker (plain structured clone: tiny and rare). */
-export type SupervisorCommand = ({ t: 'stop'; deadlineMs: number } | { t: 'fault'; kind: 'crash' | 'hang' | 'throw-async' }) & { actor?: string };
+export type SupervisorCommand = ({ t: 'stop'; deadlineMs: number } | { t: 'fault'; kind: 'crash' | 'hang' | 'throw-async'; ms?: number }) & { actor?: string };
 
 /** What a worker tells the supervisor outside the rings. */
 export type WorkerReport = { t: 'ready' } | { t: 'stopped' } | ColdEnvelope;

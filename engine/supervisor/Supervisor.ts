@@ -26,6 +26,8 @@ interface ActorSlot {
   spawnedAtMs: number;
   exitedAtMs: number;
   lastExit?: string;
+  /** a silence already reported for a worker that must not be terminated */
+  silentReported?: boolean;
 }
 
 export interface ActorStatus {
@@ -213,7 +215,17 @@ export class Supervisor extends EventEmitter {
       const starting = this.health.get(s.index, HEALTH_FIELDS.state) === ActorState.Starting;
       const timeout = starting ? Math.max(heartbeatTimeoutMs, startTimeoutMs) : heartbeatTimeoutMs;
       const age = now - this.health.get(s.index, HEALTH_FIELDS.heartbeatMs);
-      if (age > timeout) {
+      if (age <= timeout) s.silentReported = false;
+      else if (!this.terminable(s)) {
+        // Terminating a thread that holds uWebSockets.js sockets aborts the whole process (libuv asserts on
+        // the open poll handle), and so would exiting with it: a hung dashboard is reported, never killed.
+        // It comes back by itself if it resumes; otherwise the service restarts it (systemd).
+        if (!s.silentReported) {
+          s.silentReported = true;
+          this.log.error({ actor: s.name, heartbeatAgeMs: age }, 'actor silent and not terminable (uWebSockets.js): left running, reported; trading and data continue');
+          this.emit('silent', s.name);
+        }
+      } else {
         this.log.warn({ actor: s.name, heartbeatAgeMs: age }, 'actor silent: terminating it');
         s.lastExit = `silent for ${age} ms`;
         void s.worker.terminate();
@@ -251,10 +263,10 @@ export class Supervisor extends EventEmitter {
     this.route({ t: 'cold', from: 'supervisor', to: actor, topic, data: packCold(payload) });
   }
 
-  injectFault(actor: string, kind: 'crash' | 'hang' | 'throw-async'): void {
+  injectFault(actor: string, kind: 'crash' | 'hang' | 'throw-async', ms?: number): void {
     const s = this.slots.find((x) => x.name === actor);
     if (!s?.worker) throw new Error(`no running actor named ${actor}`);
-    const cmd: SupervisorCommand = { t: 'fault', kind };
+    const cmd: SupervisorCommand = { t: 'fault', kind, ms };
     this.post(s, cmd);
     Atomics.add(this.bells, doorbellIndex(s.index), 1);
     Atomics.notify(this.bells, doorbellIndex(s.index));
@@ -343,6 +355,11 @@ export class Supervisor extends EventEmitter {
     this.log.info('all actors stopped');
   }
 
+  /** A worker is terminable unless it holds uWebSockets.js sockets (the dashboard): see checkHealth. */
+  private terminable(s: ActorSlot): boolean {
+    return !this.slots.some((m) => m.worker === s.worker && m.kind === 'dashboard');
+  }
+
   private stopActor(s: ActorSlot, deadlineMs: number): Promise<void> {
     const w = s.worker;
     if (!w) return Promise.resolve();
@@ -355,6 +372,11 @@ export class Supervisor extends EventEmitter {
         resolve();
       };
       const timer = setTimeout(() => {
+        if (!this.terminable(s)) {
+          this.log.error({ actor: s.name }, 'actor did not stop in time and cannot be terminated (uWebSockets.js): left behind');
+          done();
+          return;
+        }
         this.log.warn({ actor: s.name }, 'actor did not stop in time: terminated');
         void w.terminate();
       }, Math.max(0, deadlineMs - Date.now()));
