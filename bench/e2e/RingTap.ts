@@ -1,10 +1,10 @@
 import { RingBuffer } from '../../engine/ring/RingBuffer.js';
-import { G_INITIAL_SEQ, PRODUCER_CURSOR } from '../../engine/ring/RingLayout.js';
+import { G_INITIAL_SEQ, PRODUCER_CLAIM, PRODUCER_CURSOR } from '../../engine/ring/RingLayout.js';
 import { seqDiff } from '../../engine/ring/Sequence.js';
 
 /**
- * A passive observer of a ring: it follows the producer cursor and copies published slots, checking each
- * slot's stamp before and after the copy (as a lossy reader does), but it is not one of the ring's readers:
+ * A passive observer of a ring: it follows the producer cursor and copies published slots, checking the
+ * producer's claim announcement before and after each copy (as a lossy reader does), but it is not one of the ring's readers:
  * no cursor in shared memory, nothing the producer waits for or rings. The engine under test runs exactly as
  * configured. If it falls a whole ring behind, what it missed is counted in `lost`.
  */
@@ -34,24 +34,25 @@ export class RingTap {
     let n = seqDiff(prod, this.cursor);
     if (n <= 0) return 0;
     let seq = this.cursor;
-    if (n > r.capacity) {
-      this.lost += n - r.capacity;
-      seq = (prod - r.capacity) | 0;
-      n = r.capacity;
+    const h = r.header;
+    const behind = seqDiff(Atomics.load(h, PRODUCER_CLAIM), seq) - r.capacity;
+    if (behind > 0) {
+      const skip = Math.min(behind, n);
+      this.lost += skip;
+      seq = (seq + skip) | 0;
+      n -= skip;
     }
     if (n > max) n = max;
     const wps = r.slotSize >> 2;
-    const { stamps } = r;
     let delivered = 0;
     for (let i = 0; i < n; i++, seq = (seq + 1) | 0) {
-      const idx = seq & r.mask;
-      if (Atomics.load(stamps, idx) !== seq) {
+      if (seqDiff(Atomics.load(h, PRODUCER_CLAIM), seq) > r.capacity) {
         this.lost++;
         continue;
       }
-      const w0 = idx * wps;
+      const w0 = (seq & r.mask) * wps;
       for (let w = 0; w < wps; w++) this.scratch[w] = this.words[w0 + w];
-      if (Atomics.load(stamps, idx) !== seq) {
+      if (seqDiff(Atomics.load(h, PRODUCER_CLAIM), seq) > r.capacity) {
         this.lost++;
         continue;
       }

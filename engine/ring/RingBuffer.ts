@@ -1,7 +1,7 @@
 import {
   G_CAPACITY, G_INITIAL_SEQ, G_MAGIC, G_READERS, G_SLOT_SIZE, HEADER_INTS, LINE_INTS, MAGIC, MAX_READERS,
   PRODUCER_CURSOR, R_ACTIVE, R_CURSOR, R_DOORBELL, R_MODE, R_OVERRUNS, P_DROPPED, P_FULL_EVENTS,
-  isPowerOfTwo, readerBase, slotsOffset, stampsOffset, totalBytes,
+  isPowerOfTwo, PRODUCER_CLAIM, readerBase, slotsOffset, totalBytes,
 } from './RingLayout.js';
 import { seqDiff } from './Sequence.js';
 
@@ -30,7 +30,6 @@ export interface RingSpec {
 export class RingBuffer {
   readonly sab: SharedArrayBuffer;
   readonly header: Int32Array;
-  readonly stamps: Int32Array;
   readonly view: DataView;
   readonly capacity: number;
   readonly mask: number;
@@ -64,9 +63,7 @@ export class RingBuffer {
       h[b + R_DOORBELL] = r.doorbell ?? i * LINE_INTS;
       h[b + R_ACTIVE] = 1;
     });
-    // Every stamp starts one lap behind its first sequence so no slot looks written before it is.
-    const stamps = new Int32Array(sab, stampsOffset(), spec.capacity);
-    for (let i = 0; i < spec.capacity; i++) stamps[i] = (init + i - spec.capacity) | 0;
+    h[PRODUCER_CLAIM] = init;
     return new RingBuffer(sab);
   }
 
@@ -81,7 +78,6 @@ export class RingBuffer {
     this.slotSize = h[G_SLOT_SIZE];
     this.readerCount = h[G_READERS];
     this.slotsOffset = slotsOffset(this.capacity);
-    this.stamps = new Int32Array(sab, stampsOffset(), this.capacity);
     this.view = new DataView(sab);
   }
 

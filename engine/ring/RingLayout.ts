@@ -11,6 +11,11 @@ export const MAX_READERS = 8;
 
 // Line 0: producer cursor and immutable geometry (read-mostly).
 export const PRODUCER_CURSOR = 0; // next sequence to be published (everything before it is readable)
+// Every sequence below it may have been claimed (and its slot written). Announced a chunk ahead, once per
+// chunk of claims: a lossy reader that copied the slot of `seq` and then sees PRODUCER_CLAIM − seq ≤
+// capacity knows no later lap touched it. One atomic store per chunk instead of a per-slot stamp (a
+// seq-cst store per message, which cost 2.5× the streaming rate).
+export const PRODUCER_CLAIM = 1;
 
 // Line 1: immutable geometry, kept off the producer cursor's line so readers polling it never miss.
 export const G = LINE_INTS;
@@ -51,13 +56,9 @@ export function isPowerOfTwo(n: number): boolean {
   return Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
 }
 
-export function stampsOffset(): number {
-  return HEADER_BYTES;
-}
-
 export function slotsOffset(capacity: number): number {
-  // stamps are int32; round the slot area up to a 128-byte boundary
-  return Math.ceil((HEADER_BYTES + capacity * 4) / 128) * 128;
+  void capacity; // the slot area starts right after the header, on a 128-byte boundary
+  return Math.ceil(HEADER_BYTES / 128) * 128;
 }
 
 export function totalBytes(capacity: number, slotSize: number): number {

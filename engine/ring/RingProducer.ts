@@ -1,6 +1,6 @@
 import { RingBuffer } from './RingBuffer.js';
 import {
-  P_DROPPED, P_FULL_EVENTS, P_WAITING, PRODUCER_CURSOR, R_CURSOR, R_DOORBELL, R_MODE, R_PARKED, readerBase,
+  P_DROPPED, P_FULL_EVENTS, P_WAITING, PRODUCER_CLAIM, PRODUCER_CURSOR, R_CURSOR, R_DOORBELL, R_MODE, R_PARKED, readerBase,
 } from './RingLayout.js';
 import { seqDiff } from './Sequence.js';
 
@@ -8,14 +8,15 @@ import { seqDiff } from './Sequence.js';
  * The single writer of a ring. Usage per message: `off = tryClaim()`, write the message at `view[off..]`,
  * and after one or more claims `publish()` once: the cursor store and the wake-ups are paid per batch.
  *
- * The per-slot stamp is stored at claim time, before the payload is written, so a lossy reader that copies
- * a slot and then sees a different stamp knows the copy may be torn.
+ * Claims are announced a chunk ahead (PRODUCER_CLAIM) before any slot of the chunk is written, so a lossy
+ * reader that copies a slot and then finds the announcement a lap past it knows the copy may be torn.
  */
 export class RingProducer {
   readonly ring: RingBuffer;
   readonly view: DataView;
   private readonly h: Int32Array;
-  private readonly stamps: Int32Array;
+  private readonly claimChunk: number;
+  private claimBound: number;
   private readonly doorbells: Int32Array;
   private readonly mask: number;
   private readonly capacity: number;
@@ -31,7 +32,7 @@ export class RingProducer {
     this.ring = ring;
     this.view = ring.view;
     this.h = ring.header;
-    this.stamps = ring.stamps;
+    this.claimChunk = Math.max(1, Math.min(64, ring.capacity >> 2));
     this.doorbells = doorbells;
     this.mask = ring.mask;
     this.capacity = ring.capacity;
@@ -51,6 +52,8 @@ export class RingProducer {
     this.doorbellIdx = Int32Array.from(bells);
     // A restarted producer resumes from the published cursor; anything claimed but unpublished is gone.
     this.next = Atomics.load(this.h, PRODUCER_CURSOR);
+    this.claimBound = Atomics.load(this.h, PRODUCER_CLAIM);
+    if (seqDiff(this.claimBound, this.next) < 0) this.claimBound = this.next;
     this.cachedGate = this.minGating();
   }
 
@@ -72,10 +75,12 @@ export class RingProducer {
       this.cachedGate = this.minGating();
       if (seqDiff(seq, this.cachedGate) >= this.capacity) return -1;
     }
-    const idx = seq & this.mask;
-    Atomics.store(this.stamps, idx, seq);
+    if (seqDiff(seq, this.claimBound) >= 0) {
+      this.claimBound = (seq + this.claimChunk) | 0;
+      Atomics.store(this.h, PRODUCER_CLAIM, this.claimBound);
+    }
     this.next = (seq + 1) | 0;
-    return this.slotsOff + idx * this.slotSize;
+    return this.slotsOff + (seq & this.mask) * this.slotSize;
   }
 
   /**

@@ -1,6 +1,6 @@
 import { RingBuffer } from './RingBuffer.js';
 import {
-  P_WAITING, PRODUCER_CURSOR, R_CURSOR, R_MODE, R_OVERRUN_EVENTS, R_OVERRUNS, R_PARKED, R_TORN, readerBase,
+  P_WAITING, PRODUCER_CLAIM, PRODUCER_CURSOR, R_CURSOR, R_MODE, R_OVERRUN_EVENTS, R_OVERRUNS, R_PARKED, R_TORN, readerBase,
 } from './RingLayout.js';
 import { seqDiff } from './Sequence.js';
 
@@ -12,15 +12,15 @@ export type MessageHandler = (view: DataView, offset: number, seq: number) => vo
  * publishes its cursor once per batch.
  *
  * Lossless readers hand the handler the slot itself. Lossy readers may be lapped by the producer, so they
- * first copy the slot into a private scratch buffer and check the slot's stamp before and after the copy:
- * a changed stamp means the copy may be torn, and the message is counted as lost instead of delivered.
+ * first copy the slot into a private scratch buffer, checking the producer's claim announcement before and
+ * after the copy: a claim a lap past the slot means it may be overwritten (before: lost; during: torn), and
+ * the message is counted as lost instead of delivered.
  */
 export class RingReader {
   readonly ring: RingBuffer;
   readonly index: number;
   readonly lossless: boolean;
   private readonly h: Int32Array;
-  private readonly stamps: Int32Array;
   private readonly view: DataView;
   private readonly words: Int32Array; // the slots as int32 words, for the lossy copy
   private readonly scratchWords: Int32Array;
@@ -39,7 +39,6 @@ export class RingReader {
     this.ring = ring;
     this.index = index;
     this.h = ring.header;
-    this.stamps = ring.stamps;
     this.view = ring.view;
     this.base = readerBase(index);
     this.lossless = this.h[this.base + R_MODE] === 1;
@@ -86,28 +85,30 @@ export class RingReader {
 
   private pollLossy(handler: MessageHandler, maxBatch: number): number {
     let seq = this.cursor;
-    const prod = Atomics.load(this.h, PRODUCER_CURSOR);
+    const h = this.h;
+    const prod = Atomics.load(h, PRODUCER_CURSOR);
     let n = seqDiff(prod, seq);
     if (n <= 0) return 0;
-    if (n > this.capacity) {
-      // Lapped: everything older than one ring is gone. Skip to the oldest slot that can still be intact.
-      this.countLost(n - this.capacity);
-      seq = (prod - this.capacity) | 0;
-      n = this.capacity;
+    const { capacity, mask, slotSize, words, scratchWords } = this;
+    const behind = seqDiff(Atomics.load(h, PRODUCER_CLAIM), seq) - capacity;
+    if (behind > 0) {
+      // Lapped: slots older than one ring before the producer's claims may be overwritten. Skip them.
+      const skip = Math.min(behind, n);
+      this.countLost(skip);
+      seq = (seq + skip) | 0;
+      n -= skip;
     }
     if (n > maxBatch) n = maxBatch;
-    const { mask, slotSize, stamps, words, scratchWords } = this;
     const wordsPerSlot = slotSize >> 2;
     let delivered = 0;
     for (let i = 0; i < n; i++, seq = (seq + 1) | 0) {
-      const idx = seq & mask;
-      if (Atomics.load(stamps, idx) !== seq) {
+      if (seqDiff(Atomics.load(h, PRODUCER_CLAIM), seq) > capacity) {
         this.countLost(1);
         continue;
       }
-      const w0 = idx * wordsPerSlot;
+      const w0 = (seq & mask) * wordsPerSlot;
       for (let w = 0; w < wordsPerSlot; w++) scratchWords[w] = words[w0 + w];
-      if (Atomics.load(stamps, idx) !== seq) {
+      if (seqDiff(Atomics.load(h, PRODUCER_CLAIM), seq) > capacity) {
         Atomics.add(this.h, this.base + R_TORN, 1);
         this.countLost(1);
         continue;
