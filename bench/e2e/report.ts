@@ -59,7 +59,8 @@ export function renderMarkdown(r: E2eReport): string {
   }
   const ratios = ratioRows(r);
   if (ratios.length) {
-    lines.push('', '## Ratios (same run)', '', '| rate | stage | engine p50 / native p50 | postMessage p50 / engine p50 | postMessage p99 / engine p99 |', '|---|---|---|---|---|');
+    lines.push('', '## Ratios (same run)', '', 'For each engine placement (`engine-colocated` is the default on hosts with fewer than 3 cores).', '',
+      '| engine pipeline | rate | stage | engine p50 / native p50 | postMessage p50 / engine p50 | postMessage p99 / engine p99 |', '|---|---|---|---|---|---|');
     lines.push(...ratios);
   }
   const cpuRuns = r.runs.filter((x) => x.cpu && Object.keys(x.cpu).length);
@@ -83,16 +84,18 @@ function ratioRows(r: E2eReport): string[] {
   const labels = [...new Set(r.runs.map((x) => x.rate_label ?? String(x.rate)))];
   for (const label of labels) {
     const get = (p: Pipeline) => r.runs.find((x) => x.pipeline === p && (x.rate_label ?? String(x.rate)) === label);
-    const eng = get('engine');
     const nat = get('native');
     const pm = get('postmessage');
-    for (const s of ['tick_to_book', 'tick_to_analytics', 'tick_to_signal'] as const) {
-      const e = eng?.stages[s];
-      if (!e || !e.count) continue;
-      const n = nat?.stages[s];
-      const p = pm?.stages[s];
-      const f = (a?: number, b?: number) => (a && b ? (a / b).toFixed(1) + '×' : 'n/a');
-      rows.push(`| ${label} | ${s} | ${f(e.p50_ns, n?.count ? n.p50_ns : undefined)} | ${f(p?.count ? p.p50_ns : undefined, e.p50_ns)} | ${f(p?.count ? p.p99_ns : undefined, e.p99_ns)} |`);
+    for (const pipeline of ['engine', 'engine-colocated'] as const) {
+      const eng = get(pipeline);
+      for (const s of ['tick_to_book', 'tick_to_analytics', 'tick_to_signal'] as const) {
+        const e = eng?.stages[s];
+        if (!e || !e.count) continue;
+        const n = nat?.stages[s];
+        const p = pm?.stages[s];
+        const f = (a?: number, b?: number) => (a && b ? (a / b).toFixed(1) + '×' : 'n/a');
+        rows.push(`| ${pipeline} | ${label} | ${s} | ${f(e.p50_ns, n?.count ? n.p50_ns : undefined)} | ${f(p?.count ? p.p50_ns : undefined, e.p50_ns)} | ${f(p?.count ? p.p99_ns : undefined, e.p99_ns)} |`);
+      }
     }
   }
   return rows;
