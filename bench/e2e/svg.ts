@@ -35,7 +35,7 @@ export function renderSvg(r: E2eReport): string {
   const panelH = 300;
   const plotTop = 40;
   const plotH = 190;
-  const width = Math.max(640, left + 20 + Math.max(1, ...panels.map((p) => p.cols.length)) * colW);
+  const width = Math.max(1000, left + 90 + Math.max(1, ...panels.map((p) => p.cols.length)) * colW); // room for the title and the last rotated label
   const legendH = 40;
   const height = legendH + panels.length * panelH + 20;
   const y = (ns: number) => plotTop + plotH - ((Math.log10(Math.max(ns, lo)) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * plotH;
