@@ -269,7 +269,7 @@ function mcProducer(): void {
       break;
     }
     fillPayload(payload, i);
-    p.postMessage(payload); // structured clone: the 128 bytes are copied per message, as in a typical design
+    p.postMessage(payload); // structured clone: the payload is copied per message, as in a typical design
   }
   p.postMessage(null); // end of stream
   port.postMessage({ type: 'result', start, sent });
