@@ -11,6 +11,9 @@ import { TestRedis, waitFor } from '../helpers/redis.js';
  * intent per client order id in the journal, and every fill counted exactly once.
  */
 const KEY = 'test-key-id';
+/** Each test starts, kills and restarts whole engines (up to three): on a loaded 2-core CI host that alone
+ * can take most of a minute. A budget, not an assertion: every wait inside has its own bound. */
+const ENGINE_LIFECYCLES_MS = 180_000;
 const SECRET = 'test-secret';
 
 describe('crash safety of the order path (SIGKILL, restart, reconcile)', () => {
@@ -88,7 +91,7 @@ describe('crash safety of the order path (SIGKILL, restart, reconcile)', () => {
     expect(brokerOrders('crashA').length).toBeLessThanOrEqual(1);
     expect(brokerOrders('crashA').length).toBe(0);
     await stop(engine);
-  });
+  }, ENGINE_LIFECYCLES_MS);
 
   it('SIGKILL between the broker fill and its processing: after restart the fill is counted exactly once', async () => {
     const crashing = await startEngine({ ALPHATRADER_FAULT_CRASH: 'before-fill-journal' });
@@ -119,14 +122,14 @@ describe('crash safety of the order path (SIGKILL, restart, reconcile)', () => {
     const positions = JSON.parse((await r.get('positions'))!);
     expect(positions.find((p: { symbol: string }) => p.symbol === 'SPY').qty).toBe(10);
     await stop(engine2);
-  });
+  }, ENGINE_LIFECYCLES_MS);
 
   it('kill switch: no open orders, flat positions and the breaker tripped, within a bounded wait', async () => {
     const engine = await startEngine();
-    await waitFor(async () => {
-      const p = JSON.parse((await r.get('positions')) ?? '[]');
-      return p.some((x: { symbol: string; qty: number }) => x.symbol === 'SPY' && x.qty !== 0);
-    }, 20_000, 'the SPY position from the previous test');
+    const hasSpy = async () => JSON.parse((await r.get('positions')) ?? '[]').some((x: { symbol: string; qty: number }) => x.symbol === 'SPY' && x.qty !== 0);
+    // The previous test leaves a SPY position; on its own this test makes one.
+    if (!(await hasSpy())) await cli(['order', 'buy', 'SPY', '10', '--id', 'killPrep'], env);
+    await waitFor(hasSpy, 20_000, 'a SPY position');
     const k = await cli(['kill', '--reason', 'test'], env);
     expect(k.code, k.stderr + k.stdout).toBe(0);
     await waitFor(async () => {
@@ -138,5 +141,5 @@ describe('crash safety of the order path (SIGKILL, restart, reconcile)', () => {
     const audit = await r.xrange('audit:stream', '-', '+');
     expect(audit.some(([, kv]) => kv.includes('kill'))).toBe(true);
     await stop(engine);
-  });
+  }, ENGINE_LIFECYCLES_MS);
 });
