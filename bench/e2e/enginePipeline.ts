@@ -225,7 +225,7 @@ export async function runEnginePipeline(o: EngineRunOptions): Promise<RunResult[
       const lost = Object.values(got.counters.tapLost).reduce((a, b) => a + b, 0);
       if (lost) notes.push(`the observer's ring tap was lapped: ${lost} messages unseen`);
       if (seg.exhausted) notes.push('the pre-generated feed ran out before the segment ended');
-      notes.push(`feeder lateness p99 ${(seg.lateP99Ns / 1e3).toFixed(0)} µs, max ${(seg.lateMaxNs / 1e6).toFixed(2)} ms (included in the latencies: they run from the intended time)`);
+      notes.push(`feeder lateness p50 ${(seg.lateP50Ns / 1e3).toFixed(0)} µs, p99 ${(seg.lateP99Ns / 1e3).toFixed(0)} µs, max ${(seg.lateMaxNs / 1e6).toFixed(2)} ms (included in the latencies: they run from the intended time)`);
       if (!stages.tick_to_signal) notes.push('no signals during the window (the strategies did not fire): tick_to_signal / tick_to_order have no samples');
       results.push({
         pipeline: o.pipeline,

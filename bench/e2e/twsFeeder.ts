@@ -45,7 +45,7 @@ export type FeederCommand =
 export type FeederReport =
   | { t: 'listening'; port: number }
   | { t: 'subscribed' }
-  | { t: 'segment-done'; sent: number; firstIntendedNs: number; lastIntendedNs: number; lateMaxNs: number; lateP99Ns: number; cpuMs: number; exhausted: boolean }
+  | { t: 'segment-done'; sent: number; firstIntendedNs: number; lastIntendedNs: number; lateMaxNs: number; lateP50Ns: number; lateP99Ns: number; cpuMs: number; exhausted: boolean }
   | { t: 'error'; message: string };
 
 const wd = workerData as FeederData;
@@ -191,7 +191,7 @@ function segment(rate: number, count: number, runId: number): Promise<FeederRepo
       lates.sort((a, b) => a - b);
       resolve({
         t: 'segment-done', sent: depthSent - first, firstIntendedNs: t0, lastIntendedNs: t0 + (end - 1 - first) * period,
-        lateMaxNs: lateMax, lateP99Ns: lates[Math.floor(lates.length * 0.99)] ?? 0, cpuMs: threadCpuMs() - cpu0, exhausted: end < first + count,
+        lateMaxNs: lateMax, lateP50Ns: lates[Math.floor(lates.length * 0.5)] ?? 0, lateP99Ns: lates[Math.floor(lates.length * 0.99)] ?? 0, cpuMs: threadCpuMs() - cpu0, exhausted: end < first + count,
       });
     };
     chunk();
