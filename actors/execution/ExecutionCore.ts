@@ -331,16 +331,17 @@ export class ExecutionCore {
     });
   }
 
-  /** Post-trade: drawdown and stale data trip the breaker; stale orders are cancelled. */
-  async tick(nowMs: number): Promise<void> {
-    const dd = this.portfolio.snapshot(Date.now());
+  /** Post-trade, on wall time: drawdown and stale data trip the breaker; stale orders are cancelled. */
+  async tick(): Promise<void> {
+    const wall = Date.now();
+    const dd = this.portfolio.snapshot(wall);
     const r = this.cfg.risk;
-    if (dd >= r.maxDrawdown) this.breaker.trip(`drawdown ${dd.toFixed(0)} ≥ ${r.maxDrawdown}`, Date.now());
-    if (this.portfolio.openPositions.length && Date.now() - this.lastDataMs > r.staleDataTripMs) {
-      this.breaker.trip(`market data stale for ${((Date.now() - this.lastDataMs) / 1000).toFixed(1)} s with positions open`, Date.now());
+    if (dd >= r.maxDrawdown) this.breaker.trip(`drawdown ${dd.toFixed(0)} ≥ ${r.maxDrawdown}`, wall);
+    if (this.portfolio.openPositions.length && wall - this.lastDataMs > r.staleDataTripMs) {
+      this.breaker.trip(`market data stale for ${((wall - this.lastDataMs) / 1000).toFixed(1)} s with positions open`, wall);
     }
-    this.breaker.tick(Date.now());
-    const stale = [...this.orders.values()].filter((o) => !isTerminal(o.state) && Date.now() - o.createdMs > this.cfg.execution.staleOrderMs);
+    this.breaker.tick(wall);
+    const stale = [...this.orders.values()].filter((o) => !isTerminal(o.state) && wall - o.createdMs > this.cfg.execution.staleOrderMs);
     for (const o of stale) {
       try {
         await this.broker.cancel(o.order.clientOrderId);

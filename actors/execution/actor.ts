@@ -211,7 +211,7 @@ const create: ActorFactory = async (ctx: ActorContext) => {
         ctx.setDegraded(false);
         if (halted) core.breaker.trip(`kill switch (before restart): ${JSON.parse(halted).reason}`, Date.now());
         else ctx.publishMany([{ key: 'cb:state', value: core.breaker.snapshot().state, ttlMs: 0 }]);
-        timers.push(setInterval(() => void core.tick(clock.nowMs()).catch((e) => ctx.log.error({ err: e }, 'execution tick failed')), 1000));
+        timers.push(setInterval(() => void core.tick().catch((e) => ctx.log.error({ err: e }, 'execution tick failed')), 1000));
         timers.push(setInterval(() => void loadCorrelation(), 60_000));
         timers.push(setInterval(() => void core.reconcileNow(Date.now() - 3600_000).catch((e) => ctx.log.warn({ err: String(e) }, 'periodic reconciliation failed')), cfg.execution.reconcileMs));
         void commandLoop();

@@ -39,6 +39,11 @@ interface Day {
 }
 
 const ORDER = [STRATEGY.zeroDte, STRATEGY.oneDte, STRATEGY.fourteenDte, STRATEGY.moc] as const;
+/** Each strategy number's section of `signals:` in the configuration. */
+const SECTION = { [STRATEGY.zeroDte]: 'zeroDte', [STRATEGY.oneDte]: 'oneDte', [STRATEGY.fourteenDte]: 'fourteenDte', [STRATEGY.moc]: 'moc' } as const;
+type StrategyNo = keyof typeof SECTION;
+/** What onSnapshot returns when nothing fires (almost always): no array allocated per snapshot. */
+const NONE: readonly EmittedSignal[] = Object.freeze([]);
 
 /**
  * Runs the strategies for one actor: the strategy modules are pure; this holds what they need across
@@ -56,6 +61,7 @@ export class SignalEngine {
   private readonly unusual: ({ contracts: UnusualContract[]; wallMs: number } | null)[];
   private readonly sentiment: ({ score: number; wallMs: number } | null)[];
   readonly counters = { evaluated: 0, emitted: 0, belowConfidence: 0 };
+  private readonly zeroDteCfg: Parameters<typeof zeroDte>[1];
 
   constructor(
     private readonly cfg: EngineConfig,
@@ -70,17 +76,12 @@ export class SignalEngine {
     this.unusual = new Array(n).fill(null);
     this.sentiment = new Array(n).fill(null);
     for (const s of ORDER) this.lastEmit.set(s, new Array(n).fill(-Infinity));
+    this.zeroDteCfg = { ...cfg.signals.zeroDte, toxicThreshold: cfg.analytics.vpin.toxicThreshold };
   }
 
   enabled(strategy: number): boolean {
-    const c = this.cfg.signals;
-    switch (strategy) {
-      case STRATEGY.zeroDte: return c.zeroDte.enabled;
-      case STRATEGY.oneDte: return c.oneDte.enabled;
-      case STRATEGY.fourteenDte: return c.fourteenDte.enabled;
-      case STRATEGY.moc: return c.moc.enabled;
-      default: return false;
-    }
+    const key = SECTION[strategy as StrategyNo];
+    return key !== undefined && this.cfg.signals[key].enabled;
   }
 
   /** Windows of the session date at `nowMs` (null entries: no window that day). */
@@ -97,9 +98,9 @@ export class SignalEngine {
   }
 
   /** One snapshot of symbol `sym` at session time `nowMs` (wall time `wallMs` ages the cold inputs). */
-  onSnapshot(sym: number, s: Snapshot, nowMs: number, wallMs: number): EmittedSignal[] {
-    const out: EmittedSignal[] = [];
-    if (sym < 0 || sym >= this.symbols.length) return out;
+  onSnapshot(sym: number, s: Snapshot, nowMs: number, wallMs: number): readonly EmittedSignal[] {
+    let out: EmittedSignal[] | undefined;
+    if (sym < 0 || sym >= this.symbols.length) return NONE;
     const day = this.dayAt(nowMs);
     if (!(this.openSpot[sym] > 0) && nowMs >= day.openMs && nowMs < day.closeMs && s.spot > 0) this.openSpot[sym] = s.spot;
     let input: StrategyInput | null = null;
@@ -107,7 +108,7 @@ export class SignalEngine {
       if (!this.enabled(strategy)) continue;
       const w = day.windows[strategy];
       if (!w || nowMs < w.fromMs || nowMs >= w.toMs) continue;
-      const cooldown = this.cooldownMs(strategy);
+      const cooldown = this.cfg.signals[SECTION[strategy]].cooldownMs;
       const last = this.lastEmit.get(strategy)!;
       if (nowMs - last[sym] < cooldown) continue;
       input ??= this.input(sym, s, day, nowMs, wallMs);
@@ -121,37 +122,26 @@ export class SignalEngine {
       last[sym] = nowMs;
       const slot = Math.floor((nowMs - w.fromMs) / cooldown);
       const symbol = this.symbols[sym];
-      const expiresMs = strategy === STRATEGY.moc ? w.toMs : Math.min(nowMs + this.expiryMs(strategy), day.closeMs);
+      const expiresMs = strategy === STRATEGY.moc ? w.toMs : Math.min(nowMs + this.cfg.signals[SECTION[strategy]].expiryMs, day.closeMs);
       this.counters.emitted++;
-      out.push({
+      (out ??= []).push({
         strategy, name: STRATEGY_LABEL[strategy], symbol, signalId: signalId(strategy, symbol, day.date, slot, this.epoch), slot,
         date: day.date, direction: p.direction, confidence: p.confidence, price: s.spot, target: p.target, stop: p.stop, nowMs, expiresMs,
         inputs: p.inputs,
       });
     }
-    return out;
+    return out ?? NONE;
   }
 
   private propose(strategy: number, x: StrategyInput): Proposal | null {
     const c = this.cfg.signals;
     switch (strategy) {
-      case STRATEGY.zeroDte: return zeroDte(x, { ...c.zeroDte, toxicThreshold: this.cfg.analytics.vpin.toxicThreshold });
+      case STRATEGY.zeroDte: return zeroDte(x, this.zeroDteCfg);
       case STRATEGY.oneDte: return oneDte(x, c.oneDte);
       case STRATEGY.fourteenDte: return fourteenDte(x, c.fourteenDte);
       case STRATEGY.moc: return moc(x, c.moc);
       default: return null;
     }
-  }
-
-  private cooldownMs(strategy: number): number {
-    const c = this.cfg.signals;
-    return strategy === STRATEGY.zeroDte ? c.zeroDte.cooldownMs : strategy === STRATEGY.oneDte ? c.oneDte.cooldownMs
-      : strategy === STRATEGY.fourteenDte ? c.fourteenDte.cooldownMs : c.moc.cooldownMs;
-  }
-
-  private expiryMs(strategy: number): number {
-    const c = this.cfg.signals;
-    return strategy === STRATEGY.zeroDte ? c.zeroDte.expiryMs : strategy === STRATEGY.oneDte ? c.oneDte.expiryMs : c.fourteenDte.expiryMs;
   }
 
   private input(sym: number, s: Snapshot, day: Day, nowMs: number, wallMs: number): StrategyInput {

@@ -1,3 +1,4 @@
+import { wallSpanMs, type Clock } from '../../engine/clock/index.js';
 import type { Inputs } from './strategies/types.js';
 import type { EmittedSignal } from './SignalEngine.js';
 
@@ -29,11 +30,11 @@ export interface SignalRecord {
 
 const n = (x: number): number | null => (Number.isFinite(x) ? x : null);
 
-export function toRecord(s: EmittedSignal, wallMs: number, speed: number): SignalRecord {
+export function toRecord(s: EmittedSignal, wallMs: number, clock: Clock): SignalRecord {
   return {
     strategy: s.name, strategyId: s.strategy, symbol: s.symbol, direction: s.direction > 0 ? 'long' : 'short', confidence: s.confidence,
     price: s.price, target: n(s.target), stop: n(s.stop), inputs: s.inputs, expiry: s.expiresMs,
-    expiresAtWallMs: Math.round(wallMs + (s.expiresMs - s.nowMs) / speed), signalId: s.signalId, slot: s.slot, sessionDate: s.date,
+    expiresAtWallMs: Math.round(wallMs + wallSpanMs(clock, s.expiresMs - s.nowMs)), signalId: s.signalId, slot: s.slot, sessionDate: s.date,
     ts: s.nowMs, wallTs: wallMs,
   };
 }

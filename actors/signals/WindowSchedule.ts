@@ -7,16 +7,14 @@ import type { Window } from './strategies/windows.js';
 
 export type WindowState = Record<string, { open: boolean; from: number | null; to: number | null }>;
 
-const shiftEarly = (t: string): string => {
-  const [h, m] = t.split(':').map(Number);
-  const min = h * 60 + m - EARLY_CLOSE_SHIFT_MS / 60_000;
-  return `${String(Math.floor(min / 60)).padStart(2, '0')}:${String(min % 60).padStart(2, '0')}`;
-};
+/** 'HH:MM' that many minutes earlier (not before midnight). */
 const minus = (t: string, minutes: number): string => {
   const [h, m] = t.split(':').map(Number);
   const min = Math.max(0, h * 60 + m - minutes);
   return `${String(Math.floor(min / 60)).padStart(2, '0')}:${String(min % 60).padStart(2, '0')}`;
 };
+/** The same boundary on an early-close day (windows.ts: at or after 13:00, 3 h earlier). */
+const shiftEarly = (t: string): string => minus(t, EARLY_CLOSE_SHIFT_MS / 60_000);
 
 /** Every New York minute at which some window opens or closes (regular days and early-close days). */
 export function windowEdges(c: EngineConfig['signals']): string[] {

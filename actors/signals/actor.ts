@@ -72,7 +72,7 @@ const create: ActorFactory = (ctx) => {
         Signal.write(out.view, o, h, s.strategy, s.direction, s.signalId, s.confidence, s.price, s.target, s.stop, s.expiresMs);
         pending++;
         counters.signals++;
-        ctx.send('publisher', 'signal', toRecord(s, wall, clock.speed));
+        ctx.send('publisher', 'signal', toRecord(s, wall, clock));
       }
     },
     onBatchEnd() {

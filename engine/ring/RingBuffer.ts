@@ -1,7 +1,7 @@
 import {
   G_CAPACITY, G_INITIAL_SEQ, G_MAGIC, G_READERS, G_SLOT_SIZE, HEADER_INTS, LINE_INTS, MAGIC, MAX_READERS,
   PRODUCER_CURSOR, R_ACTIVE, R_CURSOR, R_DOORBELL, R_MODE, R_OVERRUNS, P_DROPPED, P_FULL_EVENTS,
-  isPowerOfTwo, PRODUCER_CLAIM, readerBase, slotsOffset, totalBytes,
+  isPowerOfTwo, PRODUCER_CLAIM, readerBase, SLOTS_OFFSET, totalBytes,
 } from './RingLayout.js';
 import { seqDiff } from './Sequence.js';
 
@@ -77,7 +77,7 @@ export class RingBuffer {
     this.mask = this.capacity - 1;
     this.slotSize = h[G_SLOT_SIZE];
     this.readerCount = h[G_READERS];
-    this.slotsOffset = slotsOffset(this.capacity);
+    this.slotsOffset = SLOTS_OFFSET;
     this.view = new DataView(sab);
   }
 

@@ -43,7 +43,7 @@ export const R_DOORBELL = 3; // index into the doorbell Int32Array of the reader
 export const R_OVERRUNS = 4; // messages this (lossy) reader lost to overrun, summed
 export const R_OVERRUN_EVENTS = 5; // times an overrun was detected
 export const R_ACTIVE = 6; // 1 when a reader is attached (an absent lossless reader would block forever)
-export const R_TORN = 7; // slots whose stamp changed while being copied (counted inside overruns too)
+export const R_TORN = 7; // slots the producer's claims lapped while being copied (counted inside overruns too)
 
 export const HEADER_INTS = R0 + MAX_READERS * READER_INTS;
 export const HEADER_BYTES = HEADER_INTS * 4;
@@ -56,11 +56,9 @@ export function isPowerOfTwo(n: number): boolean {
   return Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
 }
 
-export function slotsOffset(capacity: number): number {
-  void capacity; // the slot area starts right after the header, on a 128-byte boundary
-  return Math.ceil(HEADER_BYTES / 128) * 128;
-}
+/** The slot area starts right after the header, on a 128-byte boundary. */
+export const SLOTS_OFFSET = Math.ceil(HEADER_BYTES / 128) * 128;
 
 export function totalBytes(capacity: number, slotSize: number): number {
-  return slotsOffset(capacity) + capacity * slotSize;
+  return SLOTS_OFFSET + capacity * slotSize;
 }

@@ -12,6 +12,12 @@ import { buildTopology, doorbellIndex, type SharedTopology } from '../runtime/To
 import type { ActorWorkerData } from '../runtime/worker-main.js';
 import { RestartPolicy } from './RestartPolicy.js';
 
+/**
+ * Actor kinds whose thread owns uWebSockets.js sockets. Worker.terminate() (or process.exit) on such a thread
+ * aborts the whole process (libuv asserts on the open poll handle), so the supervisor never terminates it.
+ */
+const HOLDS_UWS_SOCKETS: ReadonlySet<string> = new Set(['dashboard']);
+
 interface ActorSlot {
   index: number;
   name: string;
@@ -355,9 +361,9 @@ export class Supervisor extends EventEmitter {
     this.log.info('all actors stopped');
   }
 
-  /** A worker is terminable unless it holds uWebSockets.js sockets (the dashboard): see checkHealth. */
+  /** A worker is terminable unless one of its actors holds uWebSockets.js sockets: see checkHealth. */
   private terminable(s: ActorSlot): boolean {
-    return !this.slots.some((m) => m.worker === s.worker && m.kind === 'dashboard');
+    return !this.slots.some((m) => m.worker === s.worker && HOLDS_UWS_SOCKETS.has(m.kind));
   }
 
   private stopActor(s: ActorSlot, deadlineMs: number): Promise<void> {

@@ -1,3 +1,4 @@
+import { SimulatedSessionClock } from '../../engine/clock/index.js';
 import { describe, expect, it } from 'vitest';
 import { parseColdInput } from '../../actors/signals/coldInputs.js';
 import { toRecord } from '../../actors/signals/SignalRecord.js';
@@ -22,7 +23,7 @@ describe('publisher: signal keys', () => {
   const rec = toRecord({
     strategy: 1, name: '0DTE', symbol: 'SPY', signalId: 99, slot: 3, date: '2026-12-02', direction: -1, confidence: 0.4, price: 590,
     target: NaN, stop: NaN, nowMs: 1_000_000, expiresMs: 1_000_000 + 600_000, inputs: { spot: 590 },
-  }, 5_000, 120);
+  }, 5_000, new SimulatedSessionClock({ engineStartMs: 0, speed: 120 }));
 
   it('latest key with a TTL until the expiry on the wall, and a capped stream entry', () => {
     expect(rec.expiresAtWallMs).toBe(5_000 + 5_000); // 600 session seconds at 120× = 5 wall seconds
