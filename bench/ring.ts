@@ -21,7 +21,8 @@ import { distPath } from '../engine/config/projectRoot.js';
 import { Doorbell, RingBuffer } from '../engine/ring/index.js';
 import { LINE_INTS } from '../engine/ring/RingLayout.js';
 import { runNativeSpsc } from './native.js';
-import type { PingResult, RingWorkerData } from './ringWorker.js';
+import { pingOver, type PingResult } from './pingPong.js';
+import type { RingWorkerData } from './ringWorker.js';
 
 export const RING_BENCH_NAMES = [
   'engine-ring-spin', 'engine-ring-park', 'post-message', 'message-channel', 'native-spsc', 'atomics-wait-floor',
@@ -180,6 +181,16 @@ async function engineRingStream(s: Settings, wait: 'spin' | 'park'): Promise<Str
   });
 }
 
+/** Both ends of a ping-pong ready, then go together; the pinger reports the round trips. */
+function pingPong(s: Settings, ctl: Int32Array, pong: Spawned, ping: Spawned): Promise<PingResult> {
+  return withWorkers([pong, ping], s.caseTimeoutMs, async () => {
+    await Promise.all([pong.ready, ping.ready]);
+    go(ctl);
+    const [r] = await Promise.all([ping.result, pong.result]);
+    return r as unknown as PingResult;
+  });
+}
+
 async function engineRingPing(s: Settings, wait: 'spin' | 'park'): Promise<PingResult> {
   // Ring A: pinger → ponger (ponger's doorbell on line 1); ring B: ponger → pinger (pinger's on line 0).
   const a = RingBuffer.create({ capacity: s.capacity, slotSize: s.size, readers: [{ mode: 'lossless', doorbell: LINE_INTS }] });
@@ -189,12 +200,7 @@ async function engineRingPing(s: Settings, wait: 'spin' | 'park'): Promise<PingR
   const base = { size: s.size, ctl: ctl.sab, wait, spinPolls: s.spinPolls, sabA: a.sab, sabB: b.sab, bells };
   const pong = spawn({ ...base, role: 'ring-pong', bellIndex: LINE_INTS });
   const ping = spawn({ ...base, role: 'ring-ping', bellIndex: 0, roundTrips: s.roundTrips, maxMs: s.pingMs });
-  return withWorkers([pong, ping], s.caseTimeoutMs, async () => {
-    await Promise.all([pong.ready, ping.ready]);
-    go(ctl.arr);
-    const [r] = await Promise.all([ping.result, pong.result]);
-    return r as unknown as PingResult;
-  });
+  return pingPong(s, ctl.arr, pong, ping);
 }
 
 async function postMessageStream(s: Settings): Promise<Stream> {
@@ -224,44 +230,7 @@ async function postMessagePing(s: Settings): Promise<PingResult> {
   const peer = spawn({ role: 'pm-peer', size: s.size, ctl: newCtl().sab });
   return withWorkers([peer], s.caseTimeoutMs, async () => {
     await peer.ready;
-    const words = s.size / 8;
-    const rts = s.roundTrips;
-    const warm = Math.min(Math.floor(rts / 10), 10_000);
-    const samples = new Float64Array(rts);
-    const payload = new Float64Array(words);
-    return new Promise<PingResult>((resolve) => {
-      let i = 0;
-      let n = 0;
-      let bad = 0;
-      let t0 = 0;
-      let t = performance.now();
-      let deadline = warm === 0 ? t + s.pingMs : Infinity;
-      const send = (): void => {
-        for (let w = 0; w < words; w++) payload[w] = i + w;
-        t0 = performance.now();
-        peer.w.postMessage(payload);
-      };
-      const onEcho = (m: unknown): void => {
-        if (!(m instanceof Float64Array)) return;
-        const t1 = performance.now();
-        if (m[0] !== i || m[words - 1] !== i + words - 1) bad++;
-        if (i >= warm) samples[n++] = (t1 - t0) * 1e6;
-        if (++i === warm) {
-          t = performance.now();
-          deadline = t + s.pingMs;
-        }
-        if (n >= rts || t1 > deadline) {
-          peer.w.off('message', onEcho);
-          const sorted = samples.subarray(0, n).sort();
-          const pct = (p: number): number => sorted[Math.min(n, Math.max(1, Math.ceil((p / 100) * n))) - 1];
-          resolve({ type: 'result', round_trips: n, seconds: (performance.now() - t) / 1000, rtt_p50_ns: pct(50), rtt_p99_ns: pct(99), rtt_p999_ns: pct(99.9), rtt_max_ns: sorted[n - 1], bad });
-          return;
-        }
-        send();
-      };
-      peer.w.on('message', onEcho);
-      send();
-    });
+    return pingOver(peer.w, s.size / 8, s.roundTrips, s.pingMs);
   });
 }
 
@@ -284,12 +253,7 @@ async function messageChannelPing(s: Settings): Promise<PingResult> {
   const ctl = newCtl();
   const pong = spawn({ role: 'mc-pong', size: s.size, ctl: ctl.sab, port: port2 }, [port2]);
   const ping = spawn({ role: 'mc-ping', size: s.size, ctl: ctl.sab, port: port1, roundTrips: s.roundTrips, maxMs: s.pingMs }, [port1]);
-  return withWorkers([pong, ping], s.caseTimeoutMs, async () => {
-    await Promise.all([pong.ready, ping.ready]);
-    go(ctl.arr);
-    const [r] = await Promise.all([ping.result, pong.result]);
-    return r as unknown as PingResult;
-  });
+  return pingPong(s, ctl.arr, pong, ping);
 }
 
 async function waitFloorPing(s: Settings): Promise<PingResult> {
@@ -297,12 +261,7 @@ async function waitFloorPing(s: Settings): Promise<PingResult> {
   const ctl = newCtl();
   const pong = spawn({ role: 'wait-pong', size: s.size, ctl: ctl.sab, word });
   const ping = spawn({ role: 'wait-ping', size: s.size, ctl: ctl.sab, word, roundTrips: s.roundTrips, maxMs: s.pingMs });
-  return withWorkers([pong, ping], s.caseTimeoutMs, async () => {
-    await Promise.all([pong.ready, ping.ready]);
-    go(ctl.arr);
-    const [r] = await Promise.all([ping.result, pong.result]);
-    return r as unknown as PingResult;
-  });
+  return pingPong(s, ctl.arr, pong, ping);
 }
 
 async function runCase(name: RingBenchName, s: Settings): Promise<Sample> {

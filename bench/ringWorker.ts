@@ -8,6 +8,7 @@
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { Doorbell, RingBuffer, RingProducer, RingReader, WaitStrategy } from '../engine/ring/index.js';
+import { fillPayload, pingOver, pingResult, warmup } from './pingPong.js';
 
 export type RingWorkerRole =
   | 'ring-stream-producer' | 'ring-stream-consumer' | 'ring-ping' | 'ring-pong'
@@ -30,18 +31,6 @@ export interface RingWorkerData {
   maxMs?: number; // time cap of a ping-pong or a stream
   port?: MessagePort;
   word?: SharedArrayBuffer; // atomics-wait-floor
-}
-
-/** Ping-pong statistics, computed in the pinging thread (one clock, no cross-thread comparison). */
-export interface PingResult {
-  type: 'result';
-  round_trips: number;
-  seconds: number;
-  rtt_p50_ns: number;
-  rtt_p99_ns: number;
-  rtt_p999_ns: number;
-  rtt_max_ns: number;
-  bad: number;
 }
 
 const STOP = -1;
@@ -69,32 +58,8 @@ function hr(): bigint {
   return process.hrtime.bigint();
 }
 
-/** Nearest-rank percentile of sorted samples. */
-function pct(sorted: Float64Array, p: number): number {
-  if (sorted.length === 0) return 0;
-  const rank = Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length)));
-  return sorted[rank - 1];
-}
-
-/** Warm-up round trips (JIT, caches) that are run but not recorded. */
-function warmup(roundTrips: number): number {
-  return Math.min(Math.floor(roundTrips / 10), 10_000);
-}
-
-function pingResult(samples: Float64Array, n: number, ms: number, bad: number): PingResult {
-  const s = samples.subarray(0, n).sort();
-  return {
-    type: 'result', round_trips: n, seconds: ms / 1000,
-    rtt_p50_ns: pct(s, 50), rtt_p99_ns: pct(s, 99), rtt_p999_ns: pct(s, 99.9), rtt_max_ns: n ? s[n - 1] : 0, bad,
-  };
-}
-
 function writeMsg(v: DataView, off: number, n: number): void {
   for (let w = 0; w < words; w++) v.setFloat64(off + 8 * w, n + w, true);
-}
-
-function fillPayload(a: Float64Array, n: number): void {
-  for (let w = 0; w < a.length; w++) a[w] = n + w;
 }
 
 // ---------------------------------------------------------------- engine ring, streaming
@@ -295,46 +260,13 @@ function mcConsumer(): void {
 
 function mcPing(): void {
   const p = d.port!;
-  const rts = d.roundTrips!;
-  const warm = warmup(rts);
-  const samples = new Float64Array(rts);
-  const payload = new Float64Array(words);
-  let i = 0;
-  let n = 0;
-  let bad = 0;
-  let t0 = 0;
-  let t = 0;
-  let deadline = Infinity;
-  const send = (): void => {
-    fillPayload(payload, i);
-    t0 = performance.now();
-    p.postMessage(payload);
-  };
-  p.on('message', (m: Float64Array) => {
-    const t1 = performance.now();
-    if (m[0] !== i || m[words - 1] !== i + words - 1) bad++;
-    if (i >= warm) samples[n++] = (t1 - t0) * 1e6;
-    i++;
-    if (i === warm) {
-      t = performance.now();
-      deadline = t + d.maxMs!;
-    }
-    if (n >= rts || t1 > deadline) {
-      const ms = performance.now() - t;
-      p.postMessage(null); // stop
-      p.close();
-      port.postMessage(pingResult(samples, n, ms, bad));
-      return;
-    }
-    send();
-  });
   port.postMessage({ type: 'ready' });
   waitForGo();
-  if (warm === 0) {
-    t = performance.now();
-    deadline = t + d.maxMs!;
-  }
-  send();
+  void pingOver(p, words, d.roundTrips!, d.maxMs!).then((r) => {
+    p.postMessage(null); // stop
+    p.close();
+    port.postMessage(r);
+  });
 }
 
 function mcPong(): void {

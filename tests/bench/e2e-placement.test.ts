@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadConfig, validateConfig } from '../../engine/config/loadConfig.js';
-import { createLogger } from '../../engine/log/logger.js';
+import { validateConfig } from '../../engine/config/loadConfig.js';
 import { placementOf } from '../../engine/runtime/Topology.js';
-import { Supervisor } from '../../engine/supervisor/Supervisor.js';
-import { freePort, waitFor } from '../helpers/redis.js';
+import type { Supervisor } from '../../engine/supervisor/Supervisor.js';
+import { waitFor } from '../helpers/redis.js';
+import { startSupervisor, supervisorTestConfig } from '../helpers/supervisor.js';
 
 let sup: Supervisor | undefined;
 afterEach(async () => {
@@ -14,14 +14,7 @@ afterEach(async () => {
 const HOT = ['market-depth', 'analytics', 'signals'];
 
 function config(worker: string) {
-  const { config } = loadConfig({
-    env: {
-      ALPHATRADER_SUPERVISOR_HEARTBEAT_TIMEOUT_MS: '1500',
-      ALPHATRADER_SUPERVISOR_RESTART_BACKOFF_INITIAL_MS: '50',
-      ALPHATRADER_LOGGING_LEVEL: 'silent',
-      ALPHATRADER_MARKET_SOURCE: 'sim',
-    },
-  });
+  const config = supervisorTestConfig();
   return validateConfig({ ...config, actors: config.actors.map((a) => (HOT.includes(a.kind) ? { ...a, worker } : { ...a, worker: undefined })) });
 }
 
@@ -38,11 +31,7 @@ describe('actor placement (worker groups)', () => {
   });
 
   it('runs co-located actors in one worker: data flows through their rings, a crash restarts the group, shutdown is ordered', async () => {
-    const port = await freePort();
-    sup = new Supervisor(config('hot'), createLogger({ level: 'silent', pretty: 'never' }), { redisUrl: `redis://127.0.0.1:${port}` });
-    sup.start();
-    await sup.waitReady();
-    const s = sup;
+    const s = (sup = await startSupervisor(config('hot')));
     const actor = (n: string) => s.status().actors.find((a) => a.name === n)!;
     // market-depth → analytics → signals inside one thread, over the same rings as before.
     await waitFor(async () => actor('analytics').msgsIn > 100 && actor('signals').msgsIn > 10, 15_000, 'messages through the co-located actors');

@@ -1,9 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../engine/config/loadConfig.js';
-import { createLogger } from '../../engine/log/logger.js';
 import { CONTROL } from '../../engine/runtime/HealthTable.js';
-import { Supervisor } from '../../engine/supervisor/Supervisor.js';
-import { freePort, waitFor } from '../helpers/redis.js';
+import type { Supervisor } from '../../engine/supervisor/Supervisor.js';
+import { waitFor } from '../helpers/redis.js';
+import { startSupervisor, supervisorTestConfig } from '../helpers/supervisor.js';
 
 let sup: Supervisor | undefined;
 afterEach(async () => {
@@ -11,23 +10,8 @@ afterEach(async () => {
   sup = undefined;
 });
 
-async function startEngine(env: Record<string, string> = {}): Promise<Supervisor> {
-  const { config } = loadConfig({
-    env: {
-      ALPHATRADER_SUPERVISOR_HEARTBEAT_TIMEOUT_MS: '1500',
-      ALPHATRADER_SUPERVISOR_RESTART_BACKOFF_INITIAL_MS: '50',
-      ALPHATRADER_LOGGING_LEVEL: 'silent',
-      // the in-process simulated market: no venue sockets needed to test supervision
-      ALPHATRADER_MARKET_SOURCE: 'sim',
-      ...env,
-    },
-  });
-  // No Redis on this port: the publisher runs degraded, which the supervisor must not mind.
-  const port = await freePort();
-  const s = new Supervisor(config, createLogger({ level: 'silent', pretty: 'never' }), { redisUrl: `redis://127.0.0.1:${port}` });
-  s.start();
-  await s.waitReady();
-  return s;
+function startEngine(env: Record<string, string> = {}): Promise<Supervisor> {
+  return startSupervisor(supervisorTestConfig(env));
 }
 
 const actor = (s: Supervisor, name: string) => s.status().actors.find((a) => a.name === name)!;
