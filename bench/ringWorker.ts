@@ -198,21 +198,26 @@ function ringPong(): void {
 
 // ---------------------------------------------------------------- postMessage (main thread ↔ this worker)
 
+/** What a message-stream consumer counts: messages, the sum of their numbers, payloads not intact. */
+function streamTally() {
+  const t = { received: 0, sum: 0, bad: 0 };
+  return {
+    add(m: Float64Array): void {
+      t.received++;
+      t.sum += m[0];
+      if (m[words - 1] !== m[0] + words - 1) t.bad++;
+    },
+    result: () => ({ type: 'result', end: hr(), ...t }),
+  };
+}
+
 function pmPeer(): void {
   // Streaming: count and sum until the null that ends the stream, then report. Ping-pong: echo everything.
-  let received = 0;
-  let sum = 0;
-  let bad = 0;
+  const tally = streamTally();
   port.on('message', (m: Float64Array | null) => {
-    if (!d.stream) {
-      port.postMessage(m);
-    } else if (m === null) {
-      port.postMessage({ type: 'result', end: hr(), sum, bad, received });
-    } else {
-      received++;
-      sum += m[0];
-      if (m[words - 1] !== m[0] + words - 1) bad++;
-    }
+    if (!d.stream) port.postMessage(m);
+    else if (m === null) port.postMessage(tally.result());
+    else tally.add(m);
   });
   port.postMessage({ type: 'ready' });
 }
@@ -242,18 +247,14 @@ function mcProducer(): void {
 
 function mcConsumer(): void {
   const p = d.port!;
-  let received = 0;
-  let sum = 0;
-  let bad = 0;
+  const tally = streamTally();
   p.on('message', (m: Float64Array | null) => {
     if (m === null) {
-      port.postMessage({ type: 'result', end: hr(), sum, bad, received });
+      port.postMessage(tally.result());
       p.close();
       return;
     }
-    received++;
-    sum += m[0];
-    if (m[words - 1] !== m[0] + words - 1) bad++;
+    tally.add(m);
   });
   port.postMessage({ type: 'ready' });
 }

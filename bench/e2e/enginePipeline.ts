@@ -8,7 +8,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -22,6 +21,7 @@ import { unpackCold, type ColdEnvelope } from '../../engine/runtime/ColdMessage.
 import { HEALTH_FIELDS } from '../../engine/runtime/HealthTable.js';
 import { Supervisor } from '../../engine/supervisor/Supervisor.js';
 import { startEmbeddedVenues, type EmbeddedVenueInfo } from '../../engine/venues/EmbeddedVenues.js';
+import { freePort } from '../freePort.js';
 import { LatencyHistogram } from './LatencyHistogram.js';
 import type { ObserverCollect, ObserverCounters, ObserverData } from './observer.js';
 import type { RunResult, Stage } from './report.js';
@@ -43,17 +43,6 @@ export interface EngineRunOptions {
 }
 
 const HOT_GROUP = ['market-depth', 'analytics', 'signals'];
-
-async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => res(p));
-    });
-  });
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
