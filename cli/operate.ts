@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { ConfigError, loadConfig } from '../engine/config/loadConfig.js';
+import { COMMAND_STREAM, COMMAND_WAIT_MS, commandAnswerKey } from '../engine/redis/operatorCommands.js';
 import { operatorRedis } from './redisTarget.js';
 
 async function connect(configFile?: string): Promise<Redis | number> {
@@ -31,18 +32,20 @@ async function connect(configFile?: string): Promise<Redis | number> {
  * Sends an operator command to the running engine through the `engine:commands` stream and waits for its
  * answer (the execution actor writes `engine:command:<id>`). Exit 0 when the engine confirms.
  */
-async function command(action: string, reason: string, configFile: string | undefined, timeoutMs = 10_000, extra: Record<string, string> = {}): Promise<number> {
+async function command(action: string, reason: string, configFile: string | undefined, timeoutMs = COMMAND_WAIT_MS, extra: Record<string, string> = {}): Promise<number> {
   const r = await connect(configFile);
   if (typeof r === 'number') return r;
   try {
     const id = randomBytes(8).toString('hex');
     const kv = Object.entries(extra).flat();
-    await r.xadd('engine:commands', 'MAXLEN', '~', 1000, '*', 'id', extra.id ?? id, 'action', action, 'reason', reason, 'source', 'cli', ...kv);
+    const entry = await r.xadd(COMMAND_STREAM, 'MAXLEN', '~', 1000, '*', 'id', extra.id ?? id, 'action', action, 'reason', reason, 'source', 'cli', 'waitMs', String(timeoutMs), ...kv);
     const t0 = Date.now();
     while (Date.now() - t0 < timeoutMs) {
-      const v = await r.get(`engine:command:${extra.id ?? id}`);
-      if (v) {
-        const res = JSON.parse(v);
+      const v = await r.get(commandAnswerKey(extra.id ?? id));
+      // an answer to an earlier command that reused this id is not this command's answer
+      const res = v ? JSON.parse(v) : undefined;
+      if (res && res.entry === entry) {
+        delete res.entry;
         console.log(JSON.stringify(res, null, 2));
         return res.ok ? 0 : 1;
       }
@@ -123,5 +126,5 @@ export async function runOrder(argv: string[]): Promise<number> {
     console.error('--id: 1-40 letters, digits, - or _');
     return 2;
   }
-  return command('order', 'manual order', values.config, 10_000, { id, side: side!, symbol: symbol!, qty: qty! });
+  return command('order', 'manual order', values.config, COMMAND_WAIT_MS, { id, side: side!, symbol: symbol!, qty: qty! });
 }

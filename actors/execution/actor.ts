@@ -8,6 +8,7 @@ import type { ActorContext } from '../../engine/runtime/ActorContext.js';
 import type { ActorFactory } from '../../engine/runtime/Actor.js';
 import type { PublishRequest } from '../../engine/runtime/ColdMessage.js';
 import { CONTROL } from '../../engine/runtime/HealthTable.js';
+import { COMMAND_STREAM, COMMAND_WAIT_MS, commandAnswerKey } from '../../engine/redis/operatorCommands.js';
 import { createBroker } from './createBroker.js';
 import type { PaperBook } from './brokers/index.js';
 import { ExecutionCore, STRATEGY_NAMES, type SignalInput } from './ExecutionCore.js';
@@ -145,23 +146,37 @@ const create: ActorFactory = async (ctx: ActorContext) => {
     }
   };
 
+  /**
+   * The stream is read from the CLI's wait (10 s, or the `waitMs` it sent) before the loop first runs: a
+   * command sent while the engine was still starting, or just before a crash its sender still waits out, is
+   * answered; one older than its sender's wait is skipped, because its sender has given up and an order
+   * nobody waits for must not go out. Ages are on Redis's clock (stream ids), so a skewed host clock cannot
+   * replay or drop one. An entry already answered (the answer names its stream entry) is not run twice.
+   */
   const commandLoop = async () => {
-    let last = '$';
+    let last: string | undefined;
     while (!stopping) {
       try {
         if (commands.status !== 'ready') {
           await new Promise((r) => setTimeout(r, 500));
           continue;
         }
-        const res = (await commands.xread('COUNT', 10, 'BLOCK', 1000, 'STREAMS', 'engine:commands', last)) as [string, [string, string[]][]][] | null;
+        const [sec, usec] = await commands.time();
+        const nowMs = Number(sec) * 1000 + Math.floor(Number(usec) / 1000);
+        last ??= `${nowMs - COMMAND_WAIT_MS}-0`;
+        const res = (await commands.xread('COUNT', 10, 'BLOCK', 1000, 'STREAMS', COMMAND_STREAM, last)) as [string, [string, string[]][]][] | null;
         if (!res) continue;
         for (const [, entries] of res) {
-          for (const [id, kv] of entries) {
-            last = id;
+          for (const [entry, kv] of entries) {
+            last = entry;
             const f: Record<string, string> = {};
             for (let i = 0; i + 1 < kv.length; i += 2) f[kv[i]] = kv[i + 1];
+            const answerKey = commandAnswerKey(f.id ?? entry);
+            if (nowMs - Number(entry.split('-')[0]) > (Number(f.waitMs) || COMMAND_WAIT_MS)) continue;
+            const previous = await redis.get(answerKey);
+            if (previous && (JSON.parse(previous) as { entry?: string }).entry === entry) continue;
             const result = await runCommand(f).catch((e) => ({ ok: false, error: String(e) }));
-            await redis.set(`engine:command:${f.id ?? id}`, JSON.stringify({ ...result, ts: Date.now() }), 'PX', 60_000).catch(() => {});
+            await redis.set(answerKey, JSON.stringify({ ...result, entry, ts: Date.now() }), 'PX', 60_000).catch(() => {});
           }
         }
       } catch (e) {

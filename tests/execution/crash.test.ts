@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import { AlpacaSimulator } from '../../sim/alpaca/AlpacaSimulator.js';
 import { EngineProcess, cli } from '../helpers/engine.js';
@@ -42,6 +42,14 @@ describe('crash safety of the order path (SIGKILL, restart, reconcile)', () => {
       ALPHATRADER_SIGNALS_MOC_ENABLED: 'false',
     };
   });
+  // a failed test must not leave its engine trading against the next test's
+  const started: EngineProcess[] = [];
+  afterEach(async () => {
+    for (const e of started.splice(0)) if (e.alive) {
+      e.child.kill('SIGKILL');
+      await e.exited;
+    }
+  });
   afterAll(async () => {
     r?.disconnect();
     await alpaca?.stop();
@@ -59,6 +67,7 @@ describe('crash safety of the order path (SIGKILL, restart, reconcile)', () => {
 
   async function startEngine(extra: Record<string, string> = {}): Promise<EngineProcess> {
     const e = EngineProcess.start({ ...env, ...extra });
+    started.push(e);
     await waitFor(() => e.has(/execution ready/) || !e.alive, 60_000, 'execution ready');
     expect(e.alive).toBe(true);
     // marks reach execution with the first book snapshots
@@ -74,8 +83,8 @@ describe('crash safety of the order path (SIGKILL, restart, reconcile)', () => {
   it('SIGKILL between journaling and the broker: after restart one intent, no second order, the order closed', async () => {
     const crashing = await startEngine({ ALPHATRADER_FAULT_CRASH: 'after-journal' });
     const res = await cli(['order', 'buy', 'SPY', '10', '--id', 'crashA'], env);
-    expect(res.code).toBe(4); // no answer: the engine died after journaling
-    const { signal } = await crashing.exited;
+    expect(res.code, res.stdout + res.stderr).toBe(4); // no answer: the engine died after journaling
+    const { signal } = await crashing.exitWithin(20_000, 'SIGKILL after journaling');
     expect(signal).toBe('SIGKILL');
     const j1 = await journal();
     expect(j1.filter((f) => f.type === 'intent' && f.cid.endsWith('-crashA')).length).toBe(1);
@@ -95,8 +104,10 @@ describe('crash safety of the order path (SIGKILL, restart, reconcile)', () => {
 
   it('SIGKILL between the broker fill and its processing: after restart the fill is counted exactly once', async () => {
     const crashing = await startEngine({ ALPHATRADER_FAULT_CRASH: 'before-fill-journal' });
-    await cli(['order', 'buy', 'SPY', '10', '--id', 'crashB'], env);
-    const { signal } = await crashing.exited;
+    const res = await cli(['order', 'buy', 'SPY', '10', '--id', 'crashB'], env);
+    // the answer "sent" may or may not beat the fill's crash; a refusal must not pass unnoticed
+    expect(res.stdout, res.stderr).not.toMatch(/"ok": false/);
+    const { signal } = await crashing.exitWithin(20_000, 'SIGKILL before journaling the fill');
     expect(signal).toBe('SIGKILL');
     expect(brokerOrders('crashB').length).toBe(1);
     await waitFor(() => brokerOrders('crashB')[0].status === 'filled', 10_000, 'the broker to fill');

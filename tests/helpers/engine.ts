@@ -51,6 +51,15 @@ export class EngineProcess {
     return this.child.exitCode === null && this.child.signalCode === null;
   }
 
+  /** The exit, or a failure naming what was awaited and the engine's last log lines. */
+  exitWithin(ms: number, what: string): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`engine did not exit within ${ms} ms (${what}); last log lines:\n${this.raw.slice(-40).join('\n')}`)), ms);
+    });
+    return Promise.race([this.exited, late]).finally(() => clearTimeout(timer));
+  }
+
   async stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
     if (this.alive) this.child.kill('SIGTERM');
     const r = await this.exited;
