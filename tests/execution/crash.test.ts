@@ -66,11 +66,13 @@ describe('crash safety of the order path (SIGKILL, restart, reconcile)', () => {
   const brokerOrders = (cidPart: string) => alpaca.orders().filter((o) => String(o.client_order_id).includes(cidPart));
 
   async function startEngine(extra: Record<string, string> = {}): Promise<EngineProcess> {
+    // A book key left by the previous engine (PTTL up to 1 s) must not pass for this engine's first mark.
+    await r.del('market:{SPY}:book');
     const e = EngineProcess.start({ ...env, ...extra });
     started.push(e);
     await waitFor(() => e.has(/execution ready/) || !e.alive, 60_000, 'execution ready');
     expect(e.alive).toBe(true);
-    // marks reach execution with the first book snapshots
+    // marks reach execution with the first book snapshots (the same publish requests the publisher writes)
     await waitFor(async () => (await r.exists('market:{SPY}:book')) === 1, 20_000, 'books');
     return e;
   }
