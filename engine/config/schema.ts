@@ -192,7 +192,7 @@ export const ConfigSchema = z.strictObject({
   actors: z.array(z.strictObject({
     name: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'must be lower-case letters, digits and dashes'),
     kind: z.enum(ActorKinds),
-    wait: z.enum(['async', 'spin-park', 'park']),
+    wait: z.enum(['async', 'spin-park', 'park', 'sleep']),
     // Placement: actors with the same worker share one thread ('auto:NAME': only on hosts with fewer cores
     // than spinning actors + 1); none: a thread of its own. See engine/runtime/Topology.ts placementOf.
     worker: z.string().regex(/^(auto:)?[a-z][a-z0-9-]{0,31}$/, "must be a group name (lower-case letters, digits, dashes), optionally prefixed 'auto:'").optional(),

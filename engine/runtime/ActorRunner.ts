@@ -15,6 +15,8 @@ export function waitSpecFor(wait: string): WaitStrategySpec & { blocking: boolea
       return { kind: 'spin-park', spinPolls: 20_000, parkTimeoutMs: 20, blocking: true };
     case 'park':
       return { kind: 'park', spinPolls: 0, parkTimeoutMs: 20, blocking: true };
+    case 'sleep':
+      return { kind: 'sleep', spinPolls: 0, parkTimeoutMs: 1, blocking: false };
     default:
       return { kind: 'spin-park', spinPolls: 200, parkTimeoutMs: 50, blocking: false };
   }
