@@ -8,8 +8,9 @@
  *  - tick → order sent: the first event of each order (the broker's acknowledgement), whose header carries
  *    the ingestNs of the tick behind its signal (execution copies it), from the oldest tick of that read;
  *  - tick → Redis visible: a keyspace notification for market:{SYM}:timestamp on a second Redis client; the
- *    key's value is the arrival ms of the read it reflects, matched through the BookTops seen on the ring;
- *  - tick → dashboard: a WebSocket client on /ws subscribed to price:SYM; each frame's quote ts, same match.
+ *    key's value is the arrival ms of the newest tick it reflects, and every tick up to it is visible from
+ *    then (VisibilityTracker: the wait for the next conflated flush is part of every tick's figure);
+ *  - tick → dashboard: a WebSocket client on /ws subscribed to price:SYM; each frame's quote ts, the same way.
  * Every engine-side time is an enqueueNs the actors stamp anyway; Redis and dashboard times are taken here on
  * receipt (the same MonoClock origin).
  */
@@ -24,6 +25,7 @@ import { MonoClock } from '../../engine/runtime/MonoClock.js';
 import { WIRE_OPTIONS } from '../../actors/dashboard/wire.js';
 import { LatencyHistogram } from './LatencyHistogram.js';
 import { RingTap } from './RingTap.js';
+import { VisibilityTracker } from './VisibilityTracker.js';
 import type { FeederShared } from './twsFeeder.js';
 import { threadCpuMs } from './threadCpu.js';
 
@@ -93,9 +95,9 @@ function bounded<K, V>(m: Map<K, V>, max: number): void {
 
 // ingestNs of a socket read → the depth ordinals it carried
 const reads = new Map<number, { first: number; last: number }>();
-// symbol × arrival ms (the BookTop's event time) → oldest measured intended time reflected, and its run
-const byMs = new Map<number, { intended: number; run: number; used: boolean }>();
-const msKey = (sym: number, ms: number) => sym * 1e13 + ms;
+// every measured tick, until Redis / the dashboard shows a value at least as new
+const redisVisible = new VisibilityTracker(wd.symbols.length, (run, ns) => histFor(run).redis.record(ns));
+const dashboardVisible = new VisibilityTracker(wd.symbols.length, (run, ns) => histFor(run).dashboard.record(ns));
 let nextDepth = 0;
 
 /** Oldest measured tick of `sym` in the read `ingestNs`: [intended, run] or undefined. */
@@ -129,15 +131,13 @@ function onMarketData(v: DataView): void {
     if (r) r.last = d;
     else reads.set(ing, { first: d, last: d });
     const run = runIdOf[d];
-    if (run > 0) histFor(run).book.record(msgEnqueueNs(v, 0) - intendedNs[d]);
-  } else if (type === MessageType.BookTop) {
-    const sym = msgSymbol(v, 0);
-    const o = oldestOf(sym, msgIngestNs(v, 0));
-    if (!o) return;
-    const k = msKey(sym, Math.round(msgEventNs(v, 0) / 1e6));
-    const e = byMs.get(k);
-    if (!e) byMs.set(k, { intended: o[0], run: o[1], used: false });
-    else if (o[0] < e.intended) e.intended = o[0];
+    if (run > 0) {
+      histFor(run).book.record(msgEnqueueNs(v, 0) - intendedNs[d]);
+      // the published values carry their newest tick's arrival ms, rounded as here
+      const ms = Math.round(msgEventNs(v, 0) / 1e6);
+      redisVisible.tick(symOf[d], ms, intendedNs[d], run);
+      dashboardVisible.tick(symOf[d], ms, intendedNs[d], run);
+    }
   }
 }
 
@@ -208,29 +208,8 @@ function round(): void {
   for (const c of signals) if (!onSignal(c)) deferred.push({ c, kind: 'signal', tries: 0 });
   for (const c of orders) onOrder(c);
   bounded(reads, 400_000);
-  bounded(byMs, 200_000);
-  retryVisible();
-}
-
-// Redis / dashboard sightings waiting for their BookTop to be tapped (rare: the tap polls every ms).
-let visibleWaiting: { kind: 'redis' | 'dashboard'; sym: number; ms: number; t: number; tries: number }[] = [];
-function visible(kind: 'redis' | 'dashboard', sym: number, ms: number, t: number): boolean {
-  const e = byMs.get(msKey(sym, ms));
-  if (!e) return false;
-  if (e.used && kind === 'redis') return true;
-  if (kind === 'redis') e.used = true;
-  histFor(e.run)[kind].record(t - e.intended);
-  return true;
-}
-function retryVisible(): void {
-  if (!visibleWaiting.length) return;
-  const w = visibleWaiting;
-  visibleWaiting = [];
-  for (const x of w) {
-    if (visible(x.kind, x.sym, x.ms, x.t)) continue;
-    if (++x.tries < 200) visibleWaiting.push(x);
-    else counters.unmatched[x.kind]++;
-  }
+  redisVisible.settleAll();
+  dashboardVisible.settleAll();
 }
 
 // ---- Redis: a subscriber for keyspace events and a second connection to read the value
@@ -251,8 +230,7 @@ sub.on('pmessage', (_p: string, channel: string, event: string) => {
   if (sym === undefined) return;
   getter.get(key).then((val) => {
     const ms = Number(val);
-    if (!Number.isFinite(ms)) return;
-    if (!visible('redis', sym, ms, t)) visibleWaiting.push({ kind: 'redis', sym, ms, t, tries: 0 });
+    if (Number.isFinite(ms)) redisVisible.seen(sym, ms, t);
   }, () => {});
 });
 
@@ -280,7 +258,7 @@ if (wd.dashboard) {
     const sym = symIndex.get(symName);
     if (sym === undefined || typeof ts !== 'number' || ts <= 0 || lastTs.get(symName) === ts) return;
     lastTs.set(symName, ts);
-    if (!visible('dashboard', sym, ts, t)) visibleWaiting.push({ kind: 'dashboard', sym, ms: ts, t, tries: 0 });
+    dashboardVisible.seen(sym, ts, t);
   });
 }
 
@@ -301,6 +279,9 @@ loop();
 parentPort!.on('message', (c: ObserverCommand) => {
   if (c.t === 'collect') {
     round();
+    // ticks of the run never shown (the bench waited three frames and two flushes after its last tick)
+    counters.unmatched.redis += redisVisible.dropRun(c.runId);
+    counters.unmatched.dashboard += dashboardVisible.dropRun(c.runId);
     const h = histFor(c.runId);
     runs.delete(c.runId);
     for (const [name, tap] of taps) counters.tapLost[name] = tap.lost;
