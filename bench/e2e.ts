@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- e2e [--json FILE] [--report DIR] [--quick] [--runs N] [--seconds S] [--only a,b]`:
+ * `npm run bench -- e2e [--json FILE] [--report DIR] [--quick] [--runs N] [--seconds S] [--only a,b] [--set path=value]`:
  * end-to-end latency of the engine (one worker per actor, and market-depth + analytics + signals co-located)
  * driven through its real TWS input at 10k, 50k, 100k depth updates/s and the maximum sustainable rate, next
  * to the native C++ pipeline and a postMessage pipeline of the same shape, and Redis' own SET … PX rate.
@@ -25,6 +25,30 @@ const RATES: EngineRate[] = [
 function opt(args: string[], name: string): string | undefined {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : undefined;
+}
+
+/**
+ * `--set redis.flushMs=5` (repeatable): a configuration override for the engine runs, recorded in the
+ * report, so a setting can be compared in the same conditions without editing the default configuration.
+ */
+function overridesFrom(args: string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  args.forEach((a, i) => {
+    if (a !== '--set') return;
+    const m = /^([a-zA-Z0-9_.]+)=(.*)$/.exec(args[i + 1] ?? '');
+    if (!m) throw new Error(`--set needs path=value, got ${JSON.stringify(args[i + 1])}`);
+    let value: unknown = m[2];
+    try {
+      value = JSON.parse(m[2]);
+    } catch {
+      /* a plain string */
+    }
+    const path = m[1].split('.');
+    let o = out;
+    for (const k of path.slice(0, -1)) o = (o[k] ??= {}) as Record<string, unknown>;
+    o[path.at(-1)!] = value;
+  });
+  return out;
 }
 
 const log = (l: string) => console.error(`[e2e ${new Date().toISOString().slice(11, 19)}] ${l}`);
@@ -102,6 +126,7 @@ export async function run(args: string[]): Promise<E2eReport> {
   const only = new Set((opt(args, '--only') ?? 'engine,engine-colocated,native,postmessage,redis').split(','));
   const dir = opt(args, '--report') ?? join(projectRoot(), 'bench', 'report');
   const jsonFile = opt(args, '--json');
+  const overrides = overridesFrom(args);
   const rates = RATES;
   const all = new Map<string, RunResult[]>();
   const add = (r: RunResult) => {
@@ -112,6 +137,7 @@ export async function run(args: string[]): Promise<E2eReport> {
     generatedAt: new Date().toISOString(), host: hostname(), cores: availableParallelism(), cpu: cpus()[0]?.model, node: process.version,
     command: `npm run bench -- e2e ${args.join(' ')}`.trim(), runs: runsN, secondsPerRate: seconds, warmupSeconds: warmup,
     input: 'TWS API socket (bench/e2e/twsFeeder.ts) → the engine\'s TwsSource (@stoqey/ib) → market-depth → …',
+    overrides,
     notes: [] as string[],
   };
   for (let i = 0; i < runsN; i++) {
@@ -119,7 +145,7 @@ export async function run(args: string[]): Promise<E2eReport> {
     for (const p of ['engine', 'engine-colocated'] as const) {
       if (!only.has(p)) continue;
       try {
-        for (const r of await runEnginePipeline({ pipeline: p, rates, seconds, warmupSeconds: warmup, log })) add(r);
+        for (const r of await runEnginePipeline({ pipeline: p, rates, seconds, warmupSeconds: warmup, log, overrides })) add(r);
       } catch (e) {
         (meta.notes as string[]).push(`${p} run ${i + 1} failed: ${(e as Error).message}`);
         log(`${p} failed: ${(e as Error).stack}`);

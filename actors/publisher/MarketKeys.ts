@@ -30,6 +30,7 @@ const num = (x: number): number | null => (Number.isFinite(x) ? x : null);
 /** Per-symbol state folded from the hot rings; serialised to JSON once per flush, only when it changed. */
 class SymbolKeys {
   dirtyTop = false;
+  dirtyLast = false;
   dirtyTrades = false;
   dirtyBars = false;
   dirtyAnalytics = false;
@@ -95,6 +96,7 @@ export class MarketKeys {
         const a = Trade.aggressor(dv, off);
         sym.last = { price, size, side: a > 0 ? 'buy' : a < 0 ? 'sell' : 'unknown', ts: Math.round(tsMs) };
         sym.trades.push([Math.round(tsMs), price, size, a]);
+        sym.dirtyLast = true;
         sym.dirtyTrades = true;
         break;
       }
@@ -126,8 +128,12 @@ export class MarketKeys {
     }
   }
 
-  /** Writes every changed key of every symbol into the writer. */
-  flushInto(w: ConflatingWriter): void {
+  /**
+   * Writes every changed key of every symbol into the writer. The trade and bar lists are whole-list
+   * rewrites (kilobytes each); `lists` false leaves them dirty for a later flush, so the small latest-value
+   * keys can go out every few milliseconds without rewriting the lists as often.
+   */
+  flushInto(w: ConflatingWriter, lists = true): void {
     const ttl = this.config.ttl;
     for (const s of this.syms) {
       const k = `market:{${s.symbol}}`;
@@ -147,12 +153,15 @@ export class MarketKeys {
         }
         w.set(`${k}:timestamp`, String(ts), ttl.ticker);
       }
-      if (s.dirtyTrades) {
-        s.dirtyTrades = false;
+      if (s.dirtyLast) {
+        s.dirtyLast = false;
         w.set(`${k}:last`, JSON.stringify(s.last), ttl.ticker);
+      }
+      if (lists && s.dirtyTrades) {
+        s.dirtyTrades = false;
         w.set(`${k}:trades`, JSON.stringify(s.trades.newestFirst()), ttl.trades);
       }
-      if (s.dirtyBars) {
+      if (lists && s.dirtyBars) {
         s.dirtyBars = false;
         w.set(`${k}:bars`, JSON.stringify(s.bars.newestFirst()), ttl.bars);
       }

@@ -9,7 +9,8 @@ import { signalWrites } from './SignalKeys.js';
 /**
  * The only actor that talks to Redis for market data. It reads every output ring as a lossy reader (it
  * may fall behind; the hot path never waits for it), folds messages into per-key latest values, and
- * flushes them as one pipelined batch every `redis.flushMs`. Redis down: the engine keeps running,
+ * flushes them as one pipelined batch every `redis.flushMs` (the whole trade and bar lists every
+ * `redis.listFlushMs`). Redis down: the engine keeps running,
  * this actor reports degraded, ioredis reconnects, and the pending map stays bounded.
  */
 const create: ActorFactory = (ctx) => {
@@ -34,8 +35,11 @@ const create: ActorFactory = (ctx) => {
     writer.set('monitoring:publisher:metrics', JSON.stringify({ ...writer.stats, pending: writer.size, inputs: ringStats, badMessages: market.badMessages, ts: Date.now() }), cfg.ttl.monitoring);
   };
 
+  // The trade and bar lists are rewritten whole: at most every `redis.listFlushMs`, the small keys every flush.
+  const listEvery = Math.max(1, Math.round(cfg.redis.listFlushMs / cfg.redis.flushMs));
+  let flushCount = 0;
   const flush = async () => {
-    market.flushInto(writer);
+    market.flushInto(writer, ++flushCount % listEvery === 0);
     const ok = await writer.flush(redis);
     await flushStreams();
     // Before the first connection completes, holding values is expected, not news.

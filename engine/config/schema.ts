@@ -158,6 +158,7 @@ export const ConfigSchema = z.strictObject({
     embedded: z.enum(['auto', 'never']),
     conf: z.string().min(1),
     flushMs: ms(1).max(10_000),
+    listFlushMs: ms(1).max(60_000).default(50), // trade and bar lists (whole-list rewrites) at most this often
     maxPendingKeys: z.number().int().min(100),
   }),
   ttl: z.strictObject({
