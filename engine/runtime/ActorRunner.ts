@@ -36,6 +36,11 @@ export class ActorRunner {
   private lastErrorLog = 0;
   private heartbeat?: NodeJS.Timeout;
   private pendingFault: SupervisorCommand | undefined;
+  /** true while this actor's handlers are on the stack (its own poll or an inline pump): no re-entry */
+  private polling = false;
+  private running = false;
+  private pumpError: unknown;
+  private msgHandlers: MessageHandler[] = [];
 
   constructor(private readonly ctx: ActorContext, private readonly factory: ActorFactory) {}
 
@@ -50,10 +55,13 @@ export class ActorRunner {
 
     this.actor = await this.factory(ctx);
     await this.actor.start?.();
+    this.msgHandlers = this.actor.onMessage ? this.handlers() : [];
+    this.running = true;
     h.set(ctx.index, HEALTH_FIELDS.state, ActorState.Running);
     parentPort?.postMessage({ t: 'ready' });
 
     await this.loop();
+    this.running = false;
 
     h.set(ctx.index, HEALTH_FIELDS.state, ActorState.Stopping);
     await this.actor.stop?.();
@@ -99,17 +107,23 @@ export class ActorRunner {
     const readers = ctx.inputs.map((i) => i.reader);
     const spec = waitSpecFor(ctx.topology.actors[ctx.index].wait);
     const wait = new WaitStrategy(spec, ctx.doorbell, readers);
-    const handlers = this.actor.onMessage ? this.handlers() : [];
+    const handlers = this.msgHandlers;
     const batchEnd = this.actor.onBatchEnd?.bind(this.actor);
     const n = this.actor.onMessage ? readers.length : 0;
     let lastYield = performance.now();
     while (!this.stopRequested) {
       if (this.pendingFault) this.applyFault();
+      if (this.pumpError !== undefined) throw this.pumpError;
       let work = 0;
-      for (let i = 0; i < n; i++) work += readers[i].poll(handlers[i], 1024);
-      if (work > 0) {
-        this.msgsIn += work;
-        batchEnd?.();
+      this.polling = true;
+      try {
+        for (let i = 0; i < n; i++) work += readers[i].poll(handlers[i], 1024);
+        if (work > 0) {
+          this.msgsIn += work;
+          batchEnd?.();
+        }
+      } finally {
+        this.polling = false;
       }
       if (n === 0) {
         // No inputs: the actor lives on its event loop (sockets, timers); just wake up for commands.
@@ -135,6 +149,40 @@ export class ActorRunner {
     }
   }
 
+  /**
+   * Runs this actor over whatever its inputs hold, now, on the caller's stack: a co-located producer calls
+   * it right after publishing (see worker-main), so a pipeline sharing one thread runs to its end within the
+   * producer's turn — no wake-up task per hop, and a producer can never outrun its consumer by a whole ring
+   * (they share one event loop; the consumer's own loop could be starved by the producer's socket reads).
+   * Not re-entrant, not before start or after a stop request. A failing batch end is rethrown by the loop.
+   */
+  pump(): void {
+    if (!this.running || this.polling || this.stopRequested || !this.actor.onMessage) return;
+    const readers = this.ctx.inputs;
+    this.polling = true;
+    try {
+      let work = 0;
+      for (let i = 0; i < readers.length; i++) work += readers[i].reader.poll(this.msgHandlers[i], 1 << 16);
+      if (work > 0) {
+        this.msgsIn += work;
+        this.actor.onBatchEnd?.();
+      }
+    } catch (e) {
+      this.pumpError ??= e;
+      this.ctx.doorbell.ring();
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  /** The ordered shutdown: the loop ends, then stop (no more output), drain until `deadlineMs`, close. */
+  requestStop(deadlineMs: number): void {
+    this.stopRequested = true;
+    this.ctx.stopping = true;
+    this.stopDeadline = deadlineMs;
+    this.ctx.doorbell.ring();
+  }
+
   /** Reads what is left in the inputs after producers stopped, bounded by the stop deadline. */
   private drain(): void {
     if (!this.actor.onMessage) return;
@@ -153,10 +201,7 @@ export class ActorRunner {
     // A worker shared by co-located actors hears everyone's messages: each actor takes only its own.
     if (m.actor !== undefined && m.actor !== this.ctx.name) return;
     if (m.t === 'stop') {
-      this.stopRequested = true;
-      this.ctx.stopping = true;
-      this.stopDeadline = m.deadlineMs;
-      this.ctx.doorbell.ring();
+      this.requestStop(m.deadlineMs);
     } else if (m.t === 'fault') {
       this.pendingFault = m;
       if (m.kind === 'throw-async') setImmediate(() => this.applyFault());

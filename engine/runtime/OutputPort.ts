@@ -58,7 +58,15 @@ export class OutputPort {
     return h;
   }
 
+  private readonly downstream: (() => void)[] = [];
+
+  /** A reader in this thread to run right after each publish (co-located actors: see ActorRunner.pump). */
+  addDownstream(run: () => void): void {
+    this.downstream.push(run);
+  }
+
   publish(): void {
     this.producer.publish();
+    for (let i = 0; i < this.downstream.length; i++) this.downstream[i]();
   }
 }

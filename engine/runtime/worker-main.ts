@@ -3,7 +3,8 @@
  * module from dist/actors/<kind>/actor.js, and hands it to a runner. A thread usually holds one actor; a
  * placement group (`worker:` in the configuration) puts several in one thread, each with its own rings,
  * cursors, health record and runner. Co-located actors must share the event loop, so their waits are the
- * event-loop kind ('async'): a blocking park would starve the others.
+ * event-loop kind ('async', or 'sleep' for those fed only by their group, which run inline): a blocking
+ * park would starve the others.
  */
 import { readFileSync } from 'node:fs';
 import { workerData } from 'node:worker_threads';
@@ -53,15 +54,31 @@ const sampleCpu = () => {
 sampleCpu();
 setInterval(sampleCpu, 250).unref();
 
-await Promise.all(members.map(async (index) => {
+const group = await Promise.all(members.map(async (index) => {
   const me = wd.topology.actors[index];
   const log = createLogger(wd.config.logging, { actor: me.name, gen: wd.generation });
   const ctx = new ActorContext(wd.config, wd.topology, index, BigInt(wd.clockOrigin), wd.runtime, log);
   const mod = (await import(`../../actors/${me.kind}/actor.js`)) as { default: ActorFactory };
-  await new ActorRunner(ctx, mod.default).run().catch((err: unknown) => {
+  return { index, ctx, runner: new ActorRunner(ctx, mod.default) };
+}));
+if (group.length > 1) {
+  // Co-located actors run downstream of each other inline: a member's publish runs the members reading that
+  // ring at once (ActorRunner.pump). A member fed only by its group needs no doorbell: it sleeps (1 ms
+  // polls as a safety net), so its producers never notify it.
+  for (const a of group) {
+    for (const [ring, port] of a.ctx.outputs) {
+      for (const b of group) if (b !== a && b.ctx.inputs.some((i) => i.ring === ring)) port.addDownstream(() => b.runner.pump());
+    }
+  }
+  for (const b of group) {
+    const fedByGroup = b.ctx.inputs.length > 0 && b.ctx.inputs.every((i) => group.some((a) => a !== b && a.ctx.outputs.has(i.ring)));
+    if (fedByGroup) wd.topology.actors[b.index].wait = 'sleep';
+  }
+}
+await Promise.all(group.map(({ index, runner }) =>
+  runner.run().catch((err: unknown) => {
     // Marks which actor of a shared thread failed (the thread's error does not say), before the thread dies.
     health.set(index, HEALTH_FIELDS.state, ActorState.Failed);
     throw err;
-  });
-}));
+  })));
 process.exit(0);
