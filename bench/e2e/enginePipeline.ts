@@ -198,7 +198,11 @@ export async function runEnginePipeline(o: EngineRunOptions): Promise<RunResult[
       const seg = await feed(rate, Math.round(rate * o.seconds), runId);
       const windowS = (performance.now() - t0) / 1000;
       const cpuAfter = cpuByWorker(sup);
-      // Let the slow consumers (publisher flush, 10 Hz dashboard) catch up with the last ticks.
+      // Above the sustainable rate a backlog sits in the socket when the feed ends: wait until the books stop
+      // moving (bounded), so its ticks are timed, not miscounted as dropped. Then let the slow consumers
+      // (publisher flush, 10 Hz dashboard) catch up with the last ticks.
+      const backlogMs = await quiesce(sup, 'market-data', 300, 15_000);
+      if (backlogMs > 300) notes.push(`a backlog took ${(backlogMs / 1000).toFixed(1)} s to drain after the feed ended (its ticks are in the figures)`);
       await sleep(Math.max(400, 3 * (1000 / cfg.dashboard.rateHz) + 2 * cfg.redis.flushMs));
       const statusAfter = sup.status();
       const got = await collect(runId);
@@ -263,6 +267,20 @@ async function probeMax(
   const absorbed = seen / ((t1 - t0) / 1000);
   await sleep(500);
   return Math.max(1000, Math.round((absorbed * 0.9) / 1000) * 1000);
+}
+
+/** Waits until ring `name` has published nothing for `quietMs` (at most `maxMs`); returns the time waited. */
+async function quiesce(sup: Supervisor, name: string, quietMs: number, maxMs: number): Promise<number> {
+  const t0 = performance.now();
+  const published = () => sup.status().rings.find((r) => r.name === name)?.published ?? 0;
+  let last = published();
+  while (performance.now() - t0 < maxMs) {
+    await sleep(quietMs);
+    const now = published();
+    if (now === last) break;
+    last = now;
+  }
+  return performance.now() - t0;
 }
 
 type Status = ReturnType<Supervisor['status']>;
