@@ -71,7 +71,7 @@ export function renderMarkdown(r: E2eReport): string {
   if (r.redis) {
     lines.push('', '## Redis', '');
     lines.push(r.redis.available
-      ? `- \`${r.redis.command}\`: ${Math.round(r.redis.set_px_per_s ?? 0)} SET … PX/s on this machine. The publisher conflates (one SET per changed key per \`redis.flushMs\` flush), so its load is keys × flushes, not ticks; tick → Redis above is dominated by the flush period.`
+      ? `- \`${r.redis.command}\`: ${Math.round(r.redis.set_px_per_s ?? 0)} SET … PX/s on this machine. The publisher conflates (one SET per changed key per \`redis.flushMs\` flush), so its load is keys × flushes, not ticks; every tick's tick → Redis above includes the wait for the next flush.`
       : `- redis-benchmark not available: ${r.redis.note ?? ''}`);
   }
   const notes = r.runs.flatMap((x) => (x.notes ?? []).map((n) => `- ${x.pipeline} ${x.rate_label ?? x.rate}: ${n}`));
