@@ -57,6 +57,10 @@ export interface ObserverCounters {
   unmatched: Record<string, number>;
   redisNotifications: number;
   dashboardFrames: number;
+  /** per frame: receipt wall ms − the newest tick's ms it shows (how stale a frame's content is on arrival) */
+  dashboardFrameAgeMs: number[];
+  /** per frame: ms since the previous frame of the same symbol that showed a newer tick */
+  dashboardFrameGapMs: number[];
   cpuMs: number;
   dashboardError?: string;
 }
@@ -81,7 +85,7 @@ const histFor = (run: number) => {
   }
   return h;
 };
-const counters: ObserverCounters = { depthSeen: 0, priceMismatches: 0, tapLost: {}, unmatched: { analytics: 0, signal: 0, order: 0, redis: 0, dashboard: 0 }, redisNotifications: 0, dashboardFrames: 0, cpuMs: 0 };
+const counters: ObserverCounters = { depthSeen: 0, priceMismatches: 0, tapLost: {}, unmatched: { analytics: 0, signal: 0, order: 0, redis: 0, dashboard: 0 }, redisNotifications: 0, dashboardFrames: 0, dashboardFrameAgeMs: [], dashboardFrameGapMs: [], cpuMs: 0 };
 
 /** Bounded maps (insertion order = age): old reads are forgotten once far behind. */
 function bounded<K, V>(m: Map<K, V>, max: number): void {
@@ -239,6 +243,7 @@ let ws: WebSocket | undefined;
 if (wd.dashboard) {
   const unpackr = new Unpackr(WIRE_OPTIONS);
   const lastTs = new Map<string, number>();
+  const lastWall = new Map<string, number>();
   ws = new WebSocket(`ws://127.0.0.1:${wd.dashboard.port}/ws?token=${encodeURIComponent(wd.dashboard.token)}`);
   ws.binaryType = 'nodebuffer';
   ws.on('open', () => ws!.send(JSON.stringify({ op: 'sub', topics: wd.symbols.map((s) => `price:${s}`) })));
@@ -258,6 +263,11 @@ if (wd.dashboard) {
     const sym = symIndex.get(symName);
     if (sym === undefined || typeof ts !== 'number' || ts <= 0 || lastTs.get(symName) === ts) return;
     lastTs.set(symName, ts);
+    const wall = Date.now();
+    if (counters.dashboardFrameAgeMs.length < 100_000) counters.dashboardFrameAgeMs.push(wall - ts);
+    const prev = lastWall.get(symName);
+    if (prev !== undefined && counters.dashboardFrameGapMs.length < 100_000) counters.dashboardFrameGapMs.push(wall - prev);
+    lastWall.set(symName, wall);
     dashboardVisible.seen(sym, ts, t);
   });
 }
@@ -288,6 +298,8 @@ parentPort!.on('message', (c: ObserverCommand) => {
     counters.cpuMs = threadCpuMs() - cpu0;
     const hist = Object.fromEntries(OBS_STAGES.map((s) => [s, h[s].encode()])) as Record<ObsStage, string>;
     const r: ObserverCollect = { t: 'collected', runId: c.runId, hist, counters: structuredClone(counters) };
+    counters.dashboardFrameAgeMs = []; // per run
+    counters.dashboardFrameGapMs = [];
     parentPort!.postMessage(r);
   } else if (c.t === 'stop') {
     stopped = true;
