@@ -218,7 +218,7 @@ export async function runEnginePipeline(o: EngineRunOptions): Promise<RunResult[
       const ages = got.counters.dashboardFrameAgeMs;
       const gaps = got.counters.dashboardFrameGapMs;
       if (ages.length) {
-        notes.push(`dashboard frames: ${ages.length}; content age on arrival (receipt − newest tick shown) p50 ${pct(ages, 0.5)} ms, p90 ${pct(ages, 0.9)} ms; gap between a symbol's frames p50 ${pct(gaps, 0.5) ?? '-'} ms, p90 ${pct(gaps, 0.9) ?? '-'} ms (feed period ${Math.round(1000 / cfg.dashboard.rateHz)} ms)`);
+        notes.push(`dashboard frames: ${ages.length}; content age on arrival (receipt − newest tick shown) p50 ${pct(ages, 0.5)} ms, p90 ${pct(ages, 0.9)} ms; gap between a symbol's frames p50 ${pct(gaps, 0.5) ?? '-'} ms, p90 ${pct(gaps, 0.9) ?? '-'} ms, ${gaps.filter((g) => g > 1500 / cfg.dashboard.rateHz).length} of ${gaps.length} over 1.5 feed periods (${Math.round(1000 / cfg.dashboard.rateHz)} ms)`);
       }
       if (got.counters.priceMismatches) notes.push(`${got.counters.priceMismatches} DepthUpdates out of step with the feed since start (the tap re-synchronised by price and symbol)`);
       const lost = Object.values(got.counters.tapLost).reduce((a, b) => a + b, 0);
