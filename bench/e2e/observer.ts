@@ -7,9 +7,10 @@
  *  - tick → signal: each Signal, from the oldest tick of its read and symbol (the earliest tick it reflects);
  *  - tick → order sent: the first event of each order (the broker's acknowledgement), whose header carries
  *    the ingestNs of the tick behind its signal (execution copies it), from the oldest tick of that read;
- *  - tick → Redis visible: a keyspace notification for market:{SYM}:timestamp on a second Redis client; the
- *    key's value is the arrival ms of the newest tick it reflects, and every tick up to it is visible from
- *    then (VisibilityTracker: the wait for the next conflated flush is part of every tick's figure);
+ *  - tick → Redis visible: a keyspace notification for market:{SYM}:timestamp on a second Redis client, then
+ *    a GET of it, timed on its reply; the value is the arrival ms of the newest tick it reflects, and every
+ *    tick up to it is visible from then (VisibilityTracker: the wait for the next conflated flush is part
+ *    of every tick's figure);
  *  - tick → dashboard: a WebSocket client on /ws subscribed to price:SYM; each frame's quote ts, the same way.
  * Every engine-side time is an enqueueNs the actors stamp anyway; Redis and dashboard times are taken here on
  * receipt (the same MonoClock origin).
@@ -226,13 +227,15 @@ const PREFIX = '__keyspace@0__:';
 void sub.psubscribe(`${PREFIX}market:*:timestamp`);
 sub.on('pmessage', (_p: string, channel: string, event: string) => {
   if (event !== 'set') return;
-  const t = clock.nowNs();
   counters.redisNotifications++;
   const key = channel.slice(PREFIX.length);
   const m = /^market:\{?([^}:]+)\}?:timestamp$/.exec(key);
   const sym = m ? symIndex.get(m[1]) : undefined;
   if (sym === undefined) return;
   getter.get(key).then((val) => {
+    // Timed when the value is read back: the GET may return a newer value than the one notified, and
+    // timing that at the notification would credit it too early. (This adds the GET's round trip instead.)
+    const t = clock.nowNs();
     const ms = Number(val);
     if (Number.isFinite(ms)) redisVisible.seen(sym, ms, t);
   }, () => {});
