@@ -119,8 +119,9 @@ export async function runEnginePipeline(o: EngineRunOptions): Promise<RunResult[
   const redis = await startRedis();
   const base = loadConfig({ env: {} }).config;
   const l2 = base.symbols.filter((s) => s.level2);
-  // Capacity of the shared per-tick arrays: every segment's depth operations (+ the initial books, probe).
-  const est = o.rates.reduce((a, r) => a + (r.rate || 400_000) * (o.seconds + o.warmupSeconds), 0) + 400_000 * 1.5 + 20_000 + 10 * l2.length * 40;
+  // Capacity of the shared per-tick arrays: every segment's depth operations (+ the initial books, and the
+  // max probe: a 200k burst, then up to eight half-second tries at ≤ 360k/s).
+  const est = o.rates.reduce((a, r) => a + (r.rate || 400_000) * (o.seconds + o.warmupSeconds), 0) + 400_000 * 4.5 + 20_000 + 10 * l2.length * 40;
   const depthCap = Math.ceil(est * 1.1);
   const shared: FeederShared = {
     intendedNs: new SharedArrayBuffer(depthCap * 8), runId: new SharedArrayBuffer(depthCap), symbol: new SharedArrayBuffer(depthCap),
@@ -187,8 +188,9 @@ export async function runEnginePipeline(o: EngineRunOptions): Promise<RunResult[
       let rate = r.rate;
       const notes: string[] = [];
       if (rate === 0) {
-        rate = await probeMax(feed, () => collect(++collectSeq));
-        notes.push(`maximum sustainable rate found by a probe at 400k/s offered: ${rate}/s (90 % of what the book stage absorbed)`);
+        const m = await probeMax(feed, () => collect(++collectSeq));
+        rate = m.rate;
+        notes.push(`maximum sustainable rate: ${rate}/s, the highest rate that left no backlog after half a second (a 400k/s burst was absorbed at ${m.absorbed}/s; tried ${m.tried.join(', ')})`);
       }
       runId++;
       await feed(rate, Math.round(rate * o.warmupSeconds), 0);
@@ -252,27 +254,44 @@ export async function runEnginePipeline(o: EngineRunOptions): Promise<RunResult[
   }
 }
 
-/** Offers 400k depth updates/s for half a second and times how fast the book stage absorbed them. */
+/**
+ * The maximum sustainable rate. First 400k depth updates/s are offered for half a second, timing how fast
+ * the book stage absorbs them (A). Absorbing a burst is not sustaining a rate, so rates from 0.9·A down are
+ * then fed for half a second each; the first whose last tick reaches the book within 50 ms of the feed's end
+ * (no backlog left) is the answer.
+ */
 async function probeMax(
   feed: (rate: number, n: number, runId: number) => Promise<Extract<FeederReport, { t: 'segment-done' }>>,
   counters: () => Promise<ObserverCollect>,
-): Promise<number> {
-  const before = (await counters()).counters.depthSeen;
-  const n = 200_000;
+): Promise<{ rate: number; absorbed: number; tried: string[] }> {
+  const depthSeen = async () => (await counters()).counters.depthSeen;
+  /** ms from the feed's end until the book stage has seen `n` updates more than `before` (Infinity: 2 s). */
+  const lagAfter = async (before: number, n: number): Promise<number> => {
+    const tEnd = performance.now();
+    for (let i = 0; i < 200; i++) {
+      if ((await depthSeen()) - before >= n) return performance.now() - tEnd;
+      await sleep(10);
+    }
+    return Infinity;
+  };
+  let before = await depthSeen();
   const t0 = performance.now();
-  const seg = await feed(400_000, n, 0);
-  let seen = 0;
-  let t1 = performance.now();
-  for (let i = 0; i < 200; i++) {
-    const c: ObserverCounters = (await counters()).counters;
-    seen = c.depthSeen - before;
-    t1 = performance.now();
-    if (seen >= seg.sent) break;
-    await sleep(25);
-  }
-  const absorbed = seen / ((t1 - t0) / 1000);
+  const probe = await feed(400_000, 200_000, 0);
+  await lagAfter(before, probe.sent);
+  const absorbed = ((await depthSeen()) - before) / ((performance.now() - t0) / 1000);
   await sleep(500);
-  return Math.max(1000, Math.round((absorbed * 0.9) / 1000) * 1000);
+  const tried: string[] = [];
+  let rate = 1000;
+  for (const f of [0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2]) {
+    rate = Math.max(1000, Math.round((absorbed * f) / 1000) * 1000);
+    before = await depthSeen();
+    const seg = await feed(rate, Math.round(rate / 2), 0);
+    const lag = await lagAfter(before, seg.sent);
+    tried.push(`${rate}/s: ${Number.isFinite(lag) ? `${lag.toFixed(0)} ms` : 'over 2 s'} behind at the end`);
+    await sleep(300);
+    if (lag <= 50) break;
+  }
+  return { rate, absorbed: Math.round(absorbed), tried };
 }
 
 /** Waits until ring `name` has published nothing for `quietMs` (at most `maxMs`); returns the time waited. */
