@@ -120,8 +120,8 @@ export async function runEnginePipeline(o: EngineRunOptions): Promise<RunResult[
   const base = loadConfig({ env: {} }).config;
   const l2 = base.symbols.filter((s) => s.level2);
   // Capacity of the shared per-tick arrays: every segment's depth operations (+ the initial books, and the
-  // max probe: a 200k burst, then up to eight half-second tries at ≤ 360k/s).
-  const est = o.rates.reduce((a, r) => a + (r.rate || 400_000) * (o.seconds + o.warmupSeconds), 0) + 400_000 * 4.5 + 20_000 + 10 * l2.length * 40;
+  // max probe: a 200k burst, then 1 s tries from 0.9× the burst rate down, 4.4 s of it in all).
+  const est = o.rates.reduce((a, r) => a + (r.rate || 400_000) * (o.seconds + o.warmupSeconds), 0) + 200_000 + 400_000 * 4.4 + 20_000 + 10 * l2.length * 40;
   const depthCap = Math.ceil(est * 1.1);
   const shared: FeederShared = {
     intendedNs: new SharedArrayBuffer(depthCap * 8), runId: new SharedArrayBuffer(depthCap), symbol: new SharedArrayBuffer(depthCap),
@@ -188,9 +188,10 @@ export async function runEnginePipeline(o: EngineRunOptions): Promise<RunResult[
       let rate = r.rate;
       const notes: string[] = [];
       if (rate === 0) {
-        const m = await probeMax(feed, () => collect(++collectSeq));
+        const tryS = Math.min(1, o.warmupSeconds + o.seconds);
+        const m = await probeMax(feed, () => collect(++collectSeq), tryS);
         rate = m.rate;
-        notes.push(`maximum sustainable rate: ${rate}/s, the highest rate that left no backlog after half a second (a 400k/s burst was absorbed at ${m.absorbed}/s; tried ${m.tried.join(', ')})`);
+        notes.push(`maximum sustainable rate: ${rate}/s, the highest rate that left no backlog after ${tryS} s (a 400k/s burst was absorbed at ${m.absorbed}/s; tried ${m.tried.join(', ')})`);
       }
       runId++;
       await feed(rate, Math.round(rate * o.warmupSeconds), 0);
@@ -257,12 +258,13 @@ export async function runEnginePipeline(o: EngineRunOptions): Promise<RunResult[
 /**
  * The maximum sustainable rate. First 400k depth updates/s are offered for half a second, timing how fast
  * the book stage absorbs them (A). Absorbing a burst is not sustaining a rate, so rates from 0.9·A down are
- * then fed for half a second each; the first whose last tick reaches the book within 50 ms of the feed's end
- * (no backlog left) is the answer.
+ * then fed for `tryS` seconds each (1 s: half a second let a slowly growing queue pass); the first whose last
+ * tick reaches the book within 50 ms of the feed's end (no backlog built up) is the answer.
  */
 async function probeMax(
   feed: (rate: number, n: number, runId: number) => Promise<Extract<FeederReport, { t: 'segment-done' }>>,
   counters: () => Promise<ObserverCollect>,
+  tryS: number,
 ): Promise<{ rate: number; absorbed: number; tried: string[] }> {
   const depthSeen = async () => (await counters()).counters.depthSeen;
   /** ms from the feed's end until the book stage has seen `n` updates more than `before` (Infinity: 2 s). */
@@ -285,7 +287,7 @@ async function probeMax(
   for (const f of [0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2]) {
     rate = Math.max(1000, Math.round((absorbed * f) / 1000) * 1000);
     before = await depthSeen();
-    const seg = await feed(rate, Math.round(rate / 2), 0);
+    const seg = await feed(rate, Math.round(rate * tryS), 0);
     const lag = await lagAfter(before, seg.sent);
     tried.push(`${rate}/s: ${Number.isFinite(lag) ? `${lag.toFixed(0)} ms` : 'over 2 s'} behind at the end`);
     await sleep(300);
