@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 
-/** A TCP port free on loopback right now (for the redis-server a benchmark starts). */
+/** A TCP port free on loopback right now (for a redis-server or simulator a benchmark or test starts). */
 export function freePort(): Promise<number> {
   return new Promise((res, rej) => {
     const s = createServer();

@@ -45,6 +45,33 @@ function waitForGo(): void {
 }
 
 /**
+ * Times `roundTrip(i)` (one blocking ping and its echo) `d.roundTrips` times after the warm-up, or until
+ * `d.maxMs` has passed after it: the samples in ns and the timed span in ms.
+ */
+function timedRoundTrips(roundTrip: (i: number) => void): { samples: Float64Array; n: number; ms: number } {
+  const rts = d.roundTrips!;
+  const warm = warmup(rts);
+  const samples = new Float64Array(rts);
+  let n = 0;
+  let t = 0;
+  let deadline = Infinity;
+  for (let i = 0; n < rts; i++) {
+    if (i === warm) {
+      t = performance.now();
+      deadline = t + d.maxMs!;
+    }
+    const t0 = performance.now();
+    roundTrip(i);
+    const t1 = performance.now();
+    if (i >= warm) {
+      samples[n++] = (t1 - t0) * 1e6;
+      if (t1 > deadline) break;
+    }
+  }
+  return { samples, n, ms: performance.now() - t };
+}
+
+/**
  * The reader's wait, through the engine's own WaitStrategy: 'spin' polls `spinPolls` times before parking
  * (Infinity: never parks), 'park' parks on the doorbell as soon as a poll comes back empty.
  */
@@ -140,34 +167,17 @@ function ringPing(): void {
     echoed = ev.getFloat64(off, true);
     if (ev.getFloat64(off + last, true) !== echoed + words - 1) bad++;
   };
-  const rts = d.roundTrips!;
-  const warm = warmup(rts);
-  const samples = new Float64Array(rts);
   port.postMessage({ type: 'ready' });
   waitForGo();
-  let n = 0;
-  let deadline = Infinity;
-  let t = 0;
-  for (let i = 0; n < rts; i++) {
-    if (i === warm) {
-      t = performance.now();
-      deadline = t + d.maxMs!;
-    }
-    const t0 = performance.now();
+  const { samples, n, ms } = timedRoundTrips((i) => {
     let off: number;
     while ((off = pa.tryClaim()) < 0) { /* the echo side is a ring behind: cannot happen in ping-pong */ }
     writeMsg(v, off, i);
     pa.publish();
     while (rb.poll(onEcho, 1) === 0) wait.idleSync(0);
     wait.idleSync(1);
-    const t1 = performance.now();
     if (echoed !== i) bad++;
-    if (i >= warm) {
-      samples[n++] = (t1 - t0) * 1e6;
-      if (t1 > deadline) break;
-    }
-  }
-  const ms = performance.now() - t;
+  });
   let off: number;
   while ((off = pa.tryClaim()) < 0) { /* spin */ }
   v.setFloat64(off, STOP, true);
@@ -287,30 +297,13 @@ function mcPong(): void {
 
 function waitPing(): void {
   const a = new Int32Array(d.word!);
-  const rts = d.roundTrips!;
-  const warm = warmup(rts);
-  const samples = new Float64Array(rts);
   port.postMessage({ type: 'ready' });
   waitForGo();
-  let n = 0;
-  let t = 0;
-  let deadline = Infinity;
-  for (let i = 0; n < rts; i++) {
-    if (i === warm) {
-      t = performance.now();
-      deadline = t + d.maxMs!;
-    }
-    const t0 = performance.now();
+  const { samples, n, ms } = timedRoundTrips(() => {
     Atomics.store(a, 0, 1);
     Atomics.notify(a, 0, 1);
     while (Atomics.load(a, 0) === 1) Atomics.wait(a, 0, 1, PARK_MS);
-    const t1 = performance.now();
-    if (i >= warm) {
-      samples[n++] = (t1 - t0) * 1e6;
-      if (t1 > deadline) break;
-    }
-  }
-  const ms = performance.now() - t;
+  });
   Atomics.store(a, 0, 2);
   Atomics.notify(a, 0, 1);
   port.postMessage(pingResult(samples, n, ms, 0));
