@@ -99,7 +99,6 @@ describe('crash safety of the order path (SIGKILL, restart, reconcile)', () => {
     expect(again.stdout).toMatch(/duplicate/);
     const j2 = await journal();
     expect(j2.filter((f) => f.type === 'intent' && f.cid.endsWith('-crashA')).length).toBe(1);
-    expect(brokerOrders('crashA').length).toBeLessThanOrEqual(1);
     expect(brokerOrders('crashA').length).toBe(0);
     await stop(engine);
   }, ENGINE_LIFECYCLES_MS);
