@@ -1,5 +1,5 @@
 import { msgEventNs, msgFlags, msgSymbol, msgType } from '../../engine/codec/Header.js';
-import { AnalyticsSnapshot, Bar, BookFlags, BookTop, Trade } from '../../engine/codec/Messages.js';
+import { Bar, BookFlags, BookTop, Trade } from '../../engine/codec/Messages.js';
 import { MessageType } from '../../engine/codec/MessageType.js';
 import type { EngineConfig } from '../../engine/config/schema.js';
 import type { ConflatingWriter } from '../../engine/redis/ConflatingWriter.js';
@@ -33,14 +33,12 @@ class SymbolKeys {
   dirtyLast = false;
   dirtyTrades = false;
   dirtyBars = false;
-  dirtyAnalytics = false;
   bid = NaN; ask = NaN; bidSize = NaN; askSize = NaN; micro = NaN; imbalance = NaN; vwap = NaN; volume = 0;
   flags = 0;
   topTsMs = 0;
   last: { price: number; size: number; side: string; ts: number } | null = null;
   trades: RowRing<[number, number, number, number]>;
   bars: RowRing<{ t: number; o: number; h: number; l: number; c: number; v: number; vwap: number; n: number }>;
-  analytics = { vpin: NaN, vpinCdf: NaN, imbalance: NaN, microprice: NaN, netGex: NaN, zeroGamma: NaN, callWall: NaN, putWall: NaN, spot: NaN, flags: 0, ts: 0 };
   constructor(readonly symbol: string, tradesKept: number, barsKept: number) {
     this.trades = new RowRing(tradesKept);
     this.bars = new RowRing(barsKept);
@@ -107,22 +105,6 @@ export class MarketKeys {
         });
         sym.dirtyBars = true;
         break;
-      case MessageType.AnalyticsSnapshot: {
-        const a = sym.analytics;
-        a.spot = AnalyticsSnapshot.spot(dv, off);
-        a.vpin = AnalyticsSnapshot.vpin(dv, off);
-        a.vpinCdf = AnalyticsSnapshot.vpinCdf(dv, off);
-        a.imbalance = AnalyticsSnapshot.imbalance(dv, off);
-        a.microprice = AnalyticsSnapshot.microprice(dv, off);
-        a.netGex = AnalyticsSnapshot.netGex(dv, off);
-        a.zeroGamma = AnalyticsSnapshot.zeroGamma(dv, off);
-        a.callWall = AnalyticsSnapshot.callWall(dv, off);
-        a.putWall = AnalyticsSnapshot.putWall(dv, off);
-        a.flags = msgFlags(dv, off);
-        a.ts = Math.round(tsMs);
-        sym.dirtyAnalytics = true;
-        break;
-      }
       default:
         break; // depth updates reach Redis as whole-book snapshots (cold path), not op by op
     }
@@ -164,11 +146,6 @@ export class MarketKeys {
       if (lists && s.dirtyBars) {
         s.dirtyBars = false;
         w.set(`${k}:bars`, JSON.stringify(s.bars.newestFirst()), ttl.bars);
-      }
-      if (s.dirtyAnalytics) {
-        // The analytics actor publishes its own keys (analytics:{SYM}:vpin, :flow, :gex, :dex) on the
-        // cold path; the hot snapshot only feeds the latest-value cache for the dashboard and status.
-        s.dirtyAnalytics = false;
       }
     }
   }

@@ -7,7 +7,7 @@ import { MarketKeys } from './MarketKeys.js';
 import { signalWrites } from './SignalKeys.js';
 
 /**
- * The only actor that talks to Redis for market data. It reads every output ring as a lossy reader (it
+ * The only actor that talks to Redis for market data. It reads the market-data ring as a lossy reader (it
  * may fall behind; the hot path never waits for it), folds messages into per-key latest values, and
  * flushes them as one pipelined batch every `redis.flushMs` (the whole trade and bar lists every
  * `redis.listFlushMs`). Redis down: the engine keeps running,
