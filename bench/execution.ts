@@ -19,11 +19,8 @@ import { newOrderRecord } from '../actors/execution/OrderBookkeeping.js';
 import type { Broker, BrokerEvent, BrokerOrder } from '../actors/execution/brokers/types.js';
 import { loadConfig } from '../engine/config/loadConfig.js';
 import { createLogger } from '../engine/log/logger.js';
+import { pct } from './pingPong.js';
 
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
-};
 
 
 class RecordingBroker implements Broker {
@@ -106,6 +103,8 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       if (placed === undefined) throw new Error(`signal ${i} did not become an order`);
       latUs.push((placed - s) * 1000);
     }
+    appendUs.sort((a, b) => a - b);
+    latUs.sort((a, b) => a - b);
     const results = [
       { name: 'risk-check', ns_per_order: Math.round(riskNs), orders: N },
       { name: 'journal-append', p50_us: +pct(appendUs, 50).toFixed(1), p99_us: +pct(appendUs, 99).toFixed(1), appends: M },

@@ -15,8 +15,8 @@ export interface PingResult {
   bad: number;
 }
 
-/** Nearest-rank percentile of sorted samples. */
-export function pct(sorted: Float64Array, p: number): number {
+/** Nearest-rank percentile (p in %) of sorted samples; 0 for none. */
+export function pct(sorted: ArrayLike<number>, p: number): number {
   if (sorted.length === 0) return 0;
   const rank = Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length)));
   return sorted[rank - 1];

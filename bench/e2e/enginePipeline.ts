@@ -26,6 +26,7 @@ import { LatencyHistogram } from './LatencyHistogram.js';
 import type { ObserverCollect, ObserverCounters, ObserverData } from './observer.js';
 import type { RunResult, Stage } from './report.js';
 import type { FeederCommand, FeederData, FeederReport, FeederShared } from './twsFeeder.js';
+import { pct } from '../pingPong.js';
 
 export interface EngineRate {
   label: string;
@@ -217,11 +218,10 @@ export async function runEnginePipeline(o: EngineRunOptions): Promise<RunResult[
       }
       const ringDelta = ringCounters(statusAfter, statusBefore);
       const booked = stages.tick_to_book?.count ?? 0;
-      const pct = (xs: number[], p: number) => xs.slice().sort((x, y) => x - y)[Math.min(xs.length - 1, Math.floor(p * xs.length))];
-      const ages = got.counters.dashboardFrameAgeMs;
-      const gaps = got.counters.dashboardFrameGapMs;
+      const ages = got.counters.dashboardFrameAgeMs.sort((x, y) => x - y);
+      const gaps = got.counters.dashboardFrameGapMs.sort((x, y) => x - y);
       if (ages.length) {
-        notes.push(`dashboard frames: ${ages.length}; content age on arrival (receipt − newest tick shown) p50 ${pct(ages, 0.5)} ms, p90 ${pct(ages, 0.9)} ms; gap between a symbol's frames p50 ${pct(gaps, 0.5) ?? '-'} ms, p90 ${pct(gaps, 0.9) ?? '-'} ms, ${gaps.filter((g) => g > 1500 / cfg.dashboard.rateHz).length} of ${gaps.length} over 1.5 feed periods (${Math.round(1000 / cfg.dashboard.rateHz)} ms)`);
+        notes.push(`dashboard frames: ${ages.length}; content age on arrival (receipt − newest tick shown) p50 ${pct(ages, 50)} ms, p90 ${pct(ages, 90)} ms; gap between a symbol's frames p50 ${pct(gaps, 50)} ms, p90 ${pct(gaps, 90)} ms, ${gaps.filter((g) => g > 1500 / cfg.dashboard.rateHz).length} of ${gaps.length} over 1.5 feed periods (${Math.round(1000 / cfg.dashboard.rateHz)} ms)`);
       }
       if (got.counters.priceMismatches) notes.push(`${got.counters.priceMismatches} DepthUpdates out of step with the feed since start (the tap re-synchronised by price and symbol)`);
       const lost = Object.values(got.counters.tapLost).reduce((a, b) => a + b, 0);
