@@ -98,6 +98,8 @@ export const ConfigSchema = z.strictObject({
     trailingStopPct: z.number().gt(0).lt(1),
     scaleOutFraction: z.number().min(0).max(1),
     reconcileMs: ms(100),
+    ackTimeoutMs: ms(100).default(10_000), // an order the broker does not know yet is not declared lost before this
+    redisTimeoutMs: ms(50).default(2000), // execution's Redis commands fail after this (a stalled Redis refuses orders, never freezes them)
   }),
   risk: z.strictObject({
     maxNotionalPerOrder: z.number().positive(),
