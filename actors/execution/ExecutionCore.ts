@@ -108,7 +108,7 @@ export class ExecutionCore {
   private readonly lastMarkWall = new Map<string, number>();
   private readonly vols = new Map<string, { last: number; ewVar: number; n: number }>();
   private readonly symbols: ReadonlySet<string>;
-  private readonly anchorWrites = new Map<string, number>();
+  private readonly pendingWrites = new Set<Promise<unknown>>();
   private startedWall = 0;
   private dayDirty = false;
 
@@ -147,10 +147,18 @@ export class ExecutionCore {
 
   /** A durable state write that must not block the order path: failures are counted and logged. */
   private persist(p: Promise<unknown>): void {
-    p.catch((err) => {
+    const q = p.catch((err) => {
       this.counters.stateWriteFailures++;
       this.log.error({ err: String(err) }, 'could not persist execution state (breaker, day, exit anchor or halt)');
     });
+    this.pendingWrites.add(q);
+    void q.finally(() => this.pendingWrites.delete(q));
+  }
+
+  /** Resolves when every state write issued so far has landed (or failed): a clean stop waits for it. */
+  async settled(): Promise<void> {
+    await this.queue.idle();
+    await Promise.all([...this.pendingWrites]);
   }
 
   // ─── exposure ──────────────────────────────────────────────────────────────────────────────────────────
@@ -407,7 +415,6 @@ export class ExecutionCore {
   private saveAnchor(symbol: string): void {
     const plan = this.exits.get(symbol);
     if (!plan) return;
-    this.anchorWrites.set(symbol, plan.best);
     this.persist(this.state.saveAnchor(symbol, { entryCid: plan.entryCid, best: plan.best }));
   }
 

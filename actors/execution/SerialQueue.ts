@@ -48,6 +48,11 @@ export class SerialQueue {
     });
   }
 
+  /** Resolves once nothing runs and nothing waits (tests step the engine to quiescence with it). */
+  async idle(): Promise<void> {
+    while (this.running || (this.jobs.length > 0 && !this.paused)) await new Promise((r) => setImmediate(r));
+  }
+
   pause(): void {
     this.paused = true;
   }

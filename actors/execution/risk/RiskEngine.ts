@@ -85,6 +85,11 @@ export class RiskEngine {
     }
     if (!this.rateOk(o.nowMs)) return this.reject('order-rate', `more than ${c.maxOrdersPerSecond} orders in one second`);
     if (reduces) return { ok: true };
+    // No reversal in one order: an order against the position larger than what may still close it would let an
+    // exit already working cross zero. Close first (an exit or flatten), then enter the other way.
+    if (cur !== 0 && Math.sign(cur) !== o.side) {
+      return this.reject('reversal', `a ${o.side > 0 ? 'buy' : 'sell'} of ${o.qty} ${o.symbol} against the position ${cur} exceeds what may still close it (${Math.max(0, closable)}): close first`);
+    }
 
     if (tradingHalted) return this.reject('halted', 'trading is halted (kill switch or supervisor escalation): exits only');
     if (breakerOpen) return this.reject('circuit-breaker', 'circuit breaker tripped: new entries blocked, exits allowed');
