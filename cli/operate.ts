@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { ConfigError, loadConfig } from '../engine/config/loadConfig.js';
 import { COMMAND_STREAM, COMMAND_WAIT_MS, commandAnswerKey } from '../engine/redis/operatorCommands.js';
+import { ControlWriter } from '../engine/supervisor/ControlWriter.js';
 import { operatorRedis } from './redisTarget.js';
 
 async function connect(configFile?: string): Promise<Redis | number> {
@@ -64,12 +65,31 @@ export async function runKill(argv: string[]): Promise<number> {
     console.error('usage: alphatrader kill --reason TEXT   (cancels every order, flattens every position, trips the breaker)');
     return 2;
   }
+  // Halt and trip durably first, on the CLI's own connection: a kill sent while execution is down or
+  // restarting still leaves the engine halted (execution reads the record at start and keeps flattening).
+  const r = await connect(values.config);
+  if (typeof r === 'number') return r;
+  try {
+    await new ControlWriter(r, { error: (o: unknown, m?: string) => console.error(m ?? '', JSON.stringify(o)) })
+      .trip(`kill switch: ${values.reason}`, { key: 'engine:halted', value: { reason: values.reason, source: 'cli' } });
+  } finally {
+    r.disconnect();
+  }
   return command('kill', values.reason, values.config);
 }
 
+export async function runEscalation(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { reason: { type: 'string', short: 'r' }, config: { type: 'string', short: 'c' } } });
+  if (positionals[0] !== 'clear' || positionals.length !== 1 || !values.reason) {
+    console.error('usage: alphatrader escalation clear --reason TEXT   (re-opens trading after a supervisor escalation; the breaker stays tripped until approved or reset)');
+    return 2;
+  }
+  return command('escalation-clear', values.reason, values.config);
+}
+
 export async function runFlatten(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { reason: { type: 'string', short: 'r' }, config: { type: 'string', short: 'c' } } });
-  return command('flatten', values.reason ?? 'manual flatten', values.config);
+  const { values } = parseArgs({ args: argv, options: { reason: { type: 'string', short: 'r' }, config: { type: 'string', short: 'c' }, all: { type: 'boolean' } } });
+  return command('flatten', values.reason ?? 'manual flatten', values.config, COMMAND_WAIT_MS, values.all ? { all: '1' } : {});
 }
 
 export async function runBreaker(argv: string[]): Promise<number> {

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, deepMerge, loadConfig, validateConfig } from '../engine/config/loadConfig.js';
 import { createLogger, redactUrl } from '../engine/log/logger.js';
 import { RedisUnavailableError, resolveRedis } from '../engine/redis/RedisLauncher.js';
+import { ControlWriter } from '../engine/supervisor/ControlWriter.js';
 import type { RuntimeInfo } from '../engine/runtime/ActorContext.js';
 import { Supervisor } from '../engine/supervisor/Supervisor.js';
 import { startEmbeddedVenues, type EmbeddedVenueInfo } from '../engine/venues/EmbeddedVenues.js';
@@ -89,7 +90,7 @@ export async function runStart(argv: string[], opts: StartOptions = {}): Promise
     redisPassword: redis.password,
     redisUsername: redis.username,
   };
-  const sup = new Supervisor(config, log, runtime);
+  const sup = new Supervisor(config, log, runtime, undefined, ControlWriter.connect({ url: runtime.redisUrl, password: runtime.redisPassword, username: runtime.redisUsername as string | undefined }, log));
 
   let stopping: Promise<number> | undefined;
   const shutdown = (why: string): Promise<number> => {

@@ -7,6 +7,13 @@ import type { StaticAssets } from './StaticAssets.js';
 import { TokenGuard } from './TokenGuard.js';
 import { MAX_CLIENT_MESSAGE } from './wire.js';
 
+/** The outcome of a kill: `done` (no working orders, flat, breaker tripped), `pending` (broker acks still outstanding) or `failed`. */
+export interface KillAnswer {
+  state: 'done' | 'pending' | 'failed';
+  error?: string;
+  [k: string]: unknown;
+}
+
 export interface LogLike {
   info(obj: unknown, msg?: string): void;
   warn(obj: unknown, msg?: string): void;
@@ -25,7 +32,8 @@ export interface DashboardServerOptions {
   metrics: DashboardMetrics;
   assets: StaticAssets;
   /** called after the kill request's token, confirmation and reason were checked */
-  onKill(k: KillRecord): void;
+  /** hands the kill to the engine and resolves with execution's outcome (never a bare acknowledgement) */
+  onKill(k: KillRecord): Promise<KillAnswer> | KillAnswer;
   log?: LogLike;
   /** false: no tick timer (benchmarks and tests drive `feed.tick()` themselves) */
   autoTick?: boolean;
@@ -229,6 +237,7 @@ export class DashboardServer {
       this.json(res, 415, { error: 'Content-Type must be application/json' });
       return;
     }
+    const aborted = { v: false };
     readBody(res, MAX_KILL_BODY, (body) => {
       if (body === null) return this.json(res, 413, { error: `body larger than ${MAX_KILL_BODY} bytes` });
       let m: { confirm?: unknown; reason?: unknown };
@@ -246,16 +255,20 @@ export class DashboardServer {
         return this.json(res, 400, { error: 'reason required: 3 to 500 characters' });
       }
       const k: KillRecord = { reason, source: 'dashboard', ts: Date.now(), remote };
-      try {
-        this.o.onKill(k);
-      } catch (e) {
-        this.log.error({ err: e }, 'kill switch: forwarding failed');
-        return this.json(res, 500, { error: 'kill request could not be forwarded' });
-      }
       this.o.model.stats.killRequests++;
       this.o.model.recordKill(k);
-      this.json(res, 202, { accepted: true, ts: k.ts });
-    });
+      // Answered with the outcome once execution reports it (done / pending with what is left / failed).
+      Promise.resolve()
+        .then(() => this.o.onKill(k))
+        .catch((e: unknown): KillAnswer => {
+          this.log.error({ err: e }, 'kill switch: forwarding failed');
+          return { state: 'failed', error: 'kill request could not be forwarded' };
+        })
+        .then((a) => {
+          if (aborted.v) return;
+          res.cork(() => this.json(res, a.state === 'failed' ? 503 : 200, { ...a, ts: k.ts }));
+        });
+    }, aborted);
   }
 
   /** Checks the token; on failure answers 401 (none) or 403 (wrong) and returns false. */
@@ -299,11 +312,15 @@ const STATUS_TEXT: Record<number, string> = {
 };
 
 /** Collects a request body up to `max` bytes; `null` when it is larger. Nothing is called if the client aborts. */
-function readBody(res: HttpResponse, max: number, done: (body: Buffer | null) => void): void {
+function readBody(res: HttpResponse, max: number, done: (body: Buffer | null) => void, aborted = { v: false }): void {
   const chunks: Buffer[] = [];
   let size = 0;
   let finished = false;
-  res.onAborted(() => (finished = true));
+  // `aborted` outlives the body: a caller that answers later must not write to a response the client dropped.
+  res.onAborted(() => {
+    finished = true;
+    aborted.v = true;
+  });
   res.onData((chunk, isLast) => {
     if (finished) return;
     size += chunk.byteLength;

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ActorFactory } from '../../engine/runtime/Actor.js';
 import { DashboardModel } from './DashboardModel.js';
-import { DashboardServer } from './DashboardServer.js';
+import { DashboardServer, type KillAnswer } from './DashboardServer.js';
 import { EngineView } from './EngineView.js';
 import { DashboardMetrics } from './Metrics.js';
 import { pollRedisKeys, seedFromRedis } from './RedisReader.js';
@@ -29,6 +29,7 @@ const create: ActorFactory = (ctx) => {
     ctx.log.error(`ALPHATRADER_DASHBOARD_TOKEN is shorter than ${MIN_TOKEN_LENGTH} characters: the dashboard is not served (openssl rand -hex 24 makes a good one)`);
     return { onMessage() {} }; // keeps reading its rings so their fill figures stay true
   }
+  const killAnswers = new Map<string, (a: KillAnswer) => void>();
   const engine = new EngineView(ctx.topology, cfg.supervisor.heartbeatTimeoutMs);
   const model = new DashboardModel({
     symbols: cfg.symbols.map((x) => ({ symbol: x.symbol, level2: x.level2 })),
@@ -55,9 +56,22 @@ const create: ActorFactory = (ctx) => {
     assets: new StaticAssets(),
     log: ctx.log,
     onKill: (k) => {
-      ctx.send('execution', 'kill', { reason: k.reason, source: k.source, ts: k.ts });
+      // The supervisor halts and trips the breaker itself, then hands the kill to execution and reports back.
+      const id = `dash-${randomBytes(6).toString('hex')}`;
+      ctx.send('supervisor', 'kill', { id, reason: k.reason, source: k.source, ts: k.ts, remote: k.remote ?? '' });
       ctx.appendStream('audit:stream', { action: 'kill', reason: k.reason, source: k.source, ts: k.ts, remote: k.remote ?? '' });
-      ctx.log.warn({ reason: k.reason, source: k.source, remote: k.remote }, 'KILL SWITCH requested from the dashboard: sent to execution');
+      ctx.log.warn({ reason: k.reason, source: k.source, remote: k.remote }, 'KILL SWITCH requested from the dashboard: sent to the supervisor');
+      return new Promise<KillAnswer>((resolve) => {
+        // the supervisor answers within its own wait (10 s); past that, the engine itself is not answering
+        const timer = setTimeout(() => {
+          killAnswers.delete(id);
+          resolve({ state: 'failed', error: 'no answer from the engine (supervisor) within 15 s' });
+        }, 15_000);
+        killAnswers.set(id, (a) => {
+          clearTimeout(timer);
+          resolve(a);
+        });
+      });
     },
   });
 
@@ -89,7 +103,13 @@ const create: ActorFactory = (ctx) => {
     },
     onCommand(topic, payload) {
       if (topic === 'publish' || topic === 'publish-many') model.onPublish(topic, payload);
-      else ctx.countInputError();
+      else if (topic === 'kill-answer') {
+        const a = payload as { id?: string; ok?: boolean; state?: string; error?: string };
+        const done = killAnswers.get(String(a?.id));
+        killAnswers.delete(String(a?.id));
+        const state = a?.state === 'done' || a?.state === 'pending' ? a.state : 'failed';
+        done?.({ ...(a as Record<string, unknown>), state });
+      } else ctx.countInputError();
     },
     close() {
       poller?.stop();

@@ -707,7 +707,11 @@ export class ExecutionCore {
         this.log.warn({ err: String(err), cid: o.order.clientOrderId }, 'stale order cancel failed');
       }
     }
-    if (this.halt) await this.queue.push(() => this.flattenUnlocked('kill', false), true).catch(() => {});
+    if (this.halt) {
+      // A kill episode (also one read back after a restart) goes on until flat: entries cancelled, exits resized.
+      this.cancelAllButKillLegs();
+      await this.queue.push(() => this.flattenUnlocked('kill', false), true).catch(() => {});
+    }
   }
 
   // ─── operator actions ──────────────────────────────────────────────────────────────────────────────────
@@ -730,16 +734,25 @@ export class ExecutionCore {
         this.log.error({ err: String(err) }, 'kill switch: the halt could not be stored (Redis); it holds in this process');
       }
     }
-    let cancelsSent = 0;
-    for (const o of this.orders.values()) {
-      if (isTerminal(o.state) || o.purpose === 'kill') continue;
-      cancelsSent++;
-      this.broker.cancel(o.order.clientOrderId).catch((err) => this.log.warn({ err: String(err), cid: o.order.clientOrderId }, 'kill: cancel failed'));
-    }
+    const cancelsSent = this.cancelAllButKillLegs();
     const flattenOrders = await this.queue.push(() => this.flattenUnlocked('kill', false), true).catch(() => 0);
     const until = this.wall() + waitMs;
     while (this.wall() < until && !this.isFlatAndIdle()) await new Promise((r) => setTimeout(r, 50));
     return this.killOutcome(reason, cancelsSent, flattenOrders);
+  }
+
+  /**
+   * Cancels every live order of ours except the kill's own legs, one by one (never the venue's global cancel,
+   * which would also cancel the operator's own orders), without waiting for the queue.
+   */
+  private cancelAllButKillLegs(): number {
+    let n = 0;
+    for (const o of this.openOrders()) {
+      if (o.purpose === 'kill') continue;
+      n++;
+      this.broker.cancel(o.order.clientOrderId).catch((err) => this.log.warn({ err: String(err), cid: o.order.clientOrderId }, 'kill: cancel failed'));
+    }
+    return n;
   }
 
   private isFlatAndIdle(): boolean {

@@ -315,6 +315,8 @@ const create: ActorFactory = async (ctx: ActorContext) => {
       for (const t of timers) clearInterval(t);
     },
     async close() {
+      // the last breaker, anchor and day writes land before the connection closes (bounded)
+      await Promise.race([core.settled(), new Promise((r) => setTimeout(r, 1000))]);
       publishState();
       await broker.close().catch(() => {});
       commands.disconnect();

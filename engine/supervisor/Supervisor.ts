@@ -6,7 +6,8 @@ import type { Logger } from '../log/logger.js';
 import { Doorbell } from '../ring/Doorbell.js';
 import { RingBuffer, type RingStats } from '../ring/RingBuffer.js';
 import type { RuntimeInfo } from '../runtime/ActorContext.js';
-import { packCold, type ColdEnvelope, type PublishRequest, type SupervisorCommand, type WorkerReport } from '../runtime/ColdMessage.js';
+import { ControlWriter } from './ControlWriter.js';
+import { packCold, unpackCold, type ColdEnvelope, type PublishRequest, type SupervisorCommand, type WorkerReport } from '../runtime/ColdMessage.js';
 import { ACTOR_STATE_NAMES, ActorState, CONTROL, ControlFlags, HEALTH_FIELDS, HealthTable } from '../runtime/HealthTable.js';
 import { buildTopology, doorbellIndex, type SharedTopology } from '../runtime/Topology.js';
 import type { ActorWorkerData } from '../runtime/worker-main.js';
@@ -90,6 +91,8 @@ export class Supervisor extends EventEmitter {
     private readonly log: Logger,
     readonly runtime: RuntimeInfo,
     private readonly workerFile = distPath('engine', 'runtime', 'worker-main.js'),
+    /** the supervisor's own Redis writes (escalation trip, kill requests); none in tests without Redis */
+    private readonly control_?: ControlWriter,
   ) {
     super();
     this.topology = buildTopology(config);
@@ -202,6 +205,8 @@ export class Supervisor extends EventEmitter {
     this.log.error({ reason }, 'restart intensity exceeded: escalated, trading halted, data keeps flowing');
     this.emit('escalated', reason);
     const ts = Date.now();
+    // Written by the supervisor itself: the publisher may be the actor whose restarts caused this.
+    void this.control_?.trip(`supervisor escalation: ${reason}`, { key: 'engine:escalation', value: { escalated: true, reason } });
     this.publish([
       { key: 'engine:escalation', value: { escalated: true, reason, ts }, ttlMs: 0 },
       { key: 'cb:state', value: 'tripped', ttlMs: 0 },
@@ -247,6 +252,7 @@ export class Supervisor extends EventEmitter {
   /** Forwards a cold message to its target actor without decoding it. */
   private route(m: ColdEnvelope): void {
     if (m.to === 'supervisor') {
+      if (m.topic === 'kill') void this.killRequest(m);
       this.emit('cold', m);
       return;
     }
@@ -258,6 +264,26 @@ export class Supervisor extends EventEmitter {
     if (m.to === 'publisher' && (m.topic === 'publish' || m.topic === 'publish-many')) {
       for (const s of this.slots) if ((s.kind === 'dashboard' || s.kind === 'signals' || s.kind === 'execution') && s.worker && s.name !== m.from) this.post(s, m);
     }
+  }
+
+  /**
+   * A kill request (the dashboard's): the supervisor halts trading and trips the breaker itself — shared flag
+   * and Redis — then hands the kill to execution and answers the requester with execution's outcome, or
+   * `failed: execution unavailable` when execution does not answer within the wait.
+   */
+  private async killRequest(m: ColdEnvelope): Promise<void> {
+    const p = unpackCold(m.data) as { id?: string; reason?: string; source?: string };
+    const id = String(p?.id ?? `kill-${Date.now()}`);
+    const reason = String(p?.reason ?? '');
+    this.control.set(CONTROL.tradingHalted, 1);
+    this.log.warn({ reason, source: p?.source, from: m.from }, 'KILL SWITCH: trading halted, breaker tripped; execution cancels and flattens');
+    let answer: Record<string, unknown>;
+    if (!this.control_) answer = { ok: false, state: 'failed', error: 'no Redis connection for the kill command' };
+    else {
+      await this.control_.trip(`kill switch: ${reason}`, { key: 'engine:halted', value: { reason, source: p?.source ?? m.from } });
+      answer = await this.control_.kill(id, reason, String(p?.source ?? m.from));
+    }
+    this.sendCommand(m.from, 'kill-answer', { id, ...answer });
   }
 
   /** Sends keys to the publisher actor (cold path). */
@@ -358,6 +384,7 @@ export class Supervisor extends EventEmitter {
       const phaseDeadline = Date.now() + Math.max(50, p === phases.length - 1 ? left : left / 2);
       await Promise.all(phases[p].map((s) => this.stopActor(s, phaseDeadline)));
     }
+    this.control_?.close();
     this.log.info('all actors stopped');
   }
 
