@@ -799,7 +799,11 @@ export class ExecutionCore {
     this.breaker.reset(this.wall());
     this.halt = null;
     await this.state.saveHalt(null);
-    this.hooks.setTradingHalted(this.hooks.escalated?.() ?? false);
+    const escalated = this.hooks.escalated?.() ?? false;
+    // An escalation record left by an earlier process (this one is not escalated) would trip the breaker
+    // again at the next start: the operator's reset covers it. A live escalation needs `escalation clear`.
+    if (!escalated) await this.state.clearEscalation();
+    this.hooks.setTradingHalted(escalated);
   }
 
   openOrders(): OrderRecord[] {
