@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { ConfigError, loadConfig } from '../engine/config/loadConfig.js';
-import { COMMAND_STREAM, COMMAND_WAIT_MS, commandAnswerKey } from '../engine/redis/operatorCommands.js';
+import { COMMAND_WAIT_MS, sendOperatorCommand } from '../engine/redis/operatorCommands.js';
 import { ControlWriter } from '../engine/supervisor/ControlWriter.js';
 import { operatorRedis } from './redisTarget.js';
 
@@ -37,20 +37,10 @@ async function command(action: string, reason: string, configFile: string | unde
   const r = await connect(configFile);
   if (typeof r === 'number') return r;
   try {
-    const id = randomBytes(8).toString('hex');
-    const kv = Object.entries(extra).flat();
-    const entry = await r.xadd(COMMAND_STREAM, 'MAXLEN', '~', 1000, '*', 'id', extra.id ?? id, 'action', action, 'reason', reason, 'source', 'cli', 'waitMs', String(timeoutMs), ...kv);
-    const t0 = Date.now();
-    while (Date.now() - t0 < timeoutMs) {
-      const v = await r.get(commandAnswerKey(extra.id ?? id));
-      // an answer to an earlier command that reused this id is not this command's answer
-      const res = v ? JSON.parse(v) : undefined;
-      if (res && res.entry === entry) {
-        delete res.entry;
-        console.log(JSON.stringify(res, null, 2));
-        return res.ok ? 0 : 1;
-      }
-      await new Promise((res) => setTimeout(res, 100));
+    const res = await sendOperatorCommand(r, { id: randomBytes(8).toString('hex'), action, reason, source: 'cli', ...extra }, timeoutMs);
+    if (res) {
+      console.log(JSON.stringify(res, null, 2));
+      return res.ok ? 0 : 1;
     }
     console.error(`no answer from the engine within ${timeoutMs / 1000} s (is it running, with its execution actor?)`);
     return 4;

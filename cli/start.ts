@@ -80,6 +80,7 @@ export async function runStart(argv: string[], opts: StartOptions = {}): Promise
     // every actor derives the session clock from this one instant (see engine/clock)
     engineStartMs: Date.now(),
     dashboardToken,
+    dashboardViewToken: process.env.ALPHATRADER_DASHBOARD_VIEW_TOKEN || undefined,
     twsPort: venues.twsPort,
     alphaVantageUrl: venues.alphaVantageUrl || config.venues.alphaVantage.baseUrl || undefined,
     alphaVantageKey: venues.alphaVantageKey ?? process.env.ALPHATRADER_ALPHAVANTAGE_API_KEY,

@@ -4,7 +4,8 @@ import { DashboardModel } from './DashboardModel.js';
 import { DashboardServer, type KillAnswer } from './DashboardServer.js';
 import { EngineView } from './EngineView.js';
 import { DashboardMetrics } from './Metrics.js';
-import { pollRedisKeys, seedFromRedis } from './RedisReader.js';
+import { COMMAND_WAIT_MS, sendOperatorCommand } from '../../engine/redis/operatorCommands.js';
+import { client, pollRedisKeys, seedFromRedis } from './RedisReader.js';
 import { dashboardSettings } from './settings.js';
 import { StaticAssets } from './StaticAssets.js';
 import { MIN_TOKEN_LENGTH } from './TokenGuard.js';
@@ -43,7 +44,38 @@ const create: ActorFactory = (ctx) => {
   }, engine);
   model.hot.sweepLevels = Math.max(2, cfg.analytics?.sweepLevels ?? 2);
   const metrics = new DashboardMetrics(model, ctx.inputs.map((i) => i.ring), () => ctx.clock.nowNs());
+  // The console's own connection: actions go to execution through the operator command stream (as the CLI's
+  // do) and are answered with execution's outcome; the audit log is read on demand.
+  const rt = ctx.runtime;
+  const actions = client({ url: rt.redisUrl, username: rt.redisUsername as string | undefined, password: rt.redisPassword }, 2000, 'alphatrader-dashboard-console', true);
+  void actions.connect().catch(() => {});
+  const symbols = new Set(cfg.symbols.map((x) => x.symbol));
+  const viewToken = rt.dashboardViewToken && rt.dashboardViewToken.length >= MIN_TOKEN_LENGTH && rt.dashboardViewToken !== token ? rt.dashboardViewToken : undefined;
   const server = new DashboardServer({
+    viewToken,
+    isSymbol: (sym) => symbols.has(sym),
+    riskLimits: { ...cfg.risk },
+    onAction: async (cmd) => {
+      const id = cmd.id ?? `dash-${randomBytes(6).toString('hex')}`;
+      const ans = await sendOperatorCommand(actions, { ...cmd, id }, COMMAND_WAIT_MS);
+      if (!ans) return { state: 'failed', error: `execution unavailable: no answer within ${COMMAND_WAIT_MS / 1000} s` };
+      const state = ans.state === 'done' || ans.state === 'refused' || ans.state === 'failed' || ans.state === 'pending' ? ans.state : ans.ok ? 'done' : 'refused';
+      return { ...ans, state };
+    },
+    onAudit: async (f) => {
+      const rows = (await actions.xrevrange('audit:stream', '+', '-', 'COUNT', 2000)) as [string, string[]][];
+      const out: Record<string, string>[] = [];
+      for (const [id, kv] of rows) {
+        const e: Record<string, string> = { id };
+        for (let i = 0; i + 1 < kv.length; i += 2) e[kv[i]] = kv[i + 1];
+        if (f.action && e.action !== f.action) continue;
+        if (f.source && e.source !== f.source) continue;
+        if (f.q && !JSON.stringify(e).toLowerCase().includes(f.q.toLowerCase())) continue;
+        out.push(e);
+        if (out.length >= f.limit) break;
+      }
+      return out;
+    },
     host: s.host,
     port: s.port,
     token,
@@ -86,7 +118,6 @@ const create: ActorFactory = (ctx) => {
       const shownHost = host.includes(':') ? `[${host}]` : host;
       ctx.log.info({ host, port }, `Dashboard: http://${shownHost}:${port}/?token=${token}`);
       ctx.send('supervisor', 'dashboard-listening', { host, port });
-      const rt = ctx.runtime;
       const target = { url: rt.redisUrl, username: rt.redisUsername as string | undefined, password: rt.redisPassword };
       seedFromRedis(target, model.cold).then(
         (n) => n > 0 && ctx.log.info({ keys: n }, 'dashboard: state seeded from Redis (breaker, positions, orders, P&L)'),
@@ -112,6 +143,7 @@ const create: ActorFactory = (ctx) => {
       } else ctx.countInputError();
     },
     close() {
+      actions.disconnect();
       poller?.stop();
       server.close();
     },

@@ -506,16 +506,19 @@ export class ExecutionCore {
    * operator's `--id`, else the command's stream entry) makes the client order id, so the same command run
    * again never creates a second order.
    */
-  manualOrder(symbol: string, side: 1 | -1, qty: number, commandId: string): Promise<string> {
+  manualOrder(symbol: string, side: 1 | -1, qty: number, commandId: string, limit?: { type: 'limit'; limitPrice?: number }): Promise<string> {
     return this.queue.push(async () => {
       const now = this.hooks.nowMs();
-      const cid = `${CID_PREFIX}${this.hooks.sessionDate(now)}-manual-${symbol}-${commandId}`;
+      const cid = this.manualOrderId(symbol, commandId, now);
       if (this.orders.has(cid)) return `duplicate: ${cid} already journaled`;
+      if (!this.symbols.has(symbol)) return `unknown symbol ${symbol}`;
       const price = this.marks.get(symbol);
       if (!price) return `no market price for ${symbol}`;
       const pos = this.position(symbol);
       const reduceOnly = pos !== 0 && Math.sign(pos) !== side && qty <= this.closable(symbol) + EPS;
-      const order: BrokerOrder = { clientOrderId: cid, symbol, side: side > 0 ? 'buy' : 'sell', qty, type: 'market', tif: 'day' };
+      const order: BrokerOrder = limit?.limitPrice
+        ? { clientOrderId: cid, symbol, side: side > 0 ? 'buy' : 'sell', qty, type: 'limit', limitPrice: limit.limitPrice, tif: 'day' }
+        : { clientOrderId: cid, symbol, side: side > 0 ? 'buy' : 'sell', qty, type: 'market', tif: 'day' };
       const v = this.checkRisk(order, price, reduceOnly, now);
       if (!v.ok) {
         this.counters.riskRejected++;
@@ -523,6 +526,24 @@ export class ExecutionCore {
       }
       return this.send(order, 0, reduceOnly, 'manual');
     });
+  }
+
+  /** The client order id of a manual order: the session date, the symbol and the command's id. */
+  manualOrderId(symbol: string, commandId: string, now = this.hooks.nowMs()): string {
+    return `${CID_PREFIX}${this.hooks.sessionDate(now)}-manual-${symbol}-${commandId}`;
+  }
+
+  /** Operator cancel: one live order of ours, or all of them (one by one: never the venue's global cancel). */
+  cancelOrders(cid?: string): Promise<number> {
+    return this.queue.push(async () => {
+      let n = 0;
+      for (const o of this.openOrders()) {
+        if (cid !== undefined && o.order.clientOrderId !== cid) continue;
+        await this.broker.cancel(o.order.clientOrderId).catch((err) => this.log.warn({ err: String(err), cid: o.order.clientOrderId }, 'cancel failed'));
+        n++;
+      }
+      return n;
+    }, true);
   }
 
   /**
@@ -771,16 +792,16 @@ export class ExecutionCore {
     };
   }
 
-  /** Operator flatten: the engine's symbols (or every position at the broker with `all`), net of working exits. */
-  flatten(all = false): Promise<number> {
-    return this.queue.push(() => this.flattenUnlocked('flat', all), true);
+  /** Operator flatten: the engine's symbols (or one of them; or every position at the broker with `all`), net of working exits. */
+  flatten(all = false, symbol?: string): Promise<number> {
+    return this.queue.push(() => this.flattenUnlocked('flat', all, symbol), true);
   }
 
-  private async flattenUnlocked(tag: 'kill' | 'flat', all: boolean): Promise<number> {
+  private async flattenUnlocked(tag: 'kill' | 'flat', all: boolean, only?: string): Promise<number> {
     let n = 0;
     const date = this.hooks.sessionDate(this.hooks.nowMs());
     const targets = new Map<string, number>();
-    for (const p of this.portfolio.openPositions) if (this.symbols.has(p.symbol)) targets.set(p.symbol, p.qty);
+    for (const p of this.portfolio.openPositions) if (this.symbols.has(p.symbol) && (!only || p.symbol === only)) targets.set(p.symbol, p.qty);
     if (all) for (const b of await this.broker.positions()) if (!targets.has(b.symbol) && b.qty !== 0) targets.set(b.symbol, b.qty);
     for (const [symbol, pos] of targets) {
       const ours = this.symbols.has(symbol);

@@ -12,6 +12,7 @@ import { COMMAND_STREAM, COMMAND_WAIT_MS, commandAnswerKey } from '../../engine/
 import { createBroker } from './createBroker.js';
 import type { PaperBook } from './brokers/index.js';
 import { ExecutionCore, STRATEGY_NAMES, type SignalInput } from './ExecutionCore.js';
+import { STRATEGIES_KEY, STRATEGY_KEYS } from '../signals/strategySwitches.js';
 
 const STATUS_CODE: Record<string, number> = {
   new: OrderStatus.New, accepted: OrderStatus.Accepted, partially_filled: OrderStatus.PartiallyFilled, filled: OrderStatus.Filled,
@@ -125,35 +126,87 @@ const create: ActorFactory = async (ctx: ActorContext) => {
       }, ttlMs: ttl },
     ];
     ctx.publishMany(reqs);
+    if (core.ready) publishStrategies();
   };
 
-  /** Operator commands: kill, flatten, breaker trip/approve/reset. Audited; answered by id. */
+  /**
+   * Operator commands (CLI, dashboard, supervisor): kill, orders, cancels, flatten, breaker, escalation,
+   * strategies. Each answers `state`: done, refused (with the rule or reason) or failed (with the reason), and
+   * is audited with who (role), where (source, remote), when, what and the result.
+   */
   const runCommand = async (cmd: Record<string, string>, entry: string): Promise<Record<string, unknown>> => {
     const reason = cmd.reason ?? '';
-    const now = clock.nowMs();
-    ctx.appendStream('audit:stream', { action: cmd.action, reason, source: cmd.source ?? 'cli', ts: Date.now() });
     ctx.log.warn({ action: cmd.action, reason, source: cmd.source }, 'operator command');
+    let result: Record<string, unknown>;
+    try {
+      result = await execute(cmd, entry);
+    } catch (e) {
+      result = { ok: false, state: 'failed', error: String((e as Error)?.message ?? e).split('\n')[0] };
+    }
+    result.state ??= result.ok ? 'done' : 'refused';
+    ctx.appendStream('audit:stream', {
+      action: cmd.action, reason, source: cmd.source ?? 'cli', role: cmd.role ?? 'operator', remote: cmd.remote ?? '', ts: Date.now(),
+      result: String(result.state), detail: String(result.error ?? result.outcome ?? '').slice(0, 300),
+      ...(cmd.symbol ? { symbol: cmd.symbol } : {}), ...(cmd.cid ? { cid: cmd.cid } : {}), ...(cmd.strategy ? { strategy: cmd.strategy } : {}),
+    });
+    return result;
+  };
+
+  const refused = (error: string) => ({ ok: false, state: 'refused', error });
+
+  const execute = async (cmd: Record<string, string>, entry: string): Promise<Record<string, unknown>> => {
+    const reason = cmd.reason ?? '';
     switch (cmd.action) {
       case 'kill': {
-        if (!reason) return { ok: false, error: 'kill needs a reason' };
+        if (!reason) return refused('kill needs a reason');
         const r = await core.kill(reason, cmd.source ?? 'cli');
         return { ok: r.state === 'done', ...r };
       }
       case 'order': {
         const qty = Number(cmd.qty);
         const side = cmd.side === 'buy' ? 1 : cmd.side === 'sell' ? -1 : 0;
+        const type = cmd.type || 'market';
+        const limitPrice = cmd.limitPrice ? Number(cmd.limitPrice) : undefined;
         if (!cmd.symbol || ctx.symbols.id(cmd.symbol) < 0 || !side || !(qty > 0) || !Number.isInteger(qty)) {
-          return { ok: false, error: 'order needs a configured symbol, side buy|sell and a positive whole qty' };
+          return refused('order needs a configured symbol, side buy|sell and a positive whole qty');
         }
-        // The command's own id (the operator's --id, or the CLI's id for this command) else its stream entry:
-        // the same command read again after a crash maps to the same client order id.
-        const outcome = await core.manualOrder(cmd.symbol, side as 1 | -1, qty, (cmd.id || entry).replace(/[^A-Za-z0-9_.-]/g, '_'));
-        return { ok: outcome.startsWith('sent'), outcome };
+        if (type !== 'market' && type !== 'limit') return refused('type must be market or limit');
+        if (type === 'limit' && !(limitPrice! > 0 && Number.isFinite(limitPrice))) return refused('a limit order needs a positive limitPrice');
+        // The command's own id (the operator's --id or the page's requestId, else the CLI's id for this
+        // command, else its stream entry): the same request again maps to the same client order id.
+        const id = (cmd.id || entry).replace(/[^A-Za-z0-9_.-]/g, '_');
+        const outcome = await core.manualOrder(cmd.symbol, side as 1 | -1, qty, id, type === 'limit' ? { type, limitPrice } : undefined);
+        const cid = core.manualOrderId(cmd.symbol, id);
+        const rec = core.orders.get(cid);
+        if (outcome.startsWith('sent')) return { ok: true, state: 'done', clientOrderId: cid, orderState: rec?.state, outcome };
+        if (outcome.startsWith('duplicate')) return { ok: true, state: 'done', duplicate: true, clientOrderId: cid, orderState: rec?.state, outcome };
+        const failed = /^(journal unavailable|broker error|not queued)/.test(outcome);
+        return { ok: false, state: failed ? 'failed' : 'refused', clientOrderId: rec ? cid : undefined, error: outcome };
       }
-      case 'flatten':
-        return { ok: true, flattened: await core.flatten(cmd.all === '1' || cmd.all === 'true') };
+      case 'cancel': {
+        const all = cmd.all === '1' || cmd.all === 'true';
+        if (!all && !cmd.cid) return refused('cancel needs a clientOrderId or all');
+        if (!all && !core.orders.has(cmd.cid)) return refused(`no order ${cmd.cid} of this engine`);
+        return { ok: true, state: 'done', cancelled: await core.cancelOrders(all ? undefined : cmd.cid) };
+      }
+      case 'flatten': {
+        if (cmd.symbol && ctx.symbols.id(cmd.symbol) < 0) return refused(`${cmd.symbol} is not one of the engine's symbols`);
+        return { ok: true, state: 'done', flattened: await core.flatten(cmd.all === '1' || cmd.all === 'true', cmd.symbol || undefined) };
+      }
+      case 'strategy': {
+        const key = STRATEGY_KEYS[cmd.strategy as keyof typeof STRATEGY_KEYS];
+        if (!key) return refused(`strategy must be one of ${Object.keys(STRATEGY_KEYS).join(', ')}`);
+        if (cmd.enabled !== 'true' && cmd.enabled !== 'false') return refused('enabled must be true or false');
+        if (!reason) return refused('a strategy change needs a reason');
+        const next = { ...strategyEnabled, [cmd.strategy]: cmd.enabled === 'true' };
+        await redis.set(STRATEGIES_KEY, JSON.stringify(next)); // durable first (no TTL), then applied
+        Object.assign(strategyEnabled, next);
+        publishStrategies();
+        return { ok: true, state: 'done', strategies: { ...strategyEnabled } };
+      }
       case 'breaker-trip':
-        core.breaker.trip(`manual: ${reason || 'no reason given'}`, Date.now());
+        if (!reason) return refused('a breaker trip needs a reason');
+        core.breaker.trip(`manual: ${reason}`, Date.now());
         return { ok: true, breaker: core.breaker.snapshot() };
       case 'breaker-approve':
         return { ok: true, breaker: core.breaker.approve(Date.now()) };
@@ -161,7 +214,7 @@ const create: ActorFactory = async (ctx: ActorContext) => {
         await core.resetBreaker();
         return { ok: true, breaker: core.breaker.snapshot() };
       case 'escalation-clear': {
-        if (!reason) return { ok: false, error: 'clearing an escalation needs a reason' };
+        if (!reason) return refused('clearing an escalation needs a reason');
         const was = ctx.control.get(CONTROL.escalated) === 1;
         ctx.control.set(CONTROL.escalated, 0);
         ctx.control.set(CONTROL.tradingHalted, core.halt ? 1 : 0);
@@ -170,8 +223,28 @@ const create: ActorFactory = async (ctx: ActorContext) => {
         return { ok: true, wasEscalated: was, breaker: core.breaker.snapshot() };
       }
       default:
-        return { ok: false, error: `unknown command ${JSON.stringify(cmd.action)}` };
+        return refused(`unknown command ${JSON.stringify(cmd.action)}`);
     }
+  };
+
+  /**
+   * Strategy switches set at runtime (persisted as JSON in `signals:strategies`, over the configuration's `enabled`):
+   * published to the signals actor (which applies them) and the dashboard, again every second so a restarted
+   * signals actor has them within a second.
+   */
+  const strategyEnabled: Record<string, boolean> = Object.fromEntries(
+    Object.entries(STRATEGY_KEYS).map(([name, key]) => [name, cfg.signals[key].enabled]),
+  );
+  const publishStrategies = () => ctx.publishMany([{ key: STRATEGIES_KEY, value: { ...strategyEnabled }, ttlMs: 0 }]);
+  const loadStrategies = async () => {
+    let stored: Record<string, unknown> = {};
+    try {
+      stored = JSON.parse((await redis.get(STRATEGIES_KEY)) ?? '{}') as Record<string, unknown>;
+    } catch {
+      ctx.countInputError();
+    }
+    for (const [name, v] of Object.entries(stored ?? {})) if (name in strategyEnabled && typeof v === 'boolean') strategyEnabled[name] = v;
+    publishStrategies();
   };
 
   /**
@@ -244,6 +317,7 @@ const create: ActorFactory = async (ctx: ActorContext) => {
       try {
         if (redis.status !== 'ready') throw new Error(`Redis ${redis.status}`);
         await loadCorrelation();
+        await loadStrategies();
         // Journal, breaker, kill halt, escalation, day and exit plans are read back inside start().
         const rep = await core.start();
         ctx.log.info({ broker: broker.name, ...rep, breaker: core.breaker.state, halted: !!core.halt }, 'execution ready: journal reconciled with the broker');

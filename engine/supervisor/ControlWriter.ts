@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import type { Logger } from '../log/logger.js';
-import { COMMAND_STREAM, COMMAND_WAIT_MS, commandAnswerKey } from '../redis/operatorCommands.js';
+import { COMMAND_WAIT_MS, sendOperatorCommand } from '../redis/operatorCommands.js';
 
 /** Where the supervisor's own Redis connection points (the runtime's Redis). */
 export interface ControlTarget {
@@ -53,18 +53,11 @@ export class ControlWriter {
    * the command survives an execution restart inside the wait, and its answer names the stream entry.
    */
   async kill(id: string, reason: string, source: string, waitMs = COMMAND_WAIT_MS): Promise<Record<string, unknown>> {
-    let entry: string;
     try {
-      entry = (await this.redis.xadd(COMMAND_STREAM, 'MAXLEN', '~', 1000, '*', 'id', id, 'action', 'kill', 'reason', reason, 'source', source, 'waitMs', String(waitMs))) as string;
+      const ans = await sendOperatorCommand(this.redis, { id, action: 'kill', reason, source }, waitMs);
+      if (ans) return ans;
     } catch (e) {
       return { ok: false, state: 'failed', error: `Redis unavailable: ${(e as Error).message}` };
-    }
-    const t0 = Date.now();
-    while (Date.now() - t0 < waitMs) {
-      await new Promise((r) => setTimeout(r, 100));
-      const raw = await this.redis.get(commandAnswerKey(id)).catch(() => null);
-      const ans = raw ? (JSON.parse(raw) as Record<string, unknown>) : null;
-      if (ans && ans.entry === entry) return ans;
     }
     return { ok: false, state: 'failed', error: `execution unavailable: no answer within ${waitMs / 1000} s (trading is halted and the breaker tripped; execution flattens when it is back)` };
   }

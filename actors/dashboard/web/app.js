@@ -9,6 +9,7 @@ import { SignalsPanel } from './panels/signals.js';
 import { TradingPanel } from './panels/trading.js';
 import { VpinPanel } from './panels/vpin.js';
 import { WatchPanel } from './panels/watch.js';
+import { Console } from './panels/console.js';
 
 const TOKEN_KEY = 'alphatrader.dashboardToken';
 const GLOBAL = ['watch', 'signals', 'trading', 'health'];
@@ -163,6 +164,9 @@ async function main() {
   }, 1000);
 
   setupKill(token);
+  const console_ = new Console(token, symbols);
+  document.getElementById('console-btn').onclick = () => console_.toggle();
+  dash.console = console_;
 }
 
 function setupKill(token) {
