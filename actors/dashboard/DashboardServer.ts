@@ -191,7 +191,8 @@ export class DashboardServer {
       const exec = cold('monitoring:execution:metrics') as Record<string, unknown> | null;
       this.json(res, 200, {
         limits: o.riskLimits ?? {}, use: riskUse(cold('positions'), cold('orders:open'), cold('pnl'), o.riskLimits ?? {}),
-        rejections: cold('risk:rejections') ?? {}, breaker: exec?.breaker ?? { state: cold('cb:state'), reason: cold('cb:reason') },
+        rejections: cold('risk:rejections') ?? {}, lastRejections: cold('risk:rejections:last') ?? [],
+        performance: { sharpe: cold('performance:sharpe'), maxDrawdown: cold('performance:max_drawdown'), winRate: cold('performance:win_rate') }, breaker: exec?.breaker ?? { state: cold('cb:state'), reason: cold('cb:reason') },
         halt: exec?.halt ?? null, drift: cold('execution:drift'), ts: Date.now(),
       });
     });

@@ -119,6 +119,7 @@ const create: ActorFactory = async (ctx: ActorContext) => {
       { key: 'performance:max_drawdown', value: perf.maxDrawdown, ttlMs: ttl },
       { key: 'performance:win_rate', value: perf.winRate, ttlMs: ttl },
       { key: 'risk:rejections', value: core.risk.rejections, ttlMs: ttl },
+      { key: 'risk:rejections:last', value: core.risk.lastRejections, ttlMs: ttl },
       { key: 'execution:drift', value: { drift: core.lastReconcile?.drift ?? [], foreign: core.lastReconcile?.foreign ?? [], ts: now }, ttlMs: ttl },
       { key: 'monitoring:execution:metrics', value: {
         broker: broker.name, ready: core.ready, journalOk: core.journalOk, queued: core.queue.waiting, ...core.counters, breaker: core.breaker.snapshot(),

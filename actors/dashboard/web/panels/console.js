@@ -173,12 +173,17 @@ export class Console {
       ['working orders', String(u.workingOrders ?? 0)],
       ...Object.entries(r.rejections || {}).map(([rule, n]) => [`rejected: ${rule}`, String(n)]),
     ];
+    const perf = r.performance || {};
+    rows.push(['sharpe (annualised)', fixed(perf.sharpe, 2)], ['win rate', perf.winRate == null ? '—' : `${fixed(perf.winRate * 100, 0)}%`], ['max drawdown', fixed(perf.maxDrawdown, 0)]);
+    for (const x of (r.lastRejections || []).slice(-5).reverse()) rows.push([`${time(x.ts)} ${x.rule}`, x.reason]);
+    for (const e of this.breakerHistory || []) rows.push([`${time(Number(e.ts))} breaker`, `${e.state || e.result || ''} ${e.reason || ''}`]);
     if (r.halt) rows.unshift(['kill halt', `${time(r.halt.ts)} ${r.halt.reason}`]);
     setText(document.getElementById('c-risk-meta'), r.drift?.drift?.length ? `drift: ${r.drift.drift.map((d) => d.symbol).join(', ')}` : '');
     setHTML(document.getElementById('c-risk-body'), rows.map(([k, v]) => `<div class="risk-row"><span>${esc(k)}</span><span>${esc(v)}</span></div>`).join(''));
   }
 
   async refreshAudit() {
+    this.breakerHistory = (await this.api('GET', '/api/audit?action=breaker&limit=5')).data.entries || [];
     const q = document.getElementById('c-audit-filter').value.trim();
     const { data } = await this.api('GET', `/api/audit?limit=200${q ? `&q=${encodeURIComponent(q)}` : ''}`);
     setHTML(document.getElementById('c-audit-rows'), (data.entries || []).map((e) => `<tr><td>${time(Number(e.ts))}</td><td>${esc(e.action)}</td>`
