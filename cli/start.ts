@@ -4,6 +4,7 @@ import { ConfigError, deepMerge, loadConfig, validateConfig } from '../engine/co
 import { createLogger, redactUrl } from '../engine/log/logger.js';
 import { RedisUnavailableError, resolveRedis } from '../engine/redis/RedisLauncher.js';
 import { ControlWriter } from '../engine/supervisor/ControlWriter.js';
+import { notifierFor } from '../engine/alerts/fromConfig.js';
 import type { RuntimeInfo } from '../engine/runtime/ActorContext.js';
 import { Supervisor } from '../engine/supervisor/Supervisor.js';
 import { startEmbeddedVenues, type EmbeddedVenueInfo } from '../engine/venues/EmbeddedVenues.js';
@@ -91,7 +92,8 @@ export async function runStart(argv: string[], opts: StartOptions = {}): Promise
     redisPassword: redis.password,
     redisUsername: redis.username,
   };
-  const sup = new Supervisor(config, log, runtime, undefined, ControlWriter.connect({ url: runtime.redisUrl, password: runtime.redisPassword, username: runtime.redisUsername as string | undefined }, log));
+  const notifier = notifierFor(config, process.env, log);
+  const sup = new Supervisor(config, log, runtime, undefined, ControlWriter.connect({ url: runtime.redisUrl, password: runtime.redisPassword, username: runtime.redisUsername as string | undefined }, log), notifier);
 
   let stopping: Promise<number> | undefined;
   const shutdown = (why: string): Promise<number> => {

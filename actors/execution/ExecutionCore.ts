@@ -55,6 +55,8 @@ export interface ExecutionHooks {
   onOrderEvent(r: OrderRecord, e: BrokerEvent): void; // hot-path notification (orders-out ring)
   /** the journal's Redis answered (true) or failed (false): health and the halt on a stalled Redis */
   journalHealth?(ok: boolean, reason?: string): void;
+  /** an alert for a person (drift, stale data): the actor hands it to the supervisor's notifier */
+  alert?(a: { rule: string; severity: 'info' | 'warning' | 'critical'; title: string; text: string; key?: string; fields?: Record<string, string | number | boolean | null> }): void;
   /** fault injection for the crash test: called at named points; may kill the process */
   fault(point: 'after-journal' | 'before-fill-journal'): void;
 }
@@ -349,6 +351,12 @@ export class ExecutionCore {
           this.exits.set(d.symbol, this.planFor(`${CID_PREFIX}${this.hooks.sessionDate(this.hooks.nowMs())}-pos-${d.symbol}`, side, b!.avgPrice, b!.avgPrice));
         }
       }
+    }
+    if (rep.drift.length) {
+      this.hooks.alert?.({
+        rule: 'drift', severity: 'critical', title: 'Position drift between the engine and the broker',
+        text: rep.drift.map((d) => `${d.symbol}: engine ${d.engine}, broker ${d.broker}`).join('; '), key: rep.drift.map((d) => `${d.symbol}:${d.broker}`).join(','),
+      });
     }
     if (rep.foreign.length) this.log.warn({ foreign: rep.foreign }, 'positions at the broker that are not the engine\'s (not configured symbols): reported, never traded');
     if (rep.abandoned || rep.fillsRecovered || rep.adopted) this.log.warn({ ...rep }, 'reconciliation corrected the journal');
@@ -715,6 +723,7 @@ export class ExecutionCore {
       const last = this.lastMarkWall.get(sym) ?? this.startedWall;
       if (exposed && wall - last > r.staleDataTripMs) {
         this.counters.staleTrips++;
+        this.hooks.alert?.({ rule: 'stale-data', severity: 'warning', title: `Market data stale: ${sym}`, text: `no valid book for ${((wall - last) / 1000).toFixed(0)} s while the engine has exposure in ${sym}`, key: sym });
         this.breaker.trip(`market data for ${sym} stale (no valid book for ${((wall - last) / 1000).toFixed(0)} s) with exposure`, wall);
       }
     }

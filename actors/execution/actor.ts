@@ -63,11 +63,16 @@ const create: ActorFactory = async (ctx: ActorContext) => {
         { key: 'cb:ts', value: String(ts), ttlMs: 0 },
       ]);
       ctx.appendStream('audit:stream', { action: 'breaker', state, reason: reason ?? '', ts });
+      if (state === 'tripped') ctx.send('supervisor', 'alert', { rule: 'breaker-trip', severity: 'critical', title: 'Circuit breaker tripped', text: reason ?? '', key: 'breaker', endEpisode: 'breaker-recovered', fields: { breaker: state, reason: reason ?? '' } });
+      else ctx.send('supervisor', 'alert', { rule: 'breaker-recovered', severity: 'info', title: 'Circuit breaker closed: entries allowed again', text: 'closed', key: 'breaker', endEpisode: 'breaker-trip' });
     },
+    alert: (a) => ctx.send('supervisor', 'alert', a),
     journalHealth: (ok, reason) => {
       ctx.setDegraded(!ok);
       if (ok) ctx.log.info('journal Redis answers again: orders flow');
       else ctx.log.error({ reason }, 'journal Redis failing: every order is refused until it answers (unhealthy)');
+      if (ok) ctx.send('supervisor', 'alert', { rule: 'journal-recovered', severity: 'info', title: 'Order journal writable again', text: 'orders flow', key: 'journal', endEpisode: 'journal-failure' });
+      else ctx.send('supervisor', 'alert', { rule: 'journal-failure', severity: 'critical', title: 'Order journal unavailable: orders refused', text: reason ?? '', key: 'journal' });
     },
     onOrderEvent: (r, e) => {
       const o = out.claim();
@@ -160,6 +165,7 @@ const create: ActorFactory = async (ctx: ActorContext) => {
     switch (cmd.action) {
       case 'kill': {
         if (!reason) return refused('kill needs a reason');
+        ctx.send('supervisor', 'alert', { rule: 'kill', severity: 'critical', title: 'Kill switch', text: reason, key: reason, fields: { source: cmd.source ?? 'cli' } });
         const r = await core.kill(reason, cmd.source ?? 'cli');
         return { ok: r.state === 'done', ...r };
       }

@@ -6,6 +6,7 @@ import type { Logger } from '../log/logger.js';
 import { Doorbell } from '../ring/Doorbell.js';
 import { RingBuffer, type RingStats } from '../ring/RingBuffer.js';
 import type { RuntimeInfo } from '../runtime/ActorContext.js';
+import type { Notifier } from '../alerts/Notifier.js';
 import { ControlWriter } from './ControlWriter.js';
 import { packCold, unpackCold, type ColdEnvelope, type PublishRequest, type SupervisorCommand, type WorkerReport } from '../runtime/ColdMessage.js';
 import { ACTOR_STATE_NAMES, ActorState, CONTROL, ControlFlags, HEALTH_FIELDS, HealthTable } from '../runtime/HealthTable.js';
@@ -93,6 +94,8 @@ export class Supervisor extends EventEmitter {
     private readonly workerFile = distPath('engine', 'runtime', 'worker-main.js'),
     /** the supervisor's own Redis writes (escalation trip, kill requests); none in tests without Redis */
     private readonly control_?: ControlWriter,
+    /** alerts to people: actors raise them (cold topic `alert`), the supervisor delivers them */
+    readonly notifier?: Notifier,
   ) {
     super();
     this.topology = buildTopology(config);
@@ -205,6 +208,7 @@ export class Supervisor extends EventEmitter {
     this.log.error({ reason }, 'restart intensity exceeded: escalated, trading halted, data keeps flowing');
     this.emit('escalated', reason);
     const ts = Date.now();
+    this.notifier?.raise({ rule: 'escalation', severity: 'critical', title: 'Supervisor escalation: trading halted', text: reason, key: 'escalation', fields: { mode: this.config.engine.mode } });
     // Written by the supervisor itself: the publisher may be the actor whose restarts caused this.
     void this.control_?.trip(`supervisor escalation: ${reason}`, { key: 'engine:escalation', value: { escalated: true, reason } });
     this.publish([
@@ -253,6 +257,7 @@ export class Supervisor extends EventEmitter {
   private route(m: ColdEnvelope): void {
     if (m.to === 'supervisor') {
       if (m.topic === 'kill') void this.killRequest(m);
+      else if (m.topic === 'alert') this.onAlert(m);
       this.emit('cold', m);
       return;
     }
@@ -264,6 +269,15 @@ export class Supervisor extends EventEmitter {
     if (m.to === 'publisher' && (m.topic === 'publish' || m.topic === 'publish-many')) {
       for (const s of this.slots) if ((s.kind === 'dashboard' || s.kind === 'signals' || s.kind === 'execution') && s.worker && s.name !== m.from) this.post(s, m);
     }
+  }
+
+  /** An actor's alert (execution's breaker, kill, drift, stale data, journal): delivered from here, off the hot path. */
+  private onAlert(m: ColdEnvelope): void {
+    const a = unpackCold(m.data) as { rule?: string; severity?: string; title?: string; text?: string; key?: string; fields?: Record<string, string | number | boolean | null>; endEpisode?: string };
+    if (!a || typeof a.rule !== 'string' || typeof a.title !== 'string') return;
+    if (a.endEpisode) this.notifier?.endEpisode(a.endEpisode, a.key);
+    const severity = a.severity === 'critical' || a.severity === 'warning' ? a.severity : 'info';
+    this.notifier?.raise({ rule: a.rule, severity, title: a.title, text: String(a.text ?? ''), key: a.key, fields: { ...a.fields, actor: m.from } });
   }
 
   /**
@@ -385,6 +399,7 @@ export class Supervisor extends EventEmitter {
       await Promise.all(phases[p].map((s) => this.stopActor(s, phaseDeadline)));
     }
     this.control_?.close();
+    await Promise.race([this.notifier?.drain(), new Promise((r) => setTimeout(r, 500))]); // alerts under way, bounded
     this.log.info('all actors stopped');
   }
 
