@@ -4,6 +4,10 @@ import { ConfigError, deepMerge, loadConfig, validateConfig } from '../engine/co
 import { createLogger, redactUrl } from '../engine/log/logger.js';
 import { RedisUnavailableError, resolveRedis } from '../engine/redis/RedisLauncher.js';
 import { ControlWriter } from '../engine/supervisor/ControlWriter.js';
+import { coherenceErrors, journalDurabilityError, readPersistence } from '../engine/config/startupChecks.js';
+import { Redis } from 'ioredis';
+import type { EngineConfig } from '../engine/config/schema.js';
+import type { RedisTarget } from '../engine/redis/RedisLauncher.js';
 import { notifierFor } from '../engine/alerts/fromConfig.js';
 import type { RuntimeInfo } from '../engine/runtime/ActorContext.js';
 import { Supervisor } from '../engine/supervisor/Supervisor.js';
@@ -46,6 +50,11 @@ export async function runStart(argv: string[], opts: StartOptions = {}): Promise
     throw e;
   }
   const { config } = loaded;
+  const incoherent = coherenceErrors(config, process.env, process.env.REDIS_URL || config.redis.url);
+  if (incoherent.length) {
+    for (const e of incoherent) console.error(`alphatrader start: ${e}`);
+    return 2;
+  }
   const log = createLogger(config.logging, { component: 'supervisor' });
   for (const w of loaded.warnings) log.warn(w);
 
@@ -58,6 +67,14 @@ export async function runStart(argv: string[], opts: StartOptions = {}): Promise
       return 3;
     }
     throw e;
+  }
+  // The journal must be durable before any order can reach a broker outside the engine.
+  const durability = await journalDurability(config, redis);
+  if (durability) {
+    log.error(durability);
+    console.error(`alphatrader start: ${durability}`);
+    await redis.embedded?.stop();
+    return 2;
   }
   // The dashboard token: from the environment; in the simulated default a random one, printed with the URL.
   let dashboardToken = process.env.ALPHATRADER_DASHBOARD_TOKEN;
@@ -88,7 +105,8 @@ export async function runStart(argv: string[], opts: StartOptions = {}): Promise
     alpacaUrl: venues.alpacaUrl,
     alpacaKeyId: venues.alpacaKeyId,
     alpacaSecret: venues.alpacaSecret,
-    redisUrl: `redis://${redis.host.includes(':') ? `[${redis.host}]` : redis.host}:${redis.port}`,
+    // the scheme is kept: a rediss:// Redis is reached over TLS by every actor too
+    redisUrl: `${redis.tls ? 'rediss' : 'redis'}://${redis.host.includes(':') ? `[${redis.host}]` : redis.host}:${redis.port}`,
     redisPassword: redis.password,
     redisUsername: redis.username,
   };
@@ -144,4 +162,19 @@ export async function runStart(argv: string[], opts: StartOptions = {}): Promise
   }, `AlphaTrader running: ${config.symbols.length} symbols, ${config.actors.length} actors`);
   if (duration !== undefined) setTimeout(() => void shutdown(`--duration ${duration}s elapsed`).then(signalled), duration * 1000);
   return done;
+}
+
+/** The persistence check of the journal's Redis (null: fine, or Redis not reachable yet: execution checks again). */
+async function journalDurability(config: EngineConfig, t: RedisTarget): Promise<string | null> {
+  if (config.execution.broker === 'paper' && config.execution.journalSync === 'off') return null;
+  const c = new Redis({ host: t.host, port: t.port, password: t.password, username: t.username, ...(t.tls ? { tls: t.tls } : {}), lazyConnect: true, connectTimeout: 2000, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+  c.on('error', () => {});
+  try {
+    await c.connect();
+    return journalDurabilityError(config.execution, await readPersistence(c));
+  } catch {
+    return null;
+  } finally {
+    c.disconnect();
+  }
 }

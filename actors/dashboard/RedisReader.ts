@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { redisEndpoint } from '../../engine/redis/redisOptions.js';
 import type { ColdStore } from './ColdStore.js';
 
 /**
@@ -21,12 +22,8 @@ export interface SeedTarget {
 }
 
 export function client(target: SeedTarget, timeoutMs: number, name: string, reconnect: boolean): Redis {
-  const u = new URL(target.url);
   const redis = new Redis({
-    host: u.hostname.replace(/^\[|\]$/g, ''),
-    port: Number(u.port || 6379),
-    username: target.username || (u.username ? decodeURIComponent(u.username) : undefined),
-    password: target.password || (u.password ? decodeURIComponent(u.password) : undefined),
+    ...redisEndpoint(target.url, target.password, target.username),
     lazyConnect: true,
     enableOfflineQueue: false,
     connectTimeout: timeoutMs,

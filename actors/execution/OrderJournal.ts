@@ -17,7 +17,12 @@ export const JOURNAL_STREAM = 'orders:journal';
  * failure within that second (the reconciler then finds the order at the broker by its client order id).
  */
 export class OrderJournal {
-  constructor(private readonly redis: Redis, private readonly stream = JOURNAL_STREAM) {}
+  /**
+   * `waitAof` (execution.journalSync: wait on Redis ≥ 7.2): an intent returns only once the local AOF holds it
+   * (WAITAOF 1 0), so no acknowledged order can be lost to a crash of the Redis host. On older servers the same
+   * guarantee comes from `appendfsync always` (checked at start), and this stays off.
+   */
+  constructor(private readonly redis: Redis, private readonly stream = JOURNAL_STREAM, public waitAof = false) {}
 
   async appendIntent(r: OrderRecord): Promise<void> {
     const o = r.order;
@@ -26,6 +31,10 @@ export class OrderJournal {
       'limitPrice', o.limitPrice === undefined ? '' : String(o.limitPrice), 'stopPrice', o.stopPrice === undefined ? '' : String(o.stopPrice),
       'tif', o.tif, 'strategy', String(r.strategy), 'reduceOnly', r.reduceOnly ? '1' : '0', 'ts', String(r.createdMs),
       'purpose', r.purpose, 'parent', r.parent ?? '');
+    if (this.waitAof) {
+      const [local] = (await this.redis.call('WAITAOF', '1', '0', '1000')) as [number, number];
+      if (!(local >= 1)) throw new Error('the order intent did not reach the AOF within 1 s (WAITAOF)');
+    }
   }
 
   async appendEvent(cid: string, e: BrokerEvent): Promise<void> {

@@ -1,4 +1,6 @@
 import { Redis } from 'ioredis';
+import { redisEndpoint } from '../../engine/redis/redisOptions.js';
+import { journalDurabilityError, readPersistence } from '../../engine/config/startupChecks.js';
 import { etDate, NYSE } from '../../analytics/calendar.js';
 import { msgSymbol, msgType, msgIngestNs, msgEventNs } from '../../engine/codec/Header.js';
 import { OrderEvent, OrderStatus, Signal } from '../../engine/codec/Messages.js';
@@ -27,10 +29,9 @@ const STATUS_CODE: Record<string, number> = {
  */
 const create: ActorFactory = async (ctx: ActorContext) => {
   const cfg = ctx.config;
-  const u = new URL(ctx.runtime.redisUrl);
   const redisOpts = {
-    host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || 6379), password: ctx.runtime.redisPassword,
-    username: ctx.runtime.redisUsername as string | undefined, maxRetriesPerRequest: 1, enableOfflineQueue: false,
+    ...redisEndpoint(ctx.runtime.redisUrl, ctx.runtime.redisPassword, ctx.runtime.redisUsername as string | undefined),
+    maxRetriesPerRequest: 1, enableOfflineQueue: false,
     retryStrategy: (t: number) => Math.min(100 * t, 2000),
     // A stalled Redis must fail an order (one clear reason), not freeze orders, fills and the kill switch.
     commandTimeout: cfg.execution.redisTimeoutMs,
@@ -323,6 +324,12 @@ const create: ActorFactory = async (ctx: ActorContext) => {
     for (let attempt = 0; !stopping; attempt++) {
       try {
         if (redis.status !== 'ready') throw new Error(`Redis ${redis.status}`);
+        // Checked again here (the start-up check exits; a Redis restarted without AOF since then must not be traded on).
+        const persistence = await readPersistence(redis);
+        const durability = journalDurabilityError(cfg.execution, persistence);
+        if (durability) throw new Error(durability);
+        // journalSync wait: WAITAOF after each intent where the server has it (else appendfsync always, checked above)
+        core.journal.waitAof = cfg.execution.journalSync === 'wait' && persistence.waitaof;
         await loadCorrelation();
         await loadStrategies();
         // Journal, breaker, kill halt, escalation, day and exit plans are read back inside start().

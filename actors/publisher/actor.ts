@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { redisEndpoint } from '../../engine/redis/redisOptions.js';
 import type { ActorFactory } from '../../engine/runtime/Actor.js';
 import type { PublishRequest, StreamAppend } from '../../engine/runtime/ColdMessage.js';
 import { CONTROL } from '../../engine/runtime/HealthTable.js';
@@ -16,7 +17,6 @@ import { signalWrites } from './SignalKeys.js';
 const create: ActorFactory = (ctx) => {
   const cfg = ctx.config;
   const rt = ctx.runtime;
-  const u = new URL(rt.redisUrl);
   const writer = new ConflatingWriter(cfg.redis.maxPendingKeys);
   const market = new MarketKeys(cfg);
   let redis: Redis;
@@ -83,10 +83,7 @@ const create: ActorFactory = (ctx) => {
   return {
     start() {
       redis = new Redis({
-        host: u.hostname.replace(/^\[|\]$/g, ''),
-        port: Number(u.port || 6379),
-        username: rt.redisUsername as string | undefined,
-        password: rt.redisPassword,
+        ...redisEndpoint(rt.redisUrl, rt.redisPassword, rt.redisUsername as string | undefined),
         lazyConnect: false,
         enableOfflineQueue: false,
         maxRetriesPerRequest: 1,

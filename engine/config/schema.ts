@@ -98,6 +98,9 @@ export const ConfigSchema = z.strictObject({
     trailingStopPct: z.number().gt(0).lt(1),
     scaleOutFraction: z.number().min(0).max(1),
     reconcileMs: ms(100),
+    allowVolatileJournal: z.boolean().default(false), // true: start with a non-paper broker on a journal Redis without AOF
+    journalSync: z.enum(['off', 'wait']).default('off'), // wait: each intent reaches the AOF (WAITAOF, or appendfsync always) before the order is sent
+    journalRetentionDays: z.number().int().min(1).max(3650).default(5), // closed orders older than this are archived out of the replayed journal
     ackTimeoutMs: ms(100).default(10_000), // an order the broker does not know yet is not declared lost before this
     redisTimeoutMs: ms(50).default(2000), // execution's Redis commands fail after this (a stalled Redis refuses orders, never freezes them)
   }),

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { Redis } from 'ioredis';
+import { redisEndpoint } from './redisOptions.js';
 import type { EngineConfig } from '../config/schema.js';
 import { projectRoot } from '../config/projectRoot.js';
 import { redactUrl, type Logger } from '../log/logger.js';
@@ -13,6 +14,8 @@ export interface RedisTarget {
   port: number;
   password?: string;
   username?: string;
+  /** `rediss://`: every connection to it uses TLS */
+  tls?: Record<string, never>;
   /** set when this process started redis-server and must stop it on exit */
   embedded?: EmbeddedRedis;
 }
@@ -39,7 +42,7 @@ export function embeddedPassword(config: EngineConfig, env = process.env): strin
 /** Answers PING within the timeout (auth included)? Returns the error text otherwise. */
 export async function probeRedis(t: RedisTarget, timeoutMs = 1000): Promise<string | null> {
   const c = new Redis({
-    host: t.host, port: t.port, password: t.password, username: t.username,
+    host: t.host, port: t.port, password: t.password, username: t.username, ...(t.tls ? { tls: t.tls } : {}),
     lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false,
   });
   c.on('error', () => {});
@@ -72,15 +75,7 @@ export class EmbeddedRedis {
 
 export class RedisUnavailableError extends Error {}
 
-function parseUrl(url: string): { host: string; port: number; password?: string; username?: string } {
-  const u = new URL(url);
-  return {
-    host: u.hostname.replace(/^\[|\]$/g, ''),
-    port: u.port ? Number(u.port) : 6379,
-    password: u.password ? decodeURIComponent(u.password) : undefined,
-    username: u.username ? decodeURIComponent(u.username) : undefined,
-  };
-}
+const parseUrl = (url: string) => redisEndpoint(url);
 
 /**
  * Finds the Redis to use. REDIS_URL (or config redis.url) when it answers; otherwise, when it is on this
@@ -91,7 +86,7 @@ export async function resolveRedis(config: EngineConfig, log: Logger, env = proc
   const url = env.REDIS_URL || config.redis.url;
   const p = parseUrl(url);
   const password = p.password ?? (env.REDIS_URL ? env.ALPHATRADER_REDIS_PASSWORD : embeddedPassword(config, env));
-  const target: RedisTarget = { url: redactUrl(url), host: p.host, port: p.port, password, username: p.username };
+  const target: RedisTarget = { url: redactUrl(url), host: p.host, port: p.port, password, username: p.username, ...(p.tls ? { tls: p.tls } : {}) };
   const err = await probeRedis(target);
   if (err === null) {
     log.info({ redis: target.url }, 'using the Redis that answered');

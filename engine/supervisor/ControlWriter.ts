@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { redisEndpoint } from '../redis/redisOptions.js';
 import type { Logger } from '../log/logger.js';
 import { COMMAND_WAIT_MS, sendOperatorCommand } from '../redis/operatorCommands.js';
 
@@ -20,11 +21,10 @@ export class ControlWriter {
   constructor(private readonly redis: Redis, private readonly log: Pick<Logger, 'error'>) {}
 
   static connect(target: ControlTarget, log: Logger): ControlWriter {
-    const u = new URL(target.url);
     const redis = new Redis({
-      host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || 6379), password: target.password, username: target.username,
+      ...redisEndpoint(target.url, target.password, target.username),
       connectionName: 'alphatrader-supervisor', maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: 2000,
-      retryStrategy: (t: number) => Math.min(100 * t, 2000), ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
+      retryStrategy: (t: number) => Math.min(100 * t, 2000),
     });
     redis.on('error', () => {});
     return new ControlWriter(redis, log);
