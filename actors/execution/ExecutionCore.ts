@@ -3,6 +3,7 @@ import type { EngineConfig } from '../../engine/config/schema.js';
 import type { Logger } from '../../engine/log/logger.js';
 import type { Broker, BrokerEvent, BrokerOrder } from './brokers/types.js';
 import { ExecutionState, type DayState, type HaltRecord } from './ExecutionState.js';
+import { archiveJournal } from './JournalArchive.js';
 import { applyEvent, isTerminal, newOrderRecord, workingQty, type OrderPurpose, type OrderRecord } from './OrderBookkeeping.js';
 import { ANSWER_KINDS, OrderJournal } from './OrderJournal.js';
 import { Portfolio } from './Portfolio.js';
@@ -117,7 +118,7 @@ export class ExecutionCore {
   constructor(
     private readonly cfg: EngineConfig,
     readonly broker: Broker,
-    redis: Redis,
+    private readonly redis: Redis,
     private readonly hooks: ExecutionHooks,
     private readonly log: Logger,
     journalStream?: string,
@@ -220,10 +221,14 @@ export class ExecutionCore {
     this.portfolio.reset();
     this.exits.clear();
     this.startedWall = this.wall();
+    // Retention first, while nothing else appends: start-up replay does not grow with history.
+    const arch = await archiveJournal(this.redis, this.journal.stream, this.wall(), this.cfg.execution.journalRetentionDays);
+    if (arch.archived) this.log.info({ ...arch }, 'order journal: closed orders past the retention archived (positions carried forward)');
     const loaded = await this.journal.load(this.wall());
     for (const r of loaded.orders.values()) this.track(r);
     for (const f of loaded.fills) {
-      if (f.adjust) this.portfolio.setPosition(f.symbol, f.qty, f.price);
+      if (f.carry) this.portfolio.carry(f.symbol, f.qty, f.price, f.realized ?? 0);
+      else if (f.adjust) this.portfolio.setPosition(f.symbol, f.qty, f.price);
       else this.portfolio.applyFill(f.symbol, f.side * f.qty, f.price);
     }
     this.log.info({ orders: loaded.orders.size, fills: loaded.fills.length, entries: loaded.entries, bad: loaded.bad }, 'order journal replayed');

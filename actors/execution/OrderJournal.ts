@@ -22,7 +22,7 @@ export class OrderJournal {
    * (WAITAOF 1 0), so no acknowledged order can be lost to a crash of the Redis host. On older servers the same
    * guarantee comes from `appendfsync always` (checked at start), and this stays off.
    */
-  constructor(private readonly redis: Redis, private readonly stream = JOURNAL_STREAM, public waitAof = false) {}
+  constructor(private readonly redis: Redis, readonly stream = JOURNAL_STREAM, public waitAof = false) {}
 
   async appendIntent(r: OrderRecord): Promise<void> {
     const o = r.order;
@@ -53,47 +53,84 @@ export class OrderJournal {
     await this.redis.xadd(this.stream, '*', 'type', 'adjust', 'symbol', symbol, 'qty', String(qty), 'avgPrice', String(avgPrice), 'reason', reason, 'ts', String(Date.now()));
   }
 
-  /** Rebuilds every order from the stream, in order. Fills (and position adjustments) are returned in order, for positions. */
-  async load(nowMs: number): Promise<{ orders: Map<string, OrderRecord>; fills: { cid: string; symbol: string; side: number; price: number; qty: number; adjust?: boolean }[]; entries: number; bad: number }> {
-    const orders = new Map<string, OrderRecord>();
-    const fills: { cid: string; symbol: string; side: number; price: number; qty: number; adjust?: boolean }[] = [];
+  /** Every entry in order, with its id (batches of 2000: memory stays flat on a long journal). */
+  async scan(onEntry: (id: string, f: Record<string, string>) => void, stream = this.stream): Promise<void> {
     let start = '-';
-    let entries = 0;
-    let bad = 0;
     for (;;) {
-      const batch = await this.redis.xrange(this.stream, start, '+', 'COUNT', 2000);
-      if (!batch.length) break;
+      const batch = await this.redis.xrange(stream, start, '+', 'COUNT', 2000);
       for (const [id, kv] of batch) {
-        entries++;
         start = `(${id}`;
         const f: Record<string, string> = {};
         for (let i = 0; i + 1 < kv.length; i += 2) f[kv[i]] = kv[i + 1];
-        if (f.type === 'intent') {
-          if (orders.has(f.cid)) continue; // never two intents for one client order id
-          const order: BrokerOrder = {
-            clientOrderId: f.cid, symbol: f.symbol, side: f.side === 'sell' ? 'sell' : 'buy', qty: Number(f.qty),
-            type: f.orderType as BrokerOrder['type'], tif: f.tif as BrokerOrder['tif'],
-            ...(f.limitPrice ? { limitPrice: Number(f.limitPrice) } : {}), ...(f.stopPrice ? { stopPrice: Number(f.stopPrice) } : {}),
-          };
-          orders.set(f.cid, newOrderRecord(order, Number(f.ts) || nowMs, Number(f.strategy) || 0, f.reduceOnly === '1', (f.purpose as OrderPurpose) || (f.reduceOnly === '1' ? 'exit' : 'entry'), f.parent || undefined));
-        } else if (f.type === 'event') {
-          const r = orders.get(f.cid);
-          if (!r) {
-            bad++;
-            continue;
-          }
-          const e = (f.kind === 'fill' || f.kind === 'partial_fill'
-            ? { kind: f.kind, clientOrderId: f.cid, brokerOrderId: f.brokerOrderId, execId: f.execId, price: Number(f.price), qty: Number(f.qty), cumQty: Number(f.cumQty), leavesQty: Number(f.leavesQty), ts: Number(f.ts) }
-            : { kind: f.kind, clientOrderId: f.cid, brokerOrderId: f.brokerOrderId, reason: f.reason, ts: Number(f.ts), ...(f.filledQty ? { filledQty: Number(f.filledQty) } : {}) }) as BrokerEvent;
-          if (ANSWER_KINDS.has(f.kind)) r.answered = true;
-          const t = applyEvent(r, e, Number(f.ts) || nowMs);
-          if (t.fill) fills.push({ cid: f.cid, symbol: r.order.symbol, side: r.order.side === 'buy' ? 1 : -1, price: t.fill.price, qty: t.fill.qty });
-        } else if (f.type === 'adjust') {
-          fills.push({ cid: '', symbol: f.symbol, side: 1, price: Number(f.avgPrice), qty: Number(f.qty), adjust: true });
-        } else bad++;
+        onEntry(id, f);
       }
       if (batch.length < 2000) break;
     }
-    return { orders, fills, entries, bad };
+  }
+
+  /** Rebuilds every order from the stream, in order. Fills, adjustments and carries are returned in order, for positions. */
+  async load(nowMs: number): Promise<{ orders: Map<string, OrderRecord>; fills: PositionStep[]; entries: number; bad: number }> {
+    const r = new JournalReplay(nowMs);
+    await this.scan((_, f) => r.apply(f));
+    return { orders: r.orders, fills: r.steps, entries: r.entries, bad: r.bad };
+  }
+
+  /** A position carried forward from archived history (see JournalArchive): replayed as "set qty/avg, add realised". */
+  static carryFields(symbol: string, qty: number, avgPrice: number, realized: number, ts: number): string[] {
+    return ['type', 'carry', 'symbol', symbol, 'qty', String(qty), 'avgPrice', String(avgPrice), 'realized', String(realized), 'ts', String(ts)];
+  }
+}
+
+/** What a journal entry does to positions, in journal order. */
+export interface PositionStep {
+  cid: string;
+  symbol: string;
+  side: number;
+  price: number;
+  qty: number;
+  /** a position set outright at reconciliation */
+  adjust?: boolean;
+  /** a position carried forward from archived history, with the P&L it had realised */
+  carry?: boolean;
+  realized?: number;
+}
+
+/** The journal's meaning, entry by entry: orders with their states and fills (each execId once), and position steps. */
+export class JournalReplay {
+  readonly orders = new Map<string, OrderRecord>();
+  readonly steps: PositionStep[] = [];
+  entries = 0;
+  bad = 0;
+
+  constructor(private readonly nowMs: number) {}
+
+  apply(f: Record<string, string>): void {
+    this.entries++;
+    const orders = this.orders;
+    if (f.type === 'intent') {
+      if (orders.has(f.cid)) return; // never two intents for one client order id
+      const order: BrokerOrder = {
+        clientOrderId: f.cid, symbol: f.symbol, side: f.side === 'sell' ? 'sell' : 'buy', qty: Number(f.qty),
+        type: f.orderType as BrokerOrder['type'], tif: f.tif as BrokerOrder['tif'],
+        ...(f.limitPrice ? { limitPrice: Number(f.limitPrice) } : {}), ...(f.stopPrice ? { stopPrice: Number(f.stopPrice) } : {}),
+      };
+      orders.set(f.cid, newOrderRecord(order, Number(f.ts) || this.nowMs, Number(f.strategy) || 0, f.reduceOnly === '1', (f.purpose as OrderPurpose) || (f.reduceOnly === '1' ? 'exit' : 'entry'), f.parent || undefined));
+    } else if (f.type === 'event') {
+      const r = orders.get(f.cid);
+      if (!r) {
+        this.bad++;
+        return;
+      }
+      const e = (f.kind === 'fill' || f.kind === 'partial_fill'
+        ? { kind: f.kind, clientOrderId: f.cid, brokerOrderId: f.brokerOrderId, execId: f.execId, price: Number(f.price), qty: Number(f.qty), cumQty: Number(f.cumQty), leavesQty: Number(f.leavesQty), ts: Number(f.ts) }
+        : { kind: f.kind, clientOrderId: f.cid, brokerOrderId: f.brokerOrderId, reason: f.reason, ts: Number(f.ts), ...(f.filledQty ? { filledQty: Number(f.filledQty) } : {}) }) as BrokerEvent;
+      if (ANSWER_KINDS.has(f.kind)) r.answered = true;
+      const t = applyEvent(r, e, Number(f.ts) || this.nowMs);
+      if (t.fill) this.steps.push({ cid: f.cid, symbol: r.order.symbol, side: r.order.side === 'buy' ? 1 : -1, price: t.fill.price, qty: t.fill.qty });
+    } else if (f.type === 'adjust') {
+      this.steps.push({ cid: '', symbol: f.symbol, side: 1, price: Number(f.avgPrice), qty: Number(f.qty), adjust: true });
+    } else if (f.type === 'carry') {
+      this.steps.push({ cid: '', symbol: f.symbol, side: 1, price: Number(f.avgPrice), qty: Number(f.qty), carry: true, realized: Number(f.realized) || 0 });
+    } else this.bad++;
   }
 }

@@ -78,6 +78,15 @@ export class Portfolio {
     return realized;
   }
 
+  /** A position carried forward from archived journal history, with the P&L that history realised. */
+  carry(symbol: string, qty: number, avgPrice: number, realized: number): void {
+    const p = this.pos(symbol);
+    p.qty = qty;
+    p.avgPrice = qty === 0 ? 0 : avgPrice;
+    p.realizedPnl += realized;
+    this.realizedPnl += realized;
+  }
+
   /** Sets a position outright (healing to the broker's view at reconciliation). */
   setPosition(symbol: string, qty: number, avgPrice: number): void {
     const p = this.pos(symbol);
