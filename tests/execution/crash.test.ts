@@ -71,7 +71,7 @@ describe('crash safety of the order path (SIGKILL, restart, reconcile)', () => {
     const e = EngineProcess.start({ ...env, ...extra });
     started.push(e);
     await waitFor(() => e.has(/execution ready/) || !e.alive, 60_000, 'execution ready');
-    expect(e.alive).toBe(true);
+    expect(e.alive, e.raw.slice(-30).join('\n')).toBe(true);
     // marks reach execution with the first book snapshots (the same publish requests the publisher writes)
     await waitFor(async () => (await r.exists('market:{SPY}:book')) === 1, 20_000, 'books');
     return e;
