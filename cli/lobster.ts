@@ -17,13 +17,13 @@
 
 import { parseArgs } from 'node:util';
 import { OrderBook } from '../analytics/order-book.js';
-import { LobsterFormatError } from '../sim/lobster/errors.js';
-import { lobsterEvents, lobsterTrades } from '../sim/lobster/events.js';
-import { SideDiff, OpList } from '../sim/lobster/book-diff.js';
-import { LobsterOrderbookReader } from '../sim/lobster/orderbook-reader.js';
-import { orderbookLine } from '../sim/lobster/orderbook-line.js';
-import { LobsterPairReader } from '../sim/lobster/pair-reader.js';
-import { PRICE_SCALE } from '../sim/lobster/message-reader.js';
+import { LobsterFormatError } from '../actors/market-depth/lobster/errors.js';
+import { lobsterEvents, lobsterTrades } from '../actors/market-depth/lobster/events.js';
+import { SideDiff, OpList } from '../actors/market-depth/lobster/book-diff.js';
+import { LobsterOrderbookReader } from '../actors/market-depth/lobster/orderbook-reader.js';
+import { orderbookLine } from '../actors/market-depth/lobster/orderbook-line.js';
+import { LobsterPairReader } from '../actors/market-depth/lobster/pair-reader.js';
+import { PRICE_SCALE } from '../actors/market-depth/lobster/message-reader.js';
 
 const USAGE = `usage: alphatrader lobster book MESSAGE_FILE ORDERBOOK_FILE [--levels N] [--date YYYY-MM-DD]
        alphatrader lobster trades MESSAGE_FILE [--date YYYY-MM-DD]

@@ -1,4 +1,4 @@
-import { lobsterEvents, type LobsterEvent } from '../../sim/lobster/events.js';
+import { lobsterEvents, type LobsterEvent } from './lobster/events.js';
 import type { MonoClock } from '../../engine/runtime/MonoClock.js';
 import type { MarketSink, MarketSource } from './MarketSource.js';
 

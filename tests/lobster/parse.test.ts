@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runLobster } from '../../cli/lobster.js';
-import { NumericCsvReader } from '../../sim/lobster/csv-reader.js';
-import { LobsterFormatError } from '../../sim/lobster/errors.js';
-import { lobsterEventsSync, lobsterTradesSync, type LobsterEvent } from '../../sim/lobster/events.js';
-import { EasternClock, parseLobsterFileName } from '../../sim/lobster/file-name.js';
+import { NumericCsvReader } from '../../actors/market-depth/lobster/csv-reader.js';
+import { LobsterFormatError } from '../../actors/market-depth/lobster/errors.js';
+import { lobsterEventsSync, lobsterTradesSync, type LobsterEvent } from '../../actors/market-depth/lobster/events.js';
+import { EasternClock, parseLobsterFileName } from '../../actors/market-depth/lobster/file-name.js';
 import { Collect, SAMPLE_MESSAGE, SAMPLE_ORDERBOOK, SAMPLE_PRESENT } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lobster-test-'));
