@@ -583,6 +583,7 @@ export class DashboardModel {
 const same = (a: number, b: number): boolean => a === b || (a !== a && b !== b);
 
 function qualityOf(flags: number): string {
+  if (flags & BookFlags.Halted) return 'halted';
   if (flags & BookFlags.Crossed) return 'crossed';
   if (flags & BookFlags.Locked) return 'locked';
   if (flags & BookFlags.Stale) return 'stale';

@@ -102,7 +102,10 @@ async function createSource(ctx: ActorContext, onTws: (t: TwsSource) => void, on
         ctx.send('supervisor', 'replay-done', { events });
       };
       if (rp.file) return new ReplaySource(new RecordingReader(rp.file), rp.speed, ctx.clock, done);
-      return new LobsterSource(rp.lobsterMessage, rp.lobsterOrderbook, ctx.symbols.id(rp.lobsterSymbol || cfg.symbols[0].symbol), rp.speed, ctx.clock, done);
+      return new LobsterSource(rp.lobsterMessage, rp.lobsterOrderbook, ctx.symbols.id(rp.lobsterSymbol || cfg.symbols[0].symbol), rp.speed, ctx.clock, (events, report) => {
+        if (report.unknownSummary) ctx.log.warn({ unknown: report.unknown }, `LOBSTER replay: ${report.unknownSummary}`);
+        done(events);
+      });
     }
   }
 }
