@@ -116,6 +116,11 @@ export class NumericCsvReader {
     return this.textFrom < 0 ? null : this.buf.toString('latin1', this.textFrom, this.textTo);
   }
 
+  /** Bytes in that field (no allocation), -1 when the row has none. */
+  textLength(): number {
+    return this.textFrom < 0 ? -1 : this.textTo - this.textFrom;
+  }
+
   /** Index just past the current line's last byte (the newline, or the end of data at EOF); -1 when no line is left. */
   private findLineEnd(): number {
     for (;;) {

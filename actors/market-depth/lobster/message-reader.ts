@@ -127,6 +127,9 @@ export class LobsterMessageReader {
       if (seen.length < UNKNOWN_TYPES_KEPT && !seen.includes(type)) seen.push(type);
     }
 
+    // Checked here, not only when the attribution is read, so every reader refuses the same rows.
+    if (c.textLength() > MAX_ATTRIBUTION) c.fail(MESSAGE_COLUMNS, `attribution: expected an MPID of at most ${MAX_ATTRIBUTION} characters, found ${c.textLength()}`);
+
     this.tsNs = ns;
     // Same arithmetic as EasternClock.epochMs; NaN when the date is unknown.
     this.tsMs = this.midnightWallMs + Math.floor(ns / 1e6) - (ns < DST_SWITCH_NS ? this.offsetEarlyMs : this.offsetLateMs);
@@ -147,9 +150,7 @@ export class LobsterMessageReader {
   attribution(): string | null {
     if (this.columns <= MESSAGE_COLUMNS) return null;
     const t = this.csv.text();
-    if (t === null || t.length === 0 || t === 'null') return null;
-    if (t.length > MAX_ATTRIBUTION) this.csv.fail(MESSAGE_COLUMNS, `attribution: expected an MPID of at most ${MAX_ATTRIBUTION} characters, found ${t.length}`);
-    return t;
+    return t === null || t.length === 0 || t === 'null' ? null : t;
   }
 
   /** A one-line summary of the unknown types seen, or null when there were none. */
