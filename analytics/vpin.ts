@@ -64,11 +64,25 @@ export interface VpinOptions {
   n?: number;
   /** Bar length in seconds (default 60). */
   barSeconds?: number;
+  /** A trade above this size is refused with a RangeError (default 1e9). */
+  maxTradeVolume?: number;
+  /** Refuse (RangeError) inputs that would build more buckets than this (default 1,000,000). */
+  maxBuckets?: number;
 }
 
 export const DEFAULT_N = 50;
 export const DEFAULT_BAR_SECONDS = 60;
 export const DEFAULT_TOXIC_THRESHOLD = 0.9;
+/**
+ * Largest single trade accepted (shares). The biggest prints of the most liquid US stocks are a few
+ * million shares; a billion is no trade, it is a broken feed (or an attack: a size of 1e300 once sent
+ * the bucket loop round for ever).
+ */
+export const DEFAULT_MAX_TRADE_VOLUME = 1e9;
+/** Most buckets the batch form will build (each is an object in the result). */
+export const DEFAULT_MAX_BUCKETS = 1_000_000;
+/** VPIN values required before the CDF and the toxic flag are published (live form). */
+export const DEFAULT_MIN_HISTORY = 50;
 const MS_PER_DAY = 86_400_000;
 
 function sortedByTime(trades: readonly TradeTuple[]): readonly TradeTuple[] {
@@ -131,6 +145,12 @@ export function defaultBucketVolume(trades: readonly TradeTuple[]): number {
  * Pours volume into buckets of size V. Shared by the batch and live forms so both split
  * bars identically. Closing is decided by comparing the remaining bar volume with the
  * space left, so float rounding in the running fill never leaves a bucket a hair short.
+ *
+ * The loop is bounded: a bar that fills more than `maxCloses` whole buckets after the one
+ * it completes has the surplus counted arithmetically (`onSkip`), not looped over. Every
+ * whole bucket of one bar has the same split (V·p, V·q), so for a window of n buckets only
+ * the last n of them can matter; the live form passes n, the batch form (which lists every
+ * bucket) passes Infinity and bounds its input instead.
  */
 export class BucketFiller {
   fill = 0;
@@ -139,10 +159,12 @@ export class BucketFiller {
   constructor(readonly V: number) {}
 
   /**
-   * Pours `volume` at buy probability p; calls onClose(buy, sell) per completed bucket.
-   * Returns the number of buckets closed.
+   * Pours `volume` at buy probability p; calls onClose(buy, sell) per completed bucket,
+   * except for whole buckets beyond `maxCloses`, which are reported by one onSkip(count)
+   * call before the last `maxCloses` closes. Returns the number of buckets closed
+   * (skipped ones included).
    */
-  pour(volume: number, p: number, onClose: (buy: number, sell: number) => void): number {
+  pour(volume: number, p: number, onClose: (buy: number, sell: number) => void, maxCloses = Infinity, onSkip?: (count: number) => void): number {
     let remaining = volume;
     let closed = 0;
     const q = 1 - p;
@@ -157,6 +179,14 @@ export class BucketFiller {
         this.fill = 0;
         this.buy = 0;
         this.sell = 0;
+        // Whole buckets left in this bar: skip all but the last maxCloses of them.
+        const whole = Math.floor(remaining / this.V);
+        if (whole > maxCloses) {
+          const skip = whole - maxCloses;
+          remaining -= skip * this.V;
+          closed += skip;
+          onSkip?.(skip);
+        }
       } else {
         this.fill += remaining;
         this.buy += remaining * p;
@@ -210,6 +240,15 @@ export function computeVpin(trades: readonly TradeTuple[], opts: VpinOptions = {
   if (!(barSeconds > 0) || !Number.isFinite(barSeconds)) throw new RangeError(`barSeconds must be positive, got ${barSeconds}`);
   if (!Number.isInteger(V) || V < 1) throw new RangeError(`bucketVolume must be a positive integer, got ${V}`);
   const barMs = barSeconds * 1000;
+  const maxTrade = opts.maxTradeVolume ?? DEFAULT_MAX_TRADE_VOLUME;
+  const maxBuckets = opts.maxBuckets ?? DEFAULT_MAX_BUCKETS;
+  let total = 0;
+  for (let i = 0; i < trades.length; i++) {
+    const size = trades[i]![2];
+    if (!Number.isFinite(size) || size < 0 || size > maxTrade) throw new RangeError(`trade ${i}: size ${size} is outside [0, ${maxTrade}]`);
+    total += size;
+  }
+  if (total / V > maxBuckets) throw new RangeError(`bucketVolume ${V} would make ${Math.floor(total / V)} buckets of these ${total} shares (at most ${maxBuckets})`);
 
   const bars = makeBars(trades, barSeconds);
   const N = bars.length;
@@ -256,8 +295,14 @@ export interface LiveVpinOptions {
   fixedSigma?: number;
   /** `toxic` is true when the expanding CDF of the latest VPIN is ≥ this (default 0.9). */
   toxicThreshold?: number;
-  /** VPIN values required before `toxic` may fire (default 1: from the first value). */
-  toxicMinHistory?: number;
+  /**
+   * VPIN values required before the CDF means anything: until then `cdfReady` is false and
+   * `toxic` never fires (default 1: from the first value; the engine configures 50, since the
+   * expanding CDF of a single value is 1.0 and would flag the first VPIN toxic).
+   */
+  minHistory?: number;
+  /** A trade above this size is refused and counted in `oversizedTrades` (default 1e9). */
+  maxTradeVolume?: number;
   /** Called at each bucket close with its 0-based index and buy/sell volumes. */
   onBucket?: (bucket: number, buy: number, sell: number) => void;
   /** Called with each new VPIN value (labelled by the bucket it ends on) and its expanding CDF. */
@@ -281,7 +326,14 @@ export interface LiveVpinOptions {
  * Bars close when a trade (or `advance`) arrives in a later bar; `flush` closes the open
  * bar at end of data. A trade timestamped before the open bar is counted in it
  * (`lateTrades`); a trade with non-finite or ≤ 0 price, or non-finite or < 0 size, is
- * ignored (`ignoredTrades`).
+ * ignored (`ignoredTrades`); a size above `maxTradeVolume` is refused (`oversizedTrades`).
+ *
+ * A bar fills at most n + 1 buckets one by one: whole buckets beyond that are identical and
+ * older than the window, so they are counted (`bucketsClosed`, `skippedBuckets`) without a
+ * loop and without VPIN values of their own; the work per bar is O(n) whatever its volume.
+ *
+ * Phases (`phase`): 'warming-up' until n buckets have closed (no VPIN), 'building-history'
+ * while fewer than `minHistory` VPIN values exist (VPIN, no CDF, never toxic), then 'live'.
  */
 export class LiveVpin {
   readonly V: number;
@@ -290,7 +342,8 @@ export class LiveVpin {
   readonly sigmaWindow: number;
   readonly fixedSigma: number | null;
   readonly toxicThreshold: number;
-  readonly toxicMinHistory: number;
+  readonly minHistory: number;
+  readonly maxTradeVolume: number;
 
   /** Latest VPIN, null until n buckets have completed. */
   value: number | null = null;
@@ -303,9 +356,12 @@ export class LiveVpin {
 
   trades = 0;
   ignoredTrades = 0;
+  oversizedTrades = 0;
   lateTrades = 0;
   barsClosed = 0;
   bucketsClosed = 0;
+  /** whole buckets of very large bars counted without being poured one by one */
+  skippedBuckets = 0;
 
   // Open bar.
   private barIdx = 0;
@@ -328,6 +384,7 @@ export class LiveVpin {
   private imbHead = 0;
   private imbCount = 0;
   private readonly pourClose: (buy: number, sell: number) => void;
+  private readonly pourSkip: (count: number) => void;
   private readonly onBucket: ((bucket: number, buy: number, sell: number) => void) | undefined;
   private readonly onVpin: ((bucket: number, vpin: number, cdf: number, toxic: boolean) => void) | undefined;
 
@@ -351,12 +408,19 @@ export class LiveVpin {
     this.sigmaWindow = W;
     this.fixedSigma = opts.fixedSigma ?? null;
     this.toxicThreshold = opts.toxicThreshold ?? DEFAULT_TOXIC_THRESHOLD;
-    this.toxicMinHistory = opts.toxicMinHistory ?? 1;
+    this.minHistory = opts.minHistory ?? 1;
+    this.maxTradeVolume = opts.maxTradeVolume ?? DEFAULT_MAX_TRADE_VOLUME;
+    if (!Number.isInteger(this.minHistory) || this.minHistory < 1) throw new RangeError(`minHistory must be a positive integer, got ${this.minHistory}`);
+    if (!(this.maxTradeVolume > 0)) throw new RangeError(`maxTradeVolume must be positive, got ${this.maxTradeVolume}`);
     this.dpRing = new Float64Array(W);
     this.filler = new BucketFiller(V);
     this.imbRing = new Float64Array(n);
     this.hist = new Float64Array(1024);
     this.pourClose = (buy, sell) => this.closeBucket(buy, sell);
+    this.pourSkip = (count) => {
+      this.bucketsClosed += count;
+      this.skippedBuckets += count;
+    };
     this.onBucket = opts.onBucket;
     this.onVpin = opts.onVpin;
   }
@@ -365,6 +429,10 @@ export class LiveVpin {
   onTrade(tsMs: number, price: number, size: number): number {
     if (!Number.isFinite(tsMs) || !Number.isFinite(price) || !(price > 0) || !Number.isFinite(size) || !(size >= 0)) {
       this.ignoredTrades++;
+      return 0;
+    }
+    if (size > this.maxTradeVolume) {
+      this.oversizedTrades++;
       return 0;
     }
     this.trades++;
@@ -406,6 +474,15 @@ export class LiveVpin {
     return this.histLen;
   }
 
+  /** Enough VPIN values for the CDF (and so `toxic`) to mean something. */
+  get cdfReady(): boolean {
+    return this.histLen >= this.minHistory;
+  }
+
+  get phase(): 'warming-up' | 'building-history' | 'live' {
+    return this.histLen === 0 ? 'warming-up' : this.histLen < this.minHistory ? 'building-history' : 'live';
+  }
+
   private closeBar(): number {
     this.barOpen = false;
     const price = this.barPrice;
@@ -422,7 +499,7 @@ export class LiveVpin {
     this.lastSigma = sigma;
     this.lastPBuy = p;
     this.barsClosed++;
-    return this.filler.pour(volume, p, this.pourClose);
+    return this.filler.pour(volume, p, this.pourClose, this.n, this.pourSkip);
   }
 
   private pushDp(x: number): void {
@@ -488,7 +565,7 @@ export class LiveVpin {
       else hi = mid;
     }
     this.cdf = lo / this.histLen;
-    this.toxic = this.histLen >= this.toxicMinHistory && this.cdf >= this.toxicThreshold;
+    this.toxic = this.histLen >= this.minHistory && this.cdf >= this.toxicThreshold;
     this.onVpin?.(index, v, this.cdf, this.toxic);
   }
 

@@ -51,6 +51,7 @@ export class SymbolAnalytics {
     this.bucketVolumeSource = source;
     this.vpin = new LiveVpin({
       bucketVolume: V, n: v.n, barSeconds: v.barSeconds, sigmaWindow: v.sigmaWindow, toxicThreshold: v.toxicThreshold,
+      minHistory: v.minHistory, maxTradeVolume: v.maxTradeVolume,
     });
   }
 
@@ -64,8 +65,17 @@ export class SymbolAnalytics {
     this.dirty = true;
   }
 
+  /** Trades refused as non-finite or beyond `analytics.vpin.maxTradeVolume` (shown in the vpin key). */
+  oversizedTrades = 0;
+
   /** Returns true when this trade completed a sweep. */
   onTrade(tsMs: number, price: number, size: number, aggressor: number): boolean {
+    // A size no market prints (1e300 once looped VPIN for ever) would poison VPIN, the bucket-size
+    // estimate and the flow baselines alike: refused here, counted, nothing else touched.
+    if (!(size <= this.cfg.analytics.vpin.maxTradeVolume)) {
+      this.oversizedTrades++;
+      return false;
+    }
     this.lastPrice = price;
     if (this.vpin) this.vpin.onTrade(tsMs, price, size);
     else this.estimateBucket(tsMs, price, size);
@@ -107,16 +117,35 @@ export class SymbolAnalytics {
     return this.vpin?.toxic ?? false;
   }
 
+  /** VPIN, or NaN before the first value. */
+  get vpinValue(): number {
+    return this.vpin && this.vpin.history > 0 ? (this.vpin.value ?? NaN) : NaN;
+  }
+
+  /** The CDF of VPIN, or NaN until `analytics.vpin.minHistory` values give it a meaning. */
+  get vpinCdf(): number {
+    return this.vpin && this.vpin.cdfReady ? (this.vpin.cdf ?? NaN) : NaN;
+  }
+
+  /**
+   * The key says which phase VPIN is in: 'estimating-bucket-size' (no bucket volume yet), 'warming-up'
+   * (filling the first n buckets: no VPIN), 'building-history' (VPIN, but fewer than minHistory values:
+   * no CDF, never toxic), 'live'.
+   */
   vpinJson(nowMs: number): Record<string, unknown> {
     const v = this.vpin;
-    const ready = !!v && v.history > 0;
+    const hasValue = !!v && v.history > 0;
+    const cdfReady = !!v && v.cdfReady;
     return {
       symbol: this.symbol,
-      vpin: ready ? v!.value : null,
-      cdf: ready ? v!.cdf : null,
-      toxic: ready ? v!.toxic : false,
+      vpin: hasValue ? v!.value : null,
+      cdf: cdfReady ? v!.cdf : null,
+      toxic: cdfReady ? v!.toxic : false,
       threshold: this.cfg.analytics.vpin.toxicThreshold,
-      status: ready ? 'live' : v ? 'warming-up' : 'estimating-bucket-size',
+      status: v ? v.phase : 'estimating-bucket-size',
+      history: v?.history ?? 0,
+      minHistory: this.cfg.analytics.vpin.minHistory,
+      oversizedTrades: this.oversizedTrades,
       bucketVolume: this.bucketVolume || null,
       bucketVolumeSource: this.bucketVolumeSource,
       buckets: v?.bucketsClosed ?? 0,

@@ -43,8 +43,8 @@ const create: ActorFactory = (ctx) => {
     let flags = 0;
     if (a.toxic) flags |= AnalyticsFlags.ToxicityAlarm;
     if (a.gexTs > 0) flags |= AnalyticsFlags.GexFresh;
-    const v = a.vpin && a.vpin.history > 0 ? (a.vpin.value ?? NaN) : NaN;
-    const c = a.vpin && a.vpin.history > 0 ? (a.vpin.cdf ?? NaN) : NaN;
+    const v = a.vpinValue;
+    const c = a.vpinCdf; // NaN until minHistory values: the strategies read it as unknown
     const h = out.stamp(id, eventNs, ingestNs, dequeueNs, flags);
     AnalyticsSnapshot.write(out.view, o, h, a.spot, v, c, a.imbalance, a.microprice, a.netGex, a.zeroGamma, a.callWall, a.putWall);
     pendingOut++;
@@ -108,7 +108,9 @@ const create: ActorFactory = (ctx) => {
       reqs.push({ key: `analytics:{${a.symbol}}:vpin`, value: a.vpinJson(now), ttlMs: cfg.ttl.analytics });
       reqs.push({ key: `analytics:{${a.symbol}}:flow`, value: a.flowJson(now), ttlMs: cfg.ttl.analytics });
     }
-    reqs.push({ key: 'monitoring:analytics:metrics', value: { chainsSeen, gridFailures, poolThreads: pool.threads, ts: now }, ttlMs: cfg.ttl.monitoring });
+    let oversizedTrades = 0;
+    for (const a of syms) oversizedTrades += a.oversizedTrades;
+    reqs.push({ key: 'monitoring:analytics:metrics', value: { chainsSeen, gridFailures, oversizedTrades, poolThreads: pool.threads, ts: now }, ttlMs: cfg.ttl.monitoring });
     ctx.publishMany(reqs);
   };
 
@@ -129,7 +131,9 @@ const create: ActorFactory = (ctx) => {
         writeSnapshot(id, a, eventNs, msgIngestNs(view, off), dequeueNs);
       } else if (type === MessageType.Trade) {
         const tsMs = msgEventNs(view, off) / 1e6;
+        const refused = a.oversizedTrades;
         a.onTrade(tsMs, Trade.price(view, off), Trade.size(view, off), Trade.aggressor(view, off));
+        if (a.oversizedTrades !== refused) ctx.countInputError();
       }
     },
     onBatchEnd() {

@@ -346,6 +346,7 @@ export class DashboardModel {
         toxic: (s.analyticsFlags & AnalyticsFlags.ToxicityAlarm) !== 0 || c?.toxic === true,
         threshold, status: typeof c?.status === 'string' ? c.status : vNow !== null ? 'live' : 'no data',
         buckets: numOrNull(c?.buckets), bucketsNeeded: numOrNull(c?.bucketsNeeded), bucketVolume: numOrNull(c?.bucketVolume),
+        history: numOrNull(c?.history), minHistory: numOrNull(c?.minHistory),
         ts: Math.round(s.analyticsTs) || numOrNull(c?.ts),
         h: { t, vpin, cdf },
       };
