@@ -15,6 +15,9 @@ export class LobsterSource implements MarketSource {
   private stopped = false;
   events = 0;
   readonly report: LobsterReadReport = { unknown: 0, unknownSummary: null };
+  /** message rows delivered, and the engine-clock time from the first read to the last delivery */
+  messages = 0;
+  elapsedNs = 0;
 
   constructor(
     private readonly messageFile: string,
@@ -26,6 +29,7 @@ export class LobsterSource implements MarketSource {
   ) {}
 
   async start(sink: MarketSink): Promise<void> {
+    const startNs = this.clock.nowNs();
     const it = lobsterEvents(this.messageFile, this.orderbookFile, {}, this.report);
     let pending: LobsterEvent | undefined = it.next().value as LobsterEvent | undefined;
     const firstNs = pending?.tsNs ?? 0;
@@ -56,6 +60,8 @@ export class LobsterSource implements MarketSource {
       }
       sink.endOfBatch();
       if (!pending) {
+        this.messages = row + 1;
+        this.elapsedNs = this.clock.nowNs() - startNs;
         this.onDone(this.events, this.report);
         return;
       }
