@@ -59,7 +59,7 @@ async function serverWorker(a: WorkerArgs): Promise<void> {
     const model = newModel();
     const server = new DashboardServer({
       host: '127.0.0.1', port: 0, token: TOKEN, rateHz: 10, maxBufferedBytes: a.maxBuffered, maxBehindTicks: 1_000_000, metricsAuth: false,
-      model, metrics: new DashboardMetrics(model, [], () => 0), assets: new StaticAssets(), onKill() {}, autoTick: false,
+      model, metrics: new DashboardMetrics(model, [], () => 0), assets: new StaticAssets(), onKill: () => ({ state: 'failed' as const, error: 'benchmark: no engine' }), autoTick: false,
     });
     listenPort = (await server.listen()).port;
     let seq = 0;

@@ -87,13 +87,15 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     }
 
     const broker = new RecordingBroker();
-    const core = new ExecutionCore(cfg, broker, redis, {
+    const S = quick ? 2000 : 20_000;
+    // Execution trades only its configured symbols: one per signal, so each is an entry (never "already positioned").
+    const symbols = Array.from({ length: S }, (_, i) => ({ symbol: `SYM${i}`, level2: false, basePrice: 100, numRows: 5 }));
+    const core = new ExecutionCore({ ...cfg, symbols }, broker, redis, {
       nowMs: () => Date.now(), sessionDate: () => '20260101', marketOpen: () => true, tradingHalted: () => false, setTradingHalted() {},
       publishBreaker() {}, onOrderEvent() {}, fault() {},
     }, createLogger({ level: 'silent', pretty: 'never' }));
     await redis.del('orders:journal');
     await core.start();
-    const S = quick ? 2000 : 20_000;
     const latUs: number[] = [];
     for (let i = 0; i < S; i++) {
       const sym = `SYM${i}`; // a fresh symbol each time: always an entry, never "already positioned"

@@ -16,8 +16,9 @@ const USAGE = `usage: alphatrader <command> [options]
   orders [--json] [--all]                open orders (or the whole order journal)
   order buy|sell SYMBOL QTY [--id ID]    a manual market order (through risk and the journal)
   kill --reason TEXT                     cancel all, flatten, trip the breaker, block new entries
-  flatten                                close every position
+  flatten [--all]                        close the engine's positions (--all: every position in the account)
   breaker trip|approve|reset --reason T  operate the circuit breaker
+  escalation clear --reason TEXT         re-open trading after a supervisor escalation (audited)
   redis-cli [ARGS...]                    redis-cli against the engine's Redis (credentials from the environment/var/)
   calc greeks|gex|vpin|book              analytics on a JSON document from stdin
   sim tws|alphavantage [--port N]        run a venue simulator standalone
@@ -46,6 +47,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./operate.js')).runFlatten(rest);
     case 'breaker':
       return (await import('./operate.js')).runBreaker(rest);
+    case 'escalation':
+      return (await import('./operate.js')).runEscalation(rest);
     case 'calc': {
       const { runCalc } = await import('./calc.js');
       return runCalc(rest, process.stdin, process.stdout, process.stderr);

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { ConfigError, loadConfig } from '../engine/config/loadConfig.js';
-import { COMMAND_STREAM, COMMAND_WAIT_MS, commandAnswerKey } from '../engine/redis/operatorCommands.js';
+import { COMMAND_WAIT_MS, sendOperatorCommand } from '../engine/redis/operatorCommands.js';
+import { ControlWriter } from '../engine/supervisor/ControlWriter.js';
 import { operatorRedis } from './redisTarget.js';
 
 async function connect(configFile?: string): Promise<Redis | number> {
@@ -36,20 +37,10 @@ async function command(action: string, reason: string, configFile: string | unde
   const r = await connect(configFile);
   if (typeof r === 'number') return r;
   try {
-    const id = randomBytes(8).toString('hex');
-    const kv = Object.entries(extra).flat();
-    const entry = await r.xadd(COMMAND_STREAM, 'MAXLEN', '~', 1000, '*', 'id', extra.id ?? id, 'action', action, 'reason', reason, 'source', 'cli', 'waitMs', String(timeoutMs), ...kv);
-    const t0 = Date.now();
-    while (Date.now() - t0 < timeoutMs) {
-      const v = await r.get(commandAnswerKey(extra.id ?? id));
-      // an answer to an earlier command that reused this id is not this command's answer
-      const res = v ? JSON.parse(v) : undefined;
-      if (res && res.entry === entry) {
-        delete res.entry;
-        console.log(JSON.stringify(res, null, 2));
-        return res.ok ? 0 : 1;
-      }
-      await new Promise((res) => setTimeout(res, 100));
+    const res = await sendOperatorCommand(r, { id: randomBytes(8).toString('hex'), action, reason, source: 'cli', ...extra }, timeoutMs);
+    if (res) {
+      console.log(JSON.stringify(res, null, 2));
+      return res.ok ? 0 : 1;
     }
     console.error(`no answer from the engine within ${timeoutMs / 1000} s (is it running, with its execution actor?)`);
     return 4;
@@ -64,12 +55,31 @@ export async function runKill(argv: string[]): Promise<number> {
     console.error('usage: alphatrader kill --reason TEXT   (cancels every order, flattens every position, trips the breaker)');
     return 2;
   }
+  // Halt and trip durably first, on the CLI's own connection: a kill sent while execution is down or
+  // restarting still leaves the engine halted (execution reads the record at start and keeps flattening).
+  const r = await connect(values.config);
+  if (typeof r === 'number') return r;
+  try {
+    await new ControlWriter(r, { error: (o: unknown, m?: string) => console.error(m ?? '', JSON.stringify(o)) })
+      .trip(`kill switch: ${values.reason}`, { key: 'engine:halted', value: { reason: values.reason, source: 'cli' } });
+  } finally {
+    r.disconnect();
+  }
   return command('kill', values.reason, values.config);
 }
 
+export async function runEscalation(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { reason: { type: 'string', short: 'r' }, config: { type: 'string', short: 'c' } } });
+  if (positionals[0] !== 'clear' || positionals.length !== 1 || !values.reason) {
+    console.error('usage: alphatrader escalation clear --reason TEXT   (re-opens trading after a supervisor escalation; the breaker stays tripped until approved or reset)');
+    return 2;
+  }
+  return command('escalation-clear', values.reason, values.config);
+}
+
 export async function runFlatten(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { reason: { type: 'string', short: 'r' }, config: { type: 'string', short: 'c' } } });
-  return command('flatten', values.reason ?? 'manual flatten', values.config);
+  const { values } = parseArgs({ args: argv, options: { reason: { type: 'string', short: 'r' }, config: { type: 'string', short: 'c' }, all: { type: 'boolean' } } });
+  return command('flatten', values.reason ?? 'manual flatten', values.config, COMMAND_WAIT_MS, values.all ? { all: '1' } : {});
 }
 
 export async function runBreaker(argv: string[]): Promise<number> {

@@ -3,6 +3,8 @@ import { parseArgs } from 'node:util';
 import { ConfigError, deepMerge, loadConfig, validateConfig } from '../engine/config/loadConfig.js';
 import { createLogger, redactUrl } from '../engine/log/logger.js';
 import { RedisUnavailableError, resolveRedis } from '../engine/redis/RedisLauncher.js';
+import { ControlWriter } from '../engine/supervisor/ControlWriter.js';
+import { notifierFor } from '../engine/alerts/fromConfig.js';
 import type { RuntimeInfo } from '../engine/runtime/ActorContext.js';
 import { Supervisor } from '../engine/supervisor/Supervisor.js';
 import { startEmbeddedVenues, type EmbeddedVenueInfo } from '../engine/venues/EmbeddedVenues.js';
@@ -90,6 +92,7 @@ export async function runStart(argv: string[], opts: StartOptions = {}): Promise
     // every actor derives the session clock from this one instant (see engine/clock)
     engineStartMs: Date.now(),
     dashboardToken,
+    dashboardViewToken: process.env.ALPHATRADER_DASHBOARD_VIEW_TOKEN || undefined,
     twsPort: venues.twsPort,
     alphaVantageUrl: venues.alphaVantageUrl || config.venues.alphaVantage.baseUrl || undefined,
     alphaVantageKey: venues.alphaVantageKey ?? process.env.ALPHATRADER_ALPHAVANTAGE_API_KEY,
@@ -100,7 +103,8 @@ export async function runStart(argv: string[], opts: StartOptions = {}): Promise
     redisPassword: redis.password,
     redisUsername: redis.username,
   };
-  const sup = new Supervisor(config, log, runtime);
+  const notifier = notifierFor(config, process.env, log);
+  const sup = new Supervisor(config, log, runtime, undefined, ControlWriter.connect({ url: runtime.redisUrl, password: runtime.redisPassword, username: runtime.redisUsername as string | undefined }, log), notifier);
 
   let stopping: Promise<number> | undefined;
   const shutdown = (why: string): Promise<number> => {

@@ -6,6 +6,14 @@ import type { DashboardMetrics } from './Metrics.js';
 import type { StaticAssets } from './StaticAssets.js';
 import { TokenGuard } from './TokenGuard.js';
 import { MAX_CLIENT_MESSAGE } from './wire.js';
+import { ACTION_PATHS, ActionRateLimiter, parseAction, type ActionCommand } from './consoleActions.js';
+
+/** The outcome of a kill: `done` (no working orders, flat, breaker tripped), `pending` (broker acks still outstanding) or `failed`. */
+export interface KillAnswer {
+  state: 'done' | 'pending' | 'refused' | 'failed';
+  error?: string;
+  [k: string]: unknown;
+}
 
 export interface LogLike {
   info(obj: unknown, msg?: string): void;
@@ -25,7 +33,18 @@ export interface DashboardServerOptions {
   metrics: DashboardMetrics;
   assets: StaticAssets;
   /** called after the kill request's token, confirmation and reason were checked */
-  onKill(k: KillRecord): void;
+  /** hands the kill to the engine and resolves with execution's outcome (never a bare acknowledgement) */
+  onKill(k: KillRecord): Promise<KillAnswer> | KillAnswer;
+  /** read-only token for viewers (ALPHATRADER_DASHBOARD_VIEW_TOKEN): every GET, no action (403) */
+  viewToken?: string;
+  /** runs a validated console action through the engine's command channel and resolves with its outcome */
+  onAction?(cmd: ActionCommand): Promise<KillAnswer>;
+  /** reads the audit log (newest first), filtered */
+  onAudit?(f: { action?: string; source?: string; q?: string; limit: number }): Promise<Record<string, string>[]>;
+  /** the engine's symbols (orders and flatten name one of them) */
+  isSymbol?(symbol: string): boolean;
+  /** the configured risk limits, shown next to their use */
+  riskLimits?: Record<string, number | boolean>;
   log?: LogLike;
   /** false: no tick timer (benchmarks and tests drive `feed.tick()` themselves) */
   autoTick?: boolean;
@@ -57,6 +76,8 @@ export class DashboardServer {
   readonly feed: FeedPublisher;
   private readonly app: TemplatedApp;
   private readonly guard: TokenGuard;
+  private readonly viewGuard: TokenGuard | undefined;
+  private readonly limiter = new ActionRateLimiter();
   private readonly log: LogLike;
   private listenSocket: us_listen_socket | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -67,6 +88,7 @@ export class DashboardServer {
 
   constructor(private readonly o: DashboardServerOptions) {
     this.guard = new TokenGuard(o.token);
+    this.viewGuard = o.viewToken ? new TokenGuard(o.viewToken) : undefined;
     this.log = o.log ?? noLog;
     this.app = uWS.App();
     this.feed = new FeedPublisher(o.model, {
@@ -153,6 +175,37 @@ export class DashboardServer {
       this.json(res, 200, { symbols: o.model.symbolsInfo(), topics: o.model.topicNames });
     });
     app.post('/api/kill', (res, req) => this.kill(res, req));
+    for (const path of ACTION_PATHS) app.post(path, (res, req) => this.action(path, res, req));
+    const cold = (key: string) => o.model.cold.get(key, Date.now()) ?? null;
+    const view = (path: string, body: () => unknown) => app.get(path, (res, req) => {
+      if (this.authorized(res, req)) this.json(res, 200, body());
+    });
+    view('/api/orders', () => ({ orders: cold('orders:open') ?? [], ts: Date.now() }));
+    view('/api/positions', () => ({ positions: cold('positions') ?? [], pnl: cold('pnl'), ts: Date.now() }));
+    view('/api/strategies', () => ({ strategies: cold('signals:strategies'), windows: cold('signals:windows') }));
+    view('/api/performance', () => ({
+      pnl: cold('pnl'), curve: cold('performance:pnl_curve'), sharpe: cold('performance:sharpe'), maxDrawdown: cold('performance:max_drawdown'), winRate: cold('performance:win_rate'),
+    }));
+    app.get('/api/risk', (res, req) => {
+      if (!this.authorized(res, req)) return;
+      const exec = cold('monitoring:execution:metrics') as Record<string, unknown> | null;
+      this.json(res, 200, {
+        limits: o.riskLimits ?? {}, use: riskUse(cold('positions'), cold('orders:open'), cold('pnl'), o.riskLimits ?? {}),
+        rejections: cold('risk:rejections') ?? {}, lastRejections: cold('risk:rejections:last') ?? [],
+        performance: { sharpe: cold('performance:sharpe'), maxDrawdown: cold('performance:max_drawdown'), winRate: cold('performance:win_rate') }, breaker: exec?.breaker ?? { state: cold('cb:state'), reason: cold('cb:reason') },
+        halt: exec?.halt ?? null, drift: cold('execution:drift'), ts: Date.now(),
+      });
+    });
+    app.get('/api/audit', (res, req) => {
+      if (!this.authorized(res, req)) return;
+      const f = { action: req.getQuery('action') || undefined, source: req.getQuery('source') || undefined, q: req.getQuery('q') || undefined, limit: Math.min(500, Math.max(1, Number(req.getQuery('limit')) || 100)) };
+      let aborted = false;
+      res.onAborted(() => (aborted = true));
+      (o.onAudit ? o.onAudit(f) : Promise.resolve([])).then(
+        (entries) => !aborted && res.cork(() => this.json(res, 200, { entries })),
+        (e) => !aborted && res.cork(() => this.json(res, 503, { state: 'failed', error: `audit log unavailable: ${(e as Error).message}` })),
+      );
+    });
     app.any('/api/*', (res) => this.json(res, 404, { error: 'no such API' }));
     app.ws<SocketData>('/ws', {
       compression: uWS.DISABLED,
@@ -229,6 +282,7 @@ export class DashboardServer {
       this.json(res, 415, { error: 'Content-Type must be application/json' });
       return;
     }
+    const aborted = { v: false };
     readBody(res, MAX_KILL_BODY, (body) => {
       if (body === null) return this.json(res, 413, { error: `body larger than ${MAX_KILL_BODY} bytes` });
       let m: { confirm?: unknown; reason?: unknown };
@@ -246,22 +300,68 @@ export class DashboardServer {
         return this.json(res, 400, { error: 'reason required: 3 to 500 characters' });
       }
       const k: KillRecord = { reason, source: 'dashboard', ts: Date.now(), remote };
-      try {
-        this.o.onKill(k);
-      } catch (e) {
-        this.log.error({ err: e }, 'kill switch: forwarding failed');
-        return this.json(res, 500, { error: 'kill request could not be forwarded' });
-      }
       this.o.model.stats.killRequests++;
       this.o.model.recordKill(k);
-      this.json(res, 202, { accepted: true, ts: k.ts });
-    });
+      // Answered with the outcome once execution reports it (done / pending with what is left / failed).
+      Promise.resolve()
+        .then(() => this.o.onKill(k))
+        .catch((e: unknown): KillAnswer => {
+          this.log.error({ err: e }, 'kill switch: forwarding failed');
+          return { state: 'failed', error: 'kill request could not be forwarded' };
+        })
+        .then((a) => {
+          if (aborted.v) return;
+          res.cork(() => this.json(res, a.state === 'failed' ? 503 : 200, { ...a, ts: k.ts }));
+        });
+    }, aborted);
   }
 
-  /** Checks the token; on failure answers 401 (none) or 403 (wrong) and returns false. */
+  /**
+   * A console action: the operator token from the Authorization header only (a read-only token gets 403), a
+   * same-origin request (CSRF: a foreign page's `Origin` is refused), JSON, a bounded body, a rate limit per
+   * address, then validation; answered with the engine's outcome — done, refused or failed, with the reason.
+   */
+  private action(path: string, res: HttpResponse, req: HttpRequest): void {
+    const presented = TokenGuard.presented(req.getHeader('authorization'), '', false);
+    const remote = Buffer.from(res.getRemoteAddressAsText()).toString();
+    const origin = req.getHeader('origin');
+    const host = req.getHeader('host');
+    const contentType = req.getHeader('content-type');
+    if (!this.guard.check(presented)) {
+      if (this.viewGuard?.check(presented)) return this.json(res, 403, { state: 'refused', error: 'read-only token: actions need the operator token' });
+      return this.refuse(res, presented ? 403 : 401, remote, path);
+    }
+    if (origin && !sameOrigin(origin, host)) return this.json(res, 403, { state: 'refused', error: 'cross-origin request refused' });
+    if (!/^application\/json\b/i.test(contentType)) return this.json(res, 415, { state: 'refused', error: 'Content-Type must be application/json' });
+    if (!this.limiter.take(remote)) return this.json(res, 429, { state: 'refused', error: 'too many actions: slow down' });
+    if (!this.o.onAction) return this.json(res, 503, { state: 'failed', error: 'actions are not available here' });
+    const aborted = { v: false };
+    readBody(res, MAX_KILL_BODY, (body) => {
+      if (body === null) return this.json(res, 413, { state: 'refused', error: `body larger than ${MAX_KILL_BODY} bytes` });
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(body.toString('utf8'));
+      } catch {
+        return this.json(res, 400, { state: 'refused', error: 'body is not JSON' });
+      }
+      const p = parseAction(path, parsed, this.o.isSymbol ?? (() => true));
+      if (!p.ok) return this.json(res, 400, { state: 'refused', error: p.error });
+      const cmd = { ...p.cmd, source: 'dashboard', remote, role: 'operator' };
+      Promise.resolve()
+        .then(() => this.o.onAction!(cmd))
+        .catch((e: unknown): KillAnswer => ({ state: 'failed', error: `could not reach the engine: ${(e as Error)?.message ?? e}` }))
+        .then((a) => {
+          if (aborted.v) return;
+          const status = a.state === 'done' || a.state === 'pending' ? 200 : a.state === 'refused' ? 409 : 503;
+          res.cork(() => this.json(res, status, a));
+        });
+    }, aborted);
+  }
+
+  /** Checks the token (operator or read-only); on failure answers 401 (none) or 403 (wrong) and returns false. */
   private authorized(res: HttpResponse, req: HttpRequest): boolean {
     const presented = TokenGuard.presented(req.getHeader('authorization'), req.getQuery('token') ?? '');
-    if (this.guard.check(presented)) return true;
+    if (this.guard.check(presented) || this.viewGuard?.check(presented)) return true;
     this.refuse(res, presented ? 403 : 401, Buffer.from(res.getRemoteAddressAsText()).toString(), req.getUrl());
     return false;
   }
@@ -299,11 +399,15 @@ const STATUS_TEXT: Record<number, string> = {
 };
 
 /** Collects a request body up to `max` bytes; `null` when it is larger. Nothing is called if the client aborts. */
-function readBody(res: HttpResponse, max: number, done: (body: Buffer | null) => void): void {
+function readBody(res: HttpResponse, max: number, done: (body: Buffer | null) => void, aborted = { v: false }): void {
   const chunks: Buffer[] = [];
   let size = 0;
   let finished = false;
-  res.onAborted(() => (finished = true));
+  // `aborted` outlives the body: a caller that answers later must not write to a response the client dropped.
+  res.onAborted(() => {
+    finished = true;
+    aborted.v = true;
+  });
   res.onData((chunk, isLast) => {
     if (finished) return;
     size += chunk.byteLength;
@@ -318,4 +422,29 @@ function readBody(res: HttpResponse, max: number, done: (body: Buffer | null) =>
       res.cork(() => done(Buffer.concat(chunks)));
     }
   });
+}
+
+/** `Origin` of the page (scheme://host[:port]) against the `Host` it sent the request to. */
+function sameOrigin(origin: string, host: string): boolean {
+  try {
+    return new URL(origin).host === host;
+  } catch {
+    return false;
+  }
+}
+
+/** Each limit's current use, from the published positions, working orders and P&L. */
+function riskUse(positions: unknown, open: unknown, pnl: unknown, limits: Record<string, number | boolean>): Record<string, unknown> {
+  const pos = Array.isArray(positions) ? (positions as { symbol: string; qty: number; mark: number | null; avgPrice: number }[]) : [];
+  const ords = Array.isArray(open) ? (open as { symbol: string }[]) : [];
+  const exposed = new Set([...pos.filter((p) => p.qty !== 0).map((p) => p.symbol), ...ords.map((o) => o.symbol)]);
+  const bySymbol = Object.fromEntries(pos.filter((p) => p.qty !== 0).map((p) => [p.symbol, Math.abs(p.qty * (p.mark ?? p.avgPrice))]));
+  const p = (pnl ?? {}) as { day?: number; drawdown?: number };
+  return {
+    openPositions: { used: exposed.size, limit: limits.maxOpenPositions ?? null },
+    positionNotional: { bySymbol, limit: limits.maxPositionPerSymbol ?? null },
+    dailyLoss: { used: Math.max(0, -(p.day ?? 0)), limit: limits.dailyLossLimit ?? null },
+    drawdown: { used: p.drawdown ?? 0, limit: limits.maxDrawdown ?? null },
+    workingOrders: ords.length,
+  };
 }

@@ -20,7 +20,7 @@ export interface SeedTarget {
   password?: string;
 }
 
-function client(target: SeedTarget, timeoutMs: number, name: string, reconnect: boolean): Redis {
+export function client(target: SeedTarget, timeoutMs: number, name: string, reconnect: boolean): Redis {
   const u = new URL(target.url);
   const redis = new Redis({
     host: u.hostname.replace(/^\[|\]$/g, ''),

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { ActorFactory } from '../../engine/runtime/Actor.js';
 import { DashboardModel } from './DashboardModel.js';
-import { DashboardServer } from './DashboardServer.js';
+import { DashboardServer, type KillAnswer } from './DashboardServer.js';
 import { EngineView } from './EngineView.js';
 import { DashboardMetrics } from './Metrics.js';
-import { pollRedisKeys, seedFromRedis } from './RedisReader.js';
+import { COMMAND_WAIT_MS, sendOperatorCommand } from '../../engine/redis/operatorCommands.js';
+import { client, pollRedisKeys, seedFromRedis } from './RedisReader.js';
 import { dashboardSettings } from './settings.js';
 import { StaticAssets } from './StaticAssets.js';
 import { MIN_TOKEN_LENGTH } from './TokenGuard.js';
@@ -29,6 +30,7 @@ const create: ActorFactory = (ctx) => {
     ctx.log.error(`ALPHATRADER_DASHBOARD_TOKEN is shorter than ${MIN_TOKEN_LENGTH} characters: the dashboard is not served (openssl rand -hex 24 makes a good one)`);
     return { onMessage() {} }; // keeps reading its rings so their fill figures stay true
   }
+  const killAnswers = new Map<string, (a: KillAnswer) => void>();
   const engine = new EngineView(ctx.topology, cfg.supervisor.heartbeatTimeoutMs);
   const model = new DashboardModel({
     symbols: cfg.symbols.map((x) => ({ symbol: x.symbol, level2: x.level2 })),
@@ -42,7 +44,38 @@ const create: ActorFactory = (ctx) => {
   }, engine);
   model.hot.sweepLevels = Math.max(2, cfg.analytics?.sweepLevels ?? 2);
   const metrics = new DashboardMetrics(model, ctx.inputs.map((i) => i.ring), () => ctx.clock.nowNs());
+  // The console's own connection: actions go to execution through the operator command stream (as the CLI's
+  // do) and are answered with execution's outcome; the audit log is read on demand.
+  const rt = ctx.runtime;
+  const actions = client({ url: rt.redisUrl, username: rt.redisUsername as string | undefined, password: rt.redisPassword }, 2000, 'alphatrader-dashboard-console', true);
+  void actions.connect().catch(() => {});
+  const symbols = new Set(cfg.symbols.map((x) => x.symbol));
+  const viewToken = rt.dashboardViewToken && rt.dashboardViewToken.length >= MIN_TOKEN_LENGTH && rt.dashboardViewToken !== token ? rt.dashboardViewToken : undefined;
   const server = new DashboardServer({
+    viewToken,
+    isSymbol: (sym) => symbols.has(sym),
+    riskLimits: { ...cfg.risk },
+    onAction: async (cmd) => {
+      const id = cmd.id ?? `dash-${randomBytes(6).toString('hex')}`;
+      const ans = await sendOperatorCommand(actions, { ...cmd, id }, COMMAND_WAIT_MS);
+      if (!ans) return { state: 'failed', error: `execution unavailable: no answer within ${COMMAND_WAIT_MS / 1000} s` };
+      const state = ans.state === 'done' || ans.state === 'refused' || ans.state === 'failed' || ans.state === 'pending' ? ans.state : ans.ok ? 'done' : 'refused';
+      return { ...ans, state };
+    },
+    onAudit: async (f) => {
+      const rows = (await actions.xrevrange('audit:stream', '+', '-', 'COUNT', 2000)) as [string, string[]][];
+      const out: Record<string, string>[] = [];
+      for (const [id, kv] of rows) {
+        const e: Record<string, string> = { id };
+        for (let i = 0; i + 1 < kv.length; i += 2) e[kv[i]] = kv[i + 1];
+        if (f.action && e.action !== f.action) continue;
+        if (f.source && e.source !== f.source) continue;
+        if (f.q && !JSON.stringify(e).toLowerCase().includes(f.q.toLowerCase())) continue;
+        out.push(e);
+        if (out.length >= f.limit) break;
+      }
+      return out;
+    },
     host: s.host,
     port: s.port,
     token,
@@ -55,9 +88,22 @@ const create: ActorFactory = (ctx) => {
     assets: new StaticAssets(),
     log: ctx.log,
     onKill: (k) => {
-      ctx.send('execution', 'kill', { reason: k.reason, source: k.source, ts: k.ts });
+      // The supervisor halts and trips the breaker itself, then hands the kill to execution and reports back.
+      const id = `dash-${randomBytes(6).toString('hex')}`;
+      ctx.send('supervisor', 'kill', { id, reason: k.reason, source: k.source, ts: k.ts, remote: k.remote ?? '' });
       ctx.appendStream('audit:stream', { action: 'kill', reason: k.reason, source: k.source, ts: k.ts, remote: k.remote ?? '' });
-      ctx.log.warn({ reason: k.reason, source: k.source, remote: k.remote }, 'KILL SWITCH requested from the dashboard: sent to execution');
+      ctx.log.warn({ reason: k.reason, source: k.source, remote: k.remote }, 'KILL SWITCH requested from the dashboard: sent to the supervisor');
+      return new Promise<KillAnswer>((resolve) => {
+        // the supervisor answers within its own wait (10 s); past that, the engine itself is not answering
+        const timer = setTimeout(() => {
+          killAnswers.delete(id);
+          resolve({ state: 'failed', error: 'no answer from the engine (supervisor) within 15 s' });
+        }, 15_000);
+        killAnswers.set(id, (a) => {
+          clearTimeout(timer);
+          resolve(a);
+        });
+      });
     },
   });
 
@@ -72,7 +118,6 @@ const create: ActorFactory = (ctx) => {
       const shownHost = host.includes(':') ? `[${host}]` : host;
       ctx.log.info({ host, port }, `Dashboard: http://${shownHost}:${port}/?token=${token}`);
       ctx.send('supervisor', 'dashboard-listening', { host, port });
-      const rt = ctx.runtime;
       const target = { url: rt.redisUrl, username: rt.redisUsername as string | undefined, password: rt.redisPassword };
       seedFromRedis(target, model.cold).then(
         (n) => n > 0 && ctx.log.info({ keys: n }, 'dashboard: state seeded from Redis (breaker, positions, orders, P&L)'),
@@ -89,9 +134,16 @@ const create: ActorFactory = (ctx) => {
     },
     onCommand(topic, payload) {
       if (topic === 'publish' || topic === 'publish-many') model.onPublish(topic, payload);
-      else ctx.countInputError();
+      else if (topic === 'kill-answer') {
+        const a = payload as { id?: string; ok?: boolean; state?: string; error?: string };
+        const done = killAnswers.get(String(a?.id));
+        killAnswers.delete(String(a?.id));
+        const state = a?.state === 'done' || a?.state === 'pending' ? a.state : 'failed';
+        done?.({ ...(a as Record<string, unknown>), state });
+      } else ctx.countInputError();
     },
     close() {
+      actions.disconnect();
       poller?.stop();
       server.close();
     },

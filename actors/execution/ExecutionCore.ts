@@ -2,15 +2,18 @@ import type { Redis } from 'ioredis';
 import type { EngineConfig } from '../../engine/config/schema.js';
 import type { Logger } from '../../engine/log/logger.js';
 import type { Broker, BrokerEvent, BrokerOrder } from './brokers/types.js';
-import { applyEvent, isTerminal, newOrderRecord, type OrderRecord } from './OrderBookkeeping.js';
-import { OrderJournal } from './OrderJournal.js';
+import { ExecutionState, type DayState, type HaltRecord } from './ExecutionState.js';
+import { applyEvent, isTerminal, newOrderRecord, workingQty, type OrderPurpose, type OrderRecord } from './OrderBookkeeping.js';
+import { ANSWER_KINDS, OrderJournal } from './OrderJournal.js';
 import { Portfolio } from './Portfolio.js';
 import { reconcile, type ReconcileReport } from './Reconciler.js';
 import { CircuitBreaker } from './risk/CircuitBreaker.js';
-import { RiskEngine, type RiskVerdict } from './risk/RiskEngine.js';
+import { RiskEngine, type Exposure, type RiskVerdict } from './risk/RiskEngine.js';
+import { SerialQueue } from './SerialQueue.js';
 
 export const CID_PREFIX = 'AT-';
 export const STRATEGY_NAMES: Record<number, string> = { 0: 'manual', 1: '0DTE', 2: '1DTE', 3: '14DTE', 4: 'MOC', 9: 'exit', 10: 'kill' };
+const EPS = 1e-9;
 
 export interface SignalInput {
   symbol: string;
@@ -28,35 +31,60 @@ export interface SignalInput {
 }
 
 /** Synthetic exit plan of an open position: stop, first target (scale-out), then a trailing stop. */
-interface ExitPlan {
+export interface ExitPlan {
   entryCid: string;
   side: 1 | -1;
   entry: number;
   stop: number;
   target: number;
   trail: number; // trailing distance (fraction)
-  best: number; // high-water (long) / low-water (short) mark since entry
-  scaledOut: boolean;
-  legs: number;
+  best: number; // high-water (long) / low-water (short) mark since entry, persisted (execution:exits)
 }
 
 export interface ExecutionHooks {
   nowMs(): number; // session clock
+  /** wall clock (rate windows, quiet periods, ages, staleness); Date.now by default */
+  wallMs?(): number;
   sessionDate(nowMs: number): string; // YYYYMMDD of the session
   marketOpen(nowMs: number): boolean;
   tradingHalted(): boolean;
   setTradingHalted(on: boolean): void;
+  /** the supervisor escalated (restart storm): the breaker follows it */
+  escalated?(): boolean;
   publishBreaker(state: string, reason: string | null, ts: number): void;
   onOrderEvent(r: OrderRecord, e: BrokerEvent): void; // hot-path notification (orders-out ring)
+  /** the journal's Redis answered (true) or failed (false): health and the halt on a stalled Redis */
+  journalHealth?(ok: boolean, reason?: string): void;
+  /** an alert for a person (drift, stale data): the actor hands it to the supervisor's notifier */
+  alert?(a: { rule: string; severity: 'info' | 'warning' | 'critical'; title: string; text: string; key?: string; fields?: Record<string, string | number | boolean | null> }): void;
   /** fault injection for the crash test: called at named points; may kill the process */
   fault(point: 'after-journal' | 'before-fill-journal'): void;
 }
 
+export interface KillOutcome {
+  state: 'done' | 'pending';
+  reason: string;
+  cancelsSent: number;
+  flattenOrders: number;
+  working: { clientOrderId: string; symbol: string; side: string; qty: number; state: string }[];
+  positions: { symbol: string; qty: number }[];
+  breaker: string;
+}
+
 /**
- * Execution: signals → risk → journal → broker, and broker events → journal → state → positions. Every
- * order passes risk, is journaled (and acknowledged by Redis) before it leaves, has a deterministic client
- * order id (so a retry or a re-derived signal never creates a second order), and is reconciled with the
- * broker after any restart before a new order is sent.
+ * Execution: signals → risk → journal → broker, and broker events → journal → state → positions.
+ *
+ * Correct by construction, not by timing:
+ * - **one serial path**: signals, operator commands, broker events, exits and reconciliation run one at a
+ *   time through one queue (the kill switch's work jumps it), so reconciliation never sees an order whose
+ *   `place()` has not settled;
+ * - **working quantity is first-class**: every exit, flatten, kill and closing signal is sized from the
+ *   position net of the orders already working to close it, at most one exit per position is in flight, and
+ *   every exposure rule counts working orders;
+ * - **ids from journaled facts**: an order's client id derives from its signal, command or entry plus a leg
+ *   number counted in the journal, so a retry or a restart maps to the id the journal already holds;
+ * - **state that survives a restart**: exit plans are rebuilt from the journal (trailing anchors from
+ *   Redis), the breaker, the kill halt and the day's equity references are read back before the first order.
  */
 export class ExecutionCore {
   readonly orders = new Map<string, OrderRecord>();
@@ -64,14 +92,27 @@ export class ExecutionCore {
   readonly risk: RiskEngine;
   readonly breaker: CircuitBreaker;
   readonly journal: OrderJournal;
+  readonly state: ExecutionState;
   readonly exits = new Map<string, ExitPlan>();
+  readonly queue = new SerialQueue();
   ready = false;
-  readonly counters = { signals: 0, ordersSent: 0, riskRejected: 0, brokerRejected: 0, brokerErrors: 0, duplicateSignals: 0, unknownFills: 0, journalFailures: 0, malformedSignals: 0 };
+  readonly counters = {
+    signals: 0, ordersSent: 0, riskRejected: 0, brokerRejected: 0, brokerErrors: 0, duplicateSignals: 0, unknownFills: 0,
+    journalFailures: 0, malformedSignals: 0, stateWriteFailures: 0, crossedBooks: 0, staleTrips: 0, queueRefused: 0, adopted: 0,
+  };
   lastReconcile: ReconcileReport | null = null;
-  private queue: Promise<unknown> = Promise.resolve();
+  halt: HaltRecord | null = null;
+  day: DayState | null = null;
+  journalOk = true;
+  /** orders that may still change a position, per symbol (pruned as they stop working): exposure without a scan */
+  private readonly live = new Map<string, Set<OrderRecord>>();
   private readonly marks = new Map<string, number>();
+  private readonly lastMarkWall = new Map<string, number>();
   private readonly vols = new Map<string, { last: number; ewVar: number; n: number }>();
-  lastDataMs = Date.now();
+  private readonly symbols: ReadonlySet<string>;
+  private readonly pendingWrites = new Set<Promise<unknown>>();
+  private startedWall = 0;
+  private dayDirty = false;
 
   constructor(
     private readonly cfg: EngineConfig,
@@ -79,50 +120,224 @@ export class ExecutionCore {
     redis: Redis,
     private readonly hooks: ExecutionHooks,
     private readonly log: Logger,
+    journalStream?: string,
   ) {
+    this.symbols = new Set(cfg.symbols.map((s) => s.symbol));
     this.portfolio = new Portfolio(cfg.risk.startingEquity);
-    this.risk = new RiskEngine(cfg.risk, this.portfolio);
-    this.breaker = new CircuitBreaker(cfg.risk.breakerQuietMs, cfg.risk.rejectRateTrip, (s) => hooks.publishBreaker(s.state, s.reason, s.ts));
-    this.journal = new OrderJournal(redis);
-    broker.onEvent((e) => void this.serial(() => this.onBrokerEvent(e)));
+    this.risk = new RiskEngine(cfg.risk, this.portfolio, this.exposure);
+    this.breaker = new CircuitBreaker(cfg.risk.breakerQuietMs, cfg.risk.rejectRateTrip, (s) => {
+      hooks.publishBreaker(s.state, s.reason, s.ts);
+      this.persist(this.state.saveBreaker(s));
+    });
+    this.journal = new OrderJournal(redis, journalStream);
+    this.state = new ExecutionState(redis);
+    broker.onEvent((e) => void this.queue.push(() => this.onBrokerEvent(e)).catch(() => this.counters.queueRefused++));
   }
 
-  /** Everything that touches orders runs one at a time, in arrival order. */
-  private serial<T>(fn: () => Promise<T>): Promise<T> {
-    const p = this.queue.then(fn, fn);
-    this.queue = p.catch(() => {});
-    return p;
+  /** Every order the engine tracks goes through here (journal replay, adoption, send). */
+  private track(r: OrderRecord): void {
+    this.orders.set(r.order.clientOrderId, r);
+    if (workingQty(r) <= EPS && isTerminal(r.state)) return;
+    let set = this.live.get(r.order.symbol);
+    if (!set) this.live.set(r.order.symbol, (set = new Set()));
+    set.add(r);
   }
 
-  /** Start-up: rebuild from the journal, connect, reconcile with the broker; only then accept signals. */
+  private wall(): number {
+    return this.hooks.wallMs ? this.hooks.wallMs() : Date.now();
+  }
+
+  /** A durable state write that must not block the order path: failures are counted and logged. */
+  private persist(p: Promise<unknown>): void {
+    const q = p.catch((err) => {
+      this.counters.stateWriteFailures++;
+      this.log.error({ err: String(err) }, 'could not persist execution state (breaker, day, exit anchor or halt)');
+    });
+    this.pendingWrites.add(q);
+    void q.finally(() => this.pendingWrites.delete(q));
+  }
+
+  /** Resolves when every state write issued so far has landed (or failed): a clean stop waits for it. */
+  async settled(): Promise<void> {
+    await this.queue.idle();
+    await Promise.all([...this.pendingWrites]);
+  }
+
+  // ─── exposure ──────────────────────────────────────────────────────────────────────────────────────────
+
+  position(symbol: string): number {
+    return this.portfolio.positions.get(symbol)?.qty ?? 0;
+  }
+
+  /** Working buy and sell quantity of a symbol (live orders' unfilled rest, and reported fills still in flight). */
+  working(symbol: string, filter?: (o: OrderRecord) => boolean): { buy: number; sell: number } {
+    let buy = 0;
+    let sell = 0;
+    const set = this.live.get(symbol);
+    if (!set) return { buy, sell };
+    for (const o of set) {
+      const w = workingQty(o);
+      if (w <= EPS) {
+        if (isTerminal(o.state)) set.delete(o);
+        continue;
+      }
+      if (filter && !filter(o)) continue;
+      if (o.order.side === 'buy') buy += w;
+      else sell += w;
+    }
+    return { buy, sell };
+  }
+
+  /** What may still close the position: |position| net of the orders already working against it. */
+  closable(symbol: string): number {
+    const pos = this.position(symbol);
+    const w = this.working(symbol);
+    return pos > 0 ? Math.max(0, pos - w.sell) : pos < 0 ? Math.max(0, -pos - w.buy) : 0;
+  }
+
+  readonly exposure: Exposure = {
+    position: (s) => this.position(s),
+    working: (s) => this.working(s),
+    symbols: () => {
+      const s = new Set(this.portfolio.positions.keys());
+      for (const [sym, set] of this.live) if (set.size) s.add(sym);
+      return s;
+    },
+  };
+
+  // ─── start-up ──────────────────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Start-up: rebuild orders, positions, exit plans, the breaker, the kill halt and the day from the journal
+   * and Redis; connect; reconcile with the broker; only then run queued signals and commands.
+   */
   async start(): Promise<ReconcileReport> {
     // Idempotent: a start that failed half-way (broker unreachable) is simply run again from scratch.
+    this.queue.pause();
+    this.ready = false;
     this.orders.clear();
+    this.live.clear();
     this.portfolio.reset();
-    const loaded = await this.journal.load(Date.now());
-    for (const [cid, r] of loaded.orders) this.orders.set(cid, r);
+    this.exits.clear();
+    this.startedWall = this.wall();
+    const loaded = await this.journal.load(this.wall());
+    for (const r of loaded.orders.values()) this.track(r);
     for (const f of loaded.fills) {
       if (f.adjust) this.portfolio.setPosition(f.symbol, f.qty, f.price);
       else this.portfolio.applyFill(f.symbol, f.side * f.qty, f.price);
     }
     this.log.info({ orders: loaded.orders.size, fills: loaded.fills.length, entries: loaded.entries, bad: loaded.bad }, 'order journal replayed');
+    await this.restoreControls();
     await this.broker.connect();
-    const rep = await this.serial(() => this.reconcileNow(0));
+    const rep = await this.reconcileUnlocked(this.wall() - 24 * 3600_000);
+    await this.rebuildExitPlans();
+    await this.restoreDay();
     this.ready = true;
+    this.queue.resume();
     return rep;
   }
 
-  async reconcileNow(sinceMs?: number): Promise<ReconcileReport> {
-    const since = sinceMs ?? Date.now() - 24 * 3600_000;
-    const rep = await reconcile(this.broker, this.orders, (cid, e) => this.record(cid, e), () => {
-      const m = new Map<string, number>();
-      for (const p of this.portfolio.positions.values()) if (p.qty !== 0) m.set(p.symbol, p.qty);
-      return m;
-    }, this.log, CID_PREFIX, since);
+  /** The breaker, the kill halt and an escalation are read back: a restart never reopens trading. */
+  private async restoreControls(): Promise<void> {
+    const b = await this.state.loadBreaker();
+    if (b?.state === 'tripped') {
+      this.breaker.restore(b);
+      this.log.warn({ reason: b.reason }, 'circuit breaker was tripped before the restart: still tripped');
+    }
+    this.halt = await this.state.loadHalt();
+    if (this.halt) {
+      this.hooks.setTradingHalted(true);
+      if (!this.breaker.isOpen) this.breaker.trip(`kill switch (before restart): ${this.halt.reason}`, this.wall());
+      this.log.warn({ halt: this.halt }, 'engine was halted by the kill switch: entries stay blocked until `alphatrader breaker reset`');
+    }
+    const esc = await this.state.loadEscalation();
+    if (esc && !this.breaker.isOpen) this.breaker.trip(`supervisor escalation: ${esc.reason}`, this.wall());
+  }
+
+  /**
+   * Exit plans for every open position, from journaled facts: the entry (the last filled entry order on the
+   * position's side), the average price, scale-outs done (target legs in the journal); the trailing anchor
+   * from Redis, never looser than the entry price.
+   */
+  private async rebuildExitPlans(): Promise<void> {
+    const anchors = await this.state.loadAnchors();
+    for (const p of this.portfolio.openPositions) {
+      const side = (p.qty > 0 ? 1 : -1) as 1 | -1;
+      let entryCid = '';
+      for (const o of this.orders.values()) {
+        if (o.order.symbol === p.symbol && !o.reduceOnly && o.filledQty > 0 && (o.order.side === 'buy' ? 1 : -1) === side) entryCid = o.order.clientOrderId;
+      }
+      if (!entryCid) entryCid = `${CID_PREFIX}${this.hooks.sessionDate(this.hooks.nowMs())}-pos-${p.symbol}`;
+      const a = anchors.get(p.symbol);
+      const best = a && a.entryCid === entryCid ? (side > 0 ? Math.max(a.best, p.avgPrice) : Math.min(a.best, p.avgPrice)) : p.avgPrice;
+      this.exits.set(p.symbol, this.planFor(entryCid, side, p.avgPrice, best));
+    }
+    this.log.info({ plans: [...this.exits.entries()].map(([s, x]) => ({ symbol: s, stop: x.stop, target: x.target, best: x.best })) }, 'exit plans rebuilt');
+  }
+
+  private planFor(entryCid: string, side: 1 | -1, entry: number, best: number): ExitPlan {
+    const e = this.cfg.execution;
+    return { entryCid, side, entry, stop: entry * (1 - side * e.stopLossPct), target: entry * (1 + side * e.takeProfitPct), trail: e.trailingStopPct, best };
+  }
+
+  /** The day's equity references: today's if stored, else set now (first start of the day). */
+  private async restoreDay(): Promise<void> {
+    const today = this.isoDate(this.hooks.nowMs());
+    const d = await this.state.loadDay();
+    if (d && d.date === today) {
+      this.day = d;
+      this.portfolio.setDay(d.startEquity, d.peakEquity);
+    } else if (d && !this.hooks.marketOpen(this.hooks.nowMs())) {
+      this.day = d; // before the open the last session's references stand; tick() rolls at the open
+      this.portfolio.setDay(d.startEquity, d.peakEquity);
+    } else {
+      this.rollDay(today);
+    }
+  }
+
+  private isoDate(nowMs: number): string {
+    const d = this.hooks.sessionDate(nowMs);
+    return `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6, 8)}`;
+  }
+
+  private rollDay(date: string): void {
+    const eq = this.portfolio.equity;
+    this.day = { date, startEquity: eq, peakEquity: eq };
+    this.portfolio.setDay(eq, eq);
+    this.portfolio.peakEquity = eq;
+    this.persist(this.state.saveDay(this.day));
+    this.log.info({ date, startEquity: eq }, 'trading day rolled: daily loss and drawdown count from here');
+  }
+
+  // ─── reconciliation ────────────────────────────────────────────────────────────────────────────────────
+
+  /** Periodic reconciliation: through the same queue as every order, never beside it. */
+  reconcileNow(sinceMs?: number): Promise<ReconcileReport> {
+    return this.queue.push(() => this.reconcileUnlocked(sinceMs ?? this.wall() - 24 * 3600_000));
+  }
+
+  private async reconcileUnlocked(sinceMs: number): Promise<ReconcileReport> {
+    const rep = await reconcile({
+      broker: this.broker,
+      orders: this.orders,
+      record: (cid, e) => this.record(cid, e),
+      adopt: (r) => this.adopt(r),
+      enginePositions: () => {
+        const m = new Map<string, number>();
+        for (const p of this.portfolio.positions.values()) if (p.qty !== 0) m.set(p.symbol, p.qty);
+        return m;
+      },
+      ours: (symbol) => this.symbols.has(symbol),
+      log: this.log,
+      prefix: CID_PREFIX,
+      sinceMs,
+      nowMs: this.wall(),
+      ackTimeoutMs: this.cfg.execution.ackTimeoutMs,
+    });
     this.lastReconcile = rep;
     // The paper broker lives inside the engine and starts empty after a restart: there the journal is the
-    // truth. With a real broker, drift is an alert, and the broker's position wins (journaled, so a replay
-    // reproduces the correction).
+    // truth. With a real broker, drift on the engine's own symbols is an alert and the broker's position wins
+    // (journaled, so a replay reproduces the correction). Foreign symbols are reported, never adopted.
     if (rep.drift.length && this.broker.name !== 'paper') {
       this.log.error({ drift: rep.drift }, 'position drift between the engine and the broker: healing to the broker');
       const theirs = new Map((await this.broker.positions()).map((p) => [p.symbol, p]));
@@ -130,11 +345,34 @@ export class ExecutionCore {
         const b = theirs.get(d.symbol);
         await this.journal.appendAdjustment(d.symbol, b?.qty ?? 0, b?.avgPrice ?? 0, `reconciliation: engine ${d.engine}, broker ${d.broker}`);
         this.portfolio.setPosition(d.symbol, b?.qty ?? 0, b?.avgPrice ?? 0);
+        if ((b?.qty ?? 0) === 0) this.dropPlan(d.symbol);
+        else if (!this.exits.has(d.symbol)) {
+          const side = ((b?.qty ?? 0) > 0 ? 1 : -1) as 1 | -1;
+          this.exits.set(d.symbol, this.planFor(`${CID_PREFIX}${this.hooks.sessionDate(this.hooks.nowMs())}-pos-${d.symbol}`, side, b!.avgPrice, b!.avgPrice));
+        }
       }
     }
-    if (rep.abandoned || rep.fillsRecovered || rep.unknownAtBroker) this.log.warn({ ...rep }, 'reconciliation corrected the journal');
+    if (rep.drift.length) {
+      this.hooks.alert?.({
+        rule: 'drift', severity: 'critical', title: 'Position drift between the engine and the broker',
+        text: rep.drift.map((d) => `${d.symbol}: engine ${d.engine}, broker ${d.broker}`).join('; '), key: rep.drift.map((d) => `${d.symbol}:${d.broker}`).join(','),
+      });
+    }
+    if (rep.foreign.length) this.log.warn({ foreign: rep.foreign }, 'positions at the broker that are not the engine\'s (not configured symbols): reported, never traded');
+    if (rep.abandoned || rep.fillsRecovered || rep.adopted) this.log.warn({ ...rep }, 'reconciliation corrected the journal');
     return rep;
   }
+
+  /** An order the broker holds under our prefix that the journal lost (e.g. a Redis loss): journaled, then tracked. */
+  private async adopt(b: { clientOrderId: string; brokerOrderId: string; symbol: string; side: 'buy' | 'sell'; qty: number }): Promise<void> {
+    const r = newOrderRecord({ clientOrderId: b.clientOrderId, symbol: b.symbol, side: b.side, qty: b.qty, type: 'market', tif: 'day' }, this.wall(), 0, false, 'adopted');
+    r.brokerOrderId = b.brokerOrderId;
+    await this.journal.appendIntent(r);
+    this.track(r);
+    this.counters.adopted++;
+  }
+
+  // ─── broker events ─────────────────────────────────────────────────────────────────────────────────────
 
   /** Journal first, then state: a broker event the engine acts on is always on disk before. */
   private async record(cid: string, e: BrokerEvent): Promise<void> {
@@ -144,52 +382,85 @@ export class ExecutionCore {
       this.log.warn({ cid, kind: e.kind }, 'broker event for an unknown order: ignored (counted)');
       return;
     }
-    if ((e.kind === 'fill' || e.kind === 'partial_fill') && r.execIds.has(e.execId)) return;
-    if (e.kind === 'fill' || e.kind === 'partial_fill') this.hooks.fault('before-fill-journal');
-    await this.journal.appendEvent(cid, e);
-    const t = applyEvent(r, e, Date.now());
+    const fill = e.kind === 'fill' || e.kind === 'partial_fill';
+    if (fill && r.execIds.has(e.execId)) return;
+    if (fill) this.hooks.fault('before-fill-journal');
+    await this.journalCall(() => this.journal.appendEvent(cid, e));
+    if (ANSWER_KINDS.has(e.kind)) this.answer(r, e.kind === 'rejected');
+    const t = applyEvent(r, e, this.wall());
     if (t.fill) this.applyFill(r, t.fill.price, t.fill.qty);
     if (t.changed) this.hooks.onOrderEvent(r, e);
   }
 
+  /** The reject-rate rule counts one outcome per order: its first definitive answer. */
+  private answer(r: OrderRecord, bad: boolean): void {
+    if (r.answered) return;
+    r.answered = true;
+    this.breaker.brokerAnswer(bad, this.wall());
+  }
+
   private applyFill(r: OrderRecord, price: number, qty: number): void {
     const side = r.order.side === 'buy' ? 1 : -1;
-    const before = this.portfolio.positions.get(r.order.symbol)?.qty ?? 0;
-    this.portfolio.applyFill(r.order.symbol, side * qty, price);
-    const after = this.portfolio.positions.get(r.order.symbol)?.qty ?? 0;
-    if (after === 0) this.exits.delete(r.order.symbol);
-    else if (!r.reduceOnly && Math.sign(after) === side && Math.abs(after) > Math.abs(before)) {
-      const p = this.portfolio.positions.get(r.order.symbol)!;
-      const e = this.cfg.execution;
-      const existing = this.exits.get(r.order.symbol);
-      this.exits.set(r.order.symbol, {
-        entryCid: existing?.entryCid ?? r.order.clientOrderId,
-        side: side as 1 | -1,
-        entry: p.avgPrice,
-        stop: p.avgPrice * (1 - side * e.stopLossPct),
-        target: p.avgPrice * (1 + side * e.takeProfitPct),
-        trail: e.trailingStopPct,
-        best: price,
-        scaledOut: existing?.scaledOut ?? false,
-        legs: existing?.legs ?? 0,
-      });
+    const sym = r.order.symbol;
+    const before = this.position(sym);
+    this.portfolio.applyFill(sym, side * qty, price);
+    const after = this.position(sym);
+    if (after === 0) this.dropPlan(sym);
+    else if (Math.sign(after) !== Math.sign(before) || (!r.reduceOnly && Math.abs(after) > Math.abs(before))) {
+      // A new or larger position: the plan follows the average price; the trailing anchor restarts at this fill.
+      const p = this.portfolio.positions.get(sym)!;
+      const s = Math.sign(after) as 1 | -1;
+      const entryCid = Math.sign(after) === Math.sign(before) ? (this.exits.get(sym)?.entryCid ?? r.order.clientOrderId) : r.order.clientOrderId;
+      this.exits.set(sym, this.planFor(entryCid, s, p.avgPrice, price));
+      this.saveAnchor(sym);
     }
+  }
+
+  private dropPlan(symbol: string): void {
+    if (this.exits.delete(symbol)) this.persist(this.state.saveAnchor(symbol, null));
+  }
+
+  private saveAnchor(symbol: string): void {
+    const plan = this.exits.get(symbol);
+    if (!plan) return;
+    this.persist(this.state.saveAnchor(symbol, { entryCid: plan.entryCid, best: plan.best }));
   }
 
   private async onBrokerEvent(e: BrokerEvent): Promise<void> {
     if (e.kind === 'rejected') this.counters.brokerRejected++;
-    this.breaker.brokerAnswer(e.kind === 'rejected', Date.now());
     try {
       await this.record(e.clientOrderId, e);
     } catch (err) {
       this.counters.journalFailures++;
-      this.log.error({ err, cid: e.clientOrderId, kind: e.kind }, 'could not journal a broker event: the periodic reconciliation will recover it');
+      this.log.error({ err: String(err), cid: e.clientOrderId, kind: e.kind }, 'could not journal a broker event: the periodic reconciliation will recover it');
     }
   }
 
-  /** A signal → an order (or nothing, with a reason). Deterministic client order id. */
+  /** A journal call with the Redis health it reveals; rethrows so the caller refuses the order. */
+  private async journalCall(fn: () => Promise<void>): Promise<void> {
+    try {
+      await fn();
+      if (!this.journalOk) {
+        this.journalOk = true;
+        this.hooks.journalHealth?.(true);
+      }
+    } catch (err) {
+      if (this.journalOk) {
+        this.journalOk = false;
+        this.hooks.journalHealth?.(false, String((err as Error)?.message ?? err));
+      }
+      throw err;
+    }
+  }
+
+  // ─── orders ────────────────────────────────────────────────────────────────────────────────────────────
+
+  /** A signal → an order (or nothing, with a reason). Waits in the queue while the engine starts. */
   onSignal(s: SignalInput): Promise<string> {
-    return this.serial(() => this.handleSignal(s));
+    return this.queue.push(() => this.handleSignal(s)).catch((e) => {
+      this.counters.queueRefused++;
+      return `not queued: ${(e as Error).message}`;
+    });
   }
 
   private async handleSignal(s: SignalInput): Promise<string> {
@@ -198,6 +469,10 @@ export class ExecutionCore {
       this.counters.malformedSignals++;
       return 'malformed signal';
     }
+    if (!this.symbols.has(s.symbol)) {
+      this.counters.malformedSignals++;
+      return `unknown symbol ${s.symbol}`;
+    }
     const now = this.hooks.nowMs();
     if (s.expiresMs > 0 && now > s.expiresMs) return 'signal expired';
     const cid = `${CID_PREFIX}${this.hooks.sessionDate(now)}-${STRATEGY_NAMES[s.strategy] ?? s.strategy}-${s.symbol}-${s.signalId}`;
@@ -205,13 +480,21 @@ export class ExecutionCore {
       this.counters.duplicateSignals++;
       return 'duplicate signal (already journaled)';
     }
-    const pos = this.portfolio.positions.get(s.symbol)?.qty ?? 0;
-    if (pos !== 0 && Math.sign(pos) === s.direction) return 'already positioned in that direction';
+    const pos = this.position(s.symbol);
+    const w = this.working(s.symbol, (o) => !o.reduceOnly);
+    const workingSame = s.direction > 0 ? w.buy : w.sell;
+    const workingOpposite = s.direction > 0 ? w.sell : w.buy;
+    if ((pos !== 0 && Math.sign(pos) === s.direction) || workingSame > EPS) return 'already positioned or working in that direction';
+    if (workingOpposite > EPS) return 'an entry in the opposite direction is still working';
     let qty: number;
     let reduceOnly = false;
+    let purpose: OrderPurpose = 'entry';
     if (pos !== 0) {
-      qty = Math.abs(pos); // an opposite signal closes the position (no reversal in one order)
+      // An opposite signal closes the position (no reversal in one order), net of the exits already working.
+      qty = this.closable(s.symbol);
+      if (qty <= EPS) return 'an exit is already working for the whole position';
       reduceOnly = true;
+      purpose = 'exit';
     } else {
       qty = Math.floor((this.cfg.execution.notionalPerSignal * s.confidence) / s.price);
       if (qty < 1) return 'size below one share';
@@ -223,30 +506,52 @@ export class ExecutionCore {
       this.counters.riskRejected++;
       return `risk: ${verdict.rule}: ${verdict.reason}`;
     }
-    return this.send(order, s.strategy, reduceOnly, now, s);
+    return this.send(order, s.strategy, reduceOnly, purpose, undefined, s);
   }
 
   /**
-   * A manual order (operator command): same risk, journal and broker path as a signal. The command id makes
-   * the client order id, so re-sending the same command never creates a second order.
+   * A manual order (operator command): same risk, journal and broker path as a signal. The command's id (the
+   * operator's `--id`, else the command's stream entry) makes the client order id, so the same command run
+   * again never creates a second order.
    */
-  manualOrder(symbol: string, side: 1 | -1, qty: number, commandId: string): Promise<string> {
-    return this.serial(async () => {
+  manualOrder(symbol: string, side: 1 | -1, qty: number, commandId: string, limit?: { type: 'limit'; limitPrice?: number }): Promise<string> {
+    return this.queue.push(async () => {
       const now = this.hooks.nowMs();
-      const cid = `${CID_PREFIX}${this.hooks.sessionDate(now)}-manual-${symbol}-${commandId}`;
+      const cid = this.manualOrderId(symbol, commandId, now);
       if (this.orders.has(cid)) return `duplicate: ${cid} already journaled`;
+      if (!this.symbols.has(symbol)) return `unknown symbol ${symbol}`;
       const price = this.marks.get(symbol);
       if (!price) return `no market price for ${symbol}`;
-      const pos = this.portfolio.positions.get(symbol)?.qty ?? 0;
-      const reduceOnly = pos !== 0 && Math.sign(pos) !== side && qty <= Math.abs(pos);
-      const order: BrokerOrder = { clientOrderId: cid, symbol, side: side > 0 ? 'buy' : 'sell', qty, type: 'market', tif: 'day' };
+      const pos = this.position(symbol);
+      const reduceOnly = pos !== 0 && Math.sign(pos) !== side && qty <= this.closable(symbol) + EPS;
+      const order: BrokerOrder = limit?.limitPrice
+        ? { clientOrderId: cid, symbol, side: side > 0 ? 'buy' : 'sell', qty, type: 'limit', limitPrice: limit.limitPrice, tif: 'day' }
+        : { clientOrderId: cid, symbol, side: side > 0 ? 'buy' : 'sell', qty, type: 'market', tif: 'day' };
       const v = this.checkRisk(order, price, reduceOnly, now);
       if (!v.ok) {
         this.counters.riskRejected++;
         return `risk: ${v.rule}: ${v.reason}`;
       }
-      return this.send(order, 0, reduceOnly, now);
+      return this.send(order, 0, reduceOnly, 'manual');
     });
+  }
+
+  /** The client order id of a manual order: the session date, the symbol and the command's id. */
+  manualOrderId(symbol: string, commandId: string, now = this.hooks.nowMs()): string {
+    return `${CID_PREFIX}${this.hooks.sessionDate(now)}-manual-${symbol}-${commandId}`;
+  }
+
+  /** Operator cancel: one live order of ours, or all of them (one by one: never the venue's global cancel). */
+  cancelOrders(cid?: string): Promise<number> {
+    return this.queue.push(async () => {
+      let n = 0;
+      for (const o of this.openOrders()) {
+        if (cid !== undefined && o.order.clientOrderId !== cid) continue;
+        await this.broker.cancel(o.order.clientOrderId).catch((err) => this.log.warn({ err: String(err), cid: o.order.clientOrderId }, 'cancel failed'));
+        n++;
+      }
+      return n;
+    }, true);
   }
 
   /**
@@ -255,9 +560,10 @@ export class ExecutionCore {
    */
   private checkRisk(o: BrokerOrder, price: number, reduceOnly: boolean, now: number): RiskVerdict {
     const v = this.vols.get(o.symbol);
+    const halted = this.hooks.tradingHalted() || this.halt !== null;
     return this.risk.check(
-      { symbol: o.symbol, side: o.side === 'buy' ? 1 : -1, qty: o.qty, price, reduceOnly, nowMs: Date.now(), marketOpen: this.hooks.marketOpen(now), dailyVol: v && v.n > 30 ? Math.sqrt(v.ewVar * 23_400) : NaN },
-      this.breaker.isOpen, this.hooks.tradingHalted(),
+      { symbol: o.symbol, side: o.side === 'buy' ? 1 : -1, qty: o.qty, price, reduceOnly, nowMs: this.wall(), marketOpen: this.hooks.marketOpen(now), dailyVol: v && v.n > 30 ? Math.sqrt(v.ewVar * 23_400) : NaN },
+      this.breaker.isOpen, halted,
       (sym) => {
         const w = this.vols.get(sym);
         return w && w.n > 30 ? Math.sqrt(w.ewVar * 23_400) : NaN;
@@ -266,35 +572,62 @@ export class ExecutionCore {
   }
 
   /** Journal (acknowledged by Redis), then send. A failure to journal means the order is not sent. */
-  private async send(order: BrokerOrder, strategy: number, reduceOnly: boolean, now: number, origin?: SignalInput): Promise<string> {
-    const r = newOrderRecord(order, Date.now(), strategy, reduceOnly);
+  private async send(order: BrokerOrder, strategy: number, reduceOnly: boolean, purpose: OrderPurpose, parent?: string, origin?: SignalInput): Promise<string> {
+    const r = newOrderRecord(order, this.wall(), strategy, reduceOnly, purpose, parent);
     r.originIngestNs = origin?.ingestNs;
     r.originEventNs = origin?.eventNs;
     try {
-      await this.journal.appendIntent(r);
+      await this.journalCall(() => this.journal.appendIntent(r));
     } catch (err) {
       this.counters.journalFailures++;
-      this.log.error({ err, cid: order.clientOrderId }, 'journal unavailable: order NOT sent');
-      return 'journal unavailable';
+      const why = String((err as Error)?.message ?? err).split('\n')[0];
+      this.log.error({ err: why, cid: order.clientOrderId }, 'journal unavailable: order NOT sent');
+      return `journal unavailable: ${why}`;
     }
-    this.orders.set(order.clientOrderId, r);
+    this.track(r);
     this.hooks.fault('after-journal');
     this.counters.ordersSent++;
     try {
       await this.broker.place(order);
     } catch (err) {
       this.counters.brokerErrors++;
-      this.breaker.brokerAnswer(true, Date.now());
+      this.answer(r, true);
       this.log.error({ err: String(err), cid: order.clientOrderId }, 'broker did not take the order; reconciliation will settle it');
       return 'broker error';
     }
     return `sent ${order.clientOrderId}`;
   }
 
-  /** Marks from the book (cold snapshots): P&L, volatility for VaR, and the synthetic exits. */
-  onMark(symbol: string, mid: number, nowMs: number): void {
-    if (!(mid > 0)) return;
-    this.lastDataMs = Date.now();
+  /** The next client id of a leg family (`<base><sep><n>`), counted from the journal: deterministic across restarts. */
+  private nextLeg(base: string, sep = '-'): string {
+    let n = 0;
+    const p = `${base}${sep}`;
+    for (const cid of this.orders.keys()) {
+      if (!cid.startsWith(p)) continue;
+      const k = Number(cid.slice(p.length));
+      if (Number.isInteger(k) && k > n) n = k;
+    }
+    return `${p}${n + 1}`;
+  }
+
+  // ─── marks and synthetic exits ─────────────────────────────────────────────────────────────────────────
+
+  /**
+   * A book top from the market (cold snapshots). A crossed or locked book is no price: counted, no mark, no
+   * exit evaluated on it. Marks drive P&L, volatility for VaR, the per-symbol staleness rule and the exits.
+   */
+  onBook(symbol: string, bid: number, ask: number): void {
+    if (!(bid > 0) || !(ask > 0) || !Number.isFinite(bid) || !Number.isFinite(ask)) return;
+    if (bid >= ask) {
+      this.counters.crossedBooks++;
+      return;
+    }
+    this.onMark(symbol, (bid + ask) / 2);
+  }
+
+  onMark(symbol: string, mid: number): void {
+    if (!(mid > 0) || !Number.isFinite(mid)) return;
+    this.lastMarkWall.set(symbol, this.wall());
     const prev = this.marks.get(symbol);
     this.marks.set(symbol, mid);
     this.portfolio.mark(symbol, mid);
@@ -307,41 +640,96 @@ export class ExecutionCore {
       this.vols.set(symbol, w);
     }
     const plan = this.exits.get(symbol);
-    const pos = this.portfolio.positions.get(symbol)?.qty ?? 0;
-    if (!plan || pos === 0) return;
-    plan.best = plan.side > 0 ? Math.max(plan.best, mid) : Math.min(plan.best, mid);
-    let why: string | null = null;
-    let qty = Math.abs(pos);
-    if (plan.side * (mid - plan.stop) <= 0) why = 'stop-loss';
-    else if (!plan.scaledOut && plan.side * (mid - plan.target) >= 0) {
-      why = 'target: scale out';
-      qty = Math.max(1, Math.floor(Math.abs(pos) * this.cfg.execution.scaleOutFraction));
-      plan.scaledOut = true;
-    } else if (plan.scaledOut && plan.side * (plan.best - mid) >= plan.best * plan.trail) why = 'trailing stop';
-    if (!why) return;
-    plan.legs++;
-    const cid = `${plan.entryCid}-X${plan.legs}`;
-    void this.serial(async () => {
-      if (this.orders.has(cid)) return;
-      const o: BrokerOrder = { clientOrderId: cid, symbol, side: plan.side > 0 ? 'sell' : 'buy', qty, type: 'market', tif: 'day' };
-      const v = this.checkRisk(o, mid, true, nowMs);
-      if (!v.ok) return void this.log.warn({ cid, why, rule: v.rule }, 'exit refused by risk');
-      this.log.info({ cid, why, qty, mid }, 'exit');
-      await this.send(o, 9, true, nowMs);
-    });
+    if (!plan || this.position(symbol) === 0) return;
+    const best = plan.side > 0 ? Math.max(plan.best, mid) : Math.min(plan.best, mid);
+    if (best !== plan.best) {
+      plan.best = best;
+      this.saveAnchor(symbol);
+    }
+    if (this.exitTrigger(plan, mid) && this.closable(symbol) > EPS && !this.exitWorking(symbol)) {
+      void this.queue.push(() => this.sendExit(symbol, mid)).catch(() => this.counters.queueRefused++);
+    }
   }
 
-  /** Post-trade, on wall time: drawdown and stale data trip the breaker; stale orders are cancelled. */
+  /** Whether a target leg of this entry was sent (and not cancelled unfilled): the scale-out is done. */
+  private scaledOut(plan: ExitPlan): boolean {
+    for (const o of this.orders.values()) {
+      if (o.parent === plan.entryCid && o.purpose === 'target' && (o.filledQty > 0 || !isTerminal(o.state))) return true;
+    }
+    return false;
+  }
+
+  private exitTrigger(plan: ExitPlan, mid: number): 'stop-loss' | 'target' | 'trailing stop' | null {
+    if (plan.side * (mid - plan.stop) <= 0) return 'stop-loss';
+    const scaled = this.scaledOut(plan);
+    if (!scaled && plan.side * (mid - plan.target) >= 0) return 'target';
+    if (scaled && plan.side * (plan.best - mid) >= plan.best * plan.trail) return 'trailing stop';
+    return null;
+  }
+
+  /** Any live order closing this symbol's position (an exit, a flatten or kill leg, a closing signal, a manual close). */
+  private exitWorking(symbol: string): boolean {
+    const pos = this.position(symbol);
+    const w = this.working(symbol, (o) => o.reduceOnly);
+    return pos > 0 ? w.sell > EPS : w.buy > EPS;
+  }
+
+  /** Re-checked in the queue: another exit may have been sent since the mark that asked for this one. */
+  private async sendExit(symbol: string, mid: number): Promise<void> {
+    const plan = this.exits.get(symbol);
+    const pos = this.position(symbol);
+    if (!plan || pos === 0 || Math.sign(pos) !== plan.side || this.exitWorking(symbol)) return;
+    const why = this.exitTrigger(plan, this.marks.get(symbol) ?? mid);
+    if (!why) return;
+    const closable = this.closable(symbol);
+    const qty = why === 'target' ? Math.min(closable, Math.max(1, Math.floor(Math.abs(pos) * this.cfg.execution.scaleOutFraction))) : closable;
+    if (qty <= EPS) return;
+    const cid = this.nextLeg(`${plan.entryCid}-X`, '');
+    if (this.orders.has(cid)) return;
+    const o: BrokerOrder = { clientOrderId: cid, symbol, side: plan.side > 0 ? 'sell' : 'buy', qty, type: 'market', tif: 'day' };
+    const v = this.checkRisk(o, mid, true, this.hooks.nowMs());
+    if (!v.ok) return void this.log.warn({ cid, why, rule: v.rule, reason: v.reason }, 'exit refused by risk');
+    this.log.info({ cid, why, qty, mid }, 'exit');
+    await this.send(o, 9, true, why === 'target' ? 'target' : 'exit', plan.entryCid);
+  }
+
+  // ─── periodic ──────────────────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Post-trade, once a second on wall time: the day rolls at the session open; drawdown, per-symbol stale
+   * data and an escalation trip the breaker; live orders past `staleOrderMs` are cancelled (auction orders
+   * wait for their auction); a kill episode keeps flattening until flat.
+   */
   async tick(): Promise<void> {
-    const wall = Date.now();
+    const wall = this.wall();
+    const now = this.hooks.nowMs();
+    const today = this.isoDate(now);
+    if (this.day && this.day.date !== today && this.hooks.marketOpen(now)) this.rollDay(today);
     const dd = this.portfolio.snapshot(wall);
+    if (this.day && this.portfolio.peakEquity > this.day.peakEquity + EPS) {
+      this.day.peakEquity = this.portfolio.peakEquity;
+      this.dayDirty = true;
+    }
+    if (this.dayDirty && this.day) {
+      this.dayDirty = false;
+      this.persist(this.state.saveDay(this.day));
+    }
     const r = this.cfg.risk;
     if (dd >= r.maxDrawdown) this.breaker.trip(`drawdown ${dd.toFixed(0)} ≥ ${r.maxDrawdown}`, wall);
-    if (this.portfolio.openPositions.length && wall - this.lastDataMs > r.staleDataTripMs) {
-      this.breaker.trip(`market data stale for ${((wall - this.lastDataMs) / 1000).toFixed(1)} s with positions open`, wall);
+    if (this.hooks.escalated?.() && !this.breaker.isOpen) this.breaker.trip('supervisor escalation', wall);
+    for (const sym of this.exposure.symbols()) {
+      if (!this.symbols.has(sym)) continue;
+      const exposed = this.position(sym) !== 0 || workingAny(this.working(sym));
+      const last = this.lastMarkWall.get(sym) ?? this.startedWall;
+      if (exposed && wall - last > r.staleDataTripMs) {
+        this.counters.staleTrips++;
+        this.hooks.alert?.({ rule: 'stale-data', severity: 'warning', title: `Market data stale: ${sym}`, text: `no valid book for ${((wall - last) / 1000).toFixed(0)} s while the engine has exposure in ${sym}`, key: sym });
+        this.breaker.trip(`market data for ${sym} stale (no valid book for ${((wall - last) / 1000).toFixed(0)} s) with exposure`, wall);
+      }
     }
     this.breaker.tick(wall);
-    const stale = [...this.orders.values()].filter((o) => !isTerminal(o.state) && wall - o.createdMs > this.cfg.execution.staleOrderMs);
+    if (!this.ready) return;
+    const stale = [...this.orders.values()].filter((o) => !isTerminal(o.state) && o.order.type !== 'moc' && o.order.type !== 'loc' && wall - o.createdMs > this.cfg.execution.staleOrderMs);
     for (const o of stale) {
       try {
         await this.broker.cancel(o.order.clientOrderId);
@@ -349,43 +737,110 @@ export class ExecutionCore {
         this.log.warn({ err: String(err), cid: o.order.clientOrderId }, 'stale order cancel failed');
       }
     }
+    if (this.halt) {
+      // A kill episode (also one read back after a restart) goes on until flat: entries cancelled, exits resized.
+      this.cancelAllButKillLegs();
+      await this.queue.push(() => this.flattenUnlocked('kill', false), true).catch(() => {});
+    }
   }
 
-  /** Kill switch: halt new entries, trip the breaker, cancel everything, flatten every position. */
-  async kill(reason: string, nowMs: number): Promise<{ cancelled: number; flattened: number }> {
+  // ─── operator actions ──────────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Kill switch: halt (durably), trip the breaker, cancel every working order of ours at once (ahead of the
+   * queue), then flatten net of what is still working, urgently. Answers with the resulting state after
+   * waiting up to `waitMs` for the broker: `done` = no working orders and flat. A second kill while the first
+   * is working adds nothing: its flatten is sized net of the legs already working.
+   */
+  async kill(reason: string, source = 'cli', waitMs = 5000): Promise<KillOutcome> {
     this.hooks.setTradingHalted(true);
-    this.breaker.trip(`kill switch: ${reason}`, Date.now());
-    return this.serial(async () => {
-      const open = [...this.orders.values()].filter((o) => !isTerminal(o.state));
+    this.breaker.trip(`kill switch: ${reason}`, this.wall());
+    if (!this.halt) {
+      this.halt = { reason, ts: this.wall(), source };
       try {
-        await this.broker.cancelAll();
+        await this.state.saveHalt(this.halt);
       } catch (err) {
-        this.log.error({ err: String(err) }, 'cancel-all failed; cancelling one by one');
-        for (const o of open) await this.broker.cancel(o.order.clientOrderId).catch(() => {});
+        this.counters.stateWriteFailures++;
+        this.log.error({ err: String(err) }, 'kill switch: the halt could not be stored (Redis); it holds in this process');
       }
-      const flattened = await this.flattenUnlocked(nowMs, `kill-${Math.floor(nowMs / 1000)}`);
-      return { cancelled: open.length, flattened };
-    });
+    }
+    const cancelsSent = this.cancelAllButKillLegs();
+    const flattenOrders = await this.queue.push(() => this.flattenUnlocked('kill', false), true).catch(() => 0);
+    const until = this.wall() + waitMs;
+    while (this.wall() < until && !this.isFlatAndIdle()) await new Promise((r) => setTimeout(r, 50));
+    return this.killOutcome(reason, cancelsSent, flattenOrders);
   }
 
-  flatten(nowMs: number): Promise<number> {
-    return this.serial(() => this.flattenUnlocked(nowMs, `flat-${Math.floor(nowMs / 1000)}`));
-  }
-
-  private async flattenUnlocked(nowMs: number, tag: string): Promise<number> {
+  /**
+   * Cancels every live order of ours except the kill's own legs, one by one (never the venue's global cancel,
+   * which would also cancel the operator's own orders), without waiting for the queue.
+   */
+  private cancelAllButKillLegs(): number {
     let n = 0;
-    for (const p of this.portfolio.openPositions) {
-      const cid = `${CID_PREFIX}${this.hooks.sessionDate(nowMs)}-${tag}-${p.symbol}`;
-      if (this.orders.has(cid)) continue;
-      const o: BrokerOrder = { clientOrderId: cid, symbol: p.symbol, side: p.qty > 0 ? 'sell' : 'buy', qty: Math.abs(p.qty), type: 'market', tif: 'day' };
-      await this.send(o, 10, true, nowMs);
-      this.exits.delete(p.symbol);
+    for (const o of this.openOrders()) {
+      if (o.purpose === 'kill') continue;
       n++;
+      this.broker.cancel(o.order.clientOrderId).catch((err) => this.log.warn({ err: String(err), cid: o.order.clientOrderId }, 'kill: cancel failed'));
     }
     return n;
+  }
+
+  private isFlatAndIdle(): boolean {
+    return this.openOrders().length === 0 && this.portfolio.openPositions.every((p) => !this.symbols.has(p.symbol));
+  }
+
+  killOutcome(reason: string, cancelsSent: number, flattenOrders: number): KillOutcome {
+    return {
+      state: this.isFlatAndIdle() ? 'done' : 'pending',
+      reason,
+      cancelsSent,
+      flattenOrders,
+      working: this.openOrders().map((o) => ({ clientOrderId: o.order.clientOrderId, symbol: o.order.symbol, side: o.order.side, qty: o.order.qty - o.filledQty, state: o.state })),
+      positions: this.portfolio.openPositions.map((p) => ({ symbol: p.symbol, qty: p.qty })),
+      breaker: this.breaker.state,
+    };
+  }
+
+  /** Operator flatten: the engine's symbols (or one of them; or every position at the broker with `all`), net of working exits. */
+  flatten(all = false, symbol?: string): Promise<number> {
+    return this.queue.push(() => this.flattenUnlocked('flat', all, symbol), true);
+  }
+
+  private async flattenUnlocked(tag: 'kill' | 'flat', all: boolean, only?: string): Promise<number> {
+    let n = 0;
+    const date = this.hooks.sessionDate(this.hooks.nowMs());
+    const targets = new Map<string, number>();
+    for (const p of this.portfolio.openPositions) if (this.symbols.has(p.symbol) && (!only || p.symbol === only)) targets.set(p.symbol, p.qty);
+    if (all) for (const b of await this.broker.positions()) if (!targets.has(b.symbol) && b.qty !== 0) targets.set(b.symbol, b.qty);
+    for (const [symbol, pos] of targets) {
+      const ours = this.symbols.has(symbol);
+      const qty = ours ? this.closable(symbol) : Math.abs(pos);
+      if (qty <= EPS) continue;
+      const cid = this.nextLeg(`${CID_PREFIX}${date}-${tag}${ours ? '' : 'all'}-${symbol}`);
+      const o: BrokerOrder = { clientOrderId: cid, symbol, side: pos > 0 ? 'sell' : 'buy', qty, type: 'market', tif: 'day' };
+      const out = await this.send(o, 10, ours, tag === 'kill' ? 'kill' : 'flatten');
+      if (out.startsWith('sent')) n++;
+    }
+    return n;
+  }
+
+  /** Operator reset: closes the breaker, ends a kill episode (its halt) and re-opens entries unless escalated. */
+  async resetBreaker(): Promise<void> {
+    this.breaker.reset(this.wall());
+    this.halt = null;
+    await this.state.saveHalt(null);
+    const escalated = this.hooks.escalated?.() ?? false;
+    // An escalation record left by an earlier process (this one is not escalated) would trip the breaker
+    // again at the next start: the operator's reset covers it. A live escalation needs `escalation clear`.
+    if (!escalated) await this.state.clearEscalation();
+    this.hooks.setTradingHalted(escalated);
   }
 
   openOrders(): OrderRecord[] {
     return [...this.orders.values()].filter((o) => !isTerminal(o.state));
   }
+}
+
+function workingAny(w: { buy: number; sell: number }): boolean {
+  return w.buy > EPS || w.sell > EPS;
 }

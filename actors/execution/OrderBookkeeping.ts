@@ -17,13 +17,33 @@ export interface OrderRecord {
   brokerOrderId?: string;
   strategy: number;
   reduceOnly: boolean;
+  /** why the engine sent it: an entry, a synthetic exit leg, a flatten or kill leg, a manual order, or adopted from the broker */
+  purpose: OrderPurpose;
+  /** for an exit leg: the entry order whose position it protects */
+  parent?: string;
+  /** filled quantity the venue reported with a terminal event; fills up to it may still be in flight */
+  reportedFilled: number;
+  /** the order's one outcome counted by the reject-rate rule (accepted, filled, rejected or broker error) */
+  answered: boolean;
   /** header times of the tick behind the signal (not journaled: they only time this process's path) */
   originIngestNs?: number;
   originEventNs?: number;
 }
 
-export function newOrderRecord(order: BrokerOrder, nowMs: number, strategy: number, reduceOnly: boolean): OrderRecord {
-  return { order, state: 'new', filledQty: 0, avgPrice: 0, execIds: new Set(), createdMs: nowMs, updatedMs: nowMs, strategy, reduceOnly };
+export type OrderPurpose = 'entry' | 'exit' | 'target' | 'flatten' | 'kill' | 'manual' | 'adopted';
+
+export function newOrderRecord(order: BrokerOrder, nowMs: number, strategy: number, reduceOnly: boolean, purpose: OrderPurpose = 'entry', parent?: string): OrderRecord {
+  return { order, state: 'new', filledQty: 0, avgPrice: 0, execIds: new Set(), createdMs: nowMs, updatedMs: nowMs, strategy, reduceOnly, purpose, parent, reportedFilled: 0, answered: false };
+}
+
+/**
+ * Quantity of an order that may still change the position: the unfilled rest of a live order, or, after a
+ * terminal event, the fills the venue reported but whose executions have not arrived yet. Exposure and
+ * every exit are sized net of it, so a late fill can never push an exit through zero.
+ */
+export function workingQty(o: OrderRecord): number {
+  if (!isTerminal(o.state)) return Math.max(0, o.order.qty - o.filledQty);
+  return Math.max(0, o.reportedFilled - o.filledQty);
 }
 
 export interface Transition {
@@ -52,6 +72,9 @@ export function applyEvent(o: OrderRecord, e: BrokerEvent, nowMs: number): Trans
     o.state = o.filledQty >= o.order.qty - 1e-9 ? 'filled' : o.state === 'cancelled' ? 'cancelled' : 'partially_filled';
     o.updatedMs = nowMs;
     return { changed: true, fill: { price: e.price, qty: e.qty, execId: e.execId } };
+  }
+  if ((e.kind === 'canceled' || e.kind === 'expired') && e.filledQty !== undefined && e.filledQty > o.reportedFilled) {
+    o.reportedFilled = Math.min(o.order.qty, e.filledQty);
   }
   if (isTerminal(o.state)) return { changed: false };
   let next: OrderState;

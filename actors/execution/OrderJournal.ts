@@ -1,6 +1,9 @@
 import type { Redis } from 'ioredis';
 import type { BrokerEvent, BrokerOrder } from './brokers/types.js';
-import { applyEvent, newOrderRecord, type OrderRecord } from './OrderBookkeeping.js';
+import { applyEvent, newOrderRecord, type OrderPurpose, type OrderRecord } from './OrderBookkeeping.js';
+
+/** broker events that answer an order for the reject-rate rule (one outcome per order) */
+export const ANSWER_KINDS: ReadonlySet<string> = new Set(['accepted', 'new', 'rejected', 'fill', 'partial_fill']);
 
 export const JOURNAL_STREAM = 'orders:journal';
 
@@ -21,14 +24,18 @@ export class OrderJournal {
     await this.redis.xadd(this.stream, '*',
       'type', 'intent', 'cid', o.clientOrderId, 'symbol', o.symbol, 'side', o.side, 'qty', String(o.qty), 'orderType', o.type,
       'limitPrice', o.limitPrice === undefined ? '' : String(o.limitPrice), 'stopPrice', o.stopPrice === undefined ? '' : String(o.stopPrice),
-      'tif', o.tif, 'strategy', String(r.strategy), 'reduceOnly', r.reduceOnly ? '1' : '0', 'ts', String(r.createdMs));
+      'tif', o.tif, 'strategy', String(r.strategy), 'reduceOnly', r.reduceOnly ? '1' : '0', 'ts', String(r.createdMs),
+      'purpose', r.purpose, 'parent', r.parent ?? '');
   }
 
   async appendEvent(cid: string, e: BrokerEvent): Promise<void> {
     const f: (string | number)[] = ['type', 'event', 'cid', cid, 'kind', e.kind, 'ts', String(e.ts)];
     if (e.brokerOrderId) f.push('brokerOrderId', e.brokerOrderId);
     if (e.kind === 'fill' || e.kind === 'partial_fill') f.push('execId', e.execId, 'price', String(e.price), 'qty', String(e.qty), 'cumQty', String(e.cumQty), 'leavesQty', String(e.leavesQty));
-    else if ('reason' in e && e.reason) f.push('reason', e.reason);
+    else if (!('execId' in e)) {
+      if (e.reason) f.push('reason', e.reason);
+      if (e.filledQty !== undefined) f.push('filledQty', String(e.filledQty));
+    }
     await this.redis.xadd(this.stream, '*', ...f.map(String));
   }
 
@@ -59,7 +66,7 @@ export class OrderJournal {
             type: f.orderType as BrokerOrder['type'], tif: f.tif as BrokerOrder['tif'],
             ...(f.limitPrice ? { limitPrice: Number(f.limitPrice) } : {}), ...(f.stopPrice ? { stopPrice: Number(f.stopPrice) } : {}),
           };
-          orders.set(f.cid, newOrderRecord(order, Number(f.ts) || nowMs, Number(f.strategy) || 0, f.reduceOnly === '1'));
+          orders.set(f.cid, newOrderRecord(order, Number(f.ts) || nowMs, Number(f.strategy) || 0, f.reduceOnly === '1', (f.purpose as OrderPurpose) || (f.reduceOnly === '1' ? 'exit' : 'entry'), f.parent || undefined));
         } else if (f.type === 'event') {
           const r = orders.get(f.cid);
           if (!r) {
@@ -68,7 +75,8 @@ export class OrderJournal {
           }
           const e = (f.kind === 'fill' || f.kind === 'partial_fill'
             ? { kind: f.kind, clientOrderId: f.cid, brokerOrderId: f.brokerOrderId, execId: f.execId, price: Number(f.price), qty: Number(f.qty), cumQty: Number(f.cumQty), leavesQty: Number(f.leavesQty), ts: Number(f.ts) }
-            : { kind: f.kind, clientOrderId: f.cid, brokerOrderId: f.brokerOrderId, reason: f.reason, ts: Number(f.ts) }) as BrokerEvent;
+            : { kind: f.kind, clientOrderId: f.cid, brokerOrderId: f.brokerOrderId, reason: f.reason, ts: Number(f.ts), ...(f.filledQty ? { filledQty: Number(f.filledQty) } : {}) }) as BrokerEvent;
+          if (ANSWER_KINDS.has(f.kind)) r.answered = true;
           const t = applyEvent(r, e, Number(f.ts) || nowMs);
           if (t.fill) fills.push({ cid: f.cid, symbol: r.order.symbol, side: r.order.side === 'buy' ? 1 : -1, price: t.fill.price, qty: t.fill.qty });
         } else if (f.type === 'adjust') {

@@ -13,7 +13,7 @@ export interface Position {
 export class Portfolio {
   readonly positions = new Map<string, Position>();
   realizedPnl = 0;
-  private peakEquity: number;
+  peakEquity: number;
   readonly curve: [number, number][] = []; // [tsMs, equity]
   wins = 0;
   losses = 0;
@@ -31,6 +31,15 @@ export class Portfolio {
     this.curve.length = 0;
     this.wins = this.losses = 0;
     this.dayStartEquity = this.startingEquity;
+  }
+
+  /**
+   * The day's references, restored or rolled: the daily loss limit counts from `startEquity` and the
+   * drawdown from the higher of the stored peak and today's equity (a restart never lowers the peak).
+   */
+  setDay(startEquity: number, peakEquity: number): void {
+    this.dayStartEquity = startEquity;
+    this.peakEquity = Math.max(peakEquity, this.equity);
   }
 
   private pos(symbol: string): Position {

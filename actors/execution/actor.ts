@@ -12,6 +12,7 @@ import { COMMAND_STREAM, COMMAND_WAIT_MS, commandAnswerKey } from '../../engine/
 import { createBroker } from './createBroker.js';
 import type { PaperBook } from './brokers/index.js';
 import { ExecutionCore, STRATEGY_NAMES, type SignalInput } from './ExecutionCore.js';
+import { STRATEGIES_KEY, STRATEGY_KEYS } from '../signals/strategySwitches.js';
 
 const STATUS_CODE: Record<string, number> = {
   new: OrderStatus.New, accepted: OrderStatus.Accepted, partially_filled: OrderStatus.PartiallyFilled, filled: OrderStatus.Filled,
@@ -31,6 +32,8 @@ const create: ActorFactory = async (ctx: ActorContext) => {
     host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || 6379), password: ctx.runtime.redisPassword,
     username: ctx.runtime.redisUsername as string | undefined, maxRetriesPerRequest: 1, enableOfflineQueue: false,
     retryStrategy: (t: number) => Math.min(100 * t, 2000),
+    // A stalled Redis must fail an order (one clear reason), not freeze orders, fills and the kill switch.
+    commandTimeout: cfg.execution.redisTimeoutMs,
   };
   const redis = new Redis({ ...redisOpts, connectionName: 'alphatrader-execution' });
   const commands = new Redis({ ...redisOpts, connectionName: 'alphatrader-execution-commands' });
@@ -47,9 +50,12 @@ const create: ActorFactory = async (ctx: ActorContext) => {
   const core = new ExecutionCore(cfg, broker, redis, {
     nowMs: () => clock.nowMs(),
     sessionDate: (ms) => etDate(ms).replace(/-/g, ''),
-    marketOpen: (ms) => NYSE.isOpenAt(ms),
+    // A real broker trades in real hours: only the in-engine paper broker follows the simulated session clock.
+    marketOpen: (ms) => NYSE.isOpenAt(cfg.execution.broker === 'paper' ? ms : Date.now()),
     tradingHalted: () => ctx.control.get(CONTROL.tradingHalted) === 1,
     setTradingHalted: (on) => ctx.control.set(CONTROL.tradingHalted, on ? 1 : 0),
+    escalated: () => ctx.control.get(CONTROL.escalated) === 1,
+    // cb:* are written by execution itself (ExecutionState); this only audits and feeds the dashboard.
     publishBreaker: (state, reason, ts) => {
       ctx.publishMany([
         { key: 'cb:state', value: state, ttlMs: 0 },
@@ -57,6 +63,16 @@ const create: ActorFactory = async (ctx: ActorContext) => {
         { key: 'cb:ts', value: String(ts), ttlMs: 0 },
       ]);
       ctx.appendStream('audit:stream', { action: 'breaker', state, reason: reason ?? '', ts });
+      if (state === 'tripped') ctx.send('supervisor', 'alert', { rule: 'breaker-trip', severity: 'critical', title: 'Circuit breaker tripped', text: reason ?? '', key: 'breaker', endEpisode: 'breaker-recovered', fields: { breaker: state, reason: reason ?? '' } });
+      else ctx.send('supervisor', 'alert', { rule: 'breaker-recovered', severity: 'info', title: 'Circuit breaker closed: entries allowed again', text: 'closed', key: 'breaker', endEpisode: 'breaker-trip' });
+    },
+    alert: (a) => ctx.send('supervisor', 'alert', a),
+    journalHealth: (ok, reason) => {
+      ctx.setDegraded(!ok);
+      if (ok) ctx.log.info('journal Redis answers again: orders flow');
+      else ctx.log.error({ reason }, 'journal Redis failing: every order is refused until it answers (unhealthy)');
+      if (ok) ctx.send('supervisor', 'alert', { rule: 'journal-recovered', severity: 'info', title: 'Order journal writable again', text: 'orders flow', key: 'journal', endEpisode: 'journal-failure' });
+      else ctx.send('supervisor', 'alert', { rule: 'journal-failure', severity: 'critical', title: 'Order journal unavailable: orders refused', text: reason ?? '', key: 'journal' });
     },
     onOrderEvent: (r, e) => {
       const o = out.claim();
@@ -83,9 +99,15 @@ const create: ActorFactory = async (ctx: ActorContext) => {
     const now = Date.now();
     const ttl = cfg.ttl.monitoring;
     const pf = core.portfolio;
-    const positions = [...pf.positions.values()].filter((p) => p.qty !== 0 || p.realizedPnl !== 0).map((p) => ({
-      symbol: p.symbol, qty: p.qty, avgPrice: p.avgPrice, realizedPnl: p.realizedPnl, unrealizedPnl: pf.unrealized(p), mark: Number.isFinite(p.mark) ? p.mark : null,
-    }));
+    const positions = [...pf.positions.values()].filter((p) => p.qty !== 0 || p.realizedPnl !== 0).map((p) => {
+      const plan = core.exits.get(p.symbol);
+      const w = core.working(p.symbol);
+      return {
+        symbol: p.symbol, qty: p.qty, avgPrice: p.avgPrice, realizedPnl: p.realizedPnl, unrealizedPnl: pf.unrealized(p), mark: Number.isFinite(p.mark) ? p.mark : null,
+        workingBuy: w.buy, workingSell: w.sell,
+        exit: plan ? { entry: plan.entryCid, stop: plan.stop, target: plan.target, trailPct: plan.trail, best: plan.best } : null,
+      };
+    });
     const openOrders = core.openOrders().map((o) => ({
       clientOrderId: o.order.clientOrderId, symbol: o.order.symbol, side: o.order.side, qty: o.order.qty, type: o.order.type,
       state: o.state, filledQty: o.filledQty, avgPrice: o.avgPrice, strategy: STRATEGY_NAMES[o.strategy] ?? o.strategy, ageMs: now - o.createdMs,
@@ -102,48 +124,134 @@ const create: ActorFactory = async (ctx: ActorContext) => {
       { key: 'performance:max_drawdown', value: perf.maxDrawdown, ttlMs: ttl },
       { key: 'performance:win_rate', value: perf.winRate, ttlMs: ttl },
       { key: 'risk:rejections', value: core.risk.rejections, ttlMs: ttl },
-      { key: 'monitoring:execution:metrics', value: { broker: broker.name, ready: core.ready, ...core.counters, breaker: core.breaker.snapshot(), lastReconcile: core.lastReconcile, ts: now }, ttlMs: ttl },
+      { key: 'risk:rejections:last', value: core.risk.lastRejections, ttlMs: ttl },
+      { key: 'execution:drift', value: { drift: core.lastReconcile?.drift ?? [], foreign: core.lastReconcile?.foreign ?? [], ts: now }, ttlMs: ttl },
+      { key: 'monitoring:execution:metrics', value: {
+        broker: broker.name, ready: core.ready, journalOk: core.journalOk, queued: core.queue.waiting, ...core.counters, breaker: core.breaker.snapshot(),
+        halt: core.halt, day: core.day, lastReconcile: core.lastReconcile, ts: now,
+      }, ttlMs: ttl },
     ];
     ctx.publishMany(reqs);
+    if (core.ready) publishStrategies();
   };
 
-  /** Operator commands: kill, flatten, breaker trip/approve/reset. Audited; answered by id. */
-  const runCommand = async (cmd: Record<string, string>): Promise<Record<string, unknown>> => {
+  /**
+   * Operator commands (CLI, dashboard, supervisor): kill, orders, cancels, flatten, breaker, escalation,
+   * strategies. Each answers `state`: done, refused (with the rule or reason) or failed (with the reason), and
+   * is audited with who (role), where (source, remote), when, what and the result.
+   */
+  const runCommand = async (cmd: Record<string, string>, entry: string): Promise<Record<string, unknown>> => {
     const reason = cmd.reason ?? '';
-    const now = clock.nowMs();
-    ctx.appendStream('audit:stream', { action: cmd.action, reason, source: cmd.source ?? 'cli', ts: Date.now() });
     ctx.log.warn({ action: cmd.action, reason, source: cmd.source }, 'operator command');
+    let result: Record<string, unknown>;
+    try {
+      result = await execute(cmd, entry);
+    } catch (e) {
+      result = { ok: false, state: 'failed', error: String((e as Error)?.message ?? e).split('\n')[0] };
+    }
+    result.state ??= result.ok ? 'done' : 'refused';
+    ctx.appendStream('audit:stream', {
+      action: cmd.action, reason, source: cmd.source ?? 'cli', role: cmd.role ?? 'operator', remote: cmd.remote ?? '', ts: Date.now(),
+      result: String(result.state), detail: String(result.error ?? result.outcome ?? '').slice(0, 300),
+      ...(cmd.symbol ? { symbol: cmd.symbol } : {}), ...(cmd.cid ? { cid: cmd.cid } : {}), ...(cmd.strategy ? { strategy: cmd.strategy } : {}),
+    });
+    return result;
+  };
+
+  const refused = (error: string) => ({ ok: false, state: 'refused', error });
+
+  const execute = async (cmd: Record<string, string>, entry: string): Promise<Record<string, unknown>> => {
+    const reason = cmd.reason ?? '';
     switch (cmd.action) {
       case 'kill': {
-        if (!reason) return { ok: false, error: 'kill needs a reason' };
-        const r = await core.kill(reason, now);
-        await redis.set('engine:halted', JSON.stringify({ reason, ts: Date.now() }));
-        return { ok: true, ...r };
+        if (!reason) return refused('kill needs a reason');
+        ctx.send('supervisor', 'alert', { rule: 'kill', severity: 'critical', title: 'Kill switch', text: reason, key: reason, fields: { source: cmd.source ?? 'cli' } });
+        const r = await core.kill(reason, cmd.source ?? 'cli');
+        return { ok: r.state === 'done', ...r };
       }
       case 'order': {
         const qty = Number(cmd.qty);
         const side = cmd.side === 'buy' ? 1 : cmd.side === 'sell' ? -1 : 0;
+        const type = cmd.type || 'market';
+        const limitPrice = cmd.limitPrice ? Number(cmd.limitPrice) : undefined;
         if (!cmd.symbol || ctx.symbols.id(cmd.symbol) < 0 || !side || !(qty > 0) || !Number.isInteger(qty)) {
-          return { ok: false, error: 'order needs a configured symbol, side buy|sell and a positive whole qty' };
+          return refused('order needs a configured symbol, side buy|sell and a positive whole qty');
         }
-        const outcome = await core.manualOrder(cmd.symbol, side as 1 | -1, qty, cmd.id ?? String(Date.now()));
-        return { ok: outcome.startsWith('sent'), outcome };
+        if (type !== 'market' && type !== 'limit') return refused('type must be market or limit');
+        if (type === 'limit' && !(limitPrice! > 0 && Number.isFinite(limitPrice))) return refused('a limit order needs a positive limitPrice');
+        // The command's own id (the operator's --id or the page's requestId, else the CLI's id for this
+        // command, else its stream entry): the same request again maps to the same client order id.
+        const id = (cmd.id || entry).replace(/[^A-Za-z0-9_.-]/g, '_');
+        const outcome = await core.manualOrder(cmd.symbol, side as 1 | -1, qty, id, type === 'limit' ? { type, limitPrice } : undefined);
+        const cid = core.manualOrderId(cmd.symbol, id);
+        const rec = core.orders.get(cid);
+        if (outcome.startsWith('sent')) return { ok: true, state: 'done', clientOrderId: cid, orderState: rec?.state, outcome };
+        if (outcome.startsWith('duplicate')) return { ok: true, state: 'done', duplicate: true, clientOrderId: cid, orderState: rec?.state, outcome };
+        const failed = /^(journal unavailable|broker error|not queued)/.test(outcome);
+        return { ok: false, state: failed ? 'failed' : 'refused', clientOrderId: rec ? cid : undefined, error: outcome };
       }
-      case 'flatten':
-        return { ok: true, flattened: await core.flatten(now) };
+      case 'cancel': {
+        const all = cmd.all === '1' || cmd.all === 'true';
+        if (!all && !cmd.cid) return refused('cancel needs a clientOrderId or all');
+        if (!all && !core.orders.has(cmd.cid)) return refused(`no order ${cmd.cid} of this engine`);
+        return { ok: true, state: 'done', cancelled: await core.cancelOrders(all ? undefined : cmd.cid) };
+      }
+      case 'flatten': {
+        if (cmd.symbol && ctx.symbols.id(cmd.symbol) < 0) return refused(`${cmd.symbol} is not one of the engine's symbols`);
+        return { ok: true, state: 'done', flattened: await core.flatten(cmd.all === '1' || cmd.all === 'true', cmd.symbol || undefined) };
+      }
+      case 'strategy': {
+        const key = STRATEGY_KEYS[cmd.strategy as keyof typeof STRATEGY_KEYS];
+        if (!key) return refused(`strategy must be one of ${Object.keys(STRATEGY_KEYS).join(', ')}`);
+        if (cmd.enabled !== 'true' && cmd.enabled !== 'false') return refused('enabled must be true or false');
+        if (!reason) return refused('a strategy change needs a reason');
+        const next = { ...strategyEnabled, [cmd.strategy]: cmd.enabled === 'true' };
+        await redis.set(STRATEGIES_KEY, JSON.stringify(next)); // durable first (no TTL), then applied
+        Object.assign(strategyEnabled, next);
+        publishStrategies();
+        return { ok: true, state: 'done', strategies: { ...strategyEnabled } };
+      }
       case 'breaker-trip':
-        core.breaker.trip(`manual: ${reason || 'no reason given'}`, Date.now());
+        if (!reason) return refused('a breaker trip needs a reason');
+        core.breaker.trip(`manual: ${reason}`, Date.now());
         return { ok: true, breaker: core.breaker.snapshot() };
       case 'breaker-approve':
         return { ok: true, breaker: core.breaker.approve(Date.now()) };
       case 'breaker-reset':
-        core.breaker.reset(Date.now());
-        ctx.control.set(CONTROL.tradingHalted, ctx.control.get(CONTROL.escalated) ? 1 : 0);
-        await redis.del('engine:halted');
+        await core.resetBreaker();
         return { ok: true, breaker: core.breaker.snapshot() };
+      case 'escalation-clear': {
+        if (!reason) return refused('clearing an escalation needs a reason');
+        const was = ctx.control.get(CONTROL.escalated) === 1;
+        ctx.control.set(CONTROL.escalated, 0);
+        ctx.control.set(CONTROL.tradingHalted, core.halt ? 1 : 0);
+        await core.state.clearEscalation();
+        // The breaker the escalation tripped stays tripped: it closes by approval (quiet period) or reset.
+        return { ok: true, wasEscalated: was, breaker: core.breaker.snapshot() };
+      }
       default:
-        return { ok: false, error: `unknown command ${JSON.stringify(cmd.action)}` };
+        return refused(`unknown command ${JSON.stringify(cmd.action)}`);
     }
+  };
+
+  /**
+   * Strategy switches set at runtime (persisted as JSON in `signals:strategies`, over the configuration's `enabled`):
+   * published to the signals actor (which applies them) and the dashboard, again every second so a restarted
+   * signals actor has them within a second.
+   */
+  const strategyEnabled: Record<string, boolean> = Object.fromEntries(
+    Object.entries(STRATEGY_KEYS).map(([name, key]) => [name, cfg.signals[key].enabled]),
+  );
+  const publishStrategies = () => ctx.publishMany([{ key: STRATEGIES_KEY, value: { ...strategyEnabled }, ttlMs: 0 }]);
+  const loadStrategies = async () => {
+    let stored: Record<string, unknown> = {};
+    try {
+      stored = JSON.parse((await redis.get(STRATEGIES_KEY)) ?? '{}') as Record<string, unknown>;
+    } catch {
+      ctx.countInputError();
+    }
+    for (const [name, v] of Object.entries(stored ?? {})) if (name in strategyEnabled && typeof v === 'boolean') strategyEnabled[name] = v;
+    publishStrategies();
   };
 
   /**
@@ -175,7 +283,7 @@ const create: ActorFactory = async (ctx: ActorContext) => {
             if (nowMs - Number(entry.split('-')[0]) > (Number(f.waitMs) || COMMAND_WAIT_MS)) continue;
             const previous = await redis.get(answerKey);
             if (previous && (JSON.parse(previous) as { entry?: string }).entry === entry) continue;
-            const result = await runCommand(f).catch((e) => ({ ok: false, error: String(e) }));
+            const result = await runCommand(f, entry).catch((e) => ({ ok: false, error: String((e as Error)?.message ?? e).split('\n')[0] }));
             await redis.set(answerKey, JSON.stringify({ ...result, entry, ts: Date.now() }), 'PX', 60_000).catch(() => {});
           }
         }
@@ -215,20 +323,18 @@ const create: ActorFactory = async (ctx: ActorContext) => {
     for (let attempt = 0; !stopping; attempt++) {
       try {
         if (redis.status !== 'ready') throw new Error(`Redis ${redis.status}`);
-        const halted = await redis.get('engine:halted');
-        if (halted) {
-          ctx.control.set(CONTROL.tradingHalted, 1);
-          ctx.log.warn({ halted: JSON.parse(halted) }, 'engine was halted by the kill switch: new entries stay blocked until `alphatrader breaker reset`');
-        }
         await loadCorrelation();
+        await loadStrategies();
+        // Journal, breaker, kill halt, escalation, day and exit plans are read back inside start().
         const rep = await core.start();
-        ctx.log.info({ broker: broker.name, ...rep }, 'execution ready: journal reconciled with the broker');
+        ctx.log.info({ broker: broker.name, ...rep, breaker: core.breaker.state, halted: !!core.halt }, 'execution ready: journal reconciled with the broker');
         ctx.setDegraded(false);
-        if (halted) core.breaker.trip(`kill switch (before restart): ${JSON.parse(halted).reason}`, Date.now());
-        else ctx.publishMany([{ key: 'cb:state', value: core.breaker.snapshot().state, ttlMs: 0 }]);
         timers.push(setInterval(() => void core.tick().catch((e) => ctx.log.error({ err: e }, 'execution tick failed')), 1000));
         timers.push(setInterval(() => void loadCorrelation(), 60_000));
-        timers.push(setInterval(() => void core.reconcileNow(Date.now() - 3600_000).catch((e) => ctx.log.warn({ err: String(e) }, 'periodic reconciliation failed')), cfg.execution.reconcileMs));
+        timers.push(setInterval(() => {
+          // one periodic reconciliation at a time, in the order queue (never beside a place() in flight)
+          if (core.queue.waiting < 100) void core.reconcileNow(Date.now() - 3600_000).catch((e) => ctx.log.warn({ err: String(e) }, 'periodic reconciliation failed'));
+        }, cfg.execution.reconcileMs));
         void commandLoop();
         return;
       } catch (e) {
@@ -260,7 +366,7 @@ const create: ActorFactory = async (ctx: ActorContext) => {
         expiresMs: Signal.expiresMs(view, off), ingestNs: msgIngestNs(view, off), eventNs: msgEventNs(view, off),
       };
       strategies.set(symbol, s.strategy);
-      if (!core.ready) return; // before reconciliation nothing is sent; signals are re-derived by the strategies
+      // While the journal is replayed and reconciled the signal waits in the order queue (not dropped).
       void core.onSignal(s).then((outcome) => {
         if (!outcome.startsWith('sent')) ctx.log.debug({ symbol, strategy: s.strategy, outcome }, 'signal not traded');
       });
@@ -274,13 +380,13 @@ const create: ActorFactory = async (ctx: ActorContext) => {
           const v = r.value as { bids: [number, number][]; asks: [number, number][] };
           if (!v?.bids || !v?.asks) continue;
           books.set(m[1], { bids: v.bids.map((x) => [x[0], x[1]]), asks: v.asks.map((x) => [x[0], x[1]]) });
-          if (v.bids.length && v.asks.length) core.onMark(m[1], (v.bids[0][0] + v.asks[0][0]) / 2, clock.nowMs());
+          if (v.bids.length && v.asks.length) core.onBook(m[1], v.bids[0][0], v.asks[0][0]);
         }
         return;
       }
       if (topic === 'kill') {
         const p = payload as { reason?: string; source?: string };
-        await runCommand({ action: 'kill', reason: p?.reason ?? '', source: p?.source ?? 'dashboard' });
+        await runCommand({ action: 'kill', reason: p?.reason ?? '', source: p?.source ?? 'dashboard' }, `cold-${Date.now()}`);
         return;
       }
       ctx.countInputError();
@@ -290,6 +396,8 @@ const create: ActorFactory = async (ctx: ActorContext) => {
       for (const t of timers) clearInterval(t);
     },
     async close() {
+      // the last breaker, anchor and day writes land before the connection closes (bounded)
+      await Promise.race([core.settled(), new Promise((r) => setTimeout(r, 1000))]);
       publishState();
       await broker.close().catch(() => {});
       commands.disconnect();

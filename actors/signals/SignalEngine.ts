@@ -79,9 +79,16 @@ export class SignalEngine {
     this.zeroDteCfg = { ...cfg.signals.zeroDte, toxicThreshold: cfg.analytics.vpin.toxicThreshold };
   }
 
+  /** Operators' runtime switches by configuration section (signals:strategies), over the configuration. */
+  private readonly switches = new Map<string, boolean>();
+
+  setSwitch(section: string, enabled: boolean): void {
+    this.switches.set(section, enabled);
+  }
+
   enabled(strategy: number): boolean {
     const key = SECTION[strategy as StrategyNo];
-    return key !== undefined && this.cfg.signals[key].enabled;
+    return key !== undefined && (this.switches.get(key) ?? this.cfg.signals[key].enabled);
   }
 
   /** Windows of the session date at `nowMs` (null entries: no window that day). */

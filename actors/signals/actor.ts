@@ -2,6 +2,7 @@ import { msgEventNs, msgIngestNs, msgSymbol, msgType } from '../../engine/codec/
 import { AnalyticsSnapshot, Signal } from '../../engine/codec/Messages.js';
 import { MessageType } from '../../engine/codec/MessageType.js';
 import { clockFor } from '../../engine/clock/index.js';
+import { STRATEGIES_KEY, STRATEGY_KEYS } from './strategySwitches.js';
 import type { ActorFactory } from '../../engine/runtime/Actor.js';
 import type { PublishRequest } from '../../engine/runtime/ColdMessage.js';
 import { parseColdInput } from './coldInputs.js';
@@ -89,6 +90,13 @@ const create: ActorFactory = (ctx) => {
       const wall = Date.now();
       for (const r of reqs) {
         if (!r || typeof r.key !== 'string') continue;
+        if (r.key === STRATEGIES_KEY) {
+          for (const [name, section] of Object.entries(STRATEGY_KEYS)) {
+            const v = (r.value as Record<string, unknown> | null)?.[name];
+            if (typeof v === 'boolean') engine.setSwitch(section, v);
+          }
+          continue;
+        }
         const c = parseColdInput(r.key, r.value);
         if (!c) continue;
         if (c.kind === 'bad') {

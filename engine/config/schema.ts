@@ -100,6 +100,8 @@ export const ConfigSchema = z.strictObject({
     trailingStopPct: z.number().gt(0).lt(1),
     scaleOutFraction: z.number().min(0).max(1),
     reconcileMs: ms(100),
+    ackTimeoutMs: ms(100).default(10_000), // an order the broker does not know yet is not declared lost before this
+    redisTimeoutMs: ms(50).default(2000), // execution's Redis commands fail after this (a stalled Redis refuses orders, never freezes them)
   }),
   risk: z.strictObject({
     maxNotionalPerOrder: z.number().positive(),
@@ -154,6 +156,24 @@ export const ConfigSchema = z.strictObject({
       if (s[k].from >= s[k].to) c.addIssue({ code: 'custom', path: [k, 'to'], message: `must be after from (${s[k].from})` });
     }
     if (s.fourteenDte.minDte > s.fourteenDte.maxDte) c.addIssue({ code: 'custom', path: ['fourteenDte', 'maxDte'], message: 'must be at least minDte' });
+  }),
+  // Alerts that reach a person (engine/alerts). URLs and tokens come only from the environment:
+  // ALPHATRADER_ALERTS_WEBHOOK_URL (alone it turns on the generic JSON webhook), ALPHATRADER_ALERTS_SLACK_URL,
+  // ALPHATRADER_ALERTS_DISCORD_URL, ALPHATRADER_ALERTS_TELEGRAM_TOKEN.
+  alerts: z.strictObject({
+    webhook: z.strictObject({ enabled: z.boolean() }),
+    slack: z.strictObject({ enabled: z.boolean() }),
+    discord: z.strictObject({ enabled: z.boolean() }),
+    telegram: z.strictObject({ enabled: z.boolean(), chatId: z.string(), apiBase: z.string().regex(/^https?:\/\//, 'must be an http(s) URL') }),
+    dedupeMs: ms(0), // one alert per rule and episode within this window
+    perMinute: z.number().int().min(1).max(600), // per channel
+    attempts: z.number().int().min(1).max(10),
+    backoffMs: ms(1),
+    timeoutMs: ms(100).max(60_000),
+  }).default({
+    webhook: { enabled: false }, slack: { enabled: false }, discord: { enabled: false },
+    telegram: { enabled: false, chatId: '', apiBase: 'https://api.telegram.org' },
+    dedupeMs: 600_000, perMinute: 20, attempts: 4, backoffMs: 500, timeoutMs: 5000,
   }),
   redis: z.strictObject({
     url: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),

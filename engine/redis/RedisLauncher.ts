@@ -104,7 +104,10 @@ export async function resolveRedis(config: EngineConfig, log: Logger, env = proc
     log.warn({ redis: target.url, err }, 'Redis unreachable; the engine runs degraded and keeps reconnecting');
     return target;
   }
-  target.embedded = await launchRedis(config, p.port, password ?? embeddedPassword(config, env), log);
+  // REDIS_URL without a password on a local port nothing answers: the embedded server gets the generated
+  // password, and so must every connection the engine makes to it (they failed to authenticate before).
+  target.password = password ?? embeddedPassword(config, env);
+  target.embedded = await launchRedis(config, p.port, target.password, log);
   return target;
 }
 

@@ -20,6 +20,8 @@ export interface RuntimeInfo {
   alphaVantageUrl?: string;
   alpacaUrl?: string;
   dashboardToken?: string;
+  /** read-only dashboard token (ALPHATRADER_DASHBOARD_VIEW_TOKEN), if any */
+  dashboardViewToken?: string;
   [k: string]: unknown;
 }
 

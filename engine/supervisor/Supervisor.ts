@@ -6,7 +6,9 @@ import type { Logger } from '../log/logger.js';
 import { Doorbell } from '../ring/Doorbell.js';
 import { RingBuffer, type RingStats } from '../ring/RingBuffer.js';
 import type { RuntimeInfo } from '../runtime/ActorContext.js';
-import { packCold, type ColdEnvelope, type PublishRequest, type SupervisorCommand, type WorkerReport } from '../runtime/ColdMessage.js';
+import type { Notifier } from '../alerts/Notifier.js';
+import { ControlWriter } from './ControlWriter.js';
+import { packCold, unpackCold, type ColdEnvelope, type PublishRequest, type SupervisorCommand, type WorkerReport } from '../runtime/ColdMessage.js';
 import { ACTOR_STATE_NAMES, ActorState, CONTROL, ControlFlags, HEALTH_FIELDS, HealthTable } from '../runtime/HealthTable.js';
 import { buildTopology, doorbellIndex, type SharedTopology } from '../runtime/Topology.js';
 import type { ActorWorkerData } from '../runtime/worker-main.js';
@@ -90,6 +92,10 @@ export class Supervisor extends EventEmitter {
     private readonly log: Logger,
     readonly runtime: RuntimeInfo,
     private readonly workerFile = distPath('engine', 'runtime', 'worker-main.js'),
+    /** the supervisor's own Redis writes (escalation trip, kill requests); none in tests without Redis */
+    private readonly control_?: ControlWriter,
+    /** alerts to people: actors raise them (cold topic `alert`), the supervisor delivers them */
+    readonly notifier?: Notifier,
   ) {
     super();
     this.topology = buildTopology(config);
@@ -202,6 +208,9 @@ export class Supervisor extends EventEmitter {
     this.log.error({ reason }, 'restart intensity exceeded: escalated, trading halted, data keeps flowing');
     this.emit('escalated', reason);
     const ts = Date.now();
+    this.notifier?.raise({ rule: 'escalation', severity: 'critical', title: 'Supervisor escalation: trading halted', text: reason, key: 'escalation', fields: { mode: this.config.engine.mode } });
+    // Written by the supervisor itself: the publisher may be the actor whose restarts caused this.
+    void this.control_?.trip(`supervisor escalation: ${reason}`, { key: 'engine:escalation', value: { escalated: true, reason } });
     this.publish([
       { key: 'engine:escalation', value: { escalated: true, reason, ts }, ttlMs: 0 },
       { key: 'cb:state', value: 'tripped', ttlMs: 0 },
@@ -247,6 +256,8 @@ export class Supervisor extends EventEmitter {
   /** Forwards a cold message to its target actor without decoding it. */
   private route(m: ColdEnvelope): void {
     if (m.to === 'supervisor') {
+      if (m.topic === 'kill') void this.killRequest(m);
+      else if (m.topic === 'alert') this.onAlert(m);
       this.emit('cold', m);
       return;
     }
@@ -258,6 +269,35 @@ export class Supervisor extends EventEmitter {
     if (m.to === 'publisher' && (m.topic === 'publish' || m.topic === 'publish-many')) {
       for (const s of this.slots) if ((s.kind === 'dashboard' || s.kind === 'signals' || s.kind === 'execution') && s.worker && s.name !== m.from) this.post(s, m);
     }
+  }
+
+  /** An actor's alert (execution's breaker, kill, drift, stale data, journal): delivered from here, off the hot path. */
+  private onAlert(m: ColdEnvelope): void {
+    const a = unpackCold(m.data) as { rule?: string; severity?: string; title?: string; text?: string; key?: string; fields?: Record<string, string | number | boolean | null>; endEpisode?: string };
+    if (!a || typeof a.rule !== 'string' || typeof a.title !== 'string') return;
+    if (a.endEpisode) this.notifier?.endEpisode(a.endEpisode, a.key);
+    const severity = a.severity === 'critical' || a.severity === 'warning' ? a.severity : 'info';
+    this.notifier?.raise({ rule: a.rule, severity, title: a.title, text: String(a.text ?? ''), key: a.key, fields: { ...a.fields, actor: m.from } });
+  }
+
+  /**
+   * A kill request (the dashboard's): the supervisor halts trading and trips the breaker itself — shared flag
+   * and Redis — then hands the kill to execution and answers the requester with execution's outcome, or
+   * `failed: execution unavailable` when execution does not answer within the wait.
+   */
+  private async killRequest(m: ColdEnvelope): Promise<void> {
+    const p = unpackCold(m.data) as { id?: string; reason?: string; source?: string };
+    const id = String(p?.id ?? `kill-${Date.now()}`);
+    const reason = String(p?.reason ?? '');
+    this.control.set(CONTROL.tradingHalted, 1);
+    this.log.warn({ reason, source: p?.source, from: m.from }, 'KILL SWITCH: trading halted, breaker tripped; execution cancels and flattens');
+    let answer: Record<string, unknown>;
+    if (!this.control_) answer = { ok: false, state: 'failed', error: 'no Redis connection for the kill command' };
+    else {
+      await this.control_.trip(`kill switch: ${reason}`, { key: 'engine:halted', value: { reason, source: p?.source ?? m.from } });
+      answer = await this.control_.kill(id, reason, String(p?.source ?? m.from));
+    }
+    this.sendCommand(m.from, 'kill-answer', { id, ...answer });
   }
 
   /** Sends keys to the publisher actor (cold path). */
@@ -358,6 +398,8 @@ export class Supervisor extends EventEmitter {
       const phaseDeadline = Date.now() + Math.max(50, p === phases.length - 1 ? left : left / 2);
       await Promise.all(phases[p].map((s) => this.stopActor(s, phaseDeadline)));
     }
+    this.control_?.close();
+    await Promise.race([this.notifier?.drain(), new Promise((r) => setTimeout(r, 500))]); // alerts under way, bounded
     this.log.info('all actors stopped');
   }
 

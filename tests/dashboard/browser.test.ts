@@ -177,7 +177,7 @@ describe.skipIf(!haveChromium)('dashboard in a real browser, on the real engine'
     await page.fill('#kill-confirm', 'KILL');
     expect(await page.locator('#kill-go').isDisabled()).toBe(false);
     await page.click('#kill-go');
-    await page.waitForFunction(() => /kill sent/.test(document.getElementById('kill-result')?.textContent ?? ''), undefined, { timeout: 10_000 });
+    await page.waitForFunction(() => /kill (done|sent)/.test(document.getElementById('kill-result')?.textContent ?? ''), undefined, { timeout: 10_000 });
 
     const c = redis.client();
     await c.connect();

@@ -31,7 +31,10 @@ export async function startDashboard(opts: { source?: string; rateHz?: number; m
     host: '127.0.0.1', port: 0, token: TOKEN, rateHz: opts.rateHz ?? 20,
     maxBufferedBytes: opts.maxBufferedBytes ?? 1 << 20, maxBehindTicks: opts.maxBehindTicks ?? 50, metricsAuth: false,
     model, metrics: new DashboardMetrics(model, ['market-data'], () => 0), assets: new StaticAssets(),
-    onKill: (k) => kills.push(k), autoTick: opts.autoTick,
+    onKill: (k) => {
+      kills.push(k);
+      return { state: 'done' as const, breaker: 'tripped' };
+    }, autoTick: opts.autoTick,
   });
   const { port } = await server.listen();
   return { server, model, port, base: `http://127.0.0.1:${port}`, kills, close: () => server.close() };

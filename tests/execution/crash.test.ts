@@ -23,7 +23,7 @@ describe('crash safety of the order path (SIGKILL, restart, reconcile)', () => {
   let env: Record<string, string>;
 
   beforeAll(async () => {
-    redis = await TestRedis.start();
+    redis = await TestRedis.start({ aof: true }); // the journal's durability, as deployed
     r = redis.client();
     await r.connect();
     alpaca = new AlpacaSimulator({ keyId: KEY, secret: SECRET, quote: (s) => (s === 'SPY' ? { bid: 590, ask: 590.02 } : { bid: 100, ask: 100.02 }), fillDelayMs: 1 });
@@ -93,7 +93,7 @@ describe('crash safety of the order path (SIGKILL, restart, reconcile)', () => {
     expect(brokerOrders('crashA').length).toBe(0);
 
     const engine = await startEngine();
-    await waitFor(async () => (await journal()).some((f) => f.type === 'event' && f.cid.endsWith('-crashA') && f.kind === 'canceled'), 20_000, 'reconciliation to close the order');
+    await waitFor(async () => (await journal()).some((f) => f.type === 'event' && f.cid.endsWith('-crashA') && f.kind === 'canceled'), 45_000, 'reconciliation to close the order (after the acknowledgement timeout)');
     // the same command again: still one intent, never a second order
     const again = await cli(['order', 'buy', 'SPY', '10', '--id', 'crashA'], env);
     expect(again.stdout).toMatch(/duplicate/);
@@ -153,5 +153,73 @@ describe('crash safety of the order path (SIGKILL, restart, reconcile)', () => {
     const audit = await r.xrange('audit:stream', '-', '+');
     expect(audit.some(([, kv]) => kv.includes('kill'))).toBe(true);
     await stop(engine);
+  }, ENGINE_LIFECYCLES_MS);
+
+  it('a tripped breaker survives SIGKILL and a restart (reason kept), and only an operator reset reopens', async () => {
+    await r.del('engine:halted');
+    const engine = await startEngine();
+    expect((await cli(['breaker', 'reset', '--reason', 'clean slate'], env)).code).toBe(0);
+    const t = await cli(['breaker', 'trip', '--reason', 'x'], env);
+    expect(t.code, t.stderr + t.stdout).toBe(0);
+    engine.child.kill('SIGKILL');
+    await engine.exitWithin(10_000, 'SIGKILL');
+    const again = await startEngine();
+    const st = JSON.parse((await cli(['status', '--json'], env)).stdout || '{}');
+    expect(st.breaker).toMatchObject({ state: 'tripped' });
+    expect(String(st.breaker.reason)).toMatch(/\bx\b/);
+    expect(await r.get('cb:state')).toBe('tripped');
+    const refused = await cli(['order', 'buy', 'SPY', '1', '--id', 'whileTripped'], env);
+    expect(refused.stdout).toMatch(/circuit-breaker|halted/);
+    expect((await cli(['breaker', 'reset', '--reason', 'checked'], env)).code).toBe(0);
+    await stop(again);
+  }, ENGINE_LIFECYCLES_MS);
+
+  it('after a Redis loss the journal is adopted from the broker: our orders and fills, the position, nothing sent twice', async () => {
+    await r.del('engine:halted');
+    const engine = await startEngine();
+    await cli(['breaker', 'reset', '--reason', 'clean slate'], env);
+    const o = await cli(['order', 'buy', 'SPY', '7', '--id', 'lostJournal'], env);
+    expect(o.stdout, o.stderr).toMatch(/sent/);
+    await waitFor(() => brokerOrders('lostJournal')[0]?.status === 'filled', 10_000, 'the broker to fill');
+    engine.child.kill('SIGKILL');
+    await engine.exitWithin(10_000, 'SIGKILL');
+    const before = alpaca.positions().find((p) => p.symbol === 'SPY');
+    await r.flushall(); // the journal's Redis lost its data
+    const again = await startEngine();
+    await waitFor(async () => (await journal()).some((f) => f.type === 'intent' && f.cid.endsWith('-lostJournal') && f.purpose === 'adopted'), 20_000, 'the order adopted into the journal');
+    const j = await journal();
+    expect(j.filter((f) => f.cid?.endsWith('-lostJournal') && (f.kind === 'fill' || f.kind === 'partial_fill')).reduce((a, f) => a + Number(f.qty), 0)).toBe(7);
+    expect(brokerOrders('lostJournal').length).toBe(1);
+    await waitFor(async () => {
+      const p = JSON.parse((await r.get('positions')) ?? '[]');
+      return p.some((x: { symbol: string; qty: number }) => x.symbol === 'SPY' && x.qty === Number(before?.qty));
+    }, 20_000, 'the SPY position equal to the broker\'s');
+    await stop(again);
+  }, ENGINE_LIFECYCLES_MS);
+
+  it('strategies on, SIGKILL after journaling their first order: after restart no client id reaches the broker twice', async () => {
+    await r.del('engine:halted');
+    const strategiesOn = {
+      ALPHATRADER_SIGNALS_ZERO_DTE_ENABLED: 'true', ALPHATRADER_SIGNALS_ONE_DTE_ENABLED: 'true',
+      ALPHATRADER_SIGNALS_FOURTEEN_DTE_ENABLED: 'true', ALPHATRADER_SIGNALS_MOC_ENABLED: 'true',
+    };
+    const boot = await startEngine(strategiesOn);
+    await cli(['breaker', 'reset', '--reason', 'clean slate'], env);
+    await stop(boot);
+    const intents = async () => (await journal()).filter((f) => f.type === 'intent').length;
+    const n0 = await intents();
+    const crashing = await startEngine({ ...strategiesOn, ALPHATRADER_FAULT_CRASH: 'after-journal' });
+    await crashing.exitWithin(150_000, 'a strategy order, then SIGKILL after journaling it');
+    expect(await intents()).toBeGreaterThan(n0);
+    const engine = await startEngine(strategiesOn);
+    // a few more strategy decisions on the restarted engine, then check every client id
+    await waitFor(async () => (await journal()).filter((f) => f.type === 'event').length > 0, 60_000, 'journal events after the restart');
+    await stop(engine);
+    const j = await journal();
+    const cids = j.filter((f) => f.type === 'intent').map((f) => f.cid);
+    expect(new Set(cids).size).toBe(cids.length); // one intent per client id
+    const byCid = new Map<string, number>();
+    for (const o of alpaca.orders()) byCid.set(String(o.client_order_id), (byCid.get(String(o.client_order_id)) ?? 0) + 1);
+    for (const [cid, n] of byCid) expect(n, cid).toBe(1);
   }, ENGINE_LIFECYCLES_MS);
 });

@@ -7,14 +7,14 @@ import { freePort } from '../../bench/freePort.js';
 
 export { freePort };
 
-/** A real redis-server for a test: loopback, a password, its own temp dir, no persistence. */
+/** A real redis-server for a test: loopback, a password, its own temp dir; no persistence unless `aof`. */
 export class TestRedis {
   child?: ChildProcess;
   readonly dir = mkdtempSync(join(tmpdir(), 'at-redis-'));
-  constructor(readonly port: number, readonly password = 'test-pw-' + port) {}
+  constructor(readonly port: number, readonly password = 'test-pw-' + port, readonly aof = false) {}
 
-  static async start(): Promise<TestRedis> {
-    const r = new TestRedis(await freePort());
+  static async start(opts: { aof?: boolean } = {}): Promise<TestRedis> {
+    const r = new TestRedis(await freePort(), undefined, opts.aof ?? false);
     await r.start();
     return r;
   }
@@ -25,7 +25,7 @@ export class TestRedis {
 
   async start(): Promise<void> {
     this.child = spawn('redis-server', [
-      '--port', String(this.port), '--bind', '127.0.0.1', '--requirepass', this.password, '--save', '', '--appendonly', 'no',
+      '--port', String(this.port), '--bind', '127.0.0.1', '--requirepass', this.password, '--save', '', '--appendonly', this.aof ? 'yes' : 'no', '--appendfsync', 'everysec',
       '--dir', this.dir, '--daemonize', 'no',
     ], { stdio: 'ignore' });
     await waitFor(async () => {

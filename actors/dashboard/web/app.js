@@ -9,6 +9,7 @@ import { SignalsPanel } from './panels/signals.js';
 import { TradingPanel } from './panels/trading.js';
 import { VpinPanel } from './panels/vpin.js';
 import { WatchPanel } from './panels/watch.js';
+import { Console } from './panels/console.js';
 
 const TOKEN_KEY = 'alphatrader.dashboardToken';
 const GLOBAL = ['watch', 'signals', 'trading', 'health'];
@@ -163,6 +164,9 @@ async function main() {
   }, 1000);
 
   setupKill(token);
+  const console_ = new Console(token, symbols);
+  document.getElementById('console-btn').onclick = () => console_.toggle();
+  dash.console = console_;
 }
 
 function setupKill(token) {
@@ -197,10 +201,16 @@ function setupKill(token) {
         body: JSON.stringify({ confirm: 'KILL', reason: reason.value.trim() }),
       });
       const body = await r.json().catch(() => ({}));
-      if (r.status === 202) {
-        result.textContent = `kill sent ${time(body.ts)}`;
+      if (r.status === 200) {
+        // execution's outcome: done (flat, nothing working, breaker tripped) or pending (broker acks outstanding)
+        const left = (body.working || []).length;
+        const open = (body.positions || []).length;
+        result.textContent = body.state === 'done'
+          ? `kill done ${time(body.ts)}: flat, no working orders, breaker ${body.breaker}`
+          : `kill sent ${time(body.ts)}: ${left} order(s) still working, ${open} position(s) open — watch the panels`;
         result.className = 'down';
-        setTimeout(close, 1500);
+        if (body.state === 'done') setTimeout(close, 2500);
+        else go.disabled = false;
       } else {
         result.textContent = body.error || `refused (${r.status})`;
         go.disabled = false;

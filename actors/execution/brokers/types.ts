@@ -19,7 +19,15 @@ export interface BrokerOrder {
 }
 
 export type BrokerEvent =
-  | { kind: 'accepted' | 'new' | 'canceled' | 'rejected' | 'expired'; clientOrderId: string; brokerOrderId?: string; reason?: string; ts: number }
+  | {
+      kind: 'accepted' | 'new' | 'canceled' | 'rejected' | 'expired';
+      clientOrderId: string;
+      brokerOrderId?: string;
+      reason?: string;
+      ts: number;
+      /** on canceled/expired, where the venue says: the order's filled quantity at the end (its fills may still be in flight) */
+      filledQty?: number;
+    }
   | {
       kind: 'fill' | 'partial_fill';
       clientOrderId: string;

@@ -27,6 +27,19 @@ export class CircuitBreaker {
     return { state: this.state, reason: this.reason, ts: this.ts, approved: this.approved, quietUntilMs: this.quietUntil };
   }
 
+  /**
+   * State read back at start: a tripped breaker stays tripped with its reason and quiet period (an approval
+   * given before the restart is kept, it still needs the quiet period); a restart never closes it.
+   */
+  restore(s: BreakerSnapshot): void {
+    if (s.state !== 'tripped') return;
+    this.state = 'tripped';
+    this.reason = s.reason;
+    this.ts = s.ts;
+    this.approved = s.approved;
+    this.quietUntil = s.quietUntilMs;
+  }
+
   trip(reason: string, nowMs: number): void {
     const wasOpen = this.isOpen;
     this.quietUntil = nowMs + this.quietMs;
@@ -68,7 +81,10 @@ export class CircuitBreaker {
     }
   }
 
-  /** Records a broker answer; trips when the reject/error share of the last 20 reaches the limit. */
+  /**
+   * Records one order's outcome (the caller counts each order once: its first definitive answer, a reject,
+   * or a broker error); trips when the reject/error share of the last 20 orders reaches the limit.
+   */
   brokerAnswer(rejectedOrError: boolean, nowMs: number): void {
     this.answers.push(rejectedOrError);
     if (this.answers.length > 20) this.answers.shift();

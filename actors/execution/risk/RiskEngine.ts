@@ -13,12 +13,29 @@ export interface OrderCheck {
   dailyVol: number;
 }
 
+/** Filled position and working (unfilled, live) quantities per symbol: what every exposure rule counts. */
+export interface Exposure {
+  position(symbol: string): number;
+  working(symbol: string): { buy: number; sell: number };
+  symbols(): Iterable<string>;
+}
+
+const NOTHING_WORKING = { buy: 0, sell: 0 };
+export function portfolioExposure(p: Portfolio): Exposure {
+  return {
+    position: (s) => p.positions.get(s)?.qty ?? 0,
+    working: () => NOTHING_WORKING,
+    symbols: () => p.positions.keys(),
+  };
+}
+
 export type RiskVerdict = { ok: true } | { ok: false; rule: string; reason: string };
 
 /**
  * Pre-trade checks, each with its rule name and a reason a person can read. An order that only reduces an
- * existing position is never blocked by exposure, loss or breaker rules (you can always get out), only by
- * the rate limit and sanity.
+ * existing position (net of the exits already working against it) is never blocked by exposure, loss or
+ * breaker rules (you can always get out), only by the rate limit and sanity. Every exposure rule counts
+ * working orders as if they fill.
  *
  * VaR: parametric, one day, 99 %: 2.326 × sqrt(Σ (notional_i × σ_i)²) over the positions after the order
  * (correlations ignored, i.e. assumed 1 within a symbol, 0 across: the correlation cap guards clustering).
@@ -29,10 +46,20 @@ export class RiskEngine {
   correlation: Record<string, Record<string, number>> = {};
   readonly rejections: Record<string, number> = {};
 
-  constructor(private readonly cfg: EngineConfig['risk'], private readonly portfolio: Portfolio) {}
+  constructor(
+    private readonly cfg: EngineConfig['risk'],
+    private readonly portfolio: Portfolio,
+    /** positions and working quantities; by default the portfolio's positions with nothing working */
+    private readonly exposure: Exposure = portfolioExposure(portfolio),
+  ) {}
+
+  /** the last rejections with their reasons, newest last (the console's risk panel) */
+  readonly lastRejections: { rule: string; reason: string; ts: number }[] = [];
 
   private reject(rule: string, reason: string): RiskVerdict {
     this.rejections[rule] = (this.rejections[rule] ?? 0) + 1;
+    this.lastRejections.push({ rule, reason, ts: Date.now() });
+    if (this.lastRejections.length > 20) this.lastRejections.shift();
     return { ok: false, rule, reason };
   }
 
@@ -53,28 +80,42 @@ export class RiskEngine {
     const c = this.cfg;
     if (!(o.qty > 0) || !Number.isFinite(o.qty)) return this.reject('sanity', `quantity must be positive, got ${o.qty}`);
     if (!(o.price > 0) || !Number.isFinite(o.price)) return this.reject('sanity', `no valid reference price for ${o.symbol}`);
-    const pos = this.portfolio.positions.get(o.symbol);
-    const cur = pos?.qty ?? 0;
-    const reduces = cur !== 0 && Math.sign(cur) !== o.side && o.qty <= Math.abs(cur) + 1e-9;
-    if (o.reduceOnly && !reduces) return this.reject('reduce-only', `a reduce-only ${o.side > 0 ? 'buy' : 'sell'} of ${o.qty} ${o.symbol} would not reduce the position (${cur})`);
+    const cur = this.exposure.position(o.symbol);
+    const w = this.exposure.working(o.symbol);
+    // What this order may still close: the position net of the exits already working against it.
+    const closable = cur > 0 && o.side < 0 ? cur - w.sell : cur < 0 && o.side > 0 ? -cur - w.buy : 0;
+    const reduces = closable > 1e-9 && o.qty <= closable + 1e-9;
+    if (o.reduceOnly && !reduces) {
+      return this.reject('reduce-only', `a reduce-only ${o.side > 0 ? 'buy' : 'sell'} of ${o.qty} ${o.symbol} would not reduce the position (${cur}, ${o.side > 0 ? w.buy : w.sell} already working to close it)`);
+    }
     if (!this.rateOk(o.nowMs)) return this.reject('order-rate', `more than ${c.maxOrdersPerSecond} orders in one second`);
     if (reduces) return { ok: true };
+    // No reversal in one order: an order against the position larger than what may still close it would let an
+    // exit already working cross zero. Close first (an exit or flatten), then enter the other way.
+    if (cur !== 0 && Math.sign(cur) !== o.side) {
+      return this.reject('reversal', `a ${o.side > 0 ? 'buy' : 'sell'} of ${o.qty} ${o.symbol} against the position ${cur} exceeds what may still close it (${Math.max(0, closable)}): close first`);
+    }
 
     if (tradingHalted) return this.reject('halted', 'trading is halted (kill switch or supervisor escalation): exits only');
     if (breakerOpen) return this.reject('circuit-breaker', 'circuit breaker tripped: new entries blocked, exits allowed');
     if (c.requireMarketHours && !o.marketOpen) return this.reject('market-hours', 'outside the regular session');
     const notional = o.qty * o.price;
     if (notional > c.maxNotionalPerOrder) return this.reject('max-notional', `order notional ${notional.toFixed(0)} > ${c.maxNotionalPerOrder}`);
-    const after = Math.abs((cur + o.side * o.qty) * o.price);
-    if (after > c.maxPositionPerSymbol) return this.reject('position-cap', `${o.symbol} position would be ${after.toFixed(0)} > ${c.maxPositionPerSymbol}`);
-    const open = this.portfolio.openPositions;
-    if (cur === 0 && open.length >= c.maxOpenPositions) return this.reject('max-open-positions', `${open.length} positions open (max ${c.maxOpenPositions})`);
-    for (const p of open) {
-      if (p.symbol === o.symbol) continue;
-      const rho = this.correlation[o.symbol]?.[p.symbol] ?? this.correlation[p.symbol]?.[o.symbol];
+    // Caps count working orders as if they fill: resting entries and overlapping strategies cannot stack past them.
+    const projected = o.side > 0 ? cur + w.buy + o.qty : cur - w.sell - o.qty;
+    const after = Math.abs(projected * o.price);
+    if (after > c.maxPositionPerSymbol) return this.reject('position-cap', `${o.symbol} position would be ${after.toFixed(0)} > ${c.maxPositionPerSymbol} (counting working orders)`);
+    const exposed = this.exposedSymbols();
+    if (!exposed.has(o.symbol) && exposed.size >= c.maxOpenPositions) {
+      return this.reject('max-open-positions', `${exposed.size} positions open or working (max ${c.maxOpenPositions})`);
+    }
+    for (const sym of exposed) {
+      if (sym === o.symbol) continue;
+      const dir = Math.sign(this.worstCase(sym));
+      const rho = this.correlation[o.symbol]?.[sym] ?? this.correlation[sym]?.[o.symbol];
       // Same direction exposure to a highly correlated name doubles the bet.
-      if (rho !== undefined && Math.sign(p.qty) * o.side * rho > c.maxCorrelation) {
-        return this.reject('correlation', `${o.symbol} is ${rho.toFixed(2)} correlated with the open ${p.symbol} position (cap ${c.maxCorrelation})`);
+      if (rho !== undefined && dir * o.side * rho > c.maxCorrelation) {
+        return this.reject('correlation', `${o.symbol} is ${rho.toFixed(2)} correlated with the open ${sym} position (cap ${c.maxCorrelation})`);
       }
     }
     const dayLoss = -this.portfolio.dayPnl;
@@ -85,18 +126,36 @@ export class RiskEngine {
     return { ok: true };
   }
 
+  /** Symbols with a position or a working order. */
+  private exposedSymbols(): Set<string> {
+    const s = new Set<string>();
+    for (const sym of this.exposure.symbols()) {
+      const w = this.exposure.working(sym);
+      if (Math.abs(this.exposure.position(sym)) > 1e-9 || w.buy > 1e-9 || w.sell > 1e-9) s.add(sym);
+    }
+    return s;
+  }
+
+  /** The signed position if every working order on its larger side fills. */
+  private worstCase(sym: string): number {
+    const cur = this.exposure.position(sym);
+    const w = this.exposure.working(sym);
+    return Math.abs(cur + w.buy) >= Math.abs(cur - w.sell) ? cur + w.buy : cur - w.sell;
+  }
+
   /** Parametric 99 % one-day VaR of the book after the order; unknown volatility counts as 2 % a day. */
   varAfter(o: OrderCheck, volOf: (symbol: string) => number): number {
     let sumSq = 0;
     let seen = false;
-    for (const p of this.portfolio.positions.values()) {
-      let q = p.qty;
-      if (p.symbol === o.symbol) {
+    for (const sym of this.exposure.symbols()) {
+      let q = this.worstCase(sym);
+      if (sym === o.symbol) {
         q += o.side * o.qty;
         seen = true;
       }
-      const px = Number.isFinite(p.mark) ? p.mark : p.avgPrice || o.price;
-      const s = p.symbol === o.symbol ? o.dailyVol : volOf(p.symbol);
+      const p = this.portfolio.positions.get(sym);
+      const px = p && Number.isFinite(p.mark) ? p.mark : p?.avgPrice || o.price;
+      const s = sym === o.symbol ? o.dailyVol : volOf(sym);
       sumSq += (q * px * (Number.isFinite(s) && s > 0 ? s : 0.02)) ** 2;
     }
     if (!seen) sumSq += (o.qty * o.price * (Number.isFinite(o.dailyVol) && o.dailyVol > 0 ? o.dailyVol : 0.02)) ** 2;

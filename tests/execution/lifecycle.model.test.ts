@@ -1,0 +1,336 @@
+/**
+ * Model-based test of the order lifecycle (issue 10's centrepiece).
+ *
+ * A reference model and the real ExecutionCore (real Redis journal, a venue the test scripts) run the same
+ * random command sequences: signals, marks (stop/target/trail hits included), manual orders, kill, flatten,
+ * breaker trips and resets, venue acks, partial and full fills, rejects, cancel confirmations, events
+ * delivered out of order, twice or never (disconnects), ambiguous place() answers, Redis stalls (a real
+ * `CLIENT PAUSE`), wall time passing, periodic reconciliation and execution restarts (journal replay).
+ * After every step the engine and the model agree and the invariants hold:
+ *   - an exit (reduce-only order) never crosses zero at the venue;
+ *   - no cap is exceeded counting working orders (per-symbol notional, open positions);
+ *   - each client id reaches the broker at most once;
+ *   - each fill is applied once: the engine's positions and filled quantities are exactly the fills the model
+ *     says it has applied (delivered and journaled, or recovered by reconciliation / replay);
+ *   - the breaker is never reopened by a restart;
+ *   - after a kill and the broker's acks, the engine's symbols are flat with no working orders.
+ * Seeds are fixed and printed; LIFECYCLE_SEEDS / LIFECYCLE_STEPS run it longer.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Redis } from 'ioredis';
+import { etDate } from '../../analytics/calendar.js';
+import { loadConfig } from '../../engine/config/loadConfig.js';
+import type { EngineConfig } from '../../engine/config/schema.js';
+import { ExecutionCore } from '../../actors/execution/ExecutionCore.js';
+import { isTerminal } from '../../actors/execution/OrderBookkeeping.js';
+import { mulberry32 } from '../analytics/prng.js';
+import { silentLog } from '../helpers/bookkeeper.js';
+import { TestRedis } from '../helpers/redis.js';
+import { ScriptedVenue } from './ScriptedVenue.js';
+
+const SEEDS = Number(process.env.LIFECYCLE_SEEDS ?? 50);
+const STEPS = Number(process.env.LIFECYCLE_STEPS ?? 2000);
+const SYMBOLS = [{ symbol: 'SPY', px: 590 }, { symbol: 'QQQ', px: 510 }, { symbol: 'IWM', px: 225 }];
+const SESSION_T0 = Date.parse('2026-12-07T15:00:00Z'); // 10:00 New York, a Monday
+
+function config(): EngineConfig {
+  const base = loadConfig({ env: { ALPHATRADER_LOGGING_LEVEL: 'silent' } }).config;
+  return {
+    ...base,
+    symbols: SYMBOLS.map((s) => ({ symbol: s.symbol, level2: true, basePrice: s.px, numRows: 5 })),
+    execution: { ...base.execution, notionalPerSignal: 25_000, staleOrderMs: 30_000, ackTimeoutMs: 10_000, redisTimeoutMs: 250 },
+    risk: {
+      ...base.risk, maxNotionalPerOrder: 50_000, maxPositionPerSymbol: 40_000, maxOpenPositions: 2, maxOrdersPerSecond: 20,
+      requireMarketHours: true, staleDataTripMs: 10_000, breakerQuietMs: 60_000, varLimit: 1e9, dailyLossLimit: 1e9, maxDrawdown: 1e9,
+    },
+  };
+}
+
+interface World {
+  seed: number;
+  rnd: () => number;
+  wall: number;
+  halted: boolean;
+  venue: ScriptedVenue;
+  core: ExecutionCore;
+  marks: Map<string, number>;
+  /** the model: fills the engine must have applied (execIds) */
+  applied: Set<string>;
+  stalled: boolean;
+  log: string[];
+  violations: string[];
+}
+
+describe('order lifecycle: model-based', () => {
+  let redis: TestRedis;
+  let client: Redis;
+  let admin: Redis;
+  const cfg = config();
+
+  beforeAll(async () => {
+    redis = await TestRedis.start();
+    client = redis.client();
+    admin = redis.client();
+    await client.connect();
+    await admin.connect();
+    (client.options as { commandTimeout?: number }).commandTimeout = cfg.execution.redisTimeoutMs;
+  });
+  afterAll(async () => {
+    client?.disconnect();
+    admin?.disconnect();
+    await redis?.stop();
+  });
+
+  function newCore(w: World): ExecutionCore {
+    return new ExecutionCore(cfg, w.venue, client, {
+      nowMs: () => SESSION_T0 + (w.wall - 1_000_000),
+      wallMs: () => w.wall,
+      sessionDate: (ms) => etDate(ms).replace(/-/g, ''),
+      marketOpen: () => true,
+      tradingHalted: () => w.halted,
+      setTradingHalted: (on) => (w.halted = on),
+      publishBreaker() {},
+      onOrderEvent() {},
+      fault() {},
+    }, silentLog());
+  }
+
+  /** Every fill the venue executed: what the engine knows after a successful reconciliation or replay. */
+  function learnAll(w: World): void {
+    for (const e of w.venue.executions) w.applied.add(e.execId);
+  }
+
+  function check(w: World, step: number): void {
+    const { core, venue } = w;
+    const fail = (m: string) => w.violations.push(`step ${step}: ${m}`);
+    for (const v of venue.orders.values()) if (v.placeCalls > 1) fail(`${v.o.clientOrderId} reached the broker ${v.placeCalls} times`);
+    // The engine's positions and filled quantities are exactly the fills the model says it applied.
+    const expect = new Map<string, number>();
+    const filled = new Map<string, number>();
+    for (const e of venue.executions) {
+      if (!w.applied.has(e.execId)) continue;
+      const v = venue.orders.get(e.clientOrderId)!;
+      expect.set(v.o.symbol, (expect.get(v.o.symbol) ?? 0) + (v.o.side === 'buy' ? e.qty : -e.qty));
+      filled.set(e.clientOrderId, (filled.get(e.clientOrderId) ?? 0) + e.qty);
+    }
+    for (const { symbol } of SYMBOLS) {
+      const got = core.position(symbol);
+      if (Math.abs(got - (expect.get(symbol) ?? 0)) > 1e-9) fail(`${symbol}: engine position ${got}, model ${expect.get(symbol) ?? 0}`);
+    }
+    for (const [cid, r] of core.orders) {
+      if (Math.abs(r.filledQty - (filled.get(cid) ?? 0)) > 1e-9) fail(`${cid}: engine filled ${r.filledQty}, model ${filled.get(cid) ?? 0}`);
+    }
+  }
+
+  async function step(w: World, i: number): Promise<string> {
+    const { rnd, venue } = w;
+    const pick = <T>(a: T[]): T | undefined => (a.length ? a[Math.floor(rnd() * a.length)] : undefined);
+    const sym = pick(SYMBOLS)!.symbol;
+    w.wall += Math.floor(rnd() * 40);
+    const r = rnd();
+    let what = '';
+    if (r < 0.1) {
+      const dir = rnd() < 0.5 ? 1 : -1;
+      const px = w.marks.get(sym)!;
+      what = `signal ${sym} ${dir}`;
+      await w.core.onSignal({ symbol: sym, strategy: 1 + Math.floor(rnd() * 3), signalId: Math.floor(rnd() * 40), direction: dir, confidence: 0.2 + 0.8 * rnd(), price: px, target: 0, stop: 0, expiresMs: 0 });
+    } else if (r < 0.35) {
+      const old = w.marks.get(sym)!;
+      const jump = rnd() < 0.05 ? (rnd() < 0.5 ? -1 : 1) * 0.007 : (rnd() - 0.5) * 0.001;
+      const px = Math.round(old * (1 + jump) * 100) / 100;
+      w.marks.set(sym, px);
+      what = `mark ${sym} ${px}`;
+      w.core.onBook(sym, px - 0.01, px + 0.01);
+    } else if (r < 0.37) {
+      const side = rnd() < 0.5 ? 1 : -1;
+      const qty = 1 + Math.floor(rnd() * 60);
+      what = `manual ${sym} ${side} ${qty}`;
+      await w.core.manualOrder(sym, side, qty, `m${Math.floor(rnd() * 1e6)}`);
+    } else if (r < 0.375) {
+      what = 'kill';
+      await kill(w, i);
+    } else if (r < 0.385) {
+      what = 'flatten';
+      await w.core.flatten();
+    } else if (r < 0.39) {
+      what = 'breaker trip';
+      w.core.breaker.trip('manual: model', w.wall);
+    } else if (r < 0.4) {
+      what = 'breaker reset';
+      await w.core.resetBreaker();
+    } else if (r < 0.5) {
+      const v = pick(venue.live().filter((x) => x.status === 'pending'));
+      if (v) {
+        what = `ack ${v.o.clientOrderId}`;
+        venue.ack(v);
+      }
+    } else if (r < 0.62) {
+      const v = pick(venue.live());
+      if (v) {
+        const part = rnd() < 0.5 ? Math.max(1, Math.floor((v.o.qty - v.filled) * rnd())) : v.o.qty;
+        what = `fill ${v.o.clientOrderId} ${part}`;
+        venue.fill(v, part, w.marks.get(v.o.symbol)!);
+      }
+    } else if (r < 0.635) {
+      const v = pick(venue.live().filter((x) => x.status === 'pending'));
+      if (v) {
+        what = `reject ${v.o.clientOrderId}`;
+        venue.reject(v, 'insufficient buying power');
+      }
+    } else if (r < 0.675) {
+      const v = pick(venue.live().filter((x) => x.cancelRequested));
+      if (v) {
+        what = `cancel confirmed ${v.o.clientOrderId}`;
+        venue.confirmCancel(v);
+      }
+    } else if (r < 0.875) {
+      if (venue.outbox.length) {
+        const k = rnd() < 0.7 ? 0 : Math.floor(rnd() * venue.outbox.length);
+        const failures = w.core.counters.journalFailures;
+        const e = venue.deliver(k)!;
+        what = `deliver ${e.kind} ${e.clientOrderId}${k ? ' (out of order)' : ''}`;
+        await w.core.queue.idle();
+        // journal first: a fill the engine could not journal is not applied (reconciliation recovers it)
+        if ('execId' in e && w.core.counters.journalFailures === failures && w.core.orders.has(e.clientOrderId)) w.applied.add(e.execId);
+      }
+    } else if (r < 0.895) {
+      const e = pick(venue.delivered);
+      if (e) {
+        what = `duplicate ${e.kind} ${e.clientOrderId}`;
+        venue.duplicate(venue.delivered.indexOf(e));
+      }
+    } else if (r < 0.9) {
+      venue.connected = !venue.connected;
+      what = venue.connected ? 'reconnect' : 'disconnect';
+    } else if (r < 0.95) {
+      w.wall += Math.floor(rnd() * 5000);
+      what = 'time passes, tick';
+      await w.core.tick();
+    } else if (r < 0.97) {
+      what = 'periodic reconciliation';
+      const ok = await w.core.reconcileNow().then(() => true, () => false);
+      if (ok) learnAll(w);
+    } else if (r < 0.975) {
+      what = 'lose the next place() answer';
+      venue.loseNextAnswer = true;
+    } else if (r < 0.977) {
+      what = 'redis stall during a signal and a delivery';
+      await admin.call('CLIENT', 'PAUSE', '600000', 'WRITE');
+      w.stalled = true;
+      try {
+        const failures = w.core.counters.journalFailures;
+        await w.core.onSignal({ symbol: sym, strategy: 1, signalId: 100 + i, direction: rnd() < 0.5 ? 1 : -1, confidence: 1, price: w.marks.get(sym)!, target: 0, stop: 0, expiresMs: 0 });
+        if (venue.outbox.length) {
+          const e = venue.deliver(0)!;
+          await w.core.queue.idle();
+          if ('execId' in e && w.core.counters.journalFailures === failures && w.core.orders.has(e.clientOrderId)) w.applied.add(e.execId);
+        }
+      } finally {
+        await admin.call('CLIENT', 'UNPAUSE');
+        w.stalled = false;
+      }
+    } else if (r < 0.985) {
+      what = 'restart';
+      await restart(w, i);
+    } else {
+      what = 'idle';
+    }
+    await w.core.queue.idle();
+    if (what) w.log.push(`${i}: ${what}`);
+    return what;
+  }
+
+  async function restart(w: World, i: number): Promise<void> {
+    const before = w.core.breaker.state;
+    await w.core.settled(); // the state writes of the last step landed (a crash inside a write is the crash test's)
+    w.core.queue.pause();
+    w.venue.detach();
+    w.venue.connected = true;
+    w.halted = false; // the shared halt flag lives in the process: a restarted engine must find the halt in Redis
+    w.core = newCore(w);
+    await w.core.start();
+    learnAll(w);
+    if (before === 'tripped' && w.core.breaker.state !== 'tripped') w.violations.push(`step ${i}: the restart reopened the breaker`);
+    for (const { symbol } of SYMBOLS) if (w.core.position(symbol) !== 0 && !w.core.exits.has(symbol)) w.violations.push(`step ${i}: ${symbol} position without an exit plan after restart`);
+  }
+
+  /** Kill, then let the broker answer everything: the engine's symbols end flat with nothing working. */
+  async function kill(w: World, i: number): Promise<void> {
+    w.venue.connected = true;
+    await w.core.kill('model kill', 'test', 0);
+    for (let round = 0; round < 40; round++) {
+      for (const v of w.venue.live()) {
+        if (v.cancelRequested) w.venue.confirmCancel(v);
+        else if (v.status === 'pending' && v.reduceOnly) w.venue.ack(v);
+        if (v.reduceOnly && (v.status === 'open' || v.status === 'pending')) w.venue.fill(v, v.o.qty, w.marks.get(v.o.symbol)!);
+      }
+      while (w.venue.outbox.length) {
+        const e = w.venue.deliver(0)!;
+        await w.core.queue.idle();
+        if ('execId' in e) w.applied.add(e.execId);
+      }
+      w.wall += 1000;
+      await w.core.tick();
+      // as the engine does every execution.reconcileMs: settles an order the broker never received
+      if (round % 5 === 4 && (await w.core.reconcileNow().then(() => true, () => false))) learnAll(w);
+      await w.core.queue.idle();
+      if (w.core.openOrders().length === 0 && SYMBOLS.every((s) => w.core.position(s.symbol) === 0)) break;
+    }
+    const left = SYMBOLS.filter((s) => w.core.position(s.symbol) !== 0).map((s) => `${s.symbol} ${w.core.position(s.symbol)}`);
+    if (left.length || w.core.openOrders().length) w.violations.push(`step ${i}: after a kill and the broker's acks: positions [${left}], ${w.core.openOrders().length} working`);
+    if (w.core.breaker.state !== 'tripped') w.violations.push(`step ${i}: the kill did not leave the breaker tripped`);
+    await w.core.resetBreaker(); // the operator re-opens trading, so the sequence goes on
+  }
+
+  it(`${SEEDS} seeds × ${STEPS} steps: the engine agrees with the model and every invariant holds`, async () => {
+    const totals = { orders: 0, fills: 0, restarts: 0, kills: 0 };
+    for (let s = 0; s < SEEDS; s++) {
+      const seed = 0x5eed0000 + s;
+      await client.flushall();
+      const w: World = {
+        seed, rnd: mulberry32(seed), wall: 1_000_000, halted: false, venue: undefined as unknown as ScriptedVenue, core: undefined as unknown as ExecutionCore,
+        marks: new Map(SYMBOLS.map((x) => [x.symbol, x.px])), applied: new Set(), stalled: false, log: [], violations: [],
+      };
+      w.venue = new ScriptedVenue(() => w.wall);
+      w.venue.onPlace = (v) => {
+        const rec = w.core.orders.get(v.o.clientOrderId);
+        v.reduceOnly = rec?.reduceOnly ?? false;
+        if (v.reduceOnly) return;
+        // caps at the venue, counting its working orders: the engine may only be more conservative
+        const px = w.marks.get(v.o.symbol)!;
+        const sideLive = w.venue.live().filter((x) => x.o.symbol === v.o.symbol && x.o.side === v.o.side && !x.reduceOnly).reduce((a, x) => a + x.o.qty - x.filled, 0);
+        const pos = w.venue.position(v.o.symbol);
+        const projected = Math.abs(pos + (v.o.side === 'buy' ? sideLive : -sideLive));
+        if (projected * px > cfg.risk.maxPositionPerSymbol + 1e-6 && rec?.purpose !== 'manual') {
+          w.violations.push(`${v.o.clientOrderId}: ${v.o.symbol} exposure ${projected} × ${px} above the cap counting working orders`);
+        }
+        const exposed = new Set(w.venue.live().filter((x) => !x.reduceOnly).map((x) => x.o.symbol));
+        for (const { symbol } of SYMBOLS) if (w.venue.position(symbol) !== 0) exposed.add(symbol);
+        if (exposed.size > cfg.risk.maxOpenPositions) w.violations.push(`${v.o.clientOrderId}: ${exposed.size} symbols exposed (max ${cfg.risk.maxOpenPositions})`);
+      };
+      w.venue.onFill = (v, q, before) => {
+        if (!v.reduceOnly) return;
+        const closing = v.o.side === 'sell' ? before : -before;
+        if (closing < q - 1e-9) w.violations.push(`${v.o.clientOrderId}: an exit of ${q} crossed zero (position ${before})`);
+      };
+      w.core = newCore(w);
+      await w.core.start();
+      for (let i = 0; i < STEPS && !w.violations.length; i++) {
+        const what = await step(w, i);
+        check(w, i);
+        if (what === 'restart') totals.restarts++;
+        if (what === 'kill') totals.kills++;
+      }
+      totals.orders += w.venue.orders.size;
+      totals.fills += w.venue.executions.length;
+      if (w.violations.length) {
+        console.log(`seed ${seed} failed; last steps:\n${w.log.slice(-Number(process.env.LIFECYCLE_TAIL ?? 40)).join('\n')}`);
+        expect.fail(`seed ${seed}: ${w.violations.slice(0, 5).join('; ')}`);
+      }
+      w.core.queue.pause();
+    }
+    console.log(`lifecycle model: ${SEEDS} seeds (0x5eed0000…) × ${STEPS} steps passed: ${totals.orders} orders, ${totals.fills} fills, ${totals.restarts} restarts, ${totals.kills} kills`);
+    expect(totals.orders).toBeGreaterThan(SEEDS * 10);
+    expect(totals.fills).toBeGreaterThan(SEEDS * 10);
+  }, 1_200_000);
+});
