@@ -310,6 +310,38 @@ export interface LiveVpinOptions {
 }
 
 /**
+ * Everything a LiveVpin needs to carry on after a restart, as plain JSON: the open bar, the σ
+ * window (oldest first), the partial bucket, the last n bucket imbalances (oldest first), the
+ * sorted VPIN history and the counters. `V`, `n`, `barMs` and `sigmaWindow` say what it was
+ * built with: a state is only restored into an instance built the same way.
+ */
+export interface VpinState {
+  version: 1;
+  V: number;
+  n: number;
+  barMs: number;
+  sigmaWindow: number;
+  value: number | null;
+  cdf: number | null;
+  toxic: boolean;
+  lastSigma: number | null;
+  lastPBuy: number | null;
+  trades: number;
+  ignoredTrades: number;
+  oversizedTrades: number;
+  lateTrades: number;
+  barsClosed: number;
+  bucketsClosed: number;
+  skippedBuckets: number;
+  bar: { idx: number; price: number; volume: number } | null;
+  prevPrice: number | null;
+  dp: number[];
+  bucket: { fill: number; buy: number; sell: number };
+  imbalances: number[];
+  history: number[];
+}
+
+/**
  * Incremental VPIN.
  *
  * σ (unless fixed): sample standard deviation of the last W bar price changes ΔP,
@@ -481,6 +513,95 @@ export class LiveVpin {
 
   get phase(): 'warming-up' | 'building-history' | 'live' {
     return this.histLen === 0 ? 'warming-up' : this.histLen < this.minHistory ? 'building-history' : 'live';
+  }
+
+  /** The running state as plain JSON (see VpinState); allocates, so call it on a timer, not per trade. */
+  state(): VpinState {
+    const fin = (x: number): number | null => (Number.isFinite(x) ? x : null);
+    const W = this.sigmaWindow;
+    const dp: number[] = [];
+    for (let k = 0; k < this.dpCount; k++) dp.push(this.dpRing[(this.dpHead + k) % W]!);
+    const imbalances: number[] = [];
+    const start = this.imbCount < this.n ? 0 : this.imbHead;
+    for (let k = 0; k < this.imbCount; k++) imbalances.push(this.imbRing[(start + k) % this.n]!);
+    return {
+      version: 1, V: this.V, n: this.n, barMs: this.barMs, sigmaWindow: W,
+      value: this.value, cdf: this.cdf, toxic: this.toxic, lastSigma: fin(this.lastSigma), lastPBuy: fin(this.lastPBuy),
+      trades: this.trades, ignoredTrades: this.ignoredTrades, oversizedTrades: this.oversizedTrades, lateTrades: this.lateTrades,
+      barsClosed: this.barsClosed, bucketsClosed: this.bucketsClosed, skippedBuckets: this.skippedBuckets,
+      bar: this.barOpen ? { idx: this.barIdx, price: this.barPrice, volume: this.barVolume } : null,
+      prevPrice: fin(this.prevPrice),
+      dp,
+      bucket: { fill: this.filler.fill, buy: this.filler.buy, sell: this.filler.sell },
+      imbalances,
+      history: Array.from(this.hist.subarray(0, this.histLen)),
+    };
+  }
+
+  /**
+   * Carries on from a saved state. Throws RangeError (and changes nothing) when the state is not one
+   * this instance could have written: another bucket volume, window, bar length or σ window, or a
+   * malformed field. The σ window's running sums are recomputed exactly from its values.
+   */
+  restore(st: VpinState): void {
+    const bad = (why: string): never => {
+      throw new RangeError(`VPIN state not restored: ${why}`);
+    };
+    if (st === null || typeof st !== 'object' || st.version !== 1) bad('unknown version');
+    if (st.V !== this.V || st.n !== this.n || st.barMs !== this.barMs || st.sigmaWindow !== this.sigmaWindow) {
+      bad(`built with V=${st.V}, n=${st.n}, barMs=${st.barMs}, W=${st.sigmaWindow}; this one has V=${this.V}, n=${this.n}, barMs=${this.barMs}, W=${this.sigmaWindow}`);
+    }
+    const nums = (xs: unknown, max: number, what: string): number[] => {
+      if (!Array.isArray(xs) || xs.length > max || !xs.every((x) => typeof x === 'number' && Number.isFinite(x))) bad(`${what}: expected at most ${max} finite numbers`);
+      return xs as number[];
+    };
+    const count = (x: unknown, what: string): number => {
+      if (typeof x !== 'number' || !Number.isInteger(x) || x < 0) bad(`${what}: expected a count`);
+      return x as number;
+    };
+    const dp = nums(st.dp, this.sigmaWindow, 'dp');
+    const imb = nums(st.imbalances, this.n, 'imbalances');
+    const hist = nums(st.history, Number.MAX_SAFE_INTEGER, 'history');
+    for (let i = 1; i < hist.length; i++) if (hist[i]! < hist[i - 1]!) bad('history: not sorted');
+    const b = st.bucket;
+    if (!b || ![b.fill, b.buy, b.sell].every((x) => typeof x === 'number' && x >= 0 && Number.isFinite(x)) || b.fill >= this.V) bad('bucket: expected 0 ≤ fill < V');
+    if (st.bar !== null && !(st.bar && Number.isInteger(st.bar.idx) && st.bar.price > 0 && st.bar.volume >= 0 && Number.isFinite(st.bar.volume))) bad('bar');
+    const counters = [st.trades, st.ignoredTrades, st.oversizedTrades, st.lateTrades, st.barsClosed, st.bucketsClosed, st.skippedBuckets].map((x, i) => count(x, `counter ${i}`));
+
+    [this.trades, this.ignoredTrades, this.oversizedTrades, this.lateTrades, this.barsClosed, this.bucketsClosed, this.skippedBuckets] = counters as [number, number, number, number, number, number, number];
+    this.value = typeof st.value === 'number' ? st.value : null;
+    this.cdf = typeof st.cdf === 'number' ? st.cdf : null;
+    this.toxic = st.toxic === true && this.value !== null;
+    this.lastSigma = st.lastSigma ?? NaN;
+    this.lastPBuy = st.lastPBuy ?? NaN;
+    this.barOpen = st.bar !== null;
+    this.barIdx = st.bar?.idx ?? 0;
+    this.barPrice = st.bar?.price ?? 0;
+    this.barVolume = st.bar?.volume ?? 0;
+    this.prevPrice = st.prevPrice ?? NaN;
+    this.dpRing.fill(0);
+    this.dpRing.set(dp);
+    this.dpHead = 0;
+    this.dpCount = dp.length;
+    let sum = 0;
+    for (const x of dp) sum += x;
+    this.dpMean = dp.length ? sum / dp.length : 0;
+    let ss = 0;
+    for (const x of dp) ss += (x - this.dpMean) * (x - this.dpMean);
+    this.dpM2 = ss;
+    this.dpSinceExact = 0;
+    this.filler.fill = b.fill;
+    this.filler.buy = b.buy;
+    this.filler.sell = b.sell;
+    this.imbRing.fill(0);
+    this.imbRing.set(imb);
+    this.imbCount = imb.length;
+    this.imbHead = 0;
+    let cap = this.hist.length;
+    while (cap < hist.length) cap *= 2;
+    if (cap !== this.hist.length) this.hist = new Float64Array(cap);
+    this.hist.set(hist);
+    this.histLen = hist.length;
   }
 
   private closeBar(): number {

@@ -334,3 +334,61 @@ describe('VPIN minimum history', () => {
     expect(toxic).toEqual([false, false, true, true]);
   });
 });
+
+describe('VPIN state across a restart', () => {
+  const day = (seed: number, count: number): TradeTuple[] => {
+    const rnd = mulberry32(seed);
+    const out: TradeTuple[] = [];
+    let px = 100;
+    for (let i = 0; i < count; i++) {
+      px = Math.max(1, px + (rnd() - 0.5) * 0.2);
+      out.push([BASE + i * 7_000 + Math.floor(rnd() * 5_000), Math.round(px * 100) / 100, 1 + Math.floor(rnd() * 300)]);
+    }
+    return out;
+  };
+  const opts = { bucketVolume: 500, n: 10, sigmaWindow: 20, minHistory: 5 };
+
+  it('saved mid-day (as JSON) and restored into a new instance, it carries on exactly as if never stopped', () => {
+    const trades = day(31, 6000);
+    const whole = new LiveVpin(opts);
+    for (const t of trades) whole.onTrade(t[0], t[1], t[2]);
+    whole.flush();
+
+    const first = new LiveVpin(opts);
+    for (const t of trades.slice(0, 2500)) first.onTrade(t[0], t[1], t[2]);
+    const saved = JSON.parse(JSON.stringify(first.state()));
+    const second = new LiveVpin(opts);
+    second.restore(saved);
+    expect(second.state()).toEqual(saved);
+    for (const t of trades.slice(2500)) second.onTrade(t[0], t[1], t[2]);
+    second.flush();
+
+    expect(second.bucketsClosed).toBe(whole.bucketsClosed);
+    expect(second.history).toBe(whole.history);
+    expect(second.history).toBeGreaterThan(opts.minHistory);
+    expect(second.phase).toBe('live');
+    // σ's running sums are recomputed from the window at restore: equal to rounding.
+    expect(second.value!).toBeCloseTo(whole.value!, 12);
+    expect(second.cdf).toBe(whole.cdf);
+    expect(second.toxic).toBe(whole.toxic);
+  });
+
+  it('refuses a state built another way, or malformed, and stays as it was', () => {
+    const a = new LiveVpin(opts);
+    for (const t of day(5, 800)) a.onTrade(t[0], t[1], t[2]);
+    const st = a.state();
+    const fresh = () => new LiveVpin(opts);
+    expect(() => new LiveVpin({ ...opts, bucketVolume: 501 }).restore(st)).toThrow(/built with V=500.*this one has V=501/);
+    expect(() => fresh().restore({ ...st, history: [0.3, 0.1] })).toThrow(/history: not sorted/);
+    expect(() => fresh().restore({ ...st, dp: new Array(21).fill(0) })).toThrow(/dp: expected at most 20/);
+    expect(() => fresh().restore({ ...st, bucket: { fill: 500, buy: 0, sell: 0 } })).toThrow(/bucket/);
+    expect(() => fresh().restore({ ...st, trades: -1 })).toThrow(/counter 0/);
+    const untouched = fresh();
+    try {
+      untouched.restore({ ...st, imbalances: [NaN] });
+    } catch {
+      /* refused */
+    }
+    expect(untouched.state()).toEqual(fresh().state());
+  });
+});
