@@ -1,6 +1,7 @@
 import { IcebergDetector, SweepDetector, UnusualVolume } from '../../analytics/flow.js';
 import { LiveVpin } from '../../analytics/vpin.js';
 import type { EngineConfig } from '../../engine/config/schema.js';
+import type { SavedVpin } from './VpinStore.js';
 
 /** A US equity session has 390 regular minutes: the first full minute × 390 estimates daily volume. */
 const SESSION_MINUTES = 390;
@@ -14,7 +15,9 @@ export class SymbolAnalytics {
   lastPrice = NaN;
   vpin: LiveVpin | undefined;
   bucketVolume = 0;
-  bucketVolumeSource: 'config' | 'estimated' | 'none' = 'none';
+  bucketVolumeSource: 'config' | 'estimated' | 'restored' | 'none' = 'none';
+  /** vpin progress at the last save (bars closed + trades): unchanged means nothing to save */
+  private savedProgress = -1;
   private minuteIdx = -1;
   private minuteVolume = 0;
   readonly sweeps: SweepDetector;
@@ -45,7 +48,40 @@ export class SymbolAnalytics {
     return Number.isFinite(m) ? m : this.lastPrice;
   }
 
-  private startVpin(V: number, source: 'config' | 'estimated'): void {
+  /** The VPIN state to save, or null when there is none yet or nothing changed since the last call. */
+  vpinToSave(nowMs: number): SavedVpin | null {
+    const v = this.vpin;
+    if (!v || this.bucketVolumeSource === 'none') return null;
+    const progress = v.barsClosed + v.trades + v.ignoredTrades;
+    if (progress === this.savedProgress) return null;
+    this.savedProgress = progress;
+    return { bucketVolume: this.bucketVolume, bucketVolumeSource: this.bucketVolumeSource, savedAtMs: nowMs, state: v.state() };
+  }
+
+  /**
+   * Carries on from a saved state. A configured bucket volume wins over a saved one: a state built with
+   * another V is refused (the reason is returned) and VPIN starts fresh; so does a malformed state.
+   */
+  restoreVpin(saved: SavedVpin): string | null {
+    const V = saved?.bucketVolume;
+    if (!(typeof V === 'number' && Number.isInteger(V) && V >= 1)) return 'no bucket volume in the saved state';
+    if (this.vpin && this.bucketVolume !== V) return `saved with bucket volume ${V}, configured ${this.bucketVolume}`;
+    const had = this.vpin;
+    const source = this.bucketVolumeSource;
+    if (!had) this.startVpin(V, 'restored');
+    try {
+      this.vpin!.restore(saved.state);
+      return null;
+    } catch (e) {
+      // leave things as they were before the attempt
+      this.vpin = had;
+      this.bucketVolume = had ? this.bucketVolume : 0;
+      this.bucketVolumeSource = source;
+      return (e as Error).message;
+    }
+  }
+
+  private startVpin(V: number, source: 'config' | 'estimated' | 'restored'): void {
     const v = this.cfg.analytics.vpin;
     this.bucketVolume = V;
     this.bucketVolumeSource = source;
