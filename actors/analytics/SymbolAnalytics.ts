@@ -15,7 +15,7 @@ export class SymbolAnalytics {
   lastPrice = NaN;
   vpin: LiveVpin | undefined;
   bucketVolume = 0;
-  bucketVolumeSource: 'config' | 'estimated' | 'restored' | 'none' = 'none';
+  bucketVolumeSource: 'config' | 'discovery' | 'estimated' | 'restored' | 'none' = 'none';
   /** vpin progress at the last save (bars closed + trades): unchanged means nothing to save */
   private savedProgress = -1;
   private minuteIdx = -1;
@@ -81,7 +81,18 @@ export class SymbolAnalytics {
     }
   }
 
-  private startVpin(V: number, source: 'config' | 'estimated' | 'restored'): void {
+  /**
+   * The bucket volume `alphatrader discover` measured, used when none is configured and no state was
+   * restored: VPIN fills buckets from the first trade instead of estimating V from a first full minute.
+   * Returns false (and changes nothing) when VPIN already has a bucket volume.
+   */
+  useDiscoveredBucketVolume(V: number): boolean {
+    if (this.vpin || !(Number.isInteger(V) && V >= 1)) return false;
+    this.startVpin(V, 'discovery');
+    return true;
+  }
+
+  private startVpin(V: number, source: 'config' | 'discovery' | 'estimated' | 'restored'): void {
     const v = this.cfg.analytics.vpin;
     this.bucketVolume = V;
     this.bucketVolumeSource = source;

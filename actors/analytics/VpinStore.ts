@@ -19,7 +19,7 @@ export const vpinStateKey = (symbol: string): string => `analytics:{${symbol}}:v
 
 export interface SavedVpin {
   bucketVolume: number;
-  bucketVolumeSource: 'config' | 'estimated' | 'restored';
+  bucketVolumeSource: 'config' | 'discovery' | 'estimated' | 'restored';
   savedAtMs: number;
   state: VpinState;
 }
@@ -34,11 +34,19 @@ export interface RedisTarget {
   password?: string;
 }
 
+/** `alphatrader discover` writes each symbol's findings here, its VPIN bucket volume among them. */
+export const discoveryKey = (symbol: string): string => `discovery:{${symbol}}`;
+
 /**
- * The saved states of `symbols` (absent ones omitted); throws only when Redis cannot be read in `timeoutMs`.
- * A value that is not JSON is reported in `bad` and skipped.
+ * The saved states of `symbols` and the bucket volumes `alphatrader discover` left in Redis (absent ones
+ * omitted); throws only when Redis cannot be read in `timeoutMs`. A value that is not JSON is reported in
+ * `bad` and skipped.
  */
-export async function loadVpinStates(target: RedisTarget, symbols: readonly string[], timeoutMs = 2000): Promise<{ saved: Map<string, SavedVpin>; bad: string[] }> {
+export async function loadVpinStates(
+  target: RedisTarget,
+  symbols: readonly string[],
+  timeoutMs = 2000,
+): Promise<{ saved: Map<string, SavedVpin>; discovered: Map<string, number>; bad: string[] }> {
   const u = new URL(target.url);
   const redis = new Redis({
     host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || 6379),
@@ -49,20 +57,30 @@ export async function loadVpinStates(target: RedisTarget, symbols: readonly stri
   });
   redis.on('error', () => {});
   const saved = new Map<string, SavedVpin>();
+  const discovered = new Map<string, number>();
   const bad: string[] = [];
   try {
     await redis.connect();
-    const values = symbols.length ? await redis.mget(symbols.map(vpinStateKey)) : [];
+    const n = symbols.length;
+    const values = n ? await redis.mget([...symbols.map(vpinStateKey), ...symbols.map(discoveryKey)]) : [];
     values.forEach((v, i) => {
       if (v === null) return;
+      const sym = symbols[i % n]!;
+      let parsed: unknown;
       try {
-        saved.set(symbols[i]!, JSON.parse(v) as SavedVpin);
+        parsed = JSON.parse(v);
       } catch {
-        bad.push(symbols[i]!);
+        bad.push(i < n ? vpinStateKey(sym) : discoveryKey(sym));
+        return;
+      }
+      if (i < n) saved.set(sym, parsed as SavedVpin);
+      else {
+        const V = (parsed as { vpin?: { bucketVolume?: unknown } })?.vpin?.bucketVolume;
+        if (typeof V === 'number' && Number.isInteger(V) && V >= 1) discovered.set(sym, V);
       }
     });
   } finally {
     redis.disconnect();
   }
-  return { saved, bad };
+  return { saved, discovered, bad };
 }

@@ -41,14 +41,18 @@ const create: ActorFactory = async (ctx) => {
   const restoreVpin = async () => {
     try {
       const rt = ctx.runtime;
-      const { saved, bad } = await loadVpinStates({ url: rt.redisUrl, username: rt.redisUsername as string | undefined, password: rt.redisPassword }, ctx.symbols.names);
-      for (const sym of bad) ctx.log.warn({ symbol: sym }, 'saved VPIN state is not JSON: starting fresh');
+      const { saved, discovered, bad } = await loadVpinStates({ url: rt.redisUrl, username: rt.redisUsername as string | undefined, password: rt.redisPassword }, ctx.symbols.names);
+      for (const key of bad) ctx.log.warn({ key }, 'not JSON: ignored');
+      // Bucket volume: configured, else the restored state's, else discovery's, else estimated from a first full minute.
       for (const a of syms) {
         const st = saved.get(a.symbol);
-        if (!st) continue;
-        const why = a.restoreVpin(st);
-        if (why) ctx.log.warn({ symbol: a.symbol }, `saved VPIN state not used: ${why}`);
-        else ctx.log.info({ symbol: a.symbol, buckets: a.vpin?.bucketsClosed, history: a.vpin?.history, savedAtMs: st.savedAtMs }, 'VPIN restored');
+        if (st) {
+          const why = a.restoreVpin(st);
+          if (why) ctx.log.warn({ symbol: a.symbol }, `saved VPIN state not used: ${why}`);
+          else ctx.log.info({ symbol: a.symbol, buckets: a.vpin?.bucketsClosed, history: a.vpin?.history, savedAtMs: st.savedAtMs }, 'VPIN restored');
+        }
+        const V = discovered.get(a.symbol);
+        if (V !== undefined && a.useDiscoveredBucketVolume(V)) ctx.log.info({ symbol: a.symbol, bucketVolume: V }, 'VPIN bucket volume from discovery');
       }
     } catch (e) {
       ctx.log.warn({ err: String(e) }, 'VPIN states could not be read: every symbol starts fresh');

@@ -1,7 +1,7 @@
 /** VPIN state through a real Redis: saved as the publisher writes it, read back at start-up, restored per symbol. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SymbolAnalytics } from '../../actors/analytics/SymbolAnalytics.js';
-import { loadVpinStates, saveRequest, vpinStateKey, VPIN_STATE_TTL_MS } from '../../actors/analytics/VpinStore.js';
+import { discoveryKey, loadVpinStates, saveRequest, vpinStateKey, VPIN_STATE_TTL_MS } from '../../actors/analytics/VpinStore.js';
 import { loadConfig } from '../../engine/config/loadConfig.js';
 import { TestRedis } from '../helpers/redis.js';
 
@@ -77,7 +77,28 @@ describe('VPIN state in Redis', () => {
       c.disconnect();
     }
     const { saved, bad } = await loadVpinStates({ url: redis.url }, ['IWM']);
-    expect([saved.size, bad]).toEqual([0, ['IWM']]);
+    expect([saved.size, bad]).toEqual([0, [vpinStateKey('IWM')]]);
     await expect(loadVpinStates({ url: 'redis://127.0.0.1:1' }, ['SPY'], 500)).rejects.toThrow();
+  });
+
+  it("discovery's bucket volume (discovery:{SYM}) is used when none is configured and no state was restored", async () => {
+    const c = redis.client();
+    await c.connect();
+    try {
+      await c.set(discoveryKey('NVDA'), JSON.stringify({ symbol: 'NVDA', vpin: { bucketVolume: 777, extrapolated: true } }));
+      await c.set(discoveryKey('MSFT'), JSON.stringify({ symbol: 'MSFT', vpin: { bucketVolume: null } }));
+    } finally {
+      c.disconnect();
+    }
+    const { discovered } = await loadVpinStates({ url: redis.url }, ['NVDA', 'MSFT']);
+    expect([...discovered]).toEqual([['NVDA', 777]]);
+    const fresh = analytics();
+    expect(fresh.useDiscoveredBucketVolume(777)).toBe(true);
+    expect([fresh.bucketVolume, fresh.bucketVolumeSource]).toEqual([777, 'discovery']);
+    feed(fresh, 0, 3); // buckets fill from the first trades: no first-minute estimate
+    expect(fresh.vpin!.trades).toBe(3);
+    const configured = analytics(100);
+    expect(configured.useDiscoveredBucketVolume(777)).toBe(false);
+    expect([configured.bucketVolume, configured.bucketVolumeSource]).toEqual([100, 'config']);
   });
 });
