@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cli } from '../helpers/engine.js';
-import { TestRedis } from '../helpers/redis.js';
+import { TestRedis, waitFor } from '../helpers/redis.js';
 import { SAMPLE_MESSAGE, SAMPLE_ORDERBOOK, SAMPLE_PRESENT } from './helpers.js';
 
 describe.skipIf(!SAMPLE_PRESENT)('alphatrader lobster (the command)', () => {
@@ -64,18 +64,26 @@ describe.skipIf(!SAMPLE_PRESENT)('the real AAPL sample with real-format crosses,
     expect(rows.at(-1)).toBe(`${Date.UTC(2012, 5, 21, 20, 0, 0)},586,250000,cross`);
   });
 
-  it('`replay --lobster` exits 0 and leaves the halt state in Redis', async () => {
+  it('`replay --lobster` exits 0 and publishes the halt state to Redis', async () => {
     redis = await TestRedis.start();
-    const r = await cli(['replay', '--lobster', M, O, '--symbol', 'AAPL'], { REDIS_URL: redis.url, ALPHATRADER_LOGGING_PRETTY: 'never', ALPHATRADER_ENGINE_DATA_DIR: mkdtempSync(join(dir, 'data-')) });
-    expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/"messages":1004,.*LOBSTER replay rate/);
     const c = redis.client();
     await c.connect();
     try {
-      const halted = JSON.parse((await c.get('market:{AAPL}:halted')) ?? 'null');
+      let exited = false;
+      const run = cli(['replay', '--lobster', M, O, '--symbol', 'AAPL'], { REDIS_URL: redis.url, ALPHATRADER_LOGGING_PRETTY: 'never', ALPHATRADER_ENGINE_DATA_DIR: mkdtempSync(join(dir, 'data-')) })
+        .finally(() => (exited = true));
+      // Read while the engine runs: the key has a TTL, and a loaded machine may take longer than it to shut down.
+      let halted: { phase?: string } | null = null;
+      await waitFor(async () => {
+        halted = JSON.parse((await c.get('market:{AAPL}:halted')) ?? 'null');
+        return halted?.phase === 'trading' || exited;
+      }, 120_000, 'the halt state after trade resumption');
+      const r = await run;
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/"messages":1004,.*LOBSTER replay rate/);
       expect(halted).toMatchObject({ symbol: 'AAPL', halted: false, phase: 'trading' });
     } finally {
       c.disconnect();
     }
-  });
+  }, 180_000);
 });
