@@ -311,9 +311,13 @@ export function gammaAt(
 }
 
 /**
- * Crossings of G on the grid: between i and i+1 when G_i·G_{i+1} < 0 (linear
- * interpolation), or at a grid point where G is exactly 0. Reports the one closest to
- * spot (ties: the lower) and all of them ascending (grid points must ascend).
+ * Crossings of G on the grid: where G changes sign. Between i and i+1 when
+ * G_i·G_{i+1} < 0 (linear interpolation); a run of grid points where G is exactly 0 is one
+ * crossing (at the run's middle) only when the values either side of the run have opposite
+ * signs — G touching 0 and turning back, a run at the grid's edge, and G ≡ 0 (a chain with
+ * no gamma anywhere) have no sign change and give none. Reports the crossing closest to
+ * spot (ties: the lower), or null when there is none, and all of them ascending (grid
+ * points must ascend).
  */
 export function findZeroGamma(points: Float64Array, G: Float64Array, spot: number): ZeroGamma {
   const all: number[] = [];
@@ -321,7 +325,10 @@ export function findZeroGamma(points: Float64Array, G: Float64Array, spot: numbe
   for (let i = 0; i < n; i++) {
     const g = G[i]!;
     if (g === 0) {
-      all.push(points[i]!);
+      let j = i;
+      while (j + 1 < n && G[j + 1] === 0) j++;
+      if (i > 0 && j + 1 < n && G[i - 1]! * G[j + 1]! < 0) all.push((points[i]! + points[j]!) / 2);
+      i = j;
       continue;
     }
     if (i + 1 < n) {

@@ -144,13 +144,23 @@ export interface ImpliedVolOptions {
   /** Largest σ tried when bracketing (default 64 = 6400%). */
   maxSigma?: number;
   maxIterations?: number;
+  /**
+   * Smallest vega / price at the solution for the price to say anything about σ (default
+   * 1e-8: a move of one vol point changes the price by less than 1e-10 of itself below it).
+   * Deep in-the-money prices sit on their intrinsic value whatever σ is; their "IV" is noise.
+   */
+  minVegaRatio?: number;
 }
+
+export const DEFAULT_MIN_VEGA_RATIO = 1e-8;
 
 /**
  * Implied volatility by Brent's method on [0, hi], hi doubled from 0.5 until it brackets.
- * Returns null when T ≤ 0, any input is non-finite, or the price lies outside the
- * no-arbitrage bounds [max(±(S·e^{−qT} − K·e^{−rT}), 0), S·e^{−qT} (call) | K·e^{−rT} (put)).
- * A price exactly at the lower bound gives 0.
+ * Returns null — never 0 — when the price carries no information about σ: T ≤ 0, any input
+ * non-finite, the price outside the open no-arbitrage band
+ * (max(±(S·e^{−qT} − K·e^{−rT}), 0), S·e^{−qT} (call) | K·e^{−rT} (put)) — a price at the
+ * lower bound is intrinsic value, true for every σ small enough — or vega at the solution
+ * negligible relative to the price (`minVegaRatio`).
  */
 export function impliedVol(
   isCall: boolean,
@@ -168,8 +178,8 @@ export function impliedVol(
   const kdf = K * Math.exp(-r * T);
   const lower = isCall ? Math.max(sdf - kdf, 0) : Math.max(kdf - sdf, 0);
   const upper = isCall ? sdf : kdf;
-  if (price < lower || price >= upper) return null;
-  if (price === lower) return 0;
+  if (price <= lower || price >= upper) return null;
+  const minVegaRatio = opts.minVegaRatio ?? DEFAULT_MIN_VEGA_RATIO;
   const xtol = opts.xtol ?? 1e-14;
   const maxSigma = opts.maxSigma ?? 64;
   const maxIter = opts.maxIterations ?? 300;
@@ -182,8 +192,9 @@ export function impliedVol(
     hi *= 2;
     fhi = f(hi);
   }
-  if (fhi === 0) return hi;
-  return brent(f, 0, hi, f(0), fhi, xtol, maxIter);
+  const sigma = fhi === 0 ? hi : brent(f, 0, hi, f(0), fhi, xtol, maxIter);
+  const vega = S * Math.exp(-q * T) * normPdf(bsmD1(S, K, T, r, q, sigma)) * Math.sqrt(T);
+  return sigma > 0 && vega >= minVegaRatio * price ? sigma : null;
 }
 
 /**

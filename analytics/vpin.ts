@@ -64,11 +64,25 @@ export interface VpinOptions {
   n?: number;
   /** Bar length in seconds (default 60). */
   barSeconds?: number;
+  /** A trade above this size is refused with a RangeError (default 1e9). */
+  maxTradeVolume?: number;
+  /** Refuse (RangeError) inputs that would build more buckets than this (default 1,000,000). */
+  maxBuckets?: number;
 }
 
 export const DEFAULT_N = 50;
 export const DEFAULT_BAR_SECONDS = 60;
 export const DEFAULT_TOXIC_THRESHOLD = 0.9;
+/**
+ * Largest single trade accepted (shares). The biggest prints of the most liquid US stocks are a few
+ * million shares; a billion is no trade, it is a broken feed (or an attack: a size of 1e300 once sent
+ * the bucket loop round for ever).
+ */
+export const DEFAULT_MAX_TRADE_VOLUME = 1e9;
+/** Most buckets the batch form will build (each is an object in the result). */
+export const DEFAULT_MAX_BUCKETS = 1_000_000;
+/** VPIN values required before the CDF and the toxic flag are published (live form). */
+export const DEFAULT_MIN_HISTORY = 50;
 const MS_PER_DAY = 86_400_000;
 
 function sortedByTime(trades: readonly TradeTuple[]): readonly TradeTuple[] {
@@ -131,6 +145,12 @@ export function defaultBucketVolume(trades: readonly TradeTuple[]): number {
  * Pours volume into buckets of size V. Shared by the batch and live forms so both split
  * bars identically. Closing is decided by comparing the remaining bar volume with the
  * space left, so float rounding in the running fill never leaves a bucket a hair short.
+ *
+ * The loop is bounded: a bar that fills more than `maxCloses` whole buckets after the one
+ * it completes has the surplus counted arithmetically (`onSkip`), not looped over. Every
+ * whole bucket of one bar has the same split (V·p, V·q), so for a window of n buckets only
+ * the last n of them can matter; the live form passes n, the batch form (which lists every
+ * bucket) passes Infinity and bounds its input instead.
  */
 export class BucketFiller {
   fill = 0;
@@ -139,10 +159,12 @@ export class BucketFiller {
   constructor(readonly V: number) {}
 
   /**
-   * Pours `volume` at buy probability p; calls onClose(buy, sell) per completed bucket.
-   * Returns the number of buckets closed.
+   * Pours `volume` at buy probability p; calls onClose(buy, sell) per completed bucket,
+   * except for whole buckets beyond `maxCloses`, which are reported by one onSkip(count)
+   * call before the last `maxCloses` closes. Returns the number of buckets closed
+   * (skipped ones included).
    */
-  pour(volume: number, p: number, onClose: (buy: number, sell: number) => void): number {
+  pour(volume: number, p: number, onClose: (buy: number, sell: number) => void, maxCloses = Infinity, onSkip?: (count: number) => void): number {
     let remaining = volume;
     let closed = 0;
     const q = 1 - p;
@@ -157,6 +179,14 @@ export class BucketFiller {
         this.fill = 0;
         this.buy = 0;
         this.sell = 0;
+        // Whole buckets left in this bar: skip all but the last maxCloses of them.
+        const whole = Math.floor(remaining / this.V);
+        if (whole > maxCloses) {
+          const skip = whole - maxCloses;
+          remaining -= skip * this.V;
+          closed += skip;
+          onSkip?.(skip);
+        }
       } else {
         this.fill += remaining;
         this.buy += remaining * p;
@@ -210,6 +240,15 @@ export function computeVpin(trades: readonly TradeTuple[], opts: VpinOptions = {
   if (!(barSeconds > 0) || !Number.isFinite(barSeconds)) throw new RangeError(`barSeconds must be positive, got ${barSeconds}`);
   if (!Number.isInteger(V) || V < 1) throw new RangeError(`bucketVolume must be a positive integer, got ${V}`);
   const barMs = barSeconds * 1000;
+  const maxTrade = opts.maxTradeVolume ?? DEFAULT_MAX_TRADE_VOLUME;
+  const maxBuckets = opts.maxBuckets ?? DEFAULT_MAX_BUCKETS;
+  let total = 0;
+  for (let i = 0; i < trades.length; i++) {
+    const size = trades[i]![2];
+    if (!Number.isFinite(size) || size < 0 || size > maxTrade) throw new RangeError(`trade ${i}: size ${size} is outside [0, ${maxTrade}]`);
+    total += size;
+  }
+  if (total / V > maxBuckets) throw new RangeError(`bucketVolume ${V} would make ${Math.floor(total / V)} buckets of these ${total} shares (at most ${maxBuckets})`);
 
   const bars = makeBars(trades, barSeconds);
   const N = bars.length;
@@ -256,12 +295,50 @@ export interface LiveVpinOptions {
   fixedSigma?: number;
   /** `toxic` is true when the expanding CDF of the latest VPIN is ≥ this (default 0.9). */
   toxicThreshold?: number;
-  /** VPIN values required before `toxic` may fire (default 1: from the first value). */
-  toxicMinHistory?: number;
+  /**
+   * VPIN values required before the CDF means anything: until then `cdfReady` is false and
+   * `toxic` never fires (default 1: from the first value; the engine configures 50, since the
+   * expanding CDF of a single value is 1.0 and would flag the first VPIN toxic).
+   */
+  minHistory?: number;
+  /** A trade above this size is refused and counted in `oversizedTrades` (default 1e9). */
+  maxTradeVolume?: number;
   /** Called at each bucket close with its 0-based index and buy/sell volumes. */
   onBucket?: (bucket: number, buy: number, sell: number) => void;
   /** Called with each new VPIN value (labelled by the bucket it ends on) and its expanding CDF. */
   onVpin?: (bucket: number, vpin: number, cdf: number, toxic: boolean) => void;
+}
+
+/**
+ * Everything a LiveVpin needs to carry on after a restart, as plain JSON: the open bar, the σ
+ * window (oldest first), the partial bucket, the last n bucket imbalances (oldest first), the
+ * sorted VPIN history and the counters. `V`, `n`, `barMs` and `sigmaWindow` say what it was
+ * built with: a state is only restored into an instance built the same way.
+ */
+export interface VpinState {
+  version: 1;
+  V: number;
+  n: number;
+  barMs: number;
+  sigmaWindow: number;
+  value: number | null;
+  cdf: number | null;
+  toxic: boolean;
+  lastSigma: number | null;
+  lastPBuy: number | null;
+  trades: number;
+  ignoredTrades: number;
+  oversizedTrades: number;
+  lateTrades: number;
+  barsClosed: number;
+  bucketsClosed: number;
+  skippedBuckets: number;
+  bar: { idx: number; price: number; volume: number } | null;
+  prevPrice: number | null;
+  dp: number[];
+  bucket: { fill: number; buy: number; sell: number };
+  imbalances: number[];
+  history: number[];
 }
 
 /**
@@ -281,7 +358,14 @@ export interface LiveVpinOptions {
  * Bars close when a trade (or `advance`) arrives in a later bar; `flush` closes the open
  * bar at end of data. A trade timestamped before the open bar is counted in it
  * (`lateTrades`); a trade with non-finite or ≤ 0 price, or non-finite or < 0 size, is
- * ignored (`ignoredTrades`).
+ * ignored (`ignoredTrades`); a size above `maxTradeVolume` is refused (`oversizedTrades`).
+ *
+ * A bar fills at most n + 1 buckets one by one: whole buckets beyond that are identical and
+ * older than the window, so they are counted (`bucketsClosed`, `skippedBuckets`) without a
+ * loop and without VPIN values of their own; the work per bar is O(n) whatever its volume.
+ *
+ * Phases (`phase`): 'warming-up' until n buckets have closed (no VPIN), 'building-history'
+ * while fewer than `minHistory` VPIN values exist (VPIN, no CDF, never toxic), then 'live'.
  */
 export class LiveVpin {
   readonly V: number;
@@ -290,7 +374,8 @@ export class LiveVpin {
   readonly sigmaWindow: number;
   readonly fixedSigma: number | null;
   readonly toxicThreshold: number;
-  readonly toxicMinHistory: number;
+  readonly minHistory: number;
+  readonly maxTradeVolume: number;
 
   /** Latest VPIN, null until n buckets have completed. */
   value: number | null = null;
@@ -303,9 +388,12 @@ export class LiveVpin {
 
   trades = 0;
   ignoredTrades = 0;
+  oversizedTrades = 0;
   lateTrades = 0;
   barsClosed = 0;
   bucketsClosed = 0;
+  /** whole buckets of very large bars counted without being poured one by one */
+  skippedBuckets = 0;
 
   // Open bar.
   private barIdx = 0;
@@ -328,6 +416,7 @@ export class LiveVpin {
   private imbHead = 0;
   private imbCount = 0;
   private readonly pourClose: (buy: number, sell: number) => void;
+  private readonly pourSkip: (count: number) => void;
   private readonly onBucket: ((bucket: number, buy: number, sell: number) => void) | undefined;
   private readonly onVpin: ((bucket: number, vpin: number, cdf: number, toxic: boolean) => void) | undefined;
 
@@ -351,12 +440,19 @@ export class LiveVpin {
     this.sigmaWindow = W;
     this.fixedSigma = opts.fixedSigma ?? null;
     this.toxicThreshold = opts.toxicThreshold ?? DEFAULT_TOXIC_THRESHOLD;
-    this.toxicMinHistory = opts.toxicMinHistory ?? 1;
+    this.minHistory = opts.minHistory ?? 1;
+    this.maxTradeVolume = opts.maxTradeVolume ?? DEFAULT_MAX_TRADE_VOLUME;
+    if (!Number.isInteger(this.minHistory) || this.minHistory < 1) throw new RangeError(`minHistory must be a positive integer, got ${this.minHistory}`);
+    if (!(this.maxTradeVolume > 0)) throw new RangeError(`maxTradeVolume must be positive, got ${this.maxTradeVolume}`);
     this.dpRing = new Float64Array(W);
     this.filler = new BucketFiller(V);
     this.imbRing = new Float64Array(n);
     this.hist = new Float64Array(1024);
     this.pourClose = (buy, sell) => this.closeBucket(buy, sell);
+    this.pourSkip = (count) => {
+      this.bucketsClosed += count;
+      this.skippedBuckets += count;
+    };
     this.onBucket = opts.onBucket;
     this.onVpin = opts.onVpin;
   }
@@ -365,6 +461,10 @@ export class LiveVpin {
   onTrade(tsMs: number, price: number, size: number): number {
     if (!Number.isFinite(tsMs) || !Number.isFinite(price) || !(price > 0) || !Number.isFinite(size) || !(size >= 0)) {
       this.ignoredTrades++;
+      return 0;
+    }
+    if (size > this.maxTradeVolume) {
+      this.oversizedTrades++;
       return 0;
     }
     this.trades++;
@@ -406,6 +506,104 @@ export class LiveVpin {
     return this.histLen;
   }
 
+  /** Enough VPIN values for the CDF (and so `toxic`) to mean something. */
+  get cdfReady(): boolean {
+    return this.histLen >= this.minHistory;
+  }
+
+  get phase(): 'warming-up' | 'building-history' | 'live' {
+    return this.histLen === 0 ? 'warming-up' : this.histLen < this.minHistory ? 'building-history' : 'live';
+  }
+
+  /** The running state as plain JSON (see VpinState); allocates, so call it on a timer, not per trade. */
+  state(): VpinState {
+    const fin = (x: number): number | null => (Number.isFinite(x) ? x : null);
+    const W = this.sigmaWindow;
+    const dp: number[] = [];
+    for (let k = 0; k < this.dpCount; k++) dp.push(this.dpRing[(this.dpHead + k) % W]!);
+    const imbalances: number[] = [];
+    const start = this.imbCount < this.n ? 0 : this.imbHead;
+    for (let k = 0; k < this.imbCount; k++) imbalances.push(this.imbRing[(start + k) % this.n]!);
+    return {
+      version: 1, V: this.V, n: this.n, barMs: this.barMs, sigmaWindow: W,
+      value: this.value, cdf: this.cdf, toxic: this.toxic, lastSigma: fin(this.lastSigma), lastPBuy: fin(this.lastPBuy),
+      trades: this.trades, ignoredTrades: this.ignoredTrades, oversizedTrades: this.oversizedTrades, lateTrades: this.lateTrades,
+      barsClosed: this.barsClosed, bucketsClosed: this.bucketsClosed, skippedBuckets: this.skippedBuckets,
+      bar: this.barOpen ? { idx: this.barIdx, price: this.barPrice, volume: this.barVolume } : null,
+      prevPrice: fin(this.prevPrice),
+      dp,
+      bucket: { fill: this.filler.fill, buy: this.filler.buy, sell: this.filler.sell },
+      imbalances,
+      history: Array.from(this.hist.subarray(0, this.histLen)),
+    };
+  }
+
+  /**
+   * Carries on from a saved state. Throws RangeError (and changes nothing) when the state is not one
+   * this instance could have written: another bucket volume, window, bar length or σ window, or a
+   * malformed field. The σ window's running sums are recomputed exactly from its values.
+   */
+  restore(st: VpinState): void {
+    const bad = (why: string): never => {
+      throw new RangeError(`VPIN state not restored: ${why}`);
+    };
+    if (st === null || typeof st !== 'object' || st.version !== 1) bad('unknown version');
+    if (st.V !== this.V || st.n !== this.n || st.barMs !== this.barMs || st.sigmaWindow !== this.sigmaWindow) {
+      bad(`built with V=${st.V}, n=${st.n}, barMs=${st.barMs}, W=${st.sigmaWindow}; this one has V=${this.V}, n=${this.n}, barMs=${this.barMs}, W=${this.sigmaWindow}`);
+    }
+    const nums = (xs: unknown, max: number, what: string): number[] => {
+      if (!Array.isArray(xs) || xs.length > max || !xs.every((x) => typeof x === 'number' && Number.isFinite(x))) bad(`${what}: expected at most ${max} finite numbers`);
+      return xs as number[];
+    };
+    const count = (x: unknown, what: string): number => {
+      if (typeof x !== 'number' || !Number.isInteger(x) || x < 0) bad(`${what}: expected a count`);
+      return x as number;
+    };
+    const dp = nums(st.dp, this.sigmaWindow, 'dp');
+    const imb = nums(st.imbalances, this.n, 'imbalances');
+    const hist = nums(st.history, Number.MAX_SAFE_INTEGER, 'history');
+    for (let i = 1; i < hist.length; i++) if (hist[i]! < hist[i - 1]!) bad('history: not sorted');
+    const b = st.bucket;
+    if (!b || ![b.fill, b.buy, b.sell].every((x) => typeof x === 'number' && x >= 0 && Number.isFinite(x)) || b.fill >= this.V) bad('bucket: expected 0 ≤ fill < V');
+    if (st.bar !== null && !(st.bar && Number.isInteger(st.bar.idx) && st.bar.price > 0 && st.bar.volume >= 0 && Number.isFinite(st.bar.volume))) bad('bar');
+    const counters = [st.trades, st.ignoredTrades, st.oversizedTrades, st.lateTrades, st.barsClosed, st.bucketsClosed, st.skippedBuckets].map((x, i) => count(x, `counter ${i}`));
+
+    [this.trades, this.ignoredTrades, this.oversizedTrades, this.lateTrades, this.barsClosed, this.bucketsClosed, this.skippedBuckets] = counters as [number, number, number, number, number, number, number];
+    this.value = typeof st.value === 'number' ? st.value : null;
+    this.cdf = typeof st.cdf === 'number' ? st.cdf : null;
+    this.toxic = st.toxic === true && this.value !== null;
+    this.lastSigma = st.lastSigma ?? NaN;
+    this.lastPBuy = st.lastPBuy ?? NaN;
+    this.barOpen = st.bar !== null;
+    this.barIdx = st.bar?.idx ?? 0;
+    this.barPrice = st.bar?.price ?? 0;
+    this.barVolume = st.bar?.volume ?? 0;
+    this.prevPrice = st.prevPrice ?? NaN;
+    this.dpRing.fill(0);
+    this.dpRing.set(dp);
+    this.dpHead = 0;
+    this.dpCount = dp.length;
+    let sum = 0;
+    for (const x of dp) sum += x;
+    this.dpMean = dp.length ? sum / dp.length : 0;
+    let ss = 0;
+    for (const x of dp) ss += (x - this.dpMean) * (x - this.dpMean);
+    this.dpM2 = ss;
+    this.dpSinceExact = 0;
+    this.filler.fill = b.fill;
+    this.filler.buy = b.buy;
+    this.filler.sell = b.sell;
+    this.imbRing.fill(0);
+    this.imbRing.set(imb);
+    this.imbCount = imb.length;
+    this.imbHead = 0;
+    let cap = this.hist.length;
+    while (cap < hist.length) cap *= 2;
+    if (cap !== this.hist.length) this.hist = new Float64Array(cap);
+    this.hist.set(hist);
+    this.histLen = hist.length;
+  }
+
   private closeBar(): number {
     this.barOpen = false;
     const price = this.barPrice;
@@ -422,7 +620,7 @@ export class LiveVpin {
     this.lastSigma = sigma;
     this.lastPBuy = p;
     this.barsClosed++;
-    return this.filler.pour(volume, p, this.pourClose);
+    return this.filler.pour(volume, p, this.pourClose, this.n, this.pourSkip);
   }
 
   private pushDp(x: number): void {
@@ -488,7 +686,7 @@ export class LiveVpin {
       else hi = mid;
     }
     this.cdf = lo / this.histLen;
-    this.toxic = this.histLen >= this.toxicMinHistory && this.cdf >= this.toxicThreshold;
+    this.toxic = this.histLen >= this.minHistory && this.cdf >= this.toxicThreshold;
     this.onVpin?.(index, v, this.cdf, this.toxic);
   }
 

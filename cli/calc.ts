@@ -8,7 +8,7 @@
 import { bsmGreeks, impliedVol } from '../analytics/greeks.js';
 import { computeGex, CALL, PUT } from '../analytics/gex.js';
 import { OrderBook, type IgnoreReason } from '../analytics/order-book.js';
-import { computeVpin, type TradeTuple } from '../analytics/vpin.js';
+import { computeVpin, DEFAULT_MAX_TRADE_VOLUME, type TradeTuple } from '../analytics/vpin.js';
 
 const USAGE = `usage: alphatrader calc greeks|gex|vpin|book < document.json
 
@@ -178,12 +178,21 @@ function calcVpin(doc: Json): Record<string, unknown> {
     const p = `trades[${i}]`;
     const t = arr(raw, p);
     if (t.length !== 3) fail(p, '[tsMs, price, size]', raw);
-    return [num(t[0], `${p}[0]`), positive(t[1], `${p}[1]`), nonNegative(t[2], `${p}[2]`)] as const;
+    const size = nonNegative(t[2], `${p}[2]`);
+    if (size > DEFAULT_MAX_TRADE_VOLUME) fail(`${p}[2]`, `a size ≤ ${DEFAULT_MAX_TRADE_VOLUME} (no market prints more in one trade)`, t[2]);
+    return [num(t[0], `${p}[0]`), positive(t[1], `${p}[1]`), size] as const;
   });
   const bucketVolume = optional(d.bucketVolume, undefined as number | undefined, (v) => positiveInt(v, 'bucketVolume'));
   const n = optional(d.n, 50, (v) => positiveInt(v, 'n'));
   const barSeconds = optional(d.barSeconds, 60, (v) => positive(v, 'barSeconds'));
-  const res = computeVpin(trades, bucketVolume === undefined ? { n, barSeconds } : { bucketVolume, n, barSeconds });
+  let res;
+  try {
+    res = computeVpin(trades, bucketVolume === undefined ? { n, barSeconds } : { bucketVolume, n, barSeconds });
+  } catch (e) {
+    // the bounds of the batch form (bucket count): the document asks for more than it will build
+    if (e instanceof RangeError) throw new DocumentError(e.message);
+    throw e;
+  }
   return {
     sigma: res.sigma,
     bars: res.bars.map((b) => ({ startMs: b.startMs, price: b.price, volume: b.volume, dP: b.dP, pBuy: b.pBuy })),

@@ -7,8 +7,11 @@
  *       identical; every output line ends with a newline, including the last (LOBSTER's own files
  *       often lack the final newline; a stream cannot know which line is last without buffering it).
  *   trades MESSAGE_FILE [--date D]
- *       Executions (types 4, 5) as CSV `tsMs,price,size,side` with a header; side buy/sell is the
- *       aggressor's.
+ *       Trades as CSV `tsMs,price,size,side` with a header: executions (types 4, 5) with the
+ *       aggressor's side buy/sell, and auction crosses (type 6) with side `cross`.
+ *
+ * Every event type is accepted (halts, type 7, change no trade and no book row); rows of a type
+ * outside 1..7 are skipped, and their count is reported on stderr (the exit status stays 0).
  *   bench MESSAGE_FILE ORDERBOOK_FILE [--repeat N] [--levels N]
  *       Rebuild rate in messages/s (JSON on stdout).
  *
@@ -17,13 +20,13 @@
 
 import { parseArgs } from 'node:util';
 import { OrderBook } from '../analytics/order-book.js';
-import { LobsterFormatError } from '../sim/lobster/errors.js';
-import { lobsterEvents, lobsterTrades } from '../sim/lobster/events.js';
-import { SideDiff, OpList } from '../sim/lobster/book-diff.js';
-import { LobsterOrderbookReader } from '../sim/lobster/orderbook-reader.js';
-import { orderbookLine } from '../sim/lobster/orderbook-line.js';
-import { LobsterPairReader } from '../sim/lobster/pair-reader.js';
-import { PRICE_SCALE } from '../sim/lobster/message-reader.js';
+import { LobsterFormatError } from '../actors/market-depth/lobster/errors.js';
+import { lobsterEvents, lobsterTrades, type LobsterReadReport } from '../actors/market-depth/lobster/events.js';
+import { SideDiff, OpList } from '../actors/market-depth/lobster/book-diff.js';
+import { LobsterOrderbookReader } from '../actors/market-depth/lobster/orderbook-reader.js';
+import { orderbookLine } from '../actors/market-depth/lobster/orderbook-line.js';
+import { LobsterPairReader } from '../actors/market-depth/lobster/pair-reader.js';
+import { PRICE_SCALE } from '../actors/market-depth/lobster/message-reader.js';
 
 const USAGE = `usage: alphatrader lobster book MESSAGE_FILE ORDERBOOK_FILE [--levels N] [--date YYYY-MM-DD]
        alphatrader lobster trades MESSAGE_FILE [--date YYYY-MM-DD]
@@ -110,7 +113,7 @@ export async function runLobster(args: string[], stdout: NodeJS.WritableStream, 
       case 'trades': {
         only(['date']);
         const [m] = files(1);
-        return await trades(m!, d, stdout);
+        return await trades(m!, d, stdout, stderr);
       }
       case 'bench': {
         only(['levels', 'repeat']);
@@ -164,19 +167,23 @@ async function book(
       await out.line(orderbookLine(ob, r.levels));
     }
     await out.flush();
+    const unknown = r.msg.unknownSummary();
+    if (unknown) stderr.write(`alphatrader lobster: ${messageFile}: ${unknown}\n`);
     return 0;
   } finally {
     r.close();
   }
 }
 
-async function trades(messageFile: string, d: string | undefined, stdout: NodeJS.WritableStream): Promise<number> {
+async function trades(messageFile: string, d: string | undefined, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream): Promise<number> {
   const out = new ChunkedWriter(stdout);
+  const report: LobsterReadReport = { unknown: 0, unknownSummary: null };
   await out.line('tsMs,price,size,side');
-  for (const t of lobsterTrades(messageFile, { date: d })) {
-    await out.line(`${t.tsMs},${t.price},${t.size},${t.aggressor === 1 ? 'buy' : 'sell'}`);
+  for (const t of lobsterTrades(messageFile, { date: d }, report)) {
+    await out.line(`${t.tsMs},${t.price},${t.size},${t.cross ? 'cross' : t.aggressor === 1 ? 'buy' : 'sell'}`);
   }
   await out.flush();
+  if (report.unknownSummary) stderr.write(`alphatrader lobster: ${messageFile}: ${report.unknownSummary}\n`);
   return 0;
 }
 

@@ -12,6 +12,7 @@ import { notifierFor } from '../engine/alerts/fromConfig.js';
 import type { RuntimeInfo } from '../engine/runtime/ActorContext.js';
 import { Supervisor } from '../engine/supervisor/Supervisor.js';
 import { startEmbeddedVenues, type EmbeddedVenueInfo } from '../engine/venues/EmbeddedVenues.js';
+import { checkReplayInput, ReplayInputError } from '../actors/market-depth/replayInput.js';
 
 export const START_USAGE = 'usage: alphatrader start [--config FILE] [--duration SECONDS]';
 
@@ -54,6 +55,16 @@ export async function runStart(argv: string[], opts: StartOptions = {}): Promise
   if (incoherent.length) {
     for (const e of incoherent) console.error(`alphatrader start: ${e}`);
     return 2;
+  }
+  try {
+    // Before Redis and the actors: a bad replay file is one line, not a crash-looping market-depth actor.
+    checkReplayInput(config);
+  } catch (e) {
+    if (e instanceof ReplayInputError) {
+      console.error(`alphatrader: ${e.message}`);
+      return 2;
+    }
+    throw e;
   }
   const log = createLogger(config.logging, { component: 'supervisor' });
   for (const w of loaded.warnings) log.warn(w);

@@ -1,6 +1,7 @@
 import { IcebergDetector, SweepDetector, UnusualVolume } from '../../analytics/flow.js';
 import { LiveVpin } from '../../analytics/vpin.js';
 import type { EngineConfig } from '../../engine/config/schema.js';
+import type { SavedVpin } from './VpinStore.js';
 
 /** A US equity session has 390 regular minutes: the first full minute × 390 estimates daily volume. */
 const SESSION_MINUTES = 390;
@@ -14,7 +15,9 @@ export class SymbolAnalytics {
   lastPrice = NaN;
   vpin: LiveVpin | undefined;
   bucketVolume = 0;
-  bucketVolumeSource: 'config' | 'estimated' | 'none' = 'none';
+  bucketVolumeSource: 'config' | 'discovery' | 'estimated' | 'restored' | 'none' = 'none';
+  /** vpin progress at the last save (bars closed + trades): unchanged means nothing to save */
+  private savedProgress = -1;
   private minuteIdx = -1;
   private minuteVolume = 0;
   readonly sweeps: SweepDetector;
@@ -45,12 +48,57 @@ export class SymbolAnalytics {
     return Number.isFinite(m) ? m : this.lastPrice;
   }
 
-  private startVpin(V: number, source: 'config' | 'estimated'): void {
+  /** The VPIN state to save, or null when there is none yet or nothing changed since the last call. */
+  vpinToSave(nowMs: number): SavedVpin | null {
+    const v = this.vpin;
+    if (!v || this.bucketVolumeSource === 'none') return null;
+    const progress = v.barsClosed + v.trades + v.ignoredTrades;
+    if (progress === this.savedProgress) return null;
+    this.savedProgress = progress;
+    return { bucketVolume: this.bucketVolume, bucketVolumeSource: this.bucketVolumeSource, savedAtMs: nowMs, state: v.state() };
+  }
+
+  /**
+   * Carries on from a saved state. A configured bucket volume wins over a saved one: a state built with
+   * another V is refused (the reason is returned) and VPIN starts fresh; so does a malformed state.
+   */
+  restoreVpin(saved: SavedVpin): string | null {
+    const V = saved?.bucketVolume;
+    if (!(typeof V === 'number' && Number.isInteger(V) && V >= 1)) return 'no bucket volume in the saved state';
+    if (this.vpin && this.bucketVolume !== V) return `saved with bucket volume ${V}, configured ${this.bucketVolume}`;
+    const had = this.vpin;
+    const source = this.bucketVolumeSource;
+    if (!had) this.startVpin(V, 'restored');
+    try {
+      this.vpin!.restore(saved.state);
+      return null;
+    } catch (e) {
+      // leave things as they were before the attempt
+      this.vpin = had;
+      this.bucketVolume = had ? this.bucketVolume : 0;
+      this.bucketVolumeSource = source;
+      return (e as Error).message;
+    }
+  }
+
+  /**
+   * The bucket volume `alphatrader discover` measured, used when none is configured and no state was
+   * restored: VPIN fills buckets from the first trade instead of estimating V from a first full minute.
+   * Returns false (and changes nothing) when VPIN already has a bucket volume.
+   */
+  useDiscoveredBucketVolume(V: number): boolean {
+    if (this.vpin || !(Number.isInteger(V) && V >= 1)) return false;
+    this.startVpin(V, 'discovery');
+    return true;
+  }
+
+  private startVpin(V: number, source: 'config' | 'discovery' | 'estimated' | 'restored'): void {
     const v = this.cfg.analytics.vpin;
     this.bucketVolume = V;
     this.bucketVolumeSource = source;
     this.vpin = new LiveVpin({
       bucketVolume: V, n: v.n, barSeconds: v.barSeconds, sigmaWindow: v.sigmaWindow, toxicThreshold: v.toxicThreshold,
+      minHistory: v.minHistory, maxTradeVolume: v.maxTradeVolume,
     });
   }
 
@@ -64,8 +112,17 @@ export class SymbolAnalytics {
     this.dirty = true;
   }
 
+  /** Trades refused as non-finite or beyond `analytics.vpin.maxTradeVolume` (shown in the vpin key). */
+  oversizedTrades = 0;
+
   /** Returns true when this trade completed a sweep. */
   onTrade(tsMs: number, price: number, size: number, aggressor: number): boolean {
+    // A size no market prints (1e300 once looped VPIN for ever) would poison VPIN, the bucket-size
+    // estimate and the flow baselines alike: refused here, counted, nothing else touched.
+    if (!(size <= this.cfg.analytics.vpin.maxTradeVolume)) {
+      this.oversizedTrades++;
+      return false;
+    }
     this.lastPrice = price;
     if (this.vpin) this.vpin.onTrade(tsMs, price, size);
     else this.estimateBucket(tsMs, price, size);
@@ -107,16 +164,35 @@ export class SymbolAnalytics {
     return this.vpin?.toxic ?? false;
   }
 
+  /** VPIN, or NaN before the first value. */
+  get vpinValue(): number {
+    return this.vpin && this.vpin.history > 0 ? (this.vpin.value ?? NaN) : NaN;
+  }
+
+  /** The CDF of VPIN, or NaN until `analytics.vpin.minHistory` values give it a meaning. */
+  get vpinCdf(): number {
+    return this.vpin && this.vpin.cdfReady ? (this.vpin.cdf ?? NaN) : NaN;
+  }
+
+  /**
+   * The key says which phase VPIN is in: 'estimating-bucket-size' (no bucket volume yet), 'warming-up'
+   * (filling the first n buckets: no VPIN), 'building-history' (VPIN, but fewer than minHistory values:
+   * no CDF, never toxic), 'live'.
+   */
   vpinJson(nowMs: number): Record<string, unknown> {
     const v = this.vpin;
-    const ready = !!v && v.history > 0;
+    const hasValue = !!v && v.history > 0;
+    const cdfReady = !!v && v.cdfReady;
     return {
       symbol: this.symbol,
-      vpin: ready ? v!.value : null,
-      cdf: ready ? v!.cdf : null,
-      toxic: ready ? v!.toxic : false,
+      vpin: hasValue ? v!.value : null,
+      cdf: cdfReady ? v!.cdf : null,
+      toxic: cdfReady ? v!.toxic : false,
       threshold: this.cfg.analytics.vpin.toxicThreshold,
-      status: ready ? 'live' : v ? 'warming-up' : 'estimating-bucket-size',
+      status: v ? v.phase : 'estimating-bucket-size',
+      history: v?.history ?? 0,
+      minHistory: this.cfg.analytics.vpin.minHistory,
+      oversizedTrades: this.oversizedTrades,
       bucketVolume: this.bucketVolume || null,
       bucketVolumeSource: this.bucketVolumeSource,
       buckets: v?.bucketsClosed ?? 0,

@@ -6,6 +6,10 @@ import type { ActorFactory } from '../../engine/runtime/Actor.js';
 import type { PublishRequest } from '../../engine/runtime/ColdMessage.js';
 import { GammaPool, shareChain } from './GammaPool.js';
 import { SymbolAnalytics } from './SymbolAnalytics.js';
+import { loadVpinStates, saveRequest } from './VpinStore.js';
+
+/** How often changed VPIN states are saved (a restart loses at most this much VPIN progress). */
+const VPIN_SAVE_MS = 5000;
 
 /** A chain as the options actor sends it: struct-of-arrays, ready for the exposure math. */
 export interface ChainMessage {
@@ -26,10 +30,46 @@ export interface ChainMessage {
  * signals' input). GEX/DEX/profile are computed on the actor thread (~1 ms for 10,000 contracts); the
  * zero-gamma grid (201 repricings of the whole chain) runs on a piscina pool so the hot path never stalls.
  */
-const create: ActorFactory = (ctx) => {
+const create: ActorFactory = async (ctx) => {
   const cfg = ctx.config;
   const out = ctx.output('analytics-out');
   const syms = ctx.symbols.names.map((s) => new SymbolAnalytics(s, cfg));
+  // VPIN carries on from its saved state (before the first message: restoring mid-stream would drop trades).
+  // A replay neither reads nor writes it: it must compute from its own events alone, and must not overwrite
+  // the live engine's state in a shared Redis.
+  const persistVpin = cfg.market.source !== 'replay';
+  const restoreVpin = async () => {
+    try {
+      const rt = ctx.runtime;
+      const { saved, discovered, bad } = await loadVpinStates({ url: rt.redisUrl, username: rt.redisUsername as string | undefined, password: rt.redisPassword }, ctx.symbols.names);
+      for (const key of bad) ctx.log.warn({ key }, 'not JSON: ignored');
+      // Bucket volume: configured, else the restored state's, else discovery's, else estimated from a first full minute.
+      for (const a of syms) {
+        const st = saved.get(a.symbol);
+        if (st) {
+          const why = a.restoreVpin(st);
+          if (why) ctx.log.warn({ symbol: a.symbol }, `saved VPIN state not used: ${why}`);
+          else ctx.log.info({ symbol: a.symbol, buckets: a.vpin?.bucketsClosed, history: a.vpin?.history, savedAtMs: st.savedAtMs }, 'VPIN restored');
+        }
+        const V = discovered.get(a.symbol);
+        if (V !== undefined && a.useDiscoveredBucketVolume(V)) ctx.log.info({ symbol: a.symbol, bucketVolume: V }, 'VPIN bucket volume from discovery');
+      }
+    } catch (e) {
+      ctx.log.warn({ err: String(e) }, 'VPIN states could not be read: every symbol starts fresh');
+    }
+  };
+  if (persistVpin) await restoreVpin();
+  let lastVpinSave = 0;
+  const saveVpin = (now: number, force = false) => {
+    if (!persistVpin || (!force && now - lastVpinSave < VPIN_SAVE_MS)) return;
+    lastVpinSave = now;
+    const reqs: PublishRequest[] = [];
+    for (const a of syms) {
+      const st = a.vpinToSave(now);
+      if (st) reqs.push(saveRequest(a.symbol, st));
+    }
+    if (reqs.length) ctx.publishMany(reqs);
+  };
   const pool = new GammaPool(cfg.analytics.poolThreads);
   const inFlight = new Set<string>();
   let pendingOut = 0;
@@ -43,8 +83,8 @@ const create: ActorFactory = (ctx) => {
     let flags = 0;
     if (a.toxic) flags |= AnalyticsFlags.ToxicityAlarm;
     if (a.gexTs > 0) flags |= AnalyticsFlags.GexFresh;
-    const v = a.vpin && a.vpin.history > 0 ? (a.vpin.value ?? NaN) : NaN;
-    const c = a.vpin && a.vpin.history > 0 ? (a.vpin.cdf ?? NaN) : NaN;
+    const v = a.vpinValue;
+    const c = a.vpinCdf; // NaN until minHistory values: the strategies read it as unknown
     const h = out.stamp(id, eventNs, ingestNs, dequeueNs, flags);
     AnalyticsSnapshot.write(out.view, o, h, a.spot, v, c, a.imbalance, a.microprice, a.netGex, a.zeroGamma, a.callWall, a.putWall);
     pendingOut++;
@@ -108,8 +148,11 @@ const create: ActorFactory = (ctx) => {
       reqs.push({ key: `analytics:{${a.symbol}}:vpin`, value: a.vpinJson(now), ttlMs: cfg.ttl.analytics });
       reqs.push({ key: `analytics:{${a.symbol}}:flow`, value: a.flowJson(now), ttlMs: cfg.ttl.analytics });
     }
-    reqs.push({ key: 'monitoring:analytics:metrics', value: { chainsSeen, gridFailures, poolThreads: pool.threads, ts: now }, ttlMs: cfg.ttl.monitoring });
+    let oversizedTrades = 0;
+    for (const a of syms) oversizedTrades += a.oversizedTrades;
+    reqs.push({ key: 'monitoring:analytics:metrics', value: { chainsSeen, gridFailures, oversizedTrades, poolThreads: pool.threads, ts: now }, ttlMs: cfg.ttl.monitoring });
     ctx.publishMany(reqs);
+    saveVpin(now);
   };
 
   return {
@@ -129,7 +172,9 @@ const create: ActorFactory = (ctx) => {
         writeSnapshot(id, a, eventNs, msgIngestNs(view, off), dequeueNs);
       } else if (type === MessageType.Trade) {
         const tsMs = msgEventNs(view, off) / 1e6;
+        const refused = a.oversizedTrades;
         a.onTrade(tsMs, Trade.price(view, off), Trade.size(view, off), Trade.aggressor(view, off));
+        if (a.oversizedTrades !== refused) ctx.countInputError();
       }
     },
     onBatchEnd() {
@@ -145,6 +190,7 @@ const create: ActorFactory = (ctx) => {
     async close() {
       clearInterval(timer);
       publishPeriodic();
+      saveVpin(Date.now(), true);
       await pool.destroy();
     },
   };

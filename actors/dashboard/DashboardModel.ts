@@ -346,6 +346,7 @@ export class DashboardModel {
         toxic: (s.analyticsFlags & AnalyticsFlags.ToxicityAlarm) !== 0 || c?.toxic === true,
         threshold, status: typeof c?.status === 'string' ? c.status : vNow !== null ? 'live' : 'no data',
         buckets: numOrNull(c?.buckets), bucketsNeeded: numOrNull(c?.bucketsNeeded), bucketVolume: numOrNull(c?.bucketVolume),
+        history: numOrNull(c?.history), minHistory: numOrNull(c?.minHistory),
         ts: Math.round(s.analyticsTs) || numOrNull(c?.ts),
         h: { t, vpin, cdf },
       };
@@ -583,6 +584,7 @@ export class DashboardModel {
 const same = (a: number, b: number): boolean => a === b || (a !== a && b !== b);
 
 function qualityOf(flags: number): string {
+  if (flags & BookFlags.Halted) return 'halted';
   if (flags & BookFlags.Crossed) return 'crossed';
   if (flags & BookFlags.Locked) return 'locked';
   if (flags & BookFlags.Stale) return 'stale';

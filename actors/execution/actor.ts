@@ -384,8 +384,13 @@ const create: ActorFactory = async (ctx: ActorContext) => {
         for (const r of reqs) {
           const m = /^market:\{(.+)\}:book$/.exec(r?.key ?? '');
           if (!m) continue;
-          const v = r.value as { bids: [number, number][]; asks: [number, number][] };
+          const v = r.value as { bids: [number, number][]; asks: [number, number][]; halted?: boolean };
           if (!v?.bids || !v?.asks) continue;
+          // A halted symbol has no tradable price: no mark, no exit, no paper fill on its stale book.
+          if (v.halted === true) {
+            books.delete(m[1]);
+            continue;
+          }
           books.set(m[1], { bids: v.bids.map((x) => [x[0], x[1]]), asks: v.asks.map((x) => [x[0], x[1]]) });
           if (v.bids.length && v.asks.length) core.onBook(m[1], v.bids[0][0], v.asks[0][0]);
         }

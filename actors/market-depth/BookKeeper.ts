@@ -1,10 +1,10 @@
 import { OrderBook, emptyMetrics, type BookMetrics, type IgnoreReason } from '../../analytics/order-book.js';
-import { BookFlags, BookTop, Bar, DepthUpdate, Quote, Trade } from '../../engine/codec/Messages.js';
+import { BookFlags, BookTop, Bar, DepthUpdate, Quote, Trade, TradeFlags } from '../../engine/codec/Messages.js';
 import type { EngineConfig } from '../../engine/config/schema.js';
 import type { PublishRequest } from '../../engine/runtime/ColdMessage.js';
 import type { MonoClock } from '../../engine/runtime/MonoClock.js';
 import type { OutputPort } from '../../engine/runtime/OutputPort.js';
-import type { MarketSink } from './MarketSource.js';
+import type { HaltPhase, MarketSink } from './MarketSource.js';
 
 /** Per-symbol state: the position-indexed book, the running volume/VWAP, the bar being built. */
 class SymbolState {
@@ -17,6 +17,11 @@ class SymbolState {
   lastEventNs = 0;
   lastIngestNs = 0;
   stale = false;
+  /** venue halt state; null until the venue has said anything about halts */
+  haltPhase: HaltPhase | null = null;
+  haltSinceMs = 0;
+  haltDirty = false;
+  lastHaltPublishMs = 0;
   volume = 0;
   notional = 0;
   lastPrice = 0;
@@ -25,6 +30,10 @@ class SymbolState {
   o = 0; h = 0; l = 0; c = 0; v = 0; pv = 0; n = 0;
   constructor(readonly symbol: string, numRows: number) {
     this.book = new OrderBook(numRows);
+  }
+  /** Halted until trading resumes: quote resumption alone does not make the book a price to mark at. */
+  get halted(): boolean {
+    return this.haltPhase === 'halted' || this.haltPhase === 'quoting';
   }
 }
 
@@ -35,6 +44,8 @@ export interface BookKeeperStats {
   ignoredOps: number;
   ignoredByReason: Partial<Record<IgnoreReason, number>>;
   badTrades: number;
+  crosses: number;
+  halts: number;
   unknownSymbol: number;
   resets: number;
   crossedOrLocked: number;
@@ -51,7 +62,7 @@ export interface BookKeeperStats {
 export class BookKeeper implements MarketSink {
   readonly syms: SymbolState[];
   readonly stats: BookKeeperStats = {
-    depthOps: 0, trades: 0, quotes: 0, ignoredOps: 0, ignoredByReason: {}, badTrades: 0, unknownSymbol: 0, resets: 0,
+    depthOps: 0, trades: 0, quotes: 0, ignoredOps: 0, ignoredByReason: {}, badTrades: 0, crosses: 0, halts: 0, unknownSymbol: 0, resets: 0,
     crossedOrLocked: 0, staleEvents: 0, ringDropped: 0,
   };
   connected = false;
@@ -104,6 +115,15 @@ export class BookKeeper implements MarketSink {
   }
 
   trade(symbolId: number, tsMs: number, price: number, size: number, aggressor: number, ingestNs: number): void {
+    this.print(symbolId, tsMs, price, size, aggressor, 0, ingestNs);
+  }
+
+  /** An auction cross: volume, VWAP and bars like any print, but no aggressor (the quote rule is not applied). */
+  cross(symbolId: number, tsMs: number, price: number, size: number, ingestNs: number): void {
+    this.print(symbolId, tsMs, price, size, 0, TradeFlags.Cross, ingestNs);
+  }
+
+  private print(symbolId: number, tsMs: number, price: number, size: number, aggressor: number, flags: number, ingestNs: number): void {
     const s = this.sym(symbolId);
     if (!s) return;
     if (!(price > 0) || !Number.isFinite(price) || !(size > 0) || !Number.isFinite(size)) {
@@ -111,19 +131,34 @@ export class BookKeeper implements MarketSink {
       this.onInputError();
       return;
     }
-    this.stats.trades++;
+    if (flags & TradeFlags.Cross) this.stats.crosses++;
+    else this.stats.trades++;
     this.touch(s, tsMs, ingestNs);
     s.volume += size;
     s.notional += price * size;
     s.topDirty = true;
-    if (aggressor === 0) aggressor = this.classify(s, price);
+    if (aggressor === 0 && !(flags & TradeFlags.Cross)) aggressor = this.classify(s, price);
     s.lastPrice = price;
     if (this.barsFromTrades) this.addToBar(s, symbolId, tsMs, price, size, ingestNs);
     const off = this.out.claim();
     if (off < 0) return void this.stats.ringDropped++;
-    const h = this.out.stamp(symbolId, tsMs * 1e6, ingestNs, ingestNs);
+    const h = this.out.stamp(symbolId, tsMs * 1e6, ingestNs, ingestNs, flags);
     Trade.write(this.out.view, off, h, price, size, aggressor, 0);
     this.pendingMsgs++;
+  }
+
+  /** The venue's halt indicator: flags the book (book tops, snapshots) and the `market:{SYM}:halted` key. */
+  halt(symbolId: number, tsMs: number, phase: HaltPhase, ingestNs: number): void {
+    const s = this.sym(symbolId);
+    if (!s) return;
+    this.stats.halts++;
+    this.touch(s, tsMs, ingestNs);
+    if (s.haltPhase === phase) return;
+    s.haltPhase = phase;
+    s.haltSinceMs = tsMs;
+    s.haltDirty = true;
+    s.topDirty = true;
+    s.bookChangedSinceSnapshot = true;
   }
 
   quote(symbolId: number, tsMs: number, bidPx: number, askPx: number, bidSz: number, askSz: number, ingestNs: number): void {
@@ -260,6 +295,7 @@ export class BookKeeper implements MarketSink {
     } else flags |= BookFlags.OneSided;
     if (flags & (BookFlags.Crossed | BookFlags.Locked)) this.stats.crossedOrLocked++;
     if (s.stale) flags |= BookFlags.Stale;
+    if (s.halted) flags |= BookFlags.Halted;
     const off = this.out.claim();
     if (off < 0) return void this.stats.ringDropped++;
     const h = this.out.stamp(symbolId, s.lastEventNs, s.lastIngestNs, s.lastIngestNs, flags);
@@ -290,7 +326,14 @@ export class BookKeeper implements MarketSink {
   snapshots(nowMs = Date.now()): PublishRequest[] {
     const ttl = this.config.ttl.book;
     const reqs: PublishRequest[] = [];
+    const haltTtl = this.config.ttl.monitoring;
     for (const s of this.syms) {
+      // Only for symbols whose venue has said something about halts; refreshed at half its TTL.
+      if (s.haltPhase !== null && (s.haltDirty || nowMs - s.lastHaltPublishMs >= haltTtl / 2)) {
+        s.haltDirty = false;
+        s.lastHaltPublishMs = nowMs;
+        reqs.push({ key: `market:{${s.symbol}}:halted`, value: { symbol: s.symbol, halted: s.halted, phase: s.haltPhase, sinceMs: s.haltSinceMs, ts: nowMs }, ttlMs: haltTtl });
+      }
       if (!s.bookChangedSinceSnapshot && nowMs - s.lastSnapshotMs < ttl / 2) continue;
       // A book we know is wrong (disconnected, stale, empty after a reset) is not republished: its key expires.
       if (s.stale || s.book.length(0) + s.book.length(1) === 0) continue;
@@ -299,7 +342,8 @@ export class BookKeeper implements MarketSink {
       const { bids, asks } = s.book.sides();
       const m = s.book.metrics(s.metrics);
       const quality = m.bestBid !== null && m.bestAsk !== null && m.bestBid >= m.bestAsk ? (m.bestBid > m.bestAsk ? 'crossed' : 'locked') : 'ok';
-      reqs.push({ key: `market:{${s.symbol}}:book`, value: { symbol: s.symbol, bids, asks, quality, ts: nowMs }, ttlMs: ttl });
+      // `halted`: the venue halted trading; a consumer taking marks from this book must skip it.
+      reqs.push({ key: `market:{${s.symbol}}:book`, value: { symbol: s.symbol, bids, asks, quality, halted: s.halted, ts: nowMs }, ttlMs: ttl });
     }
     return reqs;
   }

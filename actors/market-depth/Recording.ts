@@ -1,5 +1,5 @@
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
-import type { MarketSink } from './MarketSource.js';
+import type { HaltPhase, MarketSink } from './MarketSource.js';
 
 /**
  * Recording file: every inbound market event as a compact binary frame, in arrival order.
@@ -11,10 +11,12 @@ import type { MarketSink } from './MarketSource.js';
  *     quote  f64 bid, f64 ask, f64 bidSize, f64 askSize
  *     bar    f64 startMs, u16 seconds, f64 o, h, l, c, volume, wap, u32 count
  *     reset  (none)          connection  u8 up
+ *     cross  f64 price, f64 size              halt  u8 phase (0 halted, 1 quoting, 2 trading)
  * Little-endian. Arrival times let a replay reproduce the original pacing (or run as fast as possible).
  */
 export const MAGIC = 'ATREC1\n';
-export const Kind = { Depth: 1, Trade: 2, Quote: 3, Bar: 4, Reset: 5, Connection: 6 } as const;
+export const Kind = { Depth: 1, Trade: 2, Quote: 3, Bar: 4, Reset: 5, Connection: 6, Cross: 7, Halt: 8 } as const;
+const HALT_PHASES: readonly HaltPhase[] = ['halted', 'quoting', 'trading'];
 
 export interface RecordingHeader { symbols: string[]; startedAtMs: number; source: string }
 
@@ -77,6 +79,24 @@ export class RecordingSink implements MarketSink {
     this.buf.writeInt8(Math.max(-1, Math.min(1, aggressor)), this.pos + 16);
     this.pos += 17;
     this.inner.trade(sym, tsMs, price, size, aggressor, ingestNs);
+  }
+
+  cross(sym: number, tsMs: number, price: number, size: number, ingestNs: number): void {
+    this.room(19 + 16);
+    this.head(Kind.Cross, sym, tsMs, ingestNs);
+    this.buf.writeDoubleLE(price, this.pos);
+    this.buf.writeDoubleLE(size, this.pos + 8);
+    this.pos += 16;
+    if (this.inner.cross) this.inner.cross(sym, tsMs, price, size, ingestNs);
+    else this.inner.trade(sym, tsMs, price, size, 0, ingestNs);
+  }
+
+  halt(sym: number, tsMs: number, phase: HaltPhase, ingestNs: number): void {
+    this.room(19 + 1);
+    this.head(Kind.Halt, sym, tsMs, ingestNs);
+    this.buf.writeUInt8(HALT_PHASES.indexOf(phase), this.pos);
+    this.pos += 1;
+    this.inner.halt?.(sym, tsMs, phase, ingestNs);
   }
 
   quote(sym: number, tsMs: number, bid: number, ask: number, bidSz: number, askSz: number, ingestNs: number): void {
@@ -208,6 +228,23 @@ export class RecordingReader {
       case Kind.Reset:
         sink.reset(sym);
         break;
+      case Kind.Cross: {
+        if (!need(16)) return this.end();
+        const price = b.readDoubleLE(q);
+        const size = b.readDoubleLE(q + 8);
+        if (sink.cross) sink.cross(sym, ts, price, size, ingestNs);
+        else sink.trade(sym, ts, price, size, 0, ingestNs);
+        q += 16;
+        break;
+      }
+      case Kind.Halt: {
+        if (!need(1)) return this.end();
+        const phase = HALT_PHASES[b.readUInt8(q)];
+        if (phase === undefined) throw new RecordingError(`corrupt recording: halt phase ${b.readUInt8(q)} at byte ${p}`);
+        sink.halt?.(sym, ts, phase, ingestNs);
+        q += 1;
+        break;
+      }
       case Kind.Connection:
         if (!need(1)) return this.end();
         sink.connection(b.readUInt8(q) === 1, 'replay');

@@ -102,7 +102,14 @@ async function createSource(ctx: ActorContext, onTws: (t: TwsSource) => void, on
         ctx.send('supervisor', 'replay-done', { events });
       };
       if (rp.file) return new ReplaySource(new RecordingReader(rp.file), rp.speed, ctx.clock, done);
-      return new LobsterSource(rp.lobsterMessage, rp.lobsterOrderbook, ctx.symbols.id(rp.lobsterSymbol || cfg.symbols[0].symbol), rp.speed, ctx.clock, done);
+      const lob: LobsterSource = new LobsterSource(rp.lobsterMessage, rp.lobsterOrderbook, ctx.symbols.id(rp.lobsterSymbol || cfg.symbols[0].symbol), rp.speed, ctx.clock, (events, report) => {
+        if (report.unknownSummary) ctx.log.warn({ unknown: report.unknown }, `LOBSTER replay: ${report.unknownSummary}`);
+        // messages/s including parsing, diffing, the books and the ring (what `replay --lobster` costs)
+        const seconds = lob.elapsedNs / 1e9;
+        ctx.log.info({ messages: lob.messages, seconds: Math.round(seconds * 1000) / 1000, messagesPerSec: Math.round(lob.messages / Math.max(seconds, 1e-9)) }, 'LOBSTER replay rate');
+        done(events);
+      });
+      return lob;
     }
   }
 }

@@ -280,7 +280,7 @@ export function validateChain(raw: unknown, nowMs: number, opts: ValidateOptions
       const price = p.mark > 0 ? p.mark : (p.bid + p.ask) / 2;
       const solved = impliedVol(isCall, spot, p.strike, p.T, r, q, price);
       if (solved === null) {
-        quarantine(p.row, 'iv_unsolvable', `no IV sent and none solves mark ${price} (spot ${spot.toFixed(4)})`);
+        quarantine(p.row, 'iv_unsolvable', `no IV sent and mark ${price} carries none (outside the no-arbitrage band, or vega negligible against it; spot ${spot.toFixed(4)})`);
         continue;
       }
       iv = solved;

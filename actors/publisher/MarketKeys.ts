@@ -1,5 +1,5 @@
 import { msgEventNs, msgFlags, msgSymbol, msgType } from '../../engine/codec/Header.js';
-import { Bar, BookFlags, BookTop, Trade } from '../../engine/codec/Messages.js';
+import { Bar, BookFlags, BookTop, Trade, TradeFlags } from '../../engine/codec/Messages.js';
 import { MessageType } from '../../engine/codec/MessageType.js';
 import type { EngineConfig } from '../../engine/config/schema.js';
 import type { ConflatingWriter } from '../../engine/redis/ConflatingWriter.js';
@@ -51,6 +51,7 @@ const QUALITY = (flags: number): string[] => {
   if (flags & BookFlags.Locked) q.push('locked');
   if (flags & BookFlags.Stale) q.push('stale');
   if (flags & BookFlags.OneSided) q.push('one-sided');
+  if (flags & BookFlags.Halted) q.push('halted');
   return q;
 };
 
@@ -92,7 +93,8 @@ export class MarketKeys {
         const price = Trade.price(dv, off);
         const size = Trade.size(dv, off);
         const a = Trade.aggressor(dv, off);
-        sym.last = { price, size, side: a > 0 ? 'buy' : a < 0 ? 'sell' : 'unknown', ts: Math.round(tsMs) };
+        const side = msgFlags(dv, off) & TradeFlags.Cross ? 'cross' : a > 0 ? 'buy' : a < 0 ? 'sell' : 'unknown';
+        sym.last = { price, size, side, ts: Math.round(tsMs) };
         sym.trades.push([Math.round(tsMs), price, size, a]);
         sym.dirtyLast = true;
         sym.dirtyTrades = true;

@@ -136,7 +136,11 @@ export const Bar = {
 };
 
 /** Header flags of BookTop: data-quality marks (never publish a flagged book as good). */
-export const BookFlags = { Crossed: 1, Locked: 2, Stale: 4, OneSided: 8, Reset: 16 } as const;
+/** Halted: the venue halted trading (LOBSTER type 7, until trade resumption); no marks from this book. */
+export const BookFlags = { Crossed: 1, Locked: 2, Stale: 4, OneSided: 8, Reset: 16, Halted: 32 } as const;
+
+/** Header flags of a Trade. Cross: an auction print (opening/closing cross), aggressor 0 by construction. */
+export const TradeFlags = { Cross: 1 } as const;
 
 /** Top of book and the figures derived from it. NaN = undefined (an empty side). */
 export const BookTop = {

@@ -78,6 +78,8 @@ export const ConfigSchema = z.strictObject({
       toxicThreshold: z.number().gt(0).max(1),
       bucketsPerDay: z.number().int().min(1).max(100_000), // auto bucket volume = estimated daily volume / this
       bucketVolume: z.record(z.string(), z.number().int().positive()), // per-symbol override (e.g. from discovery)
+      minHistory: z.number().int().min(1).max(100_000), // VPIN values before the CDF and the toxic flag are published
+      maxTradeVolume: z.number().positive().max(1e15), // a trade above this size is refused and counted, never poured
     }),
     sweepLevels: z.number().int().min(2).max(50),
     sweepWindowMs: ms(1),

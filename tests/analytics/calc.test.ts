@@ -129,6 +129,9 @@ describe('bad documents', () => {
     ['book', { numRows: 5, ops: [[0, 0, 1, 99, 1, 7]] }, 'ops[0][5]: expected a string (market maker), got 7'],
     ['vpin', { trades: [[0, 100]], bucketVolume: 10 }, 'trades[0]: expected [tsMs, price, size], got [0,100]'],
     ['vpin', { trades: [], bucketVolume: 2.5 }, 'bucketVolume: expected a positive integer, got 2.5'],
+    // once a loop that never ended
+    ['vpin', { trades: [[0, 100, 1], [60_000, 100, 1e300]], bucketVolume: 10 }, 'trades[1][2]: expected a size ≤ 1000000000 (no market prints more in one trade), got 1e+300'],
+    ['vpin', { trades: [[0, 100, 1e9], [60_000, 100, 1e9]], bucketVolume: 1 }, 'bucketVolume 1 would make 2000000000 buckets of these 2000000000 shares (at most 1000000)'],
     ['book', { numRows: 0, ops: [] }, 'numRows: expected a positive integer, got 0'],
     ['book', { numRows: 5, ops: [[0, 0, 1, '99', 1]] }, 'ops[0][3]: expected a number, got "99"'],
   ];

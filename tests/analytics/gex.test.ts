@@ -107,6 +107,30 @@ describe('GEX / DEX', () => {
     expect(findZeroGamma(pts, Float64Array.from([-1, 3, 3, 3, 3]), 100).zeroGammaAll).toEqual([98.25]);
   });
 
+  it('findZeroGamma: no sign change, no zero gamma (G ≡ 0, a touch, a zero at the edge)', () => {
+    const pts = Float64Array.from([98, 99, 100, 101, 102]);
+    // A chain with no gamma anywhere: every point is 0, none is a crossing (it once reported spot).
+    expect(findZeroGamma(pts, new Float64Array(5), 100)).toEqual({ zeroGamma: null, zeroGammaAll: [] });
+    // G touches 0 and turns back: no sign change.
+    expect(findZeroGamma(pts, Float64Array.from([2, 1, 0, 1, 2]), 100)).toEqual({ zeroGamma: null, zeroGammaAll: [] });
+    expect(findZeroGamma(pts, Float64Array.from([-2, 0, 0, -1, -2]), 100)).toEqual({ zeroGamma: null, zeroGammaAll: [] });
+    // A zero at the grid's edge: nothing is known beyond it.
+    expect(findZeroGamma(pts, Float64Array.from([0, 1, 2, 3, 4]), 100)).toEqual({ zeroGamma: null, zeroGammaAll: [] });
+    // A run of zeros between opposite signs is one crossing, at its middle.
+    expect(findZeroGamma(pts, Float64Array.from([-1, 0, 0, 1, 1]), 100)).toEqual({ zeroGamma: 99.5, zeroGammaAll: [99.5] });
+  });
+
+  it('a chain whose gamma is zero everywhere (expired contracts) has no zero-gamma level', () => {
+    const expired = chainToArrays([
+      { type: 'call', strike: 100, T: 0, iv: 0.2, oi: 100 },
+      { type: 'put', strike: 95, T: 0, iv: 0.2, oi: 100 },
+    ]);
+    const z = zeroGammaGrid(100, 0.01, 0, expired);
+    expect(Array.from(z.G).every((g) => g === 0)).toBe(true);
+    expect(z.zeroGamma).toBeNull();
+    expect(z.zeroGammaAll).toEqual([]);
+  });
+
   it('walls: largest call GEX, most negative put GEX, lowest strike on ties', () => {
     const c = (strike: number, oi: number): OptionContract => ({ type: 'call', strike, T: 0.5, iv: 0.2, oi });
     const p = (strike: number, oi: number): OptionContract => ({ type: 'put', strike, T: 0.5, iv: 0.2, oi });

@@ -147,7 +147,24 @@ describe('implied volatility', () => {
     expect(impliedVol(true, S, K, 0, r, q, 11)).toBeNull();
     expect(impliedVol(true, S, K, -1, r, q, 11)).toBeNull();
     expect(impliedVol(true, S, K, T, r, q, NaN)).toBeNull();
-    expect(impliedVol(true, S, K, T, r, q, lowerC)).toBe(0);
-    expect(impliedVol(false, S, K, T, r, q, 0)).toBe(0);
+    // At the lower bound the price is intrinsic value: no information about σ, null (it was 0).
+    expect(impliedVol(true, S, K, T, r, q, lowerC)).toBeNull();
+    expect(impliedVol(false, S, K, T, r, q, 0)).toBeNull();
+  });
+
+  it('is null, never 0, when vega is negligible relative to the price (deep in the money)', () => {
+    // A deep ITM call: 1e-13 above intrinsic value. Some tiny σ reproduces it, but at that σ the
+    // price does not move with σ at all.
+    const S = 100, K = 50, T = 0.1, r = 0.01, q = 0;
+    const intrinsic = S - K * Math.exp(-r * T);
+    expect(impliedVol(true, S, K, T, r, q, intrinsic + 1e-13)).toBeNull();
+    expect(impliedVol(false, 50, 100, T, r, q, 100 * Math.exp(-r * T) - 50 + 1e-13)).toBeNull();
+    // The same option at a price that does carry σ: solved.
+    const p = bsmPrice(true, S, K, T, r, q, 0.9);
+    expect(impliedVol(true, S, K, T, r, q, p)).toBeCloseTo(0.9, 10);
+    // The threshold is the documented one: vega / price at the solution against minVegaRatio.
+    const g = bsmGreeks(true, S, K, T, r, q, 0.9);
+    expect(impliedVol(true, S, K, T, r, q, p, { minVegaRatio: (g.vega / g.price) * 1.01 })).toBeNull();
+    expect(impliedVol(true, S, K, T, r, q, p, { minVegaRatio: (g.vega / g.price) * 0.99 })).toBeCloseTo(0.9, 10);
   });
 });

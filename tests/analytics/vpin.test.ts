@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { normCdf } from '../../analytics/normal.js';
-import { computeVpin, defaultBucketVolume, empiricalCdfs, LiveVpin, sampleStd, type TradeTuple } from '../../analytics/vpin.js';
+import { BucketFiller, computeVpin, defaultBucketVolume, empiricalCdfs, LiveVpin, sampleStd, type TradeTuple } from '../../analytics/vpin.js';
 import { mulberry32 } from './prng.js';
 
 const BASE = 28_333_333 * 60_000; // a UTC minute boundary
@@ -227,7 +227,7 @@ describe('LiveVpin', () => {
 
   it('raises the toxicity alarm when the expanding CDF reaches the threshold', () => {
     const toxic: boolean[] = [];
-    const live = new LiveVpin({ bucketVolume: 10, n: 1, fixedSigma: 1, toxicThreshold: 0.75, toxicMinHistory: 4, onVpin: (_i, _v, _c, t) => toxic.push(t) });
+    const live = new LiveVpin({ bucketVolume: 10, n: 1, fixedSigma: 1, toxicThreshold: 0.75, minHistory: 4, onVpin: (_i, _v, _c, t) => toxic.push(t) });
     // Alternate calm (ΔP = 0) and one-sided (ΔP = +3) bars of exactly one bucket each.
     const moves = [0, 0, 0, 0, 0, 3, 0, 0];
     let px = 100;
@@ -239,5 +239,156 @@ describe('LiveVpin', () => {
     // Values: 0,0,0,0,0,big,0,0 → CDFs 1,1,1,1,1,1,6/7,7/8; history ≥ 4 from the 4th.
     expect(toxic).toEqual([false, false, false, true, true, true, true, true]);
     expect(live.history).toBe(8);
+  });
+});
+
+describe('VPIN bounds: no volume can make the bucket loop run away', () => {
+  it('BucketFiller closes at most maxCloses + 1 buckets one by one and counts the rest in one skip', () => {
+    const closes: [number, number][] = [];
+    const skips: number[] = [];
+    const f = new BucketFiller(10);
+    f.pour(4, 0.5, () => {}, 3); // 4 in the open bucket
+    // 6 completes the open bucket, then 3 + 2 = 5 whole buckets, then 1 left: 2 whole ones are skipped.
+    expect(f.pour(6 + 50 + 1, 0.75, (b, s) => closes.push([b, s]), 3, (k) => skips.push(k))).toBe(6);
+    expect(skips).toEqual([2]);
+    expect(closes).toEqual([[2 + 4.5, 0.5 * 4 + 1.5], [7.5, 2.5], [7.5, 2.5], [7.5, 2.5]]);
+    expect(f.fill).toBe(1);
+    // Exactly maxCloses whole buckets after the first: nothing skipped.
+    const g = new BucketFiller(10);
+    const skipped: number[] = [];
+    expect(g.pour(40, 0.5, () => {}, 3, (k) => skipped.push(k))).toBe(4);
+    expect(skipped).toEqual([]);
+    // One more: one skipped.
+    expect(g.pour(50, 0.5, () => {}, 3, (k) => skipped.push(k))).toBe(5);
+    expect(skipped).toEqual([1]);
+  });
+
+  it('a bar of 1e12 shares in buckets of 10 costs O(n), and gives the VPIN the unbounded loop would', () => {
+    const n = 5;
+    const big = new LiveVpin({ bucketVolume: 10, n, fixedSigma: 1, maxTradeVolume: 1e15 });
+    const small = new LiveVpin({ bucketVolume: 10, n, fixedSigma: 1 });
+    for (const [live, volume] of [[big, 1e12], [small, 200]] as const) {
+      live.onTrade(BASE, 100, 10);
+      live.onTrade(BASE + 60_000, 101, volume); // ΔP = +1: p = Φ(1) for every bucket of the bar
+      live.flush();
+    }
+    expect(big.bucketsClosed).toBe(1 + 1e11);
+    expect(big.skippedBuckets).toBe(1e11 - n - 1);
+    expect(big.history).toBe(3); // 1 + 1 + n buckets poured one by one, VPIN from the n-th; skipped ones have none
+    // The window holds n whole buckets of the big bar in both cases: the same VPIN, bit for bit.
+    expect(big.value).toBe(small.value);
+    expect(big.value).toBeCloseTo(2 * normCdf(1) - 1, 14);
+  });
+
+  it('batch and live agree on a bar that fills many buckets (the batch form lists every bucket)', () => {
+    const trades: TradeTuple[] = [[BASE, 100, 10], [BASE + 60_000, 101, 137], [BASE + 120_000, 100, 3], [BASE + 180_000, 102, 95]];
+    const batch = computeVpin(trades, { bucketVolume: 5, n: 4 });
+    const live = new LiveVpin({ bucketVolume: 5, n: 4, fixedSigma: batch.sigma! });
+    for (const t of trades) live.onTrade(t[0], t[1], t[2]);
+    live.flush();
+    expect(live.skippedBuckets).toBeGreaterThan(0);
+    expect(live.bucketsClosed).toBe(batch.buckets.length);
+    expect(live.value).toBe(batch.vpin.at(-1)!.vpin);
+  });
+
+  it('refuses non-finite and oversized trades with counters; the bound itself is accepted', () => {
+    const live = new LiveVpin({ bucketVolume: 10, n: 1, fixedSigma: 1, maxTradeVolume: 1000 });
+    expect(live.onTrade(BASE, 100, 1e300)).toBe(0);
+    expect(live.onTrade(BASE, 100, 1001)).toBe(0);
+    expect(live.onTrade(BASE, 100, Infinity)).toBe(0);
+    expect(live.onTrade(BASE, 100, NaN)).toBe(0);
+    expect([live.oversizedTrades, live.ignoredTrades, live.trades]).toEqual([2, 2, 0]);
+    live.onTrade(BASE, 100, 1000);
+    expect(live.flush()).toBe(100);
+    expect(live.trades).toBe(1);
+  });
+
+  it('the batch form refuses a trade beyond the bound and inputs that would build too many buckets', () => {
+    expect(() => computeVpin([[BASE, 100, 1e300]], { bucketVolume: 10 })).toThrow(/trade 0: size 1e\+300 is outside \[0, 1000000000\]/);
+    expect(() => computeVpin([[BASE, 100, 1000]], { bucketVolume: 1, maxBuckets: 999 })).toThrow(/would make 1000 buckets/);
+    expect(computeVpin([[BASE, 100, 999]], { bucketVolume: 1, n: 1, maxBuckets: 999 }).buckets).toHaveLength(999);
+  });
+});
+
+describe('VPIN minimum history', () => {
+  it('no CDF and never toxic until minHistory values; the phase says where it is', () => {
+    const toxic: boolean[] = [];
+    const live = new LiveVpin({ bucketVolume: 10, n: 2, fixedSigma: 1, toxicThreshold: 0.9, minHistory: 3, onVpin: (_i, _v, _c, t) => toxic.push(t) });
+    expect(live.phase).toBe('warming-up');
+    let px = 100;
+    const bar = (i: number, move: number) => {
+      px += move;
+      live.onTrade(BASE + i * 60_000, px, 10);
+    };
+    bar(0, 0);
+    bar(1, 0);
+    expect(live.phase).toBe('warming-up'); // one bucket closed, n = 2 needed
+    bar(2, 0);
+    expect([live.phase, live.history, live.cdfReady, live.cdf, live.toxic]).toEqual(['building-history', 1, false, 1, false]);
+    bar(3, 2);
+    expect([live.phase, live.cdfReady]).toEqual(['building-history', false]);
+    bar(4, 2);
+    expect([live.phase, live.history, live.cdfReady]).toEqual(['live', 3, true]);
+    live.flush();
+    // CDFs 1, 1, 1, 1: the first two would have been flagged without the minimum history.
+    expect(toxic).toEqual([false, false, true, true]);
+  });
+});
+
+describe('VPIN state across a restart', () => {
+  const day = (seed: number, count: number): TradeTuple[] => {
+    const rnd = mulberry32(seed);
+    const out: TradeTuple[] = [];
+    let px = 100;
+    for (let i = 0; i < count; i++) {
+      px = Math.max(1, px + (rnd() - 0.5) * 0.2);
+      out.push([BASE + i * 7_000 + Math.floor(rnd() * 5_000), Math.round(px * 100) / 100, 1 + Math.floor(rnd() * 300)]);
+    }
+    return out;
+  };
+  const opts = { bucketVolume: 500, n: 10, sigmaWindow: 20, minHistory: 5 };
+
+  it('saved mid-day (as JSON) and restored into a new instance, it carries on exactly as if never stopped', () => {
+    const trades = day(31, 6000);
+    const whole = new LiveVpin(opts);
+    for (const t of trades) whole.onTrade(t[0], t[1], t[2]);
+    whole.flush();
+
+    const first = new LiveVpin(opts);
+    for (const t of trades.slice(0, 2500)) first.onTrade(t[0], t[1], t[2]);
+    const saved = JSON.parse(JSON.stringify(first.state()));
+    const second = new LiveVpin(opts);
+    second.restore(saved);
+    expect(second.state()).toEqual(saved);
+    for (const t of trades.slice(2500)) second.onTrade(t[0], t[1], t[2]);
+    second.flush();
+
+    expect(second.bucketsClosed).toBe(whole.bucketsClosed);
+    expect(second.history).toBe(whole.history);
+    expect(second.history).toBeGreaterThan(opts.minHistory);
+    expect(second.phase).toBe('live');
+    // σ's running sums are recomputed from the window at restore: equal to rounding.
+    expect(second.value!).toBeCloseTo(whole.value!, 12);
+    expect(second.cdf).toBe(whole.cdf);
+    expect(second.toxic).toBe(whole.toxic);
+  });
+
+  it('refuses a state built another way, or malformed, and stays as it was', () => {
+    const a = new LiveVpin(opts);
+    for (const t of day(5, 800)) a.onTrade(t[0], t[1], t[2]);
+    const st = a.state();
+    const fresh = () => new LiveVpin(opts);
+    expect(() => new LiveVpin({ ...opts, bucketVolume: 501 }).restore(st)).toThrow(/built with V=500.*this one has V=501/);
+    expect(() => fresh().restore({ ...st, history: [0.3, 0.1] })).toThrow(/history: not sorted/);
+    expect(() => fresh().restore({ ...st, dp: new Array(21).fill(0) })).toThrow(/dp: expected at most 20/);
+    expect(() => fresh().restore({ ...st, bucket: { fill: 500, buy: 0, sell: 0 } })).toThrow(/bucket/);
+    expect(() => fresh().restore({ ...st, trades: -1 })).toThrow(/counter 0/);
+    const untouched = fresh();
+    try {
+      untouched.restore({ ...st, imbalances: [NaN] });
+    } catch {
+      /* refused */
+    }
+    expect(untouched.state()).toEqual(fresh().state());
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { OrderBook } from '../../analytics/order-book.js';
-import { OP_DELETE, OP_INSERT, OP_UPDATE, OpList, SideDiff } from '../../sim/lobster/book-diff.js';
+import { OP_DELETE, OP_INSERT, OP_UPDATE, OpList, SideDiff } from '../../actors/market-depth/lobster/book-diff.js';
 
 type Row = [price: number, size: number];
 

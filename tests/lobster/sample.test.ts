@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { OrderBook } from '../../analytics/order-book.js';
 import { bench, runLobster } from '../../cli/lobster.js';
-import { lobsterEventsSync, lobsterTradesSync, type LobsterDepthEvent } from '../../sim/lobster/events.js';
-import { orderbookLine } from '../../sim/lobster/orderbook-line.js';
-import { LobsterPairReader } from '../../sim/lobster/pair-reader.js';
+import { lobsterEventsSync, lobsterTradesSync, type LobsterDepthEvent } from '../../actors/market-depth/lobster/events.js';
+import { orderbookLine } from '../../actors/market-depth/lobster/orderbook-line.js';
+import { LobsterPairReader } from '../../actors/market-depth/lobster/pair-reader.js';
 import { Collect, SAMPLE_DIR, SAMPLE_MESSAGE, SAMPLE_ORDERBOOK, SAMPLE_PRESENT } from './helpers.js';
 
 // 2012-06-21 is EDT: midnight Eastern = 04:00 UTC.

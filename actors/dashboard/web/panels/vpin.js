@@ -41,6 +41,8 @@ export class VpinPanel {
     this.empty.hidden = !d.missing && this.hist.t.length > 0;
     if (!d.missing && this.hist.t.length === 0) this.empty.textContent = d.status === 'warming-up' || d.status === 'estimating-bucket-size' ? `${d.status}${d.buckets != null ? ` · ${d.buckets}/${d.bucketsNeeded} buckets` : ''}` : 'no data yet';
     this.alarm.hidden = !d.toxic;
-    setText(this.meta, d.missing ? 'no data yet' : `VPIN ${fixed(d.vpin, 3)} · CDF ${fixed(d.cdf, 3)} · ${d.status}`);
+    // building-history: VPIN is known, its CDF (and the toxic flag) not yet: say how far along
+    const phase = d.status === 'building-history' && d.history != null ? `${d.status} ${d.history}/${d.minHistory} values` : d.status;
+    setText(this.meta, d.missing ? 'no data yet' : `VPIN ${fixed(d.vpin, 3)} · CDF ${fixed(d.cdf, 3)} · ${phase}`);
   }
 }

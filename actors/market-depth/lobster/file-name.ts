@@ -4,7 +4,7 @@
  */
 
 import { basename } from 'node:path';
-import { etTime, parseDate } from '../../analytics/calendar.js';
+import { etTime, parseDate } from '../../../analytics/calendar.js';
 
 export interface LobsterFileName {
   ticker: string;

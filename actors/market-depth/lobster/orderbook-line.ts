@@ -4,7 +4,7 @@
  * orderbook file byte for byte.
  */
 
-import { SIDE_ASK, SIDE_BID, type OrderBook } from '../../analytics/order-book.js';
+import { SIDE_ASK, SIDE_BID, type OrderBook } from '../../../analytics/order-book.js';
 import { PRICE_SCALE } from './message-reader.js';
 import { ASK_DUMMY_PRICE, BID_DUMMY_PRICE } from './orderbook-reader.js';
 

@@ -1,7 +1,14 @@
 /**
  * LOBSTER message file, one row at a time: time (s after midnight, ns decimals), type, order id,
- * size, price ×10000, direction, then any extra columns (e.g. a market participant id), which are
- * accepted and ignored. The current row lives in plain fields; nothing is allocated per row.
+ * size, price ×10000, direction, then optionally the attribution (an MPID such as `UBSS`, or
+ * `null`); later columns are ignored. The current row lives in plain fields; nothing is allocated
+ * per row except the attribution string of a row that has one.
+ *
+ * Every event type of the format is accepted: 1 submit, 2 partial cancel, 3 delete, 4 execution,
+ * 5 hidden execution, 6 cross (an auction trade: order id -1, no aggressor), 7 halt indicator
+ * (price -1 halt, 0 quote resumption, 1 trade resumption). A type outside 1..7 is not an error:
+ * the row is read, `known` is false, and `unknownTypes` counts it, so one odd row in a day of
+ * millions does not stop the day.
  */
 
 import { NumericCsvReader } from './csv-reader.js';
@@ -18,6 +25,14 @@ export const MSG_HALT = 7;
 export const PRICE_SCALE = 10_000;
 const NS_PER_DAY = 86_400 * 1e9;
 const MESSAGE_COLUMNS = 6;
+/** Halt indicator states (type 7, price column). */
+export const HALT_HALTED = -1;
+export const HALT_QUOTING = 0;
+export const HALT_TRADING = 1;
+/** MPIDs are 4 letters; anything much longer is not an attribution. */
+const MAX_ATTRIBUTION = 16;
+/** Distinct unknown types remembered for the report (the count covers all). */
+const UNKNOWN_TYPES_KEPT = 16;
 
 export interface MessageReaderOptions {
   /** Trading date 'YYYY-MM-DD'; default: the date in the file name. Without either, `tsMs` is NaN. */
@@ -40,6 +55,11 @@ export class LobsterMessageReader {
   direction = 0;
   /** Columns in the current row (≥ 6). */
   columns = 0;
+  /** The row's type is one of the format's 1..7. */
+  known = true;
+  /** Rows of a type outside 1..7, and the first distinct such types. */
+  unknownTypes = 0;
+  readonly unknownTypeValues: number[] = [];
 
   readonly date: string | null;
   // EasternClock's constants, copied so the per-row conversion is inline arithmetic: a call
@@ -87,16 +107,28 @@ export class LobsterMessageReader {
     const ns = sec * 1e9 + c.fracNs[0]!;
     if (!(sec >= 0 && ns < NS_PER_DAY) || Object.is(sec, -0)) c.fail(0, `time: expected seconds after midnight in [0, 86400), found ${c.value(0)}`);
     const type = c.integer(1, 'type');
-    if (type < MSG_SUBMIT || type > MSG_HALT) c.fail(1, `type: expected 1..7, found ${type}`);
+    const known = type >= MSG_SUBMIT && type <= MSG_HALT;
     const id = c.integer(2, 'order id');
-    if (id < 0) c.fail(2, `order id: expected ≥ 0, found ${id}`);
     const size = c.integer(3, 'size');
-    if (size < 0) c.fail(3, `size: expected ≥ 0, found ${size}`);
     const price = c.integer(4, 'price');
-    // Halts encode their state in the price column (-1, 0, 1); every other type carries a real price.
-    if (type !== MSG_HALT && price <= 0) c.fail(4, `price: expected a positive integer (dollars × 10000), found ${price}`);
     const dir = c.integer(5, 'direction');
-    if (dir !== 1 && dir !== -1) c.fail(5, `direction: expected -1 or 1, found ${dir}`);
+    if (known) {
+      // Crosses carry order id -1 (no resting order); halts carry no order either.
+      if (id < 0 && !(id === -1 && (type === MSG_CROSS || type === MSG_HALT))) c.fail(2, `order id: expected ≥ 0 (or -1 for a cross), found ${id}`);
+      if (size < 0) c.fail(3, `size: expected ≥ 0, found ${size}`);
+      if (type === MSG_HALT) {
+        if (price !== HALT_HALTED && price !== HALT_QUOTING && price !== HALT_TRADING) c.fail(4, `price: a halt (type 7) carries -1 (halt), 0 (quote resumption) or 1 (trade resumption), found ${price}`);
+      } else if (price <= 0) c.fail(4, `price: expected a positive integer (dollars × 10000), found ${price}`);
+      // A halt's direction means nothing; every other type names the side of its order.
+      if (type !== MSG_HALT && dir !== 1 && dir !== -1) c.fail(5, `direction: expected -1 or 1, found ${dir}`);
+    } else {
+      this.unknownTypes++;
+      const seen = this.unknownTypeValues;
+      if (seen.length < UNKNOWN_TYPES_KEPT && !seen.includes(type)) seen.push(type);
+    }
+
+    // Checked here, not only when the attribution is read, so every reader refuses the same rows.
+    if (c.textLength() > MAX_ATTRIBUTION) c.fail(MESSAGE_COLUMNS, `attribution: expected an MPID of at most ${MAX_ATTRIBUTION} characters, found ${c.textLength()}`);
 
     this.tsNs = ns;
     // Same arithmetic as EasternClock.epochMs; NaN when the date is unknown.
@@ -107,12 +139,34 @@ export class LobsterMessageReader {
     this.priceRaw = price;
     this.direction = dir;
     this.columns = c.fields;
+    this.known = known;
     return true;
+  }
+
+  /**
+   * The attribution column (an MPID) of the current row; null when the row has no seventh column,
+   * it is empty, or it says `null`.
+   */
+  attribution(): string | null {
+    if (this.columns <= MESSAGE_COLUMNS) return null;
+    const t = this.csv.text();
+    return t === null || t.length === 0 || t === 'null' ? null : t;
+  }
+
+  /** A one-line summary of the unknown types seen, or null when there were none. */
+  unknownSummary(): string | null {
+    if (this.unknownTypes === 0) return null;
+    return `${this.unknownTypes} message(s) of unknown type (${this.unknownTypeValues.join(', ')}${this.unknownTypeValues.length === UNKNOWN_TYPES_KEPT ? ', …' : ''}) skipped`;
   }
 
   close(): void {
     this.csv.close();
   }
+}
+
+/** Type 7's price column as a phase name. */
+export function haltPhase(price: number): 'halted' | 'quoting' | 'trading' {
+  return price === HALT_HALTED ? 'halted' : price === HALT_QUOTING ? 'quoting' : 'trading';
 }
 
 /** Types 4 and 5: an execution against a resting (visible or hidden) limit order. */

@@ -29,10 +29,12 @@ export interface LobsterCounts {
   depthOps: number;
   trades: number;
   hiddenTrades: number;
-  /** type 6 (auction cross): no aggressor, not turned into a trade */
+  /** type 6 (auction cross): a trade without an aggressor */
   crosses: number;
-  /** type 7 */
+  /** type 7 (halt, quote resumption, trade resumption) */
   halts: number;
+  /** rows of a type outside 1..7: read past, counted */
+  unknown: number;
 }
 
 export class LobsterPairReader {
@@ -42,13 +44,18 @@ export class LobsterPairReader {
   readonly levels: number;
   /** Depth operations of the current message (prices in dollars). */
   readonly ops: OpList;
-  /** The current message is an execution (type 4 or 5). */
+  /** The current message is a trade: an execution (type 4 or 5) or a cross (type 6). */
   trade = false;
+  /** The trade is a cross (type 6): an auction print with no aggressor. */
+  cross = false;
   tradePrice = NaN;
   tradeSize = 0;
-  /** +1 buyer-initiated, -1 seller-initiated. */
-  aggressor: 1 | -1 = 1;
-  readonly counts: LobsterCounts = { messages: 0, depthOps: 0, trades: 0, hiddenTrades: 0, crosses: 0, halts: 0 };
+  /** +1 buyer-initiated, -1 seller-initiated, 0 none (a cross). */
+  aggressor: 1 | -1 | 0 = 1;
+  /** The current message is a halt indicator (type 7); `haltState` is its price column (-1, 0, 1). */
+  halt = false;
+  haltState = 0;
+  readonly counts: LobsterCounts = { messages: 0, depthOps: 0, trades: 0, hiddenTrades: 0, crosses: 0, halts: 0, unknown: 0 };
 
   private readonly differ: SideDiff;
   // Previous orderbook row, raw (×10000) prices.
@@ -119,17 +126,25 @@ export class LobsterPairReader {
     const c = this.counts;
     c.messages++;
     c.depthOps += ops.count;
-    this.trade = isExecution(m.type);
+    this.cross = m.type === MSG_CROSS;
+    this.trade = this.cross || isExecution(m.type);
+    this.halt = m.type === MSG_HALT;
     if (this.trade) {
       this.tradePrice = m.priceRaw / PRICE_SCALE;
       this.tradeSize = m.size;
-      this.aggressor = aggressorOf(m.direction);
-      c.trades++;
-      if (m.type === MSG_EXECUTE_HIDDEN) c.hiddenTrades++;
-    } else if (m.type === MSG_CROSS) {
-      c.crosses++;
-    } else if (m.type === MSG_HALT) {
+      if (this.cross) {
+        this.aggressor = 0;
+        c.crosses++;
+      } else {
+        this.aggressor = aggressorOf(m.direction);
+        c.trades++;
+        if (m.type === MSG_EXECUTE_HIDDEN) c.hiddenTrades++;
+      }
+    } else if (this.halt) {
+      this.haltState = m.priceRaw;
       c.halts++;
+    } else if (!m.known) {
+      c.unknown++;
     }
     return true;
   }

@@ -32,6 +32,9 @@ export class NumericCsvReader {
   fracNs: Float64Array;
   /** 1 when the field had a decimal point. */
   hasFrac: Uint8Array;
+  // Byte range of the first field past the numeric ones (LOBSTER's attribution column), -1 when absent.
+  private textFrom = -1;
+  private textTo = -1;
 
   private readonly fd: number;
   private buf: Buffer;
@@ -105,6 +108,19 @@ export class NumericCsvReader {
     return this.int[col]!;
   }
 
+  /**
+   * The first field after the numeric ones, as text (latin1), or null when the row has none. Valid
+   * until the next `next()`. Allocates a string, so call it only when the value is needed.
+   */
+  text(): string | null {
+    return this.textFrom < 0 ? null : this.buf.toString('latin1', this.textFrom, this.textTo);
+  }
+
+  /** Bytes in that field (no allocation), -1 when the row has none. */
+  textLength(): number {
+    return this.textFrom < 0 ? -1 : this.textTo - this.textFrom;
+  }
+
   /** Index just past the current line's last byte (the newline, or the end of data at EOF); -1 when no line is left. */
   private findLineEnd(): number {
     for (;;) {
@@ -149,12 +165,18 @@ export class NumericCsvReader {
     const b = this.buf;
     let col = 0;
     let i = from;
+    this.textFrom = this.textTo = -1;
     for (;;) {
       if (this.numeric === 0 || col < this.numeric) {
         if (col >= this.int.length) this.grow();
         i = this.parseField(i, stop, col);
       } else {
+        const f = i;
         while (i < stop && b[i] !== COMMA) i++;
+        if (col === this.numeric) {
+          this.textFrom = f;
+          this.textTo = i;
+        }
       }
       col++;
       if (i >= stop) break;
