@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { ConfigError, loadConfig } from '../engine/config/loadConfig.js';
 import { COMMAND_STREAM, COMMAND_WAIT_MS, commandAnswerKey } from '../engine/redis/operatorCommands.js';
+import { oneOf, parseCommand, positiveWhole, symbol, text } from './args.js';
+import { BREAKER, FLATTEN, KILL, ORDER, ORDERS } from './commands.js';
 import { operatorRedis } from './redisTarget.js';
 
 async function connect(configFile?: string): Promise<Redis | number> {
@@ -59,33 +60,26 @@ async function command(action: string, reason: string, configFile: string | unde
 }
 
 export async function runKill(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { reason: { type: 'string', short: 'r' }, config: { type: 'string', short: 'c' } } });
-  if (!values.reason) {
-    console.error('usage: alphatrader kill --reason TEXT   (cancels every order, flattens every position, trips the breaker)');
-    return 2;
-  }
-  return command('kill', values.reason, values.config);
+  const args = parseCommand(KILL, argv);
+  return command('kill', args.required('reason', text), args.string('config'));
 }
 
 export async function runFlatten(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { reason: { type: 'string', short: 'r' }, config: { type: 'string', short: 'c' } } });
-  return command('flatten', values.reason ?? 'manual flatten', values.config);
+  const args = parseCommand(FLATTEN, argv);
+  return command('flatten', args.option('reason', text, 'manual flatten'), args.string('config'));
 }
 
 export async function runBreaker(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { reason: { type: 'string', short: 'r' }, config: { type: 'string', short: 'c' } } });
-  const action = positionals[0];
-  if (!['trip', 'approve', 'reset'].includes(action ?? '') || !values.reason) {
-    console.error('usage: alphatrader breaker trip|approve|reset --reason TEXT');
-    return 2;
-  }
-  return command(`breaker-${action}`, values.reason, values.config);
+  const args = parseCommand(BREAKER, argv);
+  const action = args.positional(0, oneOf('trip', 'approve', 'reset'));
+  return command(`breaker-${action}`, args.required('reason', text), args.string('config'));
 }
 
 /** `alphatrader orders [--json] [--all]`: open orders, or the whole journal, read from Redis. */
 export async function runOrders(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { json: { type: 'boolean' }, all: { type: 'boolean' }, config: { type: 'string', short: 'c' } } });
-  const r = await connect(values.config);
+  const args = parseCommand(ORDERS, argv);
+  const values = { json: args.flag('json'), all: args.flag('all') };
+  const r = await connect(args.string('config'));
   if (typeof r === 'number') return r;
   try {
     if (!values.all) {
@@ -115,16 +109,16 @@ export async function runOrders(argv: string[]): Promise<number> {
  * never places a second order.
  */
 export async function runOrder(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { id: { type: 'string' }, config: { type: 'string', short: 'c' } } });
-  const [side, symbol, qty] = positionals;
-  if (!['buy', 'sell'].includes(side ?? '') || !symbol || !(Number(qty) > 0)) {
-    console.error('usage: alphatrader order buy|sell SYMBOL QTY [--id ID]');
-    return 2;
-  }
-  const id = values.id ?? randomBytes(6).toString('hex');
-  if (!/^[A-Za-z0-9_-]{1,40}$/.test(id)) {
-    console.error('--id: 1-40 letters, digits, - or _');
-    return 2;
-  }
-  return command('order', 'manual order', values.config, COMMAND_WAIT_MS, { id, side: side!, symbol: symbol!, qty: qty! });
+  const args = parseCommand(ORDER, argv);
+  const side = args.positional(0, oneOf('buy', 'sell'));
+  const sym = args.positional(1, symbol);
+  const qty = args.positional(2, positiveWhole(1_000_000_000));
+  const id = args.option('id', orderId) ?? randomBytes(6).toString('hex');
+  return command('order', 'manual order', args.string('config'), COMMAND_WAIT_MS, { id, side, symbol: sym, qty: String(qty) });
+}
+
+/** The operator's part of a client order id: it ends up in the id the broker sees. */
+function orderId(raw: string): string {
+  if (!/^[A-Za-z0-9_-]{1,40}$/.test(raw)) throw new Error('expected 1-40 letters, digits, - or _');
+  return raw;
 }

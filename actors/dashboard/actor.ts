@@ -19,9 +19,11 @@ const create: ActorFactory = (ctx) => {
   const cfg = ctx.config;
   const s = dashboardSettings(cfg);
   let token = ctx.runtime.dashboardToken;
+  let tokenSource = ctx.runtime.dashboardTokenSource ?? 'the runtime (given by the program that started the engine)';
   if (!token) {
-    // Never serve without a token: without one from the CLI, make one (printed with the URL below).
+    // Never serve without a token: without one from the CLI, make one (in-process engines: tests, benches).
     token = randomBytes(16).toString('hex');
+    tokenSource = 'nowhere (generated for this run: set ALPHATRADER_DASHBOARD_TOKEN to choose one)';
     ctx.log.warn('no dashboard token in the runtime: generated one for this run');
   }
   if (token.length < MIN_TOKEN_LENGTH) {
@@ -70,7 +72,8 @@ const create: ActorFactory = (ctx) => {
     async start() {
       const { host, port } = await server.listen();
       const shownHost = host.includes(':') ? `[${host}]` : host;
-      ctx.log.info({ host, port }, `Dashboard: http://${shownHost}:${port}/?token=${token}`);
+      // The token is in no log line (logs are shipped and kept): the line says where to find it.
+      ctx.log.info({ host, port, tokenIn: tokenSource }, `Dashboard: http://${shownHost}:${port}/ (open it with ?token=TOKEN; the token is in ${tokenSource})`);
       ctx.send('supervisor', 'dashboard-listening', { host, port });
       const rt = ctx.runtime;
       const target = { url: rt.redisUrl, username: rt.redisUsername as string | undefined, password: rt.redisPassword };

@@ -20,6 +20,8 @@ export interface RuntimeInfo {
   alphaVantageUrl?: string;
   alpacaUrl?: string;
   dashboardToken?: string;
+  /** where an operator finds the dashboard token (a file or an environment variable): logged instead of it */
+  dashboardTokenSource?: string;
   [k: string]: unknown;
 }
 

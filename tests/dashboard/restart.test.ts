@@ -41,7 +41,7 @@ function browserLike(port: number): Promise<{ ws: WebSocket; closed: Promise<num
 describe('dashboard actor under the supervisor', () => {
   it('comes back serving after a crash with a browser connected, and shuts down cleanly with one connected', async () => {
     const { config } = loadConfig({
-      env: { ALPHATRADER_SUPERVISOR_RESTART_BACKOFF_INITIAL_MS: '50', ALPHATRADER_LOGGING_LEVEL: 'silent', ALPHATRADER_MARKET_SOURCE: 'sim' },
+      env: { ALPHATRADER_SUPERVISOR_RESTART_BACKOFF_INITIAL_MS: '50', ALPHATRADER_LOGGING_LEVEL: 'silent', ALPHATRADER_MARKET_SOURCE: 'sim', ALPHATRADER_DASHBOARD_PORT: '0' },
     });
     const redisPort = await freePort(); // no Redis: the publisher runs degraded, the dashboard does not care
     const s = new Supervisor(config, createLogger({ level: 'silent', pretty: 'never' }), { redisUrl: `redis://127.0.0.1:${redisPort}`, dashboardToken: 'restart-test-token' });
