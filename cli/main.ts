@@ -8,7 +8,7 @@ import { COMMANDS, REDIS_CLI } from './commands.js';
 
 function overview(): string {
   const w = Math.max(...COMMANDS.map((c) => c.name.length));
-  const lines = COMMANDS.map((c) => `  ${c.name.padEnd(w)}  ${c.summary.split('. ')[0]!.replace(/\.$/, '')}`);
+  const lines = COMMANDS.map((c) => `  ${c.name.padEnd(w)}  ${c.summary.split(/[.;] /)[0]!.replace(/\.$/, '')}`);
   return `usage: alphatrader <command> [options]   (alphatrader <command> --help for its options)\n\n${lines.join('\n')}\n`;
 }
 

@@ -126,7 +126,7 @@ async function snapshot(r: Redis, where: string): Promise<Snapshot> {
     };
     return { report, allAlive: report.actors.every((a) => a.alive) && ageMs < 5000 };
   } catch (e) {
-    return { error: `cannot reach Redis at ${where}: ${(e as Error).message}. Is the engine running?` };
+    return { error: `cannot reach Redis at ${where}: ${(e as Error).message.replace(/\.$/, '')}. Is the engine running?` };
   }
 }
 
