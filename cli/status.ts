@@ -102,9 +102,16 @@ export function watchFrame(body: string, tty: boolean, now: Date, everyMs: numbe
 async function snapshot(r: Redis, where: string): Promise<Snapshot> {
   try {
     if (r.status === 'wait') await r.connect();
+    // while watching, the client reconnects in the background: say so rather than ioredis' queue message
+    else if (r.status !== 'ready') return { error: `cannot reach Redis at ${where} (reconnecting). Is the engine running?` };
     const [raw, hbKeys] = await Promise.all([r.get('engine:status'), scanAll(r, 'module:heartbeat:*')]);
     if (!raw) return { error: 'no engine:status in Redis: the engine is not running (or has not published yet)' };
-    const st = JSON.parse(raw) as EngineStatus;
+    let st: EngineStatus;
+    try {
+      st = JSON.parse(raw) as EngineStatus;
+    } catch {
+      return { error: `engine:status in Redis at ${where} is not JSON: was it written by something other than the engine?` };
+    }
     const heartbeats = new Set(hbKeys.map((k) => k.slice('module:heartbeat:'.length)));
     const [cbState, cbReason, cbTs, positionsRaw, openRaw, pnlRaw] = await r.mget('cb:state', 'cb:reason', 'cb:ts', 'positions', 'orders:open', 'pnl');
     const parse = (v: string | null, d: unknown) => {
