@@ -1,12 +1,11 @@
 import { join } from 'node:path';
+import { keptSecret } from '../engine/config/keptSecret.js';
 import { ConfigError, deepMerge, loadConfig, validateConfig } from '../engine/config/loadConfig.js';
 import { createLogger, redactUrl } from '../engine/log/logger.js';
-import { RedisUnavailableError, resolveRedis } from '../engine/redis/RedisLauncher.js';
+import { dataDir, RedisUnavailableError, resolveRedis } from '../engine/redis/RedisLauncher.js';
 import type { RuntimeInfo } from '../engine/runtime/ActorContext.js';
 import { Supervisor } from '../engine/supervisor/Supervisor.js';
 import { startEmbeddedVenues, type EmbeddedVenueInfo } from '../engine/venues/EmbeddedVenues.js';
-import { keptSecret } from '../engine/config/keptSecret.js';
-import { dataDir } from '../engine/redis/RedisLauncher.js';
 import { parseCommand, seconds } from './args.js';
 import { START } from './commands.js';
 import { longTimeout, type LongTimer } from './longTimeout.js';
