@@ -160,6 +160,7 @@ export function parseCommand(spec: CommandSpec, argv: string[]): Parsed {
   }
   const values: Record<string, string | boolean | undefined> = {};
   const positionals: string[] = [];
+  const negatives = new Set<number>();
   for (const t of tokens) {
     if (t.kind === 'positional') {
       positionals.push(t.value);
@@ -169,8 +170,10 @@ export function parseCommand(spec: CommandSpec, argv: string[]): Parsed {
     const o = Object.hasOwn(options, t.name) ? options[t.name as keyof typeof options] : undefined;
     if (!o) {
       // a negative number where a positional goes is a bad value, not an option: let the value check name it
-      if (/^-\d/.test(t.rawName) && spec.positionals) {
-        positionals.push(argv[t.index]!);
+      if (/^-\d/.test(argv[t.index]!) && spec.positionals) {
+        // `-5x` is tokenized as short options -5 and -x: take the word once
+        if (!negatives.has(t.index)) positionals.push(argv[t.index]!);
+        negatives.add(t.index);
         continue;
       }
       fail(`unknown option ${t.rawName}`);

@@ -54,6 +54,7 @@ describe('parseCommand', () => {
     const p = parseCommand(SPEC, ['x', '-5']);
     expect(p.positionals).toEqual(['x', '-5']);
     expect(() => p.positional(1, positiveWhole())).toThrow('alphatrader demo: B: expected a positive whole number, got "-5"');
+    expect(parseCommand(SPEC, ['x', '-5x']).positionals).toEqual(['x', '-5x']);
   });
 
   it('value checks name the option and echo the value', () => {
