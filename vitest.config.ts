@@ -8,5 +8,8 @@ export default defineConfig({
     // Two cores: run test files one or two at a time so worker-thread stress tests do not starve each other.
     maxWorkers: 2,
     fileParallelism: true,
+    // Engines started by tests (and their children) take an ephemeral dashboard port, never the fixed
+    // default 8787: several run at once. Helpers that pass their own env set it too.
+    env: { ALPHATRADER_DASHBOARD_PORT: '0' },
   },
 });

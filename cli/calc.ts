@@ -9,15 +9,9 @@ import { bsmGreeks, impliedVol } from '../analytics/greeks.js';
 import { computeGex, CALL, PUT } from '../analytics/gex.js';
 import { OrderBook, type IgnoreReason } from '../analytics/order-book.js';
 import { computeVpin, DEFAULT_MAX_TRADE_VOLUME, type TradeTuple } from '../analytics/vpin.js';
+import { oneOf as oneOfWords, parseCommand, reportUsage } from './args.js';
+import { CALC } from './commands.js';
 
-const USAGE = `usage: alphatrader calc greeks|gex|vpin|book < document.json
-
-  greeks  {"cases":[{"name","flag":"C"|"P","S","K","T","r","q","sigma"}],
-           "ivCases":[{"name","flag","S","K","T","r","q","price"}]}
-  gex     {"spot","r","q","contracts":[{"type":"call"|"put","strike","T","iv","oi"}]}
-  vpin    {"trades":[[tsMs,price,size],...],"bucketVolume","n":50,"barSeconds":60}
-  book    {"numRows","ops":[[position,operation,side,price|null,size(,marketMaker)],...]}
-`;
 
 /** A document that does not fit the format; `message` names the field. */
 export class DocumentError extends Error {}
@@ -292,16 +286,19 @@ export async function runCalc(
   stdout: NodeJS.WritableStream,
   stderr: NodeJS.WritableStream,
 ): Promise<number> {
-  const kind = args[0];
-  if (kind === undefined || kind === '-h' || kind === '--help') {
-    await write(kind === undefined ? stderr : stdout, USAGE);
-    return kind === undefined ? 2 : 0;
+  let kind: string;
+  let pretty: boolean;
+  try {
+    const a = parseCommand(CALC, args);
+    kind = a.positional(0, oneOfWords(...Object.keys(KINDS)));
+    pretty = a.flag('pretty');
+  } catch (e) {
+    let text = '';
+    const code = reportUsage(e, (t) => (text = t), (t) => (text = t));
+    if (code === undefined) throw e;
+    await write(code === 0 ? stdout : stderr, text);
+    return code;
   }
-  if (!KINDS[kind]) {
-    await write(stderr, `calc: unknown kind ${JSON.stringify(kind)}\n${USAGE}`);
-    return 2;
-  }
-  const pretty = args.includes('--pretty');
   let text: string;
   try {
     text = await readAll(stdin);

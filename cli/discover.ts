@@ -27,7 +27,6 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { DiscoveryCollector, type DiscoveryOptions, type DiscoveryReport, type SymbolDiscovery } from '../analytics/discovery.js';
@@ -36,10 +35,10 @@ import type { MarketSink } from '../actors/market-depth/MarketSource.js';
 import { ConfigError, deepMerge, loadConfig, validateConfig } from '../engine/config/loadConfig.js';
 import { projectRoot } from '../engine/config/projectRoot.js';
 import type { EngineConfig } from '../engine/config/schema.js';
+import { parseCommand, reportUsage, seconds as secondsCheck, wholeNumber } from './args.js';
+import { DISCOVER } from './commands.js';
 import { operatorRedis } from './redisTarget.js';
 
-export const DISCOVER_USAGE =
-  'usage: alphatrader discover [--replay FILE | --duration SECONDS] [--out FILE] [--config FILE] [--interval SECONDS] [--json] [--no-redis]';
 const DEFAULT_LIVE_SECONDS = 120;
 
 /** A recording that cannot be analysed: the message names the file and what is wrong with it. */
@@ -222,38 +221,19 @@ function recordLive(file: string, seconds: number, configFile: string | undefine
 }
 
 export async function runDiscover(argv: string[], io: DiscoverIo = defaultIo()): Promise<number> {
-  let values;
+  let values: { replay?: string; duration?: string; out?: string; config?: string; json: boolean; 'no-redis': boolean };
+  let seconds: number;
+  let interval: number | undefined;
   try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        replay: { type: 'string', short: 'r' }, duration: { type: 'string', short: 'd' }, out: { type: 'string', short: 'o' },
-        config: { type: 'string', short: 'c' }, interval: { type: 'string' }, json: { type: 'boolean' }, 'no-redis': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }));
+    const a = parseCommand(DISCOVER, argv);
+    values = { replay: a.string('replay'), duration: a.string('duration'), out: a.string('out'), config: a.string('config'), json: a.flag('json'), 'no-redis': a.flag('no-redis') };
+    if (values.replay !== undefined && values.duration !== undefined) a.fail('--replay and --duration exclude each other (a replay has its own length)');
+    seconds = a.option('duration', secondsCheck(), DEFAULT_LIVE_SECONDS);
+    interval = a.option('interval', wholeNumber(1, 3600));
   } catch (e) {
-    io.err(`discover: ${(e as Error).message}\n${DISCOVER_USAGE}\n`);
-    return 2;
-  }
-  if (values.help) {
-    io.out(DISCOVER_USAGE + '\n');
-    return 0;
-  }
-  if (values.replay !== undefined && values.duration !== undefined) {
-    io.err(`discover: --replay and --duration exclude each other (a replay has its own length)\n${DISCOVER_USAGE}\n`);
-    return 2;
-  }
-  const seconds = values.duration === undefined ? DEFAULT_LIVE_SECONDS : Number(values.duration);
-  if (!(seconds > 0) || !Number.isFinite(seconds)) {
-    io.err(`discover: --duration: expected a positive number of seconds, got ${JSON.stringify(values.duration)}\n`);
-    return 2;
-  }
-  const interval = values.interval === undefined ? undefined : Number(values.interval);
-  if (interval !== undefined && !(Number.isInteger(interval) && interval >= 1 && interval <= 3600)) {
-    io.err(`discover: --interval: expected a whole number of seconds from 1 to 3600, got ${JSON.stringify(values.interval)}\n`);
-    return 2;
+    const code = reportUsage(e, io.out, io.err);
+    if (code === undefined) throw e;
+    return code;
   }
   let config: EngineConfig;
   try {

@@ -18,7 +18,6 @@
  * Bad arguments or files: a message on stderr and status 2.
  */
 
-import { parseArgs } from 'node:util';
 import { OrderBook } from '../analytics/order-book.js';
 import { LobsterFormatError } from '../actors/market-depth/lobster/errors.js';
 import { lobsterEvents, lobsterTrades, type LobsterReadReport } from '../actors/market-depth/lobster/events.js';
@@ -27,15 +26,12 @@ import { LobsterOrderbookReader } from '../actors/market-depth/lobster/orderbook
 import { orderbookLine } from '../actors/market-depth/lobster/orderbook-line.js';
 import { LobsterPairReader } from '../actors/market-depth/lobster/pair-reader.js';
 import { PRICE_SCALE } from '../actors/market-depth/lobster/message-reader.js';
+import { parseCommand, positiveWhole, reportUsage } from './args.js';
+import { LOBSTER } from './commands.js';
 
-const USAGE = `usage: alphatrader lobster book MESSAGE_FILE ORDERBOOK_FILE [--levels N] [--date YYYY-MM-DD]
-       alphatrader lobster trades MESSAGE_FILE [--date YYYY-MM-DD]
-       alphatrader lobster bench MESSAGE_FILE ORDERBOOK_FILE [--repeat N] [--levels N]
-`;
 
 const FLUSH_CHARS = 1 << 16;
 
-class UsageError extends Error {}
 
 /** Buffers lines and writes them in large chunks, waiting for 'drain' when the stream pushes back. */
 class ChunkedWriter {
@@ -58,77 +54,40 @@ class ChunkedWriter {
   }
 }
 
-function positiveInt(v: string | undefined, name: string): number | undefined {
-  if (v === undefined) return undefined;
-  if (!/^[1-9]\d*$/.test(v)) throw new UsageError(`--${name}: expected a positive integer, got ${JSON.stringify(v)}`);
-  return Number(v);
-}
-
-function date(v: string | undefined): string | undefined {
-  if (v === undefined) return undefined;
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(v)) throw new UsageError(`--date: expected YYYY-MM-DD, got ${JSON.stringify(v)}`);
-  return v;
+/** A trading day as LOBSTER file names write it. */
+function day(raw: string): string {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(raw)) throw new Error('expected YYYY-MM-DD');
+  return raw;
 }
 
 export async function runLobster(args: string[], stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream): Promise<number> {
   try {
-    const [cmd, ...rest] = args;
-    const { values, positionals } = parseArgs({
-      args: rest,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        levels: { type: 'string' },
-        date: { type: 'string' },
-        repeat: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-    if (cmd === undefined) {
-      stderr.write(USAGE);
-      return 2;
-    }
-    if (cmd === '-h' || cmd === '--help' || cmd === 'help' || values.help) {
-      stdout.write(USAGE);
-      return 0;
-    }
-    const levels = positiveInt(values.levels, 'levels');
-    const d = date(values.date);
-    const repeat = positiveInt(values.repeat, 'repeat');
-    const files = (n: number): string[] => {
-      if (positionals.length !== n) throw new UsageError(`lobster ${cmd}: expected ${n === 1 ? 'MESSAGE_FILE' : 'MESSAGE_FILE ORDERBOOK_FILE'}, got ${positionals.length} file argument(s)`);
-      return positionals;
-    };
-    const only = (allowed: string[]): void => {
-      for (const k of Object.keys(values)) {
-        if (k !== 'help' && !allowed.includes(k)) throw new UsageError(`lobster ${cmd}: --${k} does not apply`);
-      }
-    };
+    const a = parseCommand(LOBSTER, args);
+    const cmd = a.spec.name.slice('lobster '.length);
+    const levels = a.option('levels', positiveWhole());
+    const d = a.option('date', day);
+    const repeat = a.option('repeat', positiveWhole());
+    const files = (n: number): string[] => a.positionals.slice(0, n);
     switch (cmd) {
       case 'book': {
-        only(['levels', 'date']);
         const [m, o] = files(2);
         return await book(m!, o!, { levels, date: d }, stdout, stderr);
       }
       case 'trades': {
-        only(['date']);
         const [m] = files(1);
         return await trades(m!, d, stdout, stderr);
       }
       case 'bench': {
-        only(['levels', 'repeat']);
         const [m, o] = files(2);
         stdout.write(`${JSON.stringify(bench(m!, o!, levels, repeat ?? 200))}\n`);
         return 0;
       }
       default:
-        throw new UsageError(`lobster: unknown subcommand ${JSON.stringify(cmd)}`);
+        throw new Error(`lobster: no handler for ${cmd}`); // a subcommand in commands.ts without a case here
     }
   } catch (e) {
-    if (e instanceof UsageError || (e instanceof TypeError && (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))) {
-      stderr.write(`${e.message}\n${USAGE}`);
-      return 2;
-    }
+    const usage = reportUsage(e, (t) => stdout.write(t), (t) => stderr.write(t));
+    if (usage !== undefined) return usage;
     if (e instanceof LobsterFormatError || e instanceof RangeError) {
       stderr.write(`alphatrader lobster: ${e.message}\n`);
       return 2;

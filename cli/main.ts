@@ -3,26 +3,14 @@
  * `calc` does not load the engine and `start` does not load the simulators it does not use.
  */
 import { spawn } from 'node:child_process';
+import { HelpRequested, reportUsage, usageText } from './args.js';
+import { COMMANDS, REDIS_CLI } from './commands.js';
 
-const USAGE = `usage: alphatrader <command> [options]
-
-  start [--config FILE] [--duration S]   run the engine (simulated venues and an embedded Redis by default)
-  status [--json]                        actors, heartbeats, restarts, rings, Redis health (read from Redis)
-  record FILE --duration S              run the engine and record every inbound market event
-  replay FILE [--speed N|max]            replay a recording through the same actors
-  replay --lobster MSG OB [--symbol S]   replay a LOBSTER message/orderbook pair
-  lobster book|trades MSG OB [...]       rebuild a LOBSTER book through the engine's OrderBook; its trades as CSV
-  discover [--replay FILE|--duration S]  measure parameters (VPIN bucket size, correlations, …) into a config overlay
-  orders [--json] [--all]                open orders (or the whole order journal)
-  order buy|sell SYMBOL QTY [--id ID]    a manual market order (through risk and the journal)
-  kill --reason TEXT                     cancel all, flatten, trip the breaker, block new entries
-  flatten [--all]                        close the engine's positions (--all: every position in the account)
-  breaker trip|approve|reset --reason T  operate the circuit breaker
-  escalation clear --reason TEXT         re-open trading after a supervisor escalation (audited)
-  redis-cli [ARGS...]                    redis-cli against the engine's Redis (credentials from the environment/var/)
-  calc greeks|gex|vpin|book              analytics on a JSON document from stdin
-  sim tws|alphavantage [--port N]        run a venue simulator standalone
-`;
+function overview(): string {
+  const w = Math.max(...COMMANDS.map((c) => c.name.length));
+  const lines = COMMANDS.map((c) => `  ${c.name.padEnd(w)}  ${c.summary.split(/[.;] /)[0]!.replace(/\.$/, '')}`);
+  return `usage: alphatrader <command> [options]   (alphatrader <command> --help for its options)\n\n${lines.join('\n')}\n`;
+}
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
@@ -36,6 +24,7 @@ async function main(argv: string[]): Promise<number> {
     case 'replay':
       return (await import('./record.js')).runReplay(rest);
     case 'redis-cli':
+      if (rest[0] === '--help' || rest[0] === '-h') throw new HelpRequested(usageText(REDIS_CLI));
       return redisCli(rest);
     case 'orders':
       return (await import('./operate.js')).runOrders(rest);
@@ -60,13 +49,21 @@ async function main(argv: string[]): Promise<number> {
     case 'discover':
       return (await import('./discover.js')).runDiscover(rest);
     case undefined:
+      process.stderr.write(overview());
+      return 2;
     case '-h':
     case '--help':
-    case 'help':
-      process.stdout.write(USAGE);
-      return cmd === undefined ? 2 : 0;
+      process.stdout.write(overview());
+      return 0;
+    case 'help': {
+      // `alphatrader help status` = `alphatrader status --help`
+      const c = COMMANDS.find((x) => x.name === rest[0]);
+      if (rest.length === 0 || c) throw new HelpRequested(c ? usageText(c) : overview());
+      process.stderr.write(`alphatrader help: unknown command ${JSON.stringify(rest[0])}\n${overview()}`);
+      return 2;
+    }
     default:
-      process.stderr.write(`alphatrader: unknown command ${JSON.stringify(cmd)}\n${USAGE}`);
+      process.stderr.write(`alphatrader: unknown command ${JSON.stringify(cmd)}\n${overview()}`);
       return 2;
   }
 }
@@ -93,7 +90,9 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err) => {
-    console.error(err instanceof Error ? err.stack : err);
-    process.exitCode = 1;
+    // a usage mistake is one line and the usage (exit 2), help is exit 0; anything else is a bug: its stack
+    const code = reportUsage(err, (t) => process.stdout.write(t), (t) => process.stderr.write(t));
+    if (code === undefined) console.error(err instanceof Error ? err.stack : err);
+    process.exitCode = code ?? 1;
   },
 );

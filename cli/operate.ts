@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { ConfigError, loadConfig } from '../engine/config/loadConfig.js';
 import { COMMAND_WAIT_MS, sendOperatorCommand } from '../engine/redis/operatorCommands.js';
 import { ControlWriter } from '../engine/supervisor/ControlWriter.js';
+import { oneOf, parseCommand, positiveWhole, symbol, text } from './args.js';
+import { BREAKER, ESCALATION, FLATTEN, KILL, ORDER, ORDERS } from './commands.js';
 import { operatorRedis } from './redisTarget.js';
 
 async function connect(configFile?: string): Promise<Redis | number> {
@@ -50,52 +51,44 @@ async function command(action: string, reason: string, configFile: string | unde
 }
 
 export async function runKill(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { reason: { type: 'string', short: 'r' }, config: { type: 'string', short: 'c' } } });
-  if (!values.reason) {
-    console.error('usage: alphatrader kill --reason TEXT   (cancels every order, flattens every position, trips the breaker)');
-    return 2;
-  }
+  const args = parseCommand(KILL, argv);
+  const reason = args.required('reason', text);
+  const configFile = args.string('config');
   // Halt and trip durably first, on the CLI's own connection: a kill sent while execution is down or
   // restarting still leaves the engine halted (execution reads the record at start and keeps flattening).
-  const r = await connect(values.config);
+  const r = await connect(configFile);
   if (typeof r === 'number') return r;
   try {
     await new ControlWriter(r, { error: (o: unknown, m?: string) => console.error(m ?? '', JSON.stringify(o)) })
-      .trip(`kill switch: ${values.reason}`, { key: 'engine:halted', value: { reason: values.reason, source: 'cli' } });
+      .trip(`kill switch: ${reason}`, { key: 'engine:halted', value: { reason, source: 'cli' } });
   } finally {
     r.disconnect();
   }
-  return command('kill', values.reason, values.config);
+  return command('kill', reason, configFile);
 }
 
 export async function runEscalation(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { reason: { type: 'string', short: 'r' }, config: { type: 'string', short: 'c' } } });
-  if (positionals[0] !== 'clear' || positionals.length !== 1 || !values.reason) {
-    console.error('usage: alphatrader escalation clear --reason TEXT   (re-opens trading after a supervisor escalation; the breaker stays tripped until approved or reset)');
-    return 2;
-  }
-  return command('escalation-clear', values.reason, values.config);
+  const args = parseCommand(ESCALATION, argv);
+  args.positional(0, oneOf('clear'));
+  return command('escalation-clear', args.required('reason', text), args.string('config'));
 }
 
 export async function runFlatten(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { reason: { type: 'string', short: 'r' }, config: { type: 'string', short: 'c' }, all: { type: 'boolean' } } });
-  return command('flatten', values.reason ?? 'manual flatten', values.config, COMMAND_WAIT_MS, values.all ? { all: '1' } : {});
+  const args = parseCommand(FLATTEN, argv);
+  return command('flatten', args.option('reason', text, 'manual flatten'), args.string('config'), COMMAND_WAIT_MS, args.flag('all') ? { all: '1' } : {});
 }
 
 export async function runBreaker(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { reason: { type: 'string', short: 'r' }, config: { type: 'string', short: 'c' } } });
-  const action = positionals[0];
-  if (!['trip', 'approve', 'reset'].includes(action ?? '') || !values.reason) {
-    console.error('usage: alphatrader breaker trip|approve|reset --reason TEXT');
-    return 2;
-  }
-  return command(`breaker-${action}`, values.reason, values.config);
+  const args = parseCommand(BREAKER, argv);
+  const action = args.positional(0, oneOf('trip', 'approve', 'reset'));
+  return command(`breaker-${action}`, args.required('reason', text), args.string('config'));
 }
 
 /** `alphatrader orders [--json] [--all]`: open orders, or the whole journal, read from Redis. */
 export async function runOrders(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { json: { type: 'boolean' }, all: { type: 'boolean' }, config: { type: 'string', short: 'c' } } });
-  const r = await connect(values.config);
+  const args = parseCommand(ORDERS, argv);
+  const values = { json: args.flag('json'), all: args.flag('all') };
+  const r = await connect(args.string('config'));
   if (typeof r === 'number') return r;
   try {
     if (!values.all) {
@@ -125,16 +118,16 @@ export async function runOrders(argv: string[]): Promise<number> {
  * never places a second order.
  */
 export async function runOrder(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { id: { type: 'string' }, config: { type: 'string', short: 'c' } } });
-  const [side, symbol, qty] = positionals;
-  if (!['buy', 'sell'].includes(side ?? '') || !symbol || !(Number(qty) > 0)) {
-    console.error('usage: alphatrader order buy|sell SYMBOL QTY [--id ID]');
-    return 2;
-  }
-  const id = values.id ?? randomBytes(6).toString('hex');
-  if (!/^[A-Za-z0-9_-]{1,40}$/.test(id)) {
-    console.error('--id: 1-40 letters, digits, - or _');
-    return 2;
-  }
-  return command('order', 'manual order', values.config, COMMAND_WAIT_MS, { id, side: side!, symbol: symbol!, qty: qty! });
+  const args = parseCommand(ORDER, argv);
+  const side = args.positional(0, oneOf('buy', 'sell'));
+  const sym = args.positional(1, symbol);
+  const qty = args.positional(2, positiveWhole(1_000_000_000));
+  const id = args.option('id', orderId) ?? randomBytes(6).toString('hex');
+  return command('order', 'manual order', args.string('config'), COMMAND_WAIT_MS, { id, side, symbol: sym, qty: String(qty) });
+}
+
+/** The operator's part of a client order id: it ends up in the id the broker sees. */
+function orderId(raw: string): string {
+  if (!/^[A-Za-z0-9_-]{1,40}$/.test(raw)) throw new Error('expected 1-40 letters, digits, - or _');
+  return raw;
 }

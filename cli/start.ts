@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import { parseArgs } from 'node:util';
+import { join } from 'node:path';
+import { keptSecret } from '../engine/config/keptSecret.js';
 import { ConfigError, deepMerge, loadConfig, validateConfig } from '../engine/config/loadConfig.js';
 import { createLogger, redactUrl } from '../engine/log/logger.js';
-import { RedisUnavailableError, resolveRedis } from '../engine/redis/RedisLauncher.js';
+import { dataDir, RedisUnavailableError, resolveRedis } from '../engine/redis/RedisLauncher.js';
 import { ControlWriter } from '../engine/supervisor/ControlWriter.js';
 import { coherenceErrors, journalDurabilityError, readPersistence } from '../engine/config/startupChecks.js';
 import { Redis } from 'ioredis';
@@ -13,8 +13,9 @@ import type { RuntimeInfo } from '../engine/runtime/ActorContext.js';
 import { Supervisor } from '../engine/supervisor/Supervisor.js';
 import { startEmbeddedVenues, type EmbeddedVenueInfo } from '../engine/venues/EmbeddedVenues.js';
 import { checkReplayInput, ReplayInputError } from '../actors/market-depth/replayInput.js';
-
-export const START_USAGE = 'usage: alphatrader start [--config FILE] [--duration SECONDS]';
+import { parseCommand, seconds } from './args.js';
+import { START } from './commands.js';
+import { longTimeout, type LongTimer } from './longTimeout.js';
 
 /** `alphatrader start`: config → Redis → supervisor → actors; SIGINT/SIGTERM → ordered shutdown, exit 0. */
 export interface StartOptions {
@@ -25,23 +26,11 @@ export interface StartOptions {
 }
 
 export async function runStart(argv: string[], opts: StartOptions = {}): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: { config: { type: 'string', short: 'c' }, duration: { type: 'string', short: 'd' }, help: { type: 'boolean', short: 'h' } },
-    strict: true,
-  });
-  if (values.help) {
-    console.log(START_USAGE);
-    return 0;
-  }
-  const duration = values.duration === undefined ? undefined : Number(values.duration);
-  if (duration !== undefined && !(duration > 0)) {
-    console.error(`--duration: expected a positive number of seconds, got ${JSON.stringify(values.duration)}`);
-    return 2;
-  }
+  const args = parseCommand(START, argv);
+  const duration = args.option('duration', seconds());
   let loaded;
   try {
-    loaded = loadConfig({ file: values.config });
+    loaded = loadConfig({ file: args.string('config') });
     if (opts.overrides) loaded.config = validateConfig(deepMerge(loaded.config, opts.overrides));
   } catch (e) {
     if (e instanceof ConfigError) {
@@ -87,15 +76,19 @@ export async function runStart(argv: string[], opts: StartOptions = {}): Promise
     await redis.embedded?.stop();
     return 2;
   }
-  // The dashboard token: from the environment; in the simulated default a random one, printed with the URL.
+  // The dashboard token: from the environment; in the simulated default one generated once and kept in a
+  // 0600 file, so a bookmark survives a restart. It is never logged: the start-up line says where it is.
   let dashboardToken = process.env.ALPHATRADER_DASHBOARD_TOKEN;
+  let dashboardTokenSource = 'the environment variable ALPHATRADER_DASHBOARD_TOKEN';
   if (!dashboardToken) {
     if (config.engine.mode === 'live') {
       log.error('ALPHATRADER_DASHBOARD_TOKEN must be set in live mode');
       await redis.embedded?.stop();
       return 2;
     }
-    dashboardToken = randomBytes(16).toString('hex');
+    const file = join(dataDir(config), 'dashboard', 'token');
+    dashboardToken = keptSecret(file);
+    dashboardTokenSource = file;
   }
   let venues: EmbeddedVenueInfo;
   try {
@@ -110,6 +103,7 @@ export async function runStart(argv: string[], opts: StartOptions = {}): Promise
     engineStartMs: Date.now(),
     dashboardToken,
     dashboardViewToken: process.env.ALPHATRADER_DASHBOARD_VIEW_TOKEN || undefined,
+    dashboardTokenSource,
     twsPort: venues.twsPort,
     alphaVantageUrl: venues.alphaVantageUrl || config.venues.alphaVantage.baseUrl || undefined,
     alphaVantageKey: venues.alphaVantageKey ?? process.env.ALPHATRADER_ALPHAVANTAGE_API_KEY,
@@ -125,9 +119,13 @@ export async function runStart(argv: string[], opts: StartOptions = {}): Promise
   const sup = new Supervisor(config, log, runtime, undefined, ControlWriter.connect({ url: runtime.redisUrl, password: runtime.redisPassword, username: runtime.redisUsername as string | undefined }, log), notifier);
 
   let stopping: Promise<number> | undefined;
+  let durationTimer: LongTimer | undefined;
   const shutdown = (why: string): Promise<number> => {
     if (stopping) return stopping;
     log.info({ why }, 'shutting down');
+    // A pending --duration timer would keep the event loop alive after the ordered shutdown, until the
+    // 5 s guard below exited with status 1: that was why every signalled run with --duration ended in 1.
+    durationTimer?.cancel();
     // Whatever happens, the process is gone within 5 s of the signal.
     setTimeout(() => {
       log.error('shutdown exceeded 5 s: exiting');
@@ -171,7 +169,8 @@ export async function runStart(argv: string[], opts: StartOptions = {}): Promise
     inspect: `alphatrader redis-cli --scan --pattern 'market:*'`,
     status: 'alphatrader status',
   }, `AlphaTrader running: ${config.symbols.length} symbols, ${config.actors.length} actors`);
-  if (duration !== undefined) setTimeout(() => void shutdown(`--duration ${duration}s elapsed`).then(signalled), duration * 1000);
+  // Re-armed in steps: a plain setTimeout longer than 2^31-1 ms fires at once.
+  if (duration !== undefined) durationTimer = longTimeout(() => void shutdown(`--duration ${duration}s elapsed`).then(signalled), duration * 1000);
   return done;
 }
 

@@ -1,18 +1,36 @@
-import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { ConfigError, loadConfig } from '../engine/config/loadConfig.js';
 import type { EngineStatus } from '../engine/supervisor/Supervisor.js';
+import { parseCommand, seconds } from './args.js';
+import { STATUS } from './commands.js';
 import { operatorRedis } from './redisTarget.js';
 
+type Position = { symbol: string; qty: number; avgPrice: number; realizedPnl: number; unrealizedPnl: number };
+type Report = EngineStatus & {
+  statusAgeMs: number;
+  breaker: { state: string; reason: string | null; ts: number | null };
+  positions: Position[];
+  openOrders: unknown[];
+  pnl: { realized: number; unrealized: number; total: number; day: number } | null;
+};
+
+/** One read of the engine's state: the report, or why there is none (exit 3). */
+type Snapshot = { report: Report; allAlive: boolean } | { error: string };
+
 /**
- * `alphatrader status [--json]`: what the running engine last wrote to Redis (engine:status, heartbeats).
- * Exit 0 when every actor is alive, 1 when some are not, 3 when no engine status is found.
+ * `alphatrader status [--json] [--watch [--interval S]]`: what the running engine last wrote to Redis
+ * (engine:status, heartbeats). Exit 0 when every actor is alive, 1 when some are not, 3 when no engine
+ * status is found. With --watch it refreshes until Ctrl-C/SIGTERM (exit 0): in place on a terminal,
+ * successive snapshots (--json: one JSON document per line) otherwise.
  */
 export async function runStatus(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { json: { type: 'boolean' }, config: { type: 'string', short: 'c' } }, strict: true });
+  const args = parseCommand(STATUS, argv);
+  const watch = args.flag('watch');
+  const intervalS = args.option('interval', seconds(3600, 0.1), 2);
+  if (args.string('interval') !== undefined && !watch) args.fail('--interval applies only with --watch');
   let config;
   try {
-    config = loadConfig({ file: values.config }).config;
+    config = loadConfig({ file: args.string('config') }).config;
   } catch (e) {
     if (e instanceof ConfigError) {
       console.error(e.message);
@@ -21,21 +39,79 @@ export async function runStatus(argv: string[]): Promise<number> {
     throw e;
   }
   const t = operatorRedis(config);
-  const r = new Redis({ ...t, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 2000, enableOfflineQueue: false });
+  // Watching keeps one connection and lets it reconnect (an engine restart must not end the watch).
+  const r = new Redis({ ...t, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: watch ? () => 1000 : () => null, connectTimeout: 2000, enableOfflineQueue: false });
   r.on('error', () => {});
+  const where = `${t.host}:${t.port}`;
+  const json = args.flag('json');
   try {
-    await r.connect();
-  } catch (e) {
-    console.error(`cannot reach Redis at ${t.host}:${t.port}: ${(e as Error).message}. Is the engine running?`);
-    return 3;
-  }
-  try {
-    const [raw, hbKeys] = await Promise.all([r.get('engine:status'), scanAll(r, 'module:heartbeat:*')]);
-    if (!raw) {
-      console.error('no engine:status in Redis: the engine is not running (or has not published yet)');
-      return 3;
+    if (!watch) {
+      const snap = await snapshot(r, where);
+      if ('error' in snap) {
+        console.error(snap.error);
+        return 3;
+      }
+      console.log(json ? JSON.stringify(snap.report, null, 2) : statusText(snap.report));
+      return snap.allAlive ? 0 : 1;
     }
-    const st = JSON.parse(raw) as EngineStatus;
+    return await watchLoop(r, where, intervalS * 1000, json, process.stdout);
+  } finally {
+    r.disconnect();
+  }
+}
+
+/** Redraws every `everyMs` until SIGINT/SIGTERM; exit 0 (stopping a watch is how it is meant to end). */
+async function watchLoop(r: Redis, where: string, everyMs: number, json: boolean, out: NodeJS.WriteStream): Promise<number> {
+  let stop: () => void = () => {};
+  const stopped = new Promise<void>((res) => (stop = res));
+  let running = true;
+  const onSignal = (): void => {
+    running = false;
+    stop();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    while (running) {
+      const snap = await snapshot(r, where);
+      if (!running) break;
+      const body = 'error' in snap ? snap.error : json ? JSON.stringify(snap.report) : statusText(snap.report);
+      out.write(watchFrame(body, !!out.isTTY && !json, new Date(), everyMs));
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([stopped, new Promise<void>((res) => (timer = setTimeout(res, everyMs)))]);
+      clearTimeout(timer);
+    }
+    return 0;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+/**
+ * One frame of `status --watch`: on a terminal, cursor home + clear screen, then the text (redrawn in
+ * place); otherwise (a pipe, a file, --json) the text after a time-stamped separator, so snapshots follow
+ * one another.
+ */
+export function watchFrame(body: string, tty: boolean, now: Date, everyMs: number): string {
+  const text = body.endsWith('\n') ? body : `${body}\n`;
+  if (tty) return `\x1b[H\x1b[2J${text}\n${now.toISOString()}  every ${everyMs / 1000} s, Ctrl-C to stop\n`;
+  return text.startsWith('{') ? text : `--- ${now.toISOString()}\n${text}`;
+}
+
+async function snapshot(r: Redis, where: string): Promise<Snapshot> {
+  try {
+    if (r.status === 'wait') await r.connect();
+    // while watching, the client reconnects in the background: say so rather than ioredis' queue message
+    else if (r.status !== 'ready') return { error: `cannot reach Redis at ${where} (reconnecting). Is the engine running?` };
+    const [raw, hbKeys] = await Promise.all([r.get('engine:status'), scanAll(r, 'module:heartbeat:*')]);
+    if (!raw) return { error: 'no engine:status in Redis: the engine is not running (or has not published yet)' };
+    let st: EngineStatus;
+    try {
+      st = JSON.parse(raw) as EngineStatus;
+    } catch {
+      return { error: `engine:status in Redis at ${where} is not JSON: was it written by something other than the engine?` };
+    }
     const heartbeats = new Set(hbKeys.map((k) => k.slice('module:heartbeat:'.length)));
     const [cbState, cbReason, cbTs, positionsRaw, openRaw, pnlRaw] = await r.mget('cb:state', 'cb:reason', 'cb:ts', 'positions', 'orders:open', 'pnl');
     const parse = (v: string | null, d: unknown) => {
@@ -46,21 +122,18 @@ export async function runStatus(argv: string[]): Promise<number> {
       }
     };
     const ageMs = Date.now() - st.ts;
-    const report = {
+    const report: Report = {
       ...st,
       statusAgeMs: ageMs,
       actors: st.actors.map((a) => ({ ...a, heartbeatKey: heartbeats.has(a.name) })),
       breaker: { state: cbState ?? 'closed', reason: cbReason || null, ts: cbTs ? Number(cbTs) : null },
-      positions: parse(positionsRaw, []) as { symbol: string; qty: number; avgPrice: number; realizedPnl: number; unrealizedPnl: number }[],
+      positions: parse(positionsRaw, []) as Position[],
       openOrders: parse(openRaw, []) as unknown[],
-      pnl: parse(pnlRaw, null) as { realized: number; unrealized: number; total: number; day: number } | null,
+      pnl: parse(pnlRaw, null) as Report['pnl'],
     };
-    const allAlive = report.actors.every((a) => a.alive) && ageMs < 5000;
-    if (values.json) console.log(JSON.stringify(report, null, 2));
-    else printTable(report, ageMs);
-    return allAlive ? 0 : 1;
-  } finally {
-    r.disconnect();
+    return { report, allAlive: report.actors.every((a) => a.alive) && ageMs < 5000 };
+  } catch (e) {
+    return { error: `cannot reach Redis at ${where}: ${(e as Error).message.replace(/\.$/, '')}. Is the engine running?` };
   }
 }
 
@@ -75,18 +148,22 @@ async function scanAll(r: Redis, pattern: string): Promise<string[]> {
   return keys;
 }
 
-function printTable(st: EngineStatus & { breaker: { state: string }; positions: { symbol: string; qty: number; avgPrice: number; realizedPnl: number; unrealizedPnl: number }[]; openOrders: unknown[]; pnl: { total: number; realized: number; unrealized: number } | null }, ageMs: number): void {
+/** The human-readable status: one header line, then actors, P&L and positions, rings. */
+export function statusText(st: Report): string {
+  const out: string[] = [];
+  const ageMs = st.statusAgeMs;
   const line = (cols: (string | number)[], w: number[]) => cols.map((c, i) => String(c).padEnd(w[i])).join(' ');
-  console.log(`engine pid ${st.pid}, mode ${st.mode}, up ${(st.uptimeMs / 1000).toFixed(0)} s, status ${ageMs} ms old, redis ${st.redisUp ? 'up' : 'DOWN'}, breaker ${st.breaker.state}${st.escalated ? ', ESCALATED (trading halted)' : ''}`);
+  out.push(`engine pid ${st.pid}, mode ${st.mode}, up ${(st.uptimeMs / 1000).toFixed(0)} s, status ${ageMs} ms old, redis ${st.redisUp ? 'up' : 'DOWN'}, breaker ${st.breaker.state}${st.escalated ? ', ESCALATED (trading halted)' : ''}`);
   const w = [14, 7, 9, 10, 9, 12, 12, 8];
-  console.log(line(['actor', 'alive', 'state', 'heartbeat', 'restarts', 'msgs in', 'msgs out', 'errors'], w));
+  out.push(line(['actor', 'alive', 'state', 'heartbeat', 'restarts', 'msgs in', 'msgs out', 'errors'], w));
   for (const a of st.actors) {
-    console.log(line([a.name, a.alive ? 'yes' : 'NO', a.state, a.heartbeatAgeMs === null ? '-' : `${a.heartbeatAgeMs} ms`, a.restarts, a.msgsIn, a.msgsOut, a.errors + a.inputErrors], w));
+    out.push(line([a.name, a.alive ? 'yes' : 'NO', a.state, a.heartbeatAgeMs === null ? '-' : `${a.heartbeatAgeMs} ms`, a.restarts, a.msgsIn, a.msgsOut, a.errors + a.inputErrors], w));
   }
-  if (st.pnl) console.log(`P&L ${st.pnl.total.toFixed(2)} (realised ${st.pnl.realized.toFixed(2)}, unrealised ${st.pnl.unrealized.toFixed(2)}); ${st.openOrders.length} open orders`);
-  for (const p of st.positions) console.log(`  ${p.symbol.padEnd(6)} ${String(p.qty).padStart(8)} @ ${p.avgPrice.toFixed(4)}  realised ${p.realizedPnl.toFixed(2)}  unrealised ${p.unrealizedPnl.toFixed(2)}`);
-  console.log(line(['ring', 'producer', 'published', 'readers (lag/fill/overruns)'], [16, 14, 12, 40]));
+  if (st.pnl) out.push(`P&L ${st.pnl.total.toFixed(2)} (realised ${st.pnl.realized.toFixed(2)}, unrealised ${st.pnl.unrealized.toFixed(2)}); ${st.openOrders.length} open orders`);
+  for (const p of st.positions) out.push(`  ${p.symbol.padEnd(6)} ${String(p.qty).padStart(8)} @ ${p.avgPrice.toFixed(4)}  realised ${p.realizedPnl.toFixed(2)}  unrealised ${p.unrealizedPnl.toFixed(2)}`);
+  out.push(line(['ring', 'producer', 'published', 'readers (lag/fill/overruns)'], [16, 14, 12, 40]));
   for (const r of st.rings) {
-    console.log(line([r.name, r.producer, r.published, r.readers.map((x, i) => `${r.readerNames[i]}:${x.lag}/${(x.fill * 100).toFixed(0)}%/${x.overruns}`).join(' ')], [16, 14, 12, 40]));
+    out.push(line([r.name, r.producer, r.published, r.readers.map((x, i) => `${r.readerNames[i]}:${x.lag}/${(x.fill * 100).toFixed(0)}%/${x.overruns}`).join(' ')], [16, 14, 12, 40]));
   }
+  return out.join('\n');
 }

@@ -28,6 +28,7 @@ export interface DashboardServerOptions {
   rateHz: number;
   maxBufferedBytes: number;
   maxBehindTicks: number;
+  /** /metrics needs the token (the default); false makes it public */
   metricsAuth: boolean;
   model: DashboardModel;
   metrics: DashboardMetrics;
@@ -67,8 +68,9 @@ const noLog: LogLike = { info() {}, warn() {}, error() {} };
 
 /**
  * The dashboard's HTTP and WebSocket server on uWebSockets.js. Public: the page's static shell and assets
- * (no data in them), `/health` and `/ready` (load balancers and systemd), and `/metrics` unless
- * `metricsAuth`. Everything with data needs the token: `/api/*` and the `/ws` feed, as
+ * (no data in them), `/health` and `/ready` (load balancers and systemd), and `/metrics` only when
+ * `metricsAuth` is false (it names symbols, positions' counts, breaker state). Everything with data needs
+ * the token: `/metrics` by default, `/api/*` and the `/ws` feed, as
  * `Authorization: Bearer TOKEN` or `?token=`. The only state-changing request, `POST /api/kill`, takes
  * the token only from the Authorization header, a typed confirmation and a reason.
  */

@@ -16,13 +16,17 @@ import { MIN_TOKEN_LENGTH } from './TokenGuard.js';
  * ticker at `dashboard.rateHz` publishes the panels that changed. It never slows the engine: a slow
  * reader of a lossy ring is overrun, never waited for, and a slow browser is skipped, then dropped.
  */
+const LISTEN_RETRY_MS = 10_000;
+
 const create: ActorFactory = (ctx) => {
   const cfg = ctx.config;
   const s = dashboardSettings(cfg);
   let token = ctx.runtime.dashboardToken;
+  let tokenSource = ctx.runtime.dashboardTokenSource ?? 'the runtime (given by the program that started the engine)';
   if (!token) {
-    // Never serve without a token: without one from the CLI, make one (printed with the URL below).
+    // Never serve without a token: without one from the CLI, make one (in-process engines: tests, benches).
     token = randomBytes(16).toString('hex');
+    tokenSource = 'nowhere (generated for this run: set ALPHATRADER_DASHBOARD_TOKEN to choose one)';
     ctx.log.warn('no dashboard token in the runtime: generated one for this run');
   }
   if (token.length < MIN_TOKEN_LENGTH) {
@@ -111,19 +115,44 @@ const create: ActorFactory = (ctx) => {
   // closed, or the worker's open uWS handles abort the whole engine process on the way out.
   process.on('exit', () => server.close());
   let poller: { stop(): void } | undefined;
+  let retry: NodeJS.Timeout | undefined;
+  let closed = false;
+
+  const serving = async (host: string, port: number): Promise<void> => {
+    const shownHost = host.includes(':') ? `[${host}]` : host;
+    // The token is in no log line (logs are shipped and kept): the line says where to find it.
+    ctx.log.info({ host, port, tokenIn: tokenSource }, `Dashboard: http://${shownHost}:${port}/ (open it with ?token=TOKEN; the token is in ${tokenSource})`);
+    ctx.send('supervisor', 'dashboard-listening', { host, port });
+    const target = { url: rt.redisUrl, username: rt.redisUsername as string | undefined, password: rt.redisPassword };
+    seedFromRedis(target, model.cold).then(
+      (n) => n > 0 && ctx.log.info({ keys: n }, 'dashboard: state seeded from Redis (breaker, positions, orders, P&L)'),
+      (e) => ctx.log.warn({ err: (e as Error).message }, 'dashboard: could not read the initial state from Redis; waiting for publishes'),
+    );
+    poller = pollRedisKeys(target, model.cold);
+  };
+
+  /**
+   * A port in use (another engine on the fixed default port) is a configuration mistake, not a crash:
+   * restarting would fail the same way and escalate the engine, halting trading over a web page. Say so
+   * once, keep trading, and try again every LISTEN_RETRY_MS until the port is free.
+   */
+  const listen = async (attempt: number): Promise<void> => {
+    if (closed) return;
+    try {
+      const { host, port } = await server.listen();
+      if (attempt > 0) ctx.log.info({ host, port }, 'dashboard: the port is free now');
+      await serving(host, port);
+    } catch (e) {
+      if (attempt === 0) {
+        ctx.log.error({ err: (e as Error).message }, `dashboard: cannot listen on ${s.host}:${s.port} (in use by another engine or program?): not served; retrying every ${LISTEN_RETRY_MS / 1000} s. Set dashboard.port or ALPHATRADER_DASHBOARD_PORT (0 = any free port)`);
+      }
+      retry = setTimeout(() => void listen(attempt + 1), LISTEN_RETRY_MS);
+    }
+  };
 
   return {
     async start() {
-      const { host, port } = await server.listen();
-      const shownHost = host.includes(':') ? `[${host}]` : host;
-      ctx.log.info({ host, port }, `Dashboard: http://${shownHost}:${port}/?token=${token}`);
-      ctx.send('supervisor', 'dashboard-listening', { host, port });
-      const target = { url: rt.redisUrl, username: rt.redisUsername as string | undefined, password: rt.redisPassword };
-      seedFromRedis(target, model.cold).then(
-        (n) => n > 0 && ctx.log.info({ keys: n }, 'dashboard: state seeded from Redis (breaker, positions, orders, P&L)'),
-        (e) => ctx.log.warn({ err: (e as Error).message }, 'dashboard: could not read the initial state from Redis; waiting for publishes'),
-      );
-      poller = pollRedisKeys(target, model.cold);
+      await listen(0);
     },
     onMessage(view, off, input) {
       model.onMessage(view, off);
@@ -144,6 +173,8 @@ const create: ActorFactory = (ctx) => {
     },
     close() {
       actions.disconnect();
+      closed = true;
+      clearTimeout(retry);
       poller?.stop();
       server.close();
     },

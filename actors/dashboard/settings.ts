@@ -23,6 +23,6 @@ export function dashboardSettings(cfg: Pick<EngineConfig, 'dashboard'>): Dashboa
     maxBufferedBytes: d.maxBufferedBytes ?? 1024 * 1024,
     maxBehindTicks: d.maxBehindTicks ?? 50,
     historySeconds: d.historySeconds ?? 300,
-    metricsAuth: d.metricsAuth ?? false,
+    metricsAuth: d.metricsAuth ?? true,
   };
 }

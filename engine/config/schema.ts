@@ -15,8 +15,11 @@ const strategyBase = {
   expiryMs: ms(1),
 };
 
+/** A ticker as every symbol list writes it (also the CLI's check of a SYMBOL argument). */
+export const TICKER = /^[A-Z][A-Z0-9.]{0,9}$/;
+
 export const SymbolSchema = z.strictObject({
-  symbol: z.string().regex(/^[A-Z][A-Z0-9.]{0,9}$/, 'must be an upper-case ticker of 1-10 characters (A-Z, 0-9, .)'),
+  symbol: z.string().regex(TICKER, 'must be an upper-case ticker of 1-10 characters (A-Z, 0-9, .)'),
   level2: z.boolean(),
   basePrice: z.number().positive(),
   numRows: z.number().int().min(1).max(100),
@@ -213,7 +216,7 @@ export const ConfigSchema = z.strictObject({
     maxBufferedBytes: z.number().int().min(16 * 1024).max(64 * 1024 * 1024).default(1024 * 1024), // above: skipped that tick
     maxBehindTicks: z.number().int().min(1).max(10_000).default(50), // skipped this many ticks in a row: dropped
     historySeconds: z.number().int().min(10).max(3600).default(300), // price/VPIN history a newly opened page receives
-    metricsAuth: z.boolean().default(false), // true: /metrics needs the token too (/health and /ready never do)
+    metricsAuth: z.boolean().default(true), // /metrics needs the token unless false (/health and /ready never do)
   }),
   actors: z.array(z.strictObject({
     name: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'must be lower-case letters, digits and dashes'),

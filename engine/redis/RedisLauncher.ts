@@ -1,10 +1,10 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { Redis } from 'ioredis';
 import { redisEndpoint } from './redisOptions.js';
 import type { EngineConfig } from '../config/schema.js';
+import { keptSecret } from '../config/keptSecret.js';
 import { projectRoot } from '../config/projectRoot.js';
 import { redactUrl, type Logger } from '../log/logger.js';
 
@@ -30,13 +30,7 @@ export function dataDir(config: EngineConfig): string {
 /** The embedded server's password: the environment's, else one generated once and kept in var/ (0600). */
 export function embeddedPassword(config: EngineConfig, env = process.env): string {
   if (env.ALPHATRADER_REDIS_PASSWORD) return env.ALPHATRADER_REDIS_PASSWORD;
-  const dir = join(dataDir(config), 'redis');
-  const file = join(dir, 'password');
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  mkdirSync(dir, { recursive: true });
-  const pw = randomBytes(24).toString('base64url');
-  writeFileSync(file, pw + '\n', { mode: 0o600 });
-  return pw;
+  return keptSecret(join(dataDir(config), 'redis', 'password'));
 }
 
 /** Answers PING within the timeout (auth included)? Returns the error text otherwise. */

@@ -22,6 +22,8 @@ export interface RuntimeInfo {
   dashboardToken?: string;
   /** read-only dashboard token (ALPHATRADER_DASHBOARD_VIEW_TOKEN), if any */
   dashboardViewToken?: string;
+  /** where an operator finds the dashboard token (a file or an environment variable): logged instead of it */
+  dashboardTokenSource?: string;
   [k: string]: unknown;
 }
 

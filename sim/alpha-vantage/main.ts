@@ -1,6 +1,6 @@
 /**
- * `alphatrader sim alphavantage [--host H] [--port N] [--seed N] [--limit N] [--key K]... [--symbols SPY=590,QQQ=510]`
- * Runs the Alpha Vantage simulator standalone until SIGINT/SIGTERM.
+ * `alphatrader sim alphavantage [--host H] [--port N] [--seed N] [--limit N] [--key K1,K2] [--symbols SPY=590,QQQ=510]`
+ * Runs the Alpha Vantage simulator standalone until SIGINT/SIGTERM (arguments parsed by cli/sim.ts).
  */
 
 import { AlphaVantageSimulator } from './AlphaVantageSimulator.js';
@@ -8,75 +8,19 @@ import { walkingSpot } from './walkingSpot.js';
 
 const DEFAULT_BASES: Record<string, number> = { SPY: 590, QQQ: 510, IWM: 225, AAPL: 230, MSFT: 430, NVDA: 140 };
 
-interface SimArgs {
+/** The standalone simulator's options (parsed and checked by cli/sim.ts). */
+export interface AlphaVantageSimArgs {
   host: string;
   port: number;
   seed: number;
   limit: number;
   keys: string[];
+  /** starting prices by symbol; empty: the defaults */
   bases: Record<string, number>;
 }
 
-export function parseSimArgs(args: string[]): SimArgs {
-  const out: SimArgs = { host: '127.0.0.1', port: 0, seed: 42, limit: 600, keys: [], bases: { ...DEFAULT_BASES } };
-  for (let i = 0; i < args.length; i++) {
-    const flag = args[i]!;
-    const value = args[i + 1];
-    const need = (): string => {
-      if (value === undefined) throw new Error(`${flag} needs a value`);
-      i++;
-      return value;
-    };
-    const int = (min: number, max: number): number => {
-      const v = need();
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${flag} must be an integer in [${min}, ${max}], got "${v}"`);
-      return n;
-    };
-    switch (flag) {
-      case '--host':
-        out.host = need();
-        break;
-      case '--port':
-        out.port = int(0, 65535);
-        break;
-      case '--seed':
-        out.seed = int(0, 2 ** 31 - 1);
-        break;
-      case '--limit':
-        out.limit = int(1, 1_000_000);
-        break;
-      case '--key':
-        out.keys.push(need());
-        break;
-      case '--symbols': {
-        out.bases = {};
-        for (const pair of need().split(',')) {
-          const [sym, px] = pair.split('=');
-          const price = Number(px);
-          if (!sym || !/^[A-Z][A-Z0-9.]{0,9}$/.test(sym.toUpperCase()) || !(price > 0)) {
-            throw new Error(`--symbols expects SYM=PRICE[,SYM=PRICE…], got "${pair}"`);
-          }
-          out.bases[sym.toUpperCase()] = price;
-        }
-        break;
-      }
-      default:
-        throw new Error(`unknown option ${flag}`);
-    }
-  }
-  return out;
-}
-
-export async function runAlphaVantageSim(args: string[]): Promise<void> {
-  let parsed: SimArgs;
-  try {
-    parsed = parseSimArgs(args);
-  } catch (err) {
-    console.error(`alphatrader sim alphavantage: ${(err as Error).message}`);
-    process.exitCode = 2;
-    throw err;
-  }
+export async function runAlphaVantageSim(args: AlphaVantageSimArgs): Promise<void> {
+  const parsed = { ...args, bases: Object.keys(args.bases).length > 0 ? args.bases : { ...DEFAULT_BASES } };
   const keys = parsed.keys.length > 0 ? parsed.keys : ['demo-sim-key'];
   const sim = new AlphaVantageSimulator({
     host: parsed.host,

@@ -1,5 +1,6 @@
 /**
  * `alphatrader sim tws --port N [--seed S] [--host H] [--symbols SPY,QQQ] [--eps 200] [--server-version 193] [--bar-ms 5000]`
+ * (arguments parsed by cli/sim.ts)
  * Runs the TWS simulator until SIGINT/SIGTERM.
  */
 import { MarketModel, type SymbolSpec } from '../market/MarketModel.js';
@@ -21,7 +22,8 @@ export function defaultSymbols(names: string[] = ['SPY', 'QQQ', 'IWM', 'AAPL', '
   return names.map((symbol) => ({ symbol, basePrice: BASE_PRICES[symbol] ?? 100, numRows: 10, level2: true }));
 }
 
-interface SimArgs {
+/** The standalone simulator's options (parsed and checked by cli/sim.ts). */
+export interface TwsSimArgs {
   host: string;
   port: number;
   seed: number;
@@ -31,51 +33,7 @@ interface SimArgs {
   barMs: number;
 }
 
-export function parseSimArgs(args: string[]): SimArgs {
-  const out: SimArgs = { host: '127.0.0.1', port: 7497, seed: 1, symbols: [], eps: 200, serverVersion: 193, barMs: 5000 };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    const val = (): string => {
-      const v = args[++i];
-      if (v === undefined) throw new Error(`sim tws: ${a} needs a value`);
-      return v;
-    };
-    const int = (name: string, v: string, min: number, max: number): number => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < min || n > max) throw new Error(`sim tws: ${name} must be an integer in ${min}..${max}, got '${v}'`);
-      return n;
-    };
-    switch (a) {
-      case '--port':
-        out.port = int('--port', val(), 0, 65535);
-        break;
-      case '--host':
-        out.host = val();
-        break;
-      case '--seed':
-        out.seed = int('--seed', val(), -2147483648, 4294967295);
-        break;
-      case '--symbols':
-        out.symbols = val().split(',').map((s) => s.trim().toUpperCase()).filter((s) => s.length > 0);
-        break;
-      case '--eps':
-        out.eps = int('--eps', val(), 1, 100000);
-        break;
-      case '--server-version':
-        out.serverVersion = int('--server-version', val(), 0, 1000);
-        break;
-      case '--bar-ms':
-        out.barMs = int('--bar-ms', val(), 1, 3600000);
-        break;
-      default:
-        throw new Error(`sim tws: unknown argument '${a}' (expected --port N --seed S --host H --symbols A,B --eps N --server-version V --bar-ms N)`);
-    }
-  }
-  return out;
-}
-
-export async function runTwsSim(args: string[]): Promise<void> {
-  const a = parseSimArgs(args);
+export async function runTwsSim(a: TwsSimArgs): Promise<void> {
   const model = new MarketModel({
     seed: a.seed,
     symbols: defaultSymbols(a.symbols.length > 0 ? a.symbols : undefined),

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { bsmGreeks } from '../../analytics/greeks.js';
 import { AlphaVantageSimulator } from '../../sim/alpha-vantage/AlphaVantageSimulator.js';
-import { parseSimArgs } from '../../sim/alpha-vantage/main.js';
+import { parseSim } from '../../cli/sim.js';
 import { labelFor } from '../../sim/alpha-vantage/newsModel.js';
 
 // Wednesday 2025-03-12 14:00 New York (EDT, UTC−4).
@@ -343,9 +343,10 @@ describe('errors, throttling and forced failures', () => {
 
 describe('CLI arguments', () => {
   test('parses flags and rejects bad ones clearly', () => {
-    expect(parseSimArgs(['--port', '5555', '--symbols', 'spy=600,IWM=200'])).toMatchObject({ port: 5555, bases: { SPY: 600, IWM: 200 } });
-    expect(() => parseSimArgs(['--port', 'x'])).toThrow(/--port must be an integer/);
-    expect(() => parseSimArgs(['--symbols', 'SPY'])).toThrow(/SYM=PRICE/);
-    expect(() => parseSimArgs(['--bogus'])).toThrow(/unknown option/);
+    const av = (args: string[]) => parseSim(['alphavantage', ...args]).args;
+    expect(av(['--port', '5555', '--symbols', 'spy=600,IWM=200'])).toMatchObject({ port: 5555, bases: { SPY: 600, IWM: 200 } });
+    expect(() => av(['--port', 'x'])).toThrow(/--port: expected a port from 0 to 65535/);
+    expect(() => av(['--symbols', 'SPY'])).toThrow(/SYM=PRICE/);
+    expect(() => av(['--bogus'])).toThrow(/unknown option --bogus/);
   });
 });

@@ -150,6 +150,6 @@ describe('bad documents', () => {
     expect(r.err).toMatch(/not valid JSON/);
     const u = await calc('delta', '{}');
     expect(u.code).toBe(2);
-    expect(u.err).toMatch(/unknown kind "delta"/);
+    expect(u.err).toMatch(/KIND: expected greeks or gex or vpin or book, got "delta"/);
   });
 });

@@ -46,9 +46,10 @@ describe.skipIf(!haveChromium)('dashboard in a real browser, on the real engine'
       return line !== '' || !engine.alive;
     }, 40_000, 'the dashboard URL in the engine log');
     expect(engine.alive, engine.raw.slice(-20).join('\n')).toBe(true);
-    const m = /Dashboard: (http:\/\/[^/]+):(\d+)\/\?token=([^"\s]+)/.exec(line)!;
+    const m = /Dashboard: (http:\/\/[^/]+):(\d+)\//.exec(line)!;
     expect(m, line).not.toBeNull();
-    expect(m[3]).toBe(TOKEN); // the line a user copies carries the token
+    expect(line).toMatch(/token is in the environment variable ALPHATRADER_DASHBOARD_TOKEN/); // where, never what
+    expect(engine.raw.some((l) => l.includes(TOKEN))).toBe(false);
     port = Number(m[2]);
     base = `${m[1]}:${port}`;
     browser = await chromium.launch({
@@ -150,7 +151,7 @@ describe.skipIf(!haveChromium)('dashboard in a real browser, on the real engine'
   it('serves /metrics with the engine series, /health and /ready', async () => {
     expect((await fetch(`${base}/health`)).status).toBe(200);
     await waitFor(async () => (await fetch(`${base}/ready`)).status === 200, 20_000, '/ready to turn 200 (Redis and TWS connected)');
-    const { types, samples } = parsePrometheus(await (await fetch(`${base}/metrics`)).text());
+    const { types, samples } = parsePrometheus(await (await fetch(`${base}/metrics`, { headers: { Authorization: `Bearer ${TOKEN}` } })).text());
     for (const f of ['alphatrader_actor_messages_per_second', 'alphatrader_ring_fill_ratio', 'alphatrader_hop_latency_seconds', 'alphatrader_pipeline_latency_seconds',
       'alphatrader_redis_publish_lag_seconds', 'alphatrader_venue_connected', 'alphatrader_breaker_tripped']) expect(types.has(f), f).toBe(true);
     const up = samples.filter((s) => s.name === 'alphatrader_actor_up');
@@ -159,7 +160,7 @@ describe.skipIf(!haveChromium)('dashboard in a real browser, on the real engine'
     expect(hop?.value).toBeGreaterThan(0);
     expect(samples.find((s) => s.name === 'alphatrader_venue_connected' && s.labels.venue === 'ibkr')?.value).toBe(1);
     // The publisher writes its own metrics straight to Redis; the dashboard polls them (read-only).
-    await waitFor(async () => parsePrometheus(await (await fetch(`${base}/metrics`)).text()).samples
+    await waitFor(async () => parsePrometheus(await (await fetch(`${base}/metrics`, { headers: { Authorization: `Bearer ${TOKEN}` } })).text()).samples
       .some((s) => s.name === 'alphatrader_redis_publish_lag_seconds' && s.value >= 0), 15_000, 'the Redis publish lag series');
   });
 
@@ -218,7 +219,7 @@ describe.skipIf(!haveChromium)('dashboard in a real browser, on the real engine'
     expect((await fetch(`${base}/health`)).status).toBe(200); // alive, just not ready
     await page.waitForSelector('#venues .pill.bad', { timeout: 20_000 });
     expect(await page.locator('#venues .pill.bad').textContent()).toBe('IBKR');
-    const { samples } = parsePrometheus(await (await fetch(`${base}/metrics`)).text());
+    const { samples } = parsePrometheus(await (await fetch(`${base}/metrics`, { headers: { Authorization: `Bearer ${TOKEN}` } })).text());
     expect(samples.find((s) => s.name === 'alphatrader_venue_connected' && s.labels.venue === 'ibkr')?.value).toBe(0);
     expect(samples.find((s) => s.name === 'alphatrader_ready')?.value).toBe(0);
     await page.close();

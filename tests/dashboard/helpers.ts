@@ -18,7 +18,7 @@ export interface Harness {
 }
 
 /** A dashboard server on an ephemeral loopback port, fed by hand instead of by an engine. */
-export async function startDashboard(opts: { source?: string; rateHz?: number; maxBufferedBytes?: number; maxBehindTicks?: number; autoTick?: boolean } = {}): Promise<Harness> {
+export async function startDashboard(opts: { source?: string; rateHz?: number; maxBufferedBytes?: number; maxBehindTicks?: number; autoTick?: boolean; metricsAuth?: boolean } = {}): Promise<Harness> {
   const model = new DashboardModel({
     symbols: [{ symbol: 'SPY', level2: true }, { symbol: 'QQQ', level2: true }],
     rateHz: opts.rateHz ?? 20,
@@ -29,7 +29,7 @@ export async function startDashboard(opts: { source?: string; rateHz?: number; m
   const kills: KillRecord[] = [];
   const server = new DashboardServer({
     host: '127.0.0.1', port: 0, token: TOKEN, rateHz: opts.rateHz ?? 20,
-    maxBufferedBytes: opts.maxBufferedBytes ?? 1 << 20, maxBehindTicks: opts.maxBehindTicks ?? 50, metricsAuth: false,
+    maxBufferedBytes: opts.maxBufferedBytes ?? 1 << 20, maxBehindTicks: opts.maxBehindTicks ?? 50, metricsAuth: opts.metricsAuth ?? true,
     model, metrics: new DashboardMetrics(model, ['market-data'], () => 0), assets: new StaticAssets(),
     onKill: (k) => {
       kills.push(k);

@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../engine/config/loadConfig.js';
@@ -41,7 +42,7 @@ function browserLike(port: number): Promise<{ ws: WebSocket; closed: Promise<num
 describe('dashboard actor under the supervisor', () => {
   it('comes back serving after a crash with a browser connected, and shuts down cleanly with one connected', async () => {
     const { config } = loadConfig({
-      env: { ALPHATRADER_SUPERVISOR_RESTART_BACKOFF_INITIAL_MS: '50', ALPHATRADER_LOGGING_LEVEL: 'silent', ALPHATRADER_MARKET_SOURCE: 'sim' },
+      env: { ALPHATRADER_SUPERVISOR_RESTART_BACKOFF_INITIAL_MS: '50', ALPHATRADER_LOGGING_LEVEL: 'silent', ALPHATRADER_MARKET_SOURCE: 'sim', ALPHATRADER_DASHBOARD_PORT: '0' },
     });
     const redisPort = await freePort(); // no Redis: the publisher runs degraded, the dashboard does not care
     const s = new Supervisor(config, createLogger({ level: 'silent', pretty: 'never' }), { redisUrl: `redis://127.0.0.1:${redisPort}`, dashboardToken: 'restart-test-token' });
@@ -67,5 +68,27 @@ describe('dashboard actor under the supervisor', () => {
     await s.shutdown();
     sup = undefined;
     expect(await second.closed).toBeGreaterThan(0); // closed by the ordered shutdown, and this process is still here
+  });
+
+  it('a dashboard port in use is no crash: the engine comes up, trading is not halted, and the page is served once the port is free', async () => {
+    const port = await freePort();
+    const holder = createServer();
+    await new Promise<void>((r) => holder.listen(port, '127.0.0.1', () => r()));
+    const { config } = loadConfig({
+      env: { ALPHATRADER_SUPERVISOR_RESTART_BACKOFF_INITIAL_MS: '50', ALPHATRADER_LOGGING_LEVEL: 'silent', ALPHATRADER_MARKET_SOURCE: 'sim', ALPHATRADER_DASHBOARD_PORT: String(port) },
+    });
+    const s = new Supervisor(config, createLogger({ level: 'silent', pretty: 'never' }), { redisUrl: `redis://127.0.0.1:${await freePort()}`, dashboardToken: 'restart-test-token' });
+    sup = s;
+    const listening = nextListening(s);
+    s.start();
+    await s.waitReady();
+    const dash = () => s.status().actors.find((a) => a.name === 'dashboard')!;
+    expect(dash().alive).toBe(true);
+    await new Promise<void>((r) => holder.close(() => r()));
+    const at = await listening; // the retry found the port free
+    expect(at.port).toBe(port);
+    expect((await fetch(`http://127.0.0.1:${port}/health`)).status).toBe(200);
+    expect(dash().restarts).toBe(0); // it waited for the port instead of crash-restarting
+    expect(s.status().escalated).toBe(false);
   });
 });

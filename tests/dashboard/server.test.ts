@@ -95,7 +95,9 @@ describe('dashboard server (uWebSockets.js) without an engine', () => {
       { key: 'monitoring:options:metrics', value: { calls: 40, throttles: 2 }, ttlMs: 10_000 },
       { key: 'cb:state', value: 'tripped', ttlMs: 0 },
     ]);
-    const r = await fetch(h.base + '/metrics');
+    expect((await fetch(h.base + '/metrics')).status).toBe(401); // the token is needed by default
+    expect((await fetch(h.base + '/metrics', { headers: { Authorization: 'Bearer wrong-token-xyz' } })).status).toBe(403);
+    const r = await fetch(h.base + '/metrics', { headers: bearer });
     expect(r.status).toBe(200);
     expect(r.headers.get('content-type')).toMatch(/text\/plain/);
     const { types, samples } = parsePrometheus(await r.text());
@@ -117,6 +119,18 @@ describe('dashboard server (uWebSockets.js) without an engine', () => {
     expect(value('alphatrader_alphavantage_throttles_total')).toBe(2);
     expect(value('alphatrader_breaker_tripped')).toBe(1);
     expect(value('alphatrader_hop_latency_seconds_bucket', { ring: 'market-data', le: '+Inf' })).toBe(0);
+  });
+
+  it('/metrics is public only when metricsAuth is false', async () => {
+    const pub = await startDashboard({ metricsAuth: false });
+    try {
+      const r = await fetch(pub.base + '/metrics');
+      expect(r.status).toBe(200);
+      expect(await r.text()).toMatch(/^# (HELP|TYPE) alphatrader_/m);
+      expect((await fetch(pub.base + '/api/symbols')).status).toBe(401); // the data API still needs the token
+    } finally {
+      pub.close();
+    }
   });
 
   it('kill switch: Bearer token only, JSON with the typed confirmation and a reason', async () => {

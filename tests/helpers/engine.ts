@@ -37,7 +37,8 @@ export class EngineProcess {
     const dataDir = mkdtempSync(join(tmpdir(), 'at-engine-'));
     const child = spawn(process.execPath, [BIN, 'start', ...args], {
       cwd: ROOT,
-      env: { ...process.env, ALPHATRADER_ENGINE_DATA_DIR: dataDir, ALPHATRADER_LOGGING_PRETTY: 'never', ...env },
+      // several engines run at once in the tests: an ephemeral dashboard port each, never the fixed default
+      env: { ...process.env, ALPHATRADER_ENGINE_DATA_DIR: dataDir, ALPHATRADER_LOGGING_PRETTY: 'never', ALPHATRADER_DASHBOARD_PORT: '0', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     return new EngineProcess(child);

@@ -13,6 +13,7 @@ export function supervisorTestConfig(env: Record<string, string> = {}): EngineCo
       ALPHATRADER_LOGGING_LEVEL: 'silent',
       // the in-process simulated market: no venue sockets needed to test supervision
       ALPHATRADER_MARKET_SOURCE: 'sim',
+      ALPHATRADER_DASHBOARD_PORT: '0', // engines run in parallel in the tests: never the fixed default port
       ...env,
     },
   }).config;

@@ -68,7 +68,7 @@ describe('record → replay', () => {
     const r = redis.client();
     await r.connect();
     const child = spawn(process.execPath, [BIN, 'replay', file, '--speed', 'max', '--keep-running'], {
-      cwd: ROOT, env: { ...process.env, REDIS_URL: redis.url, ALPHATRADER_LOGGING_PRETTY: 'never', ALPHATRADER_ENGINE_DATA_DIR: mkdtempSync(join(tmpdir(), 'at-rp-')) }, stdio: 'ignore',
+      cwd: ROOT, env: { ...process.env, REDIS_URL: redis.url, ALPHATRADER_LOGGING_PRETTY: 'never', ALPHATRADER_DASHBOARD_PORT: '0', ALPHATRADER_ENGINE_DATA_DIR: mkdtempSync(join(tmpdir(), 'at-rp-')) }, stdio: 'ignore',
     });
     try {
       await waitFor(async () => {

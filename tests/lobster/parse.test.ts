@@ -214,13 +214,13 @@ describe('alphatrader lobster: bad arguments exit 2 with a message', () => {
   const cases: [string, string[], RegExp][] = [
     ['no subcommand', [], /usage/],
     ['unknown subcommand', ['nope'], /unknown subcommand "nope"/],
-    ['book with one file', ['book', m], /expected MESSAGE_FILE ORDERBOOK_FILE/],
-    ['trades with two files', ['trades', m, o], /expected MESSAGE_FILE, got 2/],
+    ['book with one file', ['book', m], /lobster book: missing ORDERBOOK_FILE/],
+    ['trades with two files', ['trades', m, o], /lobster trades: unexpected argument .* \(expected at most MESSAGE_FILE\)/],
     ['missing file', ['book', join(dir, 'absent.csv'), o], /absent\.csv/],
-    ['bad --levels', ['book', m, o, '--levels', '0'], /--levels: expected a positive integer/],
+    ['bad --levels', ['book', m, o, '--levels', '0'], /--levels: expected a positive whole number, got "0"/],
     ['too many --levels', ['book', m, o, '--levels', '4'], /4 levels requested but the file has 3/],
     ['bad --date', ['trades', m, '--date', '21/06/2012'], /--date: expected YYYY-MM-DD/],
-    ['option that does not apply', ['trades', m, '--levels', '2'], /--levels does not apply/],
+    ['option that does not apply', ['trades', m, '--levels', '2'], /lobster trades: unknown option --levels/],
     ['unknown option', ['book', m, o, '--frobnicate'], /frobnicate/],
     ['malformed file', ['trades', write('message', '34200,1,1,1,1,7\n')], /line 1, column 6/],
   ];
