@@ -136,7 +136,7 @@ export const ESCALATION: CommandSpec = {
   usage: ['escalation clear --reason TEXT [--config FILE]'],
   summary: 'Re-open trading after a supervisor escalation (audited; the breaker stays tripped until approved or reset).',
   options: { reason: { type: 'string', short: 'r', arg: 'TEXT', help: 'why (required)' }, config },
-  positionals: { min: 1, max: 1, names: ['clear'] },
+  positionals: { min: 1, max: 1, names: ['ACTION'] },
 };
 
 export const BREAKER: CommandSpec = {
