@@ -32,7 +32,7 @@ class RecordingBroker implements Broker {
     this.placedAt.set(o.clientOrderId, performance.now());
   }
   async cancel() {}
-  async cancelAll() {}
+  async cancelAll() { return 0; }
   async positions() { return []; }
   async openOrders() { return []; }
   async orderByClientId() { return null; }

@@ -358,7 +358,7 @@ export class ExecutionCore {
     return this.serial(async () => {
       const open = [...this.orders.values()].filter((o) => !isTerminal(o.state));
       try {
-        await this.broker.cancelAll();
+        await this.broker.cancelAll(CID_PREFIX);
       } catch (err) {
         this.log.error({ err: String(err) }, 'cancel-all failed; cancelling one by one');
         for (const o of open) await this.broker.cancel(o.order.clientOrderId).catch(() => {});

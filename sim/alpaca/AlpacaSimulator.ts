@@ -38,6 +38,8 @@ export interface AlpacaSimulatorOptions {
   port?: number;
   keyId?: string;
   secret?: string;
+  /** GET /v2/account `account_number` (default a random PA… number, as a new paper account). */
+  accountNumber?: string;
   quote: QuoteFn;
   /** Simulated time for order timestamps and the clock (default Date.now). */
   nowMs?: () => number;
@@ -116,7 +118,7 @@ export class AlpacaSimulator {
   private readonly multiplier: number;
   private readonly exchange: AlpacaExchange;
   private readonly accountId = randomUUID();
-  private readonly accountNumber = `PA${randomBytes(5).toString('hex').toUpperCase()}`;
+  private readonly accountNumber: string;
   private readonly accountCreatedAt: string;
   private server?: http.Server;
   private wss?: WebSocketServer;
@@ -136,6 +138,7 @@ export class AlpacaSimulator {
     this.keyId = opts.keyId ?? 'PKSIMULATOR000000001';
     this.secret = opts.secret ?? 'simulator-secret';
     this.nowMs = opts.nowMs ?? Date.now;
+    this.accountNumber = opts.accountNumber ?? `PA${randomBytes(5).toString('hex').toUpperCase()}`;
     this.wallMs = opts.wallMs ?? Date.now;
     this.rateLimit = opts.rateLimitPerMin ?? 200;
     this.multiplier = opts.multiplier ?? 4;
