@@ -60,6 +60,8 @@ export interface SimOrder {
   /** Slippage steps taken since the order last became marketable. */
   walk: number;
   rejectReason?: string;
+  /** Wall ms before which the order stays `accepted` (ack latency) or waits for its next fill step (fill latency). */
+  readyAt: number;
 }
 
 export interface SimPosition {
@@ -114,6 +116,11 @@ export interface ExchangeOptions {
   multiplier: number;
   /** Hold orders `accepted` outside the regular session and expire DAY orders at the close. */
   enforceHours: boolean;
+  /** Latency knobs (wall ms; 0 = off) and the wall clock they run on: see AlpacaSimulatorOptions. */
+  wallMs?: () => number;
+  ackMs?: number;
+  fillMs?: number;
+  fillSlices?: number;
 }
 
 const OPEN = new Set(['new', 'partially_filled', 'accepted', 'pending_new', 'pending_cancel', 'pending_replace', 'accepted_for_bidding', 'stopped', 'held', 'calculated', 'done_for_day']);
@@ -143,6 +150,10 @@ export class AlpacaExchange {
 
   constructor(private readonly o: ExchangeOptions) {
     this.cash = o.startingCash;
+  }
+
+  private wall(): number {
+    return (this.o.wallMs ?? Date.now)();
   }
 
   onTransition(l: TransitionListener): void {
@@ -287,6 +298,7 @@ export class AlpacaExchange {
       createdMs: now,
       triggered: type === 'market' || type === 'limit',
       walk: 0,
+      readyAt: this.wall() + (this.o.ackMs ?? 0),
     };
     this.add(o);
     return o;
@@ -411,6 +423,7 @@ export class AlpacaExchange {
       }
       if (o.status === 'accepted') {
         if (!open && !o.extendedHours && o.tif !== 'opg' && o.tif !== 'cls') continue;
+        if (this.wall() < o.readyAt) continue;
         if (this.rejectNext > 0) {
           this.rejectNext--;
           this.reject(o, 'rejected by the simulator (fault injection)');
@@ -424,7 +437,11 @@ export class AlpacaExchange {
       }
       if (o.tif === 'opg' || o.tif === 'cls') continue;
       if (!open && !o.extendedHours) continue;
-      if (this.tryFill(o)) progressed = true;
+      if (this.wall() < o.readyAt) continue;
+      if (this.tryFill(o)) {
+        progressed = true;
+        if (this.o.fillMs) o.readyAt = this.wall() + this.o.fillMs;
+      }
     }
     this.compact();
     if (this.working.length > 0) this.schedule(progressed ? this.o.fillDelayMs : this.o.pollMs);
@@ -449,6 +466,7 @@ export class AlpacaExchange {
 
   private setNew(o: SimOrder): void {
     o.status = 'new';
+    if (this.o.fillMs) o.readyAt = this.wall() + this.o.fillMs;
     o.updatedAt = rfc3339Nano(this.o.nowMs());
     this.emit('new', o, {});
   }
@@ -475,7 +493,8 @@ export class AlpacaExchange {
       return false;
     }
     const quoted = buy ? q.askSize : q.bidSize;
-    const chunk = quoted !== undefined && quoted > 0 ? Math.min(quoted, this.o.maxChunk) : this.o.maxChunk;
+    let chunk = quoted !== undefined && quoted > 0 ? Math.min(quoted, this.o.maxChunk) : this.o.maxChunk;
+    if ((this.o.fillSlices ?? 1) > 1) chunk = Math.min(chunk, Math.ceil(o.targetQty / (this.o.fillSlices as number)));
     if (o.tif === 'fok' && limit !== null) {
       const steps = Math.ceil((o.targetQty - o.filledQty) / chunk);
       const worst = touch + (buy ? 1 : -1) * (steps - 1) * this.o.slippagePerChunk;

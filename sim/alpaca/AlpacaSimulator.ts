@@ -45,6 +45,16 @@ export interface AlpacaSimulatorOptions {
   nowMs?: () => number;
   /** Delay between lifecycle steps (accepted → new → each fill chunk), default 5 ms. */
   fillDelayMs?: number;
+  /**
+   * Order latency, wall ms (default 0: off). `ackMs`: the answer to POST /v2/orders comes that long after
+   * the order is created (it exists at once: GET by client order id finds it `accepted`), and the order only
+   * goes `new` and works after it. `fillMs`: each fill step waits that long after the order went `new` and
+   * after the previous step. `fillSlices`: an order fills in at most that many steps' worth of chunks
+   * (a chunk is ⌈qty / fillSlices⌉ shares, or smaller when maxChunk or the quoted size is).
+   */
+  ackMs?: number;
+  fillMs?: number;
+  fillSlices?: number;
   /** Re-check period for resting orders, default 25 ms. */
   pollMs?: number;
   /** Largest fill chunk in shares (default 100). */
@@ -154,6 +164,10 @@ export class AlpacaSimulator {
       startingCash: opts.startingCash ?? 100_000,
       multiplier: this.multiplier,
       enforceHours: opts.enforceHours ?? false,
+      wallMs: this.wallMs,
+      ackMs: opts.ackMs ?? 0,
+      fillMs: opts.fillMs ?? 0,
+      fillSlices: opts.fillSlices ?? 1,
     });
     this.exchange.onTransition((event, o, extra) => this.broadcast(event, o, extra));
   }
@@ -318,6 +332,16 @@ export class AlpacaSimulator {
     }
     const reply = this.route(method, url, body);
     reply.headers = { ...rl.headers, ...reply.headers };
+    const ackMs = this.opts.ackMs ?? 0;
+    if (ackMs > 0 && method === 'POST' && url.pathname === '/v2/orders' && reply.status === 200) {
+      // Acknowledgement latency: the order exists (and is found by GET) but its answer is still on the way.
+      this.hold(res);
+      setTimeout(() => {
+        this.held.delete(res);
+        if (!res.destroyed && !res.writableEnded) this.write(res, reply);
+      }, ackMs);
+      return;
+    }
     this.write(res, reply);
   }
 

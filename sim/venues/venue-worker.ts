@@ -29,12 +29,16 @@ const model = new MarketModel({
   eventsPerSecond: cfg.market.eventsPerSecond,
 });
 const ports: VenuePorts = {};
+// Order latency knobs (venues.simLatency, 0 = off) and the configured account, so execution.account
+// filtering and checking work against the simulators as against a real account.
+const latency = cfg.venues.simLatency;
+const account = cfg.execution.account;
 let tws: TwsSimulator | undefined;
 let av: AlphaVantageSimulator | undefined;
 let alpaca: AlpacaSimulator | undefined;
 
 if (wd.tws) {
-  tws = new TwsSimulator({ model, host: '127.0.0.1', port: 0 });
+  tws = new TwsSimulator({ model, host: '127.0.0.1', port: 0, account, ...latency });
   ports.twsPort = (await tws.start()).port;
 }
 if (wd.alphaVantage) {
@@ -50,7 +54,7 @@ if (wd.alphaVantage) {
 }
 if (wd.alpaca) {
   alpaca = new AlpacaSimulator({
-    host: '127.0.0.1', port: 0, keyId: wd.alpacaKeyId, secret: wd.alpacaSecret,
+    host: '127.0.0.1', port: 0, keyId: wd.alpacaKeyId, secret: wd.alpacaSecret, accountNumber: account, ...latency,
     quote: (sym) => {
       const i = model.indexOf(sym);
       if (i < 0) return undefined;
