@@ -48,7 +48,7 @@ export interface AlpacaSimulatorOptions {
   /**
    * Order latency, wall ms (default 0: off). `ackMs`: the answer to POST /v2/orders comes that long after
    * the order is created (it exists at once: GET by client order id finds it `accepted`), and the order only
-   * goes `new` and works after it. `fillMs`: each fill step waits that long after the order went `new` and
+   * goes `new` and works after it; a single-order DELETE answers 204 at once and takes effect ackMs later. `fillMs`: each fill step waits that long after the order went `new` and
    * after the previous step. `fillSlices`: an order fills in at most that many steps' worth of chunks
    * (a chunk is ⌈qty / fillSlices⌉ shares, or smaller when maxChunk or the quoted size is).
    */
@@ -492,6 +492,17 @@ export class AlpacaSimulator {
   }
 
   private cancelOne(id: string): Reply {
+    const ackMs = this.opts.ackMs ?? 0;
+    if (ackMs > 0) {
+      // As Alpaca: 204 at once, the cancel takes effect later; what fills meanwhile stays filled (it won the race).
+      const o = this.exchange.orders.get(id);
+      if (!o) return notFound('order not found');
+      if (!isOpenStatus(o.status)) return { status: 422, body: { code: 42210000, message: `order is already in "${o.status}" state` } };
+      setTimeout(() => {
+        if (isOpenStatus(o.status)) this.exchange.cancel(id);
+      }, ackMs);
+      return { status: 204 };
+    }
     const f = this.exchange.cancel(id);
     return f ? failure(f) : { status: 204 };
   }

@@ -20,7 +20,8 @@
  *
  * Latency (wall time, off by default): `ackMs` before an order reaches the book and is acknowledged;
  * `fillMs` before each execution step once the order is marketable; `fillSlices` splits an order into that
- * many steps (partial fills). A cancel that arrives before a step wins; one after it loses the race.
+ * many steps (partial fills). A cancel reaches the book `ackMs` after it is sent, like an order: one that
+ * arrives before a step wins; one after it loses the race.
  */
 import { NYSE } from '../../../analytics/calendar.js';
 import { EventFanout } from './EventFanout.js';
@@ -384,6 +385,9 @@ export class PaperBroker implements Broker {
   }
 
   async cancel(clientOrderId: string): Promise<void> {
+    // A cancel travels as an order does: it reaches the book ackMs later (after an order sent before it),
+    // and loses the race to whatever filled meanwhile.
+    if (this.ackMs > 0) await new Promise((r) => setTimeout(r, this.ackMs));
     const po = this.orders.get(clientOrderId);
     if (!po || !ACTIVE.has(po.status)) return;
     if (po.status === 'pending') {
