@@ -481,8 +481,9 @@ export class TwsSimulator implements MarketListener {
         if (target > this.model.timeMs) this.model.advance(target, this);
         const now = this.model.timeMs;
         for (let si = 0; si < this.sym.length; si++) this.rollBars(si, now);
-        this.orders.onTick();
       }
+      // Also while the feed is paused: orders waiting out the fill latency execute against the still book.
+      this.orders.onTick();
     } catch (e) {
       this.st.handlerErrors++;
       this.log(`tick failed: ${(e as Error).stack ?? e}`);

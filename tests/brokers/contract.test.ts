@@ -13,7 +13,8 @@ import { TwsSimulator } from '../../sim/tws/TwsSimulator.js';
 import { brokerContract } from './contract.js';
 import { KEY, SECRET } from './helpers.js';
 
-const SEED = 4_242;
+const SEED = 4_242; // the TWS simulator's market model
+console.log(`seed ${SEED}`);
 
 async function connected<B extends Broker>(b: B): Promise<{ b: Broker; events: BrokerEvent[] }> {
   const events: BrokerEvent[] = [];
@@ -46,7 +47,6 @@ brokerContract('paper', async (latency) => {
 });
 
 brokerContract('ibkr', async (latency) => {
-  console.log(`seed ${SEED}`);
   const model = new MarketModel({ seed: SEED, symbols: [{ symbol: 'SPY', basePrice: 500, numRows: 10, level2: true }], startMs: Date.UTC(2025, 0, 2, 14, 30), eventsPerSecond: 200 });
   const sim = new TwsSimulator({ model, port: 0, tickMs: 5, account: 'DU111111', ...latency });
   const { port } = await sim.start();

@@ -181,7 +181,7 @@ describe('PaperBroker', () => {
     expect((await b.orderByClientId('AT-s'))?.status).toBe('pending');
     await waitFor(() => kinds(events, 'AT-s').includes('fill'), 'fill');
     expect(kinds(events, 'AT-s')).toEqual(['accepted', 'new', 'partial_fill', 'partial_fill', 'partial_fill', 'fill']);
-    expect(fillsOf(events, 'AT-s').map((f) => f.qty)).toEqual([2.5, 2.5, 2.5, 2.5]);
+    expect(fillsOf(events, 'AT-s').map((f) => f.qty)).toEqual([3, 3, 3, 1]); // ⌈10 / 4⌉ whole shares a step
     await b.place({ clientOrderId: 'AT-r', symbol: 'Y', side: 'buy', qty: 1, type: 'limit', limitPrice: 1, tif: 'gtc' });
     await b.place({ clientOrderId: 'MINE', symbol: 'Y', side: 'buy', qty: 1, type: 'limit', limitPrice: 1, tif: 'gtc' });
     expect(await b.cancelAll('AT-')).toBe(1);

@@ -59,7 +59,7 @@ export interface PaperBrokerOptions {
   ackMs?: number;
   /** Wall ms before each execution step of a marketable order (default 0: at once). */
   fillMs?: number;
-  /** Steps an order fills in, each at most ⌈qty / fillSlices⌉ (default 1; IOC always takes one step). */
+  /** Steps an order fills in, each at most ⌈qty / fillSlices⌉ shares (default 1; IOC always takes one step). */
   fillSlices?: number;
   /** Re-check period for resting orders (default 50 ms). */
   pollMs?: number;
@@ -282,7 +282,9 @@ export class PaperBroker implements Broker {
       else return;
     }
     // One step takes at most a slice (IOC: everything at once); without fillMs the steps follow at once.
-    const slice = o.tif === 'ioc' ? o.qty : Math.ceil((o.qty / this.fillSlices) * 1e9) / 1e9;
+    // Whole shares per step when the order is in whole shares.
+    const n = this.fillSlices;
+    const slice = o.tif === 'ioc' ? o.qty : Number.isInteger(o.qty) ? Math.max(1, Math.ceil(o.qty / n)) : o.qty / n;
     for (let step = 0; step < this.fillSlices && ACTIVE.has(po.status); step++) {
       const before = po.filled;
       this.step(po, levels, buy, Math.min(o.qty, before + slice));
