@@ -9,7 +9,9 @@
  * last, capped at the limit price; so a large market order walks the price and arrives as partial
  * fills. Non-marketable limits and untriggered stops rest and are re-checked every `pollMs`.
  * IOC fills what is marketable in one step and cancels the rest; FOK fills completely in one step or
- * is canceled. OPG/CLS orders wait for `runAuction()`.
+ * is canceled. OPG/CLS orders wait for `runAuction()`; with `sessionClose` (the embedded simulator, on the
+ * engine's session clock) CLS orders also fill by themselves at the close, at the last mid seen before it,
+ * and DAY orders expire at the close.
  */
 import { randomUUID } from 'node:crypto';
 import { NYSE } from '../../analytics/calendar.js';
@@ -62,6 +64,10 @@ export interface SimOrder {
   rejectReason?: string;
   /** Wall ms before which the order stays `accepted` (ack latency) or waits for its next fill step (fill latency). */
   readyAt: number;
+  /** With `sessionClose`: the close a DAY order expires at and a CLS order is auctioned at. */
+  closeMs?: number;
+  /** CLS: the last mid seen before the close. */
+  closeMid?: number;
 }
 
 export interface SimPosition {
@@ -118,6 +124,8 @@ export interface ExchangeOptions {
   enforceHours: boolean;
   /** Latency knobs (wall ms; 0 = off) and the wall clock they run on: see AlpacaSimulatorOptions. */
   wallMs?: () => number;
+  /** Close (epoch ms, `nowMs` time) of the session an order created at `nowMs` belongs to; unset: no automatic close. */
+  sessionClose?: (nowMs: number) => number;
   ackMs?: number;
   fillMs?: number;
   fillSlices?: number;
@@ -299,6 +307,7 @@ export class AlpacaExchange {
       triggered: type === 'market' || type === 'limit',
       walk: 0,
       readyAt: this.wall() + (this.o.ackMs ?? 0),
+      closeMs: this.o.sessionClose && (tif === 'day' || tif === 'cls') ? this.o.sessionClose(now) : undefined,
     };
     this.add(o);
     return o;
@@ -387,17 +396,41 @@ export class AlpacaExchange {
       if (!OPEN.has(o.status) || o.tif !== tif || (symbol && o.symbol !== symbol)) continue;
       const q = this.o.quote(o.symbol);
       if (!q) continue;
-      if (o.status === 'accepted') this.setNew(o);
-      const px = roundPrice((q.bid + q.ask) / 2);
-      if (o.limitPrice !== null && (o.side === 'buy' ? px > o.limitPrice : px < o.limitPrice)) {
-        this.finish(o, 'canceled');
-        continue;
-      }
-      this.fill(o, px, o.targetQty - o.filledQty);
-      n++;
+      if (this.auctionFill(o, roundPrice((q.bid + q.ask) / 2))) n++;
     }
     this.compact();
     return n;
+  }
+
+  /** One auction execution at `px` (a limit the price does not reach cancels the order); true when filled. */
+  private auctionFill(o: SimOrder, px: number): boolean {
+    if (o.status === 'accepted') this.setNew(o);
+    if (o.limitPrice !== null && (o.side === 'buy' ? px > o.limitPrice : px < o.limitPrice)) {
+      this.finish(o, 'canceled');
+      return false;
+    }
+    this.fill(o, px, o.targetQty - o.filledQty);
+    return true;
+  }
+
+  /** The session close on `sessionClose`: CLS sample the mid then fill; DAY expire. True when it acted. */
+  private atClose(o: SimOrder, now: number): boolean {
+    if (o.closeMs === undefined) return false;
+    if (o.tif === 'cls') {
+      const q = this.o.quote(o.symbol);
+      const mid = q && q.bid > 0 && q.ask > 0 ? roundPrice((q.bid + q.ask) / 2) : undefined;
+      if (now < o.closeMs) {
+        if (mid !== undefined) o.closeMid = mid;
+        return false;
+      }
+      const px = o.closeMid ?? mid;
+      if (px === undefined) this.finish(o, 'expired');
+      else this.auctionFill(o, px);
+      return true;
+    }
+    if (now < o.closeMs) return false;
+    this.finish(o, 'expired');
+    return true;
   }
 
   // ------------------------------------------------------------------ matching loop
@@ -416,6 +449,10 @@ export class AlpacaExchange {
     const snapshot = this.working.slice();
     for (const o of snapshot) {
       if (!OPEN.has(o.status)) continue;
+      if (this.atClose(o, now)) {
+        progressed = true;
+        continue;
+      }
       if (this.o.enforceHours && o.tif === 'day' && !open && o.status !== 'accepted' && this.pastClose(o, now)) {
         this.finish(o, 'expired');
         progressed = true;

@@ -55,6 +55,12 @@ export interface AlpacaSimulatorOptions {
   ackMs?: number;
   fillMs?: number;
   fillSlices?: number;
+  /**
+   * Close (epoch ms, `nowMs` time) of the session an order belongs to: CLS orders fill at it, at the last
+   * mid before it, and DAY orders expire at it (e.g. NYSE.nextCloseMs on the engine's session clock).
+   * Unset (default): CLS orders wait for runAuction() and DAY orders for expireDay() / enforceHours.
+   */
+  sessionClose?: (nowMs: number) => number;
   /** Re-check period for resting orders, default 25 ms. */
   pollMs?: number;
   /** Largest fill chunk in shares (default 100). */
@@ -165,6 +171,7 @@ export class AlpacaSimulator {
       multiplier: this.multiplier,
       enforceHours: opts.enforceHours ?? false,
       wallMs: this.wallMs,
+      sessionClose: opts.sessionClose,
       ackMs: opts.ackMs ?? 0,
       fillMs: opts.fillMs ?? 0,
       fillSlices: opts.fillSlices ?? 1,
