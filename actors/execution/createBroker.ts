@@ -11,13 +11,14 @@ import { alpacaCredentialsFromEnv, createBroker as brokerFromSpec, type Broker, 
  * The paper broker runs on the engine's session clock (`clock`, default the one derived from the config
  * and the engine's start instant, as every actor does): its DAY orders expire and its MOC/LOC orders
  * fill at that clock's NYSE close, and it takes the simulated venues' latency knobs (venues.simLatency).
+ * Alpaca's events without a venue time are stamped on the same clock (the embedded Alpaca simulator runs on it).
  */
 export function createBroker(cfg: EngineConfig, ctx: ActorContext, book: PaperBookFn, clock?: Clock): Broker {
   const log = ctx.log;
-  const account = cfg.execution.account;
+  const account = cfg.execution.account || undefined;
+  const session = clock ?? clockFor(cfg, ctx.runtime.engineStartMs as number | undefined);
   switch (cfg.execution.broker) {
     case 'paper': {
-      const session = clock ?? clockFor(cfg, ctx.runtime.engineStartMs as number | undefined);
       const { ackMs, fillMs, fillSlices } = cfg.venues.simLatency;
       return brokerFromSpec({
         kind: 'paper',
@@ -37,7 +38,8 @@ export function createBroker(cfg: EngineConfig, ctx: ActorContext, book: PaperBo
       const creds = embedded ?? alpacaCredentialsFromEnv();
       if (!creds) throw new Error('execution.broker is alpaca but APCA_API_KEY_ID / APCA_API_SECRET_KEY are not set');
       const baseUrl = (ctx.runtime.alpacaUrl as string | undefined) || cfg.execution.alpacaBaseUrl || undefined;
-      return brokerFromSpec({ kind: 'alpaca', ...creds, baseUrl, account, log });
+      // Event times on the session clock, as the embedded simulator's stream timestamps (the wall clock in live mode).
+      return brokerFromSpec({ kind: 'alpaca', ...creds, baseUrl, account, log, nowMs: () => session.nowMs() });
     }
     case 'ibkr': {
       const port = cfg.venues.tws.port || (ctx.runtime.twsPort as number | undefined);

@@ -97,7 +97,7 @@ export const ConfigSchema = z.strictObject({
   execution: z.strictObject({
     broker: z.enum(['paper', 'ibkr', 'alpaca']),
     alpacaBaseUrl: z.string(), // '' = the embedded Alpaca simulator
-    account: z.string().min(1).optional(), // IBKR: only this account's orders/positions; Alpaca: the keys' account must be this one
+    account: z.string(), // '' = any; IBKR: only this account's orders/positions/executions; Alpaca: the keys' account must be this one
     notionalPerSignal: z.number().positive(),
     staleOrderMs: ms(100),
     stopLossPct: z.number().gt(0).lt(1),

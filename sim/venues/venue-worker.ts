@@ -36,7 +36,7 @@ const ports: VenuePorts = {};
 // Order latency knobs (venues.simLatency, 0 = off) and the configured account, so execution.account
 // filtering and checking work against the simulators as against a real account.
 const latency = cfg.venues.simLatency;
-const account = cfg.execution.account;
+const account = cfg.execution.account || undefined;
 // The engine's session clock (the same pure function of config and start instant every actor uses).
 const session = clockFor(cfg, wd.engineStartMs);
 let tws: TwsSimulator | undefined;
