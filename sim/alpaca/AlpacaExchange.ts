@@ -446,6 +446,9 @@ export class AlpacaExchange {
     const now = this.o.nowMs();
     const open = this.o.enforceHours ? NYSE.isOpenAt(now) : true;
     let progressed = false;
+    // The earliest latency deadline among waiting orders: the next step comes no later than it.
+    let nextWaitMs = Infinity;
+    const wall = this.wall();
     const snapshot = this.working.slice();
     for (const o of snapshot) {
       if (!OPEN.has(o.status)) continue;
@@ -460,7 +463,10 @@ export class AlpacaExchange {
       }
       if (o.status === 'accepted') {
         if (!open && !o.extendedHours && o.tif !== 'opg' && o.tif !== 'cls') continue;
-        if (this.wall() < o.readyAt) continue;
+        if (wall < o.readyAt) {
+          nextWaitMs = Math.min(nextWaitMs, o.readyAt - wall);
+          continue;
+        }
         if (this.rejectNext > 0) {
           this.rejectNext--;
           this.reject(o, 'rejected by the simulator (fault injection)');
@@ -474,14 +480,17 @@ export class AlpacaExchange {
       }
       if (o.tif === 'opg' || o.tif === 'cls') continue;
       if (!open && !o.extendedHours) continue;
-      if (this.wall() < o.readyAt) continue;
+      if (wall < o.readyAt) {
+        nextWaitMs = Math.min(nextWaitMs, o.readyAt - wall);
+        continue;
+      }
       if (this.tryFill(o)) {
         progressed = true;
         if (this.o.fillMs) o.readyAt = this.wall() + this.o.fillMs;
       }
     }
     this.compact();
-    if (this.working.length > 0) this.schedule(progressed ? this.o.fillDelayMs : this.o.pollMs);
+    if (this.working.length > 0) this.schedule(Math.min(progressed ? this.o.fillDelayMs : this.o.pollMs, nextWaitMs));
   }
 
   private pastClose(o: SimOrder, now: number): boolean {
