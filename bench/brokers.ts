@@ -103,7 +103,9 @@ async function measure(name: string, lat: Latency, orders: number): Promise<Row>
 export async function run(args: string[]): Promise<{ orders: number; rows: Row[] }> {
   const i = args.indexOf('--orders');
   const orders = i >= 0 ? Number(args[i + 1]) : args.includes('--quick') ? 5 : 30;
-  if (!Number.isInteger(orders) || orders < 1) throw new Error(`--orders: expected a positive integer, got ${args[i + 1]}`);
+  if (!Number.isInteger(orders) || orders < 1) {
+    throw Object.assign(new Error(`--orders: expected a positive integer, got ${JSON.stringify(args[i + 1])}`), { name: 'UsageError' });
+  }
   const rows: Row[] = [];
   for (const name of ['paper', 'ibkr', 'alpaca']) for (const lat of [OFF, ON]) rows.push(await measure(name, lat, orders));
   return { orders, rows };

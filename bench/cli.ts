@@ -105,8 +105,9 @@ export async function main(argv: string[]): Promise<number> {
     if (out) writeFileSync(out, JSON.stringify(json, null, 2) + '\n');
     return 0;
   } catch (e) {
-    if (e instanceof UsageError) {
-      console.error(e.message);
+    // A suite's own bad argument: an Error named UsageError (suites do not import the dispatcher).
+    if (e instanceof UsageError || (e as Error)?.name === 'UsageError') {
+      console.error(e instanceof UsageError ? e.message : `${(e as Error).message}\n${usage()}`);
       return 2;
     }
     console.error(e);
