@@ -322,6 +322,19 @@ export class MarketCalendar {
     return this.isEarlyClose(date) ? t - EARLY_CLOSE_SHIFT_MS : t;
   }
 
+  /**
+   * Close of the regular session in progress at `ms`, or of the next one when `ms` is at or after that
+   * day's close or on a closed day: when DAY orders expire and the closing auction runs.
+   */
+  nextCloseMs(ms: number): number {
+    let d = etDate(ms);
+    for (let i = 0; i < 15; i++, d = this.nextTradingDay(d)) {
+      const s = this.sessionOpenClose(d);
+      if (s && ms < s.closeMs) return s.closeMs;
+    }
+    throw new Error(`no NYSE session close within 15 days of ${new Date(ms).toISOString()}`);
+  }
+
   nextTradingDay(date: DateStr): DateStr {
     let d = addDays(date, 1);
     while (!this.isTradingDay(d)) d = addDays(d, 1);

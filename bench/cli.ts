@@ -17,6 +17,7 @@ const SUITES: Record<string, { about: string; load: () => Promise<SuiteModule> }
   ingest: { about: 'depth updates/s: decoder, engine TWS path, replay across a ring, OrderBook, LOBSTER rebuild', load: () => import('./ingest.js') },
   analytics: { about: 'greeks/s, GEX/DEX profile, zero-gamma grid (one thread, pool), live VPIN', load: () => import('./analytics.js') },
   execution: { about: 'risk check per order, journal append, signal to order sent (starts a redis-server)', load: () => import('./execution.js') },
+  brokers: { about: 'simulated venue latency knobs (venues.simLatency) as seen through the paper, IBKR and Alpaca adapters', load: () => import('./brokers.js') },
   dashboard: { about: 'dashboard publish path vs bare uWebSockets.js vs ws, 50 and 200 clients', load: () => import('./dashboard.js') },
   // ---- e2e: owned by the end-to-end harness (bench/e2e.ts, `export async function run(args: string[])`). ----
   e2e: { about: 'tick → book/analytics/signal/order/Redis/dashboard latency vs the native and postMessage pipelines', load: loadE2e },
@@ -104,8 +105,9 @@ export async function main(argv: string[]): Promise<number> {
     if (out) writeFileSync(out, JSON.stringify(json, null, 2) + '\n');
     return 0;
   } catch (e) {
-    if (e instanceof UsageError) {
-      console.error(e.message);
+    // A suite's own bad argument: an Error named UsageError (suites do not import the dispatcher).
+    if (e instanceof UsageError || (e as Error)?.name === 'UsageError') {
+      console.error(e instanceof UsageError ? e.message : `${(e as Error).message}\n${usage()}`);
       return 2;
     }
     console.error(e);

@@ -42,7 +42,7 @@ class RecordingBroker implements Broker {
     setImmediate(() => this.cb({ kind: 'fill', clientOrderId: o.clientOrderId, execId: `b${++this.exec}`, price: 100, qty: o.qty, cumQty: o.qty, leavesQty: 0, ts: Date.now() }));
   }
   async cancel() {}
-  async cancelAll() {}
+  async cancelAll() { return 0; }
   async positions() { return []; }
   async openOrders() { return []; }
   async orderByClientId() { return null; }

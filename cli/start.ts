@@ -90,17 +90,18 @@ export async function runStart(argv: string[], opts: StartOptions = {}): Promise
     dashboardToken = keptSecret(file);
     dashboardTokenSource = file;
   }
+  // every actor (and the embedded venues) derives the session clock from this one instant (see engine/clock)
+  const engineStartMs = Date.now();
   let venues: EmbeddedVenueInfo;
   try {
-    venues = await startEmbeddedVenues(config, log);
+    venues = await startEmbeddedVenues(config, log, engineStartMs);
   } catch (e) {
     log.error({ err: e }, 'cannot start the embedded venue simulators');
     await redis.embedded?.stop();
     return 1;
   }
   const runtime: RuntimeInfo = {
-    // every actor derives the session clock from this one instant (see engine/clock)
-    engineStartMs: Date.now(),
+    engineStartMs,
     dashboardToken,
     dashboardViewToken: process.env.ALPHATRADER_DASHBOARD_VIEW_TOKEN || undefined,
     dashboardTokenSource,

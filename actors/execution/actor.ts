@@ -42,7 +42,7 @@ const create: ActorFactory = async (ctx: ActorContext) => {
   commands.on('error', () => {});
   const clock = clockFor(cfg, ctx.runtime.engineStartMs as number | undefined); // the engine's one session clock
   const books = new Map<string, PaperBook>();
-  const broker = createBroker(cfg, ctx, (sym) => books.get(sym));
+  const broker = createBroker(cfg, ctx, (sym) => books.get(sym), clock); // paper: the close and auctions on the session clock
   const out = ctx.output('orders-out');
   const timers: NodeJS.Timeout[] = [];
   let stopping = false;

@@ -70,6 +70,12 @@ export const ConfigSchema = z.strictObject({
       safetyMargin: z.number().int().min(0),
       pollMs: ms(1000),
     }),
+    // Simulated venues only (embedded TWS and Alpaca simulators, the paper broker); 0 = off. Wall ms.
+    simLatency: z.strictObject({
+      ackMs: z.number().int().min(0).max(60_000), // before an order is acknowledged
+      fillMs: z.number().int().min(0).max(60_000), // before each fill step
+      fillSlices: z.number().int().min(1).max(1000), // partial fills per order
+    }),
   }),
   analytics: z.strictObject({
     publishMs: ms(50),
@@ -96,6 +102,7 @@ export const ConfigSchema = z.strictObject({
   execution: z.strictObject({
     broker: z.enum(['paper', 'ibkr', 'alpaca']),
     alpacaBaseUrl: z.string(), // '' = the embedded Alpaca simulator
+    account: z.string(), // '' = any; IBKR: only this account's orders/positions/executions; Alpaca: the keys' account must be this one
     notionalPerSignal: z.number().positive(),
     staleOrderMs: ms(100),
     stopLossPct: z.number().gt(0).lt(1),

@@ -17,9 +17,11 @@ export interface EmbeddedVenueInfo {
 /**
  * Starts the venue simulators the configuration asks for (a TWS port of 0, an empty Alpha Vantage base
  * URL) in their own worker thread and returns where they listen. With real venues configured it starts
- * nothing: switching to a live gateway or account is configuration, not code.
+ * nothing: switching to a live gateway or account is configuration, not code. `engineStartMs` (the
+ * runtime's) puts the Alpaca simulator on the engine's session clock: its MOC (CLS) orders fill and its DAY
+ * orders expire at the engine's close.
  */
-export async function startEmbeddedVenues(config: EngineConfig, log: Logger): Promise<EmbeddedVenueInfo> {
+export async function startEmbeddedVenues(config: EngineConfig, log: Logger, engineStartMs?: number): Promise<EmbeddedVenueInfo> {
   const tws = config.venues.tws.port === 0 && (config.market.source === 'tws' || config.execution.broker === 'ibkr');
   const alphaVantage = config.venues.alphaVantage.baseUrl === '';
   const alpaca = config.execution.broker === 'alpaca' && config.execution.alpacaBaseUrl === '';
@@ -29,7 +31,7 @@ export async function startEmbeddedVenues(config: EngineConfig, log: Logger): Pr
   // The embedded Alpha Vantage accepts one key made up at start-up; a real key never goes to a simulator.
   const alphaVantageKey = alphaVantage ? `sim-${randomBytes(8).toString('hex')}` : undefined;
   const w = new Worker(distPath('sim', 'venues', 'venue-worker.js'), {
-    workerData: { config, tws, alphaVantage, alphaVantageKey, alpaca, alpacaKeyId, alpacaSecret },
+    workerData: { config, tws, alphaVantage, alphaVantageKey, alpaca, alpacaKeyId, alpacaSecret, engineStartMs },
     name: 'venues',
   });
   const ports = await new Promise<{ twsPort?: number; alphaVantageUrl?: string; alpacaUrl?: string }>((resolve, reject) => {

@@ -9,7 +9,9 @@
  * last, capped at the limit price; so a large market order walks the price and arrives as partial
  * fills. Non-marketable limits and untriggered stops rest and are re-checked every `pollMs`.
  * IOC fills what is marketable in one step and cancels the rest; FOK fills completely in one step or
- * is canceled. OPG/CLS orders wait for `runAuction()`.
+ * is canceled. OPG/CLS orders wait for `runAuction()`; with `sessionClose` (the embedded simulator, on the
+ * engine's session clock) CLS orders also fill by themselves at the close, at the last mid seen before it,
+ * and DAY orders expire at the close.
  */
 import { randomUUID } from 'node:crypto';
 import { NYSE } from '../../analytics/calendar.js';
@@ -60,6 +62,12 @@ export interface SimOrder {
   /** Slippage steps taken since the order last became marketable. */
   walk: number;
   rejectReason?: string;
+  /** Wall ms before which the order stays `accepted` (ack latency) or waits for its next fill step (fill latency). */
+  readyAt: number;
+  /** With `sessionClose`: the close a DAY order expires at and a CLS order is auctioned at. */
+  closeMs?: number;
+  /** CLS: the last mid seen before the close. */
+  closeMid?: number;
 }
 
 export interface SimPosition {
@@ -114,6 +122,13 @@ export interface ExchangeOptions {
   multiplier: number;
   /** Hold orders `accepted` outside the regular session and expire DAY orders at the close. */
   enforceHours: boolean;
+  /** Latency knobs (wall ms; 0 = off) and the wall clock they run on: see AlpacaSimulatorOptions. */
+  wallMs?: () => number;
+  /** Close (epoch ms, `nowMs` time) of the session an order created at `nowMs` belongs to; unset: no automatic close. */
+  sessionClose?: (nowMs: number) => number;
+  ackMs?: number;
+  fillMs?: number;
+  fillSlices?: number;
 }
 
 const OPEN = new Set(['new', 'partially_filled', 'accepted', 'pending_new', 'pending_cancel', 'pending_replace', 'accepted_for_bidding', 'stopped', 'held', 'calculated', 'done_for_day']);
@@ -143,6 +158,10 @@ export class AlpacaExchange {
 
   constructor(private readonly o: ExchangeOptions) {
     this.cash = o.startingCash;
+  }
+
+  private wall(): number {
+    return (this.o.wallMs ?? Date.now)();
   }
 
   onTransition(l: TransitionListener): void {
@@ -287,6 +306,8 @@ export class AlpacaExchange {
       createdMs: now,
       triggered: type === 'market' || type === 'limit',
       walk: 0,
+      readyAt: this.wall() + (this.o.ackMs ?? 0),
+      closeMs: this.o.sessionClose && (tif === 'day' || tif === 'cls') ? this.o.sessionClose(now) : undefined,
     };
     this.add(o);
     return o;
@@ -375,17 +396,41 @@ export class AlpacaExchange {
       if (!OPEN.has(o.status) || o.tif !== tif || (symbol && o.symbol !== symbol)) continue;
       const q = this.o.quote(o.symbol);
       if (!q) continue;
-      if (o.status === 'accepted') this.setNew(o);
-      const px = roundPrice((q.bid + q.ask) / 2);
-      if (o.limitPrice !== null && (o.side === 'buy' ? px > o.limitPrice : px < o.limitPrice)) {
-        this.finish(o, 'canceled');
-        continue;
-      }
-      this.fill(o, px, o.targetQty - o.filledQty);
-      n++;
+      if (this.auctionFill(o, roundPrice((q.bid + q.ask) / 2))) n++;
     }
     this.compact();
     return n;
+  }
+
+  /** One auction execution at `px` (a limit the price does not reach cancels the order); true when filled. */
+  private auctionFill(o: SimOrder, px: number): boolean {
+    if (o.status === 'accepted') this.setNew(o);
+    if (o.limitPrice !== null && (o.side === 'buy' ? px > o.limitPrice : px < o.limitPrice)) {
+      this.finish(o, 'canceled');
+      return false;
+    }
+    this.fill(o, px, o.targetQty - o.filledQty);
+    return true;
+  }
+
+  /** The session close on `sessionClose`: CLS sample the mid then fill; DAY expire. True when it acted. */
+  private atClose(o: SimOrder, now: number): boolean {
+    if (o.closeMs === undefined) return false;
+    if (o.tif === 'cls') {
+      const q = this.o.quote(o.symbol);
+      const mid = q && q.bid > 0 && q.ask > 0 ? roundPrice((q.bid + q.ask) / 2) : undefined;
+      if (now < o.closeMs) {
+        if (mid !== undefined) o.closeMid = mid;
+        return false;
+      }
+      const px = o.closeMid ?? mid;
+      if (px === undefined) this.finish(o, 'expired');
+      else this.auctionFill(o, px);
+      return true;
+    }
+    if (now < o.closeMs) return false;
+    this.finish(o, 'expired');
+    return true;
   }
 
   // ------------------------------------------------------------------ matching loop
@@ -401,9 +446,16 @@ export class AlpacaExchange {
     const now = this.o.nowMs();
     const open = this.o.enforceHours ? NYSE.isOpenAt(now) : true;
     let progressed = false;
+    // The earliest latency deadline among waiting orders: the next step comes no later than it.
+    let nextWaitMs = Infinity;
+    const wall = this.wall();
     const snapshot = this.working.slice();
     for (const o of snapshot) {
       if (!OPEN.has(o.status)) continue;
+      if (this.atClose(o, now)) {
+        progressed = true;
+        continue;
+      }
       if (this.o.enforceHours && o.tif === 'day' && !open && o.status !== 'accepted' && this.pastClose(o, now)) {
         this.finish(o, 'expired');
         progressed = true;
@@ -411,6 +463,10 @@ export class AlpacaExchange {
       }
       if (o.status === 'accepted') {
         if (!open && !o.extendedHours && o.tif !== 'opg' && o.tif !== 'cls') continue;
+        if (wall < o.readyAt) {
+          nextWaitMs = Math.min(nextWaitMs, o.readyAt - wall);
+          continue;
+        }
         if (this.rejectNext > 0) {
           this.rejectNext--;
           this.reject(o, 'rejected by the simulator (fault injection)');
@@ -424,10 +480,17 @@ export class AlpacaExchange {
       }
       if (o.tif === 'opg' || o.tif === 'cls') continue;
       if (!open && !o.extendedHours) continue;
-      if (this.tryFill(o)) progressed = true;
+      if (wall < o.readyAt) {
+        nextWaitMs = Math.min(nextWaitMs, o.readyAt - wall);
+        continue;
+      }
+      if (this.tryFill(o)) {
+        progressed = true;
+        if (this.o.fillMs) o.readyAt = this.wall() + this.o.fillMs;
+      }
     }
     this.compact();
-    if (this.working.length > 0) this.schedule(progressed ? this.o.fillDelayMs : this.o.pollMs);
+    if (this.working.length > 0) this.schedule(Math.min(progressed ? this.o.fillDelayMs : this.o.pollMs, nextWaitMs));
   }
 
   private pastClose(o: SimOrder, now: number): boolean {
@@ -449,6 +512,7 @@ export class AlpacaExchange {
 
   private setNew(o: SimOrder): void {
     o.status = 'new';
+    if (this.o.fillMs) o.readyAt = this.wall() + this.o.fillMs;
     o.updatedAt = rfc3339Nano(this.o.nowMs());
     this.emit('new', o, {});
   }
@@ -475,7 +539,8 @@ export class AlpacaExchange {
       return false;
     }
     const quoted = buy ? q.askSize : q.bidSize;
-    const chunk = quoted !== undefined && quoted > 0 ? Math.min(quoted, this.o.maxChunk) : this.o.maxChunk;
+    let chunk = quoted !== undefined && quoted > 0 ? Math.min(quoted, this.o.maxChunk) : this.o.maxChunk;
+    if ((this.o.fillSlices ?? 1) > 1) chunk = Math.min(chunk, Math.ceil(o.targetQty / (this.o.fillSlices as number)));
     if (o.tif === 'fok' && limit !== null) {
       const steps = Math.ceil((o.targetQty - o.filledQty) / chunk);
       const worst = touch + (buy ? 1 : -1) * (steps - 1) * this.o.slippagePerChunk;

@@ -38,11 +38,29 @@ export interface AlpacaSimulatorOptions {
   port?: number;
   keyId?: string;
   secret?: string;
+  /** GET /v2/account `account_number` (default a random PA… number, as a new paper account). */
+  accountNumber?: string;
   quote: QuoteFn;
   /** Simulated time for order timestamps and the clock (default Date.now). */
   nowMs?: () => number;
   /** Delay between lifecycle steps (accepted → new → each fill chunk), default 5 ms. */
   fillDelayMs?: number;
+  /**
+   * Order latency, wall ms (default 0: off). `ackMs`: the answer to POST /v2/orders comes that long after
+   * the order is created (it exists at once: GET by client order id finds it `accepted`), and the order only
+   * goes `new` and works after it; a single-order DELETE answers 204 at once and takes effect ackMs later. `fillMs`: each fill step waits that long after the order went `new` and
+   * after the previous step. `fillSlices`: an order fills in at most that many steps' worth of chunks
+   * (a chunk is ⌈qty / fillSlices⌉ shares, or smaller when maxChunk or the quoted size is).
+   */
+  ackMs?: number;
+  fillMs?: number;
+  fillSlices?: number;
+  /**
+   * Close (epoch ms, `nowMs` time) of the session an order belongs to: CLS orders fill at it, at the last
+   * mid before it, and DAY orders expire at it (e.g. NYSE.nextCloseMs on the engine's session clock).
+   * Unset (default): CLS orders wait for runAuction() and DAY orders for expireDay() / enforceHours.
+   */
+  sessionClose?: (nowMs: number) => number;
   /** Re-check period for resting orders, default 25 ms. */
   pollMs?: number;
   /** Largest fill chunk in shares (default 100). */
@@ -116,7 +134,7 @@ export class AlpacaSimulator {
   private readonly multiplier: number;
   private readonly exchange: AlpacaExchange;
   private readonly accountId = randomUUID();
-  private readonly accountNumber = `PA${randomBytes(5).toString('hex').toUpperCase()}`;
+  private readonly accountNumber: string;
   private readonly accountCreatedAt: string;
   private server?: http.Server;
   private wss?: WebSocketServer;
@@ -136,6 +154,7 @@ export class AlpacaSimulator {
     this.keyId = opts.keyId ?? 'PKSIMULATOR000000001';
     this.secret = opts.secret ?? 'simulator-secret';
     this.nowMs = opts.nowMs ?? Date.now;
+    this.accountNumber = opts.accountNumber ?? `PA${randomBytes(5).toString('hex').toUpperCase()}`;
     this.wallMs = opts.wallMs ?? Date.now;
     this.rateLimit = opts.rateLimitPerMin ?? 200;
     this.multiplier = opts.multiplier ?? 4;
@@ -151,6 +170,11 @@ export class AlpacaSimulator {
       startingCash: opts.startingCash ?? 100_000,
       multiplier: this.multiplier,
       enforceHours: opts.enforceHours ?? false,
+      wallMs: this.wallMs,
+      sessionClose: opts.sessionClose,
+      ackMs: opts.ackMs ?? 0,
+      fillMs: opts.fillMs ?? 0,
+      fillSlices: opts.fillSlices ?? 1,
     });
     this.exchange.onTransition((event, o, extra) => this.broadcast(event, o, extra));
   }
@@ -315,6 +339,16 @@ export class AlpacaSimulator {
     }
     const reply = this.route(method, url, body);
     reply.headers = { ...rl.headers, ...reply.headers };
+    const ackMs = this.opts.ackMs ?? 0;
+    if (ackMs > 0 && method === 'POST' && url.pathname === '/v2/orders' && reply.status === 200) {
+      // Acknowledgement latency: the order exists (and is found by GET) but its answer is still on the way.
+      this.hold(res);
+      setTimeout(() => {
+        this.held.delete(res);
+        if (!res.destroyed && !res.writableEnded) this.write(res, reply);
+      }, ackMs);
+      return;
+    }
     this.write(res, reply);
   }
 
@@ -465,6 +499,17 @@ export class AlpacaSimulator {
   }
 
   private cancelOne(id: string): Reply {
+    const ackMs = this.opts.ackMs ?? 0;
+    if (ackMs > 0) {
+      // As Alpaca: 204 at once, the cancel takes effect later; what fills meanwhile stays filled (it won the race).
+      const o = this.exchange.orders.get(id);
+      if (!o) return notFound('order not found');
+      if (!isOpenStatus(o.status)) return { status: 422, body: { code: 42210000, message: `order is already in "${o.status}" state` } };
+      setTimeout(() => {
+        if (isOpenStatus(o.status)) this.exchange.cancel(id);
+      }, ackMs);
+      return { status: 204 };
+    }
     const f = this.exchange.cancel(id);
     return f ? failure(f) : { status: 204 };
   }

@@ -6,6 +6,10 @@
  * model (it is a fake for testing clients, not a matching engine). Taker fills walk
  * the visible opposite side row by row (partial fills across levels, one execution
  * per row); resting limit orders fill passively when the tape trades through them.
+ *
+ * Fill latency (off by default): with `fillMs`, an order's next execution step waits that long (wall time)
+ * after it was placed and after each step; `fillSlices` caps a step at ⌈quantity / fillSlices⌉ shares, so an
+ * order arrives in that many partial fills. A cancel processed before a step wins the race.
  */
 import type { MarketModel } from '../market/MarketModel.js';
 import type { ContractFields } from './protocol.js';
@@ -23,6 +27,8 @@ export interface SimOrder extends OrderView {
   triggered: boolean;
   active: boolean;
   placedAtMs: number;
+  /** Wall ms before which the next execution step waits (fill latency). */
+  fillReadyAt: number;
 }
 
 export interface SimExecution extends ExecView {
@@ -75,7 +81,7 @@ export class OrderEngine {
     private readonly account: string,
     private readonly reporter: OrderReporter,
     private readonly nowMs: () => number,
-    private readonly opts: { fillUntransmitted: boolean; startingCash: number },
+    private readonly opts: { fillUntransmitted: boolean; startingCash: number; fillMs?: number; fillSlices?: number; wallMs?: () => number },
   ) {
     this.cash = opts.startingCash;
     this.execPrefix = (0x0000e0d5 + model.symbols.length).toString(16).padStart(8, '0');
@@ -164,6 +170,7 @@ export class OrderEngine {
       triggered: false,
       active: true,
       placedAtMs: this.nowMs(),
+      fillReadyAt: this.wall() + (this.opts.fillMs ?? 0),
     };
     if (existing) {
       // Same id on a working order = modification (as in TWS).
@@ -180,6 +187,24 @@ export class OrderEngine {
     if (!transmit) return;
     this.evaluate(o);
     if (o.active && (tif === 'IOC' || tif === 'FOK')) this.cancelOrder(o, 'IOC/FOK remainder');
+  }
+
+  private wall(): number {
+    return (this.opts.wallMs ?? Date.now)();
+  }
+
+  /** Whether an order may execute now, and how many shares one step may take (fill latency and slices). */
+  private stepQty(o: SimOrder): number {
+    if (this.wall() < o.fillReadyAt) return 0;
+    const left = o.totalQuantity - o.filled;
+    const slices = this.opts.fillSlices ?? 1;
+    if (slices <= 1 || o.tif === 'IOC' || o.tif === 'FOK') return left;
+    return Math.min(left, Math.ceil(o.totalQuantity / slices));
+  }
+
+  /** After an execution step: the next one waits `fillMs`. */
+  private stepped(o: SimOrder): void {
+    if ((this.opts.fillMs ?? 0) > 0) o.fillReadyAt = this.wall() + (this.opts.fillMs as number);
   }
 
   cancel(clientId: number, orderId: number): void {
@@ -231,9 +256,14 @@ export class OrderEngine {
         continue;
       }
       if (o.lmtPrice === undefined) continue;
+      const cap = this.stepQty(o);
+      if (cap <= 0) continue;
       // A sell-initiated print below our bid (or a buy print above our offer) means we were hit first.
-      if (buy && aggressor === -1 && price < o.lmtPrice) this.fill(o, o.lmtPrice, Math.min(size, o.totalQuantity - o.filled), venue, 1);
-      else if (!buy && aggressor === 1 && price > o.lmtPrice) this.fill(o, o.lmtPrice, Math.min(size, o.totalQuantity - o.filled), venue, 1);
+      const hit = (buy && aggressor === -1 && price < o.lmtPrice) || (!buy && aggressor === 1 && price > o.lmtPrice);
+      if (hit) {
+        this.fill(o, o.lmtPrice, Math.min(size, cap), venue, 1);
+        this.stepped(o);
+      }
     }
   }
 
@@ -303,12 +333,21 @@ export class OrderEngine {
       }
       if (avail < o.totalQuantity - o.filled) return;
     }
-    const rows = m.rowCount(si, side);
-    for (let i = 0; i < rows && o.active; i++) {
-      const px = m.rowPrice(si, side, i);
-      if (limit !== undefined && (buy ? px > limit : px < limit)) break;
-      const q = Math.min(m.rowSize(si, side, i), o.totalQuantity - o.filled);
-      if (q > 0) this.fill(o, px, q, m.rowMaker(si, side, i), 2);
+    const slices = (this.opts.fillMs ?? 0) > 0 ? 1 : Math.max(1, this.opts.fillSlices ?? 1);
+    for (let k = 0; k < slices && o.active; k++) {
+      const cap = this.stepQty(o);
+      if (cap <= 0) return;
+      const upTo = o.filled + cap;
+      const before = o.filled;
+      const rows = m.rowCount(si, side);
+      for (let i = 0; i < rows && o.active && o.filled < upTo; i++) {
+        const px = m.rowPrice(si, side, i);
+        if (limit !== undefined && (buy ? px > limit : px < limit)) break;
+        const q = Math.min(m.rowSize(si, side, i), upTo - o.filled);
+        if (q > 0) this.fill(o, px, q, m.rowMaker(si, side, i), 2);
+      }
+      if (o.filled === before) return;
+      this.stepped(o);
     }
   }
 

@@ -48,6 +48,14 @@ export interface TwsSimulatorOptions {
   maxDepthRequests?: number;
   /** SMART depth without isSmartDepth is refused with 10092, as TWS does (default true). */
   strictSmartDepth?: boolean;
+  /**
+   * Order latency, wall ms (default 0: off). `ackMs`: PLACE_ORDER, CANCEL_ORDER and REQ_GLOBAL_CANCEL are
+   * processed that long after they arrive, in arrival order (a cancel sent before the acknowledgement is
+   * processed after its order). `fillMs` / `fillSlices`: see OrderEngine.
+   */
+  ackMs?: number;
+  fillMs?: number;
+  fillSlices?: number;
   /** Fill orders whose transmit field is "" (default false: held, with a warning, like TWS). */
   fillUntransmitted?: boolean;
   startingCash?: number;
@@ -143,6 +151,10 @@ export class TwsSimulator implements MarketListener {
   private readonly maxDepthRequests: number;
   private readonly strictSmartDepth: boolean;
   private readonly maxBufferedBytes: number;
+  private readonly ackMs: number;
+  /** Order messages waiting out `ackMs`, in arrival order. */
+  private readonly deskQueue: { due: number; run: () => void }[] = [];
+  private deskTimer?: NodeJS.Timeout;
   private readonly log: (line: string) => void;
   private readonly host: string;
   private readonly port: number;
@@ -208,9 +220,14 @@ export class TwsSimulator implements MarketListener {
       ask: newAcc(),
       volume: 0,
     }));
+    this.ackMs = nonNegative(opts.ackMs ?? 0, 'ackMs');
+    const fillSlices = opts.fillSlices ?? 1;
+    if (!Number.isInteger(fillSlices) || fillSlices < 1) throw new Error(`TwsSimulator: fillSlices must be an integer ≥ 1, got ${fillSlices}`);
     this.orders = new OrderEngine(this.model, this.account, this.reporter, () => this.modelNowMs(), {
       fillUntransmitted: opts.fillUntransmitted ?? false,
       startingCash: opts.startingCash ?? 1_000_000,
+      fillMs: nonNegative(opts.fillMs ?? 0, 'fillMs'),
+      fillSlices,
     });
   }
 
@@ -239,6 +256,9 @@ export class TwsSimulator implements MarketListener {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    clearTimeout(this.deskTimer);
+    this.deskTimer = undefined;
+    this.deskQueue.length = 0;
     const server = this.server;
     this.server = null;
     for (const s of this.sessions) s.socket.destroy();
@@ -461,8 +481,9 @@ export class TwsSimulator implements MarketListener {
         if (target > this.model.timeMs) this.model.advance(target, this);
         const now = this.model.timeMs;
         for (let si = 0; si < this.sym.length; si++) this.rollBars(si, now);
-        this.orders.onTick();
       }
+      // Also while the feed is paused: orders waiting out the fill latency execute against the still book.
+      this.orders.onTick();
     } catch (e) {
       this.st.handlerErrors++;
       this.log(`tick failed: ${(e as Error).stack ?? e}`);
@@ -693,12 +714,14 @@ export class TwsSimulator implements MarketListener {
       case OUT.PLACE_ORDER: {
         const orderId = Number(t[1]);
         if (Number.isInteger(orderId) && orderId >= this.nextOrderId) this.nextOrderId = orderId + 1;
-        return this.orders.place(s.clientId, t);
+        return this.orderDesk(() => this.orders.place(s.clientId, t));
       }
-      case OUT.CANCEL_ORDER:
-        return this.orders.cancel(s.clientId, Number(s.serverVersion >= SV.CME_TAGGING_FIELDS ? t[1] : t[2]));
+      case OUT.CANCEL_ORDER: {
+        const orderId = Number(s.serverVersion >= SV.CME_TAGGING_FIELDS ? t[1] : t[2]);
+        return this.orderDesk(() => this.orders.cancel(s.clientId, orderId));
+      }
       case OUT.REQ_GLOBAL_CANCEL:
-        return this.orders.globalCancel();
+        return this.orderDesk(() => this.orders.globalCancel());
       case OUT.REQ_OPEN_ORDERS:
         return this.sendOpenOrders(s, false);
       case OUT.REQ_ALL_OPEN_ORDERS:
@@ -867,6 +890,33 @@ export class TwsSimulator implements MarketListener {
 
   // ------------------------------------------------------------------ orders and account
 
+  /** Order messages run `ackMs` after arrival, first in first out (immediately when ackMs is 0). */
+  private orderDesk(run: () => void): void {
+    if (this.ackMs <= 0 && this.deskQueue.length === 0) return run();
+    this.deskQueue.push({ due: Date.now() + this.ackMs, run });
+    this.pumpDesk();
+  }
+
+  private pumpDesk(): void {
+    const head = this.deskQueue[0];
+    if (this.deskTimer || !head || !this.server) return;
+    this.deskTimer = setTimeout(() => {
+      this.deskTimer = undefined;
+      const now = Date.now();
+      while (this.deskQueue.length > 0 && this.deskQueue[0].due <= now) {
+        const { run } = this.deskQueue.shift() as { run: () => void };
+        try {
+          run();
+        } catch (e) {
+          this.st.handlerErrors++;
+          this.log(`order message failed: ${(e as Error).stack ?? e}`);
+        }
+      }
+      this.flushAll();
+      this.pumpDesk();
+    }, Math.max(0, head.due - Date.now()));
+  }
+
   private sessionFor(clientId: number): Session | undefined {
     for (const s of this.sessions) if (s.ready && s.clientId === clientId) return s;
     return undefined;
@@ -961,6 +1011,11 @@ export class TwsSimulator implements MarketListener {
     msg.accountUpdateTime(s.w, formatEasternHHMM(this.clock()));
     msg.accountDownloadEnd(s.w, this.account);
   }
+}
+
+function nonNegative(v: number, name: string): number {
+  if (!(v >= 0) || !Number.isFinite(v)) throw new Error(`TwsSimulator: ${name} must be ≥ 0, got ${v}`);
+  return v;
 }
 
 function positive(v: number, name: string): number {

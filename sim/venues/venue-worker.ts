@@ -8,6 +8,8 @@ import { TwsSimulator } from '../tws/TwsSimulator.js';
 import { AlphaVantageSimulator } from '../alpha-vantage/AlphaVantageSimulator.js';
 import { AlpacaSimulator } from '../alpaca/AlpacaSimulator.js';
 import type { EngineConfig } from '../../engine/config/schema.js';
+import { clockFor } from '../../engine/clock/index.js';
+import { NYSE } from '../../analytics/calendar.js';
 
 export interface VenueWorkerData {
   config: EngineConfig;
@@ -17,6 +19,8 @@ export interface VenueWorkerData {
   alpaca: boolean;
   alpacaKeyId: string;
   alpacaSecret: string;
+  /** The engine's start instant, so the simulators' session time is the engine's session clock. */
+  engineStartMs?: number;
 }
 export interface VenuePorts { twsPort?: number; alphaVantageUrl?: string; alpacaUrl?: string }
 
@@ -29,12 +33,18 @@ const model = new MarketModel({
   eventsPerSecond: cfg.market.eventsPerSecond,
 });
 const ports: VenuePorts = {};
+// Order latency knobs (venues.simLatency, 0 = off) and the configured account, so execution.account
+// filtering and checking work against the simulators as against a real account.
+const latency = cfg.venues.simLatency;
+const account = cfg.execution.account || undefined;
+// The engine's session clock (the same pure function of config and start instant every actor uses).
+const session = clockFor(cfg, wd.engineStartMs);
 let tws: TwsSimulator | undefined;
 let av: AlphaVantageSimulator | undefined;
 let alpaca: AlpacaSimulator | undefined;
 
 if (wd.tws) {
-  tws = new TwsSimulator({ model, host: '127.0.0.1', port: 0 });
+  tws = new TwsSimulator({ model, host: '127.0.0.1', port: 0, account, ...latency });
   ports.twsPort = (await tws.start()).port;
 }
 if (wd.alphaVantage) {
@@ -50,7 +60,9 @@ if (wd.alphaVantage) {
 }
 if (wd.alpaca) {
   alpaca = new AlpacaSimulator({
-    host: '127.0.0.1', port: 0, keyId: wd.alpacaKeyId, secret: wd.alpacaSecret,
+    host: '127.0.0.1', port: 0, keyId: wd.alpacaKeyId, secret: wd.alpacaSecret, accountNumber: account, ...latency,
+    // Order times, the CLS auction and DAY expiry follow the engine's session clock (its close is the engine's close).
+    nowMs: () => session.nowMs(), sessionClose: (now) => NYSE.nextCloseMs(now),
     quote: (sym) => {
       const i = model.indexOf(sym);
       if (i < 0) return undefined;

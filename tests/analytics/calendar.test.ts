@@ -136,3 +136,13 @@ describe('expiries', () => {
     expect(nextExpiries('AAPL', etTime('2025-06-20', '16:00'), 1)).toEqual(['2025-06-27']);
   });
 });
+
+describe('nextCloseMs (when DAY orders expire and the closing auction runs)', () => {
+  it('the close of the session in progress, 13:00 on early-close days, else the next trading day', () => {
+    expect(NYSE.nextCloseMs(etTime('2025-01-02', '10:00'))).toBe(etTime('2025-01-02', '16:00'));
+    expect(NYSE.nextCloseMs(etTime('2025-01-02', '08:00'))).toBe(etTime('2025-01-02', '16:00')); // before the open
+    expect(NYSE.nextCloseMs(etTime('2025-11-28', '12:59'))).toBe(etTime('2025-11-28', '13:00')); // after Thanksgiving
+    expect(NYSE.nextCloseMs(etTime('2025-01-02', '16:00'))).toBe(etTime('2025-01-03', '16:00')); // at the close: the next one
+    expect(NYSE.nextCloseMs(etTime('2025-12-24', '14:00'))).toBe(etTime('2025-12-26', '16:00')); // early close passed, Christmas shut
+  });
+});

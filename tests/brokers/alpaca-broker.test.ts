@@ -100,7 +100,7 @@ describe('AlpacaBroker against the Alpaca simulator (real SDK)', () => {
     expect((await b.positions()).find((p) => p.symbol === 'SPY')).toBeUndefined();
   });
 
-  it('limit orders rest, show in openOrders, cancel by client order id; cancelAll; moc maps to market/cls', async () => {
+  it('limit orders rest, show in openOrders, cancel by client order id; cancelAll(prefix); moc maps to market/cls', async () => {
     const { b, events } = await broker();
     const a = coid('lmt-a');
     const z = coid('lmt-z');
@@ -114,7 +114,7 @@ describe('AlpacaBroker against the Alpaca simulator (real SDK)', () => {
     await waitFor(() => kinds(events, a).includes('canceled'), 'canceled');
     await b.cancel(a); // already canceled: a no-op, not an error
     await b.cancel('unknown-order'); // unknown: ignored
-    await b.cancelAll();
+    expect(await b.cancelAll(`t-${SEED}-lmt-`)).toBe(1); // z only: a is canceled already
     await waitFor(() => kinds(events, z).includes('canceled'), 'cancel all');
     expect((await b.openOrders()).filter((o) => o.clientOrderId === a || o.clientOrderId === z)).toEqual([]);
 
@@ -202,7 +202,7 @@ describe('AlpacaBroker against the Alpaca simulator (real SDK)', () => {
     const e = coid('concurrent');
     await Promise.all([1, 2, 3].map(() => second.b.place({ clientOrderId: e, symbol: 'QQQ', side: 'buy', qty: 1, type: 'limit', limitPrice: 300, tif: 'day' })));
     expect(simOrdersFor(e)).toHaveLength(1);
-    await second.b.cancelAll();
+    await second.b.cancelAll(`t-${SEED}-`);
   });
 
   it('refusals become rejected events: 403 buying power, 422 invalid, asynchronous reject; bad input throws', async () => {

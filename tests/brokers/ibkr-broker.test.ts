@@ -111,7 +111,7 @@ describe('IbkrBroker against the TWS simulator (real IBApi)', () => {
     expect(fills.filter((x) => x.clientOrderId === 'ib-filled-1')).toHaveLength(1);
   });
 
-  it('rejections carry the reason (MOC unsupported by the simulator: 201); cancelAll; bad input; not connected', async () => {
+  it('rejections carry the reason (MOC unsupported by the simulator: 201); cancelAll(prefix); bad input; not connected', async () => {
     const { b, events } = await broker(23);
     await b.place({ clientOrderId: 'ib-moc', symbol: 'SPY', side: 'sell', qty: 5, type: 'moc', tif: 'day' });
     await waitFor(() => kinds(events, 'ib-moc').includes('rejected'), 'rejected');
@@ -125,8 +125,8 @@ describe('IbkrBroker against the TWS simulator (real IBApi)', () => {
     await b.place({ clientOrderId: 'ib-ga-1', symbol: 'SPY', side: 'buy', qty: 1, type: 'limit', limitPrice: low, tif: 'day' });
     await b.place({ clientOrderId: 'ib-ga-2', symbol: 'SPY', side: 'buy', qty: 2, type: 'stop_limit', stopPrice: low + 50, limitPrice: low + 51, tif: 'day' });
     await waitFor(() => kinds(events, 'ib-ga-1').includes('new') && kinds(events, 'ib-ga-2').includes('new'), 'working');
-    await b.cancelAll();
-    await waitFor(() => kinds(events, 'ib-ga-1').includes('canceled') && kinds(events, 'ib-ga-2').includes('canceled'), 'global cancel');
+    expect(await b.cancelAll('ib-ga-')).toBe(2);
+    await waitFor(() => kinds(events, 'ib-ga-1').includes('canceled') && kinds(events, 'ib-ga-2').includes('canceled'), 'cancel all, one by one');
     expect(await b.openOrders()).toEqual([]);
 
     await expect(b.place({ clientOrderId: 'x', symbol: 'SPY', side: 'buy', qty: 0, type: 'market', tif: 'day' })).rejects.toMatchObject({ kind: 'input' });

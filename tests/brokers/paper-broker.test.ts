@@ -92,10 +92,9 @@ describe('PaperBroker', () => {
     expect((await b.positions())[0]).toEqual({ symbol: 'SPY', qty: 10, avgPrice: 101 });
   });
 
-  it('IOC cancels the remainder; stops trigger; MOC fills at the mid when the auction runs; unknown symbols are rejected', async () => {
+  it('IOC cancels the remainder; stops trigger; unknown symbols are rejected; expireDay', async () => {
     const book = { bids: [[10, 100]] as [number, number][], asks: [[10.02, 100]] as [number, number][] };
-    let auction = false;
-    const { b, events } = setup({ Y: book }, { auctionOpen: () => auction });
+    const { b, events } = setup({ Y: book });
     await b.place({ clientOrderId: 'ioc', symbol: 'Y', side: 'buy', qty: 150, type: 'limit', limitPrice: 10.02, tif: 'ioc' });
     await waitFor(() => kinds(events, 'ioc').includes('canceled'), 'ioc cancel');
     expect(kinds(events, 'ioc')).toEqual(['accepted', 'new', 'partial_fill', 'canceled']);
@@ -108,15 +107,6 @@ describe('PaperBroker', () => {
     await waitFor(() => kinds(events, 'stp').includes('fill'), 'stop fill');
     expect(fillsOf(events, 'stp')[0]).toMatchObject({ price: 9.88, qty: 20 });
 
-    await b.place({ clientOrderId: 'moc', symbol: 'Y', side: 'buy', qty: 5, type: 'moc', tif: 'day' });
-    await b.place({ clientOrderId: 'loc', symbol: 'Y', side: 'buy', qty: 5, type: 'loc', limitPrice: 1, tif: 'day' });
-    await waitFor(() => kinds(events, 'moc').includes('new') && kinds(events, 'loc').includes('new'), 'moc new');
-    b.poke();
-    expect(fillsOf(events, 'moc')).toEqual([]);
-    auction = true;
-    await waitFor(() => kinds(events, 'moc').includes('fill') && kinds(events, 'loc').includes('canceled'), 'auction');
-    expect(fillsOf(events, 'moc')[0]).toMatchObject({ price: 9.95, qty: 5 });
-
     await b.place({ clientOrderId: 'nobook', symbol: 'ZZZ', side: 'buy', qty: 1, type: 'market', tif: 'day' });
     await waitFor(() => kinds(events, 'nobook').includes('rejected'), 'rejected');
     expect(events.find((e) => e.clientOrderId === 'nobook' && e.kind === 'rejected')).toMatchObject({ reason: 'no market data for ZZZ' });
@@ -125,6 +115,80 @@ describe('PaperBroker', () => {
     await waitFor(() => kinds(events, 'day').includes('new'), 'day new');
     expect(b.expireDay()).toBe(1);
     expect(kinds(events, 'day').at(-1)).toBe('expired');
+  });
+
+  it('the close on the session clock: MOC/LOC fill once at the last mid before it, DAY/OPG leftovers expire, GTC stays', async () => {
+    // A fake session clock (a pure function, as engine/clock is): 2025-01-02 is a regular day, close 16:00 New York = 21:00 UTC.
+    let now = Date.UTC(2025, 0, 2, 20, 40);
+    const book = { bids: [[10, 100]] as [number, number][], asks: [[10.02, 100]] as [number, number][] };
+    const { b, events } = setup({ Y: book }, { nowMs: () => now });
+    await b.place({ clientOrderId: 'moc', symbol: 'Y', side: 'buy', qty: 5, type: 'moc', tif: 'day' });
+    await b.place({ clientOrderId: 'loc-hit', symbol: 'Y', side: 'sell', qty: 4, type: 'loc', limitPrice: 10.5, tif: 'day' });
+    await b.place({ clientOrderId: 'loc-ok', symbol: 'Y', side: 'sell', qty: 3, type: 'loc', limitPrice: 10.2, tif: 'day' });
+    await b.place({ clientOrderId: 'day', symbol: 'Y', side: 'buy', qty: 5, type: 'limit', limitPrice: 1, tif: 'day' });
+    await b.place({ clientOrderId: 'opg', symbol: 'Y', side: 'buy', qty: 5, type: 'limit', limitPrice: 1, tif: 'opg' });
+    await b.place({ clientOrderId: 'gtc', symbol: 'Y', side: 'buy', qty: 5, type: 'limit', limitPrice: 1, tif: 'gtc' });
+    await waitFor(() => ['moc', 'loc-hit', 'loc-ok', 'day', 'opg', 'gtc'].every((c) => kinds(events, c).includes('new')), 'all new');
+    b.poke();
+    expect(fillsOf(events, 'moc')).toEqual([]); // not at mid before the close
+    // The last book before the close sets the closing price …
+    book.bids = [[10.3, 100]];
+    book.asks = [[10.34, 100]];
+    now = Date.UTC(2025, 0, 2, 20, 59, 59);
+    b.poke();
+    // … and the clock jumps past the close (the simulated session clock goes on to the next open) onto another book.
+    book.bids = [[11, 100]];
+    book.asks = [[11.02, 100]];
+    now = Date.UTC(2025, 0, 3, 14, 30);
+    b.poke();
+    expect(fillsOf(events, 'moc')).toEqual([expect.objectContaining({ kind: 'fill', price: 10.32, qty: 5, cumQty: 5, leavesQty: 0 })]);
+    expect(fillsOf(events, 'loc-ok')).toEqual([expect.objectContaining({ kind: 'fill', price: 10.32, qty: 3 })]);
+    expect(kinds(events, 'loc-hit').at(-1)).toBe('canceled');
+    expect(events.find((e) => e.clientOrderId === 'day' && e.kind === 'expired')).toMatchObject({ reason: 'DAY order expired at the close' });
+    expect(kinds(events, 'opg').at(-1)).toBe('expired');
+    expect(kinds(events, 'gtc')).toEqual(['accepted', 'new']);
+    expect((await b.openOrders()).map((o) => o.clientOrderId)).toEqual(['gtc']);
+  });
+
+  it('early close: an order placed on an early-close day ends at 13:00 New York; sessionClose can be replaced', async () => {
+    // 2025-11-28, the day after Thanksgiving: close 13:00 New York = 18:00 UTC.
+    let now = Date.UTC(2025, 10, 28, 17, 0);
+    const book = { bids: [[10, 100]] as [number, number][], asks: [[10.02, 100]] as [number, number][] };
+    const { b, events } = setup({ Y: book }, { nowMs: () => now });
+    await b.place({ clientOrderId: 'moc-early', symbol: 'Y', side: 'buy', qty: 2, type: 'moc', tif: 'day' });
+    await waitFor(() => kinds(events, 'moc-early').includes('new'), 'new');
+    now = Date.UTC(2025, 10, 28, 18, 0);
+    b.poke();
+    expect(fillsOf(events, 'moc-early')).toEqual([expect.objectContaining({ price: 10.01, qty: 2 })]);
+
+    let t = 1_000;
+    const custom = setup({ Y: book }, { nowMs: () => t, sessionClose: (n) => n + 500 });
+    await custom.b.place({ clientOrderId: 'd', symbol: 'Y', side: 'buy', qty: 1, type: 'limit', limitPrice: 1, tif: 'day' });
+    await waitFor(() => kinds(custom.events, 'd').includes('new'), 'new');
+    t = 1_499;
+    custom.b.poke();
+    expect(kinds(custom.events, 'd')).toEqual(['accepted', 'new']);
+    t = 1_500;
+    custom.b.poke();
+    expect(kinds(custom.events, 'd').at(-1)).toBe('expired');
+  });
+
+  it('ack and fill latency: a market order in fillSlices partial fills; cancelAll(prefix) spares foreign orders', async () => {
+    const book = { bids: [[10, 1000]] as [number, number][], asks: [[10.02, 1000]] as [number, number][] };
+    const { b, events } = setup({ Y: book }, { ackMs: 30, fillMs: 10, fillSlices: 4 });
+    await b.place({ clientOrderId: 'AT-s', symbol: 'Y', side: 'buy', qty: 10, type: 'market', tif: 'day' });
+    expect(kinds(events, 'AT-s')).toEqual([]); // not acknowledged yet
+    expect((await b.orderByClientId('AT-s'))?.status).toBe('pending');
+    await waitFor(() => kinds(events, 'AT-s').includes('fill'), 'fill');
+    expect(kinds(events, 'AT-s')).toEqual(['accepted', 'new', 'partial_fill', 'partial_fill', 'partial_fill', 'fill']);
+    expect(fillsOf(events, 'AT-s').map((f) => f.qty)).toEqual([3, 3, 3, 1]); // ⌈10 / 4⌉ whole shares a step
+    await b.place({ clientOrderId: 'AT-r', symbol: 'Y', side: 'buy', qty: 1, type: 'limit', limitPrice: 1, tif: 'gtc' });
+    await b.place({ clientOrderId: 'MINE', symbol: 'Y', side: 'buy', qty: 1, type: 'limit', limitPrice: 1, tif: 'gtc' });
+    expect(await b.cancelAll('AT-')).toBe(1);
+    await waitFor(() => kinds(events, 'AT-r').includes('canceled'), 'AT-r canceled');
+    expect((await b.openOrders()).map((o) => o.clientOrderId)).toEqual(['MINE']);
+    expect(() => new PaperBroker({ book: () => undefined, fillSlices: 0 })).toThrow(/fillSlices must be an integer ≥ 1/);
+    expect(() => new PaperBroker({ book: () => undefined, ackMs: -1 })).toThrow(/ackMs must be a finite number ≥ 0/);
   });
 
   it('positions: average price, realised P&L on reduction, flip through zero; fills(since)', async () => {

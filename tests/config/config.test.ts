@@ -38,6 +38,8 @@ describe('configuration', () => {
     ['duplicate symbol', 'symbols: [{ symbol: SPY, level2: true, basePrice: 1, numRows: 5 }, { symbol: SPY, level2: false, basePrice: 1, numRows: 5 }]', /^symbols: "SPY" is listed twice$/],
     ['inconsistent values', 'supervisor: { restart: { backoffInitialMs: 500, backoffMaxMs: 100 } }', /^supervisor\.restart\.backoffMaxMs: 100 is below backoffInitialMs \(500\)$/],
     ['bad plan', 'venues: { alphaVantage: { plan: 500 } }', /^venues\.alphaVantage\.plan: .* \(got 500\)$/],
+    ['no fill slices', 'venues: { simLatency: { fillSlices: 0 } }', /^venues\.simLatency\.fillSlices: Too small: expected number to be >=1 \(got 0\)$/],
+    ['negative ack latency', 'venues: { simLatency: { ackMs: -5 } }', /^venues\.simLatency\.ackMs: .* \(got -5\)$/],
     ['bad redis url', 'redis: { url: "http://x" }', /^redis\.url: must be a redis:\/\/ or rediss:\/\/ URL \(got "http:\/\/x"\)$/],
   ];
   for (const [what, yaml, re] of cases) {

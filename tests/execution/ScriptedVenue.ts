@@ -95,7 +95,7 @@ export class ScriptedVenue implements Broker {
     if (vo && (vo.status === 'pending' || vo.status === 'open')) vo.cancelRequested = true;
   }
 
-  async cancelAll(): Promise<void> {
+  async cancelAll(_prefix: string): Promise<number> {
     throw new Error('the engine must cancel its own orders one by one, never with a venue-wide cancel');
   }
 

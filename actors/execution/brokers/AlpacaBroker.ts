@@ -22,6 +22,7 @@ import { EventFanout } from './EventFanout.js';
 import {
   BrokerError,
   newBrokerStats,
+  requireCancelPrefix,
   silentLog,
   type Broker,
   type BrokerEvent,
@@ -44,6 +45,11 @@ export interface AlpacaBrokerOptions {
   baseUrl?: string;
   /** trade_updates WebSocket, default baseUrl with ws(s):// and /stream. */
   streamUrl?: string;
+  /**
+   * The account number the keys must belong to (GET /v2/account `account_number`, e.g. PA…): connect()
+   * refuses another account. Unset: whatever account the keys open.
+   */
+  account?: string;
   /** Per-request timeout (default 10 s). */
   timeoutMs?: number;
   /** Attempts per operation before giving up as ambiguous (default 6). */
@@ -79,6 +85,7 @@ interface Track {
   clientOrderId: string;
   brokerOrderId?: string;
   symbol?: string;
+  side?: 'buy' | 'sell';
   qty: number;
   cumQty: number;
   /** Last lifecycle kind emitted (accepted/new/canceled/…); fills are tracked by execId. */
@@ -199,12 +206,17 @@ export class AlpacaBroker implements Broker {
     this.stream = undefined;
     this.subscribedOnce = false;
     // REST first: bad keys fail here with a clear error instead of a silent stream.
+    let account: Record<string, unknown>;
     try {
-      await this.alpaca.trading.account.getAccount();
+      account = (await this.alpaca.trading.account.getAccount()) as unknown as Record<string, unknown>;
     } catch (err) {
       const status = errStatus(err);
       if (status === 401 || status === 403) throw new BrokerError('auth', `Alpaca refused the credentials (${status})`, undefined, err);
       throw new BrokerError('unavailable', `Alpaca REST unreachable: ${errText(err)}`, undefined, err);
+    }
+    const number = String(account?.account_number ?? account?.accountNumber ?? '');
+    if (this.opts.account && number !== this.opts.account) {
+      throw new BrokerError('auth', `Alpaca: the API keys belong to account ${number || '(none reported)'}, not the configured execution.account ${this.opts.account}: refusing to connect`);
     }
     const stream = this.alpaca.trading.stream({
       url: this.streamUrl,
@@ -309,6 +321,7 @@ export class AlpacaBroker implements Broker {
     const t = this.track(o.clientOrderId);
     const epoch = this.gapEpoch;
     t.symbol = o.symbol;
+    t.side = o.side;
     t.qty = o.qty;
     t.inFlight = true;
     const req = this.request(o);
@@ -433,6 +446,9 @@ export class AlpacaBroker implements Broker {
   }
 
   async cancel(clientOrderId: string): Promise<void> {
+    // Still being placed: its POST decides whether there is anything to cancel; cancel after it.
+    const placing = this.inflight.get(clientOrderId);
+    if (placing) await placing.catch(() => undefined);
     let id = this.tracks.get(clientOrderId)?.brokerOrderId;
     if (!id) {
       const found = await this.withRetry('lookup for cancel', () => this.alpaca.trading.orders.getOrderByClientOrderId({ clientOrderId }), true);
@@ -456,8 +472,17 @@ export class AlpacaBroker implements Broker {
     }
   }
 
-  async cancelAll(): Promise<void> {
-    await this.withRetry('cancel all', () => this.alpaca.trading.orders.deleteAllOrders(), false);
+  /**
+   * One DELETE /v2/orders/{id} per open order of ours (and per order still being placed), never the bulk
+   * DELETE /v2/orders: that would also cancel the operator's manual orders.
+   */
+  async cancelAll(prefix: string): Promise<number> {
+    requireCancelPrefix(prefix);
+    const ids = new Set<string>();
+    for (const o of await this.openOrders()) if (o.clientOrderId.startsWith(prefix)) ids.add(o.clientOrderId);
+    for (const coid of this.inflight.keys()) if (coid.startsWith(prefix)) ids.add(coid);
+    for (const id of ids) await this.cancel(id);
+    return ids.size;
   }
 
   async positions(): Promise<BrokerPosition[]> {
@@ -488,7 +513,11 @@ export class AlpacaBroker implements Broker {
 
   async orderByClientId(clientOrderId: string): Promise<BrokerOpenOrder | null> {
     const res = await this.withRetry('order by client id', () => this.alpaca.trading.orders.getOrderByClientOrderId({ clientOrderId }), true);
-    return res ? this.openOrder(this.wire(res as unknown as Record<string, unknown>)) : null;
+    if (res) return this.openOrder(this.wire(res as unknown as Record<string, unknown>));
+    const t = this.tracks.get(clientOrderId);
+    // Its POST is still on the way: pending, not unknown (Alpaca's name for an order not yet accepted).
+    if (t?.inFlight) return { clientOrderId, brokerOrderId: '', symbol: t.symbol ?? '', side: t.side ?? 'buy', qty: t.qty, filledQty: 0, status: 'pending_new' };
+    return null;
   }
 
   /**
@@ -634,7 +663,8 @@ export class AlpacaBroker implements Broker {
         case 'canceled':
         case 'expired':
         case 'rejected':
-          e = { kind: event, ...base, reason: event === 'rejected' ? `rejected by Alpaca (${order.status})` : undefined };
+          // The stream's order carries no reason (Alpaca has none); refusals at POST carry the API's message.
+          e = { kind: event, ...base, reason: event === 'rejected' ? 'rejected by Alpaca after acceptance (the trade update gives no reason)' : undefined };
           break;
         case 'done_for_day':
           e = { kind: 'expired', ...base, reason: 'done_for_day' };

@@ -24,6 +24,7 @@ import { EventFanout } from './EventFanout.js';
 import {
   BrokerError,
   newBrokerStats,
+  requireCancelPrefix,
   silentLog,
   type Broker,
   type BrokerEvent,
@@ -40,7 +41,10 @@ export interface IbkrBrokerOptions {
   host: string;
   port: number;
   clientId: number;
-  /** Account for orders and position filtering (default: TWS's default account). */
+  /**
+   * Account for orders, and the only one whose positions, open orders and executions are seen (another
+   * account's are ignored and counted in stats.foreignAccount). Default: TWS's default account, no filter.
+   */
   account?: string;
   exchange?: string;
   currency?: string;
@@ -259,6 +263,7 @@ export class IbkrBroker implements Broker {
       this.scheduleReconnect();
     });
     ib.on(EventName.openOrder, (orderId: number, contract: Contract, order: Order, state: OrderState) => {
+      if (this.foreign(order?.account)) return;
       this.tap(EventName.openOrder, [orderId, contract, order, state]);
       this.onOpenOrder(orderId, contract, order, state);
     });
@@ -268,6 +273,7 @@ export class IbkrBroker implements Broker {
       this.onOrderStatus(orderId, status, filled, remaining);
     });
     ib.on(EventName.execDetails, (reqId: number, contract: Contract, exec: Execution) => {
+      if (this.foreign(exec?.acctNumber)) return;
       this.tap(EventName.execDetails, [reqId, contract, exec]);
       if (reqId === -1) this.onExecution(contract, exec, true);
     });
@@ -282,6 +288,13 @@ export class IbkrBroker implements Broker {
         void this.resync(true).catch(() => {});
       } else if (code !== 2104 && code !== 2106 && code !== 2158) this.log.info({ code, msg }, 'ibkr info');
     });
+  }
+
+  /** Whether an account named on a message is not the configured one (unnamed: ours). */
+  private foreign(account: string | undefined): boolean {
+    if (!this.opts.account || !account || account === this.opts.account) return false;
+    this.stats.foreignAccount++;
+    return true;
   }
 
   private tap(name: string, args: unknown[]): void {
@@ -618,7 +631,7 @@ export class IbkrBroker implements Broker {
       this.stats.timeouts++;
       this.log.warn({ clientOrderId: t.clientOrderId, orderId: t.orderId }, 'ibkr: placement not acknowledged: checking before re-sending');
       try {
-        const found = await this.orderByClientId(t.clientOrderId);
+        const found = await this.venueOrder(t.clientOrderId);
         if (found) {
           this.live(t, true);
           return;
@@ -641,9 +654,24 @@ export class IbkrBroker implements Broker {
     this.ib.cancelOrder(t.orderId);
   }
 
-  async cancelAll(): Promise<void> {
-    if (!this.ib || !this.connected) throw new BrokerError('unavailable', 'TWS not connected: global cancel not sent');
-    this.ib.reqGlobalCancel();
+  /**
+   * One cancelOrder per open order of ours (TWS's open orders, plus the ones sent and not yet acknowledged),
+   * never reqGlobalCancel: that would also cancel the operator's manual orders.
+   */
+  async cancelAll(prefix: string): Promise<number> {
+    requireCancelPrefix(prefix);
+    if (!this.ib || !this.connected) throw new BrokerError('unavailable', 'TWS not connected: cancels not sent');
+    const ids = new Set<string>();
+    for (const o of await this.openOrders()) if (o.clientOrderId.startsWith(prefix)) ids.add(o.clientOrderId);
+    for (const t of this.byCoid.values()) if (t.stage !== 'done' && t.clientOrderId.startsWith(prefix)) ids.add(t.clientOrderId);
+    let n = 0;
+    for (const id of ids) {
+      const t = this.byCoid.get(id);
+      if (t?.stage === 'done') continue;
+      await this.cancel(id);
+      n++;
+    }
+    return n;
   }
 
   async positions(): Promise<BrokerPosition[]> {
@@ -654,7 +682,7 @@ export class IbkrBroker implements Broker {
       (name, args) => {
         if (name === EventName.position) {
           const [account, contract, pos, avgCost] = args as [string, Contract, number, number];
-          if (this.opts.account && account !== this.opts.account) return false;
+          if (this.foreign(account)) return false;
           const symbol = contract?.symbol ?? '';
           const qty = Number(pos) || 0;
           if (symbol && qty !== 0) out.set(symbol, { symbol, qty, avgPrice: Number(avgCost) || 0 });
@@ -692,6 +720,16 @@ export class IbkrBroker implements Broker {
    * session without fills (that needs REQ_COMPLETED_ORDERS): those answer null.
    */
   async orderByClientId(clientOrderId: string): Promise<BrokerOpenOrder | null> {
+    const found = await this.venueOrder(clientOrderId);
+    if (found) return found;
+    const t = this.byCoid.get(clientOrderId);
+    // Sent by this process, not acknowledged yet: pending, not unknown (IB's own name for the state).
+    if (t?.stage === 'submitted') return { clientOrderId, brokerOrderId: String(t.orderId), symbol: t.symbol, side: t.side, qty: t.qty, filledQty: 0, status: 'PendingSubmit' };
+    return null;
+  }
+
+  /** What TWS (or this process, for an acknowledged order) knows of an order; null when not acknowledged. */
+  private async venueOrder(clientOrderId: string): Promise<BrokerOpenOrder | null> {
     const open = await this.openOrders();
     const hit = open.find((o) => o.clientOrderId === clientOrderId);
     if (hit) return hit;

@@ -9,13 +9,26 @@
  * exogenous (our fills do not change it), so liquidity taken is remembered per price level until the
  * book shows a different size there; a resting order cannot take the same shares twice.
  * Non-marketable limits and untriggered stops rest and are re-checked every `pollMs` and on poke().
- * IOC cancels what does not fill at once. MOC/LOC fill in one execution at the mid when
- * `auctionOpen(now)` says the closing auction runs (default: at once).
+ * IOC cancels what does not fill at once.
+ *
+ * The close (session time, `nowMs`): every DAY/OPG/CLS order and every MOC/LOC order is stamped when it
+ * reaches the book with `sessionClose(now)`, the close of its session (NYSE: 16:00 New York, 13:00 on
+ * early-close days; the session clock may jump past it, as the simulated clock does overnight). MOC/LOC
+ * orders rest until then and fill in one execution at the closing price: the last mid seen before the close
+ * (the mid at the first check after it when none was seen); a LOC whose limit the closing price does not
+ * reach is canceled. DAY/OPG/CLS leftovers expire at the close. GTC orders never expire.
+ *
+ * Latency (wall time, off by default): `ackMs` before an order reaches the book and is acknowledged;
+ * `fillMs` before each execution step once the order is marketable; `fillSlices` splits an order into that
+ * many steps (partial fills). A cancel reaches the book `ackMs` after it is sent, like an order: one that
+ * arrives before a step wins; one after it loses the race.
  */
+import { NYSE } from '../../../analytics/calendar.js';
 import { EventFanout } from './EventFanout.js';
 import {
   BrokerError,
   newBrokerStats,
+  requireCancelPrefix,
   silentLog,
   type Broker,
   type BrokerEvent,
@@ -42,12 +55,19 @@ export interface PaperBrokerOptions {
   slippageBps?: number;
   /** Extra adverse move for the part of a market order beyond the visible book (default 10 bps). */
   sweepPenaltyBps?: number;
-  /** Delay before an order reaches the book (default 0: the next macrotask). */
-  latencyMs?: number;
+  /** Wall ms before an order reaches the book and is acknowledged (default 0: the next macrotask). */
+  ackMs?: number;
+  /** Wall ms before each execution step of a marketable order (default 0: at once). */
+  fillMs?: number;
+  /** Steps an order fills in, each at most ⌈qty / fillSlices⌉ shares (default 1; IOC always takes one step). */
+  fillSlices?: number;
   /** Re-check period for resting orders (default 50 ms). */
   pollMs?: number;
-  /** Whether MOC/LOC orders may execute now (default: always). */
-  auctionOpen?: (nowMs: number) => boolean;
+  /**
+   * Close (epoch ms) of the session an order placed at `nowMs` belongs to: when MOC/LOC orders fill and
+   * DAY/OPG/CLS orders expire (default: the NYSE calendar's next close, 16:00 or 13:00 New York).
+   */
+  sessionClose?: (nowMs: number) => number;
   log?: BrokerLog;
 }
 
@@ -59,6 +79,12 @@ interface PaperOrder {
   status: PaperStatus;
   filled: number;
   triggered: boolean;
+  /** Session close the order expires (DAY/OPG/CLS) or is auctioned (MOC/LOC) at; undefined for GTC. */
+  closeMs?: number;
+  /** MOC/LOC: the last mid seen before the close. */
+  closeMid?: number;
+  /** False while the next execution step waits out `fillMs`. */
+  fillReady: boolean;
 }
 
 interface Pos {
@@ -68,6 +94,15 @@ interface Pos {
 }
 
 const EPS = 1e-9;
+
+function isAuction(o: BrokerOrder): boolean {
+  return o.type === 'moc' || o.type === 'loc';
+}
+
+function nonNegative(v: number, name: string): number {
+  if (!(Number.isFinite(v) && v >= 0)) throw new BrokerError('input', `PaperBroker: ${name} must be a finite number ≥ 0, got ${v}`);
+  return v;
+}
 const ACTIVE = new Set<PaperStatus>(['pending', 'accepted', 'new', 'partially_filled']);
 
 function round(px: number): number {
@@ -95,6 +130,10 @@ export class PaperBroker implements Broker {
   private readonly slip: number;
   private readonly sweep: number;
   private readonly pollMs: number;
+  private readonly ackMs: number;
+  private readonly fillMs: number;
+  private readonly fillSlices: number;
+  private readonly sessionClose: (nowMs: number) => number;
 
   constructor(private readonly opts: PaperBrokerOptions) {
     if (typeof opts.book !== 'function') throw new BrokerError('input', 'PaperBroker: book(symbol) is required');
@@ -103,6 +142,11 @@ export class PaperBroker implements Broker {
     this.slip = (opts.slippageBps ?? 1) / 10_000;
     this.sweep = (opts.sweepPenaltyBps ?? 10) / 10_000;
     this.pollMs = opts.pollMs ?? 50;
+    this.ackMs = nonNegative(opts.ackMs ?? 0, 'ackMs');
+    this.fillMs = nonNegative(opts.fillMs ?? 0, 'fillMs');
+    this.fillSlices = opts.fillSlices ?? 1;
+    if (!Number.isInteger(this.fillSlices) || this.fillSlices < 1) throw new BrokerError('input', `PaperBroker: fillSlices must be an integer ≥ 1, got ${opts.fillSlices}`);
+    this.sessionClose = opts.sessionClose ?? ((now) => NYSE.nextCloseMs(now));
     this.fanout = new EventFanout(this.stats, (err) => this.log.error({ err: String(err) }, 'paper broker: event listener threw'));
   }
 
@@ -131,12 +175,12 @@ export class PaperBroker implements Broker {
       this.stats.duplicatesAvoided++;
       return Promise.resolve();
     }
-    const po: PaperOrder = { o: { ...o }, id: `paper-${this.session}-${++this.seq}`, status: 'pending', filled: 0, triggered: o.type !== 'stop' && o.type !== 'stop_limit' };
+    const po: PaperOrder = { o: { ...o }, id: `paper-${this.session}-${++this.seq}`, status: 'pending', filled: 0, triggered: o.type !== 'stop' && o.type !== 'stop_limit', fillReady: true };
     this.orders.set(o.clientOrderId, po);
     this.stats.placed++;
     // The order reaches the "venue" after place() resolves, as with a real broker's acknowledgement.
     const arrive = () => this.arrive(po);
-    if ((this.opts.latencyMs ?? 0) > 0) setTimeout(arrive, this.opts.latencyMs);
+    if (this.ackMs > 0) setTimeout(arrive, this.ackMs);
     else setImmediate(arrive);
     return Promise.resolve();
   }
@@ -151,8 +195,10 @@ export class PaperBroker implements Broker {
       return;
     }
     po.status = 'new';
+    if (po.o.tif !== 'gtc' || isAuction(po.o)) po.closeMs = this.sessionClose(this.now());
     this.emit({ kind: 'new', clientOrderId: po.o.clientOrderId, brokerOrderId: po.id, ts: this.now() });
     this.working.push(po);
+    if (this.fillMs > 0) this.waitFill(po);
     this.evaluate(po);
     this.compact();
     if (this.working.length > 0) this.schedule();
@@ -164,7 +210,7 @@ export class PaperBroker implements Broker {
     this.compact();
   }
 
-  /** End of day: working DAY/OPG/CLS orders expire. */
+  /** End of day now, whatever the clock says: working DAY/OPG/CLS orders expire (MOC/LOC too). */
   expireDay(): number {
     let n = 0;
     for (const po of this.working.slice()) {
@@ -207,9 +253,24 @@ export class PaperBroker implements Broker {
     return s;
   }
 
+  /** The next execution step waits `fillMs` (wall time); a cancel meanwhile wins. */
+  private waitFill(po: PaperOrder): void {
+    po.fillReady = false;
+    const t = setTimeout(() => {
+      po.fillReady = true;
+      if (this.closed) return;
+      this.evaluate(po);
+      this.compact();
+    }, this.fillMs);
+    t.unref?.();
+  }
+
   private evaluate(po: PaperOrder): void {
     if (!ACTIVE.has(po.status) || po.status === 'pending' || po.status === 'accepted') return;
     const o = po.o;
+    if (isAuction(o)) return this.auction(po);
+    if (po.closeMs !== undefined && this.now() >= po.closeMs) return this.end(po, 'expired', `${o.tif.toUpperCase()} order expired at the close`);
+    if (!po.fillReady) return;
     const book = this.opts.book(o.symbol);
     if (!book) return;
     const buy = o.side === 'buy';
@@ -220,43 +281,63 @@ export class PaperBroker implements Broker {
       if (Number.isFinite(best) && (buy ? best >= stop : best <= stop)) po.triggered = true;
       else return;
     }
-    if (o.type === 'moc' || o.type === 'loc') return this.auction(po, book);
+    // One step takes at most a slice (IOC: everything at once); without fillMs the steps follow at once.
+    // Whole shares per step when the order is in whole shares.
+    const n = this.fillSlices;
+    const slice = o.tif === 'ioc' ? o.qty : Number.isInteger(o.qty) ? Math.max(1, Math.ceil(o.qty / n)) : o.qty / n;
+    for (let step = 0; step < this.fillSlices && ACTIVE.has(po.status); step++) {
+      const before = po.filled;
+      this.step(po, levels, buy, Math.min(o.qty, before + slice));
+      if (po.filled <= before + EPS || this.fillMs > 0) break;
+    }
+    if (ACTIVE.has(po.status) && o.tif === 'ioc') this.end(po, 'canceled', 'IOC remainder');
+  }
+
+  /** One execution step: takes the book up to cumulative quantity `upTo`. */
+  private step(po: PaperOrder, levels: BookLevel[], buy: boolean, upTo: number): void {
+    const o = po.o;
     const limit = o.type === 'limit' || o.type === 'stop_limit' ? (o.limitPrice as number) : undefined;
     const side = buy ? 'a' : 'b';
+    const before = po.filled;
     let worst = NaN;
-    for (let i = 0; i < levels.length && po.filled < o.qty - EPS; i++) {
+    for (let i = 0; i < levels.length && po.filled < upTo - EPS; i++) {
       const [px, size] = levels[i];
       if (!(px > 0) || !(size > 0)) continue;
       if (limit !== undefined && (buy ? px > limit + EPS : px < limit - EPS)) break;
       worst = px;
       const st = this.levelState(o.symbol, side, px, size);
-      const q = Math.min(size - st.taken, o.qty - po.filled);
+      const q = Math.min(size - st.taken, upTo - po.filled);
       if (q <= EPS) continue;
       st.taken += q;
       let fillPx = round(buy ? px * (1 + this.slip) : px * (1 - this.slip));
       if (limit !== undefined) fillPx = buy ? Math.min(fillPx, limit) : Math.max(fillPx, limit);
       this.fill(po, fillPx, q);
     }
-    const left = o.qty - po.filled;
+    const left = upTo - po.filled;
     if (left > EPS && (o.type === 'market' || o.type === 'stop') && Number.isFinite(worst)) {
       // Beyond the visible book: the rest fills behind it, at a penalty.
       this.fill(po, round(buy ? worst * (1 + this.sweep) : worst * (1 - this.sweep)), left);
     }
-    if (ACTIVE.has(po.status) && o.tif === 'ioc') this.end(po, 'canceled', 'IOC remainder');
+    if (po.filled > before + EPS && ACTIVE.has(po.status) && this.fillMs > 0) this.waitFill(po);
   }
 
-  private auction(po: PaperOrder, book: PaperBook): void {
-    if (this.opts.auctionOpen && !this.opts.auctionOpen(this.now())) return;
-    const bid = book.bids[0]?.[0];
-    const ask = book.asks[0]?.[0];
-    if (!(bid > 0) || !(ask > 0)) return;
-    const mid = round((bid + ask) / 2);
+  /** MOC/LOC: sample the mid until the close, then one execution at the closing price. */
+  private auction(po: PaperOrder): void {
     const o = po.o;
-    if (o.type === 'loc' && (o.side === 'buy' ? mid > (o.limitPrice as number) : mid < (o.limitPrice as number))) {
-      this.end(po, 'canceled', 'LOC limit not reached at the close');
+    const book = this.opts.book(o.symbol);
+    const bid = book?.bids[0]?.[0] as number;
+    const ask = book?.asks[0]?.[0] as number;
+    const mid = bid > 0 && ask > 0 ? round((bid + ask) / 2) : undefined;
+    if (this.now() < (po.closeMs as number)) {
+      if (mid !== undefined) po.closeMid = mid;
       return;
     }
-    this.fill(po, mid, o.qty - po.filled);
+    const px = po.closeMid ?? mid;
+    if (px === undefined) return this.end(po, 'expired', 'no closing price (no market data at the close)');
+    if (o.type === 'loc' && (o.side === 'buy' ? px > (o.limitPrice as number) : px < (o.limitPrice as number))) {
+      return this.end(po, 'canceled', 'LOC limit not reached at the close');
+    }
+    this.fill(po, px, o.qty - po.filled);
   }
 
   private fill(po: PaperOrder, price: number, qty: number): void {
@@ -306,6 +387,9 @@ export class PaperBroker implements Broker {
   }
 
   async cancel(clientOrderId: string): Promise<void> {
+    // A cancel travels as an order does: it reaches the book ackMs later (after an order sent before it),
+    // and loses the race to whatever filled meanwhile.
+    if (this.ackMs > 0) await new Promise((r) => setTimeout(r, this.ackMs));
     const po = this.orders.get(clientOrderId);
     if (!po || !ACTIVE.has(po.status)) return;
     if (po.status === 'pending') {
@@ -318,8 +402,16 @@ export class PaperBroker implements Broker {
     this.compact();
   }
 
-  async cancelAll(): Promise<void> {
-    for (const po of this.orders.values()) if (ACTIVE.has(po.status)) await this.cancel(po.o.clientOrderId);
+  /** Cancels, one by one, every open order whose client order id starts with `prefix`; returns how many. */
+  async cancelAll(prefix: string): Promise<number> {
+    requireCancelPrefix(prefix);
+    let n = 0;
+    for (const po of [...this.orders.values()]) {
+      if (!ACTIVE.has(po.status) || !po.o.clientOrderId.startsWith(prefix)) continue;
+      await this.cancel(po.o.clientOrderId);
+      n++;
+    }
+    return n;
   }
 
   async positions(): Promise<BrokerPosition[]> {

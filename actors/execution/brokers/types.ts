@@ -42,6 +42,12 @@ export type BrokerEvent =
 
 export type BrokerFillEvent = BrokerEvent & { kind: 'fill' | 'partial_fill' };
 
+/**
+ * A position as the broker reports it, in the configured account (IBKR filters by `execution.account`;
+ * Alpaca has one account per key and checks its number at connect). Every symbol the account holds is
+ * returned, also symbols the engine does not trade (the operator's own): the caller tells them apart by
+ * `symbol` against the configured symbols, and must never adopt or sell those.
+ */
 export interface BrokerPosition {
   symbol: string;
   /** Signed: negative for a short position. */
@@ -56,6 +62,11 @@ export interface BrokerOpenOrder {
   side: OrderSide;
   qty: number;
   filledQty: number;
+  /**
+   * The venue's status name (IB: PreSubmitted/Submitted/Filled/Cancelled…, Alpaca: new/partially_filled/…,
+   * paper: its own). `PendingSubmit` (IB), `pending_new` (Alpaca) or `pending` (paper) also mean: sent by
+   * this process and not acknowledged by the venue yet — never "unknown".
+   */
   status: string;
 }
 
@@ -72,14 +83,30 @@ export interface Broker {
    */
   place(o: BrokerOrder): Promise<void>;
   cancel(clientOrderId: string): Promise<void>;
-  cancelAll(): Promise<void>;
+  /**
+   * Cancels, one request per order, every open order whose client order id starts with `prefix` (the
+   * engine's own); orders without it (the operator's manual orders) are left working. Never a venue's
+   * global cancel. Resolves with the number of cancel requests sent (each ends in its own event).
+   */
+  cancelAll(prefix: string): Promise<number>;
   positions(): Promise<BrokerPosition[]>;
   openOrders(): Promise<BrokerOpenOrder[]>;
-  /** For reconciliation after a crash (also filled/closed orders); null when the broker does not know it. */
+  /**
+   * For reconciliation after a crash (also filled/closed orders); an order this process sent that the venue
+   * has not acknowledged yet is found too (pending status); null when neither knows it.
+   */
   orderByClientId(clientOrderId: string): Promise<BrokerOpenOrder | null>;
   /** Executions, for reconciliation (each execId once). */
   fills(sinceMs?: number): Promise<BrokerFillEvent[]>;
   onEvent(cb: (e: BrokerEvent) => void): void;
+}
+
+/** cancelAll's prefix must name something: an empty one would cancel the operator's orders too. */
+export function requireCancelPrefix(prefix: unknown): string {
+  if (typeof prefix !== 'string' || prefix.length === 0) {
+    throw new BrokerError('input', `cancelAll needs the engine's client order id prefix (a non-empty string), got ${JSON.stringify(prefix)}`);
+  }
+  return prefix;
 }
 
 export type BrokerErrorKind = 'input' | 'auth' | 'ambiguous' | 'unavailable';
@@ -110,12 +137,14 @@ export interface BrokerStats {
   reconnects: number;
   eventsEmitted: number;
   listenerErrors: number;
+  /** Orders, executions or positions of another account than the configured one, ignored. */
+  foreignAccount: number;
 }
 
 export function newBrokerStats(): BrokerStats {
   return {
     placed: 0, duplicatesAvoided: 0, retries: 0, rateLimited: 0, timeouts: 0, rejected: 0, badInput: 0, errors: 0,
-    unknownEvents: 0, reconnects: 0, eventsEmitted: 0, listenerErrors: 0,
+    unknownEvents: 0, reconnects: 0, eventsEmitted: 0, listenerErrors: 0, foreignAccount: 0,
   };
 }
 
