@@ -209,7 +209,10 @@ describe('crash safety of the order path (SIGKILL, restart, reconcile)', () => {
     const intents = async () => (await journal()).filter((f) => f.type === 'intent').length;
     const n0 = await intents();
     const crashing = await startEngine({ ...strategiesOn, ALPHATRADER_FAULT_CRASH: 'after-journal' });
-    await crashing.exitWithin(150_000, 'a strategy order, then SIGKILL after journaling it');
+    // The strategies run and trade; whichever order is journaled first (theirs, or this operator order that
+    // makes sure one comes on a slow host) hits the fault point.
+    void cli(['order', 'buy', 'SPY', '1', '--id', 'strategiesOn'], env);
+    await crashing.exitWithin(60_000, 'an order, then SIGKILL after journaling it');
     expect(await intents()).toBeGreaterThan(n0);
     const engine = await startEngine(strategiesOn);
     // a few more strategy decisions on the restarted engine, then check every client id
