@@ -84,6 +84,9 @@ export const ConfigSchema = z.strictObject({
       plan: z.union([z.literal(75), z.literal(150), z.literal(300), z.literal(600), z.literal(1200)]),
       safetyMargin: z.number().int().min(0),
       pollMs: ms(1000),
+      timeoutMs: ms(100), // per request, body included
+      maxBodyBytes: z.number().int().min(1024), // the streamed read is aborted past it
+      maxContracts: z.number().int().min(1), // a larger chain is refused whole
     }),
   }),
   analytics: z.strictObject({
