@@ -84,10 +84,10 @@ export class TwsFrameGuard {
     let off = 0;
     while (buf.length - off >= 4) {
       const len = buf.readUInt32BE(off);
-      if (len === 0 || len > this.limits.maxFrameBytes) {
+      if (len > this.limits.maxFrameBytes) {
         // Decided on the header alone: nothing of an oversized frame is ever buffered.
-        if (len > this.limits.maxFrameBytes) this.counters.oversizeFrames++;
-        return this.die(messages, len === 0 ? 'frame length 0' : `frame length ${len} over the ${this.limits.maxFrameBytes}-byte cap`);
+        this.counters.oversizeFrames++;
+        return this.die(messages, `frame length ${len} over the ${this.limits.maxFrameBytes}-byte cap`);
       }
       if (buf.length - off - 4 < len) break;
       const body = buf.subarray(off + 4, off + 4 + len);
@@ -118,7 +118,7 @@ export class TwsFrameGuard {
   /** One frame body → the field text @stoqey/ib expects ("f1\0f2\0…fn\0"), or null when the frame is dropped. */
   private frame(body: Buffer): string | null {
     this.counters.frames++;
-    if (body[body.length - 1] !== 0) {
+    if (body.length === 0 || body[body.length - 1] !== 0) {
       this.counters.unterminatedFrames++;
       return null;
     }

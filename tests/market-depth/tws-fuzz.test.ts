@@ -105,6 +105,8 @@ describe('TWS client path under fuzzed input', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     const port = (server.address() as { port: number }).port;
     const { keeper, config, clock } = makeKeeper();
+    // The end marker's price (12345.67) is far from the fuzzed ones on purpose; the price band has its own tests.
+    config.venues.tws.limits.priceBand = 1000;
     const tws = new TwsSource(config, '127.0.0.1', port, clock, silentLog());
     let uncaught: unknown;
     const onUncaught = (e: unknown) => (uncaught = e);
