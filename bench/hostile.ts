@@ -8,6 +8,7 @@
  * refreshed (count and longest gap per phase). Nothing is asserted: the figures are printed.
  */
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../engine/config/loadConfig.js';
@@ -41,25 +42,31 @@ interface Phase { name: string; rss: number[]; refreshes: number; maxGapMs: numb
 export async function run(args: string[]): Promise<Record<string, unknown>> {
   const warm = opt(args, '--warm', 20);
   const attack = opt(args, '--attack', 20);
+  // --control: the same run with the attacks left out, for the engine's own RSS drift.
+  const control = args.includes('--control');
   const after = opt(args, '--after', 20);
   const redisPort = opt(args, '--port', 0) || (await freePort());
   const { config } = loadConfig({ env: {} });
+  let maxLogLine = 0;
   const gw = new HostileGateway({ symbols: config.symbols, tickMs: 20 });
   const gwPort = await gw.listen();
+  // The engine starts its embedded redis-server with this password; the bench reads keys with it.
+  const password = randomBytes(18).toString('base64url');
   const child = spawn(process.execPath, ['bin/alphatrader.js', 'start', '--duration', String(warm + attack + after + 15)], {
-    env: { ...process.env, REDIS_URL: `redis://127.0.0.1:${redisPort}`, ALPHATRADER_VENUES_TWS_PORT: String(gwPort), ALPHATRADER_LOGGING_LEVEL: 'warn' },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, REDIS_URL: `redis://127.0.0.1:${redisPort}`, ALPHATRADER_REDIS_PASSWORD: password, ALPHATRADER_VENUES_TWS_PORT: String(gwPort), ALPHATRADER_LOGGING_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let stderrBytes = 0;
-  child.stderr.on('data', (d: Buffer) => (stderrBytes += d.length));
-  const redis = new Redis({ port: redisPort, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => 200 });
+  let logBytes = 0;
+  const onLog = (d: Buffer) => {
+    logBytes += d.length;
+    for (const line of d.toString().split('\n')) maxLogLine = Math.max(maxLogLine, line.length);
+  };
+  child.stdout.on('data', onLog);
+  child.stderr.on('data', onLog);
+  const redis = new Redis({ port: redisPort, host: '127.0.0.1', password, lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => 200 });
   redis.on('error', () => {});
   const phases: Phase[] = ['warm', 'attack', 'after'].map((name) => ({ name, rss: [], refreshes: 0, maxGapMs: 0, lastChangeMs: 0 }));
   let lastBookTs: unknown;
-  let maxLogLine = 0;
-  child.stderr.on('data', (d: Buffer) => {
-    for (const line of d.toString().split('\n')) maxLogLine = Math.max(maxLogLine, line.length);
-  });
   const t0 = Date.now();
   const phaseAt = (ms: number) => (ms < warm * 1000 ? 0 : ms < (warm + attack) * 1000 ? 1 : 2);
   let status: Record<string, unknown> | undefined;
@@ -72,7 +79,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       const el = Date.now() - t0;
       const ph = phases[phaseAt(el)];
       ph.rss.push(rssMb(child.pid!));
-      if (ph.name === 'attack') {
+      if (ph.name === 'attack' && !control) {
         const sec = Math.floor((el - warm * 1000) / 1000);
         if (sec !== lastAttackSec) {
           lastAttackSec = sec;
@@ -113,14 +120,16 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   const steady = median(warmRss.slice(Math.floor(warmRss.length / 2)));
   const actors = (status?.actors as { name: string; alive: boolean; restarts: number }[] | undefined) ?? [];
   return {
-    command: `npm run bench -- hostile --warm ${warm} --attack ${attack} --after ${after}`,
+    command: `npm run bench -- hostile${control ? ' --control' : ''} --warm ${warm} --attack ${attack} --after ${after}`,
     rssMb: { steady, duringMax: Math.max(...phases[1].rss.filter(Number.isFinite)), after: median(phases[2].rss) },
     spyBook: Object.fromEntries(phases.map((p) => [p.name, { refreshes: p.refreshes, maxGapMs: p.maxGapMs }])),
     actors: actors.map((a) => ({ name: a.name, alive: a.alive, restarts: a.restarts })),
     twsGuard: ibkr?.guard,
     twsReconnects: ibkr?.reconnects,
     gatewayConnections: gw.connections,
-    engineLogBytes: stderrBytes,
+    control,
+    rssSeriesMb: phases.flatMap((p) => p.rss.filter((_, i) => i % 20 === 0)),
+    engineLogBytes: logBytes,
     longestLogLine: maxLogLine,
   };
 }
@@ -130,7 +139,8 @@ export function format(r: Record<string, unknown>): string {
   const book = r.spyBook as Record<string, { refreshes: number; maxGapMs: number }>;
   const actors = r.actors as { name: string; alive: boolean; restarts: number }[];
   return [
-    `hostile gateway: ${r.command}`,
+    `hostile gateway: ${r.command}${r.control ? ' --control (no attacks sent)' : ''}`,
+    `engine RSS MB every 5 s: ${(r.rssSeriesMb as number[]).join(' ')}`,
     `engine RSS MB: steady ${rss.steady}, during attack max ${rss.duringMax} (+${rss.duringMax - rss.steady}), after ${rss.after}`,
     ...Object.entries(book).map(([p, b]) => `market:{SPY}:book ${p.padEnd(6)}: ${b.refreshes} refreshes seen (polled every 250 ms), longest gap ${b.maxGapMs} ms`),
     `actors: ${actors.map((a) => `${a.name}${a.alive ? '' : ' (DEAD)'} r${a.restarts}`).join(', ') || 'engine:status missing'}`,

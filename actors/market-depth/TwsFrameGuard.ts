@@ -49,6 +49,8 @@ export class TwsFrameGuard {
   private pendingBytes = 0;
   private handshakeSeen = false;
   private badRun = 0;
+  /** Bytes the frame being assembled needs in all (0 while its header is incomplete). */
+  private need = 0;
   private dead = false;
   /** When the oldest incomplete frame's first bytes arrived (ms), or 0: a stalled partial frame is a desync. */
   partialSinceMs = 0;
@@ -70,6 +72,7 @@ export class TwsFrameGuard {
 
   close(): void {
     this.dead = true;
+    this.need = 0;
     this.pending = [];
     this.pendingBytes = 0;
     this.partialSinceMs = 0;
@@ -80,6 +83,8 @@ export class TwsFrameGuard {
     if (this.dead) return { messages };
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
+    // A large frame arrives in many reads: wait for all of it before joining, so it is copied once.
+    if (this.pendingBytes < this.need) return { messages };
     const buf = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.pendingBytes);
     let off = 0;
     while (buf.length - off >= 4) {
@@ -101,6 +106,7 @@ export class TwsFrameGuard {
       }
     }
     const rest = buf.length - off;
+    this.need = rest >= 4 ? 4 + buf.readUInt32BE(off) : 0;
     // Copy the remainder so a small partial frame does not pin a large socket chunk.
     this.pending = rest > 0 ? [Buffer.from(buf.subarray(off))] : [];
     this.pendingBytes = rest;
