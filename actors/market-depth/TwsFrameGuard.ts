@@ -131,7 +131,9 @@ export class TwsFrameGuard {
     const { maxFields, maxFieldBytes } = this.limits;
     // Count fields first, without decoding: a frame of 300k empty fields costs one scan, not 300k strings.
     let fields = 0;
-    for (let p = body.indexOf(0); p >= 0; p = body.indexOf(0, p + 1)) {
+    let longest = 0;
+    for (let p = body.indexOf(0), from = 0; p >= 0; from = p + 1, p = body.indexOf(0, from)) {
+      if (p - from > longest) longest = p - from;
       if (++fields > maxFields) {
         this.counters.tooManyFieldsFrames++;
         return null;
@@ -149,6 +151,8 @@ export class TwsFrameGuard {
       this.counters.unknownIdFrames++;
       return null;
     }
+    // The common case: nothing to cut, one decode of the whole body (it ends with its NUL).
+    if (longest <= maxFieldBytes) return body.toString('utf8');
     let out = '';
     let start = 0;
     for (let p = firstEnd; p >= 0; p = body.indexOf(0, start)) {
