@@ -113,7 +113,7 @@ describe('TWS client path under fuzzed input', () => {
     process.on('uncaughtException', onUncaught);
     try {
       await tws.start(keeper);
-      await waitFor(() => keeper.syms[0].book.length(1) > 0 && keeper.syms[0].book.price(1, 0) === 12345.67, 20_000, 'the end marker').catch((e) => { console.log(JSON.stringify({ sent, connections, m: tws.metrics, st: keeper.stats, errs: tws.errors.slice(-5) })); throw e; });
+      await waitFor(() => keeper.syms[0].book.length(1) > 0 && keeper.syms[0].book.price(1, 0) === 12345.67, 60_000, 'the end marker').catch((e) => { console.log(JSON.stringify({ sent, connections, m: tws.metrics, st: keeper.stats, errs: tws.errors.slice(-5) })); throw e; });
       expect(sent).toBe(FRAMES);
       await waitFor(() => connections >= 2 && tws.metrics.connected, 30_000, 'reconnect after the oversized frame');
     } finally {
