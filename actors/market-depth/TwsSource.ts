@@ -60,6 +60,7 @@ export class TwsSource implements MarketSource {
   private stallTimer?: NodeJS.Timeout;
   private resubscribeTimer?: NodeJS.Timeout;
   private lastResubscribeMs = 0;
+  private resubscribeWanted = false;
   private readonly frameCounters = newFrameGuardCounters();
 
   constructor(
@@ -161,6 +162,7 @@ export class TwsSource implements MarketSource {
     this.handshakeTimer = undefined;
     clearTimeout(this.resubscribeTimer);
     this.resubscribeTimer = undefined;
+    this.resubscribeWanted = false; // the new session subscribes afresh
     this.frameGuard?.close();
     this.frameGuard = undefined;
     const old = this.ib;
@@ -218,32 +220,35 @@ export class TwsSource implements MarketSource {
 
   /**
    * 1101 (data lost) asks for a resubscription; a storm of them must not queue one full cancel+subscribe
-   * round each (414k queued requests were seen). At most one round per interval — the longer of
-   * resubscribeMinMs and the time the client's request pacing needs to send one round — and the notices
-   * in between are folded into the next round.
+   * round each (414k queued requests were seen). At most one round per window — the longer of
+   * resubscribeMinMs and the time the client's request pacing needs to send one round. Notices inside a
+   * window are folded into one trailing round when it closes (data was lost after the last round too).
    */
   private requestResubscribe(ib: IBApi): void {
     if (this.resubscribeTimer) {
       this.metrics.guard.coalescedResubscribes++;
+      this.resubscribeWanted = true;
       return;
     }
-    const perRound = this.symbols.reduce((n, s) => n + (s.level2 ? 2 : 0) + 6, 0);
     const tws = this.config.venues.tws;
+    const perRound = this.symbols.reduce((n, s) => n + (s.level2 ? 2 : 0) + 6, 0);
     const gap = Math.max(tws.resubscribeMinMs, Math.ceil((perRound * 1000) / tws.maxReqPerSec));
-    const wait = Math.max(0, this.lastResubscribeMs + gap - Date.now());
-    const run = () => {
-      this.resubscribeTimer = undefined;
-      if (this.ib !== ib || this.stopped) return;
+    const fire = () => {
+      this.resubscribeWanted = false;
       this.lastResubscribeMs = Date.now();
       this.metrics.guard.resubscribes++;
       this.resubscribe(ib);
+      this.resubscribeTimer = setTimeout(closeWindow, gap);
     };
-    if (wait === 0) {
-      // Immediate, but the window stays closed for `gap` so the next notice is folded in.
-      run();
-      this.resubscribeTimer = setTimeout(() => (this.resubscribeTimer = undefined), gap);
-    } else {
-      this.resubscribeTimer = setTimeout(run, wait);
+    const closeWindow = () => {
+      this.resubscribeTimer = undefined;
+      if (this.resubscribeWanted && this.ib === ib && !this.stopped) fire();
+    };
+    const wait = Math.max(0, this.lastResubscribeMs + gap - Date.now());
+    if (wait === 0) fire();
+    else {
+      this.resubscribeWanted = true;
+      this.resubscribeTimer = setTimeout(closeWindow, wait);
     }
   }
 
