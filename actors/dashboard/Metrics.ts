@@ -202,6 +202,18 @@ export class DashboardMetrics {
       return out;
     });
     const av = () => key('monitoring:options:metrics') ?? key('monitoring:alpha-vantage:metrics');
+    // Venue input the guards refused, cut or reconnected over (TwsFrameGuard, IngestLimits, the Alpha Vantage caps).
+    this.reg('alphatrader_venue_guard_total', 'Venue input refused, truncated or reconnected over by the ingest guards, by venue and reason', 'counter', () => {
+      const out: Sample[] = [];
+      const add = (venue: string, g: unknown) => {
+        if (!isObj(g)) return;
+        for (const [reason, v] of Object.entries(g)) if (Number.isFinite(num(v))) out.push({ labels: { venue, reason }, value: num(v) });
+      };
+      add('ibkr', key('monitoring:ibkr:metrics')?.guard);
+      const o = av();
+      add('alpha-vantage', o?.guard ?? (isObj(o?.client) ? o.client.guard : undefined));
+      return out;
+    });
     this.reg('alphatrader_alphavantage_calls_total', 'HTTP calls made to Alpha Vantage', 'counter', () => {
       const v = av();
       return one(v?.calls ?? (isObj(v?.client) ? v.client.calls : undefined));

@@ -2,7 +2,9 @@ import { EventName, IBApi, SecType, TickByTickDataType, WhatToShow, type Contrac
 import type { EngineConfig } from '../../engine/config/schema.js';
 import type { Logger } from '../../engine/log/logger.js';
 import type { MonoClock } from '../../engine/runtime/MonoClock.js';
+import { IngestLimits, newRejectCounters, type RejectCounters } from './IngestLimits.js';
 import type { MarketSink, MarketSource } from './MarketSource.js';
+import { newFrameGuardCounters, TwsFrameGuard, type FrameGuardCounters } from './TwsFrameGuard.js';
 
 /** What the TWS source reports about itself (published as ibkr:* and monitoring:ibkr:* keys). */
 export interface TwsMetrics {
@@ -18,6 +20,8 @@ export interface TwsMetrics {
   messages: number;
   subscriptions: number;
   lastError: string | null;
+  /** What the framing guard and the ingest limits refused or cut (cumulative over connections). */
+  guard: FrameGuardCounters & RejectCounters & { handshakeTimeouts: number; stalledFrames: number; coalescedResubscribes: number; resubscribes: number };
 }
 
 export interface TwsErrorRecord { ts: number; code: number; reqId: number; message: string }
@@ -50,6 +54,14 @@ export class TwsSource implements MarketSource {
   readonly errors: TwsErrorRecord[] = [];
   readonly metrics: TwsMetrics;
   private pendingFlush = false;
+  private readonly limits: IngestLimits;
+  private frameGuard?: TwsFrameGuard;
+  private handshakeTimer?: NodeJS.Timeout;
+  private stallTimer?: NodeJS.Timeout;
+  private resubscribeTimer?: NodeJS.Timeout;
+  private lastResubscribeMs = 0;
+  private resubscribeWanted = false;
+  private readonly frameCounters = newFrameGuardCounters();
 
   constructor(
     private readonly config: EngineConfig,
@@ -64,17 +76,37 @@ export class TwsSource implements MarketSource {
     this.metrics = {
       connected: false, farmsOk: false, serverVersion: 0, accounts: [], clientId: this.clientId, reconnects: 0, bookResets: 0,
       decodeErrors: 0, venueErrors: 0, messages: 0, subscriptions: 0, lastError: null,
+      guard: { ...this.frameCounters, ...newRejectCounters(), handshakeTimeouts: 0, stalledFrames: 0, coalescedResubscribes: 0, resubscribes: 0 },
     };
+    this.limits = new IngestLimits(config.venues.tws.limits, this.symbols.length);
+  }
+
+  /** Copies the live counters of the guard and the limits into metrics.guard (called before publishing). */
+  refreshGuardMetrics(): void {
+    Object.assign(this.metrics.guard, this.frameCounters, this.limits.rejected);
   }
 
   async start(sink: MarketSink): Promise<void> {
     this.sink = sink;
+    const stallMs = this.config.venues.tws.frame.stallMs;
+    // A frame left incomplete for stallMs (a truncated frame, then silence) means the framing is lost.
+    this.stallTimer = setInterval(() => {
+      const g = this.frameGuard;
+      if (g && g.partialSinceMs > 0 && Date.now() - g.partialSinceMs > stallMs && this.ib) {
+        this.metrics.guard.stalledFrames++;
+        this.frameFault(`frame incomplete for over ${stallMs} ms (${g.bufferedBytes} bytes buffered)`);
+      }
+    }, Math.max(50, Math.floor(stallMs / 4)));
+    this.stallTimer.unref?.();
     this.connect();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.reconnectTimer);
+    clearTimeout(this.handshakeTimer);
+    clearTimeout(this.resubscribeTimer);
+    clearInterval(this.stallTimer);
     const ib = this.ib;
     this.ib = undefined;
     if (ib) {
@@ -98,11 +130,41 @@ export class TwsSource implements MarketSource {
     this.ib = ib;
     this.attach(ib);
     this.log.info({ host: this.host, port: this.port, clientId: this.clientId, attempt: this.attempt }, 'connecting to TWS');
+    // No nextValidId within the timeout (a gateway that accepts and then says nothing, or garbage): retry.
+    clearTimeout(this.handshakeTimer);
+    const timeoutMs = this.config.venues.tws.handshakeTimeoutMs;
+    this.handshakeTimer = setTimeout(() => {
+      this.handshakeTimer = undefined;
+      if (this.ib !== ib) return;
+      this.metrics.guard.handshakeTimeouts++;
+      this.dropConnection(`no handshake within ${timeoutMs} ms`);
+    }, timeoutMs);
     ib.connect(this.clientId);
+  }
+
+  /** Drops the current connection ourselves (guard fault, handshake timeout): disconnected, books cleared, then the usual back-off. */
+  private dropConnection(why: string): void {
+    this.metrics.subscriptions = 0;
+    this.recordError(0, -1, why);
+    this.setConnected(false, why);
+    this.scheduleReconnect(why);
+  }
+
+  /** The framing guard lost trust in the stream: logged (rate-limited per reason), counted by the guard, reconnect. */
+  private frameFault(why: string): void {
+    this.rateLimitedWarn(-2, -1, `framing guard: ${why}; reconnecting`);
+    this.dropConnection(`framing guard: ${why}`);
   }
 
   private scheduleReconnect(why: string): void {
     if (this.stopped || this.reconnectTimer) return;
+    clearTimeout(this.handshakeTimer);
+    this.handshakeTimer = undefined;
+    clearTimeout(this.resubscribeTimer);
+    this.resubscribeTimer = undefined;
+    this.resubscribeWanted = false; // the new session subscribes afresh
+    this.frameGuard?.close();
+    this.frameGuard = undefined;
     const old = this.ib;
     this.ib = undefined;
     if (old) {
@@ -156,6 +218,40 @@ export class TwsSource implements MarketSource {
     this.log.info({ subscriptions: n }, 'TWS subscriptions sent');
   }
 
+  /**
+   * 1101 (data lost) asks for a resubscription; a storm of them must not queue one full cancel+subscribe
+   * round each (414k queued requests were seen). At most one round per window — the longer of
+   * resubscribeMinMs and the time the client's request pacing needs to send one round. Notices inside a
+   * window are folded into one trailing round when it closes (data was lost after the last round too).
+   */
+  private requestResubscribe(ib: IBApi): void {
+    if (this.resubscribeTimer) {
+      this.metrics.guard.coalescedResubscribes++;
+      this.resubscribeWanted = true;
+      return;
+    }
+    const tws = this.config.venues.tws;
+    const perRound = this.symbols.reduce((n, s) => n + (s.level2 ? 2 : 0) + 6, 0);
+    const gap = Math.max(tws.resubscribeMinMs, Math.ceil((perRound * 1000) / tws.maxReqPerSec));
+    const fire = () => {
+      this.resubscribeWanted = false;
+      this.lastResubscribeMs = Date.now();
+      this.metrics.guard.resubscribes++;
+      this.resubscribe(ib);
+      this.resubscribeTimer = setTimeout(closeWindow, gap);
+    };
+    const closeWindow = () => {
+      this.resubscribeTimer = undefined;
+      if (this.resubscribeWanted && this.ib === ib && !this.stopped) fire();
+    };
+    const wait = Math.max(0, this.lastResubscribeMs + gap - Date.now());
+    if (wait === 0) fire();
+    else {
+      this.resubscribeWanted = true;
+      this.resubscribeTimer = setTimeout(closeWindow, wait);
+    }
+  }
+
   private resubscribe(ib: IBApi): void {
     this.symbols.forEach((s, i) => {
       if (s.level2) ib.cancelMktDepth(REQ.depth + i, true);
@@ -184,6 +280,7 @@ export class TwsSource implements MarketSource {
   }
 
   private recordError(code: number, reqId: number, message: string): void {
+    message = this.limits.text(message);
     this.errors.push({ ts: Date.now(), code, reqId, message });
     if (this.errors.length > 100) this.errors.shift();
     this.metrics.lastError = `${code}: ${message}`;
@@ -203,6 +300,8 @@ export class TwsSource implements MarketSource {
     ib.on(EventName.nextValidId, () => {
       // The client's queue opens on nextValidId: only now do requests reach TWS.
       if (this.metrics.subscriptions > 0 && this.metrics.connected) return; // a REQ_IDS answer, not a new session
+      clearTimeout(this.handshakeTimer);
+      this.handshakeTimer = undefined;
       this.attempt = 0;
       this.setConnected(true, 'nextValidId');
       for (let i = 0; i < this.symbols.length; i++) sink().reset(i);
@@ -216,50 +315,63 @@ export class TwsSource implements MarketSource {
     ib.on(EventName.updateMktDepthL2, (reqId: number, position: number, marketMaker: string, operation: number, side: number, price: number, size: number) => {
       this.metrics.messages++;
       const s = this.symbolOf(reqId, REQ.depth);
-      sink().depth(s, wall(), position, operation, side, price, size, marketMaker, now());
+      if (!this.depthOk(s, operation, price, size)) return;
+      sink().depth(s, wall(), position, operation, side, price, size, this.limits.marketMaker(marketMaker), now());
       this.batchSoon();
     });
     ib.on(EventName.updateMktDepth, (reqId: number, position: number, operation: number, side: number, price: number, size: number) => {
       this.metrics.messages++;
-      sink().depth(this.symbolOf(reqId, REQ.depth), wall(), position, operation, side, price, size, '', now());
+      const s = this.symbolOf(reqId, REQ.depth);
+      if (!this.depthOk(s, operation, price, size)) return;
+      sink().depth(s, wall(), position, operation, side, price, size, '', now());
       this.batchSoon();
     });
     ib.on(EventName.tickByTickAllLast, (reqId: number, _t: number, time: string | number, price: number, size: number) => {
       this.metrics.messages++;
+      const s = this.symbolOf(reqId, REQ.last);
+      if (!this.limits.size(size) || !this.limits.price(s, price)) return;
       const ts = Number(time) * 1000;
-      sink().trade(this.symbolOf(reqId, REQ.last), Number.isFinite(ts) && ts > 0 ? ts : wall(), price, size, 0, now());
+      sink().trade(s, Number.isFinite(ts) && ts > 0 ? ts : wall(), price, size, 0, now());
       this.batchSoon();
     });
     ib.on(EventName.tickByTickBidAsk, (reqId: number, time: number, bid: number, ask: number, bidSz: number, askSz: number) => {
       this.metrics.messages++;
+      const s = this.symbolOf(reqId, REQ.bidAsk);
+      const L = this.limits;
+      if (!L.size(bidSz) || !L.size(askSz) || !L.quotePrice(s, bid) || !L.quotePrice(s, ask)) return;
       const ts = Number(time) * 1000;
-      sink().quote(this.symbolOf(reqId, REQ.bidAsk), Number.isFinite(ts) && ts > 0 ? ts : wall(), bid, ask, bidSz, askSz, now());
+      sink().quote(s, Number.isFinite(ts) && ts > 0 ? ts : wall(), bid, ask, bidSz, askSz, now());
       this.batchSoon();
     });
     ib.on(EventName.realtimeBar, (reqId: number, time: number, o: number, h: number, l: number, c: number, v: number, wap: number, count: number) => {
       this.metrics.messages++;
-      sink().bar?.(this.symbolOf(reqId, REQ.bars), Number(time) * 1000, 5, o, h, l, c, v, wap, count, now());
+      const s = this.symbolOf(reqId, REQ.bars);
+      const L = this.limits;
+      if (!L.barVolume(v) || !Number.isFinite(count) || !Number.isFinite(wap)) return;
+      if (!L.price(s, o) || !L.price(s, h) || !L.price(s, l) || !L.price(s, c)) return;
+      sink().bar?.(s, Number(time) * 1000, 5, o, h, l, c, v, wap, count, now());
       this.batchSoon();
     });
-    ib.on(EventName.info, (message: string, code: number) => {
+    ib.on(EventName.info, (text: string, code: number) => {
+      const message = this.limits.text(text);
       if (code === 1100) {
         this.recordError(code, -1, message);
         this.setConnected(false, '1100 connectivity lost');
       } else if (code === 1101) {
         this.log.warn('TWS connectivity restored, data lost (1101): clearing books and resubscribing');
         this.setConnected(true, '1101 restored, data lost');
-        this.resubscribe(ib);
+        this.requestResubscribe(ib);
       } else if (code === 1102) {
-        this.log.info('TWS connectivity restored, data maintained (1102)');
+        this.rateLimitedWarn(1102, -1, 'TWS connectivity restored, data maintained (1102)');
         this.setConnected(true, '1102 restored');
       } else if (code === 2104 || code === 2106 || code === 2158) {
         this.metrics.farmsOk = true;
       } else if (!INFO_CODES.has(code)) {
-        this.log.info({ code }, `TWS: ${message}`);
+        this.rateLimitedWarn(code, -1, message);
       }
     });
     ib.on(EventName.error, (err: Error, code: number, reqId: number) => {
-      const message = err?.message ?? String(err);
+      const message = this.limits.text(err?.message ?? String(err));
       if (code === 317) {
         // "Market depth data has been RESET": empty that book; the subscription stays, inserts follow.
         const s = this.symbolOf(reqId, REQ.depth);
@@ -294,9 +406,42 @@ export class TwsSource implements MarketSource {
   /** Hooks a client up to the sink: decoder guard, arrival stamps, event handlers (also used by the ingest bench). */
   attach(ib: IBApi, sink?: MarketSink): void {
     if (sink) this.sink = sink;
+    this.guardFrames(ib);
     this.guardDecoder(ib);
     this.stampArrivals(ib);
     this.wire(ib);
+  }
+
+  /** Depth values: sizes always, prices only where the book uses them (insert, update; a delete's is ignored). */
+  private depthOk(s: number, operation: number, price: number, size: number): boolean {
+    if (!this.limits.size(size)) return false;
+    return operation === 2 || this.limits.price(s, price);
+  }
+
+  /**
+   * Every socket read goes through our framing guard (TwsFrameGuard) instead of the client's own reader:
+   * whole, checked frames are handed to the client's message handler; a fault (oversized or zero length,
+   * a run of unusable frames) drops the connection and the usual reconnect follows. The client's own
+   * accumulation buffer is never used.
+   */
+  private guardFrames(ib: IBApi): void {
+    type Sock = { onData?: (b: Buffer) => void; onMessage?: (m: string) => void };
+    const sock = (ib as unknown as { controller?: { socket?: Sock } }).controller?.socket;
+    if (!sock || typeof sock.onData !== 'function' || typeof sock.onMessage !== 'function') {
+      this.log.warn('@stoqey/ib socket not found: TWS frames are not guarded');
+      return;
+    }
+    const guard = new TwsFrameGuard(this.config.venues.tws.frame, this.frameCounters);
+    this.frameGuard = guard;
+    const onMessage = sock.onMessage.bind(sock);
+    sock.onData = (b: Buffer) => {
+      const { messages, fatal } = guard.push(b, Date.now());
+      for (const m of messages) {
+        if (this.frameGuard !== guard) break; // the connection was dropped while this read was decoded
+        onMessage(m);
+      }
+      if (fatal && this.frameGuard === guard) this.frameFault(fatal);
+    };
   }
 
   /** Arrival time of the socket read being decoded: one clock read per read, shared by its events. */
@@ -347,10 +492,11 @@ export class TwsSource implements MarketSource {
   }
 
   private lastWarn = new Map<number, number>();
+  /** Venue text reaches the log at most once per code per 5 s, already truncated (maxTextChars). */
   private rateLimitedWarn(code: number, reqId: number, message: string): void {
     const now = Date.now();
     if (now - (this.lastWarn.get(code) ?? 0) < 5000) return;
     this.lastWarn.set(code, now);
-    this.log.warn({ code, reqId }, `TWS error: ${message}`);
+    this.log.warn({ code, reqId }, `TWS error: ${this.limits.text(message)}`);
   }
 }

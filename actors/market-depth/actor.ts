@@ -54,6 +54,7 @@ const create: ActorFactory = async (ctx) => {
       { key: 'module:heartbeat:ibkr_ingestion', value: { ts: now, source: source.name, connected: keeper.connected }, ttlMs: cfg.ttl.heartbeat },
     ];
     if (tws) {
+      tws.refreshGuardMetrics();
       reqs.push({ key: 'monitoring:ibkr:metrics', value: { ...tws.metrics, messagesPerSec: Math.round(rate), decodeErrors: tws.metrics.decodeErrors, reconnects: tws.metrics.reconnects, bookResets: tws.metrics.bookResets, staleness: keeper.staleness(now), ignoredOps: st.ignoredOps, crossedOrLocked: st.crossedOrLocked, ts: now }, ttlMs: ttl });
       reqs.push({ key: 'monitoring:ibkr:errors', value: tws.errors.slice(-100).reverse(), ttlMs: ttl });
     }

@@ -15,7 +15,7 @@
 import { classifyResponse, type FatalVariant, type ThrottleVariant } from './classifyResponse.js';
 import type { TokenBucket } from './TokenBucket.js';
 
-export type FailureKind = 'invalid' | 'throttled' | 'fatal' | 'http' | 'network' | 'json' | 'shape' | 'aborted';
+export type FailureKind = 'invalid' | 'throttled' | 'fatal' | 'http' | 'network' | 'json' | 'shape' | 'aborted' | 'tooLarge';
 
 export type AvResult<T> =
   | { ok: true; value: T; fetchedAtMs: number; attempts: number }
@@ -71,8 +71,12 @@ export interface AlphaVantageClientOptions {
   /** First transport back-off. Default 500. */
   transportBackoffMs?: number;
   backoffMaxMs?: number;
-  /** Per-request timeout. Default 15000. */
+  /** Per-request timeout, body included. Default 15000. */
   timeoutMs?: number;
+  /** Largest body read; the streamed read is aborted past it (an endless body would otherwise fill memory). Default 32 MiB. */
+  maxBodyBytes?: number;
+  /** Most contracts (data[] rows) one chain may hold; a larger chain is refused whole, not cut. Default 30000. */
+  maxContracts?: number;
   log?: OptionsLog;
   /** Called once per distinct fatal error, e.g. to raise it on a monitoring key. */
   onFatal?: (report: FatalReport) => void;
@@ -98,6 +102,8 @@ export interface ClientMetrics {
   failures: number;
   /** Times a request waited for a rate-limiter token. */
   limiterWaits: number;
+  /** Answers refused for their size (exported as alphatrader_venue_guard_total{venue="alpha-vantage"}). */
+  guard: { oversizeBodies: number; oversizeChains: number; timeouts: number };
 }
 
 const SYMBOL = /^[A-Z][A-Z0-9.]{0,9}$/;
@@ -129,6 +135,7 @@ type Attempt =
   | { kind: 'http'; status: number; retryable: boolean }
   | { kind: 'network'; message: string }
   | { kind: 'json'; message: string }
+  | { kind: 'tooLarge'; message: string }
   | { kind: 'aborted' };
 
 export class AlphaVantageClient {
@@ -145,6 +152,8 @@ export class AlphaVantageClient {
   private readonly transportBackoffMs: number;
   private readonly backoffMaxMs: number;
   private readonly timeoutMs: number;
+  private readonly maxBodyBytes: number;
+  private readonly maxContracts: number;
   private readonly log: OptionsLog | undefined;
   private readonly onFatal: ((report: FatalReport) => void) | undefined;
   private readonly reportedFatal = new Set<string>();
@@ -163,6 +172,7 @@ export class AlphaVantageClient {
     invalidRequests: 0,
     failures: 0,
     limiterWaits: 0,
+    guard: { oversizeBodies: 0, oversizeChains: 0, timeouts: 0 },
   };
 
   constructor(opts: AlphaVantageClientOptions) {
@@ -187,6 +197,8 @@ export class AlphaVantageClient {
     this.transportBackoffMs = opts.transportBackoffMs ?? 500;
     this.backoffMaxMs = opts.backoffMaxMs ?? 30_000;
     this.timeoutMs = opts.timeoutMs ?? 15_000;
+    this.maxBodyBytes = opts.maxBodyBytes ?? 32 * 1024 * 1024;
+    this.maxContracts = opts.maxContracts ?? 30_000;
     this.log = opts.log;
     this.onFatal = opts.onFatal;
   }
@@ -227,7 +239,7 @@ export class AlphaVantageClient {
   }
 
   metrics(): ClientMetrics {
-    return { ...this.m, throttlesByVariant: { ...this.m.throttlesByVariant } };
+    return { ...this.m, throttlesByVariant: { ...this.m.throttlesByVariant }, guard: { ...this.m.guard } };
   }
 
   /** Each distinct fatal error, in the order first seen. */
@@ -276,6 +288,12 @@ export class AlphaVantageClient {
         let transportProblem: string | undefined;
         let transportKind: FailureKind = 'http';
         if (attempt.kind === 'aborted') return fail('aborted', `${fn} ${subject}: aborted`);
+        if (attempt.kind === 'tooLarge') {
+          // The same request would bring the same body: not retried.
+          this.m.guard.oversizeBodies++;
+          this.log?.warn({ function: fn, subject, problem: attempt.message }, 'Alpha Vantage answer refused: body too large');
+          return fail('tooLarge', `${fn} ${subject}: ${attempt.message}`);
+        }
         if (attempt.kind === 'http') {
           this.m.httpErrors++;
           if (!attempt.retryable) return fail('http', `${fn} ${subject}: HTTP ${attempt.status}`);
@@ -309,6 +327,12 @@ export class AlphaVantageClient {
           }
           const body = attempt.body as Record<string, unknown> | null;
           if (body !== null && typeof body === 'object' && Array.isArray(body[arrayKey])) {
+            const rows = (body[arrayKey] as unknown[]).length;
+            if (arrayKey === 'data' && rows > this.maxContracts) {
+              this.m.guard.oversizeChains++;
+              this.log?.warn({ function: fn, subject, contracts: rows, max: this.maxContracts }, 'Alpha Vantage chain refused: too many contracts');
+              return fail('tooLarge', `${fn} ${subject}: ${rows} contracts over the ${this.maxContracts} cap`);
+            }
             this.m.ok++;
             return { ok: true, value: body, fetchedAtMs: this.now(), attempts };
           }
@@ -359,14 +383,18 @@ export class AlphaVantageClient {
       } catch (err) {
         if (signal?.aborted) return { kind: 'aborted' };
         const e = err as Error & { cause?: { code?: string } };
+        if (timedOut) this.m.guard.timeouts++;
         const why = timedOut ? `timed out after ${this.timeoutMs} ms` : `${e.message}${e.cause?.code ? ` (${e.cause.code})` : ''}`;
         return { kind: 'network', message: why };
       }
       let text: string;
       try {
-        text = await res.text();
+        const read = await this.readCapped(res, ctl);
+        if (typeof read !== 'string') return read;
+        text = read;
       } catch (err) {
         if (signal?.aborted) return { kind: 'aborted' };
+        if (timedOut) this.m.guard.timeouts++;
         return { kind: 'network', message: timedOut ? `timed out after ${this.timeoutMs} ms` : `reading body: ${(err as Error).message}` };
       }
       if (res.status !== 200) return { kind: 'http', status: res.status, retryable: RETRYABLE_STATUS.has(res.status) };
@@ -379,6 +407,37 @@ export class AlphaVantageClient {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
     }
+  }
+
+  /**
+   * The body, read as a stream and given up (connection aborted) as soon as it passes maxBodyBytes: memory
+   * held is at most the cap, whatever the server sends or declares.
+   */
+  private async readCapped(res: Response, ctl: AbortController): Promise<string | Attempt> {
+    const cap = this.maxBodyBytes;
+    const declared = Number(res.headers.get('content-length'));
+    const tooLarge = (n: string): Attempt => {
+      ctl.abort();
+      return { kind: 'tooLarge', message: `body ${n} bytes over the ${cap}-byte cap` };
+    };
+    if (Number.isFinite(declared) && declared > cap) return tooLarge(`of ${declared}`);
+    if (!res.body) return '';
+    const reader = res.body.getReader();
+    const decoder = new TextDecoder();
+    let bytes = 0;
+    let text = '';
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        bytes += value.byteLength;
+        if (bytes > cap) return tooLarge(`past ${cap}`);
+        text += decoder.decode(value, { stream: true });
+      }
+    } finally {
+      reader.releaseLock();
+    }
+    return text + decoder.decode();
   }
 
   private reportFatal(report: FatalReport): void {

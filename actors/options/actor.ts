@@ -45,6 +45,7 @@ const create: ActorFactory = (ctx) => {
       const log = { warn: (o: object, m: string) => ctx.log.warn(o, m), error: (o: object, m: string) => ctx.log.error(o, m) };
       client = new AlphaVantageClient({
         baseUrl, apiKey, limiter: TokenBucket.forPlan(av.plan, { safetyMargin: av.safetyMargin, now: Date.now }), log,
+        timeoutMs: av.timeoutMs, maxBodyBytes: av.maxBodyBytes, maxContracts: av.maxContracts,
         onFatal: (r) => ctx.log.error({ report: r }, 'Alpha Vantage refused a request (not retried)'),
       });
       service = new OptionsService({

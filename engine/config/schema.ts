@@ -63,12 +63,33 @@ export const ConfigSchema = z.strictObject({
       port: z.number().int().min(0).max(65535),
       clientId: z.number().int().min(0),
       maxReqPerSec: z.number().int().min(1).max(50),
+      handshakeTimeoutMs: ms(100), // socket open to nextValidId; past it the connection is dropped and retried
+      resubscribeMinMs: ms(100), // 1101 storms: at most one cancel+resubscribe per this interval
+      frame: z.strictObject({
+        maxFrameBytes: z.number().int().min(1024).max(0xffffff),
+        maxFields: z.number().int().min(16).max(1_000_000),
+        maxFieldBytes: z.number().int().min(64).max(0xffffff),
+        desyncAfterBadFrames: z.number().int().min(1).max(1_000_000),
+        stallMs: ms(100), // a frame left incomplete this long means the stream lost its framing
+      }),
+      limits: z.strictObject({
+        maxSize: z.number().positive(),
+        maxBarVolume: z.number().positive(),
+        maxPrice: z.number().positive(),
+        priceBand: z.number().positive(),
+        rebaseAfter: z.number().int().min(1),
+        maxMarketMakerChars: z.number().int().min(1).max(1024),
+        maxTextChars: z.number().int().min(16).max(1_000_000),
+      }),
     }),
     alphaVantage: z.strictObject({
       baseUrl: z.union([z.literal(''), z.url()]),
       plan: z.union([z.literal(75), z.literal(150), z.literal(300), z.literal(600), z.literal(1200)]),
       safetyMargin: z.number().int().min(0),
       pollMs: ms(1000),
+      timeoutMs: ms(100), // per request, body included
+      maxBodyBytes: z.number().int().min(1024), // the streamed read is aborted past it
+      maxContracts: z.number().int().min(1), // a larger chain is refused whole
     }),
     // Simulated venues only (embedded TWS and Alpaca simulators, the paper broker); 0 = off. Wall ms.
     simLatency: z.strictObject({

@@ -91,8 +91,8 @@ describe('dashboard server (uWebSockets.js) without an engine', () => {
     h.model.onPublish('publish-many', [
       { key: 'engine:status', value: { redisUp: true, tradingHalted: false, actors: [{ name: 'market-depth', kind: 'market-depth', alive: true, state: 'running', heartbeatAgeMs: 10, restarts: 1, msgsIn: 0, msgsOut: 500, errors: 0, inputErrors: 2 }], rings: [{ name: 'market-data', producer: 'market-depth', capacity: 1024, published: 500, readers: [{ mode: 'lossy', lag: 3, fill: 0.003, overruns: 0 }], readerNames: ['dashboard'] }] }, ttlMs: 10_000 },
       { key: 'monitoring:publisher:metrics', value: { errors: 2, keysWritten: 100, pending: 5, lastFlushMs: 1000, lastFlushDurationMs: 1.5, droppedKeys: 0, ts: 1050 }, ttlMs: 10_000 },
-      { key: 'monitoring:ibkr:metrics', value: { reconnects: 3, messagesPerSec: 10 }, ttlMs: 10_000 },
-      { key: 'monitoring:options:metrics', value: { calls: 40, throttles: 2 }, ttlMs: 10_000 },
+      { key: 'monitoring:ibkr:metrics', value: { reconnects: 3, messagesPerSec: 10, guard: { oversizeFrames: 2, sizeCap: 5 } }, ttlMs: 10_000 },
+      { key: 'monitoring:options:metrics', value: { calls: 40, throttles: 2, client: { guard: { oversizeBodies: 1 } } }, ttlMs: 10_000 },
       { key: 'cb:state', value: 'tripped', ttlMs: 0 },
     ]);
     expect((await fetch(h.base + '/metrics')).status).toBe(401); // the token is needed by default
@@ -117,6 +117,9 @@ describe('dashboard server (uWebSockets.js) without an engine', () => {
     expect(value('alphatrader_venue_reconnects_total', { venue: 'ibkr' })).toBe(3);
     expect(value('alphatrader_alphavantage_calls_total')).toBe(40);
     expect(value('alphatrader_alphavantage_throttles_total')).toBe(2);
+    expect(value('alphatrader_venue_guard_total', { venue: 'ibkr', reason: 'oversizeFrames' })).toBe(2);
+    expect(value('alphatrader_venue_guard_total', { venue: 'ibkr', reason: 'sizeCap' })).toBe(5);
+    expect(value('alphatrader_venue_guard_total', { venue: 'alpha-vantage', reason: 'oversizeBodies' })).toBe(1);
     expect(value('alphatrader_breaker_tripped')).toBe(1);
     expect(value('alphatrader_hop_latency_seconds_bucket', { ring: 'market-data', le: '+Inf' })).toBe(0);
   });

@@ -1,0 +1,170 @@
+import { IN_MSG_ID } from '@stoqey/ib/dist/core/io/enum/in-msg-id.js';
+
+/** Limits the guard enforces on every TWS frame (venues.tws.guard in the config). */
+export interface FrameLimits {
+  /** Largest frame body accepted; a larger declared length drops the connection. */
+  maxFrameBytes: number;
+  /** Most fields one frame may hold; more drops the frame (the decoder's cost grows with the field count). */
+  maxFields: number;
+  /** Longest field in bytes; longer fields are truncated before the client library sees them. */
+  maxFieldBytes: number;
+  /** This many well-framed but unusable frames in a row (unknown id, no NUL) means the stream lost its framing. */
+  desyncAfterBadFrames: number;
+}
+
+export interface FrameGuardCounters {
+  frames: number;
+  oversizeFrames: number;
+  desyncs: number;
+  unterminatedFrames: number;
+  unknownIdFrames: number;
+  tooManyFieldsFrames: number;
+  truncatedFields: number;
+}
+
+/** What one chunk of socket bytes turned into: whole frames as NUL-joined field text, or a fatal fault. */
+export interface GuardResult {
+  messages: string[];
+  /** Set when the connection must be dropped: the stream cannot be trusted to be framed any more. */
+  fatal?: string;
+}
+
+const KNOWN_IDS = new Set<number>(Object.values(IN_MSG_ID).filter((v): v is number => typeof v === 'number' && v > 0));
+
+export const newFrameGuardCounters = (): FrameGuardCounters => ({
+  frames: 0, oversizeFrames: 0, desyncs: 0, unterminatedFrames: 0, unknownIdFrames: 0, tooManyFieldsFrames: 0, truncatedFields: 0,
+});
+
+/**
+ * Our own TWS v100+ framing, in front of @stoqey/ib (whose reader trusts the length prefix: a length of
+ * 0x80000000 or more loops forever, a frame without its NUL glues onto the next, and everything is
+ * concatenated into one growing buffer). One guard per connection. Pure: bytes in, checked messages out.
+ *
+ * A frame is a 4-byte big-endian length and that many bytes of NUL-terminated UTF-8 fields. The guard never
+ * holds more than one partial frame (≤ maxFrameBytes + 4). The first frame of a connection is the
+ * handshake (server version, time), so only later frames must start with a known message id.
+ */
+export class TwsFrameGuard {
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private handshakeSeen = false;
+  private badRun = 0;
+  /** Bytes the frame being assembled needs in all (0 while its header is incomplete). */
+  private need = 0;
+  private dead = false;
+  /** When the oldest incomplete frame's first bytes arrived (ms), or 0: a stalled partial frame is a desync. */
+  partialSinceMs = 0;
+
+  constructor(
+    private readonly limits: FrameLimits,
+    readonly counters: FrameGuardCounters = newFrameGuardCounters(),
+  ) {}
+
+  /** Bytes buffered while waiting for the rest of a frame (bounded by maxFrameBytes + 4). */
+  get bufferedBytes(): number {
+    return this.pendingBytes;
+  }
+
+  /** True once the stream was given up (fatal fault or close()): nothing more is decoded. */
+  get closed(): boolean {
+    return this.dead;
+  }
+
+  close(): void {
+    this.dead = true;
+    this.need = 0;
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.partialSinceMs = 0;
+  }
+
+  push(chunk: Buffer, nowMs = 0): GuardResult {
+    const messages: string[] = [];
+    if (this.dead) return { messages };
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    // A large frame arrives in many reads: wait for all of it before joining, so it is copied once.
+    if (this.pendingBytes < this.need) return { messages };
+    const buf = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.pendingBytes);
+    let off = 0;
+    while (buf.length - off >= 4) {
+      const len = buf.readUInt32BE(off);
+      if (len > this.limits.maxFrameBytes) {
+        // Decided on the header alone: nothing of an oversized frame is ever buffered.
+        this.counters.oversizeFrames++;
+        return this.die(messages, `frame length ${len} over the ${this.limits.maxFrameBytes}-byte cap`);
+      }
+      if (buf.length - off - 4 < len) break;
+      const body = buf.subarray(off + 4, off + 4 + len);
+      off += 4 + len;
+      const msg = this.frame(body);
+      if (msg !== null) {
+        messages.push(msg);
+        this.badRun = 0;
+      } else if (++this.badRun >= this.limits.desyncAfterBadFrames) {
+        return this.die(messages, `${this.badRun} unusable frames in a row`);
+      }
+    }
+    const rest = buf.length - off;
+    this.need = rest >= 4 ? 4 + buf.readUInt32BE(off) : 0;
+    // Copy the remainder so a small partial frame does not pin a large socket chunk.
+    this.pending = rest > 0 ? [Buffer.from(buf.subarray(off))] : [];
+    this.pendingBytes = rest;
+    if (rest === 0) this.partialSinceMs = 0;
+    else if (off > 0 || this.partialSinceMs === 0) this.partialSinceMs = nowMs;
+    return { messages };
+  }
+
+  private die(messages: string[], why: string): GuardResult {
+    this.counters.desyncs++;
+    this.close();
+    return { messages, fatal: why };
+  }
+
+  /** One frame body → the field text @stoqey/ib expects ("f1\0f2\0…fn\0"), or null when the frame is dropped. */
+  private frame(body: Buffer): string | null {
+    this.counters.frames++;
+    if (body.length === 0 || body[body.length - 1] !== 0) {
+      this.counters.unterminatedFrames++;
+      return null;
+    }
+    const { maxFields, maxFieldBytes } = this.limits;
+    // Count fields first, without decoding: a frame of 300k empty fields costs one scan, not 300k strings.
+    let fields = 0;
+    let longest = 0;
+    for (let p = body.indexOf(0), from = 0; p >= 0; from = p + 1, p = body.indexOf(0, from)) {
+      if (p - from > longest) longest = p - from;
+      if (++fields > maxFields) {
+        this.counters.tooManyFieldsFrames++;
+        return null;
+      }
+    }
+    const firstEnd = body.indexOf(0);
+    const first = body.toString('latin1', 0, Math.min(firstEnd, 12));
+    if (!this.handshakeSeen) {
+      if (!/^\d{1,6}$/.test(first)) {
+        this.counters.unknownIdFrames++;
+        return null;
+      }
+      this.handshakeSeen = true;
+    } else if (!/^\d{1,4}$/.test(first) || !KNOWN_IDS.has(Number(first))) {
+      this.counters.unknownIdFrames++;
+      return null;
+    }
+    // The common case: nothing to cut, one decode of the whole body (it ends with its NUL).
+    if (longest <= maxFieldBytes) return body.toString('utf8');
+    let out = '';
+    let start = 0;
+    for (let p = firstEnd; p >= 0; p = body.indexOf(0, start)) {
+      if (p - start > maxFieldBytes) {
+        this.counters.truncatedFields++;
+        out += body.toString('utf8', start, start + maxFieldBytes) + '\0';
+      } else {
+        out += body.toString('utf8', start, p) + '\0';
+      }
+      start = p + 1;
+      if (start >= body.length) break;
+    }
+    return out;
+  }
+}
