@@ -9,6 +9,12 @@ type Position = { symbol: string; qty: number; avgPrice: number; realizedPnl: nu
 type Report = EngineStatus & {
   statusAgeMs: number;
   breaker: { state: string; reason: string | null; ts: number | null };
+  /** runtime strategy switches (signals:strategies); null: the configuration's */
+  strategies: Record<string, boolean> | null;
+  /** the kill switch's halt, until an operator resets the breaker */
+  halt: { reason: string; ts: number; source?: string } | null;
+  /** positions that differ from the broker's, and foreign positions in the account */
+  drift: { drift: { symbol: string; engine: number; broker: number }[]; foreign: { symbol: string; qty: number }[] } | null;
   positions: Position[];
   openOrders: unknown[];
   pnl: { realized: number; unrealized: number; total: number; day: number } | null;
@@ -113,7 +119,8 @@ async function snapshot(r: Redis, where: string): Promise<Snapshot> {
       return { error: `engine:status in Redis at ${where} is not JSON: was it written by something other than the engine?` };
     }
     const heartbeats = new Set(hbKeys.map((k) => k.slice('module:heartbeat:'.length)));
-    const [cbState, cbReason, cbTs, positionsRaw, openRaw, pnlRaw] = await r.mget('cb:state', 'cb:reason', 'cb:ts', 'positions', 'orders:open', 'pnl');
+    const [cbState, cbReason, cbTs, positionsRaw, openRaw, pnlRaw, strategiesRaw, haltRaw, driftRaw] = await r.mget(
+      'cb:state', 'cb:reason', 'cb:ts', 'positions', 'orders:open', 'pnl', 'signals:strategies', 'engine:halted', 'execution:drift');
     const parse = (v: string | null, d: unknown) => {
       try {
         return v ? JSON.parse(v) : d;
@@ -130,6 +137,9 @@ async function snapshot(r: Redis, where: string): Promise<Snapshot> {
       positions: parse(positionsRaw, []) as Position[],
       openOrders: parse(openRaw, []) as unknown[],
       pnl: parse(pnlRaw, null) as Report['pnl'],
+      strategies: parse(strategiesRaw, null) as Record<string, boolean> | null,
+      halt: parse(haltRaw, null) as Report['halt'],
+      drift: parse(driftRaw, null) as Report['drift'],
     };
     return { report, allAlive: report.actors.every((a) => a.alive) && ageMs < 5000 };
   } catch (e) {
@@ -153,7 +163,10 @@ export function statusText(st: Report): string {
   const out: string[] = [];
   const ageMs = st.statusAgeMs;
   const line = (cols: (string | number)[], w: number[]) => cols.map((c, i) => String(c).padEnd(w[i])).join(' ');
-  out.push(`engine pid ${st.pid}, mode ${st.mode}, up ${(st.uptimeMs / 1000).toFixed(0)} s, status ${ageMs} ms old, redis ${st.redisUp ? 'up' : 'DOWN'}, breaker ${st.breaker.state}${st.escalated ? ', ESCALATED (trading halted)' : ''}`);
+  out.push(`engine pid ${st.pid}, mode ${st.mode}, up ${(st.uptimeMs / 1000).toFixed(0)} s, status ${ageMs} ms old, redis ${st.redisUp ? 'up' : 'DOWN'}, breaker ${st.breaker.state}${st.breaker.reason ? ` (${st.breaker.reason})` : ''}${st.escalated ? ', ESCALATED (trading halted)' : ''}${st.halt ? `, KILLED (${st.halt.reason})` : ''}`);
+  if (st.strategies) out.push(`strategies: ${Object.entries(st.strategies).map(([k, on]) => `${k} ${on ? 'on' : 'OFF'}`).join(', ')}`);
+  for (const d of st.drift?.drift ?? []) out.push(`DRIFT ${d.symbol}: engine ${d.engine}, broker ${d.broker}`);
+  for (const f of st.drift?.foreign ?? []) out.push(`foreign position (not traded): ${f.symbol} ${f.qty}`);
   const w = [14, 7, 9, 10, 9, 12, 12, 8];
   out.push(line(['actor', 'alive', 'state', 'heartbeat', 'restarts', 'msgs in', 'msgs out', 'errors'], w));
   for (const a of st.actors) {

@@ -226,11 +226,7 @@ export class ExecutionCore {
     if (arch.archived) this.log.info({ ...arch }, 'order journal: closed orders past the retention archived (positions carried forward)');
     const loaded = await this.journal.load(this.wall());
     for (const r of loaded.orders.values()) this.track(r);
-    for (const f of loaded.fills) {
-      if (f.carry) this.portfolio.carry(f.symbol, f.qty, f.price, f.realized ?? 0);
-      else if (f.adjust) this.portfolio.setPosition(f.symbol, f.qty, f.price);
-      else this.portfolio.applyFill(f.symbol, f.side * f.qty, f.price);
-    }
+    this.portfolio.replay(loaded.fills);
     this.log.info({ orders: loaded.orders.size, fills: loaded.fills.length, entries: loaded.entries, bad: loaded.bad }, 'order journal replayed');
     await this.restoreControls();
     await this.broker.connect();

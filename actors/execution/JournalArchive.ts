@@ -54,11 +54,7 @@ export async function archiveJournal(redis: Redis, stream: string, nowMs: number
     if (i++ < n) prefix.apply(f);
   });
   const pf = new Portfolio(0);
-  for (const s of prefix.steps) {
-    if (s.carry) pf.carry(s.symbol, s.qty, s.price, s.realized ?? 0);
-    else if (s.adjust) pf.setPosition(s.symbol, s.qty, s.price);
-    else pf.applyFill(s.symbol, s.side * s.qty, s.price);
-  }
+  pf.replay(prefix.steps);
   const tmp = `${stream}:compacting`;
   await redis.del(tmp);
   const pipe = redis.pipeline();

@@ -78,6 +78,15 @@ export class Portfolio {
     return realized;
   }
 
+  /** Applies the journal's position steps in order (fills, reconciliation adjustments, archived carries). */
+  replay(steps: Iterable<{ symbol: string; side: number; qty: number; price: number; adjust?: boolean; carry?: boolean; realized?: number }>): void {
+    for (const s of steps) {
+      if (s.carry) this.carry(s.symbol, s.qty, s.price, s.realized ?? 0);
+      else if (s.adjust) this.setPosition(s.symbol, s.qty, s.price);
+      else this.applyFill(s.symbol, s.side * s.qty, s.price);
+    }
+  }
+
   /** A position carried forward from archived journal history, with the P&L that history realised. */
   carry(symbol: string, qty: number, avgPrice: number, realized: number): void {
     const p = this.pos(symbol);

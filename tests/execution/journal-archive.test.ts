@@ -14,11 +14,7 @@ const NOW = Date.parse('2026-12-07T15:00:00Z');
 async function summary(j: OrderJournal) {
   const l = await j.load(NOW);
   const pf = new Portfolio(0);
-  for (const s of l.fills) {
-    if (s.carry) pf.carry(s.symbol, s.qty, s.price, s.realized ?? 0);
-    else if (s.adjust) pf.setPosition(s.symbol, s.qty, s.price);
-    else pf.applyFill(s.symbol, s.side * s.qty, s.price);
-  }
+  pf.replay(l.fills);
   const open = [...l.orders.values()].filter((o) => !['filled', 'cancelled', 'rejected', 'expired'].includes(o.state)).map((o) => `${o.order.clientOrderId}:${o.filledQty}`).sort();
   const pos = Object.fromEntries([...pf.positions.values()].map((p) => [p.symbol, { qty: p.qty, avg: +p.avgPrice.toFixed(9), realized: +p.realizedPnl.toFixed(6) }]));
   return { open, pos, realized: +pf.realizedPnl.toFixed(6), entries: l.entries, orders: l.orders.size };
