@@ -353,7 +353,7 @@ export class ExecutionCore {
         }
       }
     }
-    if (rep.drift.length) {
+    if (rep.drift.length && this.broker.name !== 'paper') {
       this.hooks.alert?.({
         rule: 'drift', severity: 'critical', title: 'Position drift between the engine and the broker',
         text: rep.drift.map((d) => `${d.symbol}: engine ${d.engine}, broker ${d.broker}`).join('; '), key: rep.drift.map((d) => `${d.symbol}:${d.broker}`).join(','),

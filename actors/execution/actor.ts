@@ -126,7 +126,8 @@ const create: ActorFactory = async (ctx: ActorContext) => {
       { key: 'performance:win_rate', value: perf.winRate, ttlMs: ttl },
       { key: 'risk:rejections', value: core.risk.rejections, ttlMs: ttl },
       { key: 'risk:rejections:last', value: core.risk.lastRejections, ttlMs: ttl },
-      { key: 'execution:drift', value: { drift: core.lastReconcile?.drift ?? [], foreign: core.lastReconcile?.foreign ?? [], ts: now }, ttlMs: ttl },
+      // the in-engine paper broker starts empty after a restart: there the journal is the truth, not drift
+      { key: 'execution:drift', value: { drift: broker.name === 'paper' ? [] : core.lastReconcile?.drift ?? [], foreign: core.lastReconcile?.foreign ?? [], ts: now }, ttlMs: ttl },
       { key: 'monitoring:execution:metrics', value: {
         broker: broker.name, ready: core.ready, journalOk: core.journalOk, queued: core.queue.waiting, ...core.counters, breaker: core.breaker.snapshot(),
         halt: core.halt, day: core.day, lastReconcile: core.lastReconcile, ts: now,
