@@ -203,6 +203,37 @@ export class SymbolAnalytics {
     };
   }
 
+  private sweepPublishedTs = -1;
+  private unusualPublishedStart = NaN;
+
+  /**
+   * `market:{SYM}:sweep`: the latest sweep once (a Level-2 alert: side, size, levels swept, price range, time),
+   * or null when there is no new one since the last call.
+   */
+  newSweep(): Record<string, unknown> | null {
+    const s = this.lastSweep;
+    if (!s || s.ts === this.sweepPublishedTs) return null;
+    this.sweepPublishedTs = s.ts;
+    return { symbol: this.symbol, side: s.side, size: s.volume, levels: s.levels, priceFrom: s.startPrice, priceTo: s.endPrice, ts: s.ts };
+  }
+
+  /**
+   * `market:{SYM}:unusual_volume`: the last closed interval's volume against its norm (the EWMA baseline of
+   * past intervals; no time-of-day profile), the ratio and z, flagged or not — once per closed interval.
+   */
+  newUnusualVolume(nowMs: number): Record<string, unknown> | null {
+    // Intervals close on the trades' own clock (event time), never the wall's: a replay of an old day works too.
+    const u = this.unusual;
+    if (!Number.isFinite(u.lastIntervalStartMs) || u.lastIntervalStartMs === this.unusualPublishedStart) return null;
+    this.unusualPublishedStart = u.lastIntervalStartMs;
+    // The norm the interval was scored against: the baseline before it was folded in (mean' = (1−α)·mean + α·v).
+    const norm = u.count > 1 && u.alpha < 1 ? (u.mean - u.alpha * u.lastVolume) / (1 - u.alpha) : null;
+    return {
+      symbol: this.symbol, volume: u.lastVolume, norm, ratio: norm !== null && norm > 0 ? u.lastVolume / norm : null,
+      z: u.lastZ, flagged: u.flagged, intervalStart: u.lastIntervalStartMs, intervalMs: u.intervalMs, warmup: u.count < u.warmup, ts: nowMs,
+    };
+  }
+
   flowJson(nowMs: number): Record<string, unknown> {
     const fin = (x: number) => (Number.isFinite(x) ? x : null);
     const ice = (s: { price: number; refills: number; hiddenEstimate: number; iceberg: boolean }) => ({ price: fin(s.price), refills: s.refills, hiddenEstimate: s.hiddenEstimate, iceberg: s.iceberg });

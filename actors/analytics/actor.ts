@@ -139,10 +139,20 @@ const create: ActorFactory = async (ctx) => {
     ctx.publishMany(reqs);
   };
 
+  const level2 = new Set(cfg.symbols.filter((x) => x.level2).map((x) => x.symbol));
+  const SWEEP_TTL_MS = 60_000; // an alert, kept a minute after the sweep
   const publishPeriodic = () => {
     const now = Date.now();
     const reqs: PublishRequest[] = [];
     for (const a of syms) {
+      // The seed keys: sweeps on Level-2 symbols, unusual volume on Level-1 ones (each once per event / bar).
+      if (level2.has(a.symbol)) {
+        const sw = a.newSweep();
+        if (sw) reqs.push({ key: `market:{${a.symbol}}:sweep`, value: sw, ttlMs: SWEEP_TTL_MS });
+      } else {
+        const uv = a.newUnusualVolume(now);
+        if (uv) reqs.push({ key: `market:{${a.symbol}}:unusual_volume`, value: uv, ttlMs: 2 * (uv.intervalMs as number) });
+      }
       if (!a.dirty) continue;
       a.dirty = false;
       reqs.push({ key: `analytics:{${a.symbol}}:vpin`, value: a.vpinJson(now), ttlMs: cfg.ttl.analytics });
