@@ -32,6 +32,9 @@ describe('dashboard console: one API for the page and scripts', () => {
       // the strategies stay out of the way of the operator's orders (the test switches 0DTE at runtime)
       ALPHATRADER_SIGNALS_ZERO_DTE_ENABLED: 'false', ALPHATRADER_SIGNALS_ONE_DTE_ENABLED: 'false',
       ALPHATRADER_SIGNALS_FOURTEEN_DTE_ENABLED: 'false', ALPHATRADER_SIGNALS_MOC_ENABLED: 'false',
+      // the paper broker with fill latency on: an order works for seconds (acknowledged after 300 ms, filled
+      // 4 s after that), so a cancel sent from its row reaches the venue first, by ordering, not by luck
+      ALPHATRADER_VENUES_SIM_LATENCY_ACK_MS: '300', ALPHATRADER_VENUES_SIM_LATENCY_FILL_MS: '4000',
     });
     base = `http://127.0.0.1:${port}`;
     await waitFor(() => engine.has(/execution ready/) || !engine.alive, 60_000, 'execution ready');
@@ -141,10 +144,8 @@ describe('dashboard console: one API for the page and scripts', () => {
     await page.click('#confirm-go');
     await waitText(page, '#c-breaker', /CLOSED/);
 
-    // a working order (a limit far from the market) cancelled from its row
+    // a working market order (fill latency on) cancelled from its row before it fills
     await page.fill('#t-qty', '3');
-    await page.selectOption('#t-type', 'limit');
-    await page.fill('#t-limit', '1');
     await page.click('#t-submit');
     await waitText(page, '#t-result', /accepted:/);
     const row = page.locator('#c-orders-rows button[data-cancel]');
@@ -152,6 +153,9 @@ describe('dashboard console: one API for the page and scripts', () => {
     const cid = await row.first().getAttribute('data-cancel');
     await row.first().click();
     await page.waitForFunction((c) => !document.querySelector(`#c-orders-rows button[data-cancel="${c}"]`), cid, { timeout: 15_000 });
+    const cancelled = (await r.xrange('orders:journal', '-', '+')).filter(([, kv]) => kv.includes(cid!) && kv.includes('event')).map(([, kv]) => kv[kv.indexOf('kind') + 1]);
+    expect(cancelled).toContain('canceled');
+    expect(cancelled).not.toContain('fill');
 
     // 0DTE switched on, then off: persisted, applied by the signals actor (its window reads closed while off)
     await page.waitForSelector('[data-strategy="0DTE"]');
