@@ -55,6 +55,8 @@ export interface OptionsServiceOptions {
   /** NEWS_SENTIMENT articles per request. Default 50. */
   newsLimit?: number;
   /** For start(): the scheduler's clock and cadence. */
+  /** the market's clock for time to expiry (the engine's session clock); default: the chain's fetch time */
+  marketNow?: () => number;
   now?: () => number;
   tickMs?: number;
   timers?: OptionsServiceTimers;
@@ -104,6 +106,7 @@ export class OptionsService {
   private readonly unusualThreshold: number;
   private readonly newsLimit: number;
   private readonly now: () => number;
+  private readonly marketNow: (() => number) | undefined;
   private readonly tickMs: number;
   private readonly timers: OptionsServiceTimers;
   private readonly log: OptionsLog | undefined;
@@ -144,6 +147,7 @@ export class OptionsService {
     this.unusualThreshold = opts.unusualThreshold ?? 2;
     this.newsLimit = opts.newsLimit ?? 50;
     this.now = opts.now ?? Date.now;
+    this.marketNow = opts.marketNow;
     this.tickMs = opts.tickMs ?? 1000;
     this.timers = opts.timers ?? {
       setTimeout: (fn, ms) => setTimeout(fn, ms),
@@ -236,7 +240,8 @@ export class OptionsService {
       this.m.chainFailures++;
       return;
     }
-    const chain = validateChain(res.value, res.fetchedAtMs, {
+    // Time to expiry from the engine's market clock (the session clock when simulated), not the wall.
+    const chain = validateChain(res.value, this.marketNow?.() ?? res.fetchedAtMs, {
       rate: this.rate,
       dividendYield: this.dividendYield(sym),
       spot: this.spot?.(sym),

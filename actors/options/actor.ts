@@ -1,3 +1,4 @@
+import { clockFor } from '../../engine/clock/index.js';
 import type { ActorFactory } from '../../engine/runtime/Actor.js';
 import type { ChainMessage } from '../analytics/actor.js';
 import { AlphaVantageClient } from './AlphaVantageClient.js';
@@ -18,6 +19,7 @@ const create: ActorFactory = (ctx) => {
   const apiKey = ctx.runtime.alphaVantageKey as string | undefined;
   let service: OptionsService | undefined;
   let client: AlphaVantageClient | undefined;
+  const marketClock = clockFor(cfg, ctx.runtime.engineStartMs as number | undefined);
   let timer: NodeJS.Timeout | undefined;
 
   const toChainMessage = (symbol: string, contracts: readonly OptionContract[], spot: number): ChainMessage => {
@@ -60,6 +62,7 @@ const create: ActorFactory = (ctx) => {
         ttl: { chain: cfg.ttl.options, greeks: cfg.ttl.options, unusual: cfg.ttl.options, sentiment: cfg.ttl.sentiment },
         rate: cfg.options.rate,
         dividendYield: () => cfg.options.dividendYield,
+        marketNow: () => marketClock.nowMs(), // time to expiry on the engine's one session clock
         log,
       });
       service.start();

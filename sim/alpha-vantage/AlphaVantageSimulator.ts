@@ -33,6 +33,12 @@ export interface AlphaVantageSimulatorOptions {
   /** Current spot of an underlying; undefined means the symbol is unknown. */
   spot: (symbol: string) => number | undefined;
   nowMs?: () => number;
+  /**
+   * The market's clock for listing and pricing chains (expiries, time to expiry); `nowMs` (the wall) still
+   * drives the rate limits. Embedded in a simulated engine it is the engine's session clock, so a "0DTE"
+   * contract expires on the session's date. Default: `nowMs`.
+   */
+  marketNowMs?: () => number;
   /** Premium keys. Default ['demo-sim-key']. */
   validKeys?: string[];
   /** Free-tier keys: premium endpoints refused, 25 requests a day. */
@@ -93,6 +99,7 @@ export class AlphaVantageSimulator {
   private readonly port: number;
   private readonly spot: (symbol: string) => number | undefined;
   private readonly now: () => number;
+  private readonly marketNow: () => number;
   private readonly validKeys: Set<string>;
   private readonly freeKeys: Set<string>;
   private readonly perMinuteLimit: number;
@@ -123,6 +130,7 @@ export class AlphaVantageSimulator {
     this.port = opts.port ?? 0;
     this.spot = opts.spot;
     this.now = opts.nowMs ?? Date.now;
+    this.marketNow = opts.marketNowMs ?? this.now;
     this.validKeys = new Set(opts.validKeys ?? ['demo-sim-key']);
     this.freeKeys = new Set(opts.freeKeys ?? []);
     this.perMinuteLimit = opts.perMinuteLimit ?? 600;
@@ -240,8 +248,8 @@ export class AlphaVantageSimulator {
     const throttled = this.admit(key, free, now);
     if (throttled) return throttled;
     if (free && PREMIUM_FUNCTIONS.has(fn)) return msg.INFORMATION_PREMIUM;
-    if (fn === 'REALTIME_OPTIONS') return this.realtimeOptions(params, now);
-    if (fn === 'HISTORICAL_OPTIONS') return this.historicalOptions(params, now);
+    if (fn === 'REALTIME_OPTIONS') return this.realtimeOptions(params, this.marketNow());
+    if (fn === 'HISTORICAL_OPTIONS') return this.historicalOptions(params, this.marketNow());
     return this.newsSentiment(params, now);
   }
 

@@ -55,6 +55,7 @@ if (wd.alphaVantage) {
       return i >= 0 ? model.lastPrice(i) : undefined;
     },
     rate: cfg.options.rate, dividendYield: () => cfg.options.dividendYield,
+    marketNowMs: () => session.nowMs(), // chains listed and priced on the engine's session date
   });
   ports.alphaVantageUrl = (await av.start()).baseUrl;
 }
