@@ -496,6 +496,11 @@ export class LiveVpin {
     return this.barOpen ? this.closeBar() : 0;
   }
 
+  /** Index (time / bar length) of the bar being filled, or −1 before the first trade. */
+  get openBarIdx(): number {
+    return this.barOpen ? this.barIdx : -1;
+  }
+
   /** Volume in the incomplete bucket (reported, never used in VPIN). */
   get partialVolume(): number {
     return this.filler.fill;

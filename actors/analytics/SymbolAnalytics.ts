@@ -1,10 +1,14 @@
 import { IcebergDetector, SweepDetector, UnusualVolume } from '../../analytics/flow.js';
 import { LiveVpin } from '../../analytics/vpin.js';
 import type { EngineConfig } from '../../engine/config/schema.js';
-import type { SavedVpin } from './VpinStore.js';
+import type { BucketVolumeSource, SavedVpin } from './VpinStore.js';
 
 /** A US equity session has 390 regular minutes: the first full minute × 390 estimates daily volume. */
 const SESSION_MINUTES = 390;
+/** History shorter than this (half an hour of minutes) is poured but does not set the bucket volume. */
+const MIN_HISTORY_BARS = 30;
+/** History kept per symbol before it is poured (10 sessions of minutes, the most venues.tws.history asks). */
+const MAX_HISTORY_BARS = 10 * SESSION_MINUTES + 10;
 
 /**
  * Everything the analytics actor knows about one symbol, updated per message in O(1) without allocation:
@@ -15,7 +19,9 @@ export class SymbolAnalytics {
   lastPrice = NaN;
   vpin: LiveVpin | undefined;
   bucketVolume = 0;
-  bucketVolumeSource: 'config' | 'discovery' | 'estimated' | 'restored' | 'none' = 'none';
+  bucketVolumeSource: BucketVolumeSource | 'none' = 'none';
+  /** Where the bucket volume first came from (kept across restores). */
+  private origin: Exclude<BucketVolumeSource, 'restored'> | 'none' = 'none';
   /** vpin progress at the last save (bars closed + trades): unchanged means nothing to save */
   private savedProgress = -1;
   private minuteIdx = -1;
@@ -55,7 +61,8 @@ export class SymbolAnalytics {
     const progress = v.barsClosed + v.trades + v.ignoredTrades;
     if (progress === this.savedProgress) return null;
     this.savedProgress = progress;
-    return { bucketVolume: this.bucketVolume, bucketVolumeSource: this.bucketVolumeSource, savedAtMs: nowMs, state: v.state() };
+    const origin = this.origin === 'none' ? undefined : this.origin;
+    return { bucketVolume: this.bucketVolume, bucketVolumeSource: this.bucketVolumeSource, origin, savedAtMs: nowMs, state: v.state() };
   }
 
   /**
@@ -68,15 +75,18 @@ export class SymbolAnalytics {
     if (this.vpin && this.bucketVolume !== V) return `saved with bucket volume ${V}, configured ${this.bucketVolume}`;
     const had = this.vpin;
     const source = this.bucketVolumeSource;
+    const origin = this.origin;
     if (!had) this.startVpin(V, 'restored');
     try {
       this.vpin!.restore(saved.state);
+      if (!had) this.origin = saved.origin ?? (saved.bucketVolumeSource === 'restored' ? 'estimated' : saved.bucketVolumeSource);
       return null;
     } catch (e) {
       // leave things as they were before the attempt
       this.vpin = had;
       this.bucketVolume = had ? this.bucketVolume : 0;
       this.bucketVolumeSource = source;
+      this.origin = origin;
       return (e as Error).message;
     }
   }
@@ -92,10 +102,77 @@ export class SymbolAnalytics {
     return true;
   }
 
-  private startVpin(V: number, source: 'config' | 'discovery' | 'estimated' | 'restored'): void {
+  // ---------------------------------------------------------------- history (VPIN's warm start)
+  private histStart: number[] = [];
+  private histClose: number[] = [];
+  private histVolume: number[] = [];
+  /** Bars of history poured into VPIN / refused (out of order, beyond the cap) since start. */
+  historyBars = 0;
+  historyRefused = 0;
+
+  /** A minute bar of the venue's history (before the live feed); kept until `onHistoryEnd`. */
+  onHistoryBar(startMs: number, close: number, volume: number): void {
+    const n = this.histStart.length;
+    const fine = Number.isFinite(startMs) && close > 0 && Number.isFinite(close) && volume >= 0
+      && volume <= this.cfg.analytics.vpin.maxTradeVolume && (n === 0 || startMs > this.histStart[n - 1]!);
+    if (!fine || n >= MAX_HISTORY_BARS) {
+      this.historyRefused++;
+      return;
+    }
+    this.histStart.push(startMs);
+    this.histClose.push(close);
+    this.histVolume.push(volume);
+  }
+
+  /**
+   * The symbol's history is complete. Its volume gives the bucket volume (average volume per minute ×
+   * 390 / bucketsPerDay, the same rule as the one-minute estimate, over every minute sent) unless one
+   * was configured, discovered or measured on history before; the bars are poured into VPIN as one
+   * print each at the bar's close (bulk classification only sees a bar's close and volume), so VPIN,
+   * its σ window and its CDF history exist before the first live trade. Bars VPIN already holds (a
+   * restored state, a reconnect) are skipped. Returns the number of bars poured.
+   */
+  onHistoryEnd(): number {
+    const starts = this.histStart;
+    const closes = this.histClose;
+    const volumes = this.histVolume;
+    this.histStart = [];
+    this.histClose = [];
+    this.histVolume = [];
+    const n = starts.length;
+    if (n === 0) return 0;
+    const weak = !this.vpin || this.origin === 'estimated' || this.origin === 'none';
+    if (weak && n >= MIN_HISTORY_BARS) {
+      let total = 0;
+      for (const v of volumes) total += v;
+      const V = Math.max(1, Math.round((total / n) * SESSION_MINUTES / this.cfg.analytics.vpin.bucketsPerDay));
+      this.minuteIdx = -1; // the one-minute estimate is not needed any more
+      this.startVpin(V, 'history');
+    }
+    const vp = this.vpin;
+    let poured = 0;
+    if (vp) {
+      const after = vp.openBarIdx;
+      for (let i = 0; i < n; i++) {
+        if (Math.floor(starts[i]! / vp.barMs) <= after) continue;
+        vp.onTrade(starts[i]!, closes[i]!, volumes[i]!);
+        poured++;
+      }
+    }
+    // The per-minute volume norm of unusual-volume alerts warms up on the same minutes (only before any live print).
+    if (this.unusual.count === 0 && !Number.isFinite(this.unusual.lastIntervalStartMs) && !Number.isFinite(this.lastPrice)) {
+      for (let i = 0; i < n; i++) this.unusual.onTrade(starts[i]!, volumes[i]!);
+    }
+    this.historyBars += poured;
+    this.dirty = true;
+    return poured;
+  }
+
+  private startVpin(V: number, source: Exclude<BucketVolumeSource, 'restored'> | 'restored'): void {
     const v = this.cfg.analytics.vpin;
     this.bucketVolume = V;
     this.bucketVolumeSource = source;
+    if (source !== 'restored') this.origin = source;
     this.vpin = new LiveVpin({
       bucketVolume: V, n: v.n, barSeconds: v.barSeconds, sigmaWindow: v.sigmaWindow, toxicThreshold: v.toxicThreshold,
       minHistory: v.minHistory, maxTradeVolume: v.maxTradeVolume,
@@ -195,6 +272,7 @@ export class SymbolAnalytics {
       oversizedTrades: this.oversizedTrades,
       bucketVolume: this.bucketVolume || null,
       bucketVolumeSource: this.bucketVolumeSource,
+      historyBars: this.historyBars,
       buckets: v?.bucketsClosed ?? 0,
       bucketsNeeded: this.cfg.analytics.vpin.n,
       bars: v?.barsClosed ?? 0,

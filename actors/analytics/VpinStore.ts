@@ -17,9 +17,13 @@ export const VPIN_STATE_TTL_MS = 4 * 86_400_000;
 
 export const vpinStateKey = (symbol: string): string => `analytics:{${symbol}}:vpin:state`;
 
+export type BucketVolumeSource = 'config' | 'discovery' | 'history' | 'estimated' | 'restored';
+
 export interface SavedVpin {
   bucketVolume: number;
-  bucketVolumeSource: 'config' | 'discovery' | 'estimated' | 'restored';
+  bucketVolumeSource: BucketVolumeSource;
+  /** Where the bucket volume first came from (a restored state keeps it), so a weak one can be replaced. */
+  origin?: Exclude<BucketVolumeSource, 'restored'>;
   savedAtMs: number;
   state: VpinState;
 }

@@ -1,6 +1,6 @@
 import { gexSummary, strikeIndex, type ChainArrays } from '../../analytics/gex.js';
-import { msgEventNs, msgIngestNs, msgSymbol, msgType } from '../../engine/codec/Header.js';
-import { AnalyticsFlags, AnalyticsSnapshot, BookTop, Trade } from '../../engine/codec/Messages.js';
+import { msgEventNs, msgFlags, msgIngestNs, msgSymbol, msgType } from '../../engine/codec/Header.js';
+import { AnalyticsFlags, AnalyticsSnapshot, Bar, BarFlags, BookTop, Trade } from '../../engine/codec/Messages.js';
 import { MessageType } from '../../engine/codec/MessageType.js';
 import type { ActorFactory } from '../../engine/runtime/Actor.js';
 import type { PublishRequest } from '../../engine/runtime/ColdMessage.js';
@@ -185,6 +185,14 @@ const create: ActorFactory = async (ctx) => {
         const refused = a.oversizedTrades;
         a.onTrade(tsMs, Trade.price(view, off), Trade.size(view, off), Trade.aggressor(view, off));
         if (a.oversizedTrades !== refused) ctx.countInputError();
+      } else if (type === MessageType.Bar) {
+        const flags = msgFlags(view, off);
+        if (flags & BarFlags.HistoryEnd) {
+          const poured = a.onHistoryEnd();
+          ctx.log.info({ symbol: a.symbol, poured, bucketVolume: a.bucketVolume, source: a.bucketVolumeSource, history: a.vpin?.history ?? 0 }, 'VPIN warmed from venue history');
+        } else if (flags & BarFlags.Historical) {
+          a.onHistoryBar(Bar.startMs(view, off), Bar.close(view, off), Bar.volume(view, off));
+        }
       }
     },
     onBatchEnd() {

@@ -1,5 +1,5 @@
 import { msgEventNs, msgFlags, msgSymbol, msgType } from '../../engine/codec/Header.js';
-import { AnalyticsSnapshot, Bar, BookTop, OrderEvent, OrderIntent, Quote, Signal, Trade } from '../../engine/codec/Messages.js';
+import { AnalyticsSnapshot, Bar, BarFlags, BookTop, OrderEvent, OrderIntent, Quote, Signal, Trade } from '../../engine/codec/Messages.js';
 import { MessageType } from '../../engine/codec/MessageType.js';
 import { ColumnRing } from './ColumnRing.js';
 
@@ -115,6 +115,7 @@ export class HotState {
         break;
       }
       case MessageType.Bar: {
+        if (msgFlags(dv, off) & BarFlags.Historical) break; // VPIN's warm start, not the live chart
         const t = Bar.startMs(dv, off);
         const b = s.bars;
         // A bar for the same start replaces the one kept (a venue may refine the bar being built).

@@ -1,5 +1,5 @@
 import { OrderBook, emptyMetrics, type BookMetrics, type IgnoreReason } from '../../analytics/order-book.js';
-import { BookFlags, BookTop, Bar, DepthUpdate, Quote, Trade, TradeFlags } from '../../engine/codec/Messages.js';
+import { BarFlags, BookFlags, BookTop, Bar, DepthUpdate, Quote, Trade, TradeFlags } from '../../engine/codec/Messages.js';
 import type { EngineConfig } from '../../engine/config/schema.js';
 import type { PublishRequest } from '../../engine/runtime/ColdMessage.js';
 import type { MonoClock } from '../../engine/runtime/MonoClock.js';
@@ -197,7 +197,7 @@ export class BookKeeper implements MarketSink {
     s.bookChangedSinceSnapshot = true;
   }
 
-  bar(symbolId: number, startMs: number, seconds: number, open: number, high: number, low: number, close: number, volume: number, wap: number, count: number, ingestNs: number): void {
+  bar(symbolId: number, startMs: number, seconds: number, open: number, high: number, low: number, close: number, volume: number, wap: number, count: number, ingestNs: number, flags = 0): void {
     const s = this.sym(symbolId);
     if (!s) return;
     if (![open, high, low, close].every((x) => x > 0 && Number.isFinite(x)) || !(volume >= 0) || low > high) {
@@ -207,10 +207,28 @@ export class BookKeeper implements MarketSink {
     }
     const off = this.out.claim();
     if (off < 0) return void this.stats.ringDropped++;
-    const h = this.out.stamp(symbolId, (startMs + seconds * 1000) * 1e6, ingestNs, ingestNs);
+    const h = this.out.stamp(symbolId, (startMs + seconds * 1000) * 1e6, ingestNs, ingestNs, flags);
     Bar.write(this.out.view, off, h, startMs, seconds, open, high, low, close, volume, wap, count);
     this.pendingMsgs++;
   }
+
+  historyBar(symbolId: number, startMs: number, seconds: number, open: number, high: number, low: number, close: number, volume: number, wap: number, count: number, ingestNs: number): void {
+    this.bar(symbolId, startMs, seconds, open, high, low, close, volume, wap, count, ingestNs, BarFlags.Historical);
+    this.historyBars[symbolId] = (this.historyBars[symbolId] ?? 0) + 1;
+  }
+
+  historyEnd(symbolId: number, ingestNs: number): void {
+    if (!this.sym(symbolId)) return;
+    const off = this.out.claim();
+    if (off < 0) return void this.stats.ringDropped++;
+    const h = this.out.stamp(symbolId, Date.now() * 1e6, ingestNs, ingestNs, BarFlags.Historical | BarFlags.HistoryEnd);
+    const n = this.historyBars[symbolId] ?? 0;
+    Bar.write(this.out.view, off, h, NaN, 0, NaN, NaN, NaN, NaN, 0, NaN, n);
+    this.historyBars[symbolId] = 0;
+    this.pendingMsgs++;
+  }
+  /** History bars written per symbol since its last historyEnd (the marker carries the count). */
+  private readonly historyBars: number[] = [];
 
   reset(symbolId: number): void {
     const s = this.sym(symbolId);

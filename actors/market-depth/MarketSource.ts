@@ -16,6 +16,10 @@ export interface MarketSink {
   quote(symbolId: number, tsMs: number, bidPx: number, askPx: number, bidSz: number, askSz: number, ingestNs: number): void;
   /** a venue-built bar (TWS 5-second real-time bars); sources without bars let the sink build them from trades */
   bar?(symbolId: number, startMs: number, seconds: number, open: number, high: number, low: number, close: number, volume: number, wap: number, count: number, ingestNs: number): void;
+  /** a bar of the venue's history (asked before the live feed starts), oldest first; never a live bar */
+  historyBar?(symbolId: number, startMs: number, seconds: number, open: number, high: number, low: number, close: number, volume: number, wap: number, count: number, ingestNs: number): void;
+  /** the symbol's history is complete (possibly empty): what follows is live */
+  historyEnd?(symbolId: number, ingestNs: number): void;
   /** the venue said the book is void (TWS error 317, reconnect): clear it before new inserts */
   reset(symbolId: number): void;
   /** venue connectivity (TWS 1100/1101/1102, socket up/down) */

@@ -12,10 +12,12 @@ import type { HaltPhase, MarketSink } from './MarketSource.js';
  *     bar    f64 startMs, u16 seconds, f64 o, h, l, c, volume, wap, u32 count
  *     reset  (none)          connection  u8 up
  *     cross  f64 price, f64 size              halt  u8 phase (0 halted, 1 quoting, 2 trading)
+ *     history bar  as bar (a bar of the venue's history, asked before the live feed)
+ *     history end  (none)  the symbol's history is complete
  * Little-endian. Arrival times let a replay reproduce the original pacing (or run as fast as possible).
  */
 export const MAGIC = 'ATREC1\n';
-export const Kind = { Depth: 1, Trade: 2, Quote: 3, Bar: 4, Reset: 5, Connection: 6, Cross: 7, Halt: 8 } as const;
+export const Kind = { Depth: 1, Trade: 2, Quote: 3, Bar: 4, Reset: 5, Connection: 6, Cross: 7, Halt: 8, HistoryBar: 9, HistoryEnd: 10 } as const;
 const HALT_PHASES: readonly HaltPhase[] = ['halted', 'quoting', 'trading'];
 
 export interface RecordingHeader { symbols: string[]; startedAtMs: number; source: string }
@@ -111,15 +113,30 @@ export class RecordingSink implements MarketSink {
   }
 
   bar(sym: number, startMs: number, seconds: number, o: number, h: number, l: number, c: number, v: number, wap: number, count: number, ingestNs: number): void {
+    this.barFrame(Kind.Bar, sym, startMs, seconds, o, h, l, c, v, wap, count, ingestNs);
+    this.inner.bar?.(sym, startMs, seconds, o, h, l, c, v, wap, count, ingestNs);
+  }
+
+  historyBar(sym: number, startMs: number, seconds: number, o: number, h: number, l: number, c: number, v: number, wap: number, count: number, ingestNs: number): void {
+    this.barFrame(Kind.HistoryBar, sym, startMs, seconds, o, h, l, c, v, wap, count, ingestNs);
+    this.inner.historyBar?.(sym, startMs, seconds, o, h, l, c, v, wap, count, ingestNs);
+  }
+
+  historyEnd(sym: number, ingestNs: number): void {
+    this.room(19);
+    this.head(Kind.HistoryEnd, sym, Date.now(), ingestNs);
+    this.inner.historyEnd?.(sym, ingestNs);
+  }
+
+  private barFrame(kind: number, sym: number, startMs: number, seconds: number, o: number, h: number, l: number, c: number, v: number, wap: number, count: number, ingestNs: number): void {
     this.room(19 + 66);
-    this.head(Kind.Bar, sym, startMs, ingestNs);
+    this.head(kind, sym, startMs, ingestNs);
     const b = this.buf;
     b.writeDoubleLE(startMs, this.pos);
     b.writeUInt16LE(seconds, this.pos + 8);
     [o, h, l, c, v, wap].forEach((x, i) => b.writeDoubleLE(x, this.pos + 10 + i * 8));
     b.writeUInt32LE(count >>> 0, this.pos + 58);
     this.pos += 62;
-    this.inner.bar?.(sym, startMs, seconds, o, h, l, c, v, wap, count, ingestNs);
   }
 
   reset(sym: number): void {
@@ -221,9 +238,15 @@ export class RecordingReader {
         q += 32;
         break;
       case Kind.Bar:
+      case Kind.HistoryBar: {
         if (!need(62)) return this.end();
-        sink.bar?.(sym, b.readDoubleLE(q), b.readUInt16LE(q + 8), b.readDoubleLE(q + 10), b.readDoubleLE(q + 18), b.readDoubleLE(q + 26), b.readDoubleLE(q + 34), b.readDoubleLE(q + 42), b.readDoubleLE(q + 50), b.readUInt32LE(q + 58), ingestNs);
+        const emit = kind === Kind.Bar ? sink.bar : sink.historyBar;
+        emit?.call(sink, sym, b.readDoubleLE(q), b.readUInt16LE(q + 8), b.readDoubleLE(q + 10), b.readDoubleLE(q + 18), b.readDoubleLE(q + 26), b.readDoubleLE(q + 34), b.readDoubleLE(q + 42), b.readDoubleLE(q + 50), b.readUInt32LE(q + 58), ingestNs);
         q += 62;
+        break;
+      }
+      case Kind.HistoryEnd:
+        sink.historyEnd?.(sym, ingestNs);
         break;
       case Kind.Reset:
         sink.reset(sym);

@@ -1,7 +1,8 @@
-import { EventName, IBApi, SecType, TickByTickDataType, WhatToShow, type Contract } from '@stoqey/ib';
+import { BarSizeSetting, EventName, IBApi, SecType, TickByTickDataType, WhatToShow, type Contract } from '@stoqey/ib';
 import type { EngineConfig } from '../../engine/config/schema.js';
 import type { Logger } from '../../engine/log/logger.js';
 import type { MonoClock } from '../../engine/runtime/MonoClock.js';
+import { HistoryBackfill } from './HistoryBackfill.js';
 import { IngestLimits, newRejectCounters, type RejectCounters } from './IngestLimits.js';
 import type { MarketSink, MarketSource } from './MarketSource.js';
 import { newFrameGuardCounters, TwsFrameGuard, type FrameGuardCounters } from './TwsFrameGuard.js';
@@ -22,12 +23,18 @@ export interface TwsMetrics {
   lastError: string | null;
   /** What the framing guard and the ingest limits refused or cut (cumulative over connections). */
   guard: FrameGuardCounters & RejectCounters & { handshakeTimeouts: number; stalledFrames: number; coalescedResubscribes: number; resubscribes: number };
+  /** Minute bars of history handed to analytics before the live feed (cumulative over connections). */
+  history: { requests: number; bars: number; refused: number; failed: number; timedOut: number };
 }
 
 export interface TwsErrorRecord { ts: number; code: number; reqId: number; message: string }
 
 // Request ids: kind base + symbol id, so an event's reqId tells symbol and stream without a lookup table.
-const REQ = { depth: 10_000, last: 20_000, bidAsk: 30_000, bars: 40_000, mktData: 50_000 } as const;
+const REQ = { depth: 10_000, last: 20_000, bidAsk: 30_000, bars: 40_000, mktData: 50_000, history: 60_000 } as const;
+/** One RTH session of minute bars. */
+const SESSION_MINUTES = 390;
+/** TWS takes durations in seconds up to a day; beyond that in days. */
+const MAX_SECONDS_DURATION = 86_400;
 const KIND_SPAN = 10_000;
 
 const INFO_CODES = new Set([2104, 2106, 2158, 2107, 2108, 2119, 10167, 10090, 354]);
@@ -77,6 +84,7 @@ export class TwsSource implements MarketSource {
       connected: false, farmsOk: false, serverVersion: 0, accounts: [], clientId: this.clientId, reconnects: 0, bookResets: 0,
       decodeErrors: 0, venueErrors: 0, messages: 0, subscriptions: 0, lastError: null,
       guard: { ...this.frameCounters, ...newRejectCounters(), handshakeTimeouts: 0, stalledFrames: 0, coalescedResubscribes: 0, resubscribes: 0 },
+      history: { requests: 0, bars: 0, refused: 0, failed: 0, timedOut: 0 },
     };
     this.limits = new IngestLimits(config.venues.tws.limits, this.symbols.length);
   }
@@ -107,6 +115,7 @@ export class TwsSource implements MarketSource {
     clearTimeout(this.handshakeTimer);
     clearTimeout(this.resubscribeTimer);
     clearInterval(this.stallTimer);
+    this.backfill?.cancel();
     const ib = this.ib;
     this.ib = undefined;
     if (ib) {
@@ -163,6 +172,8 @@ export class TwsSource implements MarketSource {
     clearTimeout(this.resubscribeTimer);
     this.resubscribeTimer = undefined;
     this.resubscribeWanted = false; // the new session subscribes afresh
+    this.backfill?.cancel();
+    this.backfill = undefined;
     this.frameGuard?.close();
     this.frameGuard = undefined;
     const old = this.ib;
@@ -190,6 +201,7 @@ export class TwsSource implements MarketSource {
 
   private setConnected(up: boolean, detail: string): void {
     if (this.metrics.connected === up) return;
+    if (!up) this.lostAtMs = Date.now();
     this.metrics.connected = up;
     this.sink.connection(up, detail);
     if (!up) {
@@ -199,6 +211,44 @@ export class TwsSource implements MarketSource {
     }
     this.onChange();
   }
+
+  /**
+   * History first, then the live subscriptions, on the one ordered path to analytics: VPIN pours the
+   * bars before the first live trade. The first connection asks for `history.sessions` sessions; a
+   * reconnect only for the minutes since the connection was lost (analytics skips what it already has).
+   */
+  private backfillThenSubscribe(ib: IBApi): void {
+    const { sessions, timeoutMs } = this.config.venues.tws.history;
+    this.backfill?.cancel();
+    this.backfill = undefined;
+    if (sessions === 0) return this.subscribe(ib);
+    const gapS = this.lostAtMs > 0 ? Math.ceil((Date.now() - this.lostAtMs) / 1000) + 60 : Infinity;
+    const full = sessions * SESSION_MINUTES * 60;
+    const duration = Math.min(gapS, full) <= MAX_SECONDS_DURATION ? `${Math.min(gapS, full)} S` : `${sessions} D`;
+    const maxBars = Math.ceil(Math.min(gapS, full) / 60) + 2;
+    const t0 = Date.now();
+    const backfill = new HistoryBackfill(this.symbols.length, maxBars, this.limits, () => this.sink, (sum) => {
+      if (this.backfill !== backfill) return;
+      this.backfill = undefined;
+      const h = this.metrics.history;
+      h.bars += sum.bars;
+      h.refused += sum.refused;
+      h.failed += sum.failed;
+      h.timedOut += sum.timedOut;
+      this.log.info({ ...sum, duration, ms: Date.now() - t0 }, 'TWS history received: live subscriptions follow');
+      if (this.ib === ib && !this.stopped) this.subscribe(ib);
+    });
+    this.backfill = backfill;
+    this.metrics.history.requests++;
+    backfill.begin(
+      (i) => ib.reqHistoricalData(REQ.history + i, this.contract(this.symbols[i]!.symbol), '', duration, BarSizeSetting.MINUTES_ONE, WhatToShow.TRADES, 1, 2, false),
+      timeoutMs,
+      () => this.clock.nowNs(),
+    );
+  }
+  private backfill?: HistoryBackfill;
+  /** When the last connection was lost (0: never connected), so a reconnect asks only for the gap. */
+  private lostAtMs = 0;
 
   private subscribe(ib: IBApi): void {
     const nrows = (s: { numRows: number }) => s.numRows;
@@ -305,7 +355,7 @@ export class TwsSource implements MarketSource {
       this.attempt = 0;
       this.setConnected(true, 'nextValidId');
       for (let i = 0; i < this.symbols.length; i++) sink().reset(i);
-      this.subscribe(ib);
+      this.backfillThenSubscribe(ib);
     });
     ib.on(EventName.disconnected, () => {
       this.metrics.subscriptions = 0;
@@ -352,6 +402,10 @@ export class TwsSource implements MarketSource {
       sink().bar?.(s, Number(time) * 1000, 5, o, h, l, c, v, wap, count, now());
       this.batchSoon();
     });
+    ib.on(EventName.historicalData, (reqId: number, time: string, open: number, high: number, low: number, close: number, volume: number, count: number | undefined, wap: number) => {
+      this.metrics.messages++;
+      this.backfill?.onBar(this.symbolOf(reqId, REQ.history), { time, open, high, low, close, volume, wap, count: count ?? 0 }, now());
+    });
     ib.on(EventName.info, (text: string, code: number) => {
       const message = this.limits.text(text);
       if (code === 1100) {
@@ -383,6 +437,7 @@ export class TwsSource implements MarketSource {
         this.recordError(code, reqId, message);
         return;
       }
+      if (this.backfill && reqId >= REQ.history && reqId < REQ.history + KIND_SPAN) this.backfill.onError(reqId - REQ.history, now());
       if (code === 505) this.metrics.decodeErrors++;
       else this.metrics.venueErrors++;
       this.recordError(code, reqId, message);

@@ -1,5 +1,5 @@
 import { msgEventNs, msgFlags, msgSymbol, msgType } from '../../engine/codec/Header.js';
-import { Bar, BookFlags, BookTop, Trade, TradeFlags } from '../../engine/codec/Messages.js';
+import { Bar, BarFlags, BookFlags, BookTop, Trade, TradeFlags } from '../../engine/codec/Messages.js';
 import { MessageType } from '../../engine/codec/MessageType.js';
 import type { EngineConfig } from '../../engine/config/schema.js';
 import type { ConflatingWriter } from '../../engine/redis/ConflatingWriter.js';
@@ -101,6 +101,7 @@ export class MarketKeys {
         break;
       }
       case MessageType.Bar:
+        if (msgFlags(dv, off) & BarFlags.Historical) break; // history feeds VPIN's warm start, not the live bars
         sym.bars.push({
           t: Bar.startMs(dv, off), o: Bar.open(dv, off), h: Bar.high(dv, off), l: Bar.low(dv, off), c: Bar.close(dv, off),
           v: Bar.volume(dv, off), vwap: Bar.vwap(dv, off), n: Bar.count(dv, off),

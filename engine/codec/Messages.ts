@@ -135,6 +135,13 @@ export const Bar = {
   seconds: (dv: DataView, off: number) => dv.getUint16(off + B + 60, true),
 };
 
+/**
+ * Header flags of Bar: Historical marks a bar of the venue's history (asked before the live feed: VPIN's
+ * warm start), never to be shown or published as live; HistoryEnd (no bar data, `count` = bars sent)
+ * closes a symbol's history, so a reader knows what follows is live.
+ */
+export const BarFlags = { Historical: 1, HistoryEnd: 2 } as const;
+
 /** Header flags of BookTop: data-quality marks (never publish a flagged book as good). */
 /** Halted: the venue halted trading (LOBSTER type 7, until trade resumption); no marks from this book. */
 export const BookFlags = { Crossed: 1, Locked: 2, Stale: 4, OneSided: 8, Reset: 16, Halted: 32 } as const;

@@ -65,6 +65,10 @@ export const ConfigSchema = z.strictObject({
       maxReqPerSec: z.number().int().min(1).max(50),
       handshakeTimeoutMs: ms(100), // socket open to nextValidId; past it the connection is dropped and retried
       resubscribeMinMs: ms(100), // 1101 storms: at most one cancel+resubscribe per this interval
+      history: z.strictObject({
+        sessions: z.number().int().min(0).max(10), // minute bars of this many sessions before the live feed (0: none)
+        timeoutMs: ms(100), // the live subscriptions never wait longer than this for history
+      }),
       frame: z.strictObject({
         maxFrameBytes: z.number().int().min(1024).max(0xffffff),
         maxFields: z.number().int().min(16).max(1_000_000),

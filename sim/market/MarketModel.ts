@@ -85,6 +85,9 @@ const BURST_RATE_MULT = 1.5;
 const CALM_VOL = 0.18;
 const VOLATILE_VOL = 0.5;
 const MS_PER_TRADING_YEAR = 252 * 6.5 * 3600 * 1000;
+/** Stationary annualised volatility of the fundamental (calm 80 %, volatile 20 % of the time). */
+export const STATIONARY_VOL = Math.sqrt((CALM_MEAN_S * CALM_VOL ** 2 + VOLATILE_MEAN_S * VOLATILE_VOL ** 2) / (CALM_MEAN_S + VOLATILE_MEAN_S));
+export { MS_PER_TRADING_YEAR };
 const BURST_DRIFT_PER_MS = 0.0001 / 1000; // 0.01 % of price per second
 // Order-flow events per emitted depth op (sweeps and replenishment add ops, hidden adds emit none),
 // measured over long runs; the configured rate is meant as depth ops per second.
@@ -414,6 +417,10 @@ class SymbolSim {
 
 export class MarketModel {
   readonly symbols: readonly SymbolSpec[];
+  /** The options it was built with, so a venue can derive a consistent history (sim/market/HistoricalBars). */
+  readonly seed: number;
+  readonly eventsPerSecond: number;
+  readonly startMs: number;
   private readonly sims: SymbolSim[];
   private nowMs: number;
 
@@ -432,6 +439,9 @@ export class MarketModel {
     }
     this.symbols = Object.freeze(opts.symbols.map((s) => Object.freeze({ ...s })));
     this.nowMs = opts.startMs;
+    this.seed = opts.seed;
+    this.eventsPerSecond = eps;
+    this.startMs = opts.startMs;
     this.sims = this.symbols.map((s, i) => new SymbolSim(i, s, opts.seed, eps, opts.startMs));
   }
 

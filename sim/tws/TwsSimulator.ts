@@ -12,6 +12,7 @@ import net from 'node:net';
 import type { MarketListener, MarketModel } from '../market/MarketModel.js';
 import { parseVersionRange, type FrameError } from './codec.js';
 import { DepthView } from './DepthView.js';
+import { HistoricalBars, MINUTE_MS } from '../market/HistoricalBars.js';
 import * as msg from './messages.js';
 import { OrderEngine, type OrderReporter, type SimExecution, type SimOrder } from './OrderEngine.js';
 import {
@@ -142,6 +143,8 @@ interface SymbolState {
 
 export class TwsSimulator implements MarketListener {
   private readonly model: MarketModel;
+  /** 1-minute bars served to REQ_HISTORICAL_DATA: synthetic before the model started, the live tape since. */
+  private readonly history: HistoricalBars;
   private readonly clock: () => number;
   private readonly account: string;
   private readonly maxServerVersion: number;
@@ -195,6 +198,7 @@ export class TwsSimulator implements MarketListener {
       throw new Error(`TwsSimulator: serverVersion must be an integer in ${MIN_SIM_SERVER_VERSION}..${MAX_SIM_SERVER_VERSION}, got ${sv}`);
     }
     this.model = opts.model;
+    this.history = new HistoricalBars(opts.model);
     this.maxServerVersion = sv;
     this.clock = opts.clock ?? Date.now;
     this.account = opts.account ?? 'DU123456';
@@ -428,6 +432,7 @@ export class TwsSimulator implements MarketListener {
     this.rollBars(si, ts);
     accAdd(st.trades, price, size);
     st.volume += size;
+    this.history.onTrade(si, ts, price, size);
     // The print precedes the book change, so row 0 of the side taken is the venue that traded.
     const venue = this.model.rowMaker(si, aggressor === 1 ? 0 : 1, 0);
     const timeSec = Math.floor(ts / 1000);
@@ -736,6 +741,10 @@ export class TwsSimulator implements MarketListener {
       case OUT.CANCEL_POSITIONS:
         s.positionsSubscribed = false;
         return;
+      case OUT.REQ_HISTORICAL_DATA:
+        return this.reqHistoricalData(s, t);
+      case OUT.CANCEL_HISTORICAL_DATA:
+        return; // answered at once: nothing is ever in flight to cancel
       case OUT.REQ_ACCOUNT_SUMMARY:
         return this.reqAccountSummary(s, t);
       case OUT.CANCEL_ACCOUNT_SUMMARY:
@@ -860,6 +869,35 @@ export class TwsSimulator implements MarketListener {
     const sub = new BarSub(s, reqId, si, what);
     s.bars.set(reqId, sub);
     this.sym[si].bars.push(sub);
+  }
+
+  /**
+   * REQ_HISTORICAL_DATA: 1-minute TRADES bars ending now (the minute in progress included, as TWS does).
+   * [20, reqId, C×12, includeExpired, endDateTime, barSize, duration, useRTH, whatToShow, formatDate,
+   * keepUpToDate, chartOptions]. The simulated tape trades round the clock, so "N D" is N sessions of
+   * 390 minutes whatever useRTH says; only endDateTime '' (now), bar size "1 min" and TRADES are served.
+   */
+  private reqHistoricalData(s: Session, t: string[]): void {
+    const reqId = Number(t[1]);
+    const si = this.symbolFor(s, reqId, t, 2);
+    if (si < 0) return;
+    const at = 2 + CONTRACT_FIELDS + 1;
+    const [end, barSize, duration, , whatToShow, formatDate, keepUpToDate] = t.slice(at, at + 7);
+    const hmds = (why: string) => s.error(reqId, 162, `Historical Market Data Service error message:${why}`);
+    if (end !== '') return hmds('the simulator serves history ending now only (endDateTime "")');
+    if (barSize !== '1 min') return hmds(`Invalid bar size "${barSize}"`);
+    if ((whatToShow ?? '').toUpperCase() !== 'TRADES') return hmds(`No data of type ${whatToShow} is available`);
+    if (keepUpToDate === '1' || keepUpToDate === 'true') return hmds('keepUpToDate is not served by the simulator');
+    const d = /^(\d{1,6}) ([SDW])$/.exec(duration ?? '');
+    if (!d) return s.error(reqId, 321, `Error validating request:-'bS' : cause - Invalid duration "${duration}"`);
+    const minutes = d[2] === 'S' ? Math.ceil(Number(d[1]) / 60) : Number(d[1]) * 390 * (d[2] === 'W' ? 5 : 1);
+    const nowMs = this.model.timeMs;
+    const toMs = Math.floor(nowMs / MINUTE_MS) * MINUTE_MS + MINUTE_MS;
+    const fromMs = toMs - minutes * MINUTE_MS;
+    const epoch = formatDate === '2';
+    const date = (ms: number) => (epoch ? String(Math.floor(ms / 1000)) : formatEasternTime(ms));
+    const bars = this.history.bars(si, fromMs, toMs).map((b) => ({ ...b, date: date(b.startMs) }));
+    msg.historicalData(s.w, reqId, formatEasternTime(fromMs), formatEasternTime(nowMs), bars);
   }
 
   private removeSub(s: Session, kind: 'depth' | 'mktData' | 'tbt' | 'bars', reqId: number): void {

@@ -106,6 +106,22 @@ export function tickByTickMidPoint(w: FrameWriter, reqId: number, timeSec: numbe
   w.begin().f(IN.TICK_BY_TICK).f(reqId).f(4).f(timeSec).f(mid).end();
 }
 
+/**
+ * HISTORICAL_DATA at server versions ≥ SYNT_REALTIME_BARS and below HISTORICAL_DATA_END (no version field;
+ * the request's start and end dates, the count, then per bar date, OHLC, volume, WAP, bar count).
+ */
+export function historicalData(
+  w: FrameWriter,
+  reqId: number,
+  startDate: string,
+  endDate: string,
+  bars: readonly { date: string; open: number; high: number; low: number; close: number; volume: number; wap: number; count: number }[],
+): void {
+  w.begin().f(IN.HISTORICAL_DATA).f(reqId).f(startDate).f(endDate).f(bars.length);
+  for (const b of bars) w.f(b.date).f(b.open).f(b.high).f(b.low).f(b.close).f(b.volume).f(b.wap).f(b.count);
+  w.end();
+}
+
 export function realTimeBar(
   w: FrameWriter,
   reqId: number,
