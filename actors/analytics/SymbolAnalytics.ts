@@ -5,8 +5,11 @@ import type { BucketVolumeSource, SavedVpin } from './VpinStore.js';
 
 /** A US equity session has 390 regular minutes: the first full minute × 390 estimates daily volume. */
 const SESSION_MINUTES = 390;
-/** History shorter than this (half an hour of minutes) is poured but does not set the bucket volume. */
-const MIN_HISTORY_BARS = 30;
+/**
+ * A history of at least a session measures the bucket volume afresh (each start re-measures it on the
+ * latest sessions); a shorter one (a reconnect's gap) is only poured into the VPIN there is.
+ */
+const MIN_HISTORY_BARS = SESSION_MINUTES;
 /** History kept per symbol before it is poured (10 sessions of minutes, the most venues.tws.history asks). */
 const MAX_HISTORY_BARS = 10 * SESSION_MINUTES + 10;
 
@@ -125,9 +128,9 @@ export class SymbolAnalytics {
   }
 
   /**
-   * The symbol's history is complete. Its volume gives the bucket volume (average volume per minute ×
-   * 390 / bucketsPerDay, the same rule as the one-minute estimate, over every minute sent) unless one
-   * was configured, discovered or measured on history before; the bars are poured into VPIN as one
+   * The symbol's history is complete. A session or more of it gives the bucket volume (average volume per
+   * minute × 390 / bucketsPerDay, the same rule as the one-minute estimate, over every minute sent) and a
+   * fresh VPIN, unless one was configured or discovered; the bars are poured into VPIN as one
    * print each at the bar's close (bulk classification only sees a bar's close and volume), so VPIN,
    * its σ window and its CDF history exist before the first live trade. Bars VPIN already holds (a
    * restored state, a reconnect) are skipped. Returns the number of bars poured.
@@ -141,7 +144,9 @@ export class SymbolAnalytics {
     this.histVolume = [];
     const n = starts.length;
     if (n === 0) return 0;
-    const weak = !this.vpin || this.origin === 'estimated' || this.origin === 'none';
+    // Configured and discovered bucket volumes are the operator's; one measured on history or on a
+    // single live minute is re-measured whenever a session or more of history arrives.
+    const weak = !this.vpin || this.origin === 'estimated' || this.origin === 'history' || this.origin === 'none';
     if (weak && n >= MIN_HISTORY_BARS) {
       let total = 0;
       for (const v of volumes) total += v;

@@ -61,21 +61,27 @@ describe('VPIN warm start from history', () => {
     expect(a.vpinJson(0)).toMatchObject({ bucketVolume: 1_000_000, bucketVolumeSource: 'config', historyBars: 100 });
   });
 
-  it('a restored state measured on history only gets the minutes it lacks (a reconnect, a restart)', () => {
+  it('a session of history re-measures a bucket volume measured on history; a shorter one (a reconnect) only fills the gap', () => {
     const cfg = config();
     const first = new SymbolAnalytics('SPY', cfg);
-    const bars = minutes(500, 13);
+    const bars = minutes(800, 13);
     pour(first, bars.slice(0, 400));
     const saved = first.vpinToSave(1)!;
+    const remeasured = new SymbolAnalytics('SPY', cfg);
+    remeasured.restoreVpin(JSON.parse(JSON.stringify(saved)));
+    expect(pour(remeasured, bars.slice(400))).toBe(400);
+    const fresh = new SymbolAnalytics('SPY', cfg);
+    pour(fresh, bars.slice(400));
+    expect(remeasured.vpin!.state()).toEqual(fresh.vpin!.state());
     expect(saved.origin).toBe('history');
     const again = new SymbolAnalytics('SPY', cfg);
     expect(again.restoreVpin(JSON.parse(JSON.stringify(saved)))).toBeNull();
     // the venue sends the last 200 minutes: 100 overlap what the state holds
-    expect(pour(again, bars.slice(300))).toBe(100);
+    expect(pour(again, bars.slice(300, 500))).toBe(100);
     expect(again.bucketVolume).toBe(first.bucketVolume);
     const whole = new SymbolAnalytics('SPY', cfg);
     whole.restoreVpin(JSON.parse(JSON.stringify(saved)));
-    for (const b of bars.slice(400)) whole.vpin!.onTrade(b.start, b.close, b.volume);
+    for (const b of bars.slice(400, 500)) whole.vpin!.onTrade(b.start, b.close, b.volume);
     expect(again.vpin!.state()).toEqual(whole.vpin!.state());
   });
 
