@@ -214,6 +214,26 @@ export class DashboardMetrics {
       add('alpha-vantage', o?.guard ?? (isObj(o?.client) ? o.client.guard : undefined));
       return out;
     });
+    // Every data-quality gate (monitoring:quality from market-depth, the chain validation, VPIN's size refusal).
+    this.reg('alphatrader_quality_events_total', 'Data refused or flagged by a quality gate, by gate and symbol (symbol "" for gates counted across symbols)', 'counter', () => {
+      const out: Sample[] = [];
+      const push = (gate: string, symbol: string, v: unknown) => {
+        if (Number.isFinite(num(v))) out.push({ labels: { gate, symbol }, value: num(v) });
+      };
+      const q = key('monitoring:quality');
+      if (q) {
+        for (const gate of ['outlier', 'outlierRebase', 'stale'] as const) {
+          const per = q[gate];
+          if (isObj(per)) for (const [sym, v] of Object.entries(per)) push(gate, sym, v);
+        }
+        for (const gate of ['crossedOrLocked', 'badPrints', 'halts', 'ignoredDepthOps', 'quarantineDropped'] as const) push(gate, '', q[gate]);
+        if (isObj(q.ingest)) for (const [why, v] of Object.entries(q.ingest)) push(`ingest_${why}`, '', v);
+      }
+      const o = av();
+      if (isObj(o?.quarantinedByReason)) for (const [why, v] of Object.entries(o.quarantinedByReason)) push(`chain_${why}`, '', v);
+      push('vpin_oversized_trade', '', key('monitoring:analytics:metrics')?.oversizedTrades);
+      return out;
+    });
     this.reg('alphatrader_alphavantage_calls_total', 'HTTP calls made to Alpha Vantage', 'counter', () => {
       const v = av();
       return one(v?.calls ?? (isObj(v?.client) ? v.client.calls : undefined));

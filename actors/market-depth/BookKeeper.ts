@@ -5,10 +5,29 @@ import type { PublishRequest } from '../../engine/runtime/ColdMessage.js';
 import type { MonoClock } from '../../engine/runtime/MonoClock.js';
 import type { OutputPort } from '../../engine/runtime/OutputPort.js';
 import type { HaltPhase, MarketSink } from './MarketSource.js';
+import { PrintGate } from './PrintGate.js';
+
+/** A print the outlier gate held out (bound for the `quality:quarantine` stream). */
+export interface QuarantinedPrint {
+  symbol: string;
+  price: number;
+  size: number;
+  reference: number;
+  sigma: number;
+  multiple: number;
+  bandBps: number;
+  reason: 'outlier';
+  ts: number;
+}
+
+/** Quarantined prints kept between two drains; beyond it they are counted, not kept. */
+const QUARANTINE_BUFFER = 1000;
 
 /** Per-symbol state: the position-indexed book, the running volume/VWAP, the bar being built. */
 class SymbolState {
   readonly book: OrderBook;
+  /** Times this symbol went stale (no update within market.staleAfterMs). */
+  staleEpisodes = 0;
   readonly metrics: BookMetrics = emptyMetrics();
   topDirty = false;
   bookChangedSinceSnapshot = false;
@@ -51,6 +70,10 @@ export interface BookKeeperStats {
   crossedOrLocked: number;
   staleEvents: number;
   ringDropped: number;
+  /** Prints held out by the outlier gate / runs of them accepted as a real move / entries not kept for the stream. */
+  outliers: number;
+  outlierRebases: number;
+  quarantineDropped: number;
 }
 
 /**
@@ -63,8 +86,11 @@ export class BookKeeper implements MarketSink {
   readonly syms: SymbolState[];
   readonly stats: BookKeeperStats = {
     depthOps: 0, trades: 0, quotes: 0, ignoredOps: 0, ignoredByReason: {}, badTrades: 0, crosses: 0, halts: 0, unknownSymbol: 0, resets: 0,
-    crossedOrLocked: 0, staleEvents: 0, ringDropped: 0,
+    crossedOrLocked: 0, staleEvents: 0, ringDropped: 0, outliers: 0, outlierRebases: 0, quarantineDropped: 0,
   };
+  /** The outlier gate every print passes (TWS, simulated market, recordings, LOBSTER alike). */
+  readonly gate: PrintGate;
+  private quarantined: QuarantinedPrint[] = [];
   connected = false;
   private pendingMsgs = 0;
   private readonly barMs: number;
@@ -82,6 +108,15 @@ export class BookKeeper implements MarketSink {
     this.syms = config.symbols.map((s) => new SymbolState(s.symbol, s.numRows));
     this.level2 = config.symbols.map((s) => s.level2);
     this.barMs = config.market.barSeconds * 1000;
+    const q = config.market.quality;
+    this.gate = new PrintGate({ sigmas: q.outlierSigmas, minBandBps: q.minBandBps, warmup: q.warmupPrints, rebaseAfter: q.rebaseAfter, halfLifePrints: q.halfLifePrints }, this.syms.length);
+  }
+
+  /** The prints quarantined since the last call (for the `quality:quarantine` stream). */
+  drainQuarantine(): QuarantinedPrint[] {
+    const out = this.quarantined;
+    this.quarantined = [];
+    return out;
   }
 
   private sym(id: number): SymbolState | undefined {
@@ -131,6 +166,17 @@ export class BookKeeper implements MarketSink {
       this.onInputError();
       return;
     }
+    const rebases = this.gate.rebases[symbolId]!;
+    if (!this.gate.check(symbolId, price)) {
+      // Held out of bars, VPIN and marks: it never reaches the ring; reported on the cold path.
+      this.stats.outliers++;
+      const v = this.gate.last;
+      if (this.quarantined.length < QUARANTINE_BUFFER) {
+        this.quarantined.push({ symbol: s.symbol, price, size, reference: v.reference, sigma: v.sigma, multiple: v.multiple, bandBps: v.band * 10_000, reason: 'outlier', ts: tsMs });
+      } else this.stats.quarantineDropped++;
+      return;
+    }
+    if (this.gate.rebases[symbolId] !== rebases) this.stats.outlierRebases++;
     if (flags & TradeFlags.Cross) this.stats.crosses++;
     else this.stats.trades++;
     this.touch(s, tsMs, ingestNs);
@@ -234,6 +280,7 @@ export class BookKeeper implements MarketSink {
     const s = this.sym(symbolId);
     if (!s) return;
     s.book.clear();
+    this.gate.reset(symbolId); // the venue may have moved on while the book was void
     s.topDirty = true;
     s.bookChangedSinceSnapshot = true;
     this.stats.resets++;
@@ -330,6 +377,7 @@ export class BookKeeper implements MarketSink {
       if (!s.stale && s.lastUpdateMs > 0 && nowMs - s.lastUpdateMs > this.config.market.staleAfterMs) {
         s.stale = true;
         s.topDirty = true;
+        s.staleEpisodes++;
         this.stats.staleEvents++;
         staleNow.push(s.symbol);
       }
@@ -367,6 +415,11 @@ export class BookKeeper implements MarketSink {
   }
 
   /** Time-ordered per-symbol state for monitoring: seconds since the last update. */
+  /** Per symbol: times it went stale. */
+  staleEpisodes(): Record<string, number> {
+    return Object.fromEntries(this.syms.map((s) => [s.symbol, s.staleEpisodes]));
+  }
+
   staleness(nowMs = Date.now()): Record<string, number | null> {
     const out: Record<string, number | null> = {};
     for (const s of this.syms) out[s.symbol] = s.lastUpdateMs ? (nowMs - s.lastUpdateMs) / 1000 : null;

@@ -2,6 +2,7 @@ import type { ActorContext } from '../../engine/runtime/ActorContext.js';
 import type { ActorFactory } from '../../engine/runtime/Actor.js';
 import type { PublishRequest } from '../../engine/runtime/ColdMessage.js';
 import { BookKeeper } from './BookKeeper.js';
+import { GuardedSink } from './GuardedSink.js';
 import type { MarketSink, MarketSource } from './MarketSource.js';
 import { RecordingReader, RecordingSink } from './Recording.js';
 import { LobsterSource } from './LobsterSource.js';
@@ -36,6 +37,28 @@ const create: ActorFactory = async (ctx) => {
     sink = recorder;
     ctx.log.info({ file: cfg.market.record }, 'recording every inbound market event');
   }
+  // TWS applies the ingest limits itself (before decoding into events); every other source passes them here.
+  const guard = source.name === 'tws' ? undefined : new GuardedSink(sink, cfg.venues.tws.limits, cfg.symbols.length);
+  if (guard) sink = guard;
+
+  /** Every quality gate's counters in one key (per symbol where the gate is per symbol), and the quarantined prints as stream entries. */
+  const publishQuality = (now: number) => {
+    for (const q of keeper.drainQuarantine()) {
+      ctx.send('publisher', 'xadd', {
+        stream: 'quality:quarantine', maxLen: cfg.market.quality.quarantineMaxLen,
+        fields: { symbol: q.symbol, price: q.price, size: q.size, reference: q.reference, sigma: q.sigma, multiple: q.multiple, bandBps: q.bandBps, reason: q.reason, ts: q.ts, source: source.name },
+      });
+    }
+    const perSymbol = (xs: ArrayLike<number>) => Object.fromEntries(ctx.symbols.names.map((n, i) => [n, xs[i] ?? 0]));
+    const st = keeper.stats;
+    const ingest = tws ? (tws.refreshGuardMetrics(), tws.metrics.guard) : guard?.limits.rejected;
+    ctx.publish('monitoring:quality', {
+      outlier: perSymbol(keeper.gate.outliers), outlierRebase: perSymbol(keeper.gate.rebases), quarantineDropped: st.quarantineDropped,
+      crossedOrLocked: st.crossedOrLocked, badPrints: st.badTrades, halts: st.halts, ignoredDepthOps: st.ignoredOps,
+      ingest: ingest ? { nonFinite: ingest.nonFinite, sizeCap: ingest.sizeCap, priceCap: ingest.priceCap, priceBand: ingest.priceBand, truncatedText: ingest.truncatedText } : null,
+      stale: keeper.staleEpisodes(), source: source.name, ts: now,
+    }, cfg.ttl.monitoring);
+  };
   const timers: NodeJS.Timeout[] = [];
   let lastEvents = 0;
   let lastRateMs = Date.now();
@@ -59,6 +82,7 @@ const create: ActorFactory = async (ctx) => {
       reqs.push({ key: 'monitoring:ibkr:errors', value: tws.errors.slice(-100).reverse(), ttlMs: ttl });
     }
     ctx.publishMany(reqs);
+    publishQuality(now);
     publishVenue();
     recorder?.flush();
   };
@@ -79,6 +103,7 @@ const create: ActorFactory = async (ctx) => {
       await source.stop();
       keeper.endOfBatch();
       ctx.publishMany(keeper.snapshots());
+      publishQuality(Date.now()); // a replay at full speed ends within a second: its quarantine too
       recorder?.close();
     },
   };

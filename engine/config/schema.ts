@@ -54,6 +54,14 @@ export const ConfigSchema = z.strictObject({
     barSeconds: z.number().int().min(1).max(3600),
     bookSnapshotMs: ms(10),
     staleAfterMs: ms(100),
+    quality: z.strictObject({
+      outlierSigmas: z.number().positive(), // a print beyond this many σ of recent print-to-print returns is quarantined
+      minBandBps: z.number().min(0).max(10_000), // … but never for a move inside this band
+      warmupPrints: z.number().int().min(1), // prints per symbol that only teach σ
+      rebaseAfter: z.number().int().min(1).max(1000), // consecutive same-side outliers that make a new level real
+      halfLifePrints: z.number().int().min(1),
+      quarantineMaxLen: z.number().int().min(100).max(10_000_000), // quality:quarantine stream cap (XADD MAXLEN ~)
+    }),
     tradesKept: z.number().int().min(1).max(100_000),
     barsKept: z.number().int().min(1).max(100_000),
   }),

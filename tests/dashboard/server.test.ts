@@ -94,6 +94,8 @@ describe('dashboard server (uWebSockets.js) without an engine', () => {
       { key: 'monitoring:ibkr:metrics', value: { reconnects: 3, messagesPerSec: 10, guard: { oversizeFrames: 2, sizeCap: 5 } }, ttlMs: 10_000 },
       { key: 'monitoring:options:metrics', value: { calls: 40, throttles: 2, client: { guard: { oversizeBodies: 1 } } }, ttlMs: 10_000 },
       { key: 'cb:state', value: 'tripped', ttlMs: 0 },
+      { key: 'monitoring:quality', value: { outlier: { SPY: 4, QQQ: 0 }, stale: { SPY: 1 }, crossedOrLocked: 7, ingest: { sizeCap: 5 } }, ttlMs: 10_000 },
+      { key: 'monitoring:analytics:metrics', value: { oversizedTrades: 2 }, ttlMs: 10_000 },
     ]);
     expect((await fetch(h.base + '/metrics')).status).toBe(401); // the token is needed by default
     expect((await fetch(h.base + '/metrics', { headers: { Authorization: 'Bearer wrong-token-xyz' } })).status).toBe(403);
@@ -121,6 +123,13 @@ describe('dashboard server (uWebSockets.js) without an engine', () => {
     expect(value('alphatrader_venue_guard_total', { venue: 'ibkr', reason: 'sizeCap' })).toBe(5);
     expect(value('alphatrader_venue_guard_total', { venue: 'alpha-vantage', reason: 'oversizeBodies' })).toBe(1);
     expect(value('alphatrader_breaker_tripped')).toBe(1);
+    // every quality gate, per symbol where it is per symbol
+    expect(value('alphatrader_quality_events_total', { gate: 'outlier', symbol: 'SPY' })).toBe(4);
+    expect(value('alphatrader_quality_events_total', { gate: 'outlier', symbol: 'QQQ' })).toBe(0);
+    expect(value('alphatrader_quality_events_total', { gate: 'stale', symbol: 'SPY' })).toBe(1);
+    expect(value('alphatrader_quality_events_total', { gate: 'crossedOrLocked', symbol: '' })).toBe(7);
+    expect(value('alphatrader_quality_events_total', { gate: 'ingest_sizeCap', symbol: '' })).toBe(5);
+    expect(value('alphatrader_quality_events_total', { gate: 'vpin_oversized_trade', symbol: '' })).toBe(2);
     expect(value('alphatrader_hop_latency_seconds_bucket', { ring: 'market-data', le: '+Inf' })).toBe(0);
   });
 
