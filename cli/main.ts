@@ -38,6 +38,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./operate.js')).runBreaker(rest);
     case 'escalation':
       return (await import('./operate.js')).runEscalation(rest);
+    case 'report':
+      return (await import('./report.js')).runReport(rest);
     case 'calc': {
       const { runCalc } = await import('./calc.js');
       return runCalc(rest, process.stdin, process.stdout, process.stderr);

@@ -25,6 +25,8 @@ export interface OrderRecord {
   reportedFilled: number;
   /** the order's one outcome counted by the reject-rate rule (accepted, filled, rejected or broker error) */
   answered: boolean;
+  /** the symbol's mid when the order was decided (journaled: the report's slippage reference) */
+  refMid?: number;
   /** header times of the tick behind the signal (not journaled: they only time this process's path) */
   originIngestNs?: number;
   originEventNs?: number;

@@ -15,6 +15,12 @@ import { createBroker } from './createBroker.js';
 import type { PaperBook } from './brokers/index.js';
 import { ExecutionCore, STRATEGY_NAMES, type SignalInput } from './ExecutionCore.js';
 import { STRATEGIES_KEY, STRATEGY_KEYS } from '../signals/strategySwitches.js';
+import { join } from 'node:path';
+import { dataDir } from '../../engine/redis/RedisLauncher.js';
+import { Episodes } from '../../engine/alerts/Episodes.js';
+import { ReportStore } from './report/ReportStore.js';
+import { SessionRoutines } from './session/SessionRoutines.js';
+import { SessionScheduler } from './session/SessionSchedule.js';
 
 const STATUS_CODE: Record<string, number> = {
   new: OrderStatus.New, accepted: OrderStatus.Accepted, partially_filled: OrderStatus.PartiallyFilled, filled: OrderStatus.Filled,
@@ -96,6 +102,26 @@ const create: ActorFactory = async (ctx: ActorContext) => {
     },
   }, ctx.log);
 
+  // The operator's day on the session clock: pre-open checklist, intraday flatten, end-of-day report.
+  const store = new ReportStore(redis, cfg, NYSE, join(dataDir(cfg), 'reports'));
+  const heartbeats = new Map<string, { connected: boolean | null; wall: number }>();
+  const routines = new SessionRoutines({
+    cfg, core, redis, clock, cal: NYSE, store, log: ctx.log,
+    venues: () => [...heartbeats].map(([name, h]) => ({ name, connected: h.connected, ageMs: Date.now() - h.wall })),
+    alert: (a) => ctx.send('supervisor', 'alert', a),
+  });
+  const scheduler = new SessionScheduler(NYSE, cfg.session, clock, routines.run, (r, err) => ctx.log.error({ routine: r, err: String(err) }, 'session routine failed'));
+  const toxic = new Episodes();
+  /** VPIN toxic on a symbol the engine holds: one alert per episode (ends when VPIN clears or the position closes). */
+  const onVpin = (symbol: string, v: { toxic?: unknown; vpin?: unknown; cdf?: unknown }) => {
+    const qty = core.position(symbol);
+    const ep = toxic.update(symbol, v.toxic === true && qty !== 0);
+    if (ep === 'start') {
+      ctx.send('supervisor', 'alert', { rule: 'vpin-toxic', severity: 'warning', title: `VPIN toxic on ${symbol} with a position open`, key: symbol,
+        text: `VPIN ${Number(v.vpin).toFixed(3)} (CDF ${Number(v.cdf).toFixed(3)}) at or above the toxicity threshold while the engine holds ${qty} ${symbol}`, fields: { symbol, position: qty, vpin: Number(v.vpin), cdf: Number(v.cdf) } });
+    } else if (ep === 'end') ctx.send('supervisor', 'alert', { rule: 'vpin-toxic', severity: 'info', title: '', text: '', key: symbol, endEpisode: 'vpin-toxic', quiet: true });
+  };
+
   const publishState = () => {
     const now = Date.now();
     const ttl = cfg.ttl.monitoring;
@@ -133,6 +159,7 @@ const create: ActorFactory = async (ctx: ActorContext) => {
         halt: core.halt, day: core.day, lastReconcile: core.lastReconcile, ts: now,
       }, ttlMs: ttl },
     ];
+    reqs.push(...routines.publishRequests(ttl));
     ctx.publishMany(reqs);
     if (core.ready) publishStrategies();
   };
@@ -344,6 +371,7 @@ const create: ActorFactory = async (ctx: ActorContext) => {
           if (core.queue.waiting < 100) void core.reconcileNow(Date.now() - 3600_000).catch((e) => ctx.log.warn({ err: String(e) }, 'periodic reconciliation failed'));
         }, cfg.execution.reconcileMs));
         void commandLoop();
+        void startSession();
         return;
       } catch (e) {
         ctx.setDegraded(true);
@@ -352,6 +380,23 @@ const create: ActorFactory = async (ctx: ActorContext) => {
         await new Promise((r) => setTimeout(r, 500));
       }
     }
+  };
+
+  /** Sessions missing from Redis are rebuilt from the journal, then the routines follow the session clock. */
+  const startSession = async () => {
+    try {
+      const rebuilt = await store.rebuildMissing(etDate(clock.nowMs()));
+      if (rebuilt.length) ctx.log.info({ dates: rebuilt }, 'daily reports rebuilt from the order journal');
+      await routines.refreshHistory();
+    } catch (e) {
+      ctx.log.warn({ err: String(e) }, 'could not rebuild the daily reports from the journal');
+    }
+    if (stopping) return;
+    scheduler.start();
+    timers.push(setInterval(() => {
+      const now = clock.nowMs();
+      void routines.sampleEquity(NYSE.isOpenAt(cfg.execution.broker === 'paper' ? now : Date.now()));
+    }, 500));
   };
 
   return {
@@ -383,7 +428,18 @@ const create: ActorFactory = async (ctx: ActorContext) => {
       if (topic === 'publish' || topic === 'publish-many') {
         const reqs = (topic === 'publish' ? [payload] : payload) as PublishRequest[];
         for (const r of reqs) {
-          const m = /^market:\{(.+)\}:book$/.exec(r?.key ?? '');
+          const key = r?.key ?? '';
+          if (key.startsWith('module:heartbeat:')) {
+            const c = (r.value as { connected?: unknown } | undefined)?.connected;
+            heartbeats.set(key.slice(17), { connected: typeof c === 'boolean' ? c : null, wall: Date.now() });
+            continue;
+          }
+          const vp = /^analytics:\{(.+)\}:vpin$/.exec(key);
+          if (vp && r.value && typeof r.value === 'object') {
+            onVpin(vp[1]!, r.value as Record<string, unknown>);
+            continue;
+          }
+          const m = /^market:\{(.+)\}:book$/.exec(key);
           if (!m) continue;
           const v = r.value as { bids: [number, number][]; asks: [number, number][]; halted?: boolean };
           if (!v?.bids || !v?.asks) continue;
@@ -406,6 +462,8 @@ const create: ActorFactory = async (ctx: ActorContext) => {
     },
     async stop() {
       stopping = true;
+      scheduler.stop();
+      routines.stop();
       for (const t of timers) clearInterval(t);
     },
     async close() {

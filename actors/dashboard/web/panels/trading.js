@@ -1,5 +1,6 @@
 import { axis, timeAxis, C, chart, hLinesPlugin } from '../charts.js';
 import { esc, isNum, price, qty, setHTML, time } from '../fmt.js';
+import { PerformanceView } from './performance.js';
 
 const STATUS = ['new', 'accepted', 'partial', 'filled', 'cancelled', 'rejected', 'expired', 'pend.cxl'];
 const TYPES = ['MKT', 'LMT', 'STP', 'STP LMT', 'MOC', 'LOC'];
@@ -17,6 +18,7 @@ export class TradingPanel {
     this.empty = document.getElementById('pnl-empty');
     this.onBreaker = onBreaker;
     this.d = null;
+    this.performance = new PerformanceView();
     this.u = chart(document.getElementById('pnl-chart'), {
       scales: { x: { time: true } },
       axes: [timeAxis(), axis({ side: 1, size: 54, values: (u, v) => v.map((x) => qty(x)) })],
@@ -66,7 +68,8 @@ export class TradingPanel {
     const c = d.counts || {};
     const p = d.pnlNow || {};
     const money = (x) => (isNum(x) ? `<span class="${x > 0 ? 'up' : x < 0 ? 'down' : ''}">${signedMoney(x)}</span>` : '—');
-    setHTML(this.meta, `${isNum(p.total) ? `P&L ${money(p.total)} · real ${money(p.realized)} · unreal ${money(p.unrealized)} · day ${money(p.day)} · ` : ''}filled ${c.filled ?? 0} · rejected ${c.rejected ?? 0}${d.lastKill ? ` · <span class="down">kill requested ${time(d.lastKill.ts)}</span>` : ''}`);
+    const preopen = this.performance.render(d.perf || {});
+    setHTML(this.meta, `${isNum(p.total) ? `P&L ${money(p.total)} · real ${money(p.realized)} · unreal ${money(p.unrealized)} · day ${money(p.day)} · ` : ''}filled ${c.filled ?? 0} · rejected ${c.rejected ?? 0}${d.lastKill ? ` · <span class="down">kill requested ${time(d.lastKill.ts)}</span>` : ''}${preopen}`);
   }
 }
 
