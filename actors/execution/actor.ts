@@ -430,8 +430,9 @@ const create: ActorFactory = async (ctx: ActorContext) => {
         for (const r of reqs) {
           const key = r?.key ?? '';
           if (key.startsWith('module:heartbeat:')) {
+            // a venue's heartbeat says whether it is connected (the supervisor's per-actor heartbeats do not)
             const c = (r.value as { connected?: unknown } | undefined)?.connected;
-            heartbeats.set(key.slice(17), { connected: typeof c === 'boolean' ? c : null, wall: Date.now() });
+            if (typeof c === 'boolean') heartbeats.set(key.slice(17), { connected: c, wall: Date.now() });
             continue;
           }
           const vp = /^analytics:\{(.+)\}:vpin$/.exec(key);

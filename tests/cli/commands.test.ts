@@ -28,6 +28,7 @@ const BAD_VALUE: Record<string, { args: string[]; names: RegExp }> = {
   flatten: { args: ['--reason', ' '], names: /--reason: expected a non-empty value/ },
   breaker: { args: ['open', '--reason', 'x'], names: /ACTION: expected trip or approve or reset, got "open"/ },
   escalation: { args: ['open', '--reason', 'x'], names: /ACTION: expected clear, got "open"/ },
+  report: { args: ['--date', '2026-12-25'], names: /--date: not a NYSE trading day, got "2026-12-25"/ },
   calc: { args: ['delta'], names: /KIND: expected greeks or gex or vpin or book, got "delta"/ },
   'sim tws': { args: ['--port', 'abc'], names: /--port: expected a port from 0 to 65535.*got "abc"/ },
   'sim alphavantage': { args: ['--port', '70000'], names: /--port: expected a port from 0 to 65535.*got "70000"/ },
