@@ -1,35 +1,16 @@
 /**
- * `npm run bench -- session-close [--limit S]`: the default run (`alphatrader start`, simulated session at the
+ * `npm run bench -- session-close [--limit S] [--keep]`: the default run (`alphatrader start`, simulated session at the
  * configured speed) from a fresh data directory, timed from the process start: when the first session's
  * pre-open checklist is in `session:preopen`, when `reports:daily:<date>` appears after its close, and what
  * `<dataDir>/reports/<date>/` then holds (report, blotter, SVG) with the report's headline figures.
  */
-import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
-import { freePort } from './freePort.js';
+import { startDefaultRun } from './defaultRun.js';
 
 export async function run(args: string[]): Promise<Record<string, unknown>> {
-  const i = args.indexOf('--limit');
-  const limitS = i >= 0 ? Number(args[i + 1]) : 300;
-  if (!(limitS > 0)) throw new Error('--limit takes a number of seconds');
   const keep = args.includes('--keep');
-  const dir = mkdtempSync(join(tmpdir(), 'alphatrader-session-close-'));
-  const port = await freePort();
-  const password = randomBytes(18).toString('base64url');
-  const t0 = performance.now();
-  const child = spawn(process.execPath, ['bin/alphatrader.js', 'start', '--duration', String(limitS + 10)], {
-    env: {
-      ...process.env, REDIS_URL: `redis://127.0.0.1:${port}`, ALPHATRADER_REDIS_PASSWORD: password,
-      ALPHATRADER_ENGINE_DATA_DIR: dir, ALPHATRADER_LOGGING_LEVEL: 'warn', ALPHATRADER_DASHBOARD_PORT: '0',
-    },
-    stdio: ['ignore', 'ignore', 'ignore'],
-  });
-  const redis = new Redis({ port, host: '127.0.0.1', password, lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => 200 });
-  redis.on('error', () => {});
+  const { child, redis, dir, t0, limitS } = await startDefaultRun(args, 'alphatrader-session-close-', 300);
   const secs = () => Math.round((performance.now() - t0) / 100) / 10;
   let preopenAtS: number | null = null;
   let preopen: Record<string, unknown> | null = null;

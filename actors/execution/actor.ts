@@ -21,6 +21,7 @@ import { Episodes } from '../../engine/alerts/Episodes.js';
 import { ReportStore } from './report/ReportStore.js';
 import { SessionRoutines } from './session/SessionRoutines.js';
 import { SessionScheduler } from './session/SessionSchedule.js';
+import { vpinToxicAlert } from './session/vpinAlert.js';
 
 const STATUS_CODE: Record<string, number> = {
   new: OrderStatus.New, accepted: OrderStatus.Accepted, partially_filled: OrderStatus.PartiallyFilled, filled: OrderStatus.Filled,
@@ -113,13 +114,9 @@ const create: ActorFactory = async (ctx: ActorContext) => {
   const scheduler = new SessionScheduler(NYSE, cfg.session, clock, routines.run, (r, err) => ctx.log.error({ routine: r, err: String(err) }, 'session routine failed'));
   const toxic = new Episodes();
   /** VPIN toxic on a symbol the engine holds: one alert per episode (ends when VPIN clears or the position closes). */
-  const onVpin = (symbol: string, v: { toxic?: unknown; vpin?: unknown; cdf?: unknown }) => {
-    const qty = core.position(symbol);
-    const ep = toxic.update(symbol, v.toxic === true && qty !== 0);
-    if (ep === 'start') {
-      ctx.send('supervisor', 'alert', { rule: 'vpin-toxic', severity: 'warning', title: `VPIN toxic on ${symbol} with a position open`, key: symbol,
-        text: `VPIN ${Number(v.vpin).toFixed(3)} (CDF ${Number(v.cdf).toFixed(3)}) at or above the toxicity threshold while the engine holds ${qty} ${symbol}`, fields: { symbol, position: qty, vpin: Number(v.vpin), cdf: Number(v.cdf) } });
-    } else if (ep === 'end') ctx.send('supervisor', 'alert', { rule: 'vpin-toxic', severity: 'info', title: '', text: '', key: symbol, endEpisode: 'vpin-toxic', quiet: true });
+  const onVpin = (symbol: string, v: Record<string, unknown>) => {
+    const a = vpinToxicAlert(toxic, symbol, v, core.position(symbol));
+    if (a) ctx.send('supervisor', 'alert', a);
   };
 
   const publishState = () => {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import type { DateStr, MarketCalendar } from '../../../analytics/calendar.js';
 import type { EngineConfig } from '../../../engine/config/schema.js';
-import { JOURNAL_STREAM } from '../OrderJournal.js';
+import { JOURNAL_STREAM, OrderJournal } from '../OrderJournal.js';
 import { buildDailyReport, sharpe, type DailyReport } from './dailyReport.js';
 import { buildLedger, type Ledger } from './ledger.js';
 import { blotterCsv, equitySvg, reportMarkdown } from './render.js';
@@ -79,19 +79,8 @@ export class ReportStore {
     } while (cursor !== '0');
     archives.sort((a, b) => Number(a.split(':').pop()) - Number(b.split(':').pop()));
     const entries: Record<string, string>[] = [];
-    for (const stream of [...archives, JOURNAL_STREAM]) {
-      let start = '-';
-      for (;;) {
-        const batch = await this.redis.xrange(stream, start, '+', 'COUNT', 2000);
-        for (const [id, kv] of batch) {
-          start = `(${id}`;
-          const f: Record<string, string> = {};
-          for (let i = 0; i + 1 < kv.length; i += 2) f[kv[i]!] = kv[i + 1]!;
-          entries.push(f);
-        }
-        if (batch.length < 2000) break;
-      }
-    }
+    const journal = new OrderJournal(this.redis);
+    for (const stream of [...archives, JOURNAL_STREAM]) await journal.scan((_, f) => entries.push(f), stream);
     // the journal's carries summarise exactly the archived prefix: with the archives read, they would count twice
     return buildLedger(entries, { skipCarries: archives.length > 0 });
   }

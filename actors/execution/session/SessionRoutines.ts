@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { DateStr, MarketCalendar } from '../../../analytics/calendar.js';
 import { etDate } from '../../../analytics/calendar.js';
+import type { ActorAlert } from '../../../engine/alerts/actorAlert.js';
 import { Episodes } from '../../../engine/alerts/Episodes.js';
 import type { Clock } from '../../../engine/clock/index.js';
 import type { EngineConfig } from '../../../engine/config/schema.js';
@@ -13,17 +14,8 @@ import type { Routine } from './SessionSchedule.js';
 
 export const PREOPEN_KEY = 'session:preopen';
 
-/** An alert for the supervisor's notifier (`quiet`: only ends the episode of `endEpisode`). */
-export interface RoutineAlert {
-  rule: string;
-  severity: 'info' | 'warning' | 'critical';
-  title: string;
-  text: string;
-  key?: string;
-  fields?: Record<string, string | number | boolean | null>;
-  endEpisode?: string;
-  quiet?: boolean;
-}
+/** An alert for the supervisor's notifier (engine/alerts/actorAlert). */
+export type RoutineAlert = ActorAlert & { severity: 'info' | 'warning' | 'critical' };
 
 export interface SessionDeps {
   cfg: EngineConfig;
