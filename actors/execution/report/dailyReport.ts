@@ -86,7 +86,7 @@ export interface DailyReport {
   total: StrategyStats;
   strategies: Record<string, StrategyStats>;
   blotter: BlotterRow[];
-  /** [session ms, cumulative net P&L] after each execution of the session */
+  /** [session ms (at most the close), cumulative net P&L] after each execution of the session */
   curve: [number, number][];
   openPositions: { symbol: string; qty: number; avgPrice: number; mark: number; unrealized: number; strategy: string }[];
   lots: RealizedLot[];
@@ -268,7 +268,7 @@ export function buildDailyReport(entries: readonly LedgerEntry[], o: ReportOptio
       }
     }
     markMax();
-    curve.push([e.ts, acc(TOTAL).cum]);
+    curve.push([Math.min(e.ts, o.sessionCloseMs), acc(TOTAL).cum]); // an order of the session filled after the clock moved on
     blotter.push({
       date: e.date, ts: e.ts, cid: e.cid, execId: e.execId, strategy: closing > 0 ? tradeStrategy : p.strategy, purpose: e.purpose, symbol: e.symbol,
       side: e.side > 0 ? 'buy' : 'sell', qty: e.qty, price: e.price, mid: e.mid, slippage: slip, fee, realized, position: p.qty,

@@ -43,8 +43,8 @@ export class PerformanceView {
     this.u.setData([xs, ys]);
     this.empty.hidden = xs.length > 0;
     const rows = Array.isArray(perf?.strategies) ? perf.strategies : [];
-    setHTML(this.table, rows.length ? `<table><thead><tr><th class="l">Strategy</th><th>Sessions</th><th>Trades</th><th>Win</th><th>Net P&amp;L</th><th>Sharpe</th></tr></thead><tbody>${rows.map((r) =>
-      `<tr><td class="l">${esc(r.strategy)}</td><td>${r.sessions}</td><td>${r.trades}</td><td>${isNum(r.winRate) ? `${fixed(r.winRate * 100, 0)}%` : '—'}</td><td class="${r.net > 0 ? 'up' : r.net < 0 ? 'down' : ''}">${signed(r.net, 2)}</td><td>${fixed(r.sharpe, 2)}</td></tr>`).join('')}</tbody></table>`
+    setHTML(this.table, rows.length ? `<table><thead><tr><th class="l">Strategy (${days.length} sess.)</th><th>Trades</th><th>Win</th><th>Net</th><th>Sharpe</th></tr></thead><tbody>${rows.map((r) =>
+      `<tr><td class="l">${esc(r.strategy)}</td><td>${r.trades}</td><td>${isNum(r.winRate) ? `${fixed(r.winRate * 100, 0)}%` : '—'}</td><td class="${r.net > 0 ? 'up' : r.net < 0 ? 'down' : ''}">${signed(r.net, 2)}</td><td>${fixed(r.sharpe, 2)}</td></tr>`).join('')}</tbody></table>`
       : '<div class="nodata">no session closed yet</div>');
     const p = perf?.preopen;
     if (!p) return '';
