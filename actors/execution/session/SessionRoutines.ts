@@ -161,7 +161,7 @@ export class SessionRoutines {
     const line = res.checks.map((c) => `${c.name} ${c.skipped ? 'skipped' : c.ok ? 'ok' : c.blocking ? 'FAILED' : 'warn'}`).join(', ');
     if (res.ok && first) this.d.log.info({ date: res.date, checks: res.checks }, `pre-open checklist passed (${line})${failed.length ? `; warnings: ${failed.map((c) => `${c.name}: ${c.detail}`).join('; ')}` : ''}`);
     else if (res.ok) this.d.log.info({ date: res.date }, 'pre-open checklist passes now: new entries allowed');
-    else if (first || !this.episodes.has(res.date)) this.d.log.warn({ date: res.date, checks: res.checks }, `${res.blockedReason}: new entries blocked until it passes (re-checked every ${this.d.cfg.session.preOpen.retryMs} ms)`);
+    else if (!this.episodes.has(`preopen:${res.date}`)) this.d.log.warn({ date: res.date, checks: res.checks }, `${res.blockedReason}: new entries blocked until it passes (re-checked every ${this.d.cfg.session.preOpen.retryMs} ms)`);
     const ep = this.episodes.update(`preopen:${res.date}`, !res.ok);
     if (ep === 'start') {
       this.d.alert({ rule: 'preopen-failure', severity: 'critical', title: `Pre-open check failed (${res.date}): new entries blocked`, text: res.blockedReason!, key: res.date,
