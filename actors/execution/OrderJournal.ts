@@ -58,9 +58,9 @@ export class OrderJournal {
     await this.redis.xadd(this.stream, '*', 'type', 'adjust', 'symbol', symbol, 'qty', String(qty), 'avgPrice', String(avgPrice), 'reason', reason, 'ts', String(Date.now()));
   }
 
-  /** Every entry in order, with its id (batches of 2000: memory stays flat on a long journal). */
-  async scan(onEntry: (id: string, f: Record<string, string>) => void, stream = this.stream): Promise<void> {
-    let start = '-';
+  /** Every entry in order (after `after`, an entry id, when given), with its id (batches of 2000: memory stays flat on a long journal). */
+  async scan(onEntry: (id: string, f: Record<string, string>) => void, stream = this.stream, after?: string): Promise<void> {
+    let start = after ? `(${after}` : '-';
     for (;;) {
       const batch = await this.redis.xrange(stream, start, '+', 'COUNT', 2000);
       for (const [id, kv] of batch) {

@@ -196,6 +196,19 @@ describe('session routines on the simulated clock', () => {
     await client.del(`reports:daily:${D}`);
     expect(await store.rebuildMissing(NEXT)).toEqual([D]);
     expect(JSON.parse((await client.get(`reports:daily:${D}`))!).total.trades).toBe(1);
+
+    // the next session's executions reach a later read (only the journal's new entries are read again)
+    expect(await core.manualOrder('QQQ', -1, qqq, 'out')).toMatch(/^sent/);
+    await fillAll(core, () => 511);
+    expect(ReportStore.sessions(await store.ledger())).toEqual([D, NEXT]);
+    expect((await store.generate(NEXT)).total.trades).toBe(1);
+
+    // sessions past the retention leave Redis and the disk
+    const short = new ReportStore(client, { ...cfg, session: { ...cfg.session, report: { ...cfg.session.report, retentionDays: 1 } } }, NYSE, dir);
+    await short.generate('2026-12-10');
+    expect(await client.exists(`reports:daily:${D}`)).toBe(0);
+    expect(existsSync(join(dir, D))).toBe(false);
+    expect((await client.zrange('performance:daily', 0, -1)).map((m) => JSON.parse(m).date)).toEqual(['2026-12-10']);
     routines.stop();
     scheduler.stop();
   });

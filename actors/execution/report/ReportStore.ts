@@ -1,4 +1,4 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import type { DateStr, MarketCalendar } from '../../../analytics/calendar.js';
@@ -61,6 +61,8 @@ export function strategyTable(days: DailySummary[]): { strategy: string; session
  * journal whenever it is missing.
  */
 export class ReportStore {
+  private cache: { archives: string[]; entries: Record<string, string>[]; lastId: string } | null = null;
+
   constructor(
     private readonly redis: Redis,
     private readonly cfg: EngineConfig,
@@ -68,7 +70,11 @@ export class ReportStore {
     readonly dir: string,
   ) {}
 
-  /** The whole order history in order: archived streams (oldest first), then the journal. */
+  /**
+   * The whole order history in order: archived streams (oldest first), then the journal. Read once, then only
+   * what the journal gained since (archiving renames the journal only at execution's start, and a changed set
+   * of archives means a full read again): a close reads one session's entries, not the history.
+   */
   async ledger(): Promise<Ledger> {
     const archives: string[] = [];
     let cursor = '0';
@@ -78,11 +84,20 @@ export class ReportStore {
       archives.push(...keys);
     } while (cursor !== '0');
     archives.sort((a, b) => Number(a.split(':').pop()) - Number(b.split(':').pop()));
-    const entries: Record<string, string>[] = [];
     const journal = new OrderJournal(this.redis);
-    for (const stream of [...archives, JOURNAL_STREAM]) await journal.scan((_, f) => entries.push(f), stream);
+    const c = this.cache;
+    const same = c !== null && c.archives.join('\n') === archives.join('\n') && (c.lastId === '' || (await this.redis.xrange(JOURNAL_STREAM, c.lastId, c.lastId)).length === 1);
+    if (!same) {
+      this.cache = { archives, entries: [], lastId: '' };
+      for (const stream of archives) await journal.scan((_, f) => this.cache!.entries.push(f), stream);
+    }
+    const k = this.cache!;
+    await journal.scan((id, f) => {
+      k.entries.push(f);
+      k.lastId = id;
+    }, JOURNAL_STREAM, k.lastId || undefined);
     // the journal's carries summarise exactly the archived prefix: with the archives read, they would count twice
-    return buildLedger(entries, { skipCarries: archives.length > 0 });
+    return buildLedger(k.entries, { skipCarries: archives.length > 0 });
   }
 
   /** The sessions that have executions in the journal, oldest first. */
@@ -119,6 +134,12 @@ export class ReportStore {
     const keep = this.cfg.session.report.retentionDays;
     const score = Number(report.date.replace(/-/g, ''));
     const oldest = Number(new Date(Date.parse(`${report.date}T00:00:00Z`) - keep * 86_400_000).toISOString().slice(0, 10).replace(/-/g, ''));
+    // sessions past the retention (session dates: a simulated run covers many a wall day) leave Redis and the disk
+    for (const m of await this.redis.zrangebyscore(DAILY_KEY, '-inf', `(${oldest}`)) {
+      const old = (JSON.parse(m) as DailySummary).date;
+      await this.redis.del(REPORT_KEY(old));
+      await rm(join(this.dir, old), { recursive: true, force: true });
+    }
     await this.redis.multi()
       .set(REPORT_KEY(report.date), JSON.stringify(report), 'EX', keep * 86_400)
       .zremrangebyscore(DAILY_KEY, score, score)
