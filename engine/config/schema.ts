@@ -211,6 +211,7 @@ export const ConfigSchema = z.strictObject({
       retryMs: ms(100), // wall ms between re-runs while a blocking check fails
       blocking: z.array(z.enum(['redis', 'venues', 'broker', 'data', 'account', 'discovery', 'breaker'])), // failures that block new entries; the others warn
       maxDataAgeMs: ms(100), // a symbol's last valid book (wall) older than this is stale
+      startGraceMs: ms(0), // after the engine's first checklist, venues and books still arriving are pending for this long, not a failure
       maxMemoryPct: z.number().gt(0).max(100), // Redis used_memory over maxmemory
       minBuyingPower: z.number().min(0), // when the broker account is read (account:* keys)
       maxDiscoveryAgeDays: z.number().positive(), // discovery:correlation older than this is stale
@@ -230,7 +231,7 @@ export const ConfigSchema = z.strictObject({
       pdtDayTrades: z.number().int().min(1), // … at this many day trades in 5 trading days
     }),
   }).default({
-    preOpen: { at: '09:00', retryMs: 2000, blocking: ['redis', 'venues', 'broker', 'data', 'account', 'breaker'], maxDataAgeMs: 10_000, maxMemoryPct: 90, minBuyingPower: 0, maxDiscoveryAgeDays: 7 },
+    preOpen: { at: '09:00', retryMs: 2000, blocking: ['redis', 'venues', 'broker', 'data', 'account', 'breaker'], maxDataAgeMs: 10_000, startGraceMs: 30_000, maxMemoryPct: 90, minBuyingPower: 0, maxDiscoveryAgeDays: 7 },
     close: { flatten: { '0DTE': '15:55' } },
     report: { graceMs: 3000, lotMethod: 'fifo', feePerShare: 0.005, feeMinPerOrder: 1, retentionDays: 400, dashboardSessions: 10, pdtEquityFloor: 25_000, pdtDayTrades: 4 },
   }),

@@ -107,6 +107,11 @@ describe('session routines on the simulated clock', () => {
     const { core, routines, scheduler, cfg } = await setup();
     await scheduler.poll(); // 09:30 on D: the 09:00 checklist is due at once (the simulated day starts later)
     expect(scheduler.done.has(`preopen@${D}`)).toBe(true);
+    // within the start grace no venue and no book yet is warming up: pending, nothing blocked
+    expect(routines.preopen).toBeNull();
+    expect(core.risk.entryBlock).toBeNull();
+    wall += cfg.session.preOpen.startGraceMs;
+    await routines.runPreopen(D);
     const failed = routines.preopen!;
     expect(failed.ok).toBe(false);
     expect(failed.checks.filter((c) => !c.ok).map((c) => c.name).sort()).toEqual(['data', 'discovery', 'venues']);
@@ -147,7 +152,7 @@ describe('session routines on the simulated clock', () => {
     const { core, routines, scheduler, dir, cfg, store } = await setup();
     venuesUp = true;
     books(core, cfg);
-    await scheduler.poll();
+    await scheduler.poll(); // everything ready: it passes at once, grace or not
     expect(routines.preopen!.ok).toBe(true);
 
     session = etTime(D, '10:00');

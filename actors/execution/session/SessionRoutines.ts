@@ -52,6 +52,9 @@ export class SessionRoutines {
   private lastMinute = -1;
   private history: { sessions: unknown[]; strategies: unknown[] } = { sessions: [], strategies: [] };
 
+  /** wall time of the first checklist run: the start grace counts from it */
+  private firstRunWall: number | null = null;
+
   constructor(private readonly d: SessionDeps) {}
 
   private wall(): number {
@@ -138,9 +141,21 @@ export class SessionRoutines {
     return { keys: keys.length, buyingPower, ageMs: ts === null ? null : this.wall() - ts };
   }
 
+  /**
+   * The checklist. In the `startGraceMs` after its first run a run that fails only on venues or data is pending,
+   * not applied (the books arrive seconds after a start; a simulated day starts with its checklist): it is
+   * re-run every 500 ms until it passes or the grace is over, and only then can it block.
+   */
   async runPreopen(date: DateStr): Promise<PreopenResult> {
     clearTimeout(this.retry);
-    const res = evaluatePreopen(await this.gather(), this.d.cfg.session.preOpen, date, this.d.clock.nowMs());
+    const c = this.d.cfg.session.preOpen;
+    const res = evaluatePreopen(await this.gather(), c, date, this.d.clock.nowMs());
+    this.firstRunWall ??= this.wall();
+    const warmingUp = !res.ok && this.wall() - this.firstRunWall < c.startGraceMs && res.checks.every((x) => x.ok || !x.blocking || x.name === 'data' || x.name === 'venues');
+    if (warmingUp && !this.stopped) {
+      this.retry = setTimeout(() => void this.runPreopen(date).catch((e) => this.d.log.error({ err: String(e) }, 'pre-open re-run failed')), 500);
+      return res;
+    }
     this.apply(res);
     if (!res.ok && !this.stopped) {
       // re-run until it passes, while it is still this session's checklist
