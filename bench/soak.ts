@@ -1,10 +1,11 @@
 /**
- * `npm run bench -- soak [--minutes N] [--every S] [--quick] [--out DIR]`: the default run (fresh data
+ * `npm run bench -- soak [--minutes N] [--every S] [--quick] [--out DIR] [--config FILE]`: the default run (fresh data
  * directory, embedded venues and Redis) for N minutes (default 30), sampled every S seconds from
  * `engine:status`: the process's RSS, each worker's V8 heap and event-loop delay (p99 of the last second),
  * and every ring reader's lag. Reports steady RSS (median of the second half), its slope (least squares
  * after the first fifth, in MB per 10 minutes), the peaks, and writes `soak.json` + `soak.svg` (a plot of
- * RSS and heap per thread over time) into --out (default bench/report). `--quick` is a 30-second run for CI.
+ * RSS and heap per thread over time) into --out (default bench/report). `--quick` is a 30-second run for CI;
+ * `--config FILE` runs with an overlay (another placement, pool size) to compare.
  * Issue 12's targets: steady RSS ≤ 300 MB, slope ≤ 1 MB per 10 min.
  */
 import { spawn } from 'node:child_process';
@@ -78,7 +79,8 @@ export async function run(args: string[]): Promise<SoakReport> {
   const port = await freePort();
   const password = randomBytes(18).toString('base64url');
   const t0 = performance.now();
-  const child = spawn(process.execPath, ['bin/alphatrader.js', 'start', '--duration', String(Math.ceil(minutes * 60) + 30)], {
+  const overlay = opt(args, '--config');
+  const child = spawn(process.execPath, ['bin/alphatrader.js', 'start', '--duration', String(Math.ceil(minutes * 60) + 30), ...(overlay ? ['--config', overlay] : [])], {
     env: {
       ...process.env, REDIS_URL: `redis://127.0.0.1:${port}`, ALPHATRADER_REDIS_PASSWORD: password,
       ALPHATRADER_ENGINE_DATA_DIR: dir, ALPHATRADER_LOGGING_LEVEL: 'warn', ALPHATRADER_DASHBOARD_PORT: '0',
