@@ -272,6 +272,9 @@ export const ConfigSchema = z.strictObject({
     capacity: pow2,
     slotSize: z.number().int().min(128).max(4096).refine((n) => n % 8 === 0, { message: 'must be a multiple of 8' }),
     readers: z.array(z.strictObject({ actor: z.string(), mode: z.enum(['lossless', 'lossy']) })).min(1).max(8),
+    // A lossless reader a whole ring behind: 'drop' the message (counted; a socket owner must never block),
+    // or 'block' the producer up to timeoutMs, then drop (counted). Lossy readers never hold the producer.
+    whenFull: z.strictObject({ policy: z.enum(['drop', 'block']), timeoutMs: z.number().int().min(0).max(10_000) }).optional(),
   })),
 });
 
