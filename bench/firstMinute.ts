@@ -4,13 +4,7 @@
  * first holds a numeric `vpin` (and a CDF), when `market:{SPY}:sweep` and `market:{AAPL}:unusual_volume`
  * first appear (with their TTLs). Issue 13's target: numeric VPIN for SPY within 60 s of `npm start`.
  */
-import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Redis } from 'ioredis';
-import { freePort } from './freePort.js';
+import { startDefaultRun } from './defaultRun.js';
 
 interface Seen { atS: number | null; ttlMs: number | null; value: unknown }
 
@@ -18,25 +12,12 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   const i = args.indexOf('--limit');
   const limitS = i >= 0 ? Number(args[i + 1]) : 90;
   if (!(limitS > 0)) throw new Error('--limit takes a number of seconds');
-  const dir = mkdtempSync(join(tmpdir(), 'alphatrader-first-minute-'));
-  const port = await freePort();
-  const password = randomBytes(18).toString('base64url');
-  const t0 = performance.now();
-  const child = spawn(process.execPath, ['bin/alphatrader.js', 'start', '--duration', String(limitS + 10)], {
-    env: {
-      ...process.env, REDIS_URL: `redis://127.0.0.1:${port}`, ALPHATRADER_REDIS_PASSWORD: password,
-      ALPHATRADER_ENGINE_DATA_DIR: dir, ALPHATRADER_LOGGING_LEVEL: 'warn', ALPHATRADER_DASHBOARD_PORT: '0',
-    },
-    stdio: ['ignore', 'ignore', 'ignore'],
-  });
-  const redis = new Redis({ port, host: '127.0.0.1', password, lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => 200 });
-  redis.on('error', () => {});
+  const { redis, t0, stop } = await startDefaultRun('first-minute', limitS + 10);
   const keys = { vpin: 'analytics:{SPY}:vpin', sweep: 'market:{SPY}:sweep', unusual: 'market:{AAPL}:unusual_volume' } as const;
   const seen: Record<keyof typeof keys, Seen> = {
     vpin: { atS: null, ttlMs: null, value: null }, sweep: { atS: null, ttlMs: null, value: null }, unusual: { atS: null, ttlMs: null, value: null },
   };
   try {
-    await redis.connect().catch(() => {});
     while ((performance.now() - t0) / 1000 < limitS && Object.values(seen).some((s) => s.atS === null)) {
       await new Promise((r) => setTimeout(r, 250));
       for (const [name, key] of Object.entries(keys) as [keyof typeof keys, string][]) {
@@ -49,10 +30,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       }
     }
   } finally {
-    redis.disconnect();
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
-    rmSync(dir, { recursive: true, force: true });
+    await stop();
   }
   const v = seen.vpin.value as Record<string, unknown> | null;
   return {

@@ -8,13 +8,9 @@
  * `--config FILE` runs with an overlay (another placement, pool size) to compare.
  * Issue 12's targets: steady RSS ≤ 300 MB, slope ≤ 1 MB per 10 min.
  */
-import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Redis } from 'ioredis';
-import { freePort } from './freePort.js';
+import { startDefaultRun } from './defaultRun.js';
 
 export interface SoakSample {
   /** seconds since the engine process started */
@@ -75,23 +71,9 @@ export async function run(args: string[]): Promise<SoakReport> {
   if (!(minutes > 0) || !(everyS > 0)) throw new Error('--minutes and --every take positive numbers');
   const out = resolve(opt(args, '--out') ?? 'bench/report');
   mkdirSync(out, { recursive: true });
-  const dir = mkdtempSync(join(tmpdir(), 'alphatrader-soak-'));
-  const port = await freePort();
-  const password = randomBytes(18).toString('base64url');
-  const t0 = performance.now();
-  const overlay = opt(args, '--config');
-  const child = spawn(process.execPath, ['bin/alphatrader.js', 'start', '--duration', String(Math.ceil(minutes * 60) + 30), ...(overlay ? ['--config', overlay] : [])], {
-    env: {
-      ...process.env, REDIS_URL: `redis://127.0.0.1:${port}`, ALPHATRADER_REDIS_PASSWORD: password,
-      ALPHATRADER_ENGINE_DATA_DIR: dir, ALPHATRADER_LOGGING_LEVEL: 'warn', ALPHATRADER_DASHBOARD_PORT: '0',
-    },
-    stdio: ['ignore', 'ignore', 'ignore'],
-  });
-  const redis = new Redis({ port, host: '127.0.0.1', password, lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => 200 });
-  redis.on('error', () => {});
+  const { redis, t0, stop } = await startDefaultRun('soak', minutes * 60 + 30, opt(args, '--config'));
   const samples: SoakSample[] = [];
   try {
-    await redis.connect().catch(() => {});
     let next = everyS;
     while ((performance.now() - t0) / 1000 < minutes * 60) {
       const wait = next * 1000 - (performance.now() - t0);
@@ -115,10 +97,7 @@ export async function run(args: string[]): Promise<SoakReport> {
       });
     }
   } finally {
-    redis.disconnect();
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
-    rmSync(dir, { recursive: true, force: true });
+    await stop();
   }
   const half = samples.slice(Math.floor(samples.length / 2));
   const settled = samples.slice(Math.floor(samples.length / 5));
