@@ -205,4 +205,31 @@ export const SIM: CommandSpec = {
 };
 
 /** Every command, in the order the overview lists them. */
-export const COMMANDS: CommandSpec[] = [START, STATUS, RECORD, REPLAY, LOBSTER, DISCOVER, ORDERS, ORDER, KILL, FLATTEN, BREAKER, ESCALATION, REDIS_CLI, CALC, SIM];
+const clusterDir = { type: 'string' as const, arg: 'DIR', help: 'where the nodes keep their files (default var/cluster)' };
+export const CLUSTER: CommandSpec = {
+  name: 'cluster',
+  usage: ['cluster start [--dir DIR] [--base-port N] [--masters N] [--replicas N]', 'cluster stop [--dir DIR]'],
+  summary: 'A Redis Cluster on loopback (redis-server + redis-cli --cluster create) for tests and demos of the multi-host mode.',
+  options: {},
+  subcommands: {
+    start: {
+      name: 'cluster start',
+      usage: ['cluster start [--dir DIR] [--base-port N] [--masters N] [--replicas N]'],
+      summary: 'Start the nodes, create the cluster, wait for cluster_state:ok; prints REDIS_CLUSTER_NODES.',
+      options: {
+        dir: clusterDir,
+        'base-port': { type: 'string', arg: 'N', help: 'first node port (default 7101; each node also uses port + 10000)' },
+        masters: { type: 'string', arg: 'N', help: 'masters, 3-9 (default 3)' },
+        replicas: { type: 'string', arg: 'N', help: 'replicas per master, 0-2 (default 0; 1 allows failover)' },
+      },
+    },
+    stop: {
+      name: 'cluster stop',
+      usage: ['cluster stop [--dir DIR]'],
+      summary: 'Shut every node down and remove the cluster\'s files.',
+      options: { dir: clusterDir },
+    },
+  },
+};
+
+export const COMMANDS: CommandSpec[] = [START, STATUS, RECORD, REPLAY, LOBSTER, DISCOVER, ORDERS, ORDER, KILL, FLATTEN, BREAKER, ESCALATION, REDIS_CLI, CALC, SIM, CLUSTER];

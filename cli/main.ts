@@ -48,6 +48,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./lobster.js')).runLobster(rest, process.stdout, process.stderr);
     case 'discover':
       return (await import('./discover.js')).runDiscover(rest);
+    case 'cluster':
+      return (await import('./cluster.js')).runCluster(rest);
     case undefined:
       process.stderr.write(overview());
       return 2;

@@ -31,6 +31,8 @@ const BAD_VALUE: Record<string, { args: string[]; names: RegExp }> = {
   calc: { args: ['delta'], names: /KIND: expected greeks or gex or vpin or book, got "delta"/ },
   'sim tws': { args: ['--port', 'abc'], names: /--port: expected a port from 0 to 65535.*got "abc"/ },
   'sim alphavantage': { args: ['--port', '70000'], names: /--port: expected a port from 0 to 65535.*got "70000"/ },
+  'cluster start': { args: ['--masters', '2'], names: /--masters: expected a whole number from 3 to 9, got "2"/ },
+  'cluster stop': { args: ['--dir', ' '], names: /--dir: expected a non-empty value/ },
 };
 
 /** redis-cli hands its arguments to redis-cli: only its --help is ours. */
