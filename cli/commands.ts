@@ -39,6 +39,14 @@ export const RECORD: CommandSpec = {
   positionals: { min: 1, max: 1, names: ['FILE'] },
 };
 
+export const BACKTEST: CommandSpec = {
+  name: 'backtest',
+  usage: ['backtest FILE [--out DIR] [--config FILE]'],
+  summary: 'Replay a recording deterministically with the paper broker; write a report per strategy (Markdown, JSON, SVG) to DIR (default var/backtests/<name>/).',
+  options: { out: { type: 'string', short: 'o', arg: 'DIR', help: 'where the report goes (default var/backtests/<recording name>/)' }, config },
+  positionals: { min: 1, max: 1, names: ['FILE'] },
+};
+
 export const REPLAY: CommandSpec = {
   name: 'replay',
   usage: ['replay FILE [--speed N|max] [--keep-running] [--config FILE]', 'replay --lobster MESSAGE_FILE ORDERBOOK_FILE [--symbol SYM] [--levels N] [--speed N|max]'],
@@ -205,4 +213,4 @@ export const SIM: CommandSpec = {
 };
 
 /** Every command, in the order the overview lists them. */
-export const COMMANDS: CommandSpec[] = [START, STATUS, RECORD, REPLAY, LOBSTER, DISCOVER, ORDERS, ORDER, KILL, FLATTEN, BREAKER, ESCALATION, REDIS_CLI, CALC, SIM];
+export const COMMANDS: CommandSpec[] = [START, STATUS, RECORD, REPLAY, BACKTEST, LOBSTER, DISCOVER, ORDERS, ORDER, KILL, FLATTEN, BREAKER, ESCALATION, REDIS_CLI, CALC, SIM];
