@@ -99,6 +99,7 @@ export class ReplayPipeline {
     const md = ringOf(cfg, 'market-data');
     const an = ringOf(cfg, 'analytics-out');
     const keeper = new BookKeeper(cfg, new OutputPort('market-data', md.producer, 0, mono), mono);
+    keeper.barsFromTrades = reader.header.source !== 'tws'; // TWS sent its own bars: they are in the recording
     const analytics = new AnalyticsCore(cfg, names, new OutputPort('analytics-out', an.producer, 1, mono));
     const signals = new SignalsCore(cfg, names, clock);
     const outputs: ReplayOutputs = { signals: [], analytics: [], orders: [], fills: [], marks: [] };

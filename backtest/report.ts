@@ -76,12 +76,15 @@ export function buildReport(file: string, out: ReplayOutputs, startingEquity: nu
       curves.get(n)!.push([t, b.pf.equity - startingEquity]);
     }
   };
-  for (const e of evs) {
+  for (let j = 0; j < evs.length; j++) {
+    const e = evs[j]!;
     if (e.k === 0) {
       const [t, sym, mid] = out.marks[e.i]!;
       for (const b of [...books.values(), total]) b.pf.mark(sym, mid);
+      // one sample a minute, once every symbol's mark of that instant is in
+      const next = evs[j + 1];
       const m = Math.floor(t / 60_000);
-      if (m !== lastMinute) {
+      if (m !== lastMinute && !(next && next.k === 0 && next.t === t)) {
         lastMinute = m;
         sample(t);
       }

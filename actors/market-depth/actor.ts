@@ -30,8 +30,9 @@ const create: ActorFactory = async (ctx) => {
   };
   // An ATREC2 replay brings its own stale marks (the books go stale where they did in the recorded run).
   let staleFromRecording = false;
-  const source = await createSource(ctx, (t) => (tws = t), publishVenue, { stale: (nowMs) => void keeper.checkStale(nowMs) }, (v2) => (staleFromRecording = v2));
-  if (source.name === 'tws') keeper.barsFromTrades = false; // TWS sends its own 5-second bars
+  let recordedSource = '';
+  const source = await createSource(ctx, (t) => (tws = t), publishVenue, { stale: (nowMs) => void keeper.checkStale(nowMs) }, (v2, src) => ((staleFromRecording = v2), (recordedSource = src)));
+  if (source.name === 'tws' || recordedSource === 'tws') keeper.barsFromTrades = false; // TWS sends its own 5-second bars (a TWS recording holds them)
   let sink: MarketSink = keeper;
   let recorder: RecordingSink | undefined;
   if (cfg.market.record) {
@@ -122,7 +123,7 @@ const create: ActorFactory = async (ctx) => {
   };
 };
 
-async function createSource(ctx: ActorContext, onTws: (t: TwsSource) => void, onVenueChange: () => void, hooks: ReplayHooks, onRecording: (v2: boolean) => void): Promise<MarketSource> {
+async function createSource(ctx: ActorContext, onTws: (t: TwsSource) => void, onVenueChange: () => void, hooks: ReplayHooks, onRecording: (v2: boolean, source: string) => void): Promise<MarketSource> {
   const cfg = ctx.config;
   switch (cfg.market.source) {
     case 'sim':
@@ -142,7 +143,7 @@ async function createSource(ctx: ActorContext, onTws: (t: TwsSource) => void, on
       };
       if (rp.file) {
         const reader = new RecordingReader(rp.file);
-        onRecording(reader.version === 2);
+        onRecording(reader.version === 2, reader.header.source);
         return new ReplaySource(reader, rp.speed, ctx.clock, done, hooks);
       }
       const lob: LobsterSource = new LobsterSource(rp.lobsterMessage, rp.lobsterOrderbook, ctx.symbols.id(rp.lobsterSymbol || cfg.symbols[0].symbol), rp.speed, ctx.clock, (events, report) => {
