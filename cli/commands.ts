@@ -39,6 +39,14 @@ export const RECORD: CommandSpec = {
   positionals: { min: 1, max: 1, names: ['FILE'] },
 };
 
+export const BACKTEST: CommandSpec = {
+  name: 'backtest',
+  usage: ['backtest FILE [--out DIR] [--config FILE]'],
+  summary: 'Replay a recording deterministically with the paper broker; write a report per strategy (Markdown, JSON, SVG) to DIR (default var/backtests/<name>/).',
+  options: { out: { type: 'string', short: 'o', arg: 'DIR', help: 'where the report goes (default var/backtests/<recording name>/)' }, config },
+  positionals: { min: 1, max: 1, names: ['FILE'] },
+};
+
 export const REPLAY: CommandSpec = {
   name: 'replay',
   usage: ['replay FILE [--speed N|max] [--keep-running] [--config FILE]', 'replay --lobster MESSAGE_FILE ORDERBOOK_FILE [--symbol SYM] [--levels N] [--speed N|max]'],
@@ -204,7 +212,6 @@ export const SIM: CommandSpec = {
   },
 };
 
-/** Every command, in the order the overview lists them. */
 const clusterDir = { type: 'string' as const, arg: 'DIR', help: 'where the nodes keep their files (default var/cluster)' };
 export const CLUSTER: CommandSpec = {
   name: 'cluster',
@@ -232,4 +239,5 @@ export const CLUSTER: CommandSpec = {
   },
 };
 
-export const COMMANDS: CommandSpec[] = [START, STATUS, RECORD, REPLAY, LOBSTER, DISCOVER, ORDERS, ORDER, KILL, FLATTEN, BREAKER, ESCALATION, REDIS_CLI, CALC, SIM, CLUSTER];
+/** Every command, in the order the overview lists them. */
+export const COMMANDS: CommandSpec[] = [START, STATUS, RECORD, REPLAY, BACKTEST, LOBSTER, DISCOVER, ORDERS, ORDER, KILL, FLATTEN, BREAKER, ESCALATION, REDIS_CLI, CALC, SIM, CLUSTER];

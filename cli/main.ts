@@ -23,6 +23,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./record.js')).runRecord(rest);
     case 'replay':
       return (await import('./record.js')).runReplay(rest);
+    case 'backtest':
+      return (await import('./backtest.js')).runBacktestCommand(rest);
     case 'redis-cli':
       if (rest[0] === '--help' || rest[0] === '-h') throw new HelpRequested(usageText(REDIS_CLI));
       return redisCli(rest);

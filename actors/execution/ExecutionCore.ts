@@ -100,6 +100,8 @@ export class ExecutionCore {
   readonly counters = {
     signals: 0, ordersSent: 0, riskRejected: 0, brokerRejected: 0, brokerErrors: 0, duplicateSignals: 0, unknownFills: 0,
     journalFailures: 0, malformedSignals: 0, stateWriteFailures: 0, crossedBooks: 0, staleTrips: 0, queueRefused: 0, adopted: 0,
+    /** broker events taken off the queue (a recording stamps execution's cold inputs with it) */
+    brokerEvents: 0,
   };
   lastReconcile: ReconcileReport | null = null;
   halt: HaltRecord | null = null;
@@ -428,6 +430,7 @@ export class ExecutionCore {
   }
 
   private async onBrokerEvent(e: BrokerEvent): Promise<void> {
+    this.counters.brokerEvents++;
     if (e.kind === 'rejected') this.counters.brokerRejected++;
     try {
       await this.record(e.clientOrderId, e);

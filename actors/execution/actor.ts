@@ -14,6 +14,8 @@ import { COMMAND_STREAM, COMMAND_WAIT_MS, commandAnswerKey } from '../../engine/
 import { createBroker } from './createBroker.js';
 import type { PaperBook } from './brokers/index.js';
 import { ExecutionCore, STRATEGY_NAMES, type SignalInput } from './ExecutionCore.js';
+import { applyBookSnapshot } from './bookInput.js';
+import { InputRecorder } from '../../engine/replay/RecordedInputs.js';
 import { STRATEGIES_KEY, STRATEGY_KEYS } from '../signals/strategySwitches.js';
 
 const STATUS_CODE: Record<string, number> = {
@@ -42,7 +44,18 @@ const create: ActorFactory = async (ctx: ActorContext) => {
   commands.on('error', () => {});
   const clock = clockFor(cfg, ctx.runtime.engineStartMs as number | undefined); // the engine's one session clock
   const books = new Map<string, PaperBook>();
-  const broker = createBroker(cfg, ctx, (sym) => books.get(sym), clock); // paper: the close and auctions on the session clock
+  // A recorded run keeps execution's cold inputs (book snapshots, the book each paper order filled against)
+  // at [signals consumed, broker events applied], and its orders and fills as outputs to check a replay by.
+  const recorder = InputRecorder.of(cfg, 'execution', (to, topic, p) => ctx.send(to, topic, p));
+  let signalsConsumed = 0;
+  const position = () => [signalsConsumed, core.counters.brokerEvents];
+  const paperBook = (sym: string, cid?: string) => {
+    const b = books.get(sym);
+    if (cid && recorder.on) recorder.record('paper-book', position(), { cid, book: b ?? null });
+    return b;
+  };
+  const broker = createBroker(cfg, ctx, paperBook, clock); // paper: the close and auctions on the session clock
+  const seenOrders = new Set<string>();
   const out = ctx.output('orders-out');
   const timers: NodeJS.Timeout[] = [];
   let stopping = false;
@@ -85,6 +98,14 @@ const create: ActorFactory = async (ctx: ActorContext) => {
       OrderEvent.write(out.view, o, h, r.strategy, 0, 0, STATUS_CODE[r.state] ?? 0, r.order.side === 'buy' ? 1 : -1, r.filledQty,
         r.order.qty - r.filledQty, fill ? e.price : NaN, fill ? e.qty : 0, r.avgPrice, e.ts);
       out.publish();
+      if (recorder.on) {
+        const cid = r.order.clientOrderId;
+        if (!seenOrders.has(cid)) {
+          seenOrders.add(cid);
+          recorder.record('out:order', position(), { cid, side: r.order.side, qty: r.order.qty, type: r.order.type, strategy: r.strategy, parent: r.parent ?? null });
+        }
+        if (fill) recorder.record('out:fill', position(), { cid, price: e.price, qty: e.qty });
+      }
       ctx.appendStream('orders:events', { cid: r.order.clientOrderId, state: r.state, kind: e.kind, filled: r.filledQty, avgPrice: r.avgPrice, ts: e.ts }, 100_000);
     },
     fault: (point) => {
@@ -374,6 +395,7 @@ const create: ActorFactory = async (ctx: ActorContext) => {
         expiresMs: Signal.expiresMs(view, off), ingestNs: msgIngestNs(view, off), eventNs: msgEventNs(view, off),
       };
       strategies.set(symbol, s.strategy);
+      signalsConsumed++;
       // While the journal is replayed and reconciled the signal waits in the order queue (not dropped).
       void core.onSignal(s).then((outcome) => {
         if (!outcome.startsWith('sent')) ctx.log.debug({ symbol, strategy: s.strategy, outcome }, 'signal not traded');
@@ -383,17 +405,7 @@ const create: ActorFactory = async (ctx: ActorContext) => {
       if (topic === 'publish' || topic === 'publish-many') {
         const reqs = (topic === 'publish' ? [payload] : payload) as PublishRequest[];
         for (const r of reqs) {
-          const m = /^market:\{(.+)\}:book$/.exec(r?.key ?? '');
-          if (!m) continue;
-          const v = r.value as { bids: [number, number][]; asks: [number, number][]; halted?: boolean };
-          if (!v?.bids || !v?.asks) continue;
-          // A halted symbol has no tradable price: no mark, no exit, no paper fill on its stale book.
-          if (v.halted === true) {
-            books.delete(m[1]);
-            continue;
-          }
-          books.set(m[1], { bids: v.bids.map((x) => [x[0], x[1]]), asks: v.asks.map((x) => [x[0], x[1]]) });
-          if (v.bids.length && v.asks.length) core.onBook(m[1], v.bids[0][0], v.asks[0][0]);
+          if (applyBookSnapshot(r, books, core) && recorder.on) recorder.record('book', position(), r);
         }
         return;
       }

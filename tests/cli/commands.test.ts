@@ -18,6 +18,7 @@ const BAD_VALUE: Record<string, { args: string[]; names: RegExp }> = {
   status: { args: ['--watch', '--interval', '0'], names: /--interval: expected a number of seconds/ },
   record: { args: ['f.atrec', '--duration', '-3'], names: /--duration: expected a number of seconds .*got "-3"/ },
   replay: { args: ['f.atrec', '--speed', 'fast'], names: /--speed: expected a positive number, got "fast"/ },
+  backtest: { args: ['f.atrec', 'g.atrec'], names: /unexpected argument "g.atrec"/ },
   'lobster book': { args: ['m.csv', 'o.csv', '--levels', '0'], names: /--levels: expected a positive whole number, got "0"/ },
   'lobster trades': { args: ['m.csv', '--date', '5/6/2012'], names: /--date: expected YYYY-MM-DD/ },
   'lobster bench': { args: ['m.csv', 'o.csv', '--repeat', 'many'], names: /--repeat: expected a positive whole number/ },

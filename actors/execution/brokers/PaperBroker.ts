@@ -46,7 +46,8 @@ export interface PaperBook {
   bids: BookLevel[];
   asks: BookLevel[];
 }
-export type PaperBookFn = (symbol: string) => PaperBook | undefined;
+/** The book an order fills against; `clientOrderId` names the order asking (a recording keeps what it saw). */
+export type PaperBookFn = (symbol: string, clientOrderId?: string) => PaperBook | undefined;
 
 export interface PaperBrokerOptions {
   book: PaperBookFn;
@@ -189,7 +190,7 @@ export class PaperBroker implements Broker {
     if (po.status !== 'pending') return; // canceled before it arrived
     po.status = 'accepted';
     this.emit({ kind: 'accepted', clientOrderId: po.o.clientOrderId, brokerOrderId: po.id, ts: this.now() });
-    if (!this.opts.book(po.o.symbol)) {
+    if (!this.opts.book(po.o.symbol, po.o.clientOrderId)) {
       this.end(po, 'rejected', `no market data for ${po.o.symbol}`);
       this.stats.rejected++;
       return;
@@ -271,7 +272,7 @@ export class PaperBroker implements Broker {
     if (isAuction(o)) return this.auction(po);
     if (po.closeMs !== undefined && this.now() >= po.closeMs) return this.end(po, 'expired', `${o.tif.toUpperCase()} order expired at the close`);
     if (!po.fillReady) return;
-    const book = this.opts.book(o.symbol);
+    const book = this.opts.book(o.symbol, o.clientOrderId);
     if (!book) return;
     const buy = o.side === 'buy';
     const levels = buy ? book.asks : book.bids;
@@ -324,7 +325,7 @@ export class PaperBroker implements Broker {
   /** MOC/LOC: sample the mid until the close, then one execution at the closing price. */
   private auction(po: PaperOrder): void {
     const o = po.o;
-    const book = this.opts.book(o.symbol);
+    const book = this.opts.book(o.symbol, o.clientOrderId);
     const bid = book?.bids[0]?.[0] as number;
     const ask = book?.asks[0]?.[0] as number;
     const mid = bid > 0 && ask > 0 ? round((bid + ask) / 2) : undefined;
