@@ -232,6 +232,10 @@ export class DashboardMetrics {
       const o = av();
       if (isObj(o?.quarantinedByReason)) for (const [why, v] of Object.entries(o.quarantinedByReason)) push(`chain_${why}`, '', v);
       push('vpin_oversized_trade', '', key('monitoring:analytics:metrics')?.oversizedTrades);
+      // execution's own gates: a crossed/locked book is no mark; a stale symbol trips its rule
+      const ex = key('monitoring:execution:metrics');
+      push('exec_crossed_book', '', ex?.crossedBooks);
+      push('exec_stale_trip', '', ex?.staleTrips);
       return out;
     });
     this.reg('alphatrader_alphavantage_calls_total', 'HTTP calls made to Alpha Vantage', 'counter', () => {

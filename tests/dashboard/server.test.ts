@@ -96,6 +96,7 @@ describe('dashboard server (uWebSockets.js) without an engine', () => {
       { key: 'cb:state', value: 'tripped', ttlMs: 0 },
       { key: 'monitoring:quality', value: { outlier: { SPY: 4, QQQ: 0 }, stale: { SPY: 1 }, crossedOrLocked: 7, ingest: { sizeCap: 5 } }, ttlMs: 10_000 },
       { key: 'monitoring:analytics:metrics', value: { oversizedTrades: 2 }, ttlMs: 10_000 },
+      { key: 'monitoring:execution:metrics', value: { crossedBooks: 9, staleTrips: 1 }, ttlMs: 10_000 },
     ]);
     expect((await fetch(h.base + '/metrics')).status).toBe(401); // the token is needed by default
     expect((await fetch(h.base + '/metrics', { headers: { Authorization: 'Bearer wrong-token-xyz' } })).status).toBe(403);
@@ -130,6 +131,8 @@ describe('dashboard server (uWebSockets.js) without an engine', () => {
     expect(value('alphatrader_quality_events_total', { gate: 'crossedOrLocked', symbol: '' })).toBe(7);
     expect(value('alphatrader_quality_events_total', { gate: 'ingest_sizeCap', symbol: '' })).toBe(5);
     expect(value('alphatrader_quality_events_total', { gate: 'vpin_oversized_trade', symbol: '' })).toBe(2);
+    expect(value('alphatrader_quality_events_total', { gate: 'exec_crossed_book', symbol: '' })).toBe(9);
+    expect(value('alphatrader_quality_events_total', { gate: 'exec_stale_trip', symbol: '' })).toBe(1);
     expect(value('alphatrader_hop_latency_seconds_bucket', { ring: 'market-data', le: '+Inf' })).toBe(0);
   });
 
