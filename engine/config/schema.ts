@@ -231,6 +231,29 @@ export const ConfigSchema = z.strictObject({
     telegram: { enabled: false, chatId: '', apiBase: 'https://api.telegram.org' },
     dedupeMs: 600_000, perMinute: 20, attempts: 4, backoffMs: 500, timeoutMs: 5000, brokerDisconnectedMs: 30_000,
   }),
+  // Data lifecycle (engine/redis/StreamRetention.ts): the streams the engine writes, trimmed by age and length
+  // every `trimEveryMs` (and at start) by the publisher. The order journal keeps execution.journalRetentionDays.
+  retention: z.strictObject({
+    streams: z.record(
+      z.string().regex(/^[A-Za-z0-9:_{}.-]+$/, 'must be a stream name'),
+      z.strictObject({
+        maxAgeDays: z.number().min(0).max(3650), // 0: no age limit
+        maxLen: z.number().int().min(1).optional(), // the XADD cap (absent: the writer's own)
+      }),
+    ),
+    journalArchiveDays: z.number().int().min(0).max(36_500), // orders:journal:archive:<ms> older than this are deleted; 0 keeps them
+    trimEveryMs: ms(60_000).max(86_400_000),
+  }).refine((r) => !('orders:journal' in r.streams), { message: 'orders:journal is not trimmed (execution.journalRetentionDays archives it with a carry-forward)', path: ['streams'] })
+    .default({
+      streams: {
+        'signals:stream': { maxAgeDays: 30, maxLen: 10_000 },
+        'audit:stream': { maxAgeDays: 365, maxLen: 100_000 },
+        'orders:events': { maxAgeDays: 30, maxLen: 100_000 },
+        'quality:quarantine': { maxAgeDays: 7 },
+        'engine:commands': { maxAgeDays: 1, maxLen: 1000 },
+      },
+      journalArchiveDays: 0, trimEveryMs: 3_600_000,
+    }),
   redis: z.strictObject({
     url: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),
     embedded: z.enum(['auto', 'never']),
