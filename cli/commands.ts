@@ -162,6 +162,21 @@ export const REDIS_CLI: CommandSpec = {
   options: {},
 };
 
+export const BACKUP: CommandSpec = {
+  name: 'backup',
+  usage: ['backup [--out FILE] [--config FILE]'],
+  summary: 'A consistent copy of the engine\'s Redis data (a replication snapshot, RDB) to FILE (default var/backups/redis-<UTC time>.rdb); never overwrites.',
+  options: { out: { type: 'string', short: 'o', arg: 'FILE', help: 'where to write the RDB file (must not exist)' }, config },
+};
+
+export const RESTORE: CommandSpec = {
+  name: 'restore',
+  usage: ['restore FILE [--config FILE]'],
+  summary: 'Replace the engine\'s Redis data with a backup (FLUSHALL, then every key of FILE with its TTL). Refuses while an engine is running against that Redis.',
+  options: { config },
+  positionals: { min: 1, max: 1, names: ['FILE'] },
+};
+
 export const CALC: CommandSpec = {
   name: 'calc',
   usage: ['calc greeks|gex|vpin|book [--pretty] < document.json'],
@@ -240,4 +255,4 @@ export const CLUSTER: CommandSpec = {
 };
 
 /** Every command, in the order the overview lists them. */
-export const COMMANDS: CommandSpec[] = [START, STATUS, RECORD, REPLAY, BACKTEST, LOBSTER, DISCOVER, ORDERS, ORDER, KILL, FLATTEN, BREAKER, ESCALATION, REDIS_CLI, CALC, SIM, CLUSTER];
+export const COMMANDS: CommandSpec[] = [START, STATUS, RECORD, REPLAY, BACKTEST, LOBSTER, DISCOVER, ORDERS, ORDER, KILL, FLATTEN, BREAKER, ESCALATION, BACKUP, RESTORE, REDIS_CLI, CALC, SIM, CLUSTER];

@@ -40,6 +40,10 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./operate.js')).runBreaker(rest);
     case 'escalation':
       return (await import('./operate.js')).runEscalation(rest);
+    case 'backup':
+      return (await import('./backup.js')).runBackup(rest);
+    case 'restore':
+      return (await import('./backup.js')).runRestore(rest);
     case 'calc': {
       const { runCalc } = await import('./calc.js');
       return runCalc(rest, process.stdin, process.stdout, process.stderr);

@@ -28,6 +28,8 @@ export interface OrderRecord {
   /** header times of the tick behind the signal (not journaled: they only time this process's path) */
   originIngestNs?: number;
   originEventNs?: number;
+  /** the price the order was decided at (the signal's, else the mid when sent): slippage is measured from it (not journaled) */
+  refPrice?: number;
 }
 
 export type OrderPurpose = 'entry' | 'exit' | 'target' | 'flatten' | 'kill' | 'manual' | 'adopted';

@@ -81,6 +81,7 @@ const create: ActorFactory = async (ctx: ActorContext) => {
       else ctx.send('supervisor', 'alert', { rule: 'breaker-recovered', severity: 'info', title: 'Circuit breaker closed: entries allowed again', text: 'closed', key: 'breaker', endEpisode: 'breaker-trip' });
     },
     alert: (a) => ctx.send('supervisor', 'alert', a),
+    preservation: () => publishState(), // engine:preservation at once, not at the next second
     journalHealth: (ok, reason) => {
       ctx.setDegraded(!ok);
       if (ok) ctx.log.info('journal Redis answers again: orders flow');
@@ -135,6 +136,9 @@ const create: ActorFactory = async (ctx: ActorContext) => {
       state: o.state, filledQty: o.filledQty, avgPrice: o.avgPrice, strategy: STRATEGY_NAMES[o.strategy] ?? o.strategy, ageMs: now - o.createdMs,
     }));
     const perf = pf.performance();
+    const acct = core.account;
+    const accountAge = acct ? now - acct.ts : Infinity;
+    const health = core.health.snapshot();
     const pnl = { realized: pf.realizedPnl, unrealized: pf.unrealizedPnl, total: pf.realizedPnl + pf.unrealizedPnl, day: pf.dayPnl, equity: pf.equity, drawdown: pf.drawdown, ts: now };
     const reqs: PublishRequest[] = [
       { key: 'positions', value: positions, ttlMs: ttl },
@@ -151,9 +155,20 @@ const create: ActorFactory = async (ctx: ActorContext) => {
       { key: 'execution:drift', value: { drift: broker.name === 'paper' ? [] : core.lastReconcile?.drift ?? [], foreign: core.lastReconcile?.foreign ?? [], ts: now }, ttlMs: ttl },
       { key: 'monitoring:execution:metrics', value: {
         broker: broker.name, ready: core.ready, journalOk: core.journalOk, queued: core.queue.waiting, ...core.counters, breaker: core.breaker.snapshot(),
-        halt: core.halt, day: core.day, lastReconcile: core.lastReconcile, ts: now,
+        halt: core.halt, day: core.day, lastReconcile: core.lastReconcile,
+        account: { ...core.accountStats, lastReadMs: acct?.readMs ?? null, ageMs: acct ? accountAge : null },
+        preservation: health, trading: core.trading.toJSON(),
+        // the adapter's own counters (retries, reconnects, timeouts, rate limits…), exported by /metrics
+        brokerStats: (broker as { stats?: unknown }).stats ?? null, ts: now,
       }, ttlMs: ttl },
+      // preservation mode: refreshed every second while the engine runs (a missing key = no engine, not "fine")
+      { key: 'engine:preservation', value: { active: health.preservation, since: health.since, reason: health.reason, consecutiveErrors: health.consecutiveErrors, lastError: health.lastError, ts: now }, ttlMs: ttl },
     ];
+    // The account as long as the risk rule would use it: the key expires when the figures grow too old to trade on.
+    if (acct && accountAge < cfg.risk.accountMaxAgeMs) {
+      const { ts: readAt, readMs, ...figures } = acct;
+      reqs.push({ key: 'account:summary', value: { broker: broker.name, ...figures, readAt, readMs, ts: now }, ttlMs: Math.max(1, cfg.risk.accountMaxAgeMs - accountAge) });
+    }
     ctx.publishMany(reqs);
     if (core.ready) publishStrategies();
   };

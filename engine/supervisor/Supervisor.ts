@@ -375,6 +375,8 @@ export class Supervisor extends EventEmitter {
     const st = this.status();
     const ttl = this.config.ttl;
     const reqs: PublishRequest[] = [{ key: 'engine:status', value: st, ttlMs: ttl.monitoring }];
+    // the notifier's counters (raised, sent, failed, retried, rate-limited): /metrics exports them
+    if (this.notifier) reqs.push({ key: 'monitoring:alerts:metrics', value: { ...this.notifier.stats, channels: this.notifier.enabled, ts: st.ts }, ttlMs: ttl.monitoring });
     // A heartbeat key only for a live actor: a dead one's key simply expires.
     for (const a of st.actors) {
       if (a.alive) {

@@ -29,6 +29,8 @@ const BAD_VALUE: Record<string, { args: string[]; names: RegExp }> = {
   flatten: { args: ['--reason', ' '], names: /--reason: expected a non-empty value/ },
   breaker: { args: ['open', '--reason', 'x'], names: /ACTION: expected trip or approve or reset, got "open"/ },
   escalation: { args: ['open', '--reason', 'x'], names: /ACTION: expected clear, got "open"/ },
+  backup: { args: ['--out', 'package.json'], names: /--out: .*package\.json exists \(a backup is never overwritten\)/ },
+  restore: { args: ['package.json'], names: /FILE: .*package\.json is not an RDB file/ },
   calc: { args: ['delta'], names: /KIND: expected greeks or gex or vpin or book, got "delta"/ },
   'sim tws': { args: ['--port', 'abc'], names: /--port: expected a port from 0 to 65535.*got "abc"/ },
   'sim alphavantage': { args: ['--port', '70000'], names: /--port: expected a port from 0 to 65535.*got "70000"/ },
