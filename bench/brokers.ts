@@ -3,7 +3,8 @@
  * (venues.simLatency) produce as seen through each adapter — paper, IbkrBroker (real @stoqey/ib) against
  * the TWS simulator, AlpacaBroker (real Alpaca client) against the Alpaca simulator — with the knobs off
  * and on (ackMs 100, fillMs 20, fillSlices 3): place() → `accepted`, `new` → first fill, and the gap
- * between fills of one order. Sequential market buys of 30 shares; medians and p99 of wall ms.
+ * between fills of one order. Sequential market buys of 30 shares; medians and p99 of wall ms. Then as many
+ * account() reads (IBKR: reqAccountSummary; Alpaca: GET /v2/account; paper: in memory), one at a time.
  */
 import { AlpacaBroker } from '../actors/execution/brokers/AlpacaBroker.js';
 import { IbkrBroker } from '../actors/execution/brokers/IbkrBroker.js';
@@ -34,6 +35,7 @@ interface Row {
   firstFillMs: Stat;
   fillGapMs: Stat;
   fillsPerOrder: number;
+  accountMs: Stat;
 }
 
 function stat(xs: number[]): Stat {
@@ -76,6 +78,7 @@ async function measure(name: string, lat: Latency, orders: number): Promise<Row>
   const first: number[] = [];
   const gaps: number[] = [];
   let fills = 0;
+  const accountMs: number[] = [];
   try {
     for (let i = 0; i < orders; i++) {
       const id = `AT-bench-${name}-${i}`;
@@ -94,10 +97,15 @@ async function measure(name: string, lat: Latency, orders: number): Promise<Row>
       for (let j = 1; j < fillAts.length; j++) gaps.push(fillAts[j] - fillAts[j - 1]);
       fills += fillAts.length;
     }
+    for (let k = 0; k < orders; k++) {
+      const t0 = performance.now();
+      await b.account();
+      accountMs.push(performance.now() - t0);
+    }
   } finally {
     await stop();
   }
-  return { venue: name, knobs: lat, ackMs: stat(ack), firstFillMs: stat(first), fillGapMs: stat(gaps), fillsPerOrder: round(fills / orders) };
+  return { venue: name, knobs: lat, ackMs: stat(ack), firstFillMs: stat(first), fillGapMs: stat(gaps), fillsPerOrder: round(fills / orders), accountMs: stat(accountMs) };
 }
 
 export async function run(args: string[]): Promise<{ orders: number; rows: Row[] }> {
@@ -116,11 +124,11 @@ export function format(r: Record<string, unknown>): string {
   const s = (x: Stat) => (x.n ? `${x.p50} / ${x.p99}` : '-');
   const lines = [
     `simulated venue latency through the adapters, ${orders} market orders of 30 shares each (wall ms, p50 / p99)`,
-    'venue   knobs (ack, fill, slices)  place→accepted   new→first fill   fill→next fill   fills/order',
+    'venue   knobs (ack, fill, slices)  place→accepted   new→first fill   fill→next fill   fills/order  account read',
   ];
   for (const x of rows) {
     lines.push(
-      `${x.venue.padEnd(7)} ${`${x.knobs.ackMs}, ${x.knobs.fillMs}, ${x.knobs.fillSlices}`.padEnd(26)} ${s(x.ackMs).padEnd(16)} ${s(x.firstFillMs).padEnd(16)} ${s(x.fillGapMs).padEnd(16)} ${x.fillsPerOrder}`,
+      `${x.venue.padEnd(7)} ${`${x.knobs.ackMs}, ${x.knobs.fillMs}, ${x.knobs.fillSlices}`.padEnd(26)} ${s(x.ackMs).padEnd(16)} ${s(x.firstFillMs).padEnd(16)} ${s(x.fillGapMs).padEnd(16)} ${String(x.fillsPerOrder).padEnd(12)} ${s(x.accountMs)}`,
     );
   }
   return lines.join('\n');

@@ -1,6 +1,11 @@
+/**
+ * The default run as a child process on a fresh data directory (no saved state), its embedded Redis on a
+ * free port with a generated password, and a client to read its keys: what `first-minute` and `soak`
+ * measure. `stop()` ends it with SIGTERM and removes the directory.
+ */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -8,29 +13,20 @@ import { freePort } from './freePort.js';
 
 export interface DefaultRun {
   child: ChildProcess;
-  /** the run's own Redis (embedded, on a free port), not connected yet */
   redis: Redis;
-  /** the fresh data directory (embedded Redis, reports, dashboard token) */
+  /** the run's data directory (removed by stop()) */
   dir: string;
-  /** performance.now() just before the process was spawned */
+  /** performance.now() when the process was spawned */
   t0: number;
-  /** `--limit S` from the suite's arguments (default `defaultLimitS`) */
-  limitS: number;
+  stop(): Promise<void>;
 }
 
-/**
- * The default run (`alphatrader start`) as a user starts it, from a fresh data directory, on its own Redis
- * port and an ephemeral dashboard port, for `limitS + 10` seconds: what the measuring suites time from.
- */
-export async function startDefaultRun(args: string[], prefix: string, defaultLimitS: number): Promise<DefaultRun> {
-  const i = args.indexOf('--limit');
-  const limitS = i >= 0 ? Number(args[i + 1]) : defaultLimitS;
-  if (!(limitS > 0)) throw new Error('--limit takes a number of seconds');
-  const dir = mkdtempSync(join(tmpdir(), prefix));
+export async function startDefaultRun(name: string, seconds: number, overlay?: string): Promise<DefaultRun> {
+  const dir = mkdtempSync(join(tmpdir(), `alphatrader-${name}-`));
   const port = await freePort();
   const password = randomBytes(18).toString('base64url');
   const t0 = performance.now();
-  const child = spawn(process.execPath, ['bin/alphatrader.js', 'start', '--duration', String(limitS + 10)], {
+  const child = spawn(process.execPath, ['bin/alphatrader.js', 'start', '--duration', String(Math.ceil(seconds)), ...(overlay ? ['--config', overlay] : [])], {
     env: {
       ...process.env, REDIS_URL: `redis://127.0.0.1:${port}`, ALPHATRADER_REDIS_PASSWORD: password,
       ALPHATRADER_ENGINE_DATA_DIR: dir, ALPHATRADER_LOGGING_LEVEL: 'warn', ALPHATRADER_DASHBOARD_PORT: '0',
@@ -39,5 +35,16 @@ export async function startDefaultRun(args: string[], prefix: string, defaultLim
   });
   const redis = new Redis({ port, host: '127.0.0.1', password, lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => 200 });
   redis.on('error', () => {});
-  return { child, redis, dir, t0, limitS };
+  await redis.connect().catch(() => {}); // the engine starts its Redis a moment later: the client retries
+  return {
+    child, redis, t0, dir,
+    async stop() {
+      redis.disconnect();
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        await new Promise((r) => child.once('exit', r));
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

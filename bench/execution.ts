@@ -47,6 +47,9 @@ class RecordingBroker implements Broker {
   async openOrders() { return []; }
   async orderByClientId() { return null; }
   async fills() { return []; }
+  async account() {
+    return { equity: 1e9, cash: 1e9, buyingPower: 2e9, optionsBuyingPower: 1e9, initialMargin: 0, maintenanceMargin: 0, currency: 'USD', accountId: 'bench' };
+  }
   onEvent(cb: (e: BrokerEvent) => void) {
     this.cb = cb;
   }

@@ -4,19 +4,20 @@
  * first holds a numeric `vpin` (and a CDF), when `market:{SPY}:sweep` and `market:{AAPL}:unusual_volume`
  * first appear (with their TTLs). Issue 13's target: numeric VPIN for SPY within 60 s of `npm start`.
  */
-import { rmSync } from 'node:fs';
 import { startDefaultRun } from './defaultRun.js';
 
 interface Seen { atS: number | null; ttlMs: number | null; value: unknown }
 
 export async function run(args: string[]): Promise<Record<string, unknown>> {
-  const { child, redis, dir, t0, limitS } = await startDefaultRun(args, 'alphatrader-first-minute-', 90);
+  const i = args.indexOf('--limit');
+  const limitS = i >= 0 ? Number(args[i + 1]) : 90;
+  if (!(limitS > 0)) throw new Error('--limit takes a number of seconds');
+  const { redis, t0, stop } = await startDefaultRun('first-minute', limitS + 10);
   const keys = { vpin: 'analytics:{SPY}:vpin', sweep: 'market:{SPY}:sweep', unusual: 'market:{AAPL}:unusual_volume' } as const;
   const seen: Record<keyof typeof keys, Seen> = {
     vpin: { atS: null, ttlMs: null, value: null }, sweep: { atS: null, ttlMs: null, value: null }, unusual: { atS: null, ttlMs: null, value: null },
   };
   try {
-    await redis.connect().catch(() => {});
     while ((performance.now() - t0) / 1000 < limitS && Object.values(seen).some((s) => s.atS === null)) {
       await new Promise((r) => setTimeout(r, 250));
       for (const [name, key] of Object.entries(keys) as [keyof typeof keys, string][]) {
@@ -29,10 +30,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       }
     }
   } finally {
-    redis.disconnect();
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
-    rmSync(dir, { recursive: true, force: true });
+    await stop();
   }
   const v = seen.vpin.value as Record<string, unknown> | null;
   return {

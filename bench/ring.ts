@@ -86,7 +86,7 @@ function parseArgs(args: string[]): Settings {
   const spinPolls = sp >= 0 && Number(args[sp + 1]) === 0 ? Infinity : num('--spin-polls', Infinity);
   return quick
     ? { quick, reps: num('--reps', 1), size, capacity: 1024, batch: 64, spinPolls, fastMessages: 20_000, parkMessages: 20_000, postMessages: 5_000, streamMs: 500, roundTrips: 2_000, pingMs: 300, caseTimeoutMs: 20_000 }
-    : { quick, reps: num('--reps', 3), size, capacity: 1024, batch: 64, spinPolls, fastMessages: 3_000_000, parkMessages: 1_000_000, postMessages: 100_000, streamMs: 1_500, roundTrips: 1_000_000, pingMs: 1_000, caseTimeoutMs: 60_000 };
+    : { quick, reps: num('--reps', 3), size, capacity: 1024, batch: 64, spinPolls, fastMessages: 3_000_000, parkMessages: 1_000_000, postMessages: 100_000, streamMs: 1_500, roundTrips: 1_000_000, pingMs: 120_000, caseTimeoutMs: 180_000 };
 }
 
 // ---------------------------------------------------------------- worker plumbing

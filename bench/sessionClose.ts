@@ -1,24 +1,28 @@
 /**
- * `npm run bench -- session-close [--limit S] [--keep]`: the default run (`alphatrader start`, simulated session at the
+ * `npm run bench -- session-close [--limit S]`: the default run (`alphatrader start`, simulated session at the
  * configured speed) from a fresh data directory, timed from the process start: when the first session's
  * pre-open checklist is in `session:preopen`, when `reports:daily:<date>` appears after its close, and what
  * `<dataDir>/reports/<date>/` then holds (report, blotter, SVG) with the report's headline figures.
  */
-import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDefaultRun } from './defaultRun.js';
 
 export async function run(args: string[]): Promise<Record<string, unknown>> {
-  const keep = args.includes('--keep');
-  const { child, redis, dir, t0, limitS } = await startDefaultRun(args, 'alphatrader-session-close-', 300);
+  const i = args.indexOf('--limit');
+  const limitS = i >= 0 ? Number(args[i + 1]) : 300;
+  if (!(limitS > 0)) throw new Error('--limit takes a number of seconds');
+  const { redis, dir, t0, stop } = await startDefaultRun('session-close', limitS + 10);
   const secs = () => Math.round((performance.now() - t0) / 100) / 10;
   let preopenAtS: number | null = null;
   let preopen: Record<string, unknown> | null = null;
   let reportAtS: number | null = null;
   let reportKey: string | null = null;
   let report: Record<string, any> | null = null;
+  let files: Record<string, number> = {};
+  let blotterRows: number | null = null;
+  let date: string | null = null;
   try {
-    await redis.connect().catch(() => {});
     while (secs() < limitS && reportAtS === null) {
       await new Promise((r) => setTimeout(r, 500));
       if (preopenAtS === null) {
@@ -32,25 +36,22 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
         report = JSON.parse((await redis.get(reportKey)) ?? 'null') as Record<string, any>;
       }
     }
-    // the preopen as it stands now (a first run that failed on data not yet flowing is re-run until it passes)
+    // the checklist as it stands now (a first run while the books were still arriving is re-run until it passes)
     const raw = await redis.get('session:preopen').catch(() => null);
     if (raw) preopen = JSON.parse(raw) as Record<string, unknown>;
+    // the files, before stop() removes the data directory
+    date = reportKey?.slice('reports:daily:'.length) ?? null;
+    const reportDir = date ? join(dir, 'reports', date) : null;
+    if (reportDir && existsSync(reportDir)) files = Object.fromEntries(readdirSync(reportDir).map((f) => [f, statSync(join(reportDir, f)).size]));
+    if (reportDir && existsSync(join(reportDir, 'blotter.csv'))) blotterRows = readFileSync(join(reportDir, 'blotter.csv'), 'utf8').trim().split('\n').length - 1;
   } finally {
-    redis.disconnect();
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
+    await stop();
   }
-  const date = reportKey?.slice('reports:daily:'.length) ?? null;
-  const reportDir = date ? join(dir, 'reports', date) : null;
-  const files = reportDir && existsSync(reportDir) ? Object.fromEntries(readdirSync(reportDir).map((f) => [f, statSync(join(reportDir, f)).size])) : {};
-  const blotterRows = reportDir && existsSync(join(reportDir, 'blotter.csv')) ? readFileSync(join(reportDir, 'blotter.csv'), 'utf8').trim().split('\n').length - 1 : null;
-  if (!keep) rmSync(dir, { recursive: true, force: true });
   const t = report?.total;
   return {
     limitS, preopenAtS, preopenOk: preopen?.ok ?? null, preopenChecks: (preopen?.checks as { name: string; ok: boolean; skipped: boolean }[] | undefined)?.map((c) => `${c.name}:${c.skipped ? 'skipped' : c.ok ? 'ok' : 'fail'}`).join(' ') ?? null,
     reportKey, reportAtS, date, files, blotterRows,
     trades: t?.trades ?? null, fills: t?.fills ?? null, netPnl: t?.netPnl ?? null, fees: t?.fees ?? null, strategies: report ? Object.keys(report.strategies) : null,
-    dataDir: keep ? dir : null,
   };
 }
 

@@ -39,6 +39,14 @@ export const RECORD: CommandSpec = {
   positionals: { min: 1, max: 1, names: ['FILE'] },
 };
 
+export const BACKTEST: CommandSpec = {
+  name: 'backtest',
+  usage: ['backtest FILE [--out DIR] [--config FILE]'],
+  summary: 'Replay a recording deterministically with the paper broker; write a report per strategy (Markdown, JSON, SVG) to DIR (default var/backtests/<name>/).',
+  options: { out: { type: 'string', short: 'o', arg: 'DIR', help: 'where the report goes (default var/backtests/<recording name>/)' }, config },
+  positionals: { min: 1, max: 1, names: ['FILE'] },
+};
+
 export const REPLAY: CommandSpec = {
   name: 'replay',
   usage: ['replay FILE [--speed N|max] [--keep-running] [--config FILE]', 'replay --lobster MESSAGE_FILE ORDERBOOK_FILE [--symbol SYM] [--levels N] [--speed N|max]'],
@@ -154,6 +162,21 @@ export const REDIS_CLI: CommandSpec = {
   options: {},
 };
 
+export const BACKUP: CommandSpec = {
+  name: 'backup',
+  usage: ['backup [--out FILE] [--config FILE]'],
+  summary: 'A consistent copy of the engine\'s Redis data (a replication snapshot, RDB) to FILE (default var/backups/redis-<UTC time>.rdb); never overwrites.',
+  options: { out: { type: 'string', short: 'o', arg: 'FILE', help: 'where to write the RDB file (must not exist)' }, config },
+};
+
+export const RESTORE: CommandSpec = {
+  name: 'restore',
+  usage: ['restore FILE [--config FILE]'],
+  summary: 'Replace the engine\'s Redis data with a backup (FLUSHALL, then every key of FILE with its TTL). Refuses while an engine is running against that Redis.',
+  options: { config },
+  positionals: { min: 1, max: 1, names: ['FILE'] },
+};
+
 export const CALC: CommandSpec = {
   name: 'calc',
   usage: ['calc greeks|gex|vpin|book [--pretty] < document.json'],
@@ -204,6 +227,33 @@ export const SIM: CommandSpec = {
   },
 };
 
+const clusterDir = { type: 'string' as const, arg: 'DIR', help: 'where the nodes keep their files (default var/cluster)' };
+export const CLUSTER: CommandSpec = {
+  name: 'cluster',
+  usage: ['cluster start [--dir DIR] [--base-port N] [--masters N] [--replicas N]', 'cluster stop [--dir DIR]'],
+  summary: 'A Redis Cluster on loopback (redis-server + redis-cli --cluster create) for tests and demos of the multi-host mode.',
+  options: {},
+  subcommands: {
+    start: {
+      name: 'cluster start',
+      usage: ['cluster start [--dir DIR] [--base-port N] [--masters N] [--replicas N]'],
+      summary: 'Start the nodes, create the cluster, wait for cluster_state:ok; prints REDIS_CLUSTER_NODES.',
+      options: {
+        dir: clusterDir,
+        'base-port': { type: 'string', arg: 'N', help: 'first node port (default 7101; each node also uses port + 10000)' },
+        masters: { type: 'string', arg: 'N', help: 'masters, 3-9 (default 3)' },
+        replicas: { type: 'string', arg: 'N', help: 'replicas per master, 0-2 (default 0; 1 allows failover)' },
+      },
+    },
+    stop: {
+      name: 'cluster stop',
+      usage: ['cluster stop [--dir DIR]'],
+      summary: 'Shut every node down and remove the cluster\'s files.',
+      options: { dir: clusterDir },
+    },
+  },
+};
+
 /** Every command, in the order the overview lists them. */
 export const REPORT: CommandSpec = {
   name: 'report',
@@ -218,4 +268,4 @@ export const REPORT: CommandSpec = {
   },
 };
 
-export const COMMANDS: CommandSpec[] = [START, STATUS, RECORD, REPLAY, LOBSTER, DISCOVER, ORDERS, ORDER, KILL, FLATTEN, BREAKER, ESCALATION, REPORT, REDIS_CLI, CALC, SIM];
+export const COMMANDS: CommandSpec[] = [START, STATUS, RECORD, REPLAY, BACKTEST, LOBSTER, DISCOVER, ORDERS, ORDER, KILL, FLATTEN, BREAKER, ESCALATION, REPORT, BACKUP, RESTORE, REDIS_CLI, CALC, SIM, CLUSTER];

@@ -23,6 +23,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./record.js')).runRecord(rest);
     case 'replay':
       return (await import('./record.js')).runReplay(rest);
+    case 'backtest':
+      return (await import('./backtest.js')).runBacktestCommand(rest);
     case 'redis-cli':
       if (rest[0] === '--help' || rest[0] === '-h') throw new HelpRequested(usageText(REDIS_CLI));
       return redisCli(rest);
@@ -40,6 +42,10 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./operate.js')).runEscalation(rest);
     case 'report':
       return (await import('./report.js')).runReport(rest);
+    case 'backup':
+      return (await import('./backup.js')).runBackup(rest);
+    case 'restore':
+      return (await import('./backup.js')).runRestore(rest);
     case 'calc': {
       const { runCalc } = await import('./calc.js');
       return runCalc(rest, process.stdin, process.stdout, process.stderr);
@@ -50,6 +56,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./lobster.js')).runLobster(rest, process.stdout, process.stderr);
     case 'discover':
       return (await import('./discover.js')).runDiscover(rest);
+    case 'cluster':
+      return (await import('./cluster.js')).runCluster(rest);
     case undefined:
       process.stderr.write(overview());
       return 2;

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { parseCommand, positiveNumber, positiveWhole, seconds, symbol, text } from './args.js';
 import { RECORD, REPLAY } from './commands.js';
 import { runStart } from './start.js';
+import { RecordingReader, type RecordedClock } from '../actors/market-depth/Recording.js';
 
 /** `alphatrader record FILE --duration S [--config FILE]`: run the engine and record every inbound market event. */
 export async function runRecord(argv: string[]): Promise<number> {
@@ -18,6 +19,7 @@ export async function runReplay(argv: string[]): Promise<number> {
   const speed = args.option('speed', (raw) => (raw === 'max' ? 'max' : positiveNumber(raw)), 'max' as const);
   let replay: Record<string, unknown>;
   let symbols: Record<string, unknown> | undefined;
+  let clock: RecordedClock | undefined;
   if (args.flag('lobster')) {
     if (args.positionals.length !== 2) args.fail('--lobster needs MESSAGE_FILE ORDERBOOK_FILE');
     const sym = args.option('symbol', symbol, 'AAPL');
@@ -38,8 +40,21 @@ export async function runReplay(argv: string[]): Promise<number> {
     if (args.positionals.length !== 1) args.fail(`unexpected argument ${JSON.stringify(args.positionals[1])} (one FILE; two files need --lobster)`);
     for (const o of ['symbol', 'levels']) if (args.string(o) !== undefined) args.fail(`--${o} applies only with --lobster`);
     replay = { file: resolve(args.positionals[0]!), speed, lobsterMessage: '', lobsterOrderbook: '', lobsterSymbol: '' };
+    clock = recordedClock(replay.file as string);
   }
-  return runStart(configArgs(args.string('config')), { overrides: { market: { source: 'replay', replay }, ...symbols }, exitOnReplayDone: !args.flag('keep-running') });
+  const engine = clock ? { engine: { mode: clock.mode, clock: { start: clock.start, speed: clock.speed } } } : {};
+  return runStart(configArgs(args.string('config')), {
+    overrides: { market: { source: 'replay', replay }, ...symbols, ...engine }, exitOnReplayDone: !args.flag('keep-running'), engineStartMs: clock?.engineStartMs,
+  });
+}
+
+/** The recorded run's session clock (ATREC2): signals and ids in the replay are on it. A bad file is left to the start-up check. */
+function recordedClock(file: string): RecordedClock | undefined {
+  try {
+    return new RecordingReader(file).header.clock;
+  } catch {
+    return undefined;
+  }
 }
 
 const configArgs = (file: string | undefined): string[] => (file ? ['--config', file] : []);

@@ -23,6 +23,8 @@ export interface StartOptions {
   overrides?: Record<string, unknown>;
   /** exit once the replay source has delivered every event and the publisher has flushed */
   exitOnReplayDone?: boolean;
+  /** the session clock's start instant (a replay re-creates the recorded run's clock); default now */
+  engineStartMs?: number;
 }
 
 export async function runStart(argv: string[], opts: StartOptions = {}): Promise<number> {
@@ -91,7 +93,7 @@ export async function runStart(argv: string[], opts: StartOptions = {}): Promise
     dashboardTokenSource = file;
   }
   // every actor (and the embedded venues) derives the session clock from this one instant (see engine/clock)
-  const engineStartMs = Date.now();
+  const engineStartMs = opts.engineStartMs ?? Date.now();
   let venues: EmbeddedVenueInfo;
   try {
     venues = await startEmbeddedVenues(config, log, engineStartMs);

@@ -18,6 +18,10 @@ type Report = EngineStatus & {
   positions: Position[];
   openOrders: unknown[];
   pnl: { realized: number; unrealized: number; total: number; day: number } | null;
+  /** the broker account as execution last read it (account:summary); null: not read, or too old to trade on */
+  account: { broker: string; accountId: string; currency: string; equity: number; cash: number; buyingPower: number; optionsBuyingPower: number; initialMargin: number; maintenanceMargin: number; readAt: number; readMs: number } | null;
+  /** preservation mode (engine:preservation): no new entries after consecutive broker errors */
+  preservation: { active: boolean; since: number | null; reason: string | null; consecutiveErrors: number; lastError: string | null } | null;
 };
 
 /** One read of the engine's state: the report, or why there is none (exit 3). */
@@ -119,8 +123,8 @@ async function snapshot(r: Redis, where: string): Promise<Snapshot> {
       return { error: `engine:status in Redis at ${where} is not JSON: was it written by something other than the engine?` };
     }
     const heartbeats = new Set(hbKeys.map((k) => k.slice('module:heartbeat:'.length)));
-    const [cbState, cbReason, cbTs, positionsRaw, openRaw, pnlRaw, strategiesRaw, haltRaw, driftRaw] = await r.mget(
-      'cb:state', 'cb:reason', 'cb:ts', 'positions', 'orders:open', 'pnl', 'signals:strategies', 'engine:halted', 'execution:drift');
+    const [cbState, cbReason, cbTs, positionsRaw, openRaw, pnlRaw, strategiesRaw, haltRaw, driftRaw, accountRaw, preservationRaw] = await r.mget(
+      'cb:state', 'cb:reason', 'cb:ts', 'positions', 'orders:open', 'pnl', 'signals:strategies', 'engine:halted', 'execution:drift', 'account:summary', 'engine:preservation');
     const parse = (v: string | null, d: unknown) => {
       try {
         return v ? JSON.parse(v) : d;
@@ -140,6 +144,8 @@ async function snapshot(r: Redis, where: string): Promise<Snapshot> {
       strategies: parse(strategiesRaw, null) as Record<string, boolean> | null,
       halt: parse(haltRaw, null) as Report['halt'],
       drift: parse(driftRaw, null) as Report['drift'],
+      account: parse(accountRaw, null) as Report['account'],
+      preservation: parse(preservationRaw, null) as Report['preservation'],
     };
     return { report, allAlive: report.actors.every((a) => a.alive) && ageMs < 5000 };
   } catch (e) {
@@ -158,12 +164,21 @@ async function scanAll(r: Redis, pattern: string): Promise<string[]> {
   return keys;
 }
 
+/** One line of the broker account's figures, or why there are none. */
+export function accountLine(a: Report['account']): string {
+  if (!a) return 'account: not read (or older than risk.accountMaxAgeMs): entries refused until it is';
+  const m = (x: number) => (Number.isFinite(x) ? x.toLocaleString('en-US', { maximumFractionDigits: 0 }) : '-');
+  return `account ${a.broker}${a.accountId ? ` ${a.accountId}` : ''}: equity ${m(a.equity)} ${a.currency}, cash ${m(a.cash)}, buying power ${m(a.buyingPower)}, options BP ${m(a.optionsBuyingPower)}, margin ${m(a.initialMargin)} init / ${m(a.maintenanceMargin)} maint (read ${a.readMs} ms, ${((Date.now() - a.readAt) / 1000).toFixed(0)} s ago)`;
+}
+
 /** The human-readable status: one header line, then actors, P&L and positions, rings. */
 export function statusText(st: Report): string {
   const out: string[] = [];
   const ageMs = st.statusAgeMs;
   const line = (cols: (string | number)[], w: number[]) => cols.map((c, i) => String(c).padEnd(w[i])).join(' ');
   out.push(`engine pid ${st.pid}, mode ${st.mode}, up ${(st.uptimeMs / 1000).toFixed(0)} s, status ${ageMs} ms old, redis ${st.redisUp ? 'up' : 'DOWN'}, breaker ${st.breaker.state}${st.breaker.reason ? ` (${st.breaker.reason})` : ''}${st.escalated ? ', ESCALATED (trading halted)' : ''}${st.halt ? `, KILLED (${st.halt.reason})` : ''}`);
+  if (st.preservation?.active) out.push(`PRESERVATION MODE since ${st.preservation.since ? new Date(st.preservation.since).toISOString() : '?'}: no new entries, exits allowed (${st.preservation.reason ?? ''})`);
+  out.push(accountLine(st.account));
   if (st.strategies) out.push(`strategies: ${Object.entries(st.strategies).map(([k, on]) => `${k} ${on ? 'on' : 'OFF'}`).join(', ')}`);
   for (const d of st.drift?.drift ?? []) out.push(`DRIFT ${d.symbol}: engine ${d.engine}, broker ${d.broker}`);
   for (const f of st.drift?.foreign ?? []) out.push(`foreign position (not traded): ${f.symbol} ${f.qty}`);

@@ -1,27 +1,17 @@
-import { gexSummary, strikeIndex, type ChainArrays } from '../../analytics/gex.js';
-import { msgEventNs, msgFlags, msgIngestNs, msgSymbol, msgType } from '../../engine/codec/Header.js';
-import { AnalyticsFlags, AnalyticsSnapshot, Bar, BarFlags, BookTop, Trade } from '../../engine/codec/Messages.js';
-import { MessageType } from '../../engine/codec/MessageType.js';
+import { msgSymbol } from '../../engine/codec/Header.js';
 import type { ActorFactory } from '../../engine/runtime/Actor.js';
 import type { PublishRequest } from '../../engine/runtime/ColdMessage.js';
+import { InputRecorder, RecordedInputs } from '../../engine/replay/RecordedInputs.js';
+import type { ReplayRecord } from '../market-depth/Recording.js';
+import { AnalyticsCore, CHECK_EVERY, checkValues, type AppliedChain, type ChainMessage } from './AnalyticsCore.js';
 import { GammaPool, shareChain } from './GammaPool.js';
-import { SymbolAnalytics } from './SymbolAnalytics.js';
-import { loadVpinStates, saveRequest } from './VpinStore.js';
+import type { SymbolAnalytics } from './SymbolAnalytics.js';
+import { loadVpinStates, saveRequest, type SavedVpin } from './VpinStore.js';
+
+export type { ChainMessage };
 
 /** How often changed VPIN states are saved (a restart loses at most this much VPIN progress). */
 const VPIN_SAVE_MS = 5000;
-
-/** A chain as the options actor sends it: struct-of-arrays, ready for the exposure math. */
-export interface ChainMessage {
-  symbol: string;
-  spot: number;
-  fetchedAtMs: number;
-  type: Int8Array;
-  strike: Float64Array;
-  T: Float64Array;
-  iv: Float64Array;
-  oi: Float64Array;
-}
 
 /**
  * Analytics actor: consumes books and trades (lossless ring) and option chains (cold path); keeps per
@@ -32,8 +22,11 @@ export interface ChainMessage {
  */
 const create: ActorFactory = async (ctx) => {
   const cfg = ctx.config;
-  const out = ctx.output('analytics-out');
-  const syms = ctx.symbols.names.map((s) => new SymbolAnalytics(s, cfg));
+  const core = new AnalyticsCore(cfg, ctx.symbols.names, ctx.output('analytics-out'));
+  const syms = core.syms;
+  // Recorded run: every cold input is written at the position it was consumed; ATREC2 replay: applied there.
+  const recorder = InputRecorder.of(cfg, 'analytics', (to, topic, p) => ctx.send(to, topic, p));
+  const recorded = RecordedInputs.forActor(cfg, 'analytics');
   // VPIN carries on from its saved state (before the first message: restoring mid-stream would drop trades).
   // A replay neither reads nor writes it: it must compute from its own events alone, and must not overwrite
   // the live engine's state in a shared Redis.
@@ -47,16 +40,26 @@ const create: ActorFactory = async (ctx) => {
       for (const a of syms) {
         const st = saved.get(a.symbol);
         if (st) {
-          const why = a.restoreVpin(st);
-          if (why) ctx.log.warn({ symbol: a.symbol }, `saved VPIN state not used: ${why}`);
-          else ctx.log.info({ symbol: a.symbol, buckets: a.vpin?.bucketsClosed, history: a.vpin?.history, savedAtMs: st.savedAtMs }, 'VPIN restored');
+          recorder.record('vpin-state', [0], { symbol: a.symbol, saved: st });
+          restore(a, st);
         }
         const V = discovered.get(a.symbol);
-        if (V !== undefined && a.useDiscoveredBucketVolume(V)) ctx.log.info({ symbol: a.symbol, bucketVolume: V }, 'VPIN bucket volume from discovery');
+        if (V !== undefined) {
+          recorder.record('discovery', [0], { symbol: a.symbol, bucketVolume: V });
+          discover(a, V);
+        }
       }
     } catch (e) {
       ctx.log.warn({ err: String(e) }, 'VPIN states could not be read: every symbol starts fresh');
     }
+  };
+  const restore = (a: SymbolAnalytics, st: SavedVpin) => {
+    const why = a.restoreVpin(st);
+    if (why) ctx.log.warn({ symbol: a.symbol }, `saved VPIN state not used: ${why}`);
+    else ctx.log.info({ symbol: a.symbol, buckets: a.vpin?.bucketsClosed, history: a.vpin?.history, savedAtMs: st.savedAtMs }, 'VPIN restored');
+  };
+  const discover = (a: SymbolAnalytics, V: number) => {
+    if (a.useDiscoveredBucketVolume(V)) ctx.log.info({ symbol: a.symbol, bucketVolume: V }, 'VPIN bucket volume from discovery');
   };
   if (persistVpin) await restoreVpin();
   let lastVpinSave = 0;
@@ -72,71 +75,75 @@ const create: ActorFactory = async (ctx) => {
   };
   const pool = new GammaPool(cfg.analytics.poolThreads);
   const inFlight = new Set<string>();
-  let pendingOut = 0;
   let timer: NodeJS.Timeout | undefined;
-  let chainsSeen = 0;
   let gridFailures = 0;
 
-  const writeSnapshot = (id: number, a: SymbolAnalytics, eventNs: number, ingestNs: number, dequeueNs: number) => {
-    const o = out.claim();
-    if (o < 0) return;
-    let flags = 0;
-    if (a.toxic) flags |= AnalyticsFlags.ToxicityAlarm;
-    if (a.gexTs > 0) flags |= AnalyticsFlags.GexFresh;
-    const v = a.vpinValue;
-    const c = a.vpinCdf; // NaN until minHistory values: the strategies read it as unknown
-    const h = out.stamp(id, eventNs, ingestNs, dequeueNs, flags);
-    AnalyticsSnapshot.write(out.view, o, h, a.spot, v, c, a.imbalance, a.microprice, a.netGex, a.zeroGamma, a.callWall, a.putWall);
-    pendingOut++;
+  const publishChain = (c: AppliedChain, fetchedAtMs: number, z: { zeroGamma: number | null; zeroGammaAll: number[] } | null): void => {
+    const s = c.summary;
+    const base = { symbol: c.symbol, spot: c.spot, chainFetchedAtMs: fetchedAtMs, contracts: c.chain.type.length, ts: Date.now() };
+    const reqs: PublishRequest[] = [
+      { key: `analytics:{${c.symbol}}:dex`, value: { ...base, totalDex: s.totalDex, callDex: s.totalCallDex, putDex: s.totalPutDex }, ttlMs: cfg.ttl.options },
+    ];
+    if (z) {
+      reqs.push({
+        key: `analytics:{${c.symbol}}:gex`,
+        value: {
+          ...base, totalGex: s.totalGex, callGex: s.totalCallGex, putGex: s.totalPutGex, zeroGamma: z.zeroGamma,
+          zeroGammaAll: z.zeroGammaAll, callWall: s.callWall, putWall: s.putWall, profile: s.profile,
+        },
+        ttlMs: cfg.ttl.options,
+      });
+    }
+    ctx.publishMany(reqs);
   };
 
   const onChain = async (m: ChainMessage) => {
-    const id = ctx.symbols.id(m.symbol);
-    if (id < 0 || !(m.type instanceof Int8Array) || m.type.length !== m.strike.length) {
-      ctx.countInputError();
+    if (recorded) return; // a replay applies the recorded run's chains where they were consumed, not the simulator's
+    const pos = core.consumed;
+    const c = core.applyChain(m, Date.now());
+    if (!c) {
+      if (ctx.symbols.id(m?.symbol) < 0 || !(m?.type instanceof Int8Array)) ctx.countInputError();
       return;
     }
-    chainsSeen++;
-    const a = syms[id];
-    const spot = Number.isFinite(a.spot) ? a.spot : m.spot;
-    if (!(spot > 0)) return;
-    const chain: ChainArrays = { type: m.type, strike: m.strike, T: m.T, iv: m.iv, oi: m.oi };
-    chain.strikeIndex = strikeIndex(chain.strike);
-    const r = cfg.options.rate;
-    const q = cfg.options.dividendYield;
-    const s = gexSummary(spot, r, q, chain);
-    const ts = Date.now();
-    const base = { symbol: m.symbol, spot, chainFetchedAtMs: m.fetchedAtMs, contracts: m.type.length, ts };
-    a.netGex = s.totalGex;
-    a.callWall = s.callWall ?? NaN;
-    a.putWall = s.putWall ?? NaN;
-    a.gexTs = ts;
-    const reqs: PublishRequest[] = [
-      { key: `analytics:{${m.symbol}}:dex`, value: { ...base, totalDex: s.totalDex, callDex: s.totalCallDex, putDex: s.totalPutDex }, ttlMs: cfg.ttl.options },
-    ];
+    recorder.record('chain', [pos], m);
     // One grid per symbol at a time: a newer chain arriving meanwhile simply waits for the next poll.
-    if (!inFlight.has(m.symbol)) {
-      inFlight.add(m.symbol);
-      try {
-        const z = await pool.zeroGamma(spot, r, q, shareChain(chain));
-        a.zeroGamma = z.zeroGamma ?? NaN;
-        reqs.push({
-          key: `analytics:{${m.symbol}}:gex`,
-          value: {
-            ...base, totalGex: s.totalGex, callGex: s.totalCallGex, putGex: s.totalPutGex, zeroGamma: z.zeroGamma,
-            zeroGammaAll: z.zeroGammaAll, callWall: s.callWall, putWall: s.putWall, profile: s.profile,
-          },
-          ttlMs: cfg.ttl.options,
-        });
-      } catch (e) {
-        gridFailures++;
-        ctx.countError();
-        ctx.log.error({ err: e, symbol: m.symbol }, 'zero-gamma grid failed');
-      } finally {
-        inFlight.delete(m.symbol);
-      }
+    if (inFlight.has(m.symbol)) return void publishChain(c, m.fetchedAtMs, null);
+    inFlight.add(m.symbol);
+    try {
+      const z = await pool.zeroGamma(c.spot, cfg.options.rate, cfg.options.dividendYield, shareChain(c.chain));
+      // applied now, between two hot messages: the recording says which (the replay computes it there)
+      recorder.record('zero-gamma', [core.consumed], { symbol: c.symbol, seq: c.seq, zeroGamma: z.zeroGamma });
+      core.applyZeroGamma(c.symbol, z.zeroGamma);
+      publishChain(c, m.fetchedAtMs, z);
+    } catch (e) {
+      gridFailures++;
+      ctx.countError();
+      ctx.log.error({ err: e, symbol: m.symbol }, 'zero-gamma grid failed');
+      publishChain(c, m.fetchedAtMs, null);
+    } finally {
+      inFlight.delete(m.symbol);
     }
-    ctx.publishMany(reqs);
+  };
+
+  /** ATREC2 replay: the recorded run's cold inputs, each at the position it was consumed. */
+  const applied = new Map<number, { c: AppliedChain; fetchedAtMs: number }>();
+  const applyRecorded = (r: ReplayRecord) => {
+    const d = r.d as Record<string, unknown>;
+    const a = syms.find((x) => x.symbol === d.symbol);
+    if (r.k === 'vpin-state' && a) restore(a, d.saved as SavedVpin);
+    else if (r.k === 'discovery' && a) discover(a, d.bucketVolume as number);
+    else if (r.k === 'chain') {
+      const m = d as unknown as ChainMessage;
+      const c = core.applyChain(m, Date.now());
+      if (c) applied.set(c.seq, { c, fetchedAtMs: m.fetchedAtMs });
+    } else if (r.k === 'zero-gamma') {
+      const c = applied.get(d.seq as number);
+      if (!c) return;
+      applied.delete(d.seq as number);
+      const z = core.zeroGammaNow(c.c);
+      core.applyZeroGamma(c.c.symbol, z.zeroGamma);
+      publishChain(c.c, c.fetchedAtMs, z);
+    }
   };
 
   const level2 = new Set(cfg.symbols.filter((x) => x.level2).map((x) => x.symbol));
@@ -160,7 +167,7 @@ const create: ActorFactory = async (ctx) => {
     }
     let oversizedTrades = 0;
     for (const a of syms) oversizedTrades += a.oversizedTrades;
-    reqs.push({ key: 'monitoring:analytics:metrics', value: { chainsSeen, gridFailures, oversizedTrades, poolThreads: pool.threads, ts: now }, ttlMs: cfg.ttl.monitoring });
+    reqs.push({ key: 'monitoring:analytics:metrics', value: { chainsSeen: core.chainsSeen, gridFailures, oversizedTrades, poolThreads: pool.threads, ts: now }, ttlMs: cfg.ttl.monitoring });
     ctx.publishMany(reqs);
     saveVpin(now);
   };
@@ -170,36 +177,19 @@ const create: ActorFactory = async (ctx) => {
       timer = setInterval(publishPeriodic, cfg.analytics.publishMs);
     },
     onMessage(view, off) {
-      const type = msgType(view, off);
-      const id = msgSymbol(view, off);
-      const a = syms[id];
-      if (!a) return void ctx.countInputError();
-      if (type === MessageType.BookTop) {
-        const dequeueNs = ctx.clock.nowNs();
-        const eventNs = msgEventNs(view, off);
-        a.onTop(eventNs / 1e6, BookTop.bestBid(view, off), BookTop.bestAsk(view, off), BookTop.bidSize(view, off),
-          BookTop.askSize(view, off), BookTop.microprice(view, off), BookTop.imbalance(view, off));
-        writeSnapshot(id, a, eventNs, msgIngestNs(view, off), dequeueNs);
-      } else if (type === MessageType.Trade) {
-        const tsMs = msgEventNs(view, off) / 1e6;
-        const refused = a.oversizedTrades;
-        a.onTrade(tsMs, Trade.price(view, off), Trade.size(view, off), Trade.aggressor(view, off));
-        if (a.oversizedTrades !== refused) ctx.countInputError();
-      } else if (type === MessageType.Bar) {
-        const flags = msgFlags(view, off);
-        if (flags & BarFlags.HistoryEnd) {
-          const poured = a.onHistoryEnd();
-          ctx.log.info({ symbol: a.symbol, poured, bucketVolume: a.bucketVolume, source: a.bucketVolumeSource, history: a.vpin?.history ?? 0 }, 'VPIN warmed from venue history');
-        } else if (flags & BarFlags.Historical) {
-          a.onHistoryBar(Bar.startMs(view, off), Bar.close(view, off), Bar.volume(view, off));
-        }
+      recorded?.due(core.consumed, applyRecorded);
+      const before = core.snapshots;
+      const ok = core.onMessage(view, off, ctx.clock.nowNs(), (a, poured) => {
+        ctx.log.info({ symbol: a.symbol, poured, bucketVolume: a.bucketVolume, source: a.bucketVolumeSource, history: a.vpin?.history ?? 0 }, 'VPIN warmed from venue history');
+      });
+      if (!ok) return void ctx.countInputError();
+      if (recorder.on && core.snapshots !== before && core.snapshots % CHECK_EVERY === 0) {
+        const a = syms[msgSymbol(view, off)]!;
+        recorder.record('out:analytics', [core.consumed], { symbol: a.symbol, v: checkValues(a) });
       }
     },
     onBatchEnd() {
-      if (pendingOut) {
-        out.publish();
-        pendingOut = 0;
-      }
+      core.flush();
     },
     onCommand(topic, payload) {
       if (topic === 'chain') return onChain(payload as ChainMessage);

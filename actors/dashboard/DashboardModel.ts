@@ -486,6 +486,8 @@ export class DashboardModel {
       ]),
       counts: { intents: this.hot.intents, filled: byStatus[3], rejected: byStatus[5], cancelled: byStatus[4], events: byStatus.reduce((a, b) => a + b, 0) },
       lastKill: this.lastKill ?? null,
+      account: c.get('account:summary', now) ?? null,
+      preservation: c.get('engine:preservation', now) ?? null,
     };
   }
 

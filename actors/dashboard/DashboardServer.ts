@@ -195,7 +195,7 @@ export class DashboardServer {
         limits: o.riskLimits ?? {}, use: riskUse(cold('positions'), cold('orders:open'), cold('pnl'), o.riskLimits ?? {}),
         rejections: cold('risk:rejections') ?? {}, lastRejections: cold('risk:rejections:last') ?? [],
         performance: { sharpe: cold('performance:sharpe'), maxDrawdown: cold('performance:max_drawdown'), winRate: cold('performance:win_rate') }, breaker: exec?.breaker ?? { state: cold('cb:state'), reason: cold('cb:reason') },
-        halt: exec?.halt ?? null, drift: cold('execution:drift'), ts: Date.now(),
+        halt: exec?.halt ?? null, drift: cold('execution:drift'), account: cold('account:summary') ?? null, preservation: cold('engine:preservation') ?? null, ts: Date.now(),
       });
     });
     app.get('/api/audit', (res, req) => {

@@ -24,6 +24,30 @@ class SourcedMetric {
   }
 }
 
+/** A histogram published by another actor as JSON (bounds, per-bucket counts, sum, count), exported at scrape time. */
+interface HistogramJson { bounds: number[]; counts: number[]; sum: number; count: number }
+
+class SourcedHistogram {
+  readonly aggregator = 'sum';
+  readonly type = 'histogram';
+  /** `scale` converts the published unit to the exported one (ms → s: 0.001). */
+  constructor(readonly name: string, readonly help: string, private readonly read: () => unknown, private readonly scale = 1) {}
+  get(): { name: string; help: string; type: string; values: Sample[]; aggregator: string } {
+    const values: Sample[] = [];
+    const h = this.read() as Partial<HistogramJson> | undefined;
+    if (h && Array.isArray(h.bounds) && Array.isArray(h.counts) && h.counts.length === h.bounds.length + 1) {
+      let cum = 0;
+      h.counts.forEach((c, i) => {
+        cum += Number(c) || 0;
+        values.push({ metricName: `${this.name}_bucket`, labels: { le: i < h.bounds!.length ? h.bounds![i] * this.scale : '+Inf' }, value: cum });
+      });
+      values.push({ metricName: `${this.name}_sum`, value: (Number(h.sum) || 0) * this.scale });
+      values.push({ metricName: `${this.name}_count`, value: Number(h.count) || 0 });
+    }
+    return { name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator };
+  }
+}
+
 /** Latency buckets (seconds): 1 µs to 2.5 s, roughly 1-2.5-5 per decade. */
 export const LATENCY_BUCKETS = [
   1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 2.5e-2, 5e-2, 0.1, 0.25, 0.5, 1, 2.5,
@@ -102,6 +126,7 @@ export class DashboardMetrics {
     this.registry.registerMetric(this.pipeline as never);
     this.defineEngine();
     this.defineSources();
+    this.defineTrading();
     this.defineFeed();
   }
 
@@ -232,6 +257,10 @@ export class DashboardMetrics {
       const o = av();
       if (isObj(o?.quarantinedByReason)) for (const [why, v] of Object.entries(o.quarantinedByReason)) push(`chain_${why}`, '', v);
       push('vpin_oversized_trade', '', key('monitoring:analytics:metrics')?.oversizedTrades);
+      // execution's own gates: a crossed/locked book is no mark; a stale symbol trips its rule
+      const ex = key('monitoring:execution:metrics');
+      push('exec_crossed_book', '', ex?.crossedBooks);
+      push('exec_stale_trip', '', ex?.staleTrips);
       return out;
     });
     this.reg('alphatrader_alphavantage_calls_total', 'HTTP calls made to Alpha Vantage', 'counter', () => {
@@ -255,6 +284,114 @@ export class DashboardMetrics {
     this.reg('alphatrader_breaker_tripped', 'Circuit breaker (cb:state) tripped (1), armed (0)', 'gauge', () => {
       const s = m.cold.get('cb:state');
       return typeof s === 'string' ? [{ value: /trip|open|halt|kill/i.test(s) ? 1 : 0 }] : [{ value: 0 }];
+    });
+  }
+
+  /**
+   * Trading, from what execution and the supervisor already publish (pnl, positions, orders:open,
+   * account:summary, engine:preservation, monitoring:execution:metrics, monitoring:alerts:metrics): read at
+   * scrape time, nothing added to the order path.
+   */
+  private defineTrading(): void {
+    const m = this.model;
+    const obj = (k: string): Record<string, unknown> | undefined => {
+      const v = m.cold.get(k);
+      return isObj(v) ? v : undefined;
+    };
+    const one = (v: unknown, labels?: Labels): Sample[] => (Number.isFinite(num(v)) ? [{ labels, value: num(v) }] : []);
+    const exec = () => obj('monitoring:execution:metrics');
+    const trading = () => (isObj(exec()?.trading) ? (exec()!.trading as Record<string, unknown>) : undefined);
+    const health = () => (isObj(exec()?.preservation) ? (exec()!.preservation as Record<string, unknown>) : undefined);
+    this.reg('alphatrader_equity', 'Engine equity: starting equity plus realised and unrealised P&L (pnl.equity)', 'gauge', () => one(obj('pnl')?.equity));
+    this.reg('alphatrader_pnl', 'P&L by kind: realized, unrealized, total, day (pnl)', 'gauge', () => {
+      const p = obj('pnl');
+      return p ? (['realized', 'unrealized', 'total', 'day'] as const).flatMap((kind) => one(p[kind], { kind })) : [];
+    });
+    this.reg('alphatrader_drawdown', 'Drawdown from the day\'s equity peak (pnl.drawdown)', 'gauge', () => one(obj('pnl')?.drawdown));
+    const account = () => obj('account:summary');
+    const acctField = (f: string) => () => {
+      const a = account();
+      return a ? one(a[f], { broker: String(a.broker ?? '') }) : [];
+    };
+    this.reg('alphatrader_account_equity', 'Broker account equity (net liquidation) as last read (account:summary)', 'gauge', acctField('equity'));
+    this.reg('alphatrader_account_cash', 'Broker account cash', 'gauge', acctField('cash'));
+    this.reg('alphatrader_account_buying_power', 'Broker account buying power', 'gauge', acctField('buyingPower'));
+    this.reg('alphatrader_account_options_buying_power', 'Broker account options buying power', 'gauge', acctField('optionsBuyingPower'));
+    this.reg('alphatrader_account_margin', 'Broker account margin requirement, by kind (initial, maintenance)', 'gauge', () => {
+      const a = account();
+      return a ? [...one(a.initialMargin, { kind: 'initial' }), ...one(a.maintenanceMargin, { kind: 'maintenance' })] : [];
+    });
+    this.reg('alphatrader_account_age_seconds', 'Age of the last good broker account read (absent: none young enough to trade on)', 'gauge', () => {
+      const a = account();
+      return a && Number.isFinite(num(a.readAt)) ? [{ value: Math.max(0, Date.now() - num(a.readAt)) / 1000 }] : [];
+    });
+    this.reg('alphatrader_account_read_duration_seconds', 'Duration of the last good broker account read', 'gauge', () => one(num(account()?.readMs) / 1000));
+    this.reg('alphatrader_position_quantity', 'Position per symbol (signed shares)', 'gauge', () => {
+      const p = m.cold.get('positions');
+      return Array.isArray(p) ? p.filter(isObj).flatMap((x) => one(x.qty, { symbol: String(x.symbol) })) : [];
+    });
+    this.reg('alphatrader_position_unrealized_pnl', 'Unrealised P&L per symbol', 'gauge', () => {
+      const p = m.cold.get('positions');
+      return Array.isArray(p) ? p.filter(isObj).flatMap((x) => one(x.unrealizedPnl, { symbol: String(x.symbol) })) : [];
+    });
+    this.reg('alphatrader_positions_open', 'Symbols with a non-zero position', 'gauge', () => {
+      const p = m.cold.get('positions');
+      return Array.isArray(p) ? [{ value: p.filter((x) => isObj(x) && num(x.qty) !== 0).length }] : [];
+    });
+    this.reg('alphatrader_working_orders', 'Orders of the engine working at the broker (orders:open), by side', 'gauge', () => {
+      const o = m.cold.get('orders:open');
+      if (!Array.isArray(o)) return [];
+      const rows = o.filter(isObj);
+      return ['buy', 'sell'].map((side) => ({ labels: { side }, value: rows.filter((x) => x.side === side).length }));
+    });
+    this.registry.registerMetric(new SourcedHistogram('alphatrader_order_ack_latency_seconds', 'Order sent to the broker\'s acknowledgement (wall clock, orders this process sent)', () => trading()?.ackMs, 0.001) as never);
+    this.registry.registerMetric(new SourcedHistogram('alphatrader_order_fill_latency_seconds', 'Order sent to completely filled (wall clock, orders this process sent)', () => trading()?.fillMs, 0.001) as never);
+    this.registry.registerMetric(new SourcedHistogram('alphatrader_fill_slippage_bps', 'Slippage of each fill against the order\'s reference price (signal price, else the mid when sent), bps, positive = worse', () => trading()?.slippageBps) as never);
+    this.reg('alphatrader_fill_slippage_bps_mean', 'Notional-weighted mean slippage of every fill since start, bps', 'gauge', () => one(trading()?.slippageBpsMean));
+    this.reg('alphatrader_orders_acked_total', 'Orders the broker acknowledged', 'counter', () => one(trading()?.acked));
+    this.reg('alphatrader_orders_filled_total', 'Orders completely filled', 'counter', () => one(trading()?.filled));
+    this.reg('alphatrader_journal_ok', 'The order journal\'s Redis answers (1) or every order is refused (0)', 'gauge', () => {
+      const e = exec();
+      return e && typeof e.journalOk === 'boolean' ? [{ value: e.journalOk ? 1 : 0 }] : [];
+    });
+    this.reg('alphatrader_execution_ready', 'Execution has replayed its journal and reconciled with the broker (1) or not (0)', 'gauge', () => {
+      const e = exec();
+      return e && typeof e.ready === 'boolean' ? [{ value: e.ready ? 1 : 0 }] : [];
+    });
+    this.reg('alphatrader_position_drift_symbols', 'Symbols whose engine position differs from the broker\'s at the last reconciliation', 'gauge', () => {
+      const d = obj('execution:drift');
+      return d && Array.isArray(d.drift) ? [{ value: d.drift.length }] : [];
+    });
+    this.reg('alphatrader_broker_errors_total', 'Orders the broker did not take (unavailable or ambiguous; reconciliation settles them)', 'counter', () => one(exec()?.brokerErrors));
+    this.reg('alphatrader_preservation_mode', 'Preservation mode: no new entries after consecutive broker errors (1) or not (0)', 'gauge', () => {
+      const p = obj('engine:preservation');
+      return p ? [{ value: p.active === true ? 1 : 0 }] : [];
+    });
+    this.reg('alphatrader_preservation_entered_total', 'Times preservation mode was entered since start', 'counter', () => one(health()?.entered));
+    this.reg('alphatrader_broker_consecutive_errors', 'Consecutive failed broker calls (account reads, placements, reconciliations)', 'gauge', () => one(health()?.consecutiveErrors));
+    this.reg('alphatrader_broker_down_seconds', 'How long the broker connection has been down (0 when up)', 'gauge', () => {
+      const h = health();
+      if (!h) return [];
+      const since = num(h.downSince);
+      const ts = num(exec()?.ts);
+      return [{ value: Number.isFinite(since) && Number.isFinite(ts) ? Math.max(0, ts - since) / 1000 : 0 }];
+    });
+    // The adapters' own counters, kept since the first broker release and exported here.
+    this.reg('alphatrader_broker_events_total', 'Broker adapter counters by kind: retries, reconnects, timeouts, rateLimited, errors, duplicatesAvoided, …', 'counter', () => {
+      const e = exec();
+      const st = isObj(e?.brokerStats) ? e!.brokerStats as Record<string, unknown> : undefined;
+      const broker = String(e?.broker ?? '');
+      return st ? Object.entries(st).flatMap(([kind, v]) => one(v, { broker, kind })) : [];
+    });
+    const av = () => obj('monitoring:options:metrics');
+    this.reg('alphatrader_alphavantage_retries_total', 'Alpha Vantage requests retried (throttles, network and HTTP errors)', 'counter', () => {
+      const v = av();
+      return one(v?.retries ?? (isObj(v?.client) ? v.client.retries : undefined));
+    });
+    const alerts = () => obj('monitoring:alerts:metrics');
+    this.reg('alphatrader_alerts_total', 'Alerts by outcome: raised, sent, failed, deduplicated, rateLimited, retries (the supervisor\'s notifier)', 'counter', () => {
+      const a = alerts();
+      return a ? (['raised', 'sent', 'failed', 'deduplicated', 'rateLimited', 'retries'] as const).flatMap((outcome) => one(a[outcome], { outcome })) : [];
     });
   }
 

@@ -1,7 +1,8 @@
 import type { Redis } from 'ioredis';
 import type { EngineConfig } from '../../engine/config/schema.js';
 import type { Logger } from '../../engine/log/logger.js';
-import type { Broker, BrokerEvent, BrokerOrder } from './brokers/types.js';
+import { BrokerError, type Broker, type BrokerAccount, type BrokerEvent, type BrokerOrder } from './brokers/types.js';
+import { BrokerHealth, type BrokerHealthEvent } from './BrokerHealth.js';
 import { ExecutionState, type DayState, type HaltRecord } from './ExecutionState.js';
 import { archiveJournal } from './JournalArchive.js';
 import { applyEvent, isTerminal, newOrderRecord, workingQty, type OrderPurpose, type OrderRecord } from './OrderBookkeeping.js';
@@ -11,6 +12,7 @@ import { reconcile, type ReconcileReport } from './Reconciler.js';
 import { CircuitBreaker } from './risk/CircuitBreaker.js';
 import { RiskEngine, type Exposure, type RiskVerdict } from './risk/RiskEngine.js';
 import { SerialQueue } from './SerialQueue.js';
+import { TradingStats } from './TradingStats.js';
 
 export const CID_PREFIX = 'AT-';
 export const STRATEGY_NAMES: Record<number, string> = { 0: 'manual', 1: '0DTE', 2: '1DTE', 3: '14DTE', 4: 'MOC', 9: 'exit', 10: 'kill' };
@@ -57,7 +59,9 @@ export interface ExecutionHooks {
   /** the journal's Redis answered (true) or failed (false): health and the halt on a stalled Redis */
   journalHealth?(ok: boolean, reason?: string): void;
   /** an alert for a person (drift, stale data): the actor hands it to the supervisor's notifier */
-  alert?(a: { rule: string; severity: 'info' | 'warning' | 'critical'; title: string; text: string; key?: string; fields?: Record<string, string | number | boolean | null> }): void;
+  alert?(a: { rule: string; severity: 'info' | 'warning' | 'critical'; title: string; text: string; key?: string; fields?: Record<string, string | number | boolean | null>; endEpisode?: string }): void;
+  /** preservation mode entered (true) or left (false): the actor publishes engine:preservation at once */
+  preservation?(on: boolean): void;
   /** fault injection for the crash test: called at named points; may kill the process */
   fault(point: 'after-journal' | 'before-fill-journal'): void;
 }
@@ -100,8 +104,19 @@ export class ExecutionCore {
   readonly counters = {
     signals: 0, ordersSent: 0, riskRejected: 0, brokerRejected: 0, brokerErrors: 0, duplicateSignals: 0, unknownFills: 0,
     journalFailures: 0, malformedSignals: 0, stateWriteFailures: 0, crossedBooks: 0, staleTrips: 0, queueRefused: 0, adopted: 0,
+    /** broker events taken off the queue (a recording stamps execution's cold inputs with it) */
+    brokerEvents: 0,
   };
   lastReconcile: ReconcileReport | null = null;
+  /** the broker's health: preservation mode and the disconnected episode (BrokerHealth) */
+  readonly health: BrokerHealth;
+  /** the last good account read, with when (wall) and how long it took */
+  account: (BrokerAccount & { ts: number; readMs: number }) | null = null;
+  readonly accountStats = { reads: 0, failures: 0, lastError: '' };
+  /** order → ack / fill latency, slippage, fills: for monitoring (/metrics) */
+  readonly trading = new TradingStats();
+  private accountReading = false;
+  private nextAccountRead = 0;
   halt: HaltRecord | null = null;
   day: DayState | null = null;
   journalOk = true;
@@ -126,6 +141,9 @@ export class ExecutionCore {
     this.symbols = new Set(cfg.symbols.map((s) => s.symbol));
     this.portfolio = new Portfolio(cfg.risk.startingEquity);
     this.risk = new RiskEngine(cfg.risk, this.portfolio, this.exposure);
+    this.risk.account = null; // tracked: no entry before the first good account read
+    const p = cfg.execution.preservation;
+    this.health = new BrokerHealth({ errorsToEnter: p.errorsToEnter, successesToLeave: p.successesToLeave, disconnectAlertMs: cfg.alerts.brokerDisconnectedMs });
     this.breaker = new CircuitBreaker(cfg.risk.breakerQuietMs, cfg.risk.rejectRateTrip, (s) => {
       hooks.publishBreaker(s.state, s.reason, s.ts);
       this.persist(this.state.saveBreaker(s));
@@ -229,8 +247,9 @@ export class ExecutionCore {
     this.portfolio.replay(loaded.fills);
     this.log.info({ orders: loaded.orders.size, fills: loaded.fills.length, entries: loaded.entries, bad: loaded.bad }, 'order journal replayed');
     await this.restoreControls();
-    await this.broker.connect();
+    await this.brokerCall(() => this.broker.connect());
     const rep = await this.reconcileUnlocked(this.wall() - 24 * 3600_000);
+    await this.readAccount(); // a failed read is counted; entries wait for a good one (the buying-power rule)
     await this.rebuildExitPlans();
     await this.restoreDay();
     this.ready = true;
@@ -318,7 +337,7 @@ export class ExecutionCore {
   }
 
   private async reconcileUnlocked(sinceMs: number): Promise<ReconcileReport> {
-    const rep = await reconcile({
+    const rep = await this.brokerCall(() => reconcile({
       broker: this.broker,
       orders: this.orders,
       record: (cid, e) => this.record(cid, e),
@@ -334,7 +353,7 @@ export class ExecutionCore {
       sinceMs,
       nowMs: this.wall(),
       ackTimeoutMs: this.cfg.execution.ackTimeoutMs,
-    });
+    }), true);
     this.lastReconcile = rep;
     // The paper broker lives inside the engine and starts empty after a restart: there the journal is the
     // truth. With a real broker, drift on the engine's own symbols is an alert and the broker's position wins
@@ -428,9 +447,17 @@ export class ExecutionCore {
   }
 
   private async onBrokerEvent(e: BrokerEvent): Promise<void> {
+    this.counters.brokerEvents++;
     if (e.kind === 'rejected') this.counters.brokerRejected++;
+    const r = this.orders.get(e.clientOrderId);
+    const before = r?.state;
+    const filledBefore = r?.filledQty ?? 0;
     try {
       await this.record(e.clientOrderId, e);
+      if (r && before) {
+        const fill = e.kind === 'fill' || e.kind === 'partial_fill' ? { price: e.price, qty: e.qty } : undefined;
+        this.trading.observe(r, before, filledBefore, this.wall(), r.createdMs >= this.startedWall, fill);
+      }
     } catch (err) {
       this.counters.journalFailures++;
       this.log.error({ err: String(err), cid: e.clientOrderId, kind: e.kind }, 'could not journal a broker event: the periodic reconciliation will recover it');
@@ -577,8 +604,7 @@ export class ExecutionCore {
     const r = newOrderRecord(order, this.wall(), strategy, reduceOnly, purpose, parent);
     r.originIngestNs = origin?.ingestNs;
     r.originEventNs = origin?.eventNs;
-    const mid = this.marks.get(order.symbol) ?? origin?.price;
-    if (mid !== undefined && mid > 0) r.refMid = mid;
+    r.refPrice = origin?.price ?? this.marks.get(order.symbol);
     try {
       await this.journalCall(() => this.journal.appendIntent(r, this.hooks.nowMs()));
     } catch (err) {
@@ -591,7 +617,7 @@ export class ExecutionCore {
     this.hooks.fault('after-journal');
     this.counters.ordersSent++;
     try {
-      await this.broker.place(order);
+      await this.brokerCall(() => this.broker.place(order));
     } catch (err) {
       this.counters.brokerErrors++;
       this.answer(r, true);
@@ -696,6 +722,79 @@ export class ExecutionCore {
     await this.send(o, 9, true, why === 'target' ? 'target' : 'exit', plan.entryCid);
   }
 
+  // ─── broker account and health ─────────────────────────────────────────────────────────────────────────
+
+  /**
+   * A broker call whose outcome is the broker's health: an answer is a success, a failure the venue is
+   * responsible for (unavailable, ambiguous, refused credentials) an error; our own bad input is neither.
+   * `onlyBrokerErrors`: a composite call (reconciliation also writes the journal) counts only the adapter's
+   * BrokerErrors, so a Redis failure is not taken for the broker's.
+   */
+  private async brokerCall<T>(fn: () => Promise<T>, onlyBrokerErrors = false): Promise<T> {
+    try {
+      const v = await fn();
+      this.onHealth(this.health.success(this.wall()));
+      return v;
+    } catch (err) {
+      const venue = err instanceof BrokerError ? err.kind !== 'input' : !onlyBrokerErrors;
+      if (venue) this.onHealth(this.health.failure(this.wall(), String((err as Error)?.message ?? err).split('\n')[0]));
+      throw err;
+    }
+  }
+
+  /** Reads the account (start, every `accountPollMs`, every `preservation.probeMs` in preservation mode); never throws. */
+  async readAccount(): Promise<BrokerAccount | null> {
+    if (this.accountReading) return null;
+    this.accountReading = true;
+    const t0 = this.wall();
+    try {
+      const a = await this.brokerCall(() => this.broker.account());
+      const ts = this.wall();
+      this.account = { ...a, ts, readMs: ts - t0 };
+      this.risk.account = { buyingPower: a.buyingPower, optionsBuyingPower: a.optionsBuyingPower, ts };
+      this.accountStats.reads++;
+      return a;
+    } catch (err) {
+      this.accountStats.failures++;
+      this.accountStats.lastError = String((err as Error)?.message ?? err).split('\n')[0];
+      this.log.warn({ err: this.accountStats.lastError }, 'broker account read failed');
+      return null;
+    } finally {
+      this.accountReading = false;
+      const e = this.cfg.execution;
+      this.nextAccountRead = this.wall() + (this.health.preservation ? Math.min(e.preservation.probeMs, e.accountPollMs) : e.accountPollMs);
+    }
+  }
+
+  /** Preservation mode and the disconnected episode: the risk rule, the log and the alerts. */
+  private onHealth(events: BrokerHealthEvent[]): void {
+    for (const e of events) {
+      switch (e.kind) {
+        case 'preservation-enter':
+          this.risk.preservation = this.health.refusal;
+          this.log.error({ reason: e.reason }, 'PRESERVATION MODE: no new entries (exits allowed) until the broker answers again');
+          this.hooks.alert?.({ rule: 'preservation', severity: 'critical', title: 'Preservation mode: no new entries', text: e.reason, key: 'broker', fields: { errors: e.errors }, endEpisode: 'preservation-left' });
+          this.hooks.preservation?.(true);
+          this.nextAccountRead = Math.min(this.nextAccountRead, this.wall() + this.cfg.execution.preservation.probeMs);
+          break;
+        case 'preservation-leave':
+          this.risk.preservation = null;
+          this.log.warn({ successes: e.successes, sinceMs: e.sinceMs }, 'preservation mode left: the broker answers again, entries allowed');
+          this.hooks.alert?.({ rule: 'preservation-left', severity: 'info', title: 'Preservation mode left: entries allowed again', text: `after ${e.successes} consecutive broker successes, ${(e.sinceMs / 1000).toFixed(0)} s in preservation mode`, key: 'broker', endEpisode: 'preservation' });
+          this.hooks.preservation?.(false);
+          break;
+        case 'disconnected':
+          this.log.error({ downSince: e.downSince, reason: e.reason }, 'broker disconnected');
+          this.hooks.alert?.({ rule: 'broker-disconnected', severity: 'critical', title: `Broker ${this.broker.name} disconnected for ${((e.at - e.downSince) / 1000).toFixed(0)} s`, text: e.reason, key: this.broker.name, fields: { broker: this.broker.name, downSince: new Date(e.downSince).toISOString() }, endEpisode: 'broker-reconnected' });
+          break;
+        case 'reconnected':
+          this.log.warn({ downMs: e.downMs }, 'broker connection back');
+          this.hooks.alert?.({ rule: 'broker-reconnected', severity: 'info', title: `Broker ${this.broker.name} connected again`, text: `after ${(e.downMs / 1000).toFixed(0)} s`, key: this.broker.name, endEpisode: 'broker-disconnected' });
+          break;
+      }
+    }
+  }
+
   // ─── periodic ──────────────────────────────────────────────────────────────────────────────────────────
 
   /**
@@ -731,7 +830,9 @@ export class ExecutionCore {
       }
     }
     this.breaker.tick(wall);
+    this.onHealth(this.health.observe(wall, this.broker.isConnected?.()));
     if (!this.ready) return;
+    if (wall >= this.nextAccountRead) void this.readAccount();
     const stale = [...this.orders.values()].filter((o) => !isTerminal(o.state) && o.order.type !== 'moc' && o.order.type !== 'loc' && wall - o.createdMs > this.cfg.execution.staleOrderMs);
     for (const o of stale) {
       try {

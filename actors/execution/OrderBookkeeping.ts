@@ -25,11 +25,11 @@ export interface OrderRecord {
   reportedFilled: number;
   /** the order's one outcome counted by the reject-rate rule (accepted, filled, rejected or broker error) */
   answered: boolean;
-  /** the symbol's mid when the order was decided (journaled: the report's slippage reference) */
-  refMid?: number;
   /** header times of the tick behind the signal (not journaled: they only time this process's path) */
   originIngestNs?: number;
   originEventNs?: number;
+  /** the price the order was decided at (the signal's, else the mid when sent): slippage is measured from it (journaled as `mid`: the daily report's reference) */
+  refPrice?: number;
 }
 
 export type OrderPurpose = 'entry' | 'exit' | 'target' | 'flatten' | 'kill' | 'manual' | 'adopted';

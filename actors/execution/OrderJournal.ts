@@ -25,8 +25,9 @@ export class OrderJournal {
   constructor(private readonly redis: Redis, readonly stream = JOURNAL_STREAM, public waitAof = false) {}
 
   /**
-   * `sessionMs`: the session clock when the order was decided (`sts`), and `r.refMid` the symbol's mid then
-   * (`mid`): the daily report times executions on the session and measures slippage against that mid.
+   * `sessionMs`: the session clock when the order was decided (`sts`), and `r.refPrice` the price it was
+   * decided at (`mid`: the signal's spot, else the mid when sent): the daily report times executions on the
+   * session and measures slippage against it.
    */
   async appendIntent(r: OrderRecord, sessionMs?: number): Promise<void> {
     const o = r.order;
@@ -34,7 +35,7 @@ export class OrderJournal {
       'type', 'intent', 'cid', o.clientOrderId, 'symbol', o.symbol, 'side', o.side, 'qty', String(o.qty), 'orderType', o.type,
       'limitPrice', o.limitPrice === undefined ? '' : String(o.limitPrice), 'stopPrice', o.stopPrice === undefined ? '' : String(o.stopPrice),
       'tif', o.tif, 'strategy', String(r.strategy), 'reduceOnly', r.reduceOnly ? '1' : '0', 'ts', String(r.createdMs),
-      'purpose', r.purpose, 'parent', r.parent ?? '', 'mid', r.refMid === undefined ? '' : String(r.refMid), 'sts', sessionMs === undefined ? '' : String(sessionMs));
+      'purpose', r.purpose, 'parent', r.parent ?? '', 'mid', r.refPrice === undefined ? '' : String(r.refPrice), 'sts', sessionMs === undefined ? '' : String(sessionMs));
     if (this.waitAof) {
       const [local] = (await this.redis.call('WAITAOF', '1', '0', '1000')) as [number, number];
       if (!(local >= 1)) throw new Error('the order intent did not reach the AOF within 1 s (WAITAOF)');

@@ -14,6 +14,8 @@ import { COMMAND_STREAM, COMMAND_WAIT_MS, commandAnswerKey } from '../../engine/
 import { createBroker } from './createBroker.js';
 import type { PaperBook } from './brokers/index.js';
 import { ExecutionCore, STRATEGY_NAMES, type SignalInput } from './ExecutionCore.js';
+import { applyBookSnapshot } from './bookInput.js';
+import { InputRecorder } from '../../engine/replay/RecordedInputs.js';
 import { STRATEGIES_KEY, STRATEGY_KEYS } from '../signals/strategySwitches.js';
 import { join } from 'node:path';
 import { dataDir } from '../../engine/redis/RedisLauncher.js';
@@ -49,7 +51,18 @@ const create: ActorFactory = async (ctx: ActorContext) => {
   commands.on('error', () => {});
   const clock = clockFor(cfg, ctx.runtime.engineStartMs as number | undefined); // the engine's one session clock
   const books = new Map<string, PaperBook>();
-  const broker = createBroker(cfg, ctx, (sym) => books.get(sym), clock); // paper: the close and auctions on the session clock
+  // A recorded run keeps execution's cold inputs (book snapshots, the book each paper order filled against)
+  // at [signals consumed, broker events applied], and its orders and fills as outputs to check a replay by.
+  const recorder = InputRecorder.of(cfg, 'execution', (to, topic, p) => ctx.send(to, topic, p));
+  let signalsConsumed = 0;
+  const position = () => [signalsConsumed, core.counters.brokerEvents];
+  const paperBook = (sym: string, cid?: string) => {
+    const b = books.get(sym);
+    if (cid && recorder.on) recorder.record('paper-book', position(), { cid, book: b ?? null });
+    return b;
+  };
+  const broker = createBroker(cfg, ctx, paperBook, clock); // paper: the close and auctions on the session clock
+  const seenOrders = new Set<string>();
   const out = ctx.output('orders-out');
   const timers: NodeJS.Timeout[] = [];
   let stopping = false;
@@ -75,6 +88,7 @@ const create: ActorFactory = async (ctx: ActorContext) => {
       else ctx.send('supervisor', 'alert', { rule: 'breaker-recovered', severity: 'info', title: 'Circuit breaker closed: entries allowed again', text: 'closed', key: 'breaker', endEpisode: 'breaker-trip' });
     },
     alert: (a) => ctx.send('supervisor', 'alert', a),
+    preservation: () => publishState(), // engine:preservation at once, not at the next second
     journalHealth: (ok, reason) => {
       ctx.setDegraded(!ok);
       if (ok) ctx.log.info('journal Redis answers again: orders flow');
@@ -92,6 +106,14 @@ const create: ActorFactory = async (ctx: ActorContext) => {
       OrderEvent.write(out.view, o, h, r.strategy, 0, 0, STATUS_CODE[r.state] ?? 0, r.order.side === 'buy' ? 1 : -1, r.filledQty,
         r.order.qty - r.filledQty, fill ? e.price : NaN, fill ? e.qty : 0, r.avgPrice, e.ts);
       out.publish();
+      if (recorder.on) {
+        const cid = r.order.clientOrderId;
+        if (!seenOrders.has(cid)) {
+          seenOrders.add(cid);
+          recorder.record('out:order', position(), { cid, side: r.order.side, qty: r.order.qty, type: r.order.type, strategy: r.strategy, parent: r.parent ?? null });
+        }
+        if (fill) recorder.record('out:fill', position(), { cid, price: e.price, qty: e.qty });
+      }
       ctx.appendStream('orders:events', { cid: r.order.clientOrderId, state: r.state, kind: e.kind, filled: r.filledQty, avgPrice: r.avgPrice, ts: e.ts }, 100_000);
     },
     fault: (point) => {
@@ -137,6 +159,9 @@ const create: ActorFactory = async (ctx: ActorContext) => {
       state: o.state, filledQty: o.filledQty, avgPrice: o.avgPrice, strategy: STRATEGY_NAMES[o.strategy] ?? o.strategy, ageMs: now - o.createdMs,
     }));
     const perf = pf.performance();
+    const acct = core.account;
+    const accountAge = acct ? now - acct.ts : Infinity;
+    const health = core.health.snapshot();
     const pnl = { realized: pf.realizedPnl, unrealized: pf.unrealizedPnl, total: pf.realizedPnl + pf.unrealizedPnl, day: pf.dayPnl, equity: pf.equity, drawdown: pf.drawdown, ts: now };
     const reqs: PublishRequest[] = [
       { key: 'positions', value: positions, ttlMs: ttl },
@@ -153,9 +178,20 @@ const create: ActorFactory = async (ctx: ActorContext) => {
       { key: 'execution:drift', value: { drift: broker.name === 'paper' ? [] : core.lastReconcile?.drift ?? [], foreign: core.lastReconcile?.foreign ?? [], ts: now }, ttlMs: ttl },
       { key: 'monitoring:execution:metrics', value: {
         broker: broker.name, ready: core.ready, journalOk: core.journalOk, queued: core.queue.waiting, ...core.counters, breaker: core.breaker.snapshot(),
-        halt: core.halt, day: core.day, lastReconcile: core.lastReconcile, ts: now,
+        halt: core.halt, day: core.day, lastReconcile: core.lastReconcile,
+        account: { ...core.accountStats, lastReadMs: acct?.readMs ?? null, ageMs: acct ? accountAge : null },
+        preservation: health, trading: core.trading.toJSON(),
+        // the adapter's own counters (retries, reconnects, timeouts, rate limits…), exported by /metrics
+        brokerStats: (broker as { stats?: unknown }).stats ?? null, ts: now,
       }, ttlMs: ttl },
+      // preservation mode: refreshed every second while the engine runs (a missing key = no engine, not "fine")
+      { key: 'engine:preservation', value: { active: health.preservation, since: health.since, reason: health.reason, consecutiveErrors: health.consecutiveErrors, lastError: health.lastError, ts: now }, ttlMs: ttl },
     ];
+    // The account as long as the risk rule would use it: the key expires when the figures grow too old to trade on.
+    if (acct && accountAge < cfg.risk.accountMaxAgeMs) {
+      const { ts: readAt, readMs, ...figures } = acct;
+      reqs.push({ key: 'account:summary', value: { broker: broker.name, ...figures, readAt, readMs, ts: now }, ttlMs: Math.max(1, cfg.risk.accountMaxAgeMs - accountAge) });
+    }
     reqs.push(...routines.publishRequests(ttl));
     ctx.publishMany(reqs);
     if (core.ready) publishStrategies();
@@ -416,6 +452,7 @@ const create: ActorFactory = async (ctx: ActorContext) => {
         expiresMs: Signal.expiresMs(view, off), ingestNs: msgIngestNs(view, off), eventNs: msgEventNs(view, off),
       };
       strategies.set(symbol, s.strategy);
+      signalsConsumed++;
       // While the journal is replayed and reconciled the signal waits in the order queue (not dropped).
       void core.onSignal(s).then((outcome) => {
         if (!outcome.startsWith('sent')) ctx.log.debug({ symbol, strategy: s.strategy, outcome }, 'signal not traded');
@@ -437,17 +474,7 @@ const create: ActorFactory = async (ctx: ActorContext) => {
             onVpin(vp[1]!, r.value as Record<string, unknown>);
             continue;
           }
-          const m = /^market:\{(.+)\}:book$/.exec(key);
-          if (!m) continue;
-          const v = r.value as { bids: [number, number][]; asks: [number, number][]; halted?: boolean };
-          if (!v?.bids || !v?.asks) continue;
-          // A halted symbol has no tradable price: no mark, no exit, no paper fill on its stale book.
-          if (v.halted === true) {
-            books.delete(m[1]);
-            continue;
-          }
-          books.set(m[1], { bids: v.bids.map((x) => [x[0], x[1]]), asks: v.asks.map((x) => [x[0], x[1]]) });
-          if (v.bids.length && v.asks.length) core.onBook(m[1], v.bids[0][0], v.asks[0][0]);
+          if (applyBookSnapshot(r, books, core) && recorder.on) recorder.record('book', position(), r);
         }
         return;
       }

@@ -29,6 +29,7 @@ export function createBroker(cfg: EngineConfig, ctx: ActorContext, book: PaperBo
         ackMs,
         fillMs,
         fillSlices,
+        startingCash: cfg.risk.startingEquity, // the engine's starting equity and the paper account's are one figure
       });
     }
     case 'alpaca': {

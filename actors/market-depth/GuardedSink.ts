@@ -59,8 +59,8 @@ export class GuardedSink implements MarketSink {
     this.inner.connection(up, detail);
   }
 
-  endOfBatch(): void {
-    this.inner.endOfBatch();
+  endOfBatch(nowMs?: number): void {
+    this.inner.endOfBatch(nowMs);
   }
 
   private barOk(s: number, o: number, h: number, l: number, c: number, v: number): boolean {

@@ -24,8 +24,8 @@ export interface MarketSink {
   reset(symbolId: number): void;
   /** venue connectivity (TWS 1100/1101/1102, socket up/down) */
   connection(up: boolean, detail: string): void;
-  /** called after each burst of events: publish the ring batch, book tops, bars */
-  endOfBatch(): void;
+  /** called after each burst of events: publish the ring batch, book tops, bars (`nowMs`: the batch's wall time, default now) */
+  endOfBatch(nowMs?: number): void;
 }
 
 export interface MarketSource {

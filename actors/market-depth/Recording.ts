@@ -1,10 +1,14 @@
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { packCold, unpackCold } from '../../engine/runtime/ColdMessage.js';
 import type { HaltPhase, MarketSink } from './MarketSource.js';
 
 /**
- * Recording file: every inbound market event as a compact binary frame, in arrival order.
+ * Recording file: every inbound market event as a compact binary frame, in arrival order, plus (ATREC2)
+ * what a replay needs to reproduce the run's analytics, signals and paper orders exactly: the batch
+ * boundaries and stale marks the books were published with, and every cold-path input at the point an
+ * actor consumed it (docs/decisions.md, "Replay = backtest").
  *
- *   "ATREC1\n"  u32 headerLen  JSON header {symbols, startedAtMs, source}
+ *   "ATREC2\n"  u32 headerLen  JSON header {symbols, startedAtMs, source, clock?}
  *   frames: u8 kind, u16 symbolId, f64 tsMs (event time), f64 arrivalNs (engine clock at arrival), body:
  *     depth  u16 position, u8 operation, u8 side, f64 price, f64 size, u8 mmLen, mm ASCII
  *     trade  f64 price, f64 size, i8 aggressor
@@ -14,13 +18,27 @@ import type { HaltPhase, MarketSink } from './MarketSource.js';
  *     cross  f64 price, f64 size              halt  u8 phase (0 halted, 1 quoting, 2 trading)
  *     history bar  as bar (a bar of the venue's history, asked before the live feed)
  *     history end  (none)  the symbol's history is complete
+ *     batch  (none; tsMs = the wall ms the batch was published at)     stale  (none; tsMs = the check's wall ms)
+ *     record u32 len, msgpack {a: actor, k: kind, p: position[], d: payload}: a cold input an actor consumed
+ *            (p = where in its hot input it did), or an output kept for the parity check (k starts "out:")
+ * ATREC1 files (no batch, stale nor record frames) are still read; their replays batch as before.
  * Little-endian. Arrival times let a replay reproduce the original pacing (or run as fast as possible).
  */
-export const MAGIC = 'ATREC1\n';
-export const Kind = { Depth: 1, Trade: 2, Quote: 3, Bar: 4, Reset: 5, Connection: 6, Cross: 7, Halt: 8, HistoryBar: 9, HistoryEnd: 10 } as const;
+export const MAGIC = 'ATREC2\n';
+export const MAGIC_V1 = 'ATREC1\n';
+export const Kind = { Depth: 1, Trade: 2, Quote: 3, Bar: 4, Reset: 5, Connection: 6, Cross: 7, Halt: 8, HistoryBar: 9, HistoryEnd: 10, Batch: 11, Stale: 12, Record: 13 } as const;
 const HALT_PHASES: readonly HaltPhase[] = ['halted', 'quoting', 'trading'];
 
-export interface RecordingHeader { symbols: string[]; startedAtMs: number; source: string }
+/** The session clock of the recorded run: a replay re-creates it, so signal ids and windows are the same. */
+export interface RecordedClock { mode: 'simulated' | 'live'; engineStartMs: number; start: string; speed: number }
+export interface RecordingHeader { symbols: string[]; startedAtMs: number; source: string; clock?: RecordedClock }
+
+/**
+ * One record frame: actor `a` consumed cold input `k` (payload `d`) when its hot-path position was `p`
+ * (e.g. [market-data messages consumed]); kinds starting `out:` are the run's outputs, kept to check a
+ * replay against. Extensible: a new kind needs no format change.
+ */
+export interface ReplayRecord { a: string; k: string; p: number[]; d: unknown }
 
 const CHUNK = 1 << 16;
 
@@ -153,8 +171,34 @@ export class RecordingSink implements MarketSink {
     this.inner.connection(up, detail);
   }
 
-  endOfBatch(): void {
-    this.inner.endOfBatch();
+  endOfBatch(nowMs = Date.now()): void {
+    this.room(19);
+    this.head(Kind.Batch, 0, nowMs, 0);
+    this.inner.endOfBatch(nowMs);
+  }
+
+  /** The books' stale check marked a symbol at `nowMs`: a replay marks it at the same point of the stream. */
+  stale(nowMs: number): void {
+    this.room(19);
+    this.head(Kind.Stale, 0, nowMs, 0);
+  }
+
+  /** A cold input or output of another actor (sent here on the cold path): written between market frames. */
+  record(r: ReplayRecord): void {
+    const body = packCold(r);
+    this.room(19 + 4 + body.length);
+    this.head(Kind.Record, 0, Date.now(), 0);
+    this.buf.writeUInt32LE(body.length, this.pos);
+    this.pos += 4;
+    if (this.pos + body.length > this.buf.length) {
+      // larger than a chunk (a big option chain): straight to the file
+      this.flush();
+      writeSync(this.fd, body);
+      this.bytes += body.length;
+    } else {
+      this.buf.set(body, this.pos);
+      this.pos += body.length;
+    }
   }
 
   flush(): void {
@@ -172,16 +216,28 @@ export class RecordingSink implements MarketSink {
 
 export class RecordingError extends Error {}
 
+/** What a replay does with the frames that are not market events (ATREC2). */
+export interface ReplayHooks {
+  /** the books' stale check marked symbols at `nowMs` */
+  stale?(nowMs: number): void;
+  /** a cold input or an output of an actor */
+  record?(r: ReplayRecord): void;
+}
+
 /** Reads a recording and feeds it to a sink; `onEvent` sees each event's arrival time first (for pacing). */
 export class RecordingReader {
   readonly header: RecordingHeader;
+  /** 2 for ATREC2 (batches, stale marks, cold inputs recorded), 1 for ATREC1 */
+  readonly version: 1 | 2;
   private readonly buf: Buffer;
   private pos: number;
   private readonly dataStart: number;
 
   constructor(file: string) {
     this.buf = readFileSync(file);
-    if (this.buf.toString('latin1', 0, MAGIC.length) !== MAGIC) throw new RecordingError(`${file}: not an AlphaTrader recording (bad magic)`);
+    const magic = this.buf.toString('latin1', 0, MAGIC.length);
+    if (magic !== MAGIC && magic !== MAGIC_V1) throw new RecordingError(`${file}: not an AlphaTrader recording (bad magic)`);
+    this.version = magic === MAGIC ? 2 : 1;
     const hl = this.buf.readUInt32LE(MAGIC.length);
     const start = MAGIC.length + 4;
     try {
@@ -205,11 +261,23 @@ export class RecordingReader {
     return this.pos + 19 <= this.buf.length ? this.buf.readDoubleLE(this.pos + 11) : NaN;
   }
 
+  /** Every record frame (cold inputs and outputs), in file order; the reader is rewound after. */
+  records(): ReplayRecord[] {
+    const out: ReplayRecord[] = [];
+    const none: MarketSink = { depth() {}, trade() {}, quote() {}, reset() {}, connection() {}, endOfBatch() {} };
+    const save = this.pos;
+    this.pos = this.dataStart;
+    while (this.next(none, 0, { record: (r) => out.push(r) }));
+    this.pos = save;
+    return out;
+  }
+
   /**
    * Delivers the next event to the sink with the given ingest time. Returns false at the end of the file;
-   * a truncated last frame (a recorder killed mid-write) ends the replay cleanly.
+   * a truncated last frame (a recorder killed mid-write) ends the replay cleanly. Batch frames call the
+   * sink's endOfBatch with the recorded wall time; stale marks and records go to `hooks`.
    */
-  next(sink: MarketSink, ingestNs: number): boolean {
+  next(sink: MarketSink, ingestNs: number, hooks?: ReplayHooks): boolean {
     const b = this.buf;
     const p = this.pos;
     if (p + 19 > b.length) return false;
@@ -273,6 +341,29 @@ export class RecordingReader {
         sink.connection(b.readUInt8(q) === 1, 'replay');
         q += 1;
         break;
+      case Kind.Batch:
+        sink.endOfBatch(ts);
+        break;
+      case Kind.Stale:
+        hooks?.stale?.(ts);
+        break;
+      case Kind.Record: {
+        if (!need(4)) return this.end();
+        const len = b.readUInt32LE(q);
+        if (!need(4 + len)) return this.end();
+        if (hooks?.record) {
+          let r: ReplayRecord;
+          try {
+            r = unpackCold(b.subarray(q + 4, q + 4 + len)) as ReplayRecord;
+          } catch {
+            throw new RecordingError(`corrupt recording: undecodable record at byte ${p}`);
+          }
+          if (!r || typeof r.a !== 'string' || typeof r.k !== 'string' || !Array.isArray(r.p)) throw new RecordingError(`corrupt recording: malformed record at byte ${p}`);
+          hooks.record(r);
+        }
+        q += 4 + len;
+        break;
+      }
       default:
         throw new RecordingError(`corrupt recording: unknown frame kind ${kind} at byte ${p}`);
     }

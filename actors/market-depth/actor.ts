@@ -4,7 +4,7 @@ import type { PublishRequest } from '../../engine/runtime/ColdMessage.js';
 import { BookKeeper } from './BookKeeper.js';
 import { GuardedSink } from './GuardedSink.js';
 import type { MarketSink, MarketSource } from './MarketSource.js';
-import { RecordingReader, RecordingSink } from './Recording.js';
+import { RecordingReader, RecordingSink, type ReplayHooks, type ReplayRecord } from './Recording.js';
 import { LobsterSource } from './LobsterSource.js';
 import { ReplaySource } from './ReplaySource.js';
 import { SimSource } from './SimSource.js';
@@ -28,12 +28,17 @@ const create: ActorFactory = async (ctx) => {
     ]);
     ctx.setDegraded(!m.connected);
   };
-  const source = await createSource(ctx, (t) => (tws = t), publishVenue);
-  if (source.name === 'tws') keeper.barsFromTrades = false; // TWS sends its own 5-second bars
+  // An ATREC2 replay brings its own stale marks (the books go stale where they did in the recorded run).
+  let staleFromRecording = false;
+  let recordedSource = '';
+  const source = await createSource(ctx, (t) => (tws = t), publishVenue, { stale: (nowMs) => void keeper.checkStale(nowMs) }, (v2, src) => ((staleFromRecording = v2), (recordedSource = src)));
+  if (source.name === 'tws' || recordedSource === 'tws') keeper.barsFromTrades = false; // TWS sends its own 5-second bars (a TWS recording holds them)
   let sink: MarketSink = keeper;
   let recorder: RecordingSink | undefined;
   if (cfg.market.record) {
-    recorder = new RecordingSink(cfg.market.record, { symbols: ctx.symbols.names.slice(), startedAtMs: Date.now(), source: source.name }, keeper);
+    const rt = ctx.runtime;
+    const clock = { mode: cfg.engine.mode, engineStartMs: (rt.engineStartMs as number | undefined) ?? Date.now(), start: cfg.engine.clock.start, speed: cfg.engine.clock.speed };
+    recorder = new RecordingSink(cfg.market.record, { symbols: ctx.symbols.names.slice(), startedAtMs: Date.now(), source: source.name, clock }, keeper);
     sink = recorder;
     ctx.log.info({ file: cfg.market.record }, 'recording every inbound market event');
   }
@@ -91,12 +96,21 @@ const create: ActorFactory = async (ctx) => {
     async start() {
       await source.start(sink);
       timers.push(setInterval(() => {
-        const stale = keeper.checkStale();
-        if (stale.length) ctx.log.warn({ symbols: stale }, 'symbols stale: no update within staleAfterMs');
+        const now = Date.now();
+        const stale = staleFromRecording ? [] : keeper.checkStale(now);
+        if (stale.length) {
+          recorder?.stale(now);
+          ctx.log.warn({ symbols: stale }, 'symbols stale: no update within staleAfterMs');
+        }
         ctx.publishMany(keeper.snapshots());
       }, cfg.market.bookSnapshotMs));
       timers.push(setInterval(publishMonitoring, 1000));
       ctx.log.info({ source: source.name, symbols: cfg.symbols.length }, 'market-depth started');
+    },
+    onCommand(topic, payload) {
+      // the other actors' consumed cold inputs and outputs, written into the recording between market frames
+      if (topic === 'record' && recorder) return void recorder.record(payload as ReplayRecord);
+      if (topic !== 'record') ctx.countInputError();
     },
     async stop() {
       for (const t of timers) clearInterval(t);
@@ -109,7 +123,7 @@ const create: ActorFactory = async (ctx) => {
   };
 };
 
-async function createSource(ctx: ActorContext, onTws: (t: TwsSource) => void, onVenueChange: () => void): Promise<MarketSource> {
+async function createSource(ctx: ActorContext, onTws: (t: TwsSource) => void, onVenueChange: () => void, hooks: ReplayHooks, onRecording: (v2: boolean, source: string) => void): Promise<MarketSource> {
   const cfg = ctx.config;
   switch (cfg.market.source) {
     case 'sim':
@@ -127,7 +141,11 @@ async function createSource(ctx: ActorContext, onTws: (t: TwsSource) => void, on
         ctx.log.info({ events }, 'replay finished');
         ctx.send('supervisor', 'replay-done', { events });
       };
-      if (rp.file) return new ReplaySource(new RecordingReader(rp.file), rp.speed, ctx.clock, done);
+      if (rp.file) {
+        const reader = new RecordingReader(rp.file);
+        onRecording(reader.version === 2, reader.header.source);
+        return new ReplaySource(reader, rp.speed, ctx.clock, done, hooks);
+      }
       const lob: LobsterSource = new LobsterSource(rp.lobsterMessage, rp.lobsterOrderbook, ctx.symbols.id(rp.lobsterSymbol || cfg.symbols[0].symbol), rp.speed, ctx.clock, (events, report) => {
         if (report.unknownSummary) ctx.log.warn({ unknown: report.unknown }, `LOBSTER replay: ${report.unknownSummary}`);
         // messages/s including parsing, diffing, the books and the ring (what `replay --lobster` costs)

@@ -13,7 +13,7 @@ import type { EngineConfig } from '../../engine/config/schema.js';
 import { LobsterFormatError } from './lobster/errors.js';
 import { LobsterPairReader } from './lobster/pair-reader.js';
 import type { MarketSink } from './MarketSource.js';
-import { MAGIC, RecordingError, RecordingReader } from './Recording.js';
+import { MAGIC, MAGIC_V1, RecordingError, RecordingReader } from './Recording.js';
 
 export class ReplayInputError extends Error {}
 
@@ -56,12 +56,12 @@ function checkRecording(file: string): void {
   } finally {
     closeSync(fd);
   }
-  if (head.toString('latin1') !== MAGIC) throw new ReplayInputError(`recording ${file}: not an AlphaTrader recording (it does not start with ${JSON.stringify(MAGIC.trim())}; for LOBSTER files use replay --lobster)`);
+  if (head.toString('latin1') !== MAGIC && head.toString('latin1') !== MAGIC_V1) throw new ReplayInputError(`recording ${file}: not an AlphaTrader recording (it does not start with ${JSON.stringify(MAGIC.trim())}; for LOBSTER files use replay --lobster)`);
   try {
     const r = new RecordingReader(file);
     if (!Array.isArray(r.header.symbols)) throw new RecordingError(`${file}: corrupt header (no symbol list)`);
     let frames = 0;
-    while (r.next(discard, 0)) frames++;
+    while (r.next(discard, 0, { record: () => {} })) frames++; // records decoded too: a corrupt one is found here
     if (frames === 0) throw new RecordingError(`${file}: no events recorded`);
   } catch (e) {
     if (e instanceof RecordingError || e instanceof RangeError) throw new ReplayInputError(`recording ${(e as Error).message.startsWith(file) ? '' : `${file}: `}${(e as Error).message}`);

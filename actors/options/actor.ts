@@ -1,6 +1,6 @@
 import { clockFor } from '../../engine/clock/index.js';
 import type { ActorFactory } from '../../engine/runtime/Actor.js';
-import type { ChainMessage } from '../analytics/actor.js';
+import type { ChainMessage } from '../analytics/AnalyticsCore.js';
 import { AlphaVantageClient } from './AlphaVantageClient.js';
 import { OptionsService } from './OptionsService.js';
 import { TokenBucket } from './TokenBucket.js';

@@ -6,6 +6,7 @@ import { CONTROL } from '../../engine/runtime/HealthTable.js';
 import { ConflatingWriter } from '../../engine/redis/ConflatingWriter.js';
 import { MarketKeys } from './MarketKeys.js';
 import { signalWrites } from './SignalKeys.js';
+import { applyRetention, streamMaxLen, type RetentionReport } from '../../engine/redis/StreamRetention.js';
 
 /**
  * The only actor that talks to Redis for market data. It reads the market-data ring as a lossy reader (it
@@ -32,7 +33,29 @@ const create: ActorFactory = (ctx) => {
 
   const publishMonitoring = () => {
     const ringStats = ctx.inputs.map((i) => ({ ring: i.ring, lost: i.reader.lost, available: i.reader.available() }));
-    writer.set('monitoring:publisher:metrics', JSON.stringify({ ...writer.stats, pending: writer.size, inputs: ringStats, badMessages: market.badMessages, ts: Date.now() }), cfg.ttl.monitoring);
+    writer.set('monitoring:publisher:metrics', JSON.stringify({ ...writer.stats, pending: writer.size, inputs: ringStats, badMessages: market.badMessages, retention: lastRetention, ts: Date.now() }), cfg.ttl.monitoring);
+  };
+
+  /** Stream retention (retention.streams): at the first connection, then every trimEveryMs; off the flush path. */
+  let lastRetention: RetentionReport | { error: string; ts: number } | null = null;
+  let nextRetention = 0;
+  let retaining = false;
+  const retention = () => {
+    const now = Date.now();
+    if (retaining || now < nextRetention || redis.status !== 'ready') return;
+    retaining = true;
+    nextRetention = now + cfg.retention.trimEveryMs;
+    void applyRetention(redis, cfg.retention, now)
+      .then((r) => {
+        lastRetention = r;
+        const total = Object.values(r.trimmed).reduce((a, b) => a + b, 0);
+        if (total || r.archivesDeleted) ctx.log.info({ ...r }, 'stream retention: old entries trimmed');
+      })
+      .catch((e) => {
+        lastRetention = { error: String((e as Error)?.message ?? e), ts: now };
+        ctx.log.warn({ err: lastRetention.error }, 'stream retention failed (retried at the next period)');
+      })
+      .finally(() => (retaining = false));
   };
 
   // The trade and bar lists are rewritten whole: at most every `redis.listFlushMs`, the small keys every flush.
@@ -63,7 +86,7 @@ const create: ActorFactory = (ctx) => {
     for (const a of batch) {
       const kv: (string | number)[] = [];
       for (const [k, v] of Object.entries(a.fields)) kv.push(k, v);
-      pipe.xadd(a.stream, 'MAXLEN', '~', a.maxLen ?? 100_000, '*', ...kv);
+      pipe.xadd(a.stream, 'MAXLEN', '~', streamMaxLen(cfg.retention, a.stream, a.maxLen ?? 100_000), '*', ...kv);
     }
     try {
       await pipe.exec();
@@ -99,7 +122,10 @@ const create: ActorFactory = (ctx) => {
       redis.on('error', () => setUp(false)); // logged (rate-limited) by flush
       let monitorTick = 0;
       timer = setInterval(() => {
-        if (++monitorTick % Math.max(1, Math.round(1000 / cfg.redis.flushMs)) === 0) publishMonitoring();
+        if (++monitorTick % Math.max(1, Math.round(1000 / cfg.redis.flushMs)) === 0) {
+          publishMonitoring();
+          retention();
+        }
         void flush();
       }, cfg.redis.flushMs);
     },

@@ -1,30 +1,46 @@
 import { msgEventNs, msgIngestNs, msgSymbol, msgType } from '../../engine/codec/Header.js';
-import { AnalyticsSnapshot, Signal } from '../../engine/codec/Messages.js';
+import { Signal } from '../../engine/codec/Messages.js';
 import { MessageType } from '../../engine/codec/MessageType.js';
 import { clockFor } from '../../engine/clock/index.js';
-import { STRATEGIES_KEY, STRATEGY_KEYS } from './strategySwitches.js';
 import type { ActorFactory } from '../../engine/runtime/Actor.js';
 import type { PublishRequest } from '../../engine/runtime/ColdMessage.js';
-import { parseColdInput } from './coldInputs.js';
-import { SignalEngine, type Snapshot } from './SignalEngine.js';
+import { InputRecorder, RecordedInputs } from '../../engine/replay/RecordedInputs.js';
+import type { ReplayRecord } from '../market-depth/Recording.js';
 import { toRecord } from './SignalRecord.js';
+import { SignalsCore } from './SignalsCore.js';
 import { WindowSchedule } from './WindowSchedule.js';
 
 /**
  * Signals actor: AnalyticsSnapshot messages (lossless ring `analytics-out`) plus the cold figures other
  * actors publish (unusual options activity, sentiment; mirrored here by the supervisor) → the strategies
- * (0DTE, 1DTE, 14DTE, MOC) on the engine's session clock → Signal messages on `signals-out` (execution,
- * dashboard) carrying the triggering tick's ingest/event time, and a record per signal to the publisher
- * (`signals:{SYM}:latest`, `signals:stream`).
+ * (0DTE, 1DTE, 14DTE, MOC) on the session time of each snapshot's event → Signal messages on `signals-out`
+ * (execution, dashboard) carrying the triggering tick's ingest/event time, and a record per signal to the
+ * publisher (`signals:{SYM}:latest`, `signals:stream`). Recorded runs keep each cold key at the snapshot
+ * position it was applied at; an ATREC2 replay applies the recorded ones there instead of live ones.
  */
 const create: ActorFactory = (ctx) => {
   const cfg = ctx.config;
   const clock = clockFor(cfg, ctx.runtime.engineStartMs as number | undefined);
-  const engine = new SignalEngine(cfg, ctx.symbols.names, clock.epoch);
+  const core = new SignalsCore(cfg, ctx.symbols.names, clock);
+  const engine = core.engine;
   const out = ctx.output('signals-out');
-  const snap: Snapshot = { spot: NaN, vpin: NaN, vpinCdf: NaN, imbalance: NaN, microprice: NaN, netGex: NaN, zeroGamma: NaN, callWall: NaN, putWall: NaN };
+  const recorder = InputRecorder.of(cfg, 'signals', (to, topic, p) => ctx.send(to, topic, p));
+  const recorded = RecordedInputs.forActor(cfg, 'signals');
   const counters = { snapshots: 0, signals: 0, dropped: 0, badColdInputs: 0, unexpectedMessages: 0 };
   let pending = 0;
+  const applyKey = (key: string, value: unknown, wallMs: number, record: boolean) => {
+    const o = core.applyKey(key, value, wallMs);
+    if (o.bad) {
+      counters.badColdInputs++;
+      ctx.countInputError();
+      ctx.log.warn({ key: o.bad.key, why: o.bad.why }, 'malformed strategy input ignored');
+    }
+    if (o.applied && record) recorder.record('key', [core.consumed], { key, value, wallMs });
+  };
+  const applyRecorded = (r: ReplayRecord) => {
+    const d = r.d as { key: string; value: unknown; wallMs: number };
+    if (r.k === 'key') applyKey(d.key, d.value, d.wallMs, false);
+  };
   let timer: NodeJS.Timeout | undefined;
   const schedule = new WindowSchedule(cfg.signals, clock, (t) => engine.windowsAt(t), (s) => engine.enabled(s), (state, nowMs) => {
     ctx.log.info({ session: new Date(nowMs).toISOString(), windows: Object.fromEntries(Object.entries(state).map(([k, v]) => [k, v.open])) }, 'signal windows');
@@ -50,19 +66,11 @@ const create: ActorFactory = (ctx) => {
         return void ctx.countInputError();
       }
       const dequeueNs = ctx.clock.nowNs();
+      recorded?.due(core.consumed, applyRecorded);
       const sym = msgSymbol(view, off);
-      snap.spot = AnalyticsSnapshot.spot(view, off);
-      snap.vpin = AnalyticsSnapshot.vpin(view, off);
-      snap.vpinCdf = AnalyticsSnapshot.vpinCdf(view, off);
-      snap.imbalance = AnalyticsSnapshot.imbalance(view, off);
-      snap.microprice = AnalyticsSnapshot.microprice(view, off);
-      snap.netGex = AnalyticsSnapshot.netGex(view, off);
-      snap.zeroGamma = AnalyticsSnapshot.zeroGamma(view, off);
-      snap.callWall = AnalyticsSnapshot.callWall(view, off);
-      snap.putWall = AnalyticsSnapshot.putWall(view, off);
       counters.snapshots++;
       const wall = Date.now();
-      const signals = engine.onSnapshot(sym, snap, clock.nowMs(), wall);
+      const signals = core.onSnapshot(view, off);
       for (const s of signals) {
         const o = out.claim();
         if (o < 0) {
@@ -74,6 +82,7 @@ const create: ActorFactory = (ctx) => {
         pending++;
         counters.signals++;
         ctx.send('publisher', 'signal', toRecord(s, wall, clock));
+        if (recorder.on) recorder.record('out:signal', [core.consumed], { id: s.signalId, strategy: s.name, symbol: s.symbol, direction: s.direction, confidence: s.confidence, price: s.price });
       }
     },
     onBatchEnd() {
@@ -87,28 +96,12 @@ const create: ActorFactory = (ctx) => {
       if (topic !== 'publish' && topic !== 'publish-many') return void ctx.countInputError();
       const reqs = (topic === 'publish' ? [payload] : payload) as PublishRequest[];
       if (!Array.isArray(reqs)) return void ctx.countInputError();
-      const wall = Date.now();
+      if (recorded) return; // a replay applies the recorded run's keys where they were consumed
+      // aged from the event time of the last snapshot (the wall before the first): recorded with the key
+      const wallMs = core.lastEventMs || Date.now();
       for (const r of reqs) {
         if (!r || typeof r.key !== 'string') continue;
-        if (r.key === STRATEGIES_KEY) {
-          for (const [name, section] of Object.entries(STRATEGY_KEYS)) {
-            const v = (r.value as Record<string, unknown> | null)?.[name];
-            if (typeof v === 'boolean') engine.setSwitch(section, v);
-          }
-          continue;
-        }
-        const c = parseColdInput(r.key, r.value);
-        if (!c) continue;
-        if (c.kind === 'bad') {
-          counters.badColdInputs++;
-          ctx.countInputError();
-          ctx.log.warn({ key: c.key, why: c.why }, 'malformed strategy input ignored');
-          continue;
-        }
-        const id = ctx.symbols.id(c.symbol);
-        if (id < 0) continue;
-        if (c.kind === 'unusual') engine.setUnusual(id, c.contracts, wall);
-        else if (c.score !== null) engine.setSentiment(id, c.score, wall);
+        applyKey(r.key, r.value, wallMs, true);
       }
     },
     async stop() {

@@ -5,6 +5,11 @@
 export interface Clock {
   /** Session time, epoch ms (America/New_York wall times via analytics/calendar). */
   nowMs(): number;
+  /**
+   * Session time at a wall instant: what `nowMs()` said (or will say) then. The strategies run on the event
+   * time of their input (`at(eventMs)`), so a replay of the same events tells the same session time.
+   */
+  at(wallMs: number): number;
   /** True when the session is simulated (simulated venues), false on the wall clock (live venues). */
   readonly simulated: boolean;
   /** Session ms per wall ms (1 on the wall clock). */

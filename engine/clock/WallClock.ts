@@ -9,4 +9,7 @@ export class WallClock implements Clock {
   nowMs(): number {
     return this.wallNow();
   }
+  at(wallMs: number): number {
+    return wallMs;
+  }
 }

@@ -148,6 +148,13 @@ export const ConfigSchema = z.strictObject({
     journalRetentionDays: z.number().int().min(1).max(3650).default(5), // closed orders older than this are archived out of the replayed journal
     ackTimeoutMs: ms(100).default(10_000), // an order the broker does not know yet is not declared lost before this
     redisTimeoutMs: ms(50).default(2000), // execution's Redis commands fail after this (a stalled Redis refuses orders, never freezes them)
+    accountPollMs: ms(500).max(3_600_000).default(10_000), // the broker account (equity, cash, buying power, margin) is read at start and this often
+    // Preservation mode (no new entries, exits allowed) after this many consecutive broker errors, until that many consecutive successes.
+    preservation: z.strictObject({
+      errorsToEnter: z.number().int().min(1).max(1000),
+      successesToLeave: z.number().int().min(1).max(1000),
+      probeMs: ms(100).max(600_000), // while in preservation mode the account is read this often (the probe that ends it)
+    }).default({ errorsToEnter: 3, successesToLeave: 2, probeMs: 2000 }),
   }),
   risk: z.strictObject({
     maxNotionalPerOrder: z.number().positive(),
@@ -163,6 +170,8 @@ export const ConfigSchema = z.strictObject({
     staleDataTripMs: ms(100), // breaker trips when the books are older than this
     breakerQuietMs: ms(0), // breaker closes only after this quiet period and a manual approval
     startingEquity: z.number().positive(),
+    buyingPowerReserve: z.number().min(0).max(1).default(0.05), // an entry may use the broker's buying power only up to (1 − this)
+    accountMaxAgeMs: ms(1000).default(60_000), // entries are refused when the last good account read is older than this
   }),
   // Strategies of the signals actor (actors/signals); times are New York, spans are session time (engine.clock).
   signals: z.strictObject({
@@ -248,11 +257,35 @@ export const ConfigSchema = z.strictObject({
     attempts: z.number().int().min(1).max(10),
     backoffMs: ms(1),
     timeoutMs: ms(100).max(60_000),
+    brokerDisconnectedMs: ms(0).max(86_400_000).default(30_000), // the broker connection down this long is an alert (once per episode)
   }).default({
     webhook: { enabled: false }, slack: { enabled: false }, discord: { enabled: false },
     telegram: { enabled: false, chatId: '', apiBase: 'https://api.telegram.org' },
-    dedupeMs: 600_000, perMinute: 20, attempts: 4, backoffMs: 500, timeoutMs: 5000,
+    dedupeMs: 600_000, perMinute: 20, attempts: 4, backoffMs: 500, timeoutMs: 5000, brokerDisconnectedMs: 30_000,
   }),
+  // Data lifecycle (engine/redis/StreamRetention.ts): the streams the engine writes, trimmed by age and length
+  // every `trimEveryMs` (and at start) by the publisher. The order journal keeps execution.journalRetentionDays.
+  retention: z.strictObject({
+    streams: z.record(
+      z.string().regex(/^[A-Za-z0-9:_{}.-]+$/, 'must be a stream name'),
+      z.strictObject({
+        maxAgeDays: z.number().min(0).max(3650), // 0: no age limit
+        maxLen: z.number().int().min(1).optional(), // the XADD cap (absent: the writer's own)
+      }),
+    ),
+    journalArchiveDays: z.number().int().min(0).max(36_500), // orders:journal:archive:<ms> older than this are deleted; 0 keeps them
+    trimEveryMs: ms(60_000).max(86_400_000),
+  }).refine((r) => !('orders:journal' in r.streams), { message: 'orders:journal is not trimmed (execution.journalRetentionDays archives it with a carry-forward)', path: ['streams'] })
+    .default({
+      streams: {
+        'signals:stream': { maxAgeDays: 30, maxLen: 10_000 },
+        'audit:stream': { maxAgeDays: 365, maxLen: 100_000 },
+        'orders:events': { maxAgeDays: 30, maxLen: 100_000 },
+        'quality:quarantine': { maxAgeDays: 7 },
+        'engine:commands': { maxAgeDays: 1, maxLen: 1000 },
+      },
+      journalArchiveDays: 0, trimEveryMs: 3_600_000,
+    }),
   redis: z.strictObject({
     url: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),
     embedded: z.enum(['auto', 'never']),
@@ -304,6 +337,9 @@ export const ConfigSchema = z.strictObject({
     capacity: pow2,
     slotSize: z.number().int().min(128).max(4096).refine((n) => n % 8 === 0, { message: 'must be a multiple of 8' }),
     readers: z.array(z.strictObject({ actor: z.string(), mode: z.enum(['lossless', 'lossy']) })).min(1).max(8),
+    // A lossless reader a whole ring behind: 'drop' the message (counted; a socket owner must never block),
+    // or 'block' the producer up to timeoutMs, then drop (counted). Lossy readers never hold the producer.
+    whenFull: z.strictObject({ policy: z.enum(['drop', 'block']), timeoutMs: z.number().int().min(0).max(10_000) }).optional(),
   })),
 });
 

@@ -77,7 +77,9 @@ export class RingProducer {
     }
     if (seqDiff(seq, this.claimBound) >= 0) {
       this.claimBound = (seq + this.claimChunk) | 0;
-      Atomics.store(this.h, PRODUCER_CLAIM, this.claimBound);
+      // A read-modify-write, not a store: the slot writes that follow (plain stores) cannot be moved before
+      // it, so a lossy reader that sees a slot's new bytes also sees the claim that covers them.
+      Atomics.exchange(this.h, PRODUCER_CLAIM, this.claimBound);
     }
     this.next = (seq + 1) | 0;
     return this.slotsOff + (seq & this.mask) * this.slotSize;

@@ -69,17 +69,25 @@ export class RingReader {
     return this.lossless ? this.pollLossless(handler, maxBatch) : this.pollLossy(handler, maxBatch);
   }
 
+  /**
+   * The cursor moves past each message as soon as its handler returns (one store to this reader's own line),
+   * so a reader whose thread dies mid-batch is followed by one that starts at the first message not yet
+   * handled: a partly handled batch is never delivered twice. The producer is woken once per batch.
+   */
   private pollLossless(handler: MessageHandler, maxBatch: number): number {
     const start = this.cursor;
     let n = seqDiff(Atomics.load(this.h, PRODUCER_CURSOR), start);
     if (n <= 0) return 0;
     if (n > maxBatch) n = maxBatch;
-    const { mask, slotSize, slotsOff, view } = this;
+    const { mask, slotSize, slotsOff, view, h } = this;
+    const at = this.base + R_CURSOR;
     for (let i = 0; i < n; i++) {
       const seq = (start + i) | 0;
       handler(view, slotsOff + (seq & mask) * slotSize, seq);
+      this.cursor = (seq + 1) | 0;
+      Atomics.store(h, at, this.cursor);
     }
-    this.advance((start + n) | 0);
+    this.advance(this.cursor);
     return n;
   }
 
@@ -107,7 +115,9 @@ export class RingReader {
         continue;
       }
       const w0 = (seq & mask) * wordsPerSlot;
-      for (let w = 0; w < wordsPerSlot; w++) scratchWords[w] = words[w0 + w];
+      // Atomic loads: each is ordered before the claim check that follows (plain reads could be moved after
+      // it under the JavaScript memory model, and a torn copy would pass the check).
+      for (let w = 0; w < wordsPerSlot; w++) scratchWords[w] = Atomics.load(words, w0 + w);
       if (seqDiff(Atomics.load(h, PRODUCER_CLAIM), seq) > capacity) {
         Atomics.add(this.h, this.base + R_TORN, 1);
         this.countLost(1);

@@ -70,7 +70,7 @@ export class ActorContext {
     for (const r of topology.rings) {
       const ring = new RingBuffer(r.sab);
       if (r.producer === actorIndex) {
-        this.outputs.set(r.name, new OutputPort(r.name, new RingProducer(ring, bells), actorIndex, this.clock));
+        this.outputs.set(r.name, new OutputPort(r.name, new RingProducer(ring, bells), actorIndex, this.clock, r.whenFull));
       }
       const ri = r.readers.indexOf(actorIndex);
       if (ri >= 0) this.inputs.push({ ring: r.name, reader: new RingReader(ring, ri), producerName: topology.actors[r.producer].name });

@@ -13,11 +13,13 @@ export const HEALTH_FIELDS = {
   restarts: 5, // written by the supervisor
   state: 6, // ActorState
   generation: 7, // incremented by the supervisor at each spawn
-  loopLagMs: 8, // the actor's event-loop delay, sampled
+  loopLagMs: 8, // the worker's event-loop delay, p99 over the last sampling period (ms)
   degraded: 9, // 1 when the actor runs without a dependency (Redis down, venue disconnected)
   cpuUserMs: 10,
   cpuSystemMs: 11,
   inputErrors: 12, // bad input counted and dropped (malformed frames, NaN prices, unknown symbols)
+  heapUsedMb: 13, // the worker's V8 heap in use (one isolate per worker: co-located actors share it)
+  heapTotalMb: 14, // the heap V8 has reserved for it
 } as const;
 export const RECORD_DOUBLES = 16;
 

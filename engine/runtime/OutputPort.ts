@@ -20,13 +20,24 @@ export class OutputPort {
     return this.seq;
   }
 
-  constructor(readonly name: string, readonly producer: RingProducer, source: number, private readonly clock: MonoClock) {
+  constructor(
+    readonly name: string,
+    readonly producer: RingProducer,
+    source: number,
+    private readonly clock: MonoClock,
+    /** The ring's configured policy when a lossless reader is a whole ring behind (rings[].whenFull). */
+    private readonly whenFull: { policy: 'drop' | 'block'; timeoutMs: number } = { policy: 'drop', timeoutMs: 0 },
+  ) {
     this.view = producer.view;
     this.header.source = source;
   }
 
-  /** A slot offset, or -1 (counted) when a lossless reader is a whole ring behind: never blocks. */
+  /**
+   * A slot offset, or -1 (counted as dropped) when a lossless reader is a whole ring behind: at once under
+   * the 'drop' policy, after waiting up to timeoutMs under 'block'.
+   */
   claim(): number {
+    if (this.whenFull.policy === 'block') return this.claimBlocking(this.whenFull.timeoutMs);
     const off = this.producer.tryClaim();
     if (off < 0) {
       this.dropped++;

@@ -9,7 +9,8 @@ import { ControlFlags, HealthTable } from './HealthTable.js';
 export interface SharedTopology {
   /** `worker`: the thread an actor runs in; actors sharing one run co-located (see placementOf). */
   actors: { name: string; kind: string; wait: string; worker: string }[];
-  rings: { name: string; producer: number; sab: SharedArrayBuffer; readers: number[] }[];
+  /** whenFull: what the producer does when a lossless reader is a whole ring behind (see OutputPort.claim). */
+  rings: { name: string; producer: number; sab: SharedArrayBuffer; readers: number[]; whenFull: { policy: 'drop' | 'block'; timeoutMs: number } }[];
   doorbells: SharedArrayBuffer;
   health: SharedArrayBuffer;
   control: SharedArrayBuffer;
@@ -47,7 +48,12 @@ export function buildTopology(config: EngineConfig, cores = availableParallelism
       slotSize: r.slotSize,
       readers: r.readers.map((rd, j) => ({ mode: rd.mode, doorbell: doorbellIndex(readers[j]) })),
     });
-    return { name: r.name, producer: index.get(r.producer)!, sab: ring.sab, readers };
+    // Blocking for a lossless reader on the producer's own thread could only time out (it cannot read while
+    // the producer waits): such a ring drops instead, whatever placement made them neighbours.
+    const producer = index.get(r.producer)!;
+    const sameThread = r.readers.some((rd, j) => rd.mode === 'lossless' && actors[readers[j]!]!.worker === actors[producer]!.worker);
+    const whenFull = r.whenFull && !(r.whenFull.policy === 'block' && sameThread) ? r.whenFull : { policy: 'drop' as const, timeoutMs: 0 };
+    return { name: r.name, producer, sab: ring.sab, readers, whenFull };
   });
   return {
     actors,

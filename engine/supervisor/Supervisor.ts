@@ -52,6 +52,10 @@ export interface ActorStatus {
   errors: number;
   inputErrors: number;
   degraded: boolean;
+  /** The actor's worker: V8 heap in use and reserved (MB), event-loop delay p99 over the last second (ms). */
+  heapUsedMb: number;
+  heapTotalMb: number;
+  loopLagMs: number;
   lastExit?: string;
 }
 
@@ -66,6 +70,8 @@ export interface EngineStatus {
   redisUp: boolean;
   actors: ActorStatus[];
   rings: (RingStats & { name: string; producer: string; readerNames: string[] })[];
+  /** The whole process (every thread): resident set and the main thread's heap, MB. */
+  process: { rssMb: number; mainHeapUsedMb: number; externalMb: number; arrayBuffersMb: number };
 }
 
 /**
@@ -345,6 +351,9 @@ export class Supervisor extends EventEmitter {
           errors: h.get(s.index, HEALTH_FIELDS.errors),
           inputErrors: h.get(s.index, HEALTH_FIELDS.inputErrors),
           degraded: h.get(s.index, HEALTH_FIELDS.degraded) === 1,
+          heapUsedMb: Math.round(h.get(s.index, HEALTH_FIELDS.heapUsedMb) * 10) / 10,
+          heapTotalMb: Math.round(h.get(s.index, HEALTH_FIELDS.heapTotalMb) * 10) / 10,
+          loopLagMs: Math.round(h.get(s.index, HEALTH_FIELDS.loopLagMs) * 100) / 100,
           lastExit: s.lastExit,
         };
       }),
@@ -354,6 +363,7 @@ export class Supervisor extends EventEmitter {
         readerNames: this.topology.rings[i].readers.map((x) => names[x]),
         ...r.stats(),
       })),
+      process: processMemory(),
     };
   }
 
@@ -362,6 +372,8 @@ export class Supervisor extends EventEmitter {
     const st = this.status();
     const ttl = this.config.ttl;
     const reqs: PublishRequest[] = [{ key: 'engine:status', value: st, ttlMs: ttl.monitoring }];
+    // the notifier's counters (raised, sent, failed, retried, rate-limited): /metrics exports them
+    if (this.notifier) reqs.push({ key: 'monitoring:alerts:metrics', value: { ...this.notifier.stats, channels: this.notifier.enabled, ts: st.ts }, ttlMs: ttl.monitoring });
     // A heartbeat key only for a live actor: a dead one's key simply expires.
     for (const a of st.actors) {
       if (a.alive) {
@@ -439,3 +451,8 @@ export class Supervisor extends EventEmitter {
   }
 }
 
+function processMemory(): EngineStatus['process'] {
+  const m = process.memoryUsage();
+  const mb = (x: number) => Math.round((x / 1048576) * 10) / 10;
+  return { rssMb: mb(m.rss), mainHeapUsedMb: mb(m.heapUsed), externalMb: mb(m.external), arrayBuffersMb: mb(m.arrayBuffers) };
+}

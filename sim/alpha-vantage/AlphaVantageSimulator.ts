@@ -340,7 +340,7 @@ export class AlphaVantageSimulator {
 }
 
 /** Share of the regular session (09:30–16:00) already traded; a closed day counts as complete. */
-function sessionFraction(day: number, minutes: number): number {
+export function sessionFraction(day: number, minutes: number): number {
   if (!isTradingDay(day)) return 1;
   return Math.max(0.02, Math.min(1, (minutes - 570) / 390));
 }

@@ -133,6 +133,21 @@ export function buildChain(p: ChainParams): SimContract[] {
   return out;
 }
 
+/**
+ * One contract of the chain `buildChain(p)` would list, with the same numbers (the TWS simulator quotes
+ * option contracts from here, so its live quotes and the Alpha Vantage chain agree); undefined when the
+ * chain does not list that expiry or strike.
+ */
+export function quoteContract(p: ChainParams, expiryIso: string, type: OptionType, strike: number): SimContract | undefined {
+  const exp = listExpiries(p.nowMs, { daily: p.daily }).find((e) => e.iso === expiryIso);
+  if (!exp) return undefined;
+  const days = (exp.expiryMs - p.nowMs) / DAY_MS;
+  const strikeCents = Math.round(strike * 100);
+  if (Math.abs(strikeCents - strike * 100) > 1e-6 || !strikeGridCents(p.spot, days).includes(strikeCents)) return undefined;
+  const T = Math.max((exp.expiryMs - p.nowMs) / YEAR_MS, 1 / (365 * 24 * 60));
+  return buildContract(p, profile(p.symbol, p.seed), exp, T, days, strikeCents, type, Math.floor(p.nowMs / 60_000));
+}
+
 function buildContract(
   p: ChainParams,
   prof: SymbolProfile,

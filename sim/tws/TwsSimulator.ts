@@ -13,6 +13,8 @@ import type { MarketListener, MarketModel } from '../market/MarketModel.js';
 import { parseVersionRange, type FrameError } from './codec.js';
 import { DepthView } from './DepthView.js';
 import { HistoricalBars, MINUTE_MS } from '../market/HistoricalBars.js';
+import type { OptionMarket } from '../options/OptionMarket.js';
+import type { SimContract } from '../alpha-vantage/chainModel.js';
 import * as msg from './messages.js';
 import { OrderEngine, type OrderReporter, type SimExecution, type SimOrder } from './OrderEngine.js';
 import {
@@ -26,10 +28,16 @@ import {
   readContract,
   SV,
   TICK,
+  type ContractFields,
 } from './protocol.js';
 import { BarSub, DepthSub, MktDataSub, Session, TickByTickSub, type BarWhat, type TbtKind } from './Session.js';
 
 export interface TwsSimulatorOptions {
+  /**
+   * Listed options on the model's symbols (contract details, live quotes with option computations);
+   * without it an OPT request is answered like an unknown contract (error 200).
+   */
+  options?: OptionMarket;
   host?: string;
   /** 0 = ephemeral (default). */
   port?: number;
@@ -145,6 +153,10 @@ export class TwsSimulator implements MarketListener {
   private readonly model: MarketModel;
   /** 1-minute bars served to REQ_HISTORICAL_DATA: synthetic before the model started, the live tape since. */
   private readonly history: HistoricalBars;
+  private readonly options: OptionMarket | undefined;
+  /** Live option quotes by session and request id (refreshed from the option market every OPTION_REFRESH_MS). */
+  private readonly optionSubs = new Map<Session, Map<number, OptionSub>>();
+  private lastOptionRefresh = 0;
   private readonly clock: () => number;
   private readonly account: string;
   private readonly maxServerVersion: number;
@@ -199,6 +211,7 @@ export class TwsSimulator implements MarketListener {
     }
     this.model = opts.model;
     this.history = new HistoricalBars(opts.model);
+    this.options = opts.options;
     this.maxServerVersion = sv;
     this.clock = opts.clock ?? Date.now;
     this.account = opts.account ?? 'DU123456';
@@ -489,6 +502,7 @@ export class TwsSimulator implements MarketListener {
       }
       // Also while the feed is paused: orders waiting out the fill latency execute against the still book.
       this.orders.onTick();
+      this.refreshOptions();
     } catch (e) {
       this.st.handlerErrors++;
       this.log(`tick failed: ${(e as Error).stack ?? e}`);
@@ -694,7 +708,10 @@ export class TwsSimulator implements MarketListener {
       case OUT.REQ_MKT_DATA:
         return this.reqMktData(s, t);
       case OUT.CANCEL_MKT_DATA:
+        if (this.optionSubs.get(s)?.delete(Number(t[2]))) return;
         return this.removeSub(s, 'mktData', Number(t[2]));
+      case OUT.REQ_CONTRACT_DATA:
+        return this.reqContractDetails(s, t);
       case OUT.REQ_MKT_DEPTH:
         return this.reqMktDepth(s, t);
       case OUT.CANCEL_MKT_DEPTH:
@@ -773,17 +790,116 @@ export class TwsSimulator implements MarketListener {
   }
 
   private duplicate(s: Session, reqId: number): boolean {
-    if (s.depth.has(reqId) || s.mktData.has(reqId) || s.tbt.has(reqId) || s.bars.has(reqId)) {
+    if (s.depth.has(reqId) || s.mktData.has(reqId) || s.tbt.has(reqId) || s.bars.has(reqId) || this.optionSubs.get(s)?.has(reqId)) {
       s.error(reqId, 322, `Error processing request:-'${reqId}' : cause - Duplicate ticker id`);
       return true;
     }
     return false;
   }
 
+  // ------------------------------------------------------------------ options
+
+  /** An OPT contract of a request resolved to a listed contract now, or the error TWS would answer. */
+  private optionFor(c: ContractFields): { q: SimContract } | { code: number; text: string } {
+    const o = this.parseOption(c);
+    if ('code' in o) return o;
+    const q = this.options!.quote(o.symbol, o.expiry, o.type, o.strike);
+    return q ? { q } : { code: ERR.NO_SECURITY_DEFINITION, text: 'No security definition has been found for the request' };
+  }
+
+  private parseOption(c: ContractFields): { symbol: string; expiry: string; type: 'call' | 'put'; strike: number } | { code: number; text: string } {
+    const nodef = { code: ERR.NO_SECURITY_DEFINITION, text: 'No security definition has been found for the request' };
+    if (!this.options || this.model.indexOf(c.symbol) < 0) return nodef;
+    const m = /^(\d{4})(\d{2})(\d{2})$/.exec(c.lastTradeDateOrContractMonth);
+    const right = c.right.toUpperCase();
+    const type = right === 'C' || right === 'CALL' ? 'call' : right === 'P' || right === 'PUT' ? 'put' : undefined;
+    const strike = Number(c.strike);
+    if (!m || !type || !(strike > 0)) return { code: 321, text: "Error validating request:-'bW' : cause - an option needs an expiry (YYYYMMDD), a right and a strike" };
+    if (c.multiplier && Number(c.multiplier) !== 100) return nodef;
+    return { symbol: c.symbol, expiry: `${m[1]}-${m[2]}-${m[3]}`, type, strike };
+  }
+
+  /** REQ_CONTRACT_DATA: [9, 8, reqId, C×12, includeExpired, secIdType, secId, issuerId]. A partial OPT contract lists every match. */
+  private reqContractDetails(s: Session, t: string[]): void {
+    const reqId = Number(t[2]);
+    const c = readContract(t, 3);
+    const sec = c.secType.toUpperCase();
+    const nodef = () => s.error(reqId, ERR.NO_SECURITY_DEFINITION, 'No security definition has been found for the request');
+    const si = this.model.indexOf(c.symbol);
+    if (si < 0) return nodef();
+    if (sec === 'STK' || sec === '') {
+      msg.contractData(s.w, s.serverVersion, reqId, {
+        symbol: c.symbol, secType: 'STK', lastTradeDate: '', strike: 0, right: '', localSymbol: c.symbol, tradingClass: c.symbol,
+        conId: stockConId(c.symbol), minTick: this.model.symbols[si].tickSize ?? 0.01, multiplier: 1, underConId: 0, longName: c.symbol, realExpirationDate: '',
+      });
+      return msg.contractDataEnd(s.w, reqId);
+    }
+    if (sec !== 'OPT' || !this.options) return nodef();
+    const ymd = c.lastTradeDateOrContractMonth;
+    const right = c.right.toUpperCase();
+    const list = this.options.contracts({
+      symbol: c.symbol,
+      expiry: /^\d{8}$/.test(ymd) ? `${ymd.slice(0, 4)}-${ymd.slice(4, 6)}-${ymd.slice(6, 8)}` : undefined,
+      type: right === 'C' || right === 'CALL' ? 'call' : right === 'P' || right === 'PUT' ? 'put' : undefined,
+      strike: Number(c.strike) > 0 ? Number(c.strike) : undefined,
+    }).filter((x) => /^\d{6}$/.test(ymd) ? x.expiration.replace(/-/g, '').startsWith(ymd) : true);
+    if (list.length === 0) return nodef();
+    for (const x of list.slice(0, MAX_CONTRACT_DETAILS)) msg.contractData(s.w, s.serverVersion, reqId, optionDetails(x, stockConId(c.symbol)));
+    msg.contractDataEnd(s.w, reqId);
+  }
+
+  /** reqMktData on an option: its quote, sizes and the model's option computation, then every change. */
+  private reqOptionMktData(s: Session, reqId: number, c: ContractFields): void {
+    const r = this.optionFor(c);
+    if ('code' in r) return s.error(reqId, r.code, r.text);
+    const sub: OptionSub = { reqId, symbol: c.symbol, expiry: r.q.expiration, type: r.q.type, strike: r.q.strike, bid: NaN, ask: NaN, last: NaN, iv: NaN };
+    msg.tickReqParams(s.w, reqId, 0.01, '9c0001', 3);
+    msg.marketDataType(s.w, reqId, 1);
+    let subs = this.optionSubs.get(s);
+    if (!subs) this.optionSubs.set(s, (subs = new Map()));
+    subs.set(reqId, sub);
+    this.sendOptionTicks(s, sub, r.q);
+  }
+
+  private sendOptionTicks(s: Session, sub: OptionSub, q: SimContract): void {
+    const w = s.w;
+    if (q.bid !== sub.bid) msg.tickPrice(w, sub.reqId, TICK.BID, q.bid, q.bidSize, 1);
+    if (q.ask !== sub.ask) msg.tickPrice(w, sub.reqId, TICK.ASK, q.ask, q.askSize, 1);
+    if (q.last > 0 && q.last !== sub.last) msg.tickPrice(w, sub.reqId, TICK.LAST, q.last, 1, 0);
+    if (q.bid !== sub.bid || q.ask !== sub.ask || q.iv !== sub.iv) {
+      // Model computation (13): IV, delta, price, gamma, vega per vol point, theta per day, the underlying.
+      msg.tickOptionComputation(w, sub.reqId, 13, q.iv, q.delta, q.mark, q.gamma, q.vega, q.theta, this.options!.spot(sub.symbol) ?? -1);
+    }
+    sub.bid = q.bid;
+    sub.ask = q.ask;
+    sub.last = q.last;
+    sub.iv = q.iv;
+  }
+
+  /** Re-quotes every option subscription (the chain moves with spot and the minute). */
+  private refreshOptions(): void {
+    if (!this.options || this.optionSubs.size === 0) return;
+    const now = Date.now();
+    if (now - this.lastOptionRefresh < OPTION_REFRESH_MS) return;
+    this.lastOptionRefresh = now;
+    for (const [s, subs] of this.optionSubs) {
+      if (s.state === 'closed') {
+        this.optionSubs.delete(s);
+        continue;
+      }
+      for (const sub of subs.values()) {
+        const q = this.options.quote(sub.symbol, sub.expiry, sub.type, sub.strike);
+        if (q) this.sendOptionTicks(s, sub, q);
+      }
+    }
+  }
+
   private reqMktData(s: Session, t: string[]): void {
     // [1, 11, reqId, C×12, deltaNeutral, genericTicks, snapshot, regulatorySnapshot, options]
     const reqId = Number(t[2]);
     if (this.duplicate(s, reqId)) return;
+    const c = readContract(t, 3);
+    if (c.secType.toUpperCase() === 'OPT') return this.reqOptionMktData(s, reqId, c);
     const si = this.symbolFor(s, reqId, t, 3);
     if (si < 0) return;
     const snapshot = t[3 + CONTRACT_FIELDS + 2] === '1';
@@ -1063,4 +1179,31 @@ function positive(v: number, name: string): number {
 
 function money(v: number): string {
   return (Math.round(v * 100) / 100).toFixed(2);
+}
+
+/** Option quotes are re-computed at most this often (a chain model evaluation per subscription). */
+const OPTION_REFRESH_MS = 250;
+/** A partial OPT contract matching more than this many contracts is answered with the first ones. */
+const MAX_CONTRACT_DETAILS = 2000;
+
+interface OptionSub { reqId: number; symbol: string; expiry: string; type: 'call' | 'put'; strike: number; bid: number; ask: number; last: number; iv: number }
+
+/** A stable positive conId per instrument (TWS's are opaque integers too). */
+function conIdOf(key: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 16777619);
+  return (h >>> 1) || 1;
+}
+const stockConId = (symbol: string) => conIdOf(`STK:${symbol}`);
+
+function optionDetails(x: SimContract, underConId: number): msg.ContractDetailsView {
+  const ymd = x.expiration.replace(/-/g, '');
+  const right = x.type === 'call' ? 'C' : 'P';
+  const occ = x.contractID; // unpadded OCC
+  const root = x.symbol;
+  return {
+    symbol: x.symbol, secType: 'OPT', lastTradeDate: ymd, strike: x.strike, right, localSymbol: root.padEnd(6, ' ') + occ.slice(root.length),
+    tradingClass: root, conId: conIdOf(occ), minTick: 0.01, multiplier: 100, underConId,
+    longName: `${x.symbol} ${ymd} ${x.strike} ${right}`, realExpirationDate: ymd,
+  };
 }

@@ -327,3 +327,61 @@ export function accountUpdateTime(w: FrameWriter, hhmm: string): void {
 export function accountDownloadEnd(w: FrameWriter, account: string): void {
   w.begin().f(IN.ACCT_DOWNLOAD_END).f(1).f(account).end();
 }
+
+/** The fields CONTRACT_DATA carries that vary per contract (the rest are fixed for the simulated venue). */
+export interface ContractDetailsView {
+  symbol: string;
+  secType: 'STK' | 'OPT';
+  /** YYYYMMDD for options, '' for stock */
+  lastTradeDate: string;
+  strike: number;
+  right: '' | 'C' | 'P';
+  localSymbol: string;
+  tradingClass: string;
+  conId: number;
+  minTick: number;
+  multiplier: number;
+  underConId: number;
+  longName: string;
+  /** YYYYMMDD for options */
+  realExpirationDate: string;
+}
+
+/**
+ * CONTRACT_DATA at server versions ≥ SIZE_RULES (164; no version field), as @stoqey/ib 1.6.10 decodes it:
+ * lastTradeDate from 182, the ineligibility list from 186 (options-trading.md 2.3).
+ */
+export function contractData(w: FrameWriter, sv: number, reqId: number, c: ContractDetailsView): void {
+  const opt = c.secType === 'OPT';
+  w.begin().f(IN.CONTRACT_DATA).f(reqId).f(c.symbol).f(c.secType).f(c.lastTradeDate);
+  if (sv >= 182) w.f(c.lastTradeDate);
+  w.f(c.strike).f(c.right).f('SMART').f('USD').f(c.localSymbol).f(c.tradingClass).f(c.tradingClass).f(c.conId).f(c.minTick)
+    .f(c.multiplier).f(opt ? 'ACTIVETIM,AD,ADJUST,ALERT,ALLOC,AVGCOST,BASKET,COND,CONDORDER,DAY,DEACT,DEACTDIS,DEACTEOD,GAT,GTC,GTD,GTT,HID,ICE,IOC,LIT,LMT,MIT,MKT,NONALGO,OCA,PAON,POSTONLY,RELSTK,SCALE,SCALERST,SNAPMID,SNAPMKT,SNAPREL,STP,STPLMT,TRAIL,TRAILLIT,TRAILLMT,TRAILMIT,WHATIF' : 'LMT,MKT,MOC,LOC,STP,STPLMT,TRAIL,DAY,GTC,IOC')
+    .f(opt ? 'SMART,AMEX,BATS,BOX,CBOE,CBOE2,EDGX,EMERALD,GEMINI,ISE,MERCURY,MIAX,NASDAQOM,PEARL,PHLX,PSE' : 'SMART,ARCA,NYSE,NASDAQ,BATS,IEX')
+    .f(1) // priceMagnifier
+    .f(c.underConId)
+    .f(c.longName).f(opt ? 'AMEX' : 'ARCA')
+    .f(opt ? c.lastTradeDate.slice(0, 6) : '').f('').f('').f('') // contractMonth, industry, category, subcategory
+    .f('US/Eastern').f('').f('') // timeZoneId, tradingHours, liquidHours
+    .f('').f(0) // evRule, evMultiplier
+    .f(0) // secIdList count
+    .f(opt ? 2 : 1) // aggGroup
+    .f(opt ? c.symbol : '').f(opt ? 'STK' : '') // underSymbol, underSecType
+    .f(opt ? '32,109' : '26') // marketRuleIds
+    .f(c.realExpirationDate).f(opt ? '' : 'ETF') // realExpirationDate, stockType
+    .f(1).f(1).f(1); // minSize, sizeIncrement, suggestedSizeIncrement
+  if (sv >= 186) w.f(0); // no ineligibility reasons
+  w.end();
+}
+
+export function contractDataEnd(w: FrameWriter, reqId: number): void {
+  w.begin().f(IN.CONTRACT_DATA_END).f(1).f(reqId).end();
+}
+
+/**
+ * TICK_OPTION_COMPUTATION at server versions ≥ PRICE_BASED_VOLATILITY (156; no version field, a tick
+ * attribute after the tick type): IV, delta, option price, PV of dividends, gamma, vega, theta, underlying.
+ */
+export function tickOptionComputation(w: FrameWriter, reqId: number, tickType: number, iv: number, delta: number, optPrice: number, gamma: number, vega: number, theta: number, undPrice: number): void {
+  w.begin().f(IN.TICK_OPTION_COMPUTATION).f(reqId).f(tickType).f(0).f(iv).f(delta).f(optPrice).f(0).f(gamma).f(vega).f(theta).f(undPrice).end();
+}

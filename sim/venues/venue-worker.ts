@@ -7,6 +7,7 @@ import { MarketModel } from '../market/MarketModel.js';
 import { TwsSimulator } from '../tws/TwsSimulator.js';
 import { AlphaVantageSimulator } from '../alpha-vantage/AlphaVantageSimulator.js';
 import { AlpacaSimulator } from '../alpaca/AlpacaSimulator.js';
+import { OptionMarket } from '../options/OptionMarket.js';
 import type { EngineConfig } from '../../engine/config/schema.js';
 import { clockFor } from '../../engine/clock/index.js';
 import { NYSE } from '../../analytics/calendar.js';
@@ -43,8 +44,16 @@ let tws: TwsSimulator | undefined;
 let av: AlphaVantageSimulator | undefined;
 let alpaca: AlpacaSimulator | undefined;
 
+// Listed options on the model's symbols, priced like the Alpha Vantage simulator's chains (same seed, rates, clock).
+const optionMarket = new OptionMarket({
+  seed: cfg.engine.seed, rate: cfg.options.rate, dividendYield: () => cfg.options.dividendYield, nowMs: () => session.nowMs(),
+  spot: (sym) => {
+    const i = model.indexOf(sym);
+    return i >= 0 ? model.lastPrice(i) : undefined;
+  },
+});
 if (wd.tws) {
-  tws = new TwsSimulator({ model, host: '127.0.0.1', port: 0, account, ...latency });
+  tws = new TwsSimulator({ model, host: '127.0.0.1', port: 0, account, options: optionMarket, ...latency });
   ports.twsPort = (await tws.start()).port;
 }
 if (wd.alphaVantage) {

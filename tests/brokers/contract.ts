@@ -197,5 +197,27 @@ export function brokerContract(name: string, start: ContractVenueFactory): void 
       expect(await other.b.positions()).toEqual([]);
       expect((other.b as Broker & { stats: BrokerStats }).stats.foreignAccount).toBeGreaterThan(0);
     });
+
+    it('account(): equity, cash, buying power, options buying power and margin; a fill moves the cash by its cost', async () => {
+      const { v, b, events } = await setup();
+      const before = await b.account();
+      for (const k of ['equity', 'cash', 'buyingPower', 'optionsBuyingPower', 'initialMargin', 'maintenanceMargin'] as const) expect(Number.isFinite(before[k]), k).toBe(true);
+      expect(before.equity).toBeGreaterThan(0);
+      expect(before.buyingPower).toBeGreaterThan(0);
+      expect(before.currency).toBe('USD');
+      const c = id('acct-cash');
+      await b.place(order(v, c));
+      await waitFor(() => kinds(events, c).includes('fill'), `${c} to fill`);
+      const cost = fillsOf(events, c).reduce((a, f) => a + f.price * f.qty, 0);
+      // the venue books its cash with the fills (a commission, where it charges one, a few dollars more)
+      let after = await b.account();
+      for (const deadline = Date.now() + 15_000; Math.abs(before.cash - after.cash - cost) > 5 && Date.now() < deadline; after = await b.account()) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(Math.abs(before.cash - after.cash - cost)).toBeLessThanOrEqual(5);
+      // bought at about the mark: equity about unchanged, and the position now carries margin
+      expect(Math.abs(after.equity - before.equity)).toBeLessThan(cost * 0.05);
+      expect(after.initialMargin).toBeGreaterThan(before.initialMargin);
+    });
   });
 }

@@ -18,6 +18,7 @@ const BAD_VALUE: Record<string, { args: string[]; names: RegExp }> = {
   status: { args: ['--watch', '--interval', '0'], names: /--interval: expected a number of seconds/ },
   record: { args: ['f.atrec', '--duration', '-3'], names: /--duration: expected a number of seconds .*got "-3"/ },
   replay: { args: ['f.atrec', '--speed', 'fast'], names: /--speed: expected a positive number, got "fast"/ },
+  backtest: { args: ['f.atrec', 'g.atrec'], names: /unexpected argument "g.atrec"/ },
   'lobster book': { args: ['m.csv', 'o.csv', '--levels', '0'], names: /--levels: expected a positive whole number, got "0"/ },
   'lobster trades': { args: ['m.csv', '--date', '5/6/2012'], names: /--date: expected YYYY-MM-DD/ },
   'lobster bench': { args: ['m.csv', 'o.csv', '--repeat', 'many'], names: /--repeat: expected a positive whole number/ },
@@ -29,9 +30,13 @@ const BAD_VALUE: Record<string, { args: string[]; names: RegExp }> = {
   breaker: { args: ['open', '--reason', 'x'], names: /ACTION: expected trip or approve or reset, got "open"/ },
   escalation: { args: ['open', '--reason', 'x'], names: /ACTION: expected clear, got "open"/ },
   report: { args: ['--date', '2026-12-25'], names: /--date: not a NYSE trading day, got "2026-12-25"/ },
+  backup: { args: ['--out', 'package.json'], names: /--out: .*package\.json exists \(a backup is never overwritten\)/ },
+  restore: { args: ['package.json'], names: /FILE: .*package\.json is not an RDB file/ },
   calc: { args: ['delta'], names: /KIND: expected greeks or gex or vpin or book, got "delta"/ },
   'sim tws': { args: ['--port', 'abc'], names: /--port: expected a port from 0 to 65535.*got "abc"/ },
   'sim alphavantage': { args: ['--port', '70000'], names: /--port: expected a port from 0 to 65535.*got "70000"/ },
+  'cluster start': { args: ['--masters', '2'], names: /--masters: expected a whole number from 3 to 9, got "2"/ },
+  'cluster stop': { args: ['--dir', ' '], names: /--dir: expected a non-empty value/ },
 };
 
 /** redis-cli hands its arguments to redis-cli: only its --help is ours. */

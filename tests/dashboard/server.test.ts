@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TradingStats } from '../../actors/execution/TradingStats.js';
+import type { OrderRecord } from '../../actors/execution/OrderBookkeeping.js';
 import { waitFor } from '../helpers/redis.js';
 import { FeedClient, parsePrometheus, startDashboard, TOKEN, upgradeStatus, type Harness } from './helpers.js';
 
@@ -96,6 +98,7 @@ describe('dashboard server (uWebSockets.js) without an engine', () => {
       { key: 'cb:state', value: 'tripped', ttlMs: 0 },
       { key: 'monitoring:quality', value: { outlier: { SPY: 4, QQQ: 0 }, stale: { SPY: 1 }, crossedOrLocked: 7, ingest: { sizeCap: 5 } }, ttlMs: 10_000 },
       { key: 'monitoring:analytics:metrics', value: { oversizedTrades: 2 }, ttlMs: 10_000 },
+      { key: 'monitoring:execution:metrics', value: { crossedBooks: 9, staleTrips: 1 }, ttlMs: 10_000 },
     ]);
     expect((await fetch(h.base + '/metrics')).status).toBe(401); // the token is needed by default
     expect((await fetch(h.base + '/metrics', { headers: { Authorization: 'Bearer wrong-token-xyz' } })).status).toBe(403);
@@ -130,7 +133,58 @@ describe('dashboard server (uWebSockets.js) without an engine', () => {
     expect(value('alphatrader_quality_events_total', { gate: 'crossedOrLocked', symbol: '' })).toBe(7);
     expect(value('alphatrader_quality_events_total', { gate: 'ingest_sizeCap', symbol: '' })).toBe(5);
     expect(value('alphatrader_quality_events_total', { gate: 'vpin_oversized_trade', symbol: '' })).toBe(2);
+    expect(value('alphatrader_quality_events_total', { gate: 'exec_crossed_book', symbol: '' })).toBe(9);
+    expect(value('alphatrader_quality_events_total', { gate: 'exec_stale_trip', symbol: '' })).toBe(1);
     expect(value('alphatrader_hop_latency_seconds_bucket', { ring: 'market-data', le: '+Inf' })).toBe(0);
+  });
+
+  it('/metrics holds the trading series from what execution and the supervisor publish', async () => {
+    const stats = new TradingStats();
+    const rec = { order: { side: 'buy' }, state: 'filled', filledQty: 10, createdMs: 1000, refPrice: 100 } as unknown as OrderRecord;
+    stats.observe(rec, 'new', 0, 1_004, true, { price: 100.02, qty: 10 }); // acked and filled 4 ms after sending, 2 bps worse
+    h.model.onPublish('publish-many', [
+      { key: 'pnl', value: { realized: 120, unrealized: -20, total: 100, day: 90, equity: 1_000_100, drawdown: 15 }, ttlMs: 10_000 },
+      { key: 'account:summary', value: { broker: 'ibkr', equity: 250_000, cash: 200_000, buyingPower: 800_000, optionsBuyingPower: 190_000, initialMargin: 12_500, maintenanceMargin: 12_500, readAt: Date.now() - 2000, readMs: 7 }, ttlMs: 10_000 },
+      { key: 'engine:preservation', value: { active: true, since: 1, reason: 'x' }, ttlMs: 10_000 },
+      { key: 'positions', value: [{ symbol: 'SPY', qty: 10, unrealizedPnl: -20 }, { symbol: 'QQQ', qty: 0, unrealizedPnl: 0 }], ttlMs: 10_000 },
+      { key: 'orders:open', value: [{ side: 'buy' }, { side: 'sell' }, { side: 'sell' }], ttlMs: 10_000 },
+      { key: 'execution:drift', value: { drift: [{ symbol: 'SPY', engine: 10, broker: 9 }], foreign: [] }, ttlMs: 10_000 },
+      { key: 'monitoring:execution:metrics', value: {
+        broker: 'ibkr', ready: true, journalOk: false, ordersSent: 5, brokerErrors: 3, trading: stats.toJSON(), ts: 50_000,
+        preservation: { consecutiveErrors: 4, downSince: 20_000, entered: 2 }, brokerStats: { retries: 6, reconnects: 2, timeouts: 1 },
+      }, ttlMs: 10_000 },
+      { key: 'monitoring:alerts:metrics', value: { raised: 9, sent: 7, failed: 1, deduplicated: 1, rateLimited: 0, retries: 3 }, ttlMs: 10_000 },
+    ]);
+    const { types, samples } = parsePrometheus(await (await fetch(h.base + '/metrics', { headers: bearer })).text());
+    const value = (name: string, labels: Record<string, string> = {}) =>
+      samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
+    expect(value('alphatrader_equity')).toBe(1_000_100);
+    expect(value('alphatrader_pnl', { kind: 'realized' })).toBe(120);
+    expect(value('alphatrader_pnl', { kind: 'unrealized' })).toBe(-20);
+    expect(value('alphatrader_account_buying_power', { broker: 'ibkr' })).toBe(800_000);
+    expect(value('alphatrader_account_options_buying_power', { broker: 'ibkr' })).toBe(190_000);
+    expect(value('alphatrader_account_margin', { kind: 'maintenance' })).toBe(12_500);
+    expect(value('alphatrader_account_read_duration_seconds')).toBeCloseTo(0.007);
+    expect(value('alphatrader_position_quantity', { symbol: 'SPY' })).toBe(10);
+    expect(value('alphatrader_positions_open')).toBe(1);
+    expect(value('alphatrader_working_orders', { side: 'sell' })).toBe(2);
+    expect(types.get('alphatrader_order_fill_latency_seconds')).toBe('histogram');
+    expect(value('alphatrader_order_fill_latency_seconds_bucket', { le: '0.0025' })).toBe(0);
+    expect(value('alphatrader_order_fill_latency_seconds_bucket', { le: '0.005' })).toBe(1);
+    expect(value('alphatrader_order_ack_latency_seconds_count')).toBe(1);
+    expect(value('alphatrader_fill_slippage_bps_bucket', { le: '1' })).toBe(0);
+    expect(value('alphatrader_fill_slippage_bps_bucket', { le: '2' })).toBe(1);
+    expect(value('alphatrader_fill_slippage_bps_mean')).toBeCloseTo(2, 6);
+    expect(value('alphatrader_orders_filled_total')).toBe(1);
+    expect(value('alphatrader_preservation_mode')).toBe(1);
+    expect(value('alphatrader_preservation_entered_total')).toBe(2);
+    expect(value('alphatrader_broker_down_seconds')).toBe(30);
+    expect(value('alphatrader_broker_events_total', { broker: 'ibkr', kind: 'retries' })).toBe(6);
+    expect(value('alphatrader_broker_events_total', { broker: 'ibkr', kind: 'reconnects' })).toBe(2);
+    expect(value('alphatrader_journal_ok')).toBe(0);
+    expect(value('alphatrader_position_drift_symbols')).toBe(1);
+    expect(value('alphatrader_alerts_total', { outcome: 'sent' })).toBe(7);
+    expect(value('alphatrader_alerts_total', { outcome: 'failed' })).toBe(1);
   });
 
   it('/metrics is public only when metricsAuth is false', async () => {

@@ -53,6 +53,18 @@ export class ScriptedVenue implements Broker {
   async connect(): Promise<void> {}
   async close(): Promise<void> {}
 
+  /** The account the venue reports; `accountFails` makes reads fail as an unreachable venue's do. */
+  accountFigures = { equity: 1e7, cash: 1e7, buyingPower: 2e7, optionsBuyingPower: 1e7, initialMargin: 0, maintenanceMargin: 0, currency: 'USD', accountId: 'DU-SCRIPTED' };
+  accountFails = false;
+  async account() {
+    if (this.accountFails || !this.connected) throw new BrokerError('unavailable', 'account summary: not connected');
+    return { ...this.accountFigures };
+  }
+
+  isConnected(): boolean {
+    return this.connected;
+  }
+
   private emit(e: BrokerEvent): void {
     if (this.connected) this.outbox.push(e); // disconnected: the event is lost (reconciliation must recover it)
   }

@@ -144,3 +144,50 @@ describe('circuit breaker', () => {
     expect(b.isOpen).toBe(false);
   });
 });
+
+describe('buying power and preservation mode (the broker account in risk)', () => {
+  const withAccount = (bp: number, obp = bp, ts = 0) => {
+    const s = setup();
+    s.risk.account = { buyingPower: bp, optionsBuyingPower: obp, ts };
+    return s;
+  };
+
+  it('an entry may use the buying power less the reserve: equal passes, one cent more is refused', () => {
+    // reserve 5 %: 10,000 of buying power leaves 9,500
+    const { risk } = withAccount(10_000, 0, (t += 1000) + 10_000);
+    expect(cfg.buyingPowerReserve).toBe(0.05);
+    expect(risk.check(order({ nowMs: t + 1000, qty: 95, price: 100 }), false, false).ok).toBe(true);
+    const v = risk.check(order({ nowMs: t + 2000, qty: 95, price: 100.0001 }), false, false);
+    expect(v).toMatchObject({ ok: false, rule: 'buying-power' });
+    expect((v as { reason: string }).reason).toMatch(/order cost 9500 > buying power 10000 less the 5 % reserve \(9500\)/);
+  });
+
+  it('an option bought is its premium × 100 against the options buying power', () => {
+    const now = (t += 1000);
+    const { risk } = withAccount(1e9, 9_500 / 0.95, now);
+    expect(risk.check(order({ symbol: 'SPY261218C00600000', nowMs: now, qty: 19, price: 5 }), false, false).ok).toBe(true); // 9,500
+    expect(risk.check(order({ symbol: 'SPY261218C00600000', nowMs: now + 1, qty: 20, price: 5 }), false, false)).toMatchObject({ ok: false, rule: 'buying-power' });
+  });
+
+  it('no account read yet, or figures older than accountMaxAgeMs: entries refused; the rule is off when no account is tracked', () => {
+    const { risk } = setup();
+    expect(risk.check(next(), false, false).ok).toBe(true); // undefined: not tracked
+    risk.account = null;
+    expect(risk.check(next(), false, false)).toMatchObject({ ok: false, rule: 'buying-power', reason: 'no broker account read yet: buying power unknown' });
+    const now = (t += 1000);
+    risk.account = { buyingPower: 1e9, optionsBuyingPower: 1e9, ts: now - cfg.accountMaxAgeMs };
+    expect(risk.check(order({ nowMs: now }), false, false).ok).toBe(true); // exactly the max age
+    risk.account = { buyingPower: 1e9, optionsBuyingPower: 1e9, ts: now - cfg.accountMaxAgeMs - 1 };
+    expect(risk.check(order({ nowMs: now + 1 }), false, false)).toMatchObject({ ok: false, rule: 'buying-power' });
+  });
+
+  it('preservation mode refuses entries and lets exits through', () => {
+    const { risk, pf } = withAccount(1e9, 1e9, 0);
+    pf.applyFill('SPY', 10, 100);
+    risk.preservation = 'preservation mode since x: 3 consecutive broker errors (last: timeout)';
+    expect(risk.check(order({ nowMs: 1, symbol: 'QQQ' }), false, false)).toMatchObject({ ok: false, rule: 'preservation' });
+    expect(risk.check(order({ nowMs: 2, side: -1, qty: 10, reduceOnly: true }), false, false).ok).toBe(true);
+    risk.preservation = null;
+    expect(risk.check(order({ nowMs: 3, symbol: 'QQQ' }), false, false).ok).toBe(true);
+  });
+});

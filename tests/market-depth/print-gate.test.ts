@@ -77,7 +77,10 @@ describe('quarantine through the engine', () => {
     const rec = new RecordingSink(file, { symbols: ['SPY', 'QQQ', 'IWM', 'AAPL', 'MSFT', 'NVDA'], startedAtMs: 0, source: 'test' }, nothing);
     const t0 = Date.UTC(2026, 11, 7, 15, 0);
     let i = 0;
-    const trade = (px: number, size = 100) => rec.trade(0, t0 + ++i * 100, px, size, 1, i * 1e6);
+    const trade = (px: number, size = 100) => {
+      rec.trade(0, t0 + ++i * 100, px, size, 1, i * 1e6);
+      rec.endOfBatch(); // one socket read per print, as a live source batches them
+    };
     for (let k = 0; k < 80; k++) trade(590 + (k % 3) * 0.01);
     trade(650); // ≈ +9.7 %: an outlier
     trade(590.02, 1e300); // refused at ingest: size cap

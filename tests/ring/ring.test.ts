@@ -116,3 +116,52 @@ describe('lossy ring', () => {
     expect(readers[0].lost).toBe(2);
   });
 });
+
+describe('promises a ring keeps across a reader that dies and a full ring', () => {
+  it('a lossless reader that dies mid-batch is followed by one that starts at the first unhandled message', () => {
+    const { ring, p } = setup(16, ['lossless']);
+    for (let i = 0; i < 10; i++) write(p, i);
+    p.publish();
+    const first = new RingReader(ring, 0);
+    const handled: number[] = [];
+    // the thread "dies" inside the handler of message 4: nothing after it runs
+    expect(() => first.poll((v, off) => {
+      const x = v.getFloat64(off, true);
+      if (x === 4) throw new Error('worker terminated');
+      handled.push(x);
+    })).toThrow('worker terminated');
+    expect(handled).toEqual([0, 1, 2, 3]);
+    const restarted = new RingReader(ring, 0);
+    expect(readAll(restarted)).toEqual([4, 5, 6, 7, 8, 9]); // 0–3 are never delivered twice
+  });
+
+  it('whenFull block: the producer waits for the lossless reader, then drops and counts after the timeout', async () => {
+    const { OutputPort } = await import('../../engine/runtime/OutputPort.js');
+    const { MonoClock } = await import('../../engine/runtime/MonoClock.js');
+    const { ring, p, readers } = setup(4, ['lossless']);
+    const port = new OutputPort('t', p, 0, MonoClock.start(), { policy: 'block', timeoutMs: 20 });
+    for (let i = 0; i < 4; i++) expect(port.claim()).toBeGreaterThanOrEqual(0);
+    port.publish();
+    // full: nobody reads, so the blocking claim gives up after its timeout, counted as a drop
+    expect(port.claim()).toBe(-1);
+    expect([port.dropped, ring.stats().dropped]).toEqual([1, 1]);
+    readers[0].poll(() => {}, 1);
+    expect(port.claim()).toBeGreaterThanOrEqual(0); // one slot freed: claimed without dropping
+    expect(port.dropped).toBe(1);
+    const drop = new OutputPort('d', new RingProducer(RingBuffer.create({ capacity: 4, slotSize: 64, readers: [{ mode: 'lossless' }] }), Doorbell.createArray(1)), 0, MonoClock.start());
+    for (let i = 0; i < 4; i++) drop.claim();
+    drop.publish();
+    expect(drop.claim()).toBe(-1); // the default policy drops at once
+    expect(drop.dropped).toBe(1);
+  });
+
+  it('a blocking ring whose lossless reader shares the producer\'s thread drops instead (it could only time out)', async () => {
+    const { buildTopology } = await import('../../engine/runtime/Topology.js');
+    const { loadConfig } = await import('../../engine/config/loadConfig.js');
+    const { config } = loadConfig({ env: { ALPHATRADER_LOGGING_LEVEL: 'silent' } });
+    const apart = buildTopology(config, 8);
+    expect(apart.rings.find((r) => r.name === 'signals-out')!.whenFull).toEqual({ policy: 'block', timeoutMs: 250 });
+    const together = { ...config, actors: config.actors.map((a) => (a.name === 'execution' || a.name === 'signals' ? { ...a, worker: 'one' } : a)) };
+    expect(buildTopology(together, 8).rings.find((r) => r.name === 'signals-out')!.whenFull.policy).toBe('drop');
+  });
+});

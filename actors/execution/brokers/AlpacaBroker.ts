@@ -28,6 +28,7 @@ import {
   type BrokerEvent,
   type BrokerFillEvent,
   type BrokerLog,
+  type BrokerAccount,
   type BrokerOpenOrder,
   type BrokerOrder,
   type BrokerPosition,
@@ -155,6 +156,8 @@ export class AlpacaBroker implements Broker {
   private readonly inflight = new Map<string, Promise<void>>();
   private stream?: ReturnType<Alpaca['trading']['stream']>;
   private subscribedOnce = false;
+  /** The trade stream is subscribed (false from a disconnect until the next subscription ack). */
+  private streamUp = false;
   private catchingUp?: Promise<void>;
   private lastEventMs = 0;
   /** Bumped on every stream re-subscription: an order whose POST spanned one needs a catch-up. */
@@ -206,14 +209,7 @@ export class AlpacaBroker implements Broker {
     this.stream = undefined;
     this.subscribedOnce = false;
     // REST first: bad keys fail here with a clear error instead of a silent stream.
-    let account: Record<string, unknown>;
-    try {
-      account = (await this.alpaca.trading.account.getAccount()) as unknown as Record<string, unknown>;
-    } catch (err) {
-      const status = errStatus(err);
-      if (status === 401 || status === 403) throw new BrokerError('auth', `Alpaca refused the credentials (${status})`, undefined, err);
-      throw new BrokerError('unavailable', `Alpaca REST unreachable: ${errText(err)}`, undefined, err);
-    }
+    const account = await this.rawAccount();
     const number = String(account?.account_number ?? account?.accountNumber ?? '');
     if (this.opts.account && number !== this.opts.account) {
       throw new BrokerError('auth', `Alpaca: the API keys belong to account ${number || '(none reported)'}, not the configured execution.account ${this.opts.account}: refusing to connect`);
@@ -230,9 +226,13 @@ export class AlpacaBroker implements Broker {
       this.stats.errors++;
       this.log.warn({ error: msg }, 'alpaca trade stream error');
     });
-    stream.onDisconnect(() => this.log.warn({}, 'alpaca trade stream disconnected'));
+    stream.onDisconnect(() => {
+      this.streamUp = false;
+      this.log.warn({}, 'alpaca trade stream disconnected');
+    });
     const listening = new Promise<void>((resolve) => {
       stream.on('subscription', () => {
+        this.streamUp = true;
         if (!this.subscribedOnce) {
           this.subscribedOnce = true;
           resolve();
@@ -265,8 +265,38 @@ export class AlpacaBroker implements Broker {
 
   async close(): Promise<void> {
     this.closing.abort();
+    this.streamUp = false;
     this.stream?.disconnect();
     this.stream = undefined;
+  }
+
+  isConnected(): boolean {
+    return this.streamUp;
+  }
+
+  /** GET /v2/account, one request (the caller polls; a failure is its to count). */
+  private async rawAccount(): Promise<Record<string, unknown>> {
+    try {
+      return (await this.alpaca.trading.account.getAccount()) as unknown as Record<string, unknown>;
+    } catch (err) {
+      const status = errStatus(err);
+      if (status === 401 || status === 403) throw new BrokerError('auth', `Alpaca refused the credentials (${status})`, undefined, err);
+      throw new BrokerError('unavailable', `Alpaca REST unreachable: ${errText(err)}`, undefined, err);
+    }
+  }
+
+  async account(): Promise<BrokerAccount> {
+    const a = await this.rawAccount();
+    // The client maps the JSON to camelCase; a raw (snake_case) answer is read too.
+    const f = (camel: string, snake: string): unknown => a[camel] ?? a[snake];
+    const opt = f('optionsBuyingPower', 'options_buying_power');
+    return {
+      equity: num(f('equity', 'equity')), cash: num(f('cash', 'cash')), buyingPower: num(f('buyingPower', 'buying_power')),
+      // An account without options approval reports no options buying power: premium is paid from cash then.
+      optionsBuyingPower: opt !== undefined ? num(opt) : num(f('nonMarginableBuyingPower', 'non_marginable_buying_power')),
+      initialMargin: num(f('initialMargin', 'initial_margin')), maintenanceMargin: num(f('maintenanceMargin', 'maintenance_margin')),
+      currency: String(f('currency', 'currency') ?? 'USD'), accountId: String(f('accountNumber', 'account_number') ?? ''),
+    };
   }
 
   // ------------------------------------------------------------------ orders

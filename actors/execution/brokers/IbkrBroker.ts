@@ -30,6 +30,7 @@ import {
   type BrokerEvent,
   type BrokerFillEvent,
   type BrokerLog,
+  type BrokerAccount,
   type BrokerOpenOrder,
   type BrokerOrder,
   type BrokerPosition,
@@ -78,6 +79,9 @@ interface Track {
 interface Ack {
   resolve: (how: 'ack' | 'rejected') => void;
 }
+
+/** The account summary tags account() asks for. */
+const ACCOUNT_TAGS = 'NetLiquidation,TotalCashValue,BuyingPower,AvailableFunds,InitMarginReq,MaintMarginReq';
 
 /** Order errors that end the order as rejected (price increment, no security definition, rejected, …). */
 const REJECT_CODES = new Set([110, 200, 201, 203, 321, 387, 388, 434, 435, 436, 437, 10006]);
@@ -280,6 +284,8 @@ export class IbkrBroker implements Broker {
     ib.on(EventName.execDetailsEnd, (reqId: number) => this.tap(EventName.execDetailsEnd, [reqId]));
     ib.on(EventName.position, (account: string, contract: Contract, pos: number, avgCost?: number) => this.tap(EventName.position, [account, contract, pos, avgCost]));
     ib.on(EventName.positionEnd, () => this.tap(EventName.positionEnd, []));
+    ib.on(EventName.accountSummary, (reqId: number, account: string, tag: string, value: string, currency: string) => this.tap(EventName.accountSummary, [reqId, account, tag, value, currency]));
+    ib.on(EventName.accountSummaryEnd, (reqId: number) => this.tap(EventName.accountSummaryEnd, [reqId]));
     ib.on(EventName.error, (err: Error, code: number, reqId: number) => this.onError(err, code, reqId));
     ib.on(EventName.info, (msg: string, code: number) => {
       if (code === 1100) this.log.warn({ code }, 'ibkr: TWS lost connectivity to IB');
@@ -694,6 +700,48 @@ export class IbkrBroker implements Broker {
     );
     this.ib?.cancelPositions();
     return [...out.values()];
+  }
+
+  /**
+   * One account summary (reqAccountSummary for the tags below, cancelled once its end arrives): the configured
+   * account's, else the first account TWS names. Options buying power is AvailableFunds (premium is paid from
+   * available funds, never on margin).
+   */
+  async account(): Promise<BrokerAccount> {
+    const byAccount = new Map<string, Map<string, { value: string; currency: string }>>();
+    let id = 0;
+    await this.snapshot(
+      'account summary',
+      (ib, reqId) => {
+        id = reqId;
+        ib.reqAccountSummary(reqId, 'All', ACCOUNT_TAGS);
+      },
+      (name, args, reqId) => {
+        if (name === EventName.accountSummary && args[0] === reqId) {
+          const [, account, tag, value, currency] = args as [number, string, string, string, string];
+          if (this.opts.account && account !== this.opts.account) return false;
+          let m = byAccount.get(account);
+          if (!m) byAccount.set(account, (m = new Map()));
+          m.set(tag, { value, currency });
+        }
+        return name === EventName.accountSummaryEnd && args[0] === reqId;
+      },
+      () => undefined,
+    ).finally(() => {
+      if (id) this.ib?.cancelAccountSummary(id);
+    });
+    const [accountId, tags] = [...byAccount.entries()][0] ?? [];
+    if (!tags || !tags.has('NetLiquidation')) {
+      throw new BrokerError('unavailable', `TWS sent no account summary${this.opts.account ? ` for account ${this.opts.account}` : ''}`);
+    }
+    const v = (tag: string) => {
+      const x = Number(tags.get(tag)?.value);
+      return Number.isFinite(x) ? x : 0;
+    };
+    return {
+      equity: v('NetLiquidation'), cash: v('TotalCashValue'), buyingPower: v('BuyingPower'), optionsBuyingPower: v('AvailableFunds'),
+      initialMargin: v('InitMarginReq'), maintenanceMargin: v('MaintMarginReq'), currency: tags.get('NetLiquidation')?.currency || 'USD', accountId: accountId ?? '',
+    };
   }
 
   async openOrders(): Promise<BrokerOpenOrder[]> {

@@ -34,6 +34,7 @@ import {
   type BrokerEvent,
   type BrokerFillEvent,
   type BrokerLog,
+  type BrokerAccount,
   type BrokerOpenOrder,
   type BrokerOrder,
   type BrokerPosition,
@@ -46,7 +47,8 @@ export interface PaperBook {
   bids: BookLevel[];
   asks: BookLevel[];
 }
-export type PaperBookFn = (symbol: string) => PaperBook | undefined;
+/** The book an order fills against; `clientOrderId` names the order asking (a recording keeps what it saw). */
+export type PaperBookFn = (symbol: string, clientOrderId?: string) => PaperBook | undefined;
 
 export interface PaperBrokerOptions {
   book: PaperBookFn;
@@ -68,8 +70,18 @@ export interface PaperBrokerOptions {
    * DAY/OPG/CLS orders expire (default: the NYSE calendar's next close, 16:00 or 13:00 New York).
    */
   sessionClose?: (nowMs: number) => number;
+  /** Cash the account starts with (default 100,000): account() is this plus every fill's cash flow. */
+  startingCash?: number;
   log?: BrokerLog;
 }
+
+/**
+ * The paper account's margin model, Reg T: initial margin 50 % and maintenance 25 % of the gross position
+ * value; buying power twice the equity above the initial margin; option premium is not marginable, so options
+ * buying power is that excess once.
+ */
+export const PAPER_INITIAL_MARGIN = 0.5;
+export const PAPER_MAINTENANCE_MARGIN = 0.25;
 
 type PaperStatus = 'pending' | 'accepted' | 'new' | 'partially_filled' | 'filled' | 'canceled' | 'rejected' | 'expired';
 
@@ -134,6 +146,7 @@ export class PaperBroker implements Broker {
   private readonly fillMs: number;
   private readonly fillSlices: number;
   private readonly sessionClose: (nowMs: number) => number;
+  private cash: number;
 
   constructor(private readonly opts: PaperBrokerOptions) {
     if (typeof opts.book !== 'function') throw new BrokerError('input', 'PaperBroker: book(symbol) is required');
@@ -147,6 +160,8 @@ export class PaperBroker implements Broker {
     this.fillSlices = opts.fillSlices ?? 1;
     if (!Number.isInteger(this.fillSlices) || this.fillSlices < 1) throw new BrokerError('input', `PaperBroker: fillSlices must be an integer ≥ 1, got ${opts.fillSlices}`);
     this.sessionClose = opts.sessionClose ?? ((now) => NYSE.nextCloseMs(now));
+    this.cash = opts.startingCash ?? 100_000;
+    if (!(Number.isFinite(this.cash) && this.cash >= 0)) throw new BrokerError('input', `PaperBroker: startingCash must be a finite number ≥ 0, got ${opts.startingCash}`);
     this.fanout = new EventFanout(this.stats, (err) => this.log.error({ err: String(err) }, 'paper broker: event listener threw'));
   }
 
@@ -189,7 +204,7 @@ export class PaperBroker implements Broker {
     if (po.status !== 'pending') return; // canceled before it arrived
     po.status = 'accepted';
     this.emit({ kind: 'accepted', clientOrderId: po.o.clientOrderId, brokerOrderId: po.id, ts: this.now() });
-    if (!this.opts.book(po.o.symbol)) {
+    if (!this.opts.book(po.o.symbol, po.o.clientOrderId)) {
       this.end(po, 'rejected', `no market data for ${po.o.symbol}`);
       this.stats.rejected++;
       return;
@@ -271,7 +286,7 @@ export class PaperBroker implements Broker {
     if (isAuction(o)) return this.auction(po);
     if (po.closeMs !== undefined && this.now() >= po.closeMs) return this.end(po, 'expired', `${o.tif.toUpperCase()} order expired at the close`);
     if (!po.fillReady) return;
-    const book = this.opts.book(o.symbol);
+    const book = this.opts.book(o.symbol, o.clientOrderId);
     if (!book) return;
     const buy = o.side === 'buy';
     const levels = buy ? book.asks : book.bids;
@@ -324,7 +339,7 @@ export class PaperBroker implements Broker {
   /** MOC/LOC: sample the mid until the close, then one execution at the closing price. */
   private auction(po: PaperOrder): void {
     const o = po.o;
-    const book = this.opts.book(o.symbol);
+    const book = this.opts.book(o.symbol, o.clientOrderId);
     const bid = book?.bids[0]?.[0] as number;
     const ask = book?.asks[0]?.[0] as number;
     const mid = bid > 0 && ask > 0 ? round((bid + ask) / 2) : undefined;
@@ -366,6 +381,7 @@ export class PaperBroker implements Broker {
     if (!p) this.positionsBySymbol.set(symbol, (p = { qty: 0, avgPrice: 0, realized: 0 }));
     const q0 = p.qty;
     const q1 = Math.round((q0 + signed) * 1e9) / 1e9;
+    this.cash -= signed * price;
     if (q0 === 0 || Math.sign(q0) === Math.sign(signed)) {
       p.avgPrice = (p.avgPrice * Math.abs(q0) + price * Math.abs(signed)) / Math.abs(q1);
     } else {
@@ -418,6 +434,27 @@ export class PaperBroker implements Broker {
     const out: BrokerPosition[] = [];
     for (const [symbol, p] of this.positionsBySymbol) if (Math.abs(p.qty) > EPS) out.push({ symbol, qty: p.qty, avgPrice: p.avgPrice });
     return out;
+  }
+
+  /** Cash after every fill; positions at the book's mid (their average price while the book has none). */
+  async account(): Promise<BrokerAccount> {
+    let net = 0;
+    let gross = 0;
+    for (const [symbol, p] of this.positionsBySymbol) {
+      if (Math.abs(p.qty) <= EPS) continue;
+      const b = this.opts.book(symbol);
+      const mid = b && b.bids.length && b.asks.length ? (b.bids[0][0] + b.asks[0][0]) / 2 : NaN;
+      const value = p.qty * (mid > 0 ? mid : p.avgPrice);
+      net += value;
+      gross += Math.abs(value);
+    }
+    const equity = this.cash + net;
+    const initialMargin = gross * PAPER_INITIAL_MARGIN;
+    const excess = Math.max(0, equity - initialMargin);
+    return {
+      equity, cash: this.cash, buyingPower: 2 * excess, optionsBuyingPower: excess, initialMargin,
+      maintenanceMargin: gross * PAPER_MAINTENANCE_MARGIN, currency: 'USD', accountId: 'paper',
+    };
   }
 
   /** Realised P&L per symbol (paper only; the other brokers leave P&L to the engine). */

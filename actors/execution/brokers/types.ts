@@ -70,8 +70,34 @@ export interface BrokerOpenOrder {
   status: string;
 }
 
+/**
+ * The account as the broker reports it (paper: its own cash and positions; IBKR: the account summary;
+ * Alpaca: GET /v2/account). Money in the account's currency.
+ */
+export interface BrokerAccount {
+  /** Net liquidation value: cash plus positions at their marks. */
+  equity: number;
+  cash: number;
+  /** What may still be bought on margin (IBKR BuyingPower, Alpaca buying_power). */
+  buyingPower: number;
+  /** What may be spent on option premium, which is not marginable (IBKR AvailableFunds, Alpaca options_buying_power). */
+  optionsBuyingPower: number;
+  initialMargin: number;
+  maintenanceMargin: number;
+  currency: string;
+  /** The account the figures are for (IBKR account code, Alpaca account number); '' when the venue names none. */
+  accountId: string;
+}
+
 export interface Broker {
   readonly name: 'paper' | 'ibkr' | 'alpaca';
+  /**
+   * The account's figures, read from the venue now (never cached by the adapter). Rejects with a BrokerError
+   * (`unavailable`, `auth`) when the venue does not answer or refuses.
+   */
+  account(): Promise<BrokerAccount>;
+  /** Whether the venue connection is up, where the adapter holds one (IBKR's socket, Alpaca's trade stream). */
+  isConnected?(): boolean;
   connect(): Promise<void>;
   close(): Promise<void>;
   /**

@@ -40,7 +40,7 @@ export interface StrategyStats {
   grossPnl: number;
   fees: number;
   netPnl: number;
-  /** Σ side × (fill − mid when the order was decided) × qty: what crossing the spread and moving cost */
+  /** Σ side × (fill − the price the order was decided at) × qty: what crossing the spread and moving cost */
   slippage: number;
   /** slippage per traded notional, in basis points (null without a known mid) */
   slippageBps: number | null;

@@ -19,7 +19,7 @@ export interface LedgerFill {
   price: number;
   strategy: string;
   purpose: OrderPurpose;
-  /** mid of the symbol when the order was decided (intent field `mid`); null in journals written before it */
+  /** the price the order was decided at (intent field `mid`: the signal's spot, else the mid when sent); null in journals written before it */
   mid: number | null;
 }
 

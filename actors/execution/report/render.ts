@@ -41,7 +41,7 @@ export function reportMarkdown(r: DailyReport): string {
   L.push('## Definitions', '');
   L.push('- A trade is a round trip: a symbol\'s position from flat back to flat (or through zero); it belongs to the strategy whose execution opened it, and exit, flatten and kill legs count for that strategy. Win rate: round trips with net P&L (fees included) above zero, over round trips closed this session.');
   L.push('- Gross P&L: realised on average cost (the engine\'s own accounting); fees: the configured commission model (per share, a minimum per order), spread over an order\'s executions; net = gross − fees.');
-  L.push('- Slippage: Σ side × (execution price − the symbol\'s mid when the order was decided) × quantity; positive is a cost. In basis points of the traded notional.');
+  L.push('- Slippage: Σ side × (execution price − the price the order was decided at: the signal\'s spot, else the mid when it was sent) × quantity; positive is a cost. In basis points of the traded notional.');
   L.push('- Max drawdown: the largest fall of the session\'s cumulative net P&L from its running peak, execution by execution.');
   L.push('- Sharpe: mean / sample standard deviation of daily returns (net P&L over the equity the session started with) over the traded sessions in the journal (at most 252), × √252; none with fewer than two sessions.');
   L.push('- Exposure: gross notional held (|quantity| × last execution price), time-weighted over the session, and its maximum.');

@@ -29,6 +29,17 @@ export function portfolioExposure(p: Portfolio): Exposure {
   };
 }
 
+/** The broker account's figures the buying-power rule reads: the last good read, stamped on the wall clock. */
+export interface AccountFigures {
+  buyingPower: number;
+  optionsBuyingPower: number;
+  ts: number;
+}
+
+/** An OCC option symbol (AAPL250117C00150000): its premium is not marginable. */
+const OCC = /^[A-Z][A-Z0-9.]{0,5}\d{6}[CP]\d{8}$/;
+const OPTION_MULTIPLIER = 100;
+
 export type RiskVerdict = { ok: true } | { ok: false; rule: string; reason: string };
 
 /**
@@ -47,6 +58,13 @@ export class RiskEngine {
   /** a session routine's block on new entries (a failed pre-open check), with its reason; exits still pass */
   entryBlock: { rule: string; reason: string } | null = null;
   readonly rejections: Record<string, number> = {};
+  /**
+   * The broker account for the buying-power rule: undefined = not tracked (the rule is off: a check without a
+   * broker), null = tracked but not read yet (entries refused until the first good read).
+   */
+  account: AccountFigures | null | undefined;
+  /** preservation mode's reason while the engine is in it (BrokerHealth.refusal): entries refused, exits allowed */
+  preservation: string | null = null;
 
   constructor(
     private readonly cfg: EngineConfig['risk'],
@@ -100,10 +118,13 @@ export class RiskEngine {
 
     if (tradingHalted) return this.reject('halted', 'trading is halted (kill switch or supervisor escalation): exits only');
     if (breakerOpen) return this.reject('circuit-breaker', 'circuit breaker tripped: new entries blocked, exits allowed');
+    if (this.preservation) return this.reject('preservation', `${this.preservation}: new entries blocked, exits allowed`);
     if (this.entryBlock) return this.reject(this.entryBlock.rule, this.entryBlock.reason);
     if (c.requireMarketHours && !o.marketOpen) return this.reject('market-hours', 'outside the regular session');
     const notional = o.qty * o.price;
     if (notional > c.maxNotionalPerOrder) return this.reject('max-notional', `order notional ${notional.toFixed(0)} > ${c.maxNotionalPerOrder}`);
+    const bp = this.buyingPower(o, notional);
+    if (bp) return bp;
     // Caps count working orders as if they fill: resting entries and overlapping strategies cannot stack past them.
     const projected = o.side > 0 ? cur + w.buy + o.qty : cur - w.sell - o.qty;
     const after = Math.abs(projected * o.price);
@@ -127,6 +148,27 @@ export class RiskEngine {
     const v = this.varAfter(o, volOf);
     if (v > c.varLimit) return this.reject('var', `1-day 99% VaR would be ${v.toFixed(0)} > ${c.varLimit}`);
     return { ok: true };
+  }
+
+  /**
+   * The order's cost against the broker's buying power, less the configured reserve: shares (either side) use
+   * the margin buying power; an option bought uses options buying power at the premium × 100. Figures older
+   * than `accountMaxAgeMs` are no figures.
+   */
+  private buyingPower(o: OrderCheck, notional: number): RiskVerdict | null {
+    const a = this.account;
+    if (a === undefined) return null;
+    if (a === null) return this.reject('buying-power', 'no broker account read yet: buying power unknown');
+    const age = o.nowMs - a.ts;
+    if (age > this.cfg.accountMaxAgeMs) return this.reject('buying-power', `broker account figures are ${(age / 1000).toFixed(0)} s old (max ${this.cfg.accountMaxAgeMs / 1000} s): buying power unknown`);
+    const option = o.side > 0 && OCC.test(o.symbol);
+    const cost = option ? notional * OPTION_MULTIPLIER : notional;
+    const power = option ? a.optionsBuyingPower : a.buyingPower;
+    const usable = power * (1 - this.cfg.buyingPowerReserve);
+    if (!(cost <= usable)) {
+      return this.reject('buying-power', `order cost ${cost.toFixed(0)} > ${option ? 'options ' : ''}buying power ${power.toFixed(0)} less the ${(this.cfg.buyingPowerReserve * 100).toFixed(0)} % reserve (${usable.toFixed(0)})`);
+    }
+    return null;
   }
 
   /** Symbols with a position or a working order. */

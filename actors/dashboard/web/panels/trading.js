@@ -68,8 +68,13 @@ export class TradingPanel {
     const c = d.counts || {};
     const p = d.pnlNow || {};
     const money = (x) => (isNum(x) ? `<span class="${x > 0 ? 'up' : x < 0 ? 'down' : ''}">${signedMoney(x)}</span>` : '—');
+    const a = d.account;
+    const amount = (x) => (isNum(x) ? signedMoney(x).replace(/^\+/, '') : '—');
+    // The broker's own figures (account:summary) and preservation mode (engine:preservation).
+    const acct = a && typeof a === 'object' ? ` · equity ${amount(a.equity)} · cash ${amount(a.cash)} · BP ${amount(a.buyingPower)} · opt BP ${amount(a.optionsBuyingPower)} · margin ${amount(a.initialMargin)}` : ' · <span class="down">no account read</span>';
+    const pres = d.preservation && d.preservation.active ? ` · <span class="down" title="${esc(d.preservation.reason ?? '')}">PRESERVATION: entries blocked</span>` : '';
     const preopen = this.performance.render(d.perf || {});
-    setHTML(this.meta, `${isNum(p.total) ? `P&L ${money(p.total)} · real ${money(p.realized)} · unreal ${money(p.unrealized)} · day ${money(p.day)} · ` : ''}filled ${c.filled ?? 0} · rejected ${c.rejected ?? 0}${d.lastKill ? ` · <span class="down">kill requested ${time(d.lastKill.ts)}</span>` : ''}${preopen}`);
+    setHTML(this.meta, `${isNum(p.total) ? `P&L ${money(p.total)} · real ${money(p.realized)} · unreal ${money(p.unrealized)} · day ${money(p.day)} · ` : ''}filled ${c.filled ?? 0} · rejected ${c.rejected ?? 0}${acct}${pres}${preopen}${d.lastKill ? ` · <span class="down">kill requested ${time(d.lastKill.ts)}</span>` : ''}`);
   }
 }
 

@@ -1,0 +1,65 @@
+import { msgEventNs, msgSymbol } from '../../engine/codec/Header.js';
+import { AnalyticsSnapshot } from '../../engine/codec/Messages.js';
+import type { Clock } from '../../engine/clock/index.js';
+import type { EngineConfig } from '../../engine/config/schema.js';
+import { parseColdInput } from './coldInputs.js';
+import { SignalEngine, type EmittedSignal, type Snapshot } from './SignalEngine.js';
+import { STRATEGIES_KEY, STRATEGY_KEYS } from './strategySwitches.js';
+
+/** What one cold key did to the strategies. */
+export type KeyOutcome = { applied: boolean; bad?: { key: string; why: string } };
+
+/**
+ * The signals actor's core, without I/O: AnalyticsSnapshots in, signals out, on the session time of each
+ * snapshot's event (`clock.at(event time)`, not the wall at processing), so a replay of the same snapshots
+ * emits the same signals; cold keys (unusual activity, sentiment, strategy switches) applied with the
+ * wall time they are aged from. The actor and the deterministic replay pipeline run this same class.
+ */
+export class SignalsCore {
+  readonly engine: SignalEngine;
+  /** analytics snapshots processed: the position a consumed cold input is stamped with */
+  consumed = 0;
+  /** event time (epoch ms) of the last snapshot: the "now" cold inputs are aged against */
+  lastEventMs = 0;
+  private readonly snap: Snapshot = { spot: NaN, vpin: NaN, vpinCdf: NaN, imbalance: NaN, microprice: NaN, netGex: NaN, zeroGamma: NaN, callWall: NaN, putWall: NaN };
+
+  constructor(cfg: EngineConfig, private readonly symbols: readonly string[], readonly clock: Clock) {
+    this.engine = new SignalEngine(cfg, symbols, clock.epoch);
+  }
+
+  onSnapshot(view: DataView, off: number): readonly EmittedSignal[] {
+    this.consumed++;
+    const snap = this.snap;
+    snap.spot = AnalyticsSnapshot.spot(view, off);
+    snap.vpin = AnalyticsSnapshot.vpin(view, off);
+    snap.vpinCdf = AnalyticsSnapshot.vpinCdf(view, off);
+    snap.imbalance = AnalyticsSnapshot.imbalance(view, off);
+    snap.microprice = AnalyticsSnapshot.microprice(view, off);
+    snap.netGex = AnalyticsSnapshot.netGex(view, off);
+    snap.zeroGamma = AnalyticsSnapshot.zeroGamma(view, off);
+    snap.callWall = AnalyticsSnapshot.callWall(view, off);
+    snap.putWall = AnalyticsSnapshot.putWall(view, off);
+    const eventMs = msgEventNs(view, off) / 1e6;
+    if (eventMs > this.lastEventMs) this.lastEventMs = eventMs;
+    return this.engine.onSnapshot(msgSymbol(view, off), snap, this.clock.at(this.lastEventMs), this.lastEventMs);
+  }
+
+  /** A key another actor published (mirrored by the supervisor), aged from `wallMs`. */
+  applyKey(key: string, value: unknown, wallMs: number): KeyOutcome {
+    if (key === STRATEGIES_KEY) {
+      for (const [name, section] of Object.entries(STRATEGY_KEYS)) {
+        const v = (value as Record<string, unknown> | null)?.[name];
+        if (typeof v === 'boolean') this.engine.setSwitch(section, v);
+      }
+      return { applied: true };
+    }
+    const c = parseColdInput(key, value);
+    if (!c) return { applied: false };
+    if (c.kind === 'bad') return { applied: false, bad: { key: c.key, why: c.why } };
+    const id = this.symbols.indexOf(c.symbol);
+    if (id < 0) return { applied: false };
+    if (c.kind === 'unusual') this.engine.setUnusual(id, c.contracts, wallMs);
+    else if (c.score !== null) this.engine.setSentiment(id, c.score, wallMs);
+    return { applied: true };
+  }
+}

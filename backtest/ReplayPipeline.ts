@@ -1,0 +1,258 @@
+import type { Redis } from 'ioredis';
+import { msgSymbol } from '../engine/codec/Header.js';
+import { etDate, NYSE } from '../analytics/calendar.js';
+import { AnalyticsCore, CHECK_EVERY, checkValues } from '../actors/analytics/AnalyticsCore.js';
+import { applyBookSnapshot } from '../actors/execution/bookInput.js';
+import { PaperBroker, type PaperBook } from '../actors/execution/brokers/index.js';
+import { ExecutionCore, type SignalInput } from '../actors/execution/ExecutionCore.js';
+import type { OrderRecord } from '../actors/execution/OrderBookkeeping.js';
+import { BookKeeper } from '../actors/market-depth/BookKeeper.js';
+import type { MarketSink } from '../actors/market-depth/MarketSource.js';
+import { RecordingReader, type ReplayRecord } from '../actors/market-depth/Recording.js';
+import { SignalsCore } from '../actors/signals/SignalsCore.js';
+import { SimulatedSessionClock, WallClock, type Clock } from '../engine/clock/index.js';
+import type { EngineConfig } from '../engine/config/schema.js';
+import type { Logger } from '../engine/log/logger.js';
+import { RecordedInputs } from '../engine/replay/RecordedInputs.js';
+import { Doorbell, RingBuffer, RingProducer, RingReader } from '../engine/ring/index.js';
+import type { PublishRequest } from '../engine/runtime/ColdMessage.js';
+import { MonoClock } from '../engine/runtime/MonoClock.js';
+import { OutputPort } from '../engine/runtime/OutputPort.js';
+
+/** What a replay produced, in the same shape as the outputs a recording keeps (`out:*` records). */
+export interface ReplayOutputs {
+  signals: { p: number[]; id: number; strategy: string; symbol: string; direction: number; confidence: number; price: number; nowMs: number }[];
+  analytics: { p: number[]; symbol: string; v: number[] }[];
+  orders: { cid: string; side: string; qty: number; type: string; strategy: number; parent: string | null; symbol: string; sessionMs: number }[];
+  fills: { cid: string; price: number; qty: number; sessionMs: number }[];
+  /** every session minute: [session ms, symbol, mid] for each symbol with a mid (marks for the report's curves) */
+  marks: [number, string, number][];
+}
+
+export interface PipelineResult {
+  outputs: ReplayOutputs;
+  /** the recording's own outputs (`out:*` records), to check the replay against */
+  recorded: ReplayRecord[];
+  events: number;
+  seconds: number;
+  firstSessionMs: number;
+  lastSessionMs: number;
+}
+
+export interface PipelineOptions {
+  cfg: EngineConfig;
+  file: string;
+  /** the paper journal's Redis (a throwaway one: the backtest's journal and state keys live there) */
+  redis: Redis;
+  log: Logger;
+}
+
+const ringOf = (cfg: EngineConfig, name: string) => {
+  const r = cfg.rings.find((x) => x.name === name);
+  const ring = RingBuffer.create({ capacity: r?.capacity ?? 65536, slotSize: r?.slotSize ?? 128, readers: [{ mode: 'lossless' }] });
+  return { ring, reader: new RingReader(ring, 0), producer: new RingProducer(ring, Doorbell.createArray(1)) };
+};
+
+/**
+ * The deterministic replay: the live engine's own classes — BookKeeper → AnalyticsCore → SignalsCore →
+ * ExecutionCore with the PaperBroker — on one thread, driven frame by frame by a recording. Every cold input
+ * the live actors consumed is delivered at the position they consumed it (analytics: market-data messages
+ * processed; signals: snapshots processed; execution: signals received), market data is published in the
+ * recorded batches, the session clock is the recorded one, read at each batch's recorded wall time. The
+ * execution path is awaited to quiescence after each signal, so orders and fills follow the recorded order.
+ * A recording without execution inputs (ATREC1, constructed files) gives execution the books' own
+ * snapshots every `market.bookSnapshotMs` of recorded wall time, as the market-depth actor does live.
+ */
+export class ReplayPipeline {
+  private wallMs = 0;
+
+  constructor(private readonly o: PipelineOptions) {}
+
+  async run(): Promise<PipelineResult> {
+    const { cfg, file, log } = this.o;
+    const reader = new RecordingReader(file);
+    const names = cfg.symbols.map((s) => s.symbol);
+    if (JSON.stringify(reader.header.symbols) !== JSON.stringify(names)) {
+      throw new Error(`${file}: recorded symbols ${reader.header.symbols.join(',')} differ from the configuration's ${names.join(',')} (pass the recorded run's --config)`);
+    }
+    const records = reader.records();
+    const byActor = (a: string) => new RecordedInputs(records.filter((r) => r.a === a && !r.k.startsWith('out:')));
+    const inAnalytics = byActor('analytics');
+    const inSignals = byActor('signals');
+    const inExecution = byActor('execution');
+    const paperBooks = new Map<string, PaperBook[]>();
+    const bookRecords: ReplayRecord[] = [];
+    for (const r of inExecution.records) {
+      if (r.k === 'paper-book') {
+        const d = r.d as { cid: string; book: PaperBook | null };
+        if (d.book) (paperBooks.get(d.cid) ?? paperBooks.set(d.cid, []).get(d.cid)!).push(d.book);
+      } else bookRecords.push(r);
+    }
+    const execInputs = new RecordedInputs(bookRecords);
+    const booksFromKeeper = bookRecords.length === 0;
+
+    const h = reader.header.clock;
+    const clock: Clock = h && h.mode === 'simulated'
+      ? new SimulatedSessionClock({ engineStartMs: h.engineStartMs, start: h.start, speed: h.speed, wallNow: () => this.wallMs })
+      : new WallClock(() => this.wallMs);
+    const mono = MonoClock.start();
+    const md = ringOf(cfg, 'market-data');
+    const an = ringOf(cfg, 'analytics-out');
+    const keeper = new BookKeeper(cfg, new OutputPort('market-data', md.producer, 0, mono), mono);
+    keeper.barsFromTrades = reader.header.source !== 'tws'; // TWS sent its own bars: they are in the recording
+    const analytics = new AnalyticsCore(cfg, names, new OutputPort('analytics-out', an.producer, 1, mono));
+    const signals = new SignalsCore(cfg, names, clock);
+    const outputs: ReplayOutputs = { signals: [], analytics: [], orders: [], fills: [], marks: [] };
+    const pending: SignalInput[] = [];
+
+    // analytics' recorded chains and zero-gamma moments
+    const chains = new Map<number, ReturnType<AnalyticsCore['applyChain']>>();
+    const applyAnalytics = (r: ReplayRecord) => {
+      const d = r.d as Record<string, unknown>;
+      const a = analytics.syms.find((x) => x.symbol === d.symbol);
+      if (r.k === 'vpin-state' && a) a.restoreVpin(d.saved as never);
+      else if (r.k === 'discovery' && a) a.useDiscoveredBucketVolume(d.bucketVolume as number);
+      else if (r.k === 'chain') {
+        const c = analytics.applyChain(d as never, this.wallMs);
+        if (c) chains.set(c.seq, c);
+      } else if (r.k === 'zero-gamma') {
+        const c = chains.get(d.seq as number);
+        if (c) analytics.applyZeroGamma(c.symbol, analytics.zeroGammaNow(c).zeroGamma);
+      }
+    };
+    const applySignals = (r: ReplayRecord) => {
+      const d = r.d as { key: string; value: unknown; wallMs: number };
+      if (r.k === 'key') signals.applyKey(d.key, d.value, d.wallMs);
+    };
+    const onSnapshot = (view: DataView, off: number) => {
+      inSignals.due(signals.consumed, applySignals);
+      for (const s of signals.onSnapshot(view, off)) {
+        outputs.signals.push({ p: [signals.consumed], id: s.signalId, strategy: s.name, symbol: s.symbol, direction: s.direction, confidence: s.confidence, price: s.price, nowMs: s.nowMs });
+        pending.push({
+          symbol: s.symbol, strategy: s.strategy, signalId: s.signalId, direction: s.direction, confidence: s.confidence, price: s.price,
+          target: s.target, stop: s.stop, expiresMs: s.expiresMs, ingestNs: 0, eventNs: this.wallMs * 1e6,
+        });
+      }
+    };
+    // execution: the same core and paper broker, journal in the given (throwaway) Redis
+    const books = new Map<string, PaperBook>();
+    const paperCalls = new Map<string, number>();
+    const broker = new PaperBroker({
+      book: (sym, cid) => {
+        const rec = cid ? paperBooks.get(cid) : undefined;
+        if (rec && rec.length) {
+          const n = paperCalls.get(cid!) ?? 0;
+          paperCalls.set(cid!, n + 1);
+          return rec[Math.min(n, rec.length - 1)];
+        }
+        return books.get(sym);
+      },
+      nowMs: () => clock.nowMs(),
+      sessionClose: (now) => NYSE.nextCloseMs(now),
+    });
+    const cids = new Set<string>();
+    const core = new ExecutionCore(cfg, broker, this.o.redis, {
+      nowMs: () => clock.nowMs(),
+      wallMs: () => this.wallMs,
+      sessionDate: (ms) => etDate(ms).replace(/-/g, ''),
+      marketOpen: (ms) => NYSE.isOpenAt(ms),
+      tradingHalted: () => false,
+      setTradingHalted: () => {},
+      escalated: () => false,
+      publishBreaker: () => {},
+      alert: () => {},
+      journalHealth: () => {},
+      onOrderEvent: (r: OrderRecord, e) => {
+        const cid = r.order.clientOrderId;
+        const sessionMs = clock.nowMs();
+        if (!cids.has(cid)) {
+          cids.add(cid);
+          outputs.orders.push({ cid, side: r.order.side, qty: r.order.qty, type: r.order.type, strategy: r.strategy, parent: r.parent ?? null, symbol: r.order.symbol, sessionMs });
+        }
+        if (e.kind === 'fill' || e.kind === 'partial_fill') outputs.fills.push({ cid, price: e.price, qty: e.qty, sessionMs });
+      },
+      fault: () => {},
+    }, log as never, `backtest:journal:${Date.now()}`);
+    await core.start();
+
+    let execConsumed = 0;
+    const applyExecution = (r: ReplayRecord) => {
+      if (r.k === 'book') applyBookSnapshot(r.d as PublishRequest, books, core);
+    };
+    const quiesce = async () => {
+      for (let i = 0; i < 3; i++) {
+        await new Promise((res) => setImmediate(res));
+        await core.settled();
+      }
+    };
+    const runSignals = async () => {
+      while (pending.length) {
+        const s = pending.shift()!;
+        execInputs.due(execConsumed, applyExecution);
+        execConsumed++;
+        await core.onSignal(s);
+        await quiesce();
+      }
+    };
+
+    // the hot path, one message at a time (cold inputs between two messages), drained after each publish
+    const drain = () => {
+      md.reader.poll((view, off) => {
+        inAnalytics.due(analytics.consumed, applyAnalytics);
+        const before = analytics.snapshots;
+        analytics.onMessage(view, off, 0);
+        if (analytics.snapshots !== before && analytics.snapshots % CHECK_EVERY === 0) {
+          const a = analytics.syms[msgSymbol(view, off)];
+          if (a) outputs.analytics.push({ p: [analytics.consumed], symbol: a.symbol, v: checkValues(a) });
+        }
+      }, 1 << 16);
+      analytics.flush();
+      an.reader.poll((view, off) => onSnapshot(view, off), 1 << 16);
+    };
+    let lastSnapshotWall = -Infinity;
+    let lastMinute = -1;
+    const sink: MarketSink = {
+      depth: (...a) => keeper.depth(...a), trade: (...a) => keeper.trade(...a), cross: (...a) => keeper.cross(...a), halt: (...a) => keeper.halt(...a),
+      quote: (...a) => keeper.quote(...a), bar: (...a) => keeper.bar(...a), historyBar: (...a) => keeper.historyBar(...a), historyEnd: (...a) => keeper.historyEnd(...a),
+      reset: (s) => keeper.reset(s), connection: (up) => keeper.connection(up),
+      endOfBatch: (nowMs) => {
+        this.wallMs = nowMs ?? this.wallMs;
+        keeper.endOfBatch(this.wallMs);
+        drain();
+        if (booksFromKeeper && this.wallMs - lastSnapshotWall >= cfg.market.bookSnapshotMs) {
+          lastSnapshotWall = this.wallMs;
+          for (const r of keeper.snapshots(this.wallMs)) applyBookSnapshot(r, books, core);
+        }
+        const session = clock.nowMs();
+        const minute = Math.floor(session / 60_000);
+        if (minute !== lastMinute) {
+          lastMinute = minute;
+          for (const s of keeper.syms) {
+            const b = s.book.length(1) > 0 ? s.book.price(1, 0) : NaN;
+            const k = s.book.length(0) > 0 ? s.book.price(0, 0) : NaN;
+            if (b > 0 && k > b) outputs.marks.push([session, s.symbol, (b + k) / 2]);
+          }
+        }
+      },
+    };
+    const t0 = process.hrtime.bigint();
+    let events = 0;
+    let firstSessionMs = NaN;
+    const v1 = reader.version === 1;
+    for (;;) {
+      const more = reader.next(sink, 0, { stale: (nowMs) => void keeper.checkStale(nowMs) });
+      if (!more) break;
+      events++;
+      if (v1 && events % 256 === 0) sink.endOfBatch(Date.now());
+      if (Number.isNaN(firstSessionMs) && this.wallMs > 0) firstSessionMs = clock.nowMs();
+      if (pending.length) await runSignals();
+    }
+    if (v1) sink.endOfBatch(this.wallMs || Date.now());
+    await runSignals();
+    execInputs.due(Infinity, applyExecution);
+    await quiesce();
+    await broker.close();
+    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    return { outputs, recorded: records.filter((r) => r.k.startsWith('out:')), events, seconds, firstSessionMs, lastSessionMs: clock.nowMs() };
+  }
+}
