@@ -130,7 +130,7 @@ describe('end-of-day report (constructed day, hand-computed figures)', () => {
   });
 
   it('a lot held more than a year is long-term', () => {
-    const j = [
+    const j: Record<string, string>[] = [
       { type: 'intent', cid: 'AT-20251201-manual-MSFT-a', symbol: 'MSFT', side: 'buy', qty: '5', orderType: 'market', tif: 'day', strategy: '0', reduceOnly: '0', ts: '1', purpose: 'manual' },
       { type: 'event', cid: 'AT-20251201-manual-MSFT-a', kind: 'fill', execId: 'x1', price: '100', qty: '5', cumQty: '5', leavesQty: '0', ts: '1' },
       { type: 'intent', cid: 'AT-20261207-manual-MSFT-b', symbol: 'MSFT', side: 'sell', qty: '5', orderType: 'market', tif: 'day', strategy: '0', reduceOnly: '1', ts: '2', purpose: 'manual' },

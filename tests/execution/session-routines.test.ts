@@ -8,7 +8,7 @@
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import { etDate, etTime, NYSE } from '../../analytics/calendar.js';
 import { loadConfig } from '../../engine/config/loadConfig.js';
@@ -19,7 +19,7 @@ import { ReportStore } from '../../actors/execution/report/ReportStore.js';
 import { SessionRoutines, type RoutineAlert } from '../../actors/execution/session/SessionRoutines.js';
 import { dueRoutines, routinesOn, SessionScheduler } from '../../actors/execution/session/SessionSchedule.js';
 import { silentLog } from '../helpers/bookkeeper.js';
-import { TestRedis } from '../helpers/redis.js';
+import { useTestRedis } from '../helpers/redis.js';
 import { ScriptedVenue } from './ScriptedVenue.js';
 
 const D = '2026-12-07';
@@ -40,26 +40,17 @@ function config(): EngineConfig {
 }
 
 describe('session routines on the simulated clock', () => {
-  let redis: TestRedis;
   let client: Redis;
   let session: number;
   let wall: number;
   let venue: ScriptedVenue;
   let venuesUp: boolean;
   let alerts: RoutineAlert[];
-  const clock: Clock = { nowMs: () => session, simulated: true, speed: 120, epoch: 0 };
+  const clock: Clock = { nowMs: () => session, at: () => session, simulated: true, speed: 120, epoch: 0 }; // the test moves session time itself
 
-  beforeAll(async () => {
-    redis = await TestRedis.start();
-    client = redis.client();
-    await client.connect();
-  });
-  afterAll(async () => {
-    client?.disconnect();
-    await redis?.stop();
-  });
-  beforeEach(async () => {
-    await client.flushall();
+  const test = useTestRedis();
+  beforeEach(() => {
+    client = test.client();
     session = etTime(D, '09:30');
     wall = 1_000_000;
     venue = new ScriptedVenue(() => wall);
@@ -193,7 +184,7 @@ describe('session routines on the simulated clock', () => {
     ]);
     for (const f of ['report.md', 'report.json', 'blotter.csv', 'equity.svg']) expect(existsSync(join(dir, D, f))).toBe(true);
     expect(readFileSync(join(dir, D, 'blotter.csv'), 'utf8').trim().split('\n')).toHaveLength(4);
-    const daily = await client.zrange('performance:daily', 0, -1);
+    const daily = await client.zrange('performance:daily', '0', '-1');
     expect(daily.map((m) => JSON.parse(m).date)).toEqual([D]);
     expect(alerts.find((a) => a.rule === 'eod-summary')).toMatchObject({ key: D, severity: 'info' });
 
@@ -213,7 +204,7 @@ describe('session routines on the simulated clock', () => {
     await short.generate('2026-12-10');
     expect(await client.exists(`reports:daily:${D}`)).toBe(0);
     expect(existsSync(join(dir, D))).toBe(false);
-    expect((await client.zrange('performance:daily', 0, -1)).map((m) => JSON.parse(m).date)).toEqual(['2026-12-10']);
+    expect((await client.zrange('performance:daily', '0', '-1')).map((m) => JSON.parse(m).date)).toEqual(['2026-12-10']);
     routines.stop();
     scheduler.stop();
   });
