@@ -14,6 +14,8 @@ import { freePort } from './freePort.js';
 export interface DefaultRun {
   child: ChildProcess;
   redis: Redis;
+  /** the run's data directory (removed by stop()) */
+  dir: string;
   /** performance.now() when the process was spawned */
   t0: number;
   stop(): Promise<void>;
@@ -35,7 +37,7 @@ export async function startDefaultRun(name: string, seconds: number, overlay?: s
   redis.on('error', () => {});
   await redis.connect().catch(() => {}); // the engine starts its Redis a moment later: the client retries
   return {
-    child, redis, t0,
+    child, redis, t0, dir,
     async stop() {
       redis.disconnect();
       if (child.exitCode === null) {

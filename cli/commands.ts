@@ -255,4 +255,17 @@ export const CLUSTER: CommandSpec = {
 };
 
 /** Every command, in the order the overview lists them. */
-export const COMMANDS: CommandSpec[] = [START, STATUS, RECORD, REPLAY, BACKTEST, LOBSTER, DISCOVER, ORDERS, ORDER, KILL, FLATTEN, BREAKER, ESCALATION, BACKUP, RESTORE, REDIS_CLI, CALC, SIM, CLUSTER];
+export const REPORT: CommandSpec = {
+  name: 'report',
+  usage: ['report [--date YYYY-MM-DD] [--regenerate] [--json] [--config FILE]'],
+  summary: 'A session\'s end-of-day report (per strategy and total, tax lots, pattern day trades), as stored by the engine; rebuilt from the order journal when missing or with --regenerate.',
+  details: 'Files: <dataDir>/reports/DATE/ (report.md, report.json, blotter.csv, equity.svg); Redis: reports:daily:DATE. Default date: the last stored session.',
+  options: {
+    date: { type: 'string', arg: 'YYYY-MM-DD', help: 'the session (a NYSE trading day; default: the last stored report)' },
+    regenerate: { type: 'boolean', help: 'rebuild it from the order journal (and store it again)' },
+    json,
+    config,
+  },
+};
+
+export const COMMANDS: CommandSpec[] = [START, STATUS, RECORD, REPLAY, BACKTEST, LOBSTER, DISCOVER, ORDERS, ORDER, KILL, FLATTEN, BREAKER, ESCALATION, REPORT, BACKUP, RESTORE, REDIS_CLI, CALC, SIM, CLUSTER];

@@ -40,6 +40,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./operate.js')).runBreaker(rest);
     case 'escalation':
       return (await import('./operate.js')).runEscalation(rest);
+    case 'report':
+      return (await import('./report.js')).runReport(rest);
     case 'backup':
       return (await import('./backup.js')).runBackup(rest);
     case 'restore':

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { ConfigError, loadConfig } from '../engine/config/loadConfig.js';
+import type { EngineConfig } from '../engine/config/schema.js';
 import { COMMAND_WAIT_MS, sendOperatorCommand } from '../engine/redis/operatorCommands.js';
 import { ControlWriter } from '../engine/supervisor/ControlWriter.js';
 import { oneOf, parseCommand, positiveWhole, symbol, text } from './args.js';
@@ -8,7 +9,13 @@ import { BREAKER, ESCALATION, FLATTEN, KILL, ORDER, ORDERS } from './commands.js
 import { operatorRedis } from './redisTarget.js';
 
 async function connect(configFile?: string): Promise<Redis | number> {
-  let config;
+  const c = await connectEngine(configFile);
+  return typeof c === 'number' ? c : c.redis;
+}
+
+/** The configuration and a connection to the engine's Redis, or the exit status (2 bad config, 3 no Redis) after saying why. */
+export async function connectEngine(configFile?: string): Promise<{ redis: Redis; config: EngineConfig } | number> {
+  let config: EngineConfig;
   try {
     config = loadConfig({ file: configFile }).config;
   } catch (e) {
@@ -27,7 +34,7 @@ async function connect(configFile?: string): Promise<Redis | number> {
     console.error(`cannot reach Redis at ${t.host}:${t.port}: ${(e as Error).message}. Is the engine running?`);
     return 3;
   }
-  return r;
+  return { redis: r, config };
 }
 
 /**

@@ -22,6 +22,8 @@ type Report = EngineStatus & {
   account: { broker: string; accountId: string; currency: string; equity: number; cash: number; buyingPower: number; optionsBuyingPower: number; initialMargin: number; maintenanceMargin: number; readAt: number; readMs: number } | null;
   /** preservation mode (engine:preservation): no new entries after consecutive broker errors */
   preservation: { active: boolean; since: number | null; reason: string | null; consecutiveErrors: number; lastError: string | null } | null;
+  /** the session's pre-open checklist (session:preopen): its failure blocks new entries */
+  preopen?: { date: string; ok: boolean; blockedReason: string | null; checks: { name: string; ok: boolean; skipped: boolean; blocking: boolean; detail: string }[] } | null;
 };
 
 /** One read of the engine's state: the report, or why there is none (exit 3). */
@@ -123,8 +125,8 @@ async function snapshot(r: Redis, where: string): Promise<Snapshot> {
       return { error: `engine:status in Redis at ${where} is not JSON: was it written by something other than the engine?` };
     }
     const heartbeats = new Set(hbKeys.map((k) => k.slice('module:heartbeat:'.length)));
-    const [cbState, cbReason, cbTs, positionsRaw, openRaw, pnlRaw, strategiesRaw, haltRaw, driftRaw, accountRaw, preservationRaw] = await r.mget(
-      'cb:state', 'cb:reason', 'cb:ts', 'positions', 'orders:open', 'pnl', 'signals:strategies', 'engine:halted', 'execution:drift', 'account:summary', 'engine:preservation');
+    const [cbState, cbReason, cbTs, positionsRaw, openRaw, pnlRaw, strategiesRaw, haltRaw, driftRaw, accountRaw, preservationRaw, preopenRaw] = await r.mget(
+      'cb:state', 'cb:reason', 'cb:ts', 'positions', 'orders:open', 'pnl', 'signals:strategies', 'engine:halted', 'execution:drift', 'account:summary', 'engine:preservation', 'session:preopen');
     const parse = (v: string | null, d: unknown) => {
       try {
         return v ? JSON.parse(v) : d;
@@ -146,6 +148,7 @@ async function snapshot(r: Redis, where: string): Promise<Snapshot> {
       drift: parse(driftRaw, null) as Report['drift'],
       account: parse(accountRaw, null) as Report['account'],
       preservation: parse(preservationRaw, null) as Report['preservation'],
+      preopen: parse(preopenRaw, null) as Report['preopen'],
     };
     return { report, allAlive: report.actors.every((a) => a.alive) && ageMs < 5000 };
   } catch (e) {
@@ -171,6 +174,13 @@ export function accountLine(a: Report['account']): string {
   return `account ${a.broker}${a.accountId ? ` ${a.accountId}` : ''}: equity ${m(a.equity)} ${a.currency}, cash ${m(a.cash)}, buying power ${m(a.buyingPower)}, options BP ${m(a.optionsBuyingPower)}, margin ${m(a.initialMargin)} init / ${m(a.maintenanceMargin)} maint (read ${a.readMs} ms, ${((Date.now() - a.readAt) / 1000).toFixed(0)} s ago)`;
 }
 
+/** The session's pre-open checklist in one line: passed (with what only warns), or failed and blocking entries. */
+export function preopenLine(p: Report['preopen']): string | null {
+  if (!p) return null;
+  const warn = p.checks.filter((c) => !c.ok && !c.blocking).map((c) => `${c.name}: ${c.detail}`);
+  return p.ok ? `pre-open ${p.date}: passed${warn.length ? ` (warnings: ${warn.join('; ')})` : ''}` : `pre-open ${p.date}: FAILED, new entries blocked (${p.blockedReason ?? ''})`;
+}
+
 /** The human-readable status: one header line, then actors, P&L and positions, rings. */
 export function statusText(st: Report): string {
   const out: string[] = [];
@@ -179,6 +189,8 @@ export function statusText(st: Report): string {
   out.push(`engine pid ${st.pid}, mode ${st.mode}, up ${(st.uptimeMs / 1000).toFixed(0)} s, status ${ageMs} ms old, redis ${st.redisUp ? 'up' : 'DOWN'}, breaker ${st.breaker.state}${st.breaker.reason ? ` (${st.breaker.reason})` : ''}${st.escalated ? ', ESCALATED (trading halted)' : ''}${st.halt ? `, KILLED (${st.halt.reason})` : ''}`);
   if (st.preservation?.active) out.push(`PRESERVATION MODE since ${st.preservation.since ? new Date(st.preservation.since).toISOString() : '?'}: no new entries, exits allowed (${st.preservation.reason ?? ''})`);
   out.push(accountLine(st.account));
+  const pre = preopenLine(st.preopen ?? null);
+  if (pre) out.push(pre);
   if (st.strategies) out.push(`strategies: ${Object.entries(st.strategies).map(([k, on]) => `${k} ${on ? 'on' : 'OFF'}`).join(', ')}`);
   for (const d of st.drift?.drift ?? []) out.push(`DRIFT ${d.symbol}: engine ${d.engine}, broker ${d.broker}`);
   for (const f of st.drift?.foreign ?? []) out.push(`foreign position (not traded): ${f.symbol} ${f.qty}`);

@@ -405,7 +405,7 @@ export class ExecutionCore {
     const fill = e.kind === 'fill' || e.kind === 'partial_fill';
     if (fill && r.execIds.has(e.execId)) return;
     if (fill) this.hooks.fault('before-fill-journal');
-    await this.journalCall(() => this.journal.appendEvent(cid, e));
+    await this.journalCall(() => this.journal.appendEvent(cid, e, this.hooks.nowMs()));
     if (ANSWER_KINDS.has(e.kind)) this.answer(r, e.kind === 'rejected');
     const t = applyEvent(r, e, this.wall());
     if (t.fill) this.applyFill(r, t.fill.price, t.fill.qty);
@@ -606,7 +606,7 @@ export class ExecutionCore {
     r.originEventNs = origin?.eventNs;
     r.refPrice = origin?.price ?? this.marks.get(order.symbol);
     try {
-      await this.journalCall(() => this.journal.appendIntent(r));
+      await this.journalCall(() => this.journal.appendIntent(r, this.hooks.nowMs()));
     } catch (err) {
       this.counters.journalFailures++;
       const why = String((err as Error)?.message ?? err).split('\n')[0];
@@ -907,14 +907,38 @@ export class ExecutionCore {
 
   /** Operator flatten: the engine's symbols (or one of them; or every position at the broker with `all`), net of working exits. */
   flatten(all = false, symbol?: string): Promise<number> {
-    return this.queue.push(() => this.flattenUnlocked('flat', all, symbol), true);
+    return this.queue.push(() => this.flattenUnlocked('flat', all, symbol ? (s) => s === symbol : undefined), true);
   }
 
-  private async flattenUnlocked(tag: 'kill' | 'flat', all: boolean, only?: string): Promise<number> {
+  /**
+   * The strategy whose entry opened a position (its exit plan's entry order), by name; null when the position
+   * has no journaled entry (adopted or healed at reconciliation).
+   */
+  positionStrategy(symbol: string): string | null {
+    const plan = this.exits.get(symbol);
+    const o = plan ? this.orders.get(plan.entryCid) : undefined;
+    return o ? (STRATEGY_NAMES[o.strategy] ?? String(o.strategy)) : null;
+  }
+
+  /** The close routine: positions opened by these (intraday) strategies are closed at market, net of working exits. */
+  flattenStrategies(strategies: ReadonlySet<string>): Promise<number> {
+    return this.queue.push(() => this.flattenUnlocked('eod', false, (s) => strategies.has(this.positionStrategy(s) ?? '')), true);
+  }
+
+  /** Wall ms since each configured symbol's last valid book (null: none since start), for the pre-open checklist. */
+  dataAges(): { symbol: string; ageMs: number | null }[] {
+    const wall = this.wall();
+    return [...this.symbols].map((symbol) => {
+      const t = this.lastMarkWall.get(symbol);
+      return { symbol, ageMs: t === undefined ? null : wall - t };
+    });
+  }
+
+  private async flattenUnlocked(tag: 'kill' | 'flat' | 'eod', all: boolean, only?: (symbol: string) => boolean): Promise<number> {
     let n = 0;
     const date = this.hooks.sessionDate(this.hooks.nowMs());
     const targets = new Map<string, number>();
-    for (const p of this.portfolio.openPositions) if (this.symbols.has(p.symbol) && (!only || p.symbol === only)) targets.set(p.symbol, p.qty);
+    for (const p of this.portfolio.openPositions) if (this.symbols.has(p.symbol) && (!only || only(p.symbol))) targets.set(p.symbol, p.qty);
     if (all) for (const b of await this.broker.positions()) if (!targets.has(b.symbol) && b.qty !== 0) targets.set(b.symbol, b.qty);
     for (const [symbol, pos] of targets) {
       const ours = this.symbols.has(symbol);
@@ -922,7 +946,7 @@ export class ExecutionCore {
       if (qty <= EPS) continue;
       const cid = this.nextLeg(`${CID_PREFIX}${date}-${tag}${ours ? '' : 'all'}-${symbol}`);
       const o: BrokerOrder = { clientOrderId: cid, symbol, side: pos > 0 ? 'sell' : 'buy', qty, type: 'market', tif: 'day' };
-      const out = await this.send(o, 10, ours, tag === 'kill' ? 'kill' : 'flatten');
+      const out = await this.send(o, tag === 'eod' ? 9 : 10, ours, tag === 'kill' ? 'kill' : 'flatten');
       if (out.startsWith('sent')) n++;
     }
     return n;

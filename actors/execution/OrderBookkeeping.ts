@@ -28,7 +28,7 @@ export interface OrderRecord {
   /** header times of the tick behind the signal (not journaled: they only time this process's path) */
   originIngestNs?: number;
   originEventNs?: number;
-  /** the price the order was decided at (the signal's, else the mid when sent): slippage is measured from it (not journaled) */
+  /** the price the order was decided at (the signal's, else the mid when sent): slippage is measured from it (journaled as `mid`: the daily report's reference) */
   refPrice?: number;
 }
 

@@ -24,21 +24,27 @@ export class OrderJournal {
    */
   constructor(private readonly redis: Redis, readonly stream = JOURNAL_STREAM, public waitAof = false) {}
 
-  async appendIntent(r: OrderRecord): Promise<void> {
+  /**
+   * `sessionMs`: the session clock when the order was decided (`sts`), and `r.refPrice` the price it was
+   * decided at (`mid`: the signal's spot, else the mid when sent): the daily report times executions on the
+   * session and measures slippage against it.
+   */
+  async appendIntent(r: OrderRecord, sessionMs?: number): Promise<void> {
     const o = r.order;
     await this.redis.xadd(this.stream, '*',
       'type', 'intent', 'cid', o.clientOrderId, 'symbol', o.symbol, 'side', o.side, 'qty', String(o.qty), 'orderType', o.type,
       'limitPrice', o.limitPrice === undefined ? '' : String(o.limitPrice), 'stopPrice', o.stopPrice === undefined ? '' : String(o.stopPrice),
       'tif', o.tif, 'strategy', String(r.strategy), 'reduceOnly', r.reduceOnly ? '1' : '0', 'ts', String(r.createdMs),
-      'purpose', r.purpose, 'parent', r.parent ?? '');
+      'purpose', r.purpose, 'parent', r.parent ?? '', 'mid', r.refPrice === undefined ? '' : String(r.refPrice), 'sts', sessionMs === undefined ? '' : String(sessionMs));
     if (this.waitAof) {
       const [local] = (await this.redis.call('WAITAOF', '1', '0', '1000')) as [number, number];
       if (!(local >= 1)) throw new Error('the order intent did not reach the AOF within 1 s (WAITAOF)');
     }
   }
 
-  async appendEvent(cid: string, e: BrokerEvent): Promise<void> {
+  async appendEvent(cid: string, e: BrokerEvent, sessionMs?: number): Promise<void> {
     const f: (string | number)[] = ['type', 'event', 'cid', cid, 'kind', e.kind, 'ts', String(e.ts)];
+    if (sessionMs !== undefined) f.push('sts', String(sessionMs));
     if (e.brokerOrderId) f.push('brokerOrderId', e.brokerOrderId);
     if (e.kind === 'fill' || e.kind === 'partial_fill') f.push('execId', e.execId, 'price', String(e.price), 'qty', String(e.qty), 'cumQty', String(e.cumQty), 'leavesQty', String(e.leavesQty));
     else if (!('execId' in e)) {
@@ -53,9 +59,9 @@ export class OrderJournal {
     await this.redis.xadd(this.stream, '*', 'type', 'adjust', 'symbol', symbol, 'qty', String(qty), 'avgPrice', String(avgPrice), 'reason', reason, 'ts', String(Date.now()));
   }
 
-  /** Every entry in order, with its id (batches of 2000: memory stays flat on a long journal). */
-  async scan(onEntry: (id: string, f: Record<string, string>) => void, stream = this.stream): Promise<void> {
-    let start = '-';
+  /** Every entry in order (after `after`, an entry id, when given), with its id (batches of 2000: memory stays flat on a long journal). */
+  async scan(onEntry: (id: string, f: Record<string, string>) => void, stream = this.stream, after?: string): Promise<void> {
+    let start = after ? `(${after}` : '-';
     for (;;) {
       const batch = await this.redis.xrange(stream, start, '+', 'COUNT', 2000);
       for (const [id, kv] of batch) {

@@ -17,6 +17,13 @@ import { ExecutionCore, STRATEGY_NAMES, type SignalInput } from './ExecutionCore
 import { applyBookSnapshot } from './bookInput.js';
 import { InputRecorder } from '../../engine/replay/RecordedInputs.js';
 import { STRATEGIES_KEY, STRATEGY_KEYS } from '../signals/strategySwitches.js';
+import { join } from 'node:path';
+import { dataDir } from '../../engine/redis/RedisLauncher.js';
+import { Episodes } from '../../engine/alerts/Episodes.js';
+import { ReportStore } from './report/ReportStore.js';
+import { SessionRoutines } from './session/SessionRoutines.js';
+import { SessionScheduler } from './session/SessionSchedule.js';
+import { vpinToxicAlert } from './session/vpinAlert.js';
 
 const STATUS_CODE: Record<string, number> = {
   new: OrderStatus.New, accepted: OrderStatus.Accepted, partially_filled: OrderStatus.PartiallyFilled, filled: OrderStatus.Filled,
@@ -118,6 +125,22 @@ const create: ActorFactory = async (ctx: ActorContext) => {
     },
   }, ctx.log);
 
+  // The operator's day on the session clock: pre-open checklist, intraday flatten, end-of-day report.
+  const store = new ReportStore(redis, cfg, NYSE, join(dataDir(cfg), 'reports'));
+  const heartbeats = new Map<string, { connected: boolean | null; wall: number }>();
+  const routines = new SessionRoutines({
+    cfg, core, redis, clock, cal: NYSE, store, log: ctx.log,
+    venues: () => [...heartbeats].map(([name, h]) => ({ name, connected: h.connected, ageMs: Date.now() - h.wall })),
+    alert: (a) => ctx.send('supervisor', 'alert', a),
+  });
+  const scheduler = new SessionScheduler(NYSE, cfg.session, clock, routines.run, (r, err) => ctx.log.error({ routine: r, err: String(err) }, 'session routine failed'));
+  const toxic = new Episodes();
+  /** VPIN toxic on a symbol the engine holds: one alert per episode (ends when VPIN clears or the position closes). */
+  const onVpin = (symbol: string, v: Record<string, unknown>) => {
+    const a = vpinToxicAlert(toxic, symbol, v, core.position(symbol));
+    if (a) ctx.send('supervisor', 'alert', a);
+  };
+
   const publishState = () => {
     const now = Date.now();
     const ttl = cfg.ttl.monitoring;
@@ -169,6 +192,7 @@ const create: ActorFactory = async (ctx: ActorContext) => {
       const { ts: readAt, readMs, ...figures } = acct;
       reqs.push({ key: 'account:summary', value: { broker: broker.name, ...figures, readAt, readMs, ts: now }, ttlMs: Math.max(1, cfg.risk.accountMaxAgeMs - accountAge) });
     }
+    reqs.push(...routines.publishRequests(ttl));
     ctx.publishMany(reqs);
     if (core.ready) publishStrategies();
   };
@@ -380,6 +404,7 @@ const create: ActorFactory = async (ctx: ActorContext) => {
           if (core.queue.waiting < 100) void core.reconcileNow(Date.now() - 3600_000).catch((e) => ctx.log.warn({ err: String(e) }, 'periodic reconciliation failed'));
         }, cfg.execution.reconcileMs));
         void commandLoop();
+        void startSession();
         return;
       } catch (e) {
         ctx.setDegraded(true);
@@ -388,6 +413,23 @@ const create: ActorFactory = async (ctx: ActorContext) => {
         await new Promise((r) => setTimeout(r, 500));
       }
     }
+  };
+
+  /** Sessions missing from Redis are rebuilt from the journal, then the routines follow the session clock. */
+  const startSession = async () => {
+    try {
+      const rebuilt = await store.rebuildMissing(etDate(clock.nowMs()));
+      if (rebuilt.length) ctx.log.info({ dates: rebuilt }, 'daily reports rebuilt from the order journal');
+      await routines.refreshHistory();
+    } catch (e) {
+      ctx.log.warn({ err: String(e) }, 'could not rebuild the daily reports from the journal');
+    }
+    if (stopping) return;
+    scheduler.start();
+    timers.push(setInterval(() => {
+      const now = clock.nowMs();
+      void routines.sampleEquity(NYSE.isOpenAt(cfg.execution.broker === 'paper' ? now : Date.now()));
+    }, 500));
   };
 
   return {
@@ -420,6 +462,18 @@ const create: ActorFactory = async (ctx: ActorContext) => {
       if (topic === 'publish' || topic === 'publish-many') {
         const reqs = (topic === 'publish' ? [payload] : payload) as PublishRequest[];
         for (const r of reqs) {
+          const key = r?.key ?? '';
+          if (key.startsWith('module:heartbeat:')) {
+            // a venue's heartbeat says whether it is connected (the supervisor's per-actor heartbeats do not)
+            const c = (r.value as { connected?: unknown } | undefined)?.connected;
+            if (typeof c === 'boolean') heartbeats.set(key.slice(17), { connected: c, wall: Date.now() });
+            continue;
+          }
+          const vp = /^analytics:\{(.+)\}:vpin$/.exec(key);
+          if (vp && r.value && typeof r.value === 'object') {
+            onVpin(vp[1]!, r.value as Record<string, unknown>);
+            continue;
+          }
           if (applyBookSnapshot(r, books, core) && recorder.on) recorder.record('book', position(), r);
         }
         return;
@@ -433,6 +487,8 @@ const create: ActorFactory = async (ctx: ActorContext) => {
     },
     async stop() {
       stopping = true;
+      scheduler.stop();
+      routines.stop();
       for (const t of timers) clearInterval(t);
     },
     async close() {

@@ -14,7 +14,7 @@ const minus = (t: string, minutes: number): string => {
   return `${String(Math.floor(min / 60)).padStart(2, '0')}:${String(min % 60).padStart(2, '0')}`;
 };
 /** The same boundary on an early-close day (windows.ts: at or after 13:00, 3 h earlier). */
-const shiftEarly = (t: string): string => minus(t, EARLY_CLOSE_SHIFT_MS / 60_000);
+export const shiftEarly = (t: string): string => minus(t, EARLY_CLOSE_SHIFT_MS / 60_000);
 
 /** Every New York minute at which some window opens or closes (regular days and early-close days). */
 export function windowEdges(c: EngineConfig['signals']): string[] {

@@ -212,6 +212,38 @@ export const ConfigSchema = z.strictObject({
     }
     if (s.fourteenDte.minDte > s.fourteenDte.maxDte) c.addIssue({ code: 'custom', path: ['fourteenDte', 'maxDte'], message: 'must be at least minDte' });
   }),
+  // The operator's trading day (actors/execution/session): routines at New York times on the engine's
+  // session clock; a time at or after 13:00 moves 3 h earlier on an early-close day.
+  session: z.strictObject({
+    preOpen: z.strictObject({
+      at: hhmm, // the checklist's time; a (simulated) day that starts later runs it at its start
+      retryMs: ms(100), // wall ms between re-runs while a blocking check fails
+      blocking: z.array(z.enum(['redis', 'venues', 'broker', 'data', 'account', 'discovery', 'breaker'])), // failures that block new entries; the others warn
+      maxDataAgeMs: ms(100), // a symbol's last valid book (wall) older than this is stale
+      startGraceMs: ms(0), // after the engine's first checklist, venues and books still arriving are pending for this long, not a failure
+      maxMemoryPct: z.number().gt(0).max(100), // Redis used_memory over maxmemory
+      minBuyingPower: z.number().min(0), // when the broker account is read (account:* keys)
+      maxDiscoveryAgeDays: z.number().positive(), // discovery:correlation older than this is stale
+    }),
+    close: z.strictObject({
+      // strategy (as in STRATEGY_NAMES) → the New York time by which the positions it opened are closed
+      flatten: z.partialRecord(z.enum(['manual', '0DTE', '1DTE', '14DTE', 'MOC']), hhmm),
+    }),
+    report: z.strictObject({
+      graceMs: ms(0), // wall ms after the close before the report is built (closing-auction fills land)
+      lotMethod: z.enum(['fifo', 'lifo']),
+      feePerShare: z.number().min(0), // commission model (executions carry none): per share …
+      feeMinPerOrder: z.number().min(0), // … at least this per order
+      retentionDays: z.number().int().min(1).max(3650), // reports:daily:*, performance:daily, performance:equity
+      dashboardSessions: z.number().int().min(1).max(250), // sessions on the dashboard's history chart
+      pdtEquityFloor: z.number().min(0), // the pattern-day-trader rule applies under this equity …
+      pdtDayTrades: z.number().int().min(1), // … at this many day trades in 5 trading days
+    }),
+  }).default({
+    preOpen: { at: '09:00', retryMs: 2000, blocking: ['redis', 'venues', 'broker', 'data', 'account', 'breaker'], maxDataAgeMs: 10_000, startGraceMs: 30_000, maxMemoryPct: 90, minBuyingPower: 0, maxDiscoveryAgeDays: 7 },
+    close: { flatten: { '0DTE': '15:55' } },
+    report: { graceMs: 3000, lotMethod: 'fifo', feePerShare: 0.005, feeMinPerOrder: 1, retentionDays: 400, dashboardSessions: 10, pdtEquityFloor: 25_000, pdtDayTrades: 4 },
+  }),
   // Alerts that reach a person (engine/alerts). URLs and tokens come only from the environment:
   // ALPHATRADER_ALERTS_WEBHOOK_URL (alone it turns on the generic JSON webhook), ALPHATRADER_ALERTS_SLACK_URL,
   // ALPHATRADER_ALERTS_DISCORD_URL, ALPHATRADER_ALERTS_TELEGRAM_TOKEN.

@@ -7,6 +7,7 @@ import { Doorbell } from '../ring/Doorbell.js';
 import { RingBuffer, type RingStats } from '../ring/RingBuffer.js';
 import type { RuntimeInfo } from '../runtime/ActorContext.js';
 import type { Notifier } from '../alerts/Notifier.js';
+import { deliverActorAlert } from '../alerts/actorAlert.js';
 import { ControlWriter } from './ControlWriter.js';
 import { packCold, unpackCold, type ColdEnvelope, type PublishRequest, type SupervisorCommand, type WorkerReport } from '../runtime/ColdMessage.js';
 import { ACTOR_STATE_NAMES, ActorState, CONTROL, ControlFlags, HEALTH_FIELDS, HealthTable } from '../runtime/HealthTable.js';
@@ -279,11 +280,7 @@ export class Supervisor extends EventEmitter {
 
   /** An actor's alert (execution's breaker, kill, drift, stale data, journal): delivered from here, off the hot path. */
   private onAlert(m: ColdEnvelope): void {
-    const a = unpackCold(m.data) as { rule?: string; severity?: string; title?: string; text?: string; key?: string; fields?: Record<string, string | number | boolean | null>; endEpisode?: string };
-    if (!a || typeof a.rule !== 'string' || typeof a.title !== 'string') return;
-    if (a.endEpisode) this.notifier?.endEpisode(a.endEpisode, a.key);
-    const severity = a.severity === 'critical' || a.severity === 'warning' ? a.severity : 'info';
-    this.notifier?.raise({ rule: a.rule, severity, title: a.title, text: String(a.text ?? ''), key: a.key, fields: { ...a.fields, actor: m.from } });
+    deliverActorAlert(this.notifier, unpackCold(m.data), m.from);
   }
 
   /**

@@ -29,6 +29,7 @@ const BAD_VALUE: Record<string, { args: string[]; names: RegExp }> = {
   flatten: { args: ['--reason', ' '], names: /--reason: expected a non-empty value/ },
   breaker: { args: ['open', '--reason', 'x'], names: /ACTION: expected trip or approve or reset, got "open"/ },
   escalation: { args: ['open', '--reason', 'x'], names: /ACTION: expected clear, got "open"/ },
+  report: { args: ['--date', '2026-12-25'], names: /--date: not a NYSE trading day, got "2026-12-25"/ },
   backup: { args: ['--out', 'package.json'], names: /--out: .*package\.json exists \(a backup is never overwritten\)/ },
   restore: { args: ['package.json'], names: /FILE: .*package\.json is not an RDB file/ },
   calc: { args: ['delta'], names: /KIND: expected greeks or gex or vpin or book, got "delta"/ },

@@ -1,6 +1,6 @@
 /** `alphatrader status`: the broker account line and the preservation-mode line (pure formatting). */
 import { describe, expect, it } from 'vitest';
-import { accountLine, statusText } from '../../cli/status.js';
+import { accountLine, preopenLine, statusText } from '../../cli/status.js';
 
 const account = { broker: 'ibkr', accountId: 'DU123456', currency: 'USD', equity: 1_000_123.4, cash: 900_000, buyingPower: 3_600_000, optionsBuyingPower: 875_000, initialMargin: 25_000, maintenanceMargin: 25_000, readAt: Date.now() - 3000, readMs: 48 };
 
@@ -19,5 +19,16 @@ describe('status: account and preservation', () => {
     const lines = statusText(st as never).split('\n');
     expect(lines[1]).toBe('PRESERVATION MODE since 2026-06-01T14:00:00.000Z: no new entries, exits allowed (3 consecutive broker errors (last: TWS did not answer account summary in time))');
     expect(lines[2]).toMatch(/^account ibkr DU123456/);
+  });
+});
+
+describe('status: pre-open', () => {
+  const check = (name: string, ok: boolean, blocking: boolean, detail: string) => ({ name, ok, skipped: false, blocking, detail });
+  it('passed with what only warns; failed names the block', () => {
+    expect(preopenLine({ date: '2026-12-07', ok: true, blockedReason: null, checks: [check('redis', true, true, 'ok'), check('discovery', false, false, 'no discovery:correlation')] }))
+      .toBe('pre-open 2026-12-07: passed (warnings: discovery: no discovery:correlation)');
+    expect(preopenLine({ date: '2026-12-07', ok: false, blockedReason: 'pre-open check failed: data: stale: SPY', checks: [check('data', false, true, 'stale: SPY')] }))
+      .toBe('pre-open 2026-12-07: FAILED, new entries blocked (pre-open check failed: data: stale: SPY)');
+    expect(preopenLine(null)).toBeNull();
   });
 });

@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { freePort } from '../../bench/freePort.js';
 
 export { freePort };
@@ -64,4 +65,26 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs:
     if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+/**
+ * A real redis-server for the enclosing describe block: started before its tests, flushed before each, stopped
+ * after them. `client()` is a connected client (valid inside tests and hooks).
+ */
+export function useTestRedis(): { server: () => TestRedis; client: () => Redis } {
+  let server: TestRedis | undefined;
+  let client: Redis | undefined;
+  beforeAll(async () => {
+    server = await TestRedis.start();
+    client = server.client();
+    await client.connect();
+  });
+  afterAll(async () => {
+    client?.disconnect();
+    await server?.stop();
+  });
+  beforeEach(async () => {
+    await client!.flushall();
+  });
+  return { server: () => server!, client: () => client! };
 }

@@ -55,6 +55,8 @@ export class RiskEngine {
   private readonly stamps: number[] = []; // ring of recent order times for the rate limit
   private head = 0;
   correlation: Record<string, Record<string, number>> = {};
+  /** a session routine's block on new entries (a failed pre-open check), with its reason; exits still pass */
+  entryBlock: { rule: string; reason: string } | null = null;
   readonly rejections: Record<string, number> = {};
   /**
    * The broker account for the buying-power rule: undefined = not tracked (the rule is off: a check without a
@@ -117,6 +119,7 @@ export class RiskEngine {
     if (tradingHalted) return this.reject('halted', 'trading is halted (kill switch or supervisor escalation): exits only');
     if (breakerOpen) return this.reject('circuit-breaker', 'circuit breaker tripped: new entries blocked, exits allowed');
     if (this.preservation) return this.reject('preservation', `${this.preservation}: new entries blocked, exits allowed`);
+    if (this.entryBlock) return this.reject(this.entryBlock.rule, this.entryBlock.reason);
     if (c.requireMarketHours && !o.marketOpen) return this.reject('market-hours', 'outside the regular session');
     const notional = o.qty * o.price;
     if (notional > c.maxNotionalPerOrder) return this.reject('max-notional', `order notional ${notional.toFixed(0)} > ${c.maxNotionalPerOrder}`);

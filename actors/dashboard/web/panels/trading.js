@@ -1,5 +1,6 @@
 import { axis, timeAxis, C, chart, hLinesPlugin } from '../charts.js';
 import { esc, isNum, price, qty, setHTML, time } from '../fmt.js';
+import { PerformanceView } from './performance.js';
 
 const STATUS = ['new', 'accepted', 'partial', 'filled', 'cancelled', 'rejected', 'expired', 'pend.cxl'];
 const TYPES = ['MKT', 'LMT', 'STP', 'STP LMT', 'MOC', 'LOC'];
@@ -17,6 +18,7 @@ export class TradingPanel {
     this.empty = document.getElementById('pnl-empty');
     this.onBreaker = onBreaker;
     this.d = null;
+    this.performance = new PerformanceView();
     this.u = chart(document.getElementById('pnl-chart'), {
       scales: { x: { time: true } },
       axes: [timeAxis(), axis({ side: 1, size: 54, values: (u, v) => v.map((x) => qty(x)) })],
@@ -71,7 +73,8 @@ export class TradingPanel {
     // The broker's own figures (account:summary) and preservation mode (engine:preservation).
     const acct = a && typeof a === 'object' ? ` · equity ${amount(a.equity)} · cash ${amount(a.cash)} · BP ${amount(a.buyingPower)} · opt BP ${amount(a.optionsBuyingPower)} · margin ${amount(a.initialMargin)}` : ' · <span class="down">no account read</span>';
     const pres = d.preservation && d.preservation.active ? ` · <span class="down" title="${esc(d.preservation.reason ?? '')}">PRESERVATION: entries blocked</span>` : '';
-    setHTML(this.meta, `${isNum(p.total) ? `P&L ${money(p.total)} · real ${money(p.realized)} · unreal ${money(p.unrealized)} · day ${money(p.day)} · ` : ''}filled ${c.filled ?? 0} · rejected ${c.rejected ?? 0}${acct}${pres}${d.lastKill ? ` · <span class="down">kill requested ${time(d.lastKill.ts)}</span>` : ''}`);
+    const preopen = this.performance.render(d.perf || {});
+    setHTML(this.meta, `${isNum(p.total) ? `P&L ${money(p.total)} · real ${money(p.realized)} · unreal ${money(p.unrealized)} · day ${money(p.day)} · ` : ''}filled ${c.filled ?? 0} · rejected ${c.rejected ?? 0}${acct}${pres}${preopen}${d.lastKill ? ` · <span class="down">kill requested ${time(d.lastKill.ts)}</span>` : ''}`);
   }
 }
 
