@@ -69,8 +69,12 @@ export class ReplayPipeline {
   constructor(private readonly o: PipelineOptions) {}
 
   async run(): Promise<PipelineResult> {
-    const { cfg, file, log } = this.o;
+    const { file, log } = this.o;
+    // The paper broker runs in this thread: its account is always current, so the buying-power rule's
+    // staleness bound (an account re-read by execution's timer, which a replay does not run) is moot here.
+    const cfg: EngineConfig = { ...this.o.cfg, risk: { ...this.o.cfg.risk, accountMaxAgeMs: Number.MAX_SAFE_INTEGER } };
     const reader = new RecordingReader(file);
+    this.wallMs = reader.header.startedAtMs; // the wall clock starts where the recording did (account reads at start)
     const names = cfg.symbols.map((s) => s.symbol);
     if (JSON.stringify(reader.header.symbols) !== JSON.stringify(names)) {
       throw new Error(`${file}: recorded symbols ${reader.header.symbols.join(',')} differ from the configuration's ${names.join(',')} (pass the recorded run's --config)`);
