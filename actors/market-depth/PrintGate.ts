@@ -82,7 +82,13 @@ export class PrintGate {
     const abs = Math.abs(r);
     const sigma = this.mad[s]! * MAD_TO_SIGMA;
     const band = Math.max(this.o.sigmas * sigma, this.o.minBandBps / 10_000);
-    if (this.seen[s]! < this.o.warmup || abs <= band) {
+    if (this.seen[s]! < this.o.warmup) {
+      // Warm-up teaches σ, but one wild early print must not open the gate for thousands of prints:
+      // what it teaches is capped at the floor (when there is one).
+      this.accept(s, price, this.o.minBandBps > 0 ? Math.min(abs, this.o.minBandBps / 10_000) : abs);
+      return true;
+    }
+    if (abs <= band) {
       this.accept(s, price, abs);
       return true;
     }

@@ -29,10 +29,13 @@ describe('PrintGate', () => {
     expect(g.last.band).toBeCloseTo(0.005, 12);
   });
 
-  it('a warm-up print is never judged, however far', () => {
-    const g = new PrintGate(opts, 1);
+  it('a warm-up print is never judged, however far, but teaches σ no more than the floor', () => {
+    const g = new PrintGate({ ...opts, minBandBps: 0.5 }, 1);
     g.check(0, 100);
-    expect(g.check(0, 300)).toBe(true);
+    expect(g.check(0, 300)).toBe(true); // a wild early print
+    for (let i = 0; i < 3; i++) g.check(0, 300);
+    expect(g.sigma(0)).toBeLessThanOrEqual(0.00005 * Math.sqrt(Math.PI / 2) + 1e-15);
+    expect(g.check(0, 330)).toBe(false); // +10 %: still an outlier after warm-up
   });
 
   it('the band follows σ when σ is wide', () => {
