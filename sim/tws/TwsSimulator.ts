@@ -15,6 +15,7 @@ import { DepthView } from './DepthView.js';
 import { HistoricalBars, MINUTE_MS } from '../market/HistoricalBars.js';
 import type { OptionMarket } from '../options/OptionMarket.js';
 import type { SimContract } from '../alpha-vantage/chainModel.js';
+import { hash32 } from '../alpha-vantage/random.js';
 import * as msg from './messages.js';
 import { OrderEngine, type OrderReporter, type SimExecution, type SimOrder } from './OrderEngine.js';
 import {
@@ -1188,12 +1189,8 @@ const MAX_CONTRACT_DETAILS = 2000;
 
 interface OptionSub { reqId: number; symbol: string; expiry: string; type: 'call' | 'put'; strike: number; bid: number; ask: number; last: number; iv: number }
 
-/** A stable positive conId per instrument (TWS's are opaque integers too). */
-function conIdOf(key: string): number {
-  let h = 2166136261;
-  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 16777619);
-  return (h >>> 1) || 1;
-}
+/** A stable positive conId per instrument (TWS's are opaque integers too): the simulators' own FNV hash. */
+const conIdOf = (key: string): number => (hash32(0, key) >>> 1) || 1;
 const stockConId = (symbol: string) => conIdOf(`STK:${symbol}`);
 
 function optionDetails(x: SimContract, underConId: number): msg.ContractDetailsView {
