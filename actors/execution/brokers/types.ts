@@ -3,13 +3,24 @@
  * the journal and the reconciler never know which venue they talk to.
  */
 
+import type { Instrument } from '../../../analytics/instrument.js';
+
 export type OrderSide = 'buy' | 'sell';
 export type BrokerOrderType = 'market' | 'limit' | 'stop' | 'stop_limit' | 'moc' | 'loc';
 export type BrokerTif = 'day' | 'ioc' | 'gtc' | 'opg' | 'cls';
 
+/**
+ * Orders, positions and open orders name what they are in two ways: `symbol` is the instrument's key
+ * (`instrumentKey`: the ticker for shares, the unpadded OCC symbol for an option), so every map keyed by
+ * symbol keeps working; `instrument` carries the whole model and is required for an option (absent means
+ * the shares of `symbol`). "Is it ours" is decided on `underlyingOf(instrument)` against the configured
+ * symbols, never on the OCC string.
+ */
 export interface BrokerOrder {
   clientOrderId: string;
+  /** The instrument's key: ticker, or unpadded OCC symbol for an option. */
   symbol: string;
+  instrument?: Instrument;
   side: OrderSide;
   qty: number;
   type: BrokerOrderType;
@@ -49,7 +60,9 @@ export type BrokerFillEvent = BrokerEvent & { kind: 'fill' | 'partial_fill' };
  * `symbol` against the configured symbols, and must never adopt or sell those.
  */
 export interface BrokerPosition {
+  /** The instrument's key (ticker or unpadded OCC symbol). */
   symbol: string;
+  instrument?: Instrument;
   /** Signed: negative for a short position. */
   qty: number;
   avgPrice: number;
@@ -58,7 +71,9 @@ export interface BrokerPosition {
 export interface BrokerOpenOrder {
   clientOrderId: string;
   brokerOrderId: string;
+  /** The instrument's key (ticker or unpadded OCC symbol). */
   symbol: string;
+  instrument?: Instrument;
   side: OrderSide;
   qty: number;
   filledQty: number;
