@@ -18,7 +18,7 @@ function opt(args: string[], name: string): string | undefined {
 export interface OrderPathResult {
   placement: string;
   seconds: number;
-  runs: { rate: number; stages: Record<string, { p50_ns: number; p90_ns?: number; p99_ns: number; count: number }>; dashboardAge?: string; notes: string[] }[];
+  runs: { rate: number; stages: Record<string, { p50_ns: number; p90_ns?: number; p99_ns: number; count: number }>; dashboardAge?: string; cpu?: Record<string, number>; notes: string[] }[];
 }
 
 export async function run(args: string[]): Promise<OrderPathResult> {
@@ -44,6 +44,7 @@ export async function run(args: string[]): Promise<OrderPathResult> {
       rate: r.rate,
       stages: Object.fromEntries(Object.entries(r.stages).filter(([k]) => keep.includes(k))) as OrderPathResult['runs'][0]['stages'],
       dashboardAge: r.notes?.find((n) => n.startsWith('dashboard frames')),
+      cpu: r.cpu,
       notes: (r.notes ?? []).filter((n) => !n.startsWith('dashboard frames')),
     })),
   };
@@ -58,6 +59,7 @@ export function format(r: Record<string, unknown>): string {
     lines.push(`  ${run.rate}/s`);
     for (const [k, s] of Object.entries(run.stages)) lines.push(`    ${k.padEnd(18)} p50 ${fmt(s.p50_ns).padStart(9)}  p99 ${fmt(s.p99_ns).padStart(9)}  n=${s.count}`);
     if (run.dashboardAge) lines.push(`    ${run.dashboardAge}`);
+    if (run.cpu) lines.push(`    CPU % of a core: ${Object.entries(run.cpu).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   }
   return lines.join('\n');
 }
