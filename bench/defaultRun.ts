@@ -28,6 +28,9 @@ export async function startDefaultRun(name: string, seconds: number, overlay?: s
   const t0 = performance.now();
   const child = spawn(process.execPath, ['bin/alphatrader.js', 'start', '--duration', String(Math.ceil(seconds)), ...(overlay ? ['--config', overlay] : [])], {
     env: {
+      // as `npm start` and the systemd unit run it (two malloc arenas, docs/decisions.md); an operator's value wins
+      MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2',
+      MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ ?? '131072',
       ...process.env, REDIS_URL: `redis://127.0.0.1:${port}`, ALPHATRADER_REDIS_PASSWORD: password,
       ALPHATRADER_ENGINE_DATA_DIR: dir, ALPHATRADER_LOGGING_LEVEL: 'warn', ALPHATRADER_DASHBOARD_PORT: '0',
     },

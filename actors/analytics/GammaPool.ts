@@ -1,3 +1,4 @@
+import type { ResourceLimits } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { findZeroGamma, gridPoints, type ChainArrays, type ZeroGamma } from '../../analytics/gex.js';
 import { distPath } from '../../engine/config/projectRoot.js';
@@ -33,13 +34,14 @@ export class GammaPool {
   private readonly pool: Piscina;
   readonly threads: number;
 
-  constructor(threads: number) {
+  constructor(threads: number, resourceLimits: ResourceLimits = {}) {
     this.threads = threads;
     this.pool = new Piscina({
       filename: distPath('actors', 'analytics', 'gammaGridTask.js'),
       minThreads: threads,
       maxThreads: threads,
       idleTimeout: 60_000,
+      resourceLimits,
     });
   }
 

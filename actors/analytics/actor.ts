@@ -5,6 +5,7 @@ import { InputRecorder, RecordedInputs } from '../../engine/replay/RecordedInput
 import type { ReplayRecord } from '../market-depth/Recording.js';
 import { AnalyticsCore, CHECK_EVERY, checkValues, type AppliedChain, type ChainMessage } from './AnalyticsCore.js';
 import { GammaPool, shareChain } from './GammaPool.js';
+import { workerResourceLimits } from '../../engine/runtime/workerHeap.js';
 import type { SymbolAnalytics } from './SymbolAnalytics.js';
 import { loadVpinStates, saveRequest, type SavedVpin } from './VpinStore.js';
 
@@ -73,7 +74,7 @@ const create: ActorFactory = async (ctx) => {
     }
     if (reqs.length) ctx.publishMany(reqs);
   };
-  const pool = new GammaPool(cfg.analytics.poolThreads);
+  const pool = new GammaPool(cfg.analytics.poolThreads, workerResourceLimits(cfg));
   const inFlight = new Set<string>();
   let timer: NodeJS.Timeout | undefined;
   let gridFailures = 0;

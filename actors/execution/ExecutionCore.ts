@@ -56,6 +56,8 @@ export interface ExecutionHooks {
   escalated?(): boolean;
   publishBreaker(state: string, reason: string | null, ts: number): void;
   onOrderEvent(r: OrderRecord, e: BrokerEvent): void; // hot-path notification (orders-out ring)
+  /** the order is journaled and the broker took the call (tick → order ends here): hot path only */
+  onOrderSent?(r: OrderRecord): void;
   /** the journal's Redis answered (true) or failed (false): health and the halt on a stalled Redis */
   journalHealth?(ok: boolean, reason?: string): void;
   /** an alert for a person (drift, stale data): the actor hands it to the supervisor's notifier */
@@ -624,6 +626,7 @@ export class ExecutionCore {
       this.log.error({ err: String(err), cid: order.clientOrderId }, 'broker did not take the order; reconciliation will settle it');
       return 'broker error';
     }
+    this.hooks.onOrderSent?.(r);
     return `sent ${order.clientOrderId}`;
   }
 

@@ -13,6 +13,8 @@ import { CONTROL } from '../../engine/runtime/HealthTable.js';
 import { COMMAND_STREAM, COMMAND_WAIT_MS, commandAnswerKey } from '../../engine/redis/operatorCommands.js';
 import { createBroker } from './createBroker.js';
 import type { PaperBook } from './brokers/index.js';
+import type { BrokerEvent } from './brokers/types.js';
+import type { OrderRecord } from './OrderBookkeeping.js';
 import { ExecutionCore, STRATEGY_NAMES, type SignalInput } from './ExecutionCore.js';
 import { applyBookSnapshot } from './bookInput.js';
 import { InputRecorder } from '../../engine/replay/RecordedInputs.js';
@@ -68,6 +70,19 @@ const create: ActorFactory = async (ctx: ActorContext) => {
   let stopping = false;
   const strategies = new Map<string, number>();
 
+  /** An order's state on the hot path (orders-out); `e` the broker event behind it, none when just sent. */
+  const writeOrderEvent = (r: OrderRecord, e: BrokerEvent | undefined, ts: number): void => {
+    const o = out.claim();
+    if (o < 0) return;
+    const now = ctx.clock.nowNs();
+    // An order from a signal carries its tick's times, so tick → order is read straight off the ring.
+    const h = out.stamp(Math.max(0, ctx.symbols.id(r.order.symbol)), r.originEventNs ?? Date.now() * 1e6, r.originIngestNs ?? now, now);
+    const fill = e?.kind === 'fill' || e?.kind === 'partial_fill' ? e : undefined;
+    OrderEvent.write(out.view, o, h, r.strategy, 0, 0, STATUS_CODE[r.state] ?? 0, r.order.side === 'buy' ? 1 : -1, r.filledQty,
+      r.order.qty - r.filledQty, fill ? fill.price : NaN, fill ? fill.qty : 0, r.avgPrice, ts);
+    out.publish();
+  };
+
   const core = new ExecutionCore(cfg, broker, redis, {
     nowMs: () => clock.nowMs(),
     sessionDate: (ms) => etDate(ms).replace(/-/g, ''),
@@ -96,23 +111,16 @@ const create: ActorFactory = async (ctx: ActorContext) => {
       if (ok) ctx.send('supervisor', 'alert', { rule: 'journal-recovered', severity: 'info', title: 'Order journal writable again', text: 'orders flow', key: 'journal', endEpisode: 'journal-failure' });
       else ctx.send('supervisor', 'alert', { rule: 'journal-failure', severity: 'critical', title: 'Order journal unavailable: orders refused', text: reason ?? '', key: 'journal' });
     },
+    onOrderSent: (r) => writeOrderEvent(r, undefined, Date.now()),
     onOrderEvent: (r, e) => {
-      const o = out.claim();
-      if (o < 0) return;
-      const now = ctx.clock.nowNs();
-      // An order from a signal carries its tick's times, so tick → order is read straight off the ring.
-      const h = out.stamp(Math.max(0, ctx.symbols.id(r.order.symbol)), r.originEventNs ?? Date.now() * 1e6, r.originIngestNs ?? now, now);
-      const fill = e.kind === 'fill' || e.kind === 'partial_fill';
-      OrderEvent.write(out.view, o, h, r.strategy, 0, 0, STATUS_CODE[r.state] ?? 0, r.order.side === 'buy' ? 1 : -1, r.filledQty,
-        r.order.qty - r.filledQty, fill ? e.price : NaN, fill ? e.qty : 0, r.avgPrice, e.ts);
-      out.publish();
+      writeOrderEvent(r, e, e.ts);
       if (recorder.on) {
         const cid = r.order.clientOrderId;
         if (!seenOrders.has(cid)) {
           seenOrders.add(cid);
           recorder.record('out:order', position(), { cid, side: r.order.side, qty: r.order.qty, type: r.order.type, strategy: r.strategy, parent: r.parent ?? null });
         }
-        if (fill) recorder.record('out:fill', position(), { cid, price: e.price, qty: e.qty });
+        if (e.kind === 'fill' || e.kind === 'partial_fill') recorder.record('out:fill', position(), { cid, price: e.price, qty: e.qty });
       }
       ctx.appendStream('orders:events', { cid: r.order.clientOrderId, state: r.state, kind: e.kind, filled: r.filledQty, avgPrice: r.avgPrice, ts: e.ts }, 100_000);
     },

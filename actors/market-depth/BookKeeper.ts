@@ -280,6 +280,7 @@ export class BookKeeper implements MarketSink {
     const s = this.sym(symbolId);
     if (!s) return;
     s.book.clear();
+    s.lastEventNs = 0;
     this.gate.reset(symbolId); // the venue may have moved on while the book was void
     s.topDirty = true;
     s.bookChangedSinceSnapshot = true;
@@ -299,7 +300,11 @@ export class BookKeeper implements MarketSink {
 
   private touch(s: SymbolState, tsMs: number, ingestNs: number): void {
     s.lastUpdateMs = this.batchNowMs;
-    s.lastEventNs = tsMs * 1e6;
+    // The book top says how new the newest event in it is. TWS stamps tick-by-tick trades and quotes in whole
+    // seconds, depth not at all (arrival): a trade after a depth update must not make the top up to 1 s older
+    // (the dashboard showed content ~0.6 s old at p90 for that). Reset clears it (a venue's clock may differ).
+    const ns = tsMs * 1e6;
+    if (ns > s.lastEventNs) s.lastEventNs = ns;
     s.lastIngestNs = ingestNs;
     if (s.stale) s.stale = false;
   }

@@ -59,12 +59,25 @@ const create: ActorFactory = (ctx) => {
   };
 
   // The trade and bar lists are rewritten whole: at most every `redis.listFlushMs`, the small keys every flush.
-  const listEvery = Math.max(1, Math.round(cfg.redis.listFlushMs / cfg.redis.flushMs));
-  let flushCount = 0;
+  // A flush starts as soon as a ring read brought data and none is in flight (onBatchEnd), and at least every
+  // `redis.flushMs` (cold keys, streams): a tick waits for the previous round trip, not for a timer.
+  let lastListFlush = 0;
+  let flushing = false;
   const flush = async () => {
-    market.flushInto(writer, ++flushCount % listEvery === 0);
-    const ok = await writer.flush(redis);
-    await flushStreams();
+    if (flushing) return;
+    flushing = true;
+    try {
+      await flushOnce();
+    } finally {
+      flushing = false;
+    }
+  };
+  const flushOnce = async () => {
+    const now = Date.now();
+    const lists = now - lastListFlush >= cfg.redis.listFlushMs;
+    if (lists) lastListFlush = now;
+    market.flushInto(writer, lists);
+    const [ok] = await Promise.all([writer.flush(redis), flushStreams()]);
     // Before the first connection completes, holding values is expected, not news.
     if (!ok && redis.status !== 'ready' && (everUp || Date.now() - startedAt > 5000)) {
       const now = Date.now();
@@ -131,6 +144,9 @@ const create: ActorFactory = (ctx) => {
     },
     onMessage(view, off) {
       market.onMessage(view, off);
+    },
+    onBatchEnd() {
+      if (!flushing) void flush();
     },
     onCommand(topic, payload) {
       if (topic === 'xadd') {

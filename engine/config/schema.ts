@@ -309,6 +309,11 @@ export const ConfigSchema = z.strictObject({
       backoffInitialMs: ms(0),
       backoffMaxMs: ms(0),
     }),
+    // V8 heap limits of every engine thread (resourceLimits), MB; 0 leaves it to V8 (see engine/runtime/workerHeap.ts)
+    workerHeap: z.strictObject({
+      youngMb: z.number().int().min(0).max(1024),
+      oldMb: z.number().int().min(0).max(65536).refine((n) => n === 0 || n >= 32, { message: 'must be 0 (V8 default) or at least 32' }),
+    }).default({ youngMb: 6, oldMb: 512 }),
   }),
   logging: z.strictObject({
     level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']),

@@ -14,6 +14,7 @@ import { ACTOR_STATE_NAMES, ActorState, CONTROL, ControlFlags, HEALTH_FIELDS, He
 import { buildTopology, doorbellIndex, type SharedTopology } from '../runtime/Topology.js';
 import type { ActorWorkerData } from '../runtime/worker-main.js';
 import { RestartPolicy } from './RestartPolicy.js';
+import { workerResourceLimits } from '../runtime/workerHeap.js';
 
 /**
  * Actor kinds whose thread owns uWebSockets.js sockets. Worker.terminate() (or process.exit) on such a thread
@@ -163,7 +164,7 @@ export class Supervisor extends EventEmitter {
       runtime: this.runtime,
       generation: s.generation,
     };
-    const w = new Worker(this.workerFile, { workerData: data, name: s.shared ? s.group : s.name });
+    const w = new Worker(this.workerFile, { workerData: data, name: s.shared ? s.group : s.name, resourceLimits: workerResourceLimits(this.config) });
     for (const m of members) m.worker = w;
     const gen = s.generation;
     w.on('message', (m: WorkerReport) => this.onWorkerMessage(s, m));

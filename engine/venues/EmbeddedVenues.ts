@@ -3,6 +3,7 @@ import { Worker } from 'node:worker_threads';
 import type { EngineConfig } from '../config/schema.js';
 import { distPath } from '../config/projectRoot.js';
 import type { Logger } from '../log/logger.js';
+import { workerResourceLimits } from '../runtime/workerHeap.js';
 
 export interface EmbeddedVenueInfo {
   twsPort?: number;
@@ -33,6 +34,7 @@ export async function startEmbeddedVenues(config: EngineConfig, log: Logger, eng
   const w = new Worker(distPath('sim', 'venues', 'venue-worker.js'), {
     workerData: { config, tws, alphaVantage, alphaVantageKey, alpaca, alpacaKeyId, alpacaSecret, engineStartMs },
     name: 'venues',
+    resourceLimits: workerResourceLimits(config),
   });
   const ports = await new Promise<{ twsPort?: number; alphaVantageUrl?: string; alpacaUrl?: string }>((resolve, reject) => {
     w.once('error', reject);

@@ -108,6 +108,32 @@ describe('order lifecycle scenarios', () => {
     expect(c.killOutcome('x', 0, 0).state).toBe('done');
   });
 
+  it('an order is reported sent once, after its intent is journaled and the venue took it, before any venue event', async () => {
+    const seen: string[] = [];
+    const c = core(config(), {
+      onOrderSent: (r) => seen.push(`sent ${r.order.clientOrderId} ${r.state}`),
+      onOrderEvent: (r, e) => seen.push(`event ${r.order.clientOrderId} ${e.kind}`),
+    });
+    await c.start();
+    c.onBook('SPY', 589.99, 590.01);
+    let journaledAtPlace = -1;
+    const place = venue.place.bind(venue);
+    venue.place = async (o: BrokerOrder) => {
+      journaledAtPlace = (await client.xrange('orders:journal', '-', '+')).filter(([, f]) => f.includes(o.clientOrderId)).length;
+      return place(o);
+    };
+    expect(await c.manualOrder('SPY', 1, 10, 'one')).toMatch(/^sent/);
+    expect(journaledAtPlace).toBe(1);
+    await flush(c);
+    expect(seen[0]).toBe('sent AT-20261207-manual-SPY-one new');
+    expect(seen.filter((x) => x.startsWith('sent'))).toHaveLength(1);
+    expect(seen.slice(1).every((x) => x.startsWith('event AT-20261207-manual-SPY-one'))).toBe(true);
+    // a venue that refuses the call: nothing reported sent
+    venue.place = () => Promise.reject(new Error('venue down'));
+    expect(await c.manualOrder('SPY', 1, 10, 'two')).toBe('broker error');
+    expect(seen.filter((x) => x.startsWith('sent'))).toHaveLength(1);
+  });
+
   it('reconciliation never declares an order lost while its place() is in flight', async () => {
     const c = core();
     await c.start();
