@@ -941,6 +941,18 @@ export class ExecutionCore {
     return { net, byUnderlying, positions, unknown };
   }
 
+  /**
+   * An option contract's book for the paper broker: its quote (live, else the chain's), one level a side.
+   * (The paper broker fills options against it until it takes quotes itself through `onOptionQuote`.)
+   */
+  optionBook(key: string): { bids: [number, number][]; asks: [number, number][] } | undefined {
+    const i = this.instrumentOf(key);
+    if (i.kind !== 'option') return undefined;
+    const q = this.options.quote(i.occ, i.underlying, this.wall(), false);
+    if (!q || !(q.bid > 0) || !(q.ask >= q.bid)) return undefined;
+    return { bids: [[q.bid, q.bidSize > 0 ? q.bidSize : 1]], asks: [[q.ask, q.askSize > 0 ? q.askSize : 1]] };
+  }
+
   /** Option keys live quotes are wanted for: held positions first, then working orders. */
   optionsWanted(): string[] {
     const held: string[] = [];

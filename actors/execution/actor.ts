@@ -59,16 +59,8 @@ const create: ActorFactory = async (ctx: ActorContext) => {
   const recorder = InputRecorder.of(cfg, 'execution', (to, topic, p) => ctx.send(to, topic, p));
   let signalsConsumed = 0;
   const position = () => [signalsConsumed, core.counters.brokerEvents];
-  // An option contract's paper book is its quote (live, else the chain's): one level a side.
-  const optionBook = (key: string): PaperBook | undefined => {
-    const i = core.instrumentOf(key);
-    if (i.kind !== 'option') return undefined;
-    const q = core.options.quote(i.occ, i.underlying, Date.now(), false);
-    if (!q || !(q.bid > 0) || !(q.ask >= q.bid)) return undefined;
-    return { bids: [[q.bid, q.bidSize > 0 ? q.bidSize : 1]], asks: [[q.ask, q.askSize > 0 ? q.askSize : 1]] };
-  };
   const paperBook = (sym: string, cid?: string) => {
-    const b = books.get(sym) ?? optionBook(sym);
+    const b = books.get(sym) ?? core.optionBook(sym);
     if (cid && recorder.on) recorder.record('paper-book', position(), { cid, book: b ?? null });
     return b;
   };
