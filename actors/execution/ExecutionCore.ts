@@ -87,6 +87,8 @@ export interface ExecutionHooks {
   alert?(a: { rule: string; severity: 'info' | 'warning' | 'critical'; title: string; text: string; key?: string; fields?: Record<string, string | number | boolean | null>; endEpisode?: string }): void;
   /** preservation mode entered (true) or left (false): the actor publishes engine:preservation at once */
   preservation?(on: boolean): void;
+  /** an option order's re-price or timeout decided on the wall clock (a recording keeps it: a replay applies it at the same point) */
+  optionDecision?(d: { cid: string; why: 'reprice' | 'timeout' }): void;
   /** fault injection for the crash test: called at named points; may kill the process */
   fault(point: 'after-journal' | 'before-fill-journal'): void;
 }
@@ -994,11 +996,7 @@ export class ExecutionCore {
       if (!pr || pr.repricing || pr.timedOut) continue;
       const timeout = wall - pr.firstWall >= oo.timeoutMs;
       if (!timeout && !(wall - pr.sentWall >= oo.repriceMs && pr.k < oo.maxReprices)) continue;
-      if (timeout) {
-        pr.timedOut = true;
-        this.counters.optionTimeouts++;
-      } else pr.repricing = true;
-      this.broker.cancel(r.order.clientOrderId).catch((err) => this.log.warn({ err: String(err), cid: r.order.clientOrderId }, 'option order cancel (re-price/timeout) failed'));
+      this.optionCancel(r.order.clientOrderId, timeout ? 'timeout' : 'reprice');
     }
     if (this.cfg.risk.options.holdToExpiry) return;
     const date = this.isoDate(now);
@@ -1012,6 +1010,19 @@ export class ExecutionCore {
     const n = await this.queue.push(() => this.flattenUnlocked('eod', false, (k) => expiring.has(k)), true).catch(() => 0);
     this.counters.cutoffCloses += n;
     if (n) this.log.info({ orders: n, positions: [...expiring] }, 'options cutoff: expiring option positions closed');
+  }
+
+  /** Cancels a working option limit to re-price it (the next price follows its `canceled`) or at its timeout. */
+  optionCancel(cid: string, why: 'reprice' | 'timeout'): void {
+    const pr = this.pricing.get(cid);
+    const r = this.orders.get(cid);
+    if (!pr || !r || isTerminal(r.state) || pr.repricing || pr.timedOut) return;
+    if (why === 'timeout') {
+      pr.timedOut = true;
+      this.counters.optionTimeouts++;
+    } else pr.repricing = true;
+    this.hooks.optionDecision?.({ cid, why });
+    this.broker.cancel(cid).catch((err) => this.log.warn({ err: String(err), cid }, 'option order cancel (re-price/timeout) failed'));
   }
 
   /** An option limit order ended: a cancel asked for by a re-price sends the rest at the next price. */

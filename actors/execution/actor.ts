@@ -28,6 +28,8 @@ import { describe } from '../../analytics/instrument.js';
 import { OPTION_QUOTES_TOPIC, OPTION_SUBSCRIPTIONS_TOPIC, type OptionQuote } from '../../analytics/optionQuote.js';
 import { expiryIso } from '../signals/contractChoice.js';
 
+const OPTION_CHAIN_KEY = /^options:\{[^}]+\}:(chain|greeks)$/;
+
 const STATUS_CODE: Record<string, number> = {
   new: OrderStatus.New, accepted: OrderStatus.Accepted, partially_filled: OrderStatus.PartiallyFilled, filled: OrderStatus.Filled,
   cancelled: OrderStatus.Cancelled, rejected: OrderStatus.Rejected, expired: OrderStatus.Expired,
@@ -118,6 +120,9 @@ const create: ActorFactory = async (ctx: ActorContext) => {
         if (fill) recorder.record('out:fill', position(), { cid, price: e.price, qty: e.qty });
       }
       ctx.appendStream('orders:events', { cid: r.order.clientOrderId, state: r.state, kind: e.kind, filled: r.filledQty, avgPrice: r.avgPrice, ts: e.ts }, 100_000);
+    },
+    optionDecision: (d) => {
+      if (recorder.on) recorder.record('option-cancel', position(), d);
     },
     fault: (point) => {
       // Crash-test hooks (tests only): die exactly between two steps that must survive a crash.
@@ -493,21 +498,28 @@ const create: ActorFactory = async (ctx: ActorContext) => {
     async onCommand(topic, payload) {
       if (topic === OPTION_QUOTES_TOPIC) {
         // Live option quotes: priced, marked and risk-checked from here; the paper broker fills against them.
-        if (!core.options.applyQuotes(payload, Date.now())) return void ctx.countInputError();
-        const pb = broker as { onOptionQuote?(q: OptionQuote): void; poke?(symbol?: string): void };
-        for (const q of payload as OptionQuote[]) pb.onOptionQuote?.(q);
-        core.markOptions();
-        for (const q of payload as OptionQuote[]) pb.poke?.(q.occ);
+        // Applied in the order queue, after the signals already consumed (a replay applies them at that point).
+        if (recorder.on) recorder.record('option-quotes', position(), payload);
+        void core.queue.push(async () => {
+          if (!core.options.applyQuotes(payload, Date.now())) return void ctx.countInputError();
+          const pb = broker as { onOptionQuote?(q: OptionQuote): void; poke?(symbol?: string): void };
+          for (const q of payload as OptionQuote[]) pb.onOptionQuote?.(q);
+          core.markOptions();
+          for (const q of payload as OptionQuote[]) pb.poke?.(q.occ);
+        }).catch(() => {});
         return;
       }
       if (topic === 'publish' || topic === 'publish-many') {
         const reqs = (topic === 'publish' ? [payload] : payload) as PublishRequest[];
         for (const r of reqs) {
           const key = r?.key ?? '';
-          const chain = core.options.applyKey(key, r?.value, Date.now());
-          if (chain !== 'ignored') {
-            if (chain === 'applied') core.markOptions();
-            else ctx.countInputError();
+          if (OPTION_CHAIN_KEY.test(key)) {
+            // a chain (or its greeks): in the order queue, after the signals already consumed, like a replay
+            if (recorder.on) recorder.record('option-key', position(), { key, value: r.value });
+            void core.queue.push(async () => {
+              if (core.options.applyKey(key, r.value, Date.now()) === 'applied') core.markOptions();
+              else ctx.countInputError();
+            }).catch(() => {});
             continue;
           }
           if (key.startsWith('module:heartbeat:')) {

@@ -167,7 +167,7 @@ export const ConfigSchema = z.strictObject({
       stopPct: z.number().gt(0).lt(1), // exits on the option's mark (premium): stop this far below entry …
       targetPct: z.number().gt(0).lt(20), // … first target this far above (scale-out) …
       trailPct: z.number().gt(0).lt(1), // … then trail the rest by this fraction of the best mark
-    }).default({ enabled: true, startFraction: 0.5, stepFraction: 0.25, repriceMs: 2000, maxReprices: 3, timeoutMs: 15_000, chainFallback: true, stopPct: 0.35, targetPct: 0.5, trailPct: 0.25 }),
+    }).default({ enabled: true, startFraction: 1, stepFraction: 0.25, repriceMs: 2000, maxReprices: 3, timeoutMs: 15_000, chainFallback: true, stopPct: 0.35, targetPct: 0.5, trailPct: 0.25 }),
   }),
   risk: z.strictObject({
     maxNotionalPerOrder: z.number().positive(),
