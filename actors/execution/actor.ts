@@ -106,7 +106,8 @@ const create: ActorFactory = async (ctx: ActorContext) => {
       if (o < 0) return;
       const now = ctx.clock.nowNs();
       // An order from a signal carries its tick's times, so tick → order is read straight off the ring.
-      const h = out.stamp(Math.max(0, ctx.symbols.id(r.order.symbol)), r.originEventNs ?? Date.now() * 1e6, r.originIngestNs ?? now, now);
+      // an option's order events are filed under its underlying (the ring's symbol ids are the configured symbols)
+      const h = out.stamp(Math.max(0, ctx.symbols.id(r.order.instrument?.kind === 'option' ? r.order.instrument.underlying : r.order.symbol)), r.originEventNs ?? Date.now() * 1e6, r.originIngestNs ?? now, now);
       const fill = e.kind === 'fill' || e.kind === 'partial_fill';
       OrderEvent.write(out.view, o, h, r.strategy, 0, 0, STATUS_CODE[r.state] ?? 0, r.order.side === 'buy' ? 1 : -1, r.filledQty,
         r.order.qty - r.filledQty, fill ? e.price : NaN, fill ? e.qty : 0, r.avgPrice, e.ts);
