@@ -11,18 +11,8 @@ import type { ChainContract } from './contractSelection.js';
 import { occSymbol, type Right } from './instrument.js';
 import type { OptionQuote } from './optionQuote.js';
 
-export interface ContractQuote {
-  occ: string;
-  underlying: string;
-  bid: number;
-  ask: number;
-  bidSize: number;
-  askSize: number;
-  /** Per share (as the venue and the chain quote them); NaN when unknown. */
-  delta: number;
-  gamma: number;
-  vega: number;
-  theta: number;
+/** A contract's quote as priced from: greeks per share (as the venue and the chain quote them), NaN when unknown. */
+export interface ContractQuote extends Pick<OptionQuote, 'occ' | 'underlying' | 'bid' | 'ask' | 'bidSize' | 'askSize' | 'delta' | 'gamma' | 'vega' | 'theta'> {
   source: 'live' | 'chain';
   /** wall ms the figures arrived */
   wallMs: number;

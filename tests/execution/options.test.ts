@@ -5,8 +5,7 @@
  * a second position closed at the options cutoff; a signal past the day's premium budget refused with it.
  * Quotes are injected through the same path the `option-quotes` topic takes (OptionMarket.applyQuotes).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
 import { etDate } from '../../analytics/calendar.js';
 import type { OptionQuote } from '../../analytics/optionQuote.js';
 import { ExecutionCore, type SignalInput } from '../../actors/execution/ExecutionCore.js';
@@ -15,7 +14,7 @@ import { checkOptionEntry, type OptionBookState, type OptionLimits } from '../..
 import { loadConfig } from '../../engine/config/loadConfig.js';
 import type { EngineConfig } from '../../engine/config/schema.js';
 import { silentLog } from '../helpers/bookkeeper.js';
-import { TestRedis, waitFor } from '../helpers/redis.js';
+import { useTestRedis, waitFor } from '../helpers/redis.js';
 
 const LIM: OptionLimits = {
   maxPremiumPerTrade: 1000, maxPremiumPerDay: 3000, maxContractsPerOrder: 10, maxContractsPerContract: 15, maxContractsPerUnderlying: 20,
@@ -80,20 +79,10 @@ const quote = (occ: string, bid: number, ask: number, delta: number, wall: numbe
 });
 
 describe('ExecutionCore trades option contracts (paper broker, real Redis journal)', () => {
-  let redis: TestRedis;
-  let client: Redis;
-  beforeAll(async () => {
-    redis = await TestRedis.start();
-    client = redis.client();
-    await client.connect();
-  });
-  afterAll(async () => {
-    client?.disconnect();
-    await redis?.stop();
-  });
+  const redis = useTestRedis();
 
   async function engine(session: { ms: number }) {
-    await client.flushall();
+    const client = redis.client();
     const cfg = config();
     let core!: ExecutionCore;
     const broker = new PaperBroker({ book: (s) => core.optionBook(s), slippageBps: 0, pollMs: 5, nowMs: () => session.ms, startingCash: 1_000_000 });
@@ -111,7 +100,7 @@ describe('ExecutionCore trades option contracts (paper broker, real Redis journa
 
   async function intents(): Promise<Record<string, string>[]> {
     const out: Record<string, string>[] = [];
-    for (const [, kv] of await client.xrange('orders:journal', '-', '+')) {
+    for (const [, kv] of await redis.client().xrange('orders:journal', '-', '+')) {
       const f: Record<string, string> = {};
       for (let i = 0; i + 1 < kv.length; i += 2) f[kv[i]!] = kv[i + 1]!;
       if (f.type === 'intent') out.push(f);
