@@ -35,6 +35,8 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   const intents = new Map<string, Intent>();
   const fills: { cid: string; price: number; qty: number }[] = [];
   let last = '-';
+  let rejections: unknown = null;
+  let contracts: unknown = null;
   try {
     while ((performance.now() - t0) / 1000 < limitS && child.exitCode === null) {
       await new Promise((res) => setTimeout(res, 1000));
@@ -71,6 +73,9 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
           greeksSample = v;
         }
       }
+      rejections = JSON.parse((await redis.get('risk:rejections').catch(() => null)) ?? 'null') ?? rejections;
+      const sm = JSON.parse((await redis.get('monitoring:signals:metrics').catch(() => null)) ?? 'null') as { contracts?: unknown; optionQuotes?: unknown } | null;
+      if (sm?.contracts) contracts = { selection: sm.contracts, quotes: sm.optionQuotes };
       // After the options cutoff of the session on the clock (and before its close): no 0DTE option position open.
       const eng = await redis.get('engine:status').catch(() => null);
       const sessionMs = eng ? Number((JSON.parse(eng) as { clock?: { sessionTs?: number } }).clock?.sessionTs) : NaN;
@@ -134,6 +139,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     statusJsonOptionPositionAtS: statusOptionAtS, statusSample, riskGreeksAtS: greeksAtS, riskGreeksSample: greeksSample,
     zeroDteOpenAfterCutoff: openAfterCutoff, cutoffChecks, optionIntents: [...intents.values()].filter((x) => x.occ).length,
     sampleIntent: [...intents.values()].find((x) => x.occ) ?? null, perStrategy, optionContractsOpenAtEnd: openAtEnd,
+    riskRejections: rejections, contractSelection: contracts,
   });
   return r;
 }

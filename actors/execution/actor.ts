@@ -120,7 +120,10 @@ const create: ActorFactory = async (ctx: ActorContext) => {
         }
         if (fill) recorder.record('out:fill', position(), { cid, price: e.price, qty: e.qty });
       }
-      ctx.appendStream('orders:events', { cid: r.order.clientOrderId, state: r.state, kind: e.kind, filled: r.filledQty, avgPrice: r.avgPrice, ts: e.ts }, 100_000);
+      ctx.appendStream('orders:events', {
+        cid: r.order.clientOrderId, symbol: r.order.symbol, ...(r.order.instrument?.kind === 'option' ? { occ: r.order.instrument.occ, underlying: r.order.instrument.underlying } : {}),
+        state: r.state, kind: e.kind, filled: r.filledQty, avgPrice: r.avgPrice, ts: e.ts,
+      }, 100_000);
     },
     optionDecision: (d) => {
       if (recorder.on) recorder.record('option-cancel', position(), d);
