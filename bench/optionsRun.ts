@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- options-run [--limit S]`: the default run (simulated session clock) from a fresh data
+ * `npm run bench -- options-run [--limit S] [--config OVERLAY]`: the default run (simulated session clock) from a fresh data
  * directory, watched for issue 11's figures: when `orders:journal` first holds a 0DTE option intent (field
  * `occ`, the session's date as expiry) and its first fill, whether `alphatrader status --json` lists option
  * positions (contracts, multiplier, P&L) and `risk:greeks` the book's greeks, whether any 0DTE option position
@@ -20,10 +20,12 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   const i = args.indexOf('--limit');
   const limitS = i >= 0 ? Number(args[i + 1]) : 240;
   if (!(limitS > 0)) throw new Error('--limit takes a number of seconds');
-  const { redis, t0, stop, child } = await startDefaultRun('options-run', limitS + 10);
+  const c = args.indexOf('--config');
+  const overlay = c >= 0 ? args[c + 1] : undefined; // e.g. a larger premium budget, so the later strategies trade too
+  const { redis, t0, stop, child } = await startDefaultRun('options-run', limitS + 10, overlay);
   const at = () => Math.round((performance.now() - t0) / 100) / 10;
   const env = { ...process.env, REDIS_URL: `redis://127.0.0.1:${redis.options.port}`, ALPHATRADER_REDIS_PASSWORD: String(redis.options.password) };
-  const r: Record<string, unknown> = { limitS };
+  const r: Record<string, unknown> = { limitS, overlay: overlay ?? null };
   let first0dteIntentAtS: number | null = null;
   let first0dteFillAtS: number | null = null;
   let statusOptionAtS: number | null = null;
