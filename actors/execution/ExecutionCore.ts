@@ -41,6 +41,9 @@ export interface SignalInput {
   option?: { expiry: string; right: 'C' | 'P'; strike: number };
 }
 
+/** Contracts at each side of an option's paper book (see optionBook). */
+const PAPER_OPTION_DEPTH = 1_000_000;
+
 /** Strategies that trade the option contract their signal chose (0DTE, 1DTE, 14DTE); MOC trades shares. */
 export const OPTION_STRATEGY_IDS: ReadonlySet<number> = new Set([1, 2, 3]);
 
@@ -944,15 +947,17 @@ export class ExecutionCore {
   }
 
   /**
-   * An option contract's book for the paper broker: its quote (live, else the chain's), one level a side.
-   * (The paper broker fills options against it until it takes quotes itself through `onOptionQuote`.)
+   * An option contract's book for the paper broker: its quote (live, else the chain's), one level a side, as
+   * deep as any order (the paper broker fills options against it until it takes quotes itself through
+   * `onOptionQuote`). Not the quoted sizes: a remainder resting behind them would fill on the paper broker's
+   * polling, which no replay reproduces (partial option fills are the paper broker's own work).
    */
   optionBook(key: string): { bids: [number, number][]; asks: [number, number][] } | undefined {
     const i = this.instrumentOf(key);
     if (i.kind !== 'option') return undefined;
     const q = this.options.quote(i.occ, i.underlying, this.wall(), false);
     if (!q || !(q.bid > 0) || !(q.ask >= q.bid)) return undefined;
-    return { bids: [[q.bid, q.bidSize > 0 ? q.bidSize : 1]], asks: [[q.ask, q.askSize > 0 ? q.askSize : 1]] };
+    return { bids: [[q.bid, PAPER_OPTION_DEPTH]], asks: [[q.ask, PAPER_OPTION_DEPTH]] };
   }
 
   /** Option keys live quotes are wanted for: held positions first, then working orders. */
