@@ -185,13 +185,20 @@ export class ReplayPipeline {
     const applyExecution = (r: ReplayRecord) => {
       if (r.k === 'book') applyBookSnapshot(r.d as PublishRequest, books, core);
       // option chains and live quotes as execution applied them, and its wall-clock re-price/timeout decisions
+      // (in the order queue, as live: the exits they trigger come before the next signal)
       else if (r.k === 'option-key') {
         const d = r.d as { key: string; value: unknown };
-        core.options.applyKey(d.key, d.value, this.wallMs);
-        core.markOptions();
+        const wall = this.wallMs;
+        void core.queue.push(async () => {
+          core.options.applyKey(d.key, d.value, wall);
+          await core.markOptionsInQueue();
+        }).catch(() => {});
       } else if (r.k === 'option-quotes') {
-        core.options.applyQuotes(r.d, this.wallMs);
-        core.markOptions();
+        const wall = this.wallMs;
+        void core.queue.push(async () => {
+          core.options.applyQuotes(r.d, wall);
+          await core.markOptionsInQueue();
+        }).catch(() => {});
       } else if (r.k === 'option-cancel') {
         const d = r.d as { cid: string; why: 'reprice' | 'timeout' };
         core.optionCancel(d.cid, d.why);

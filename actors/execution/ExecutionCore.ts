@@ -736,7 +736,12 @@ export class ExecutionCore {
   }
 
   onMark(symbol: string, mid: number): void {
-    if (!(mid > 0) || !Number.isFinite(mid)) return;
+    if (this.markDue(symbol, mid)) void this.queue.push(() => this.sendExit(symbol, mid)).catch(() => this.counters.queueRefused++);
+  }
+
+  /** Applies a mark; true when it triggers an exit that is not already working. */
+  private markDue(symbol: string, mid: number): boolean {
+    if (!(mid > 0) || !Number.isFinite(mid)) return false;
     this.lastMarkWall.set(symbol, this.wall());
     const prev = this.marks.get(symbol);
     this.marks.set(symbol, mid);
@@ -750,15 +755,13 @@ export class ExecutionCore {
       this.vols.set(symbol, w);
     }
     const plan = this.exits.get(symbol);
-    if (!plan || this.position(symbol) === 0) return;
+    if (!plan || this.position(symbol) === 0) return false;
     const best = plan.side > 0 ? Math.max(plan.best, mid) : Math.min(plan.best, mid);
     if (best !== plan.best) {
       plan.best = best;
       this.saveAnchor(symbol);
     }
-    if (this.exitTrigger(plan, mid) && this.closable(symbol) > EPS && !this.exitWorking(symbol)) {
-      void this.queue.push(() => this.sendExit(symbol, mid)).catch(() => this.counters.queueRefused++);
-    }
+    return this.exitTrigger(plan, mid) !== null && this.closable(symbol) > EPS && !this.exitWorking(symbol);
   }
 
   /** Whether a target leg of this entry was sent (and not cancelled unfilled): the scale-out is done. */
@@ -972,15 +975,27 @@ export class ExecutionCore {
     return [...held.sort(), ...working.sort()];
   }
 
-  /** Marks every held or working option from its quote (live, else the chain): P&L and the premium exits. */
-  markOptions(): void {
+  /** Marks every held or working option from its quote, in the order queue (after what is queued already). */
+  markOptions(): Promise<void> {
+    return this.queue.push(() => this.markOptionsInQueue()).catch(() => void this.counters.queueRefused++);
+  }
+
+  /**
+   * Marks every held or working option from its quote (live, else the chain): P&L and the premium exits, sent
+   * here and now. Called from inside an order-queue task that applied new quotes, so an exit follows the
+   * quotes that caused it before any later signal, live and in a replay alike.
+   */
+  async markOptionsInQueue(): Promise<void> {
     const wall = this.wall();
+    const due: [string, number][] = [];
     for (const key of [...this.exposure.symbols()]) {
       const i = this.instrumentOf(key);
       if (i.kind !== 'option') continue;
       const q = this.options.quote(i.occ, i.underlying, wall, false);
-      if (q && q.bid > 0 && q.ask >= q.bid) this.onMark(key, (q.bid + q.ask) / 2);
+      const mid = q && q.bid > 0 && q.ask >= q.bid ? (q.bid + q.ask) / 2 : NaN;
+      if (this.markDue(key, mid)) due.push([key, mid]);
     }
+    for (const [key, mid] of due) await this.sendExit(key, mid);
   }
 
   /** The options cutoff of a session (New York; 3 h earlier on an early close, never after the close); null on a holiday. */

@@ -508,7 +508,7 @@ const create: ActorFactory = async (ctx: ActorContext) => {
           if (!core.options.applyQuotes(payload, Date.now())) return void ctx.countInputError();
           const pb = broker as { onOptionQuote?(q: OptionQuote): void; poke?(symbol?: string): void };
           for (const q of payload as OptionQuote[]) pb.onOptionQuote?.(q);
-          core.markOptions();
+          await core.markOptionsInQueue();
           for (const q of payload as OptionQuote[]) pb.poke?.(q.occ);
         }).catch(() => {});
         return;
@@ -521,7 +521,7 @@ const create: ActorFactory = async (ctx: ActorContext) => {
             // a chain (or its greeks): in the order queue, after the signals already consumed, like a replay
             if (recorder.on) recorder.record('option-key', position(), { key, value: r.value });
             void core.queue.push(async () => {
-              if (core.options.applyKey(key, r.value, Date.now()) === 'applied') core.markOptions();
+              if (core.options.applyKey(key, r.value, Date.now()) === 'applied') await core.markOptionsInQueue();
               else ctx.countInputError();
             }).catch(() => {});
             continue;

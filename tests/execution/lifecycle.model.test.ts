@@ -191,7 +191,7 @@ describe.each(['shares', 'options'] as const)('order lifecycle: model-based (%s)
       w.marks.set(c.occ, px);
       what = `quote ${c.occ} ${px}`;
       quotes(w);
-      w.core.markOptions();
+      await w.core.markOptions();
     } else if (r < 0.35) {
       const old = w.marks.get(sym)!;
       const jump = rnd() < 0.05 ? (rnd() < 0.5 ? -1 : 1) * 0.007 : (rnd() - 0.5) * 0.001;

@@ -136,14 +136,14 @@ describe('ExecutionCore trades option contracts (paper broker, real Redis journa
       expect(pos).toMatchObject({ qty: 3, avgPrice: 3.1, multiplier: 100 });
       // marked from the live quote: (3.3 − 3.1) × 3 × 100
       core.options.applyQuotes([quote(OCC_C, 3.2, 3.4, 0.35, Date.now())], Date.now());
-      core.markOptions();
+      await core.markOptions();
       expect(core.portfolio.unrealized(pos)).toBeCloseTo(60, 6);
       const g = core.bookGreeks();
       expect(g.net.delta).toBeCloseTo(0.35 * 100 * 3, 6);
       expect(g.positions[0]).toMatchObject({ occ: OCC_C, source: 'live' });
       // premium stop: 30 % below the premium paid (3.1 → 2.17); mark 2.05 → sell 3 at the bid
       core.options.applyQuotes([quote(OCC_C, 2.0, 2.1, 0.2, Date.now())], Date.now());
-      core.markOptions();
+      await core.markOptions();
       await tickUntil(core, () => core.position(OCC_C) === 0, 'the premium stop closed the position');
       const exit = (await intents()).find((f) => f.purpose === 'exit')!;
       expect(exit).toMatchObject({ occ: OCC_C, side: 'sell', qty: '3', orderType: 'limit', limitPrice: '2' });
