@@ -127,6 +127,7 @@ export class ReplayPipeline {
     const applySignals = (r: ReplayRecord) => {
       const d = r.d as { key: string; value: unknown; wallMs: number };
       if (r.k === 'key') signals.applyKey(d.key, d.value, d.wallMs);
+      else if (r.k === 'option-quotes') signals.applyOptionQuotes(r.d);
     };
     const onSnapshot = (view: DataView, off: number) => {
       inSignals.due(signals.consumed, applySignals);
@@ -135,27 +136,28 @@ export class ReplayPipeline {
         pending.push({
           symbol: s.symbol, strategy: s.strategy, signalId: s.signalId, direction: s.direction, confidence: s.confidence, price: s.price,
           target: s.target, stop: s.stop, expiresMs: s.expiresMs, ingestNs: 0, eventNs: this.wallMs * 1e6,
+          ...(s.contract?.ok ? { option: { expiry: s.contract.expiry, right: s.contract.right, strike: s.contract.strike } } : {}),
         });
       }
     };
     // execution: the same core and paper broker, journal in the given (throwaway) Redis
     const books = new Map<string, PaperBook>();
     const paperCalls = new Map<string, number>();
-    const broker = new PaperBroker({
-      book: (sym, cid) => {
+    const broker: PaperBroker = new PaperBroker({
+      book: (sym, cid): PaperBook | undefined => {
         const rec = cid ? paperBooks.get(cid) : undefined;
         if (rec && rec.length) {
           const n = paperCalls.get(cid!) ?? 0;
           paperCalls.set(cid!, n + 1);
           return rec[Math.min(n, rec.length - 1)];
         }
-        return books.get(sym);
+        return books.get(sym) ?? core.optionBook(sym);
       },
       nowMs: () => clock.nowMs(),
       sessionClose: (now) => NYSE.nextCloseMs(now),
     });
     const cids = new Set<string>();
-    const core = new ExecutionCore(cfg, broker, this.o.redis, {
+    const core: ExecutionCore = new ExecutionCore(cfg, broker, this.o.redis, {
       nowMs: () => clock.nowMs(),
       wallMs: () => this.wallMs,
       sessionDate: (ms) => etDate(ms).replace(/-/g, ''),
@@ -182,6 +184,25 @@ export class ReplayPipeline {
     let execConsumed = 0;
     const applyExecution = (r: ReplayRecord) => {
       if (r.k === 'book') applyBookSnapshot(r.d as PublishRequest, books, core);
+      // option chains and live quotes as execution applied them, and its wall-clock re-price/timeout decisions
+      // (in the order queue, as live: the exits they trigger come before the next signal)
+      else if (r.k === 'option-key') {
+        const d = r.d as { key: string; value: unknown };
+        const wall = this.wallMs;
+        void core.queue.push(async () => {
+          core.options.applyKey(d.key, d.value, wall);
+          await core.markOptionsInQueue();
+        }).catch(() => {});
+      } else if (r.k === 'option-quotes') {
+        const wall = this.wallMs;
+        void core.queue.push(async () => {
+          core.options.applyQuotes(r.d, wall);
+          await core.markOptionsInQueue();
+        }).catch(() => {});
+      } else if (r.k === 'option-cancel') {
+        const d = r.d as { cid: string; why: 'reprice' | 'timeout' };
+        core.optionCancel(d.cid, d.why);
+      }
     };
     const quiesce = async () => {
       for (let i = 0; i < 3; i++) {

@@ -20,6 +20,7 @@ const SUITES: Record<string, { about: string; load: () => Promise<SuiteModule> }
   brokers: { about: 'simulated venue latency knobs (venues.simLatency) as seen through the paper, IBKR and Alpaca adapters', load: () => import('./brokers.js') },
   'first-minute': { about: 'default run from a fresh data dir: seconds to numeric VPIN for SPY, first sweep and unusual-volume keys', load: () => import('./firstMinute.js') },
   'session-close': { about: 'default run from a fresh data dir: seconds to session:preopen and to the first end-of-day report (reports:daily:<date>, files)', load: () => import('./sessionClose.js') },
+  'options-run': { about: 'default run from a fresh data dir: first 0DTE option intent (occ) and fill, option positions in status --json, risk:greeks, 0DTE open after the cutoff, per-strategy orders/fills/premium/P&L', load: () => import('./optionsRun.js') },
   soak: { about: 'default run for --minutes N (30): process RSS, heap and event-loop delay per worker, ring lag over time, with a plot (--quick: 30 s)', load: () => import('./soak.js') },
   hostile: { about: 'engine RSS, actor liveness and SPY book refresh against a hostile TWS gateway (10 MB frame, 1 MB fields, size 1e300)', load: () => import('./hostile.js') },
   'order-path': { about: 'tick → order / Redis / dashboard (issue 12 item 3) through the e2e engine pipeline at 10k and 50k/s', load: () => import('./orderPath.js') },

@@ -5,7 +5,8 @@ import { parseCommand, seconds } from './args.js';
 import { STATUS } from './commands.js';
 import { operatorRedis } from './redisTarget.js';
 
-type Position = { symbol: string; qty: number; avgPrice: number; realizedPnl: number; unrealizedPnl: number };
+/** `positions` as execution publishes it: options in contracts, with the multiplier and the OCC symbol. */
+type Position = { symbol: string; qty: number; avgPrice: number; realizedPnl: number; unrealizedPnl: number; kind?: 'equity' | 'option'; multiplier?: number; description?: string; occ?: string };
 type Report = EngineStatus & {
   statusAgeMs: number;
   breaker: { state: string; reason: string | null; ts: number | null };
@@ -200,7 +201,11 @@ export function statusText(st: Report): string {
     out.push(line([a.name, a.alive ? 'yes' : 'NO', a.state, a.heartbeatAgeMs === null ? '-' : `${a.heartbeatAgeMs} ms`, a.restarts, a.msgsIn, a.msgsOut, a.errors + a.inputErrors], w));
   }
   if (st.pnl) out.push(`P&L ${st.pnl.total.toFixed(2)} (realised ${st.pnl.realized.toFixed(2)}, unrealised ${st.pnl.unrealized.toFixed(2)}); ${st.openOrders.length} open orders`);
-  for (const p of st.positions) out.push(`  ${p.symbol.padEnd(6)} ${String(p.qty).padStart(8)} @ ${p.avgPrice.toFixed(4)}  realised ${p.realizedPnl.toFixed(2)}  unrealised ${p.unrealizedPnl.toFixed(2)}`);
+  for (const p of st.positions) {
+    const what = p.kind === 'option' ? `${p.description ?? p.symbol} (${p.occ ?? p.symbol})` : p.symbol;
+    const unit = p.kind === 'option' ? ` contracts × ${p.multiplier ?? 100}` : '';
+    out.push(`  ${what.padEnd(6)} ${String(p.qty).padStart(8)}${unit} @ ${p.avgPrice.toFixed(4)}  realised ${p.realizedPnl.toFixed(2)}  unrealised ${p.unrealizedPnl.toFixed(2)}`);
+  }
   out.push(line(['ring', 'producer', 'published', 'readers (lag/fill/overruns)'], [16, 14, 12, 40]));
   for (const r of st.rings) {
     out.push(line([r.name, r.producer, r.published, r.readers.map((x, i) => `${r.readerNames[i]}:${x.lag}/${(x.fill * 100).toFixed(0)}%/${x.overruns}`).join(' ')], [16, 14, 12, 40]));

@@ -58,7 +58,7 @@ const create: ActorFactory = (ctx) => {
   const server = new DashboardServer({
     viewToken,
     isSymbol: (sym) => symbols.has(sym),
-    riskLimits: { ...cfg.risk },
+    riskLimits: (({ options: _options, ...flat }) => flat)(cfg.risk), // the console shows the flat limits; option limits are on risk:greeks
     onAction: async (cmd) => {
       const id = cmd.id ?? `dash-${randomBytes(6).toString('hex')}`;
       const ans = await sendOperatorCommand(actions, { ...cmd, id }, COMMAND_WAIT_MS);

@@ -13,6 +13,12 @@ import { CircuitBreaker } from './risk/CircuitBreaker.js';
 import { RiskEngine, type Exposure, type RiskVerdict } from './risk/RiskEngine.js';
 import { SerialQueue } from './SerialQueue.js';
 import { TradingStats } from './TradingStats.js';
+import { NYSE } from '../../analytics/calendar.js';
+import { option as optionInstrument, parseOcc, type Instrument, type OptionInstrument } from '../../analytics/instrument.js';
+import { OptionMarket, type ContractQuote } from '../../analytics/optionMarket.js';
+import { contractsFor, marketableLimit, repriceFraction } from '../../analytics/optionOrder.js';
+import { addGreeks, checkOptionEntry, type Greeks } from './risk/OptionRisk.js';
+import { sessionTimeOn } from './session/SessionSchedule.js';
 
 export const CID_PREFIX = 'AT-';
 export const STRATEGY_NAMES: Record<number, string> = { 0: 'manual', 1: '0DTE', 2: '1DTE', 3: '14DTE', 4: 'MOC', 9: 'exit', 10: 'kill' };
@@ -31,6 +37,28 @@ export interface SignalInput {
   /** the triggering tick's header times, carried into the order events so latency is traced per order */
   ingestNs?: number;
   eventNs?: number;
+  /** an option strategy's contract, chosen by signals (absent: shares, or no eligible contract) */
+  option?: { expiry: string; right: 'C' | 'P'; strike: number };
+}
+
+/** Contracts at each side of an option's paper book (see optionBook). */
+const PAPER_OPTION_DEPTH = 1_000_000;
+
+/** Strategies that trade the option contract their signal chose (0DTE, 1DTE, 14DTE); MOC trades shares. */
+export const OPTION_STRATEGY_IDS: ReadonlySet<number> = new Set([1, 2, 3]);
+
+/** An option limit order's pricing schedule: re-priced (cancel, then the next price) up to a limit, then cancelled. */
+interface Pricing {
+  /** the order family's first send (wall): the timeout counts from it */
+  firstWall: number;
+  /** this order's send (wall) */
+  sentWall: number;
+  /** index of this order's price in the schedule (0 = first) */
+  k: number;
+  /** a cancel for a re-price was sent: its `canceled` sends the next price */
+  repricing: boolean;
+  /** cancelled at the timeout: no further price */
+  timedOut: boolean;
 }
 
 /** Synthetic exit plan of an open position: stop, first target (scale-out), then a trailing stop. */
@@ -64,6 +92,8 @@ export interface ExecutionHooks {
   alert?(a: { rule: string; severity: 'info' | 'warning' | 'critical'; title: string; text: string; key?: string; fields?: Record<string, string | number | boolean | null>; endEpisode?: string }): void;
   /** preservation mode entered (true) or left (false): the actor publishes engine:preservation at once */
   preservation?(on: boolean): void;
+  /** an option order's re-price or timeout decided on the wall clock (a recording keeps it: a replay applies it at the same point) */
+  optionDecision?(d: { cid: string; why: 'reprice' | 'timeout' }): void;
   /** fault injection for the crash test: called at named points; may kill the process */
   fault(point: 'after-journal' | 'before-fill-journal'): void;
 }
@@ -108,7 +138,14 @@ export class ExecutionCore {
     journalFailures: 0, malformedSignals: 0, stateWriteFailures: 0, crossedBooks: 0, staleTrips: 0, queueRefused: 0, adopted: 0,
     /** broker events taken off the queue (a recording stamps execution's cold inputs with it) */
     brokerEvents: 0,
+    /** option strategy signals without a contract (signals found none eligible: the reason is on the signal) */
+    noContract: 0, optionOrders: 0, reprices: 0, optionTimeouts: 0, cutoffCloses: 0,
   };
+  /** live option quotes and, behind them, the chains: prices, marks and greeks of option contracts */
+  readonly options: OptionMarket;
+  /** every instrument the engine has an order or a position in, by key (ticker or OCC) */
+  private readonly instruments = new Map<string, Instrument>();
+  private readonly pricing = new Map<string, Pricing>();
   lastReconcile: ReconcileReport | null = null;
   /** the broker's health: preservation mode and the disconnected episode (BrokerHealth) */
   readonly health: BrokerHealth;
@@ -141,7 +178,11 @@ export class ExecutionCore {
     journalStream?: string,
   ) {
     this.symbols = new Set(cfg.symbols.map((s) => s.symbol));
-    this.portfolio = new Portfolio(cfg.risk.startingEquity);
+    this.portfolio = new Portfolio(cfg.risk.startingEquity, (key) => {
+      const i = this.instrumentOf(key);
+      return i.kind === 'option' ? i.multiplier : 1;
+    });
+    this.options = new OptionMarket({ chainFallback: cfg.execution.optionOrders.chainFallback, maxQuoteAgeMs: 10_000 });
     this.risk = new RiskEngine(cfg.risk, this.portfolio, this.exposure);
     this.risk.account = null; // tracked: no entry before the first good account read
     const p = cfg.execution.preservation;
@@ -158,10 +199,33 @@ export class ExecutionCore {
   /** Every order the engine tracks goes through here (journal replay, adoption, send). */
   private track(r: OrderRecord): void {
     this.orders.set(r.order.clientOrderId, r);
+    if (r.order.instrument) this.instruments.set(r.order.symbol, r.order.instrument);
     if (workingQty(r) <= EPS && isTerminal(r.state)) return;
     let set = this.live.get(r.order.symbol);
     if (!set) this.live.set(r.order.symbol, (set = new Set()));
     set.add(r);
+  }
+
+  /** The instrument of a key: known from an order, else parsed (an OCC key is an option), else shares. */
+  instrumentOf(key: string): Instrument {
+    const known = this.instruments.get(key);
+    if (known) return known;
+    let i: Instrument = { kind: 'equity', symbol: key };
+    if (/^[A-Z0-9]{1,6}\d{6}[CP]\d{8}$/.test(key)) {
+      try {
+        i = parseOcc(key);
+      } catch {
+        // not an OCC symbol after all: shares of that ticker
+      }
+    }
+    this.instruments.set(key, i);
+    return i;
+  }
+
+  /** Whether a key is the engine's: its underlying is a configured symbol (never decided on the OCC string). */
+  ours(key: string): boolean {
+    const i = this.instrumentOf(key);
+    return this.symbols.has(i.kind === 'option' ? i.underlying : i.symbol);
   }
 
   private wall(): number {
@@ -292,13 +356,18 @@ export class ExecutionCore {
       if (!entryCid) entryCid = `${CID_PREFIX}${this.hooks.sessionDate(this.hooks.nowMs())}-pos-${p.symbol}`;
       const a = anchors.get(p.symbol);
       const best = a && a.entryCid === entryCid ? (side > 0 ? Math.max(a.best, p.avgPrice) : Math.min(a.best, p.avgPrice)) : p.avgPrice;
-      this.exits.set(p.symbol, this.planFor(entryCid, side, p.avgPrice, best));
+      this.exits.set(p.symbol, this.planFor(entryCid, side, p.avgPrice, best, p.symbol));
     }
     this.log.info({ plans: [...this.exits.entries()].map(([s, x]) => ({ symbol: s, stop: x.stop, target: x.target, best: x.best })) }, 'exit plans rebuilt');
   }
 
-  private planFor(entryCid: string, side: 1 | -1, entry: number, best: number): ExitPlan {
+  /** Stop, target and trail from the entry: the underlying's percentages for shares, premium terms for an option. */
+  private planFor(entryCid: string, side: 1 | -1, entry: number, best: number, key: string): ExitPlan {
     const e = this.cfg.execution;
+    if (this.instrumentOf(key).kind === 'option') {
+      const o = e.optionOrders;
+      return { entryCid, side, entry, stop: entry * (1 - side * o.stopPct), target: entry * (1 + side * o.targetPct), trail: o.trailPct, best };
+    }
     return { entryCid, side, entry, stop: entry * (1 - side * e.stopLossPct), target: entry * (1 + side * e.takeProfitPct), trail: e.trailingStopPct, best };
   }
 
@@ -349,7 +418,7 @@ export class ExecutionCore {
         for (const p of this.portfolio.positions.values()) if (p.qty !== 0) m.set(p.symbol, p.qty);
         return m;
       },
-      ours: (symbol) => this.symbols.has(symbol),
+      ours: (symbol) => this.ours(symbol),
       log: this.log,
       prefix: CID_PREFIX,
       sinceMs,
@@ -370,7 +439,7 @@ export class ExecutionCore {
         if ((b?.qty ?? 0) === 0) this.dropPlan(d.symbol);
         else if (!this.exits.has(d.symbol)) {
           const side = ((b?.qty ?? 0) > 0 ? 1 : -1) as 1 | -1;
-          this.exits.set(d.symbol, this.planFor(`${CID_PREFIX}${this.hooks.sessionDate(this.hooks.nowMs())}-pos-${d.symbol}`, side, b!.avgPrice, b!.avgPrice));
+          this.exits.set(d.symbol, this.planFor(`${CID_PREFIX}${this.hooks.sessionDate(this.hooks.nowMs())}-pos-${d.symbol}`, side, b!.avgPrice, b!.avgPrice, d.symbol));
         }
       }
     }
@@ -412,6 +481,7 @@ export class ExecutionCore {
     const t = applyEvent(r, e, this.wall());
     if (t.fill) this.applyFill(r, t.fill.price, t.fill.qty);
     if (t.changed) this.hooks.onOrderEvent(r, e);
+    if (t.changed && isTerminal(r.state)) this.afterOptionOrder(r);
   }
 
   /** The reject-rate rule counts one outcome per order: its first definitive answer. */
@@ -433,7 +503,7 @@ export class ExecutionCore {
       const p = this.portfolio.positions.get(sym)!;
       const s = Math.sign(after) as 1 | -1;
       const entryCid = Math.sign(after) === Math.sign(before) ? (this.exits.get(sym)?.entryCid ?? r.order.clientOrderId) : r.order.clientOrderId;
-      this.exits.set(sym, this.planFor(entryCid, s, p.avgPrice, price));
+      this.exits.set(sym, this.planFor(entryCid, s, p.avgPrice, price, sym));
       this.saveAnchor(sym);
     }
   }
@@ -509,6 +579,13 @@ export class ExecutionCore {
     if (this.orders.has(cid)) {
       this.counters.duplicateSignals++;
       return 'duplicate signal (already journaled)';
+    }
+    if (OPTION_STRATEGY_IDS.has(s.strategy) && this.cfg.execution.optionOrders.enabled) {
+      if (!s.option) {
+        this.counters.noContract++;
+        return `no option contract chosen (signals:{${s.symbol}}:latest says why)`;
+      }
+      return this.handleOptionSignal(s, cid, now);
     }
     const pos = this.position(s.symbol);
     const w = this.working(s.symbol, (o) => !o.reduceOnly);
@@ -616,6 +693,10 @@ export class ExecutionCore {
       return `journal unavailable: ${why}`;
     }
     this.track(r);
+    if (order.instrument?.kind === 'option' && order.type === 'limit' && !this.pricing.has(order.clientOrderId)) {
+      const w = this.wall();
+      this.pricing.set(order.clientOrderId, { firstWall: w, sentWall: w, k: 0, repricing: false, timedOut: false });
+    }
     this.hooks.fault('after-journal');
     this.counters.ordersSent++;
     try {
@@ -658,7 +739,12 @@ export class ExecutionCore {
   }
 
   onMark(symbol: string, mid: number): void {
-    if (!(mid > 0) || !Number.isFinite(mid)) return;
+    if (this.markDue(symbol, mid)) void this.queue.push(() => this.sendExit(symbol, mid)).catch(() => this.counters.queueRefused++);
+  }
+
+  /** Applies a mark; true when it triggers an exit that is not already working. */
+  private markDue(symbol: string, mid: number): boolean {
+    if (!(mid > 0) || !Number.isFinite(mid)) return false;
     this.lastMarkWall.set(symbol, this.wall());
     const prev = this.marks.get(symbol);
     this.marks.set(symbol, mid);
@@ -672,15 +758,13 @@ export class ExecutionCore {
       this.vols.set(symbol, w);
     }
     const plan = this.exits.get(symbol);
-    if (!plan || this.position(symbol) === 0) return;
+    if (!plan || this.position(symbol) === 0) return false;
     const best = plan.side > 0 ? Math.max(plan.best, mid) : Math.min(plan.best, mid);
     if (best !== plan.best) {
       plan.best = best;
       this.saveAnchor(symbol);
     }
-    if (this.exitTrigger(plan, mid) && this.closable(symbol) > EPS && !this.exitWorking(symbol)) {
-      void this.queue.push(() => this.sendExit(symbol, mid)).catch(() => this.counters.queueRefused++);
-    }
+    return this.exitTrigger(plan, mid) !== null && this.closable(symbol) > EPS && !this.exitWorking(symbol);
   }
 
   /** Whether a target leg of this entry was sent (and not cancelled unfilled): the scale-out is done. */
@@ -718,11 +802,282 @@ export class ExecutionCore {
     if (qty <= EPS) return;
     const cid = this.nextLeg(`${plan.entryCid}-X`, '');
     if (this.orders.has(cid)) return;
-    const o: BrokerOrder = { clientOrderId: cid, symbol, side: plan.side > 0 ? 'sell' : 'buy', qty, type: 'market', tif: 'day' };
+    const o = this.closingOrder(cid, symbol, plan.side > 0 ? 'sell' : 'buy', qty);
     const v = this.checkRisk(o, mid, true, this.hooks.nowMs());
     if (!v.ok) return void this.log.warn({ cid, why, rule: v.rule, reason: v.reason }, 'exit refused by risk');
     this.log.info({ cid, why, qty, mid }, 'exit');
     await this.send(o, 9, true, why === 'target' ? 'target' : 'exit', plan.entryCid);
+  }
+
+  // ─── options ───────────────────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * An option strategy's signal: the contract signals chose, bought with a marketable DAY limit sized in whole
+   * contracts from the premium budget; a signal against an option position of the other right on the same
+   * underlying closes it instead (no reversal in one order). Premium is only ever bought.
+   */
+  private async handleOptionSignal(s: SignalInput, cid: string, now: number): Promise<string> {
+    const c = s.option!;
+    let inst: OptionInstrument;
+    try {
+      inst = optionInstrument(s.symbol, c.expiry, c.right, c.strike);
+    } catch (err) {
+      this.counters.malformedSignals++;
+      return `malformed option contract: ${(err as Error).message}`;
+    }
+    const want = s.direction > 0 ? 'C' : 'P';
+    for (const key of [...this.exposure.symbols()]) {
+      const i = this.instrumentOf(key);
+      if (i.kind !== 'option' || i.underlying !== s.symbol) continue;
+      const pos = this.position(key);
+      const w = this.working(key, (o) => !o.reduceOnly);
+      if (i.right === want && (pos > 0 || w.buy > EPS)) return 'already positioned or working in that direction';
+      if (i.right !== want && w.buy > EPS) return 'an entry in the opposite direction is still working';
+      if (i.right !== want && pos > 0) {
+        const qty = this.closable(key);
+        if (qty <= EPS) return 'an exit is already working for the whole position';
+        const o = this.closingOrder(cid, key, 'sell', qty);
+        const mark = this.marks.get(key) ?? o.limitPrice ?? NaN;
+        const v = this.checkRisk(o, mark, true, now);
+        if (!v.ok) {
+          this.counters.riskRejected++;
+          return `risk: ${v.rule}: ${v.reason}`;
+        }
+        return this.send(o, s.strategy, true, 'exit', undefined, { ...s, price: mark });
+      }
+    }
+    const lim = this.cfg.risk.options;
+    if (!lim.holdToExpiry && inst.expiry <= this.isoDate(now) && now >= (this.optionCutoffMs(this.isoDate(now)) ?? Infinity)) {
+      return this.refuse('option-cutoff', `${inst.occ} expires today and the options cutoff (${lim.cutoff} New York) has passed`);
+    }
+    const wall = this.wall();
+    const q = this.options.quote(inst.occ, inst.underlying, wall);
+    if (!q) return this.refuse('option-price', `no quote for ${inst.occ} (no live quote, no chain row)`);
+    const limit = marketableLimit(q, 1, this.cfg.execution.optionOrders.startFraction, inst.underlying);
+    if (limit === null) return this.refuse('option-price', `the quote of ${inst.occ} cannot price an order (bid ${q.bid}, ask ${q.ask})`);
+    const spent = this.premiumSpent(this.hooks.sessionDate(now));
+    const size = contractsFor(limit, inst.multiplier, s.confidence, { maxPremiumPerTrade: lim.maxPremiumPerTrade, maxPremiumPerDay: lim.maxPremiumPerDay, spentToday: spent, maxContractsPerOrder: lim.maxContractsPerOrder });
+    if (!size.ok) return this.refuse(size.reason === 'day-premium' ? 'option-premium-day' : size.reason === 'trade-premium' ? 'option-premium-trade' : 'option-price', size.detail);
+    const v1 = checkOptionEntry(
+      { occ: inst.occ, underlying: inst.underlying, contracts: size.contracts, premiumPerContract: limit * inst.multiplier, multiplier: inst.multiplier, greeks: q },
+      { spentToday: spent, contractsIn: (k) => this.contractsIn(k), contractsOn: (u) => this.contractsOn(u), book: this.bookGreeks().net },
+      lim,
+    );
+    if (!v1.ok) return this.refuse(v1.rule, v1.reason);
+    const order: BrokerOrder = { clientOrderId: cid, symbol: inst.occ, instrument: inst, side: 'buy', qty: size.contracts, type: 'limit', limitPrice: limit, tif: 'day' };
+    this.instruments.set(inst.occ, inst);
+    const v = this.checkRisk(order, limit, false, now);
+    if (!v.ok) {
+      this.counters.riskRejected++;
+      return `risk: ${v.rule}: ${v.reason}`;
+    }
+    this.counters.optionOrders++;
+    return this.send(order, s.strategy, false, 'entry', undefined, { ...s, price: (q.bid + q.ask) / 2 });
+  }
+
+  /** An option rule refused the order: counted with the risk engine's rejections, answered with the reason. */
+  private refuse(rule: string, reason: string): string {
+    this.risk.reject(rule, reason);
+    this.counters.riskRejected++;
+    return `risk: ${rule}: ${reason}`;
+  }
+
+  /**
+   * A closing order: shares at market; an option as a limit at the near side of its quote (marketable, DAY),
+   * re-priced on the schedule; at market only when no quote exists.
+   */
+  private closingOrder(cid: string, symbol: string, side: 'buy' | 'sell', qty: number): BrokerOrder {
+    const i = this.instrumentOf(symbol);
+    if (i.kind !== 'option') return { clientOrderId: cid, symbol, side, qty, type: 'market', tif: 'day' };
+    const q = this.options.quote(i.occ, i.underlying, this.wall());
+    const px = q ? marketableLimit(q, side === 'buy' ? 1 : -1, 1, i.underlying) : null;
+    if (px === null) return { clientOrderId: cid, symbol, instrument: i, side, qty, type: 'market', tif: 'day' };
+    return { clientOrderId: cid, symbol, instrument: i, side, qty, type: 'limit', limitPrice: px, tif: 'day' };
+  }
+
+  /** Premium of the session's option entries: filled at their fills, working at their limit. */
+  premiumSpent(sessionDate: string): number {
+    const p = `${CID_PREFIX}${sessionDate}-`;
+    let sum = 0;
+    for (const [cid, r] of this.orders) {
+      const i = r.order.instrument;
+      if (!cid.startsWith(p) || i?.kind !== 'option' || r.order.side !== 'buy' || r.reduceOnly) continue;
+      sum += r.filledQty * r.avgPrice * i.multiplier;
+      if (!isTerminal(r.state)) sum += (r.order.qty - r.filledQty) * (r.order.limitPrice ?? r.avgPrice) * i.multiplier;
+    }
+    return sum;
+  }
+
+  private contractsIn(key: string): number {
+    return Math.abs(this.position(key)) + this.working(key, (o) => !o.reduceOnly).buy;
+  }
+
+  private contractsOn(underlying: string): number {
+    let n = 0;
+    for (const key of this.exposure.symbols()) {
+      const i = this.instrumentOf(key);
+      if (i.kind === 'option' && i.underlying === underlying) n += this.contractsIn(key);
+    }
+    return n;
+  }
+
+  /**
+   * The book's net greeks: option positions at their quote's greeks (live, else the chain's) × multiplier ×
+   * contracts; shares add their quantity to delta. Per underlying and per position, for `risk:greeks`.
+   */
+  bookGreeks(): { net: Greeks; byUnderlying: Record<string, Greeks>; positions: { occ: string; qty: number; multiplier: number; source: string; greeks: Greeks }[]; unknown: string[] } {
+    const wall = this.wall();
+    const net: Greeks = { delta: 0, gamma: 0, vega: 0, theta: 0 };
+    const byUnderlying: Record<string, Greeks> = {};
+    const positions: { occ: string; qty: number; multiplier: number; source: string; greeks: Greeks }[] = [];
+    const unknown: string[] = [];
+    for (const p of this.portfolio.openPositions) {
+      const i = this.instrumentOf(p.symbol);
+      const u = i.kind === 'option' ? i.underlying : i.symbol;
+      const g = (byUnderlying[u] ??= { delta: 0, gamma: 0, vega: 0, theta: 0 });
+      if (i.kind === 'equity') {
+        net.delta += p.qty;
+        g.delta += p.qty;
+        continue;
+      }
+      const q = this.options.quote(i.occ, i.underlying, wall, false);
+      if (!q) {
+        unknown.push(i.occ);
+        continue;
+      }
+      addGreeks(net, q, i.multiplier, p.qty);
+      addGreeks(g, q, i.multiplier, p.qty);
+      positions.push({ occ: i.occ, qty: p.qty, multiplier: i.multiplier, source: q.source, greeks: { delta: q.delta, gamma: q.gamma, vega: q.vega, theta: q.theta } });
+    }
+    return { net, byUnderlying, positions, unknown };
+  }
+
+  /**
+   * An option contract's book for the paper broker: its quote (live, else the chain's), one level a side, as
+   * deep as any order (the paper broker fills options against it until it takes quotes itself through
+   * `onOptionQuote`). Not the quoted sizes: a remainder resting behind them would fill on the paper broker's
+   * polling, which no replay reproduces (partial option fills are the paper broker's own work).
+   */
+  optionBook(key: string): { bids: [number, number][]; asks: [number, number][] } | undefined {
+    const i = this.instrumentOf(key);
+    if (i.kind !== 'option') return undefined;
+    const q = this.options.quote(i.occ, i.underlying, this.wall(), false);
+    if (!q || !(q.bid > 0) || !(q.ask >= q.bid)) return undefined;
+    return { bids: [[q.bid, PAPER_OPTION_DEPTH]], asks: [[q.ask, PAPER_OPTION_DEPTH]] };
+  }
+
+  /** Option keys live quotes are wanted for: held positions first, then working orders. */
+  optionsWanted(): string[] {
+    const held: string[] = [];
+    const working: string[] = [];
+    for (const key of this.exposure.symbols()) {
+      if (this.instrumentOf(key).kind !== 'option') continue;
+      if (this.position(key) !== 0) held.push(key);
+      else if (workingAny(this.working(key))) working.push(key);
+    }
+    return [...held.sort(), ...working.sort()];
+  }
+
+  /** Marks every held or working option from its quote, in the order queue (after what is queued already). */
+  markOptions(): Promise<void> {
+    return this.queue.push(() => this.markOptionsInQueue()).catch(() => void this.counters.queueRefused++);
+  }
+
+  /**
+   * Marks every held or working option from its quote (live, else the chain): P&L and the premium exits, sent
+   * here and now. Called from inside an order-queue task that applied new quotes, so an exit follows the
+   * quotes that caused it before any later signal, live and in a replay alike.
+   */
+  async markOptionsInQueue(): Promise<void> {
+    const wall = this.wall();
+    const due: [string, number][] = [];
+    for (const key of [...this.exposure.symbols()]) {
+      const i = this.instrumentOf(key);
+      if (i.kind !== 'option') continue;
+      const q = this.options.quote(i.occ, i.underlying, wall, false);
+      const mid = q && q.bid > 0 && q.ask >= q.bid ? (q.bid + q.ask) / 2 : NaN;
+      if (this.markDue(key, mid)) due.push([key, mid]);
+    }
+    for (const [key, mid] of due) await this.sendExit(key, mid);
+  }
+
+  /** The options cutoff of a session (New York; 3 h earlier on an early close, never after the close); null on a holiday. */
+  optionCutoffMs(isoDate: string): number | null {
+    const s = NYSE.sessionOpenClose(isoDate);
+    return s ? Math.min(sessionTimeOn(NYSE, isoDate, this.cfg.risk.options.cutoff), s.closeMs) : null;
+  }
+
+  /**
+   * Once a second: working option limits re-priced (cancel, then the next price on the `canceled`) until the
+   * limit of re-prices, cancelled at the timeout; past the cutoff every expiring option position is closed
+   * (unless holdToExpiry), net of what already works to close it.
+   */
+  private async optionTick(wall: number, now: number): Promise<void> {
+    const oo = this.cfg.execution.optionOrders;
+    for (const r of this.openOrders()) {
+      const pr = this.pricing.get(r.order.clientOrderId);
+      if (!pr || pr.repricing || pr.timedOut) continue;
+      const timeout = wall - pr.firstWall >= oo.timeoutMs;
+      if (!timeout && !(wall - pr.sentWall >= oo.repriceMs && pr.k < oo.maxReprices)) continue;
+      this.optionCancel(r.order.clientOrderId, timeout ? 'timeout' : 'reprice');
+    }
+    if (this.cfg.risk.options.holdToExpiry) return;
+    const date = this.isoDate(now);
+    const cut = this.optionCutoffMs(date);
+    if (cut === null || now < cut) return;
+    const expiring = new Set(this.portfolio.openPositions.map((p) => p.symbol).filter((k) => {
+      const i = this.instrumentOf(k);
+      return i.kind === 'option' && i.expiry <= date && this.ours(k) && this.closable(k) > EPS;
+    }));
+    if (!expiring.size) return;
+    const n = await this.queue.push(() => this.flattenUnlocked('eod', false, (k) => expiring.has(k)), true).catch(() => 0);
+    this.counters.cutoffCloses += n;
+    if (n) this.log.info({ orders: n, positions: [...expiring] }, 'options cutoff: expiring option positions closed');
+  }
+
+  /** Cancels a working option limit to re-price it (the next price follows its `canceled`) or at its timeout. */
+  optionCancel(cid: string, why: 'reprice' | 'timeout'): void {
+    const pr = this.pricing.get(cid);
+    const r = this.orders.get(cid);
+    if (!pr || !r || isTerminal(r.state) || pr.repricing || pr.timedOut) return;
+    if (why === 'timeout') {
+      pr.timedOut = true;
+      this.counters.optionTimeouts++;
+    } else pr.repricing = true;
+    this.hooks.optionDecision?.({ cid, why });
+    this.broker.cancel(cid).catch((err) => this.log.warn({ err: String(err), cid }, 'option order cancel (re-price/timeout) failed'));
+  }
+
+  /** An option limit order ended: a cancel asked for by a re-price sends the rest at the next price. */
+  private afterOptionOrder(r: OrderRecord): void {
+    const cid = r.order.clientOrderId;
+    const pr = this.pricing.get(cid);
+    if (!pr) return;
+    this.pricing.delete(cid);
+    if (!pr.repricing || r.state !== 'cancelled') return;
+    const rest = r.order.qty - Math.max(r.filledQty, r.reportedFilled);
+    if (rest <= EPS) return;
+    void this.queue.push(() => this.reprice(r, pr, rest)).catch(() => this.counters.queueRefused++);
+  }
+
+  private async reprice(r: OrderRecord, pr: Pricing, rest: number): Promise<void> {
+    const i = r.order.instrument;
+    if (i?.kind !== 'option') return;
+    const qty = r.reduceOnly ? Math.min(rest, this.closable(r.order.symbol)) : rest;
+    if (qty <= EPS) return;
+    const q = this.options.quote(i.occ, i.underlying, this.wall());
+    const k = pr.k + 1;
+    const oo = this.cfg.execution.optionOrders;
+    const px = q ? marketableLimit(q, r.order.side === 'buy' ? 1 : -1, r.reduceOnly ? 1 : repriceFraction(k, oo.startFraction, oo.stepFraction), i.underlying) : null;
+    if (px === null) return void this.log.warn({ cid: r.order.clientOrderId }, 'option re-price: no usable quote; not re-sent');
+    const cid = this.nextLeg(`${r.order.clientOrderId.replace(/-P\d+$/, '')}-P`, '');
+    if (this.orders.has(cid)) return;
+    const order: BrokerOrder = { ...r.order, clientOrderId: cid, qty, limitPrice: px };
+    const v = this.checkRisk(order, px, r.reduceOnly, this.hooks.nowMs());
+    if (!v.ok) return void this.log.warn({ cid, rule: v.rule, reason: v.reason }, 'option re-price refused by risk');
+    this.pricing.set(cid, { firstWall: pr.firstWall, sentWall: this.wall(), k, repricing: false, timedOut: false });
+    this.counters.reprices++;
+    await this.send(order, r.strategy, r.reduceOnly, r.purpose, r.parent);
   }
 
   // ─── broker account and health ─────────────────────────────────────────────────────────────────────────
@@ -844,6 +1199,7 @@ export class ExecutionCore {
         this.log.warn({ err: String(err), cid: o.order.clientOrderId }, 'stale order cancel failed');
       }
     }
+    await this.optionTick(wall, now);
     if (this.halt) {
       // A kill episode (also one read back after a restart) goes on until flat: entries cancelled, exits resized.
       this.cancelAllButKillLegs();
@@ -893,7 +1249,7 @@ export class ExecutionCore {
   }
 
   private isFlatAndIdle(): boolean {
-    return this.openOrders().length === 0 && this.portfolio.openPositions.every((p) => !this.symbols.has(p.symbol));
+    return this.openOrders().length === 0 && this.portfolio.openPositions.every((p) => !this.ours(p.symbol));
   }
 
   killOutcome(reason: string, cancelsSent: number, flattenOrders: number): KillOutcome {
@@ -941,14 +1297,14 @@ export class ExecutionCore {
     let n = 0;
     const date = this.hooks.sessionDate(this.hooks.nowMs());
     const targets = new Map<string, number>();
-    for (const p of this.portfolio.openPositions) if (this.symbols.has(p.symbol) && (!only || only(p.symbol))) targets.set(p.symbol, p.qty);
+    for (const p of this.portfolio.openPositions) if (this.ours(p.symbol) && (!only || only(p.symbol))) targets.set(p.symbol, p.qty);
     if (all) for (const b of await this.broker.positions()) if (!targets.has(b.symbol) && b.qty !== 0) targets.set(b.symbol, b.qty);
     for (const [symbol, pos] of targets) {
-      const ours = this.symbols.has(symbol);
+      const ours = this.ours(symbol);
       const qty = ours ? this.closable(symbol) : Math.abs(pos);
       if (qty <= EPS) continue;
       const cid = this.nextLeg(`${CID_PREFIX}${date}-${tag}${ours ? '' : 'all'}-${symbol}`);
-      const o: BrokerOrder = { clientOrderId: cid, symbol, side: pos > 0 ? 'sell' : 'buy', qty, type: 'market', tif: 'day' };
+      const o = this.closingOrder(cid, symbol, pos > 0 ? 'sell' : 'buy', qty);
       const out = await this.send(o, tag === 'eod' ? 9 : 10, ours, tag === 'kill' ? 'kill' : 'flatten');
       if (out.startsWith('sent')) n++;
     }

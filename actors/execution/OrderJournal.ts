@@ -1,6 +1,25 @@
 import type { Redis } from 'ioredis';
 import type { BrokerEvent, BrokerOrder } from './brokers/types.js';
 import { applyEvent, newOrderRecord, type OrderPurpose, type OrderRecord } from './OrderBookkeeping.js';
+import { OccError, parseOcc, type Instrument } from '../../analytics/instrument.js';
+
+/** An option intent's instrument fields (`occ`: the unpadded OCC symbol, Alpaca's form); none for shares. */
+function instrumentFields(i: Instrument | undefined): string[] {
+  if (!i || i.kind !== 'option') return [];
+  return ['occ', i.occ, 'underlying', i.underlying, 'expiry', i.expiry, 'right', i.right, 'strike', String(i.strike), 'multiplier', String(i.multiplier)];
+}
+
+/** The instrument an intent names: its `occ` fields (an option), else the shares of `symbol`. */
+function instrumentOf(f: Record<string, string>): Instrument | undefined {
+  if (!f.occ) return undefined;
+  try {
+    const o = parseOcc(f.occ, f.underlying || undefined, Number(f.multiplier) || 100);
+    return f.root ? { ...o, root: f.root } : o;
+  } catch (e) {
+    if (e instanceof OccError) return undefined;
+    throw e;
+  }
+}
 
 /** broker events that answer an order for the reject-rate rule (one outcome per order) */
 export const ANSWER_KINDS: ReadonlySet<string> = new Set(['accepted', 'new', 'rejected', 'fill', 'partial_fill']);
@@ -35,7 +54,8 @@ export class OrderJournal {
       'type', 'intent', 'cid', o.clientOrderId, 'symbol', o.symbol, 'side', o.side, 'qty', String(o.qty), 'orderType', o.type,
       'limitPrice', o.limitPrice === undefined ? '' : String(o.limitPrice), 'stopPrice', o.stopPrice === undefined ? '' : String(o.stopPrice),
       'tif', o.tif, 'strategy', String(r.strategy), 'reduceOnly', r.reduceOnly ? '1' : '0', 'ts', String(r.createdMs),
-      'purpose', r.purpose, 'parent', r.parent ?? '', 'mid', r.refPrice === undefined ? '' : String(r.refPrice), 'sts', sessionMs === undefined ? '' : String(sessionMs));
+      'purpose', r.purpose, 'parent', r.parent ?? '', 'mid', r.refPrice === undefined ? '' : String(r.refPrice), 'sts', sessionMs === undefined ? '' : String(sessionMs),
+      ...instrumentFields(o.instrument));
     if (this.waitAof) {
       const [local] = (await this.redis.call('WAITAOF', '1', '0', '1000')) as [number, number];
       if (!(local >= 1)) throw new Error('the order intent did not reach the AOF within 1 s (WAITAOF)');
@@ -120,6 +140,8 @@ export class JournalReplay {
         type: f.orderType as BrokerOrder['type'], tif: f.tif as BrokerOrder['tif'],
         ...(f.limitPrice ? { limitPrice: Number(f.limitPrice) } : {}), ...(f.stopPrice ? { stopPrice: Number(f.stopPrice) } : {}),
       };
+      const instrument = instrumentOf(f);
+      if (instrument) order.instrument = instrument;
       orders.set(f.cid, newOrderRecord(order, Number(f.ts) || this.nowMs, Number(f.strategy) || 0, f.reduceOnly === '1', (f.purpose as OrderPurpose) || (f.reduceOnly === '1' ? 'exit' : 'entry'), f.parent || undefined));
     } else if (f.type === 'event') {
       const r = orders.get(f.cid);

@@ -8,7 +8,13 @@ export interface Position {
   avgPrice: number;
   realizedPnl: number;
   mark: number;
+  /** cash per unit of price per unit of quantity: 1 for shares, the contract multiplier for an option */
+  multiplier: number;
 }
+
+/** An OCC option key (unpadded): a standard contract of 100 shares. Anything else is shares. */
+const OCC_KEY = /^[A-Z0-9]{1,6}\d{6}[CP]\d{8}$/;
+export const keyMultiplier = (symbol: string): number => (OCC_KEY.test(symbol) ? 100 : 1);
 
 export class Portfolio {
   readonly positions = new Map<string, Position>();
@@ -19,7 +25,7 @@ export class Portfolio {
   losses = 0;
   dayStartEquity: number;
 
-  constructor(readonly startingEquity: number) {
+  constructor(readonly startingEquity: number, private readonly multiplierOf: (symbol: string) => number = keyMultiplier) {
     this.peakEquity = startingEquity;
     this.dayStartEquity = startingEquity;
   }
@@ -45,7 +51,7 @@ export class Portfolio {
   private pos(symbol: string): Position {
     let p = this.positions.get(symbol);
     if (!p) {
-      p = { symbol, qty: 0, avgPrice: 0, realizedPnl: 0, mark: NaN };
+      p = { symbol, qty: 0, avgPrice: 0, realizedPnl: 0, mark: NaN, multiplier: this.multiplierOf(symbol) };
       this.positions.set(symbol, p);
     }
     return p;
@@ -61,7 +67,7 @@ export class Portfolio {
       p.qty = q;
     } else {
       const closing = Math.min(Math.abs(signedQty), Math.abs(p.qty));
-      realized = closing * (price - p.avgPrice) * Math.sign(p.qty);
+      realized = closing * (price - p.avgPrice) * Math.sign(p.qty) * p.multiplier;
       const remaining = signedQty + Math.sign(p.qty) * closing; // what is left of the fill after closing
       p.qty += Math.sign(signedQty) * closing;
       if (p.qty === 0) p.avgPrice = 0;
@@ -111,7 +117,7 @@ export class Portfolio {
   }
 
   unrealized(p: Position): number {
-    return p.qty === 0 || !Number.isFinite(p.mark) ? 0 : (p.mark - p.avgPrice) * p.qty;
+    return p.qty === 0 || !Number.isFinite(p.mark) ? 0 : (p.mark - p.avgPrice) * p.qty * p.multiplier;
   }
 
   get unrealizedPnl(): number {
@@ -130,7 +136,7 @@ export class Portfolio {
 
   grossExposure(): number {
     let g = 0;
-    for (const p of this.positions.values()) g += Math.abs(p.qty * (Number.isFinite(p.mark) ? p.mark : p.avgPrice));
+    for (const p of this.positions.values()) g += Math.abs(p.qty * p.multiplier * (Number.isFinite(p.mark) ? p.mark : p.avgPrice));
     return g;
   }
 

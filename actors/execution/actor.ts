@@ -26,6 +26,11 @@ import { ReportStore } from './report/ReportStore.js';
 import { SessionRoutines } from './session/SessionRoutines.js';
 import { SessionScheduler } from './session/SessionSchedule.js';
 import { vpinToxicAlert } from './session/vpinAlert.js';
+import { describe } from '../../analytics/instrument.js';
+import { OPTION_QUOTES_TOPIC, OPTION_SUBSCRIPTIONS_TOPIC, type OptionQuote } from '../../analytics/optionQuote.js';
+import { expiryIso } from '../signals/contractChoice.js';
+
+const OPTION_CHAIN_KEY = /^options:\{[^}]+\}:(chain|greeks)$/;
 
 const STATUS_CODE: Record<string, number> = {
   new: OrderStatus.New, accepted: OrderStatus.Accepted, partially_filled: OrderStatus.PartiallyFilled, filled: OrderStatus.Filled,
@@ -59,7 +64,7 @@ const create: ActorFactory = async (ctx: ActorContext) => {
   let signalsConsumed = 0;
   const position = () => [signalsConsumed, core.counters.brokerEvents];
   const paperBook = (sym: string, cid?: string) => {
-    const b = books.get(sym);
+    const b = books.get(sym) ?? core.optionBook(sym);
     if (cid && recorder.on) recorder.record('paper-book', position(), { cid, book: b ?? null });
     return b;
   };
@@ -76,7 +81,9 @@ const create: ActorFactory = async (ctx: ActorContext) => {
     if (o < 0) return;
     const now = ctx.clock.nowNs();
     // An order from a signal carries its tick's times, so tick → order is read straight off the ring.
-    const h = out.stamp(Math.max(0, ctx.symbols.id(r.order.symbol)), r.originEventNs ?? Date.now() * 1e6, r.originIngestNs ?? now, now);
+    // an option's order events are filed under its underlying (the ring's symbol ids are the configured symbols)
+    const sym = r.order.instrument?.kind === 'option' ? r.order.instrument.underlying : r.order.symbol;
+    const h = out.stamp(Math.max(0, ctx.symbols.id(sym)), r.originEventNs ?? Date.now() * 1e6, r.originIngestNs ?? now, now);
     const fill = e?.kind === 'fill' || e?.kind === 'partial_fill' ? e : undefined;
     OrderEvent.write(out.view, o, h, r.strategy, 0, 0, STATUS_CODE[r.state] ?? 0, r.order.side === 'buy' ? 1 : -1, r.filledQty,
       r.order.qty - r.filledQty, fill ? fill.price : NaN, fill ? fill.qty : 0, r.avgPrice, ts);
@@ -122,7 +129,13 @@ const create: ActorFactory = async (ctx: ActorContext) => {
         }
         if (e.kind === 'fill' || e.kind === 'partial_fill') recorder.record('out:fill', position(), { cid, price: e.price, qty: e.qty });
       }
-      ctx.appendStream('orders:events', { cid: r.order.clientOrderId, state: r.state, kind: e.kind, filled: r.filledQty, avgPrice: r.avgPrice, ts: e.ts }, 100_000);
+      ctx.appendStream('orders:events', {
+        cid: r.order.clientOrderId, symbol: r.order.symbol, ...(r.order.instrument?.kind === 'option' ? { occ: r.order.instrument.occ, underlying: r.order.instrument.underlying } : {}),
+        state: r.state, kind: e.kind, filled: r.filledQty, avgPrice: r.avgPrice, ts: e.ts,
+      }, 100_000);
+    },
+    optionDecision: (d) => {
+      if (recorder.on) recorder.record('option-cancel', position(), d);
     },
     fault: (point) => {
       // Crash-test hooks (tests only): die exactly between two steps that must survive a crash.
@@ -149,6 +162,27 @@ const create: ActorFactory = async (ctx: ActorContext) => {
     if (a) ctx.send('supervisor', 'alert', a);
   };
 
+  /** The book's net greeks against the limits (risk.options), where they came from, and the option counters. */
+  const greeksValue = (now: number) => {
+    const g = core.bookGreeks();
+    const lim = cfg.risk.options;
+    return {
+      ...g.net, byUnderlying: g.byUnderlying, positions: g.positions, unknown: g.unknown,
+      limits: { delta: lim.maxNetDelta, gamma: lim.maxNetGamma, vega: lim.maxNetVega, theta: lim.maxNetTheta },
+      units: { delta: 'share equivalents', gamma: 'shares per $1', vega: '$ per vol point', theta: '$ per day' },
+      premiumToday: core.premiumSpent(etDate(clock.nowMs()).replace(/-/g, '')), premiumPerDay: lim.maxPremiumPerDay,
+      quotes: core.options.counters, ts: now,
+    };
+  };
+  let sentSubscriptions = '';
+  /** Live quotes wanted for held and working option contracts (market-depth subscribes; the set replaces ours). */
+  const sendSubscriptions = () => {
+    const occs = core.optionsWanted();
+    if (occs.join(',') === sentSubscriptions) return;
+    sentSubscriptions = occs.join(',');
+    ctx.send('market-depth', OPTION_SUBSCRIPTIONS_TOPIC, { owner: 'execution', occs });
+  };
+
   const publishState = () => {
     const now = Date.now();
     const ttl = cfg.ttl.monitoring;
@@ -156,14 +190,18 @@ const create: ActorFactory = async (ctx: ActorContext) => {
     const positions = [...pf.positions.values()].filter((p) => p.qty !== 0 || p.realizedPnl !== 0).map((p) => {
       const plan = core.exits.get(p.symbol);
       const w = core.working(p.symbol);
+      const inst = core.instrumentOf(p.symbol);
       return {
         symbol: p.symbol, qty: p.qty, avgPrice: p.avgPrice, realizedPnl: p.realizedPnl, unrealizedPnl: pf.unrealized(p), mark: Number.isFinite(p.mark) ? p.mark : null,
+        // the instrument: quantity in shares or contracts; premium per share × multiplier is the cash of one contract
+        kind: inst.kind, multiplier: p.multiplier, description: describe(inst), ...(inst.kind === 'option' ? { occ: inst.occ, underlying: inst.underlying, expiry: inst.expiry, right: inst.right, strike: inst.strike } : {}),
         workingBuy: w.buy, workingSell: w.sell,
         exit: plan ? { entry: plan.entryCid, stop: plan.stop, target: plan.target, trailPct: plan.trail, best: plan.best } : null,
       };
     });
     const openOrders = core.openOrders().map((o) => ({
       clientOrderId: o.order.clientOrderId, symbol: o.order.symbol, side: o.order.side, qty: o.order.qty, type: o.order.type,
+      limitPrice: o.order.limitPrice ?? null, kind: o.order.instrument?.kind ?? 'equity', ...(o.order.instrument?.kind === 'option' ? { occ: o.order.instrument.occ, underlying: o.order.instrument.underlying, description: describe(o.order.instrument) } : {}),
       state: o.state, filledQty: o.filledQty, avgPrice: o.avgPrice, strategy: STRATEGY_NAMES[o.strategy] ?? o.strategy, ageMs: now - o.createdMs,
     }));
     const perf = pf.performance();
@@ -181,6 +219,7 @@ const create: ActorFactory = async (ctx: ActorContext) => {
       { key: 'performance:max_drawdown', value: perf.maxDrawdown, ttlMs: ttl },
       { key: 'performance:win_rate', value: perf.winRate, ttlMs: ttl },
       { key: 'risk:rejections', value: core.risk.rejections, ttlMs: ttl },
+      { key: 'risk:greeks', value: greeksValue(now), ttlMs: ttl },
       { key: 'risk:rejections:last', value: core.risk.lastRejections, ttlMs: ttl },
       // the in-engine paper broker starts empty after a restart: there the journal is the truth, not drift
       { key: 'execution:drift', value: { drift: broker.name === 'paper' ? [] : core.lastReconcile?.drift ?? [], foreign: core.lastReconcile?.foreign ?? [], ts: now }, ttlMs: ttl },
@@ -203,6 +242,7 @@ const create: ActorFactory = async (ctx: ActorContext) => {
     reqs.push(...routines.publishRequests(ttl));
     ctx.publishMany(reqs);
     if (core.ready) publishStrategies();
+    sendSubscriptions();
   };
 
   /**
@@ -459,6 +499,8 @@ const create: ActorFactory = async (ctx: ActorContext) => {
         confidence: Signal.confidence(view, off), price: Signal.price(view, off), target: Signal.target(view, off), stop: Signal.stop(view, off),
         expiresMs: Signal.expiresMs(view, off), ingestNs: msgIngestNs(view, off), eventNs: msgEventNs(view, off),
       };
+      const right = Signal.right(view, off);
+      if (right !== 0) s.option = { expiry: expiryIso(Signal.expiry(view, off)), right: right > 0 ? 'C' : 'P', strike: Signal.strike(view, off) };
       strategies.set(symbol, s.strategy);
       signalsConsumed++;
       // While the journal is replayed and reconciled the signal waits in the order queue (not dropped).
@@ -467,10 +509,32 @@ const create: ActorFactory = async (ctx: ActorContext) => {
       });
     },
     async onCommand(topic, payload) {
+      if (topic === OPTION_QUOTES_TOPIC) {
+        // Live option quotes: priced, marked and risk-checked from here; the paper broker fills against them.
+        // Applied in the order queue, after the signals already consumed (a replay applies them at that point).
+        if (recorder.on) recorder.record('option-quotes', position(), payload);
+        void core.queue.push(async () => {
+          if (!core.options.applyQuotes(payload, Date.now())) return void ctx.countInputError();
+          const pb = broker as { onOptionQuote?(q: OptionQuote): void; poke?(symbol?: string): void };
+          for (const q of payload as OptionQuote[]) pb.onOptionQuote?.(q);
+          await core.markOptionsInQueue();
+          for (const q of payload as OptionQuote[]) pb.poke?.(q.occ);
+        }).catch(() => {});
+        return;
+      }
       if (topic === 'publish' || topic === 'publish-many') {
         const reqs = (topic === 'publish' ? [payload] : payload) as PublishRequest[];
         for (const r of reqs) {
           const key = r?.key ?? '';
+          if (OPTION_CHAIN_KEY.test(key)) {
+            // a chain (or its greeks): in the order queue, after the signals already consumed, like a replay
+            if (recorder.on) recorder.record('option-key', position(), { key, value: r.value });
+            void core.queue.push(async () => {
+              if (core.options.applyKey(key, r.value, Date.now()) === 'applied') await core.markOptionsInQueue();
+              else ctx.countInputError();
+            }).catch(() => {});
+            continue;
+          }
           if (key.startsWith('module:heartbeat:')) {
             // a venue's heartbeat says whether it is connected (the supervisor's per-actor heartbeats do not)
             const c = (r.value as { connected?: unknown } | undefined)?.connected;

@@ -275,6 +275,8 @@ export class OptionsService {
           type: x.type,
           bid: x.bid,
           ask: x.ask,
+          bidSize: x.bidSize,
+          askSize: x.askSize,
           mark: x.mark,
           last: x.last,
           volume: x.volume,

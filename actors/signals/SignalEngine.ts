@@ -7,6 +7,7 @@ import { signalId } from './strategies/signalId.js';
 import { STRATEGY, STRATEGY_LABEL, type Inputs, type Proposal, type Snapshot, type StrategyInput, type UnusualContract } from './strategies/types.js';
 import { windowsOn, type Window } from './strategies/windows.js';
 import { zeroDte } from './strategies/zeroDte.js';
+import type { ContractChoice } from './contractChoice.js';
 
 export type { Snapshot };
 
@@ -27,6 +28,8 @@ export interface EmittedSignal {
   nowMs: number;
   expiresMs: number;
   inputs: Inputs;
+  /** An option strategy's contract (or why none), set by SignalsCore after the strategies ran. */
+  contract?: ContractChoice;
 }
 
 interface Day {

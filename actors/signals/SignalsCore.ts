@@ -2,7 +2,10 @@ import { msgEventNs, msgSymbol } from '../../engine/codec/Header.js';
 import { AnalyticsSnapshot } from '../../engine/codec/Messages.js';
 import type { Clock } from '../../engine/clock/index.js';
 import type { EngineConfig } from '../../engine/config/schema.js';
+import { NYSE } from '../../analytics/calendar.js';
+import { OptionMarket } from '../../analytics/optionMarket.js';
 import { parseColdInput } from './coldInputs.js';
+import { chooseContract, OPTION_STRATEGIES, type ChoiceRules } from './contractChoice.js';
 import { SignalEngine, type EmittedSignal, type Snapshot } from './SignalEngine.js';
 import { STRATEGIES_KEY, STRATEGY_KEYS } from './strategySwitches.js';
 
@@ -22,9 +25,21 @@ export class SignalsCore {
   /** event time (epoch ms) of the last snapshot: the "now" cold inputs are aged against */
   lastEventMs = 0;
   private readonly snap: Snapshot = { spot: NaN, vpin: NaN, vpinCdf: NaN, imbalance: NaN, microprice: NaN, netGex: NaN, zeroGamma: NaN, callWall: NaN, putWall: NaN };
+  /** Chains and live option quotes the contract selection reads. */
+  readonly options: OptionMarket;
+  private readonly choiceRules: ChoiceRules;
+  private readonly optionOrders: boolean;
+  /** Contract selection outcomes: chosen (by where the quote came from) and none (by reason). */
+  readonly contractCounters = { chosen: 0, chosenLive: 0, chosenChain: 0, none: {} as Record<string, number> };
+  /** The latest chosen contract per symbol and strategy: the candidates whose live quotes signals asks for. */
+  readonly candidates = new Map<string, string>();
 
   constructor(cfg: EngineConfig, private readonly symbols: readonly string[], readonly clock: Clock) {
     this.engine = new SignalEngine(cfg, symbols, clock.epoch);
+    const oo = cfg.execution.optionOrders;
+    this.optionOrders = oo.enabled;
+    this.options = new OptionMarket({ chainFallback: oo.chainFallback, maxQuoteAgeMs: 10_000 });
+    this.choiceRules = { ...cfg.signals.contracts };
   }
 
   onSnapshot(view: DataView, off: number): readonly EmittedSignal[] {
@@ -41,7 +56,29 @@ export class SignalsCore {
     snap.putWall = AnalyticsSnapshot.putWall(view, off);
     const eventMs = msgEventNs(view, off) / 1e6;
     if (eventMs > this.lastEventMs) this.lastEventMs = eventMs;
-    return this.engine.onSnapshot(msgSymbol(view, off), snap, this.clock.at(this.lastEventMs), this.lastEventMs);
+    const out = this.engine.onSnapshot(msgSymbol(view, off), snap, this.clock.at(this.lastEventMs), this.lastEventMs);
+    if (this.optionOrders) for (const s of out) this.choose(s);
+    return out;
+  }
+
+  /** The contract of an option strategy's signal (or the counted reason there is none). */
+  private choose(s: EmittedSignal): void {
+    const strategy = OPTION_STRATEGIES[s.strategy];
+    if (!strategy) return;
+    const c = chooseContract(this.options, NYSE, this.choiceRules, s.symbol, strategy, s.direction, s.nowMs, this.lastEventMs);
+    s.contract = c;
+    const k = this.contractCounters;
+    if (c.ok) {
+      k.chosen++;
+      if (c.quote === 'live') k.chosenLive++;
+      else k.chosenChain++;
+      this.candidates.set(`${s.symbol}:${strategy}`, c.occ);
+    } else k.none[c.reason] = (k.none[c.reason] ?? 0) + 1;
+  }
+
+  /** Live option quotes (topic option-quotes), on the same event-time basis as the chains. */
+  applyOptionQuotes(quotes: unknown): number {
+    return this.options.applyQuotes(quotes, this.lastEventMs || Date.now());
   }
 
   /** A key another actor published (mirrored by the supervisor), aged from `wallMs`. */
@@ -53,6 +90,9 @@ export class SignalsCore {
       }
       return { applied: true };
     }
+    const chain = this.options.applyKey(key, value, wallMs);
+    if (chain === 'applied') return { applied: true };
+    if (chain !== 'ignored') return { applied: false, bad: { key, why: chain.bad } };
     const c = parseColdInput(key, value);
     if (!c) return { applied: false };
     if (c.kind === 'bad') return { applied: false, bad: { key: c.key, why: c.why } };

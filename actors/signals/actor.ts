@@ -9,6 +9,8 @@ import type { ReplayRecord } from '../market-depth/Recording.js';
 import { toRecord } from './SignalRecord.js';
 import { SignalsCore } from './SignalsCore.js';
 import { WindowSchedule } from './WindowSchedule.js';
+import { expiryYmd } from './contractChoice.js';
+import { OPTION_QUOTES_TOPIC, OPTION_SUBSCRIPTIONS_TOPIC } from '../../analytics/optionQuote.js';
 
 /**
  * Signals actor: AnalyticsSnapshot messages (lossless ring `analytics-out`) plus the cold figures other
@@ -40,6 +42,7 @@ const create: ActorFactory = (ctx) => {
   const applyRecorded = (r: ReplayRecord) => {
     const d = r.d as { key: string; value: unknown; wallMs: number };
     if (r.k === 'key') applyKey(d.key, d.value, d.wallMs, false);
+    else if (r.k === 'option-quotes') core.applyOptionQuotes(r.d);
   };
   let timer: NodeJS.Timeout | undefined;
   const schedule = new WindowSchedule(cfg.signals, clock, (t) => engine.windowsAt(t), (s) => engine.enabled(s), (state, nowMs) => {
@@ -50,9 +53,16 @@ const create: ActorFactory = (ctx) => {
     const now = clock.nowMs();
     ctx.publishMany([
       { key: 'signals:windows', value: { ...schedule.state(now), sessionTs: now, simulated: clock.simulated, speed: clock.speed }, ttlMs: cfg.ttl.monitoring },
-      { key: 'monitoring:signals:metrics', value: { ...counters, ...engine.counters, ts: Date.now() }, ttlMs: cfg.ttl.monitoring },
+      { key: 'monitoring:signals:metrics', value: { ...counters, ...engine.counters, contracts: core.contractCounters, optionQuotes: core.options.counters, ts: Date.now() }, ttlMs: cfg.ttl.monitoring },
     ]);
+    // The contracts signals would trade next (the latest chosen per symbol and strategy): live quotes wanted for them.
+    const wanted = [...new Set(core.candidates.values())].sort();
+    if (wanted.join(',') !== sentSubscriptions) {
+      sentSubscriptions = wanted.join(',');
+      ctx.send('market-depth', OPTION_SUBSCRIPTIONS_TOPIC, { owner: 'signals', occs: wanted });
+    }
   };
+  let sentSubscriptions = '';
 
   return {
     start() {
@@ -79,6 +89,7 @@ const create: ActorFactory = (ctx) => {
         }
         const h = out.stamp(sym, msgEventNs(view, off), msgIngestNs(view, off), dequeueNs);
         Signal.write(out.view, o, h, s.strategy, s.direction, s.signalId, s.confidence, s.price, s.target, s.stop, s.expiresMs);
+        if (s.contract?.ok) Signal.writeContract(out.view, o, s.contract.strike, expiryYmd(s.contract.expiry), s.contract.right === 'C' ? 1 : -1);
         pending++;
         counters.signals++;
         ctx.send('publisher', 'signal', toRecord(s, wall, clock));
@@ -93,6 +104,12 @@ const create: ActorFactory = (ctx) => {
       }
     },
     onCommand(topic, payload) {
+      if (topic === OPTION_QUOTES_TOPIC) {
+        if (recorded) return;
+        const n = core.applyOptionQuotes(payload);
+        if (n && recorder.on) recorder.record('option-quotes', [core.consumed], payload);
+        return;
+      }
       if (topic !== 'publish' && topic !== 'publish-many') return void ctx.countInputError();
       const reqs = (topic === 'publish' ? [payload] : payload) as PublishRequest[];
       if (!Array.isArray(reqs)) return void ctx.countInputError();

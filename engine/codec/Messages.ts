@@ -206,10 +206,14 @@ export const AnalyticsSnapshot = {
   putWall: (dv: DataView, off: number) => f64(dv, off + B + 64),
 };
 
-/** A strategy's signal. direction 1 long, -1 short, 0 flat/exit. */
+/**
+ * A strategy's signal. direction 1 long, -1 short, 0 flat/exit. An option strategy's signal also names the
+ * contract its selection chose (`writeContract`): strike, expiry (YYYYMMDD) and right (1 call, -1 put);
+ * right 0 = no contract (shares, or none eligible: the reason is on `signals:{SYM}:latest`).
+ */
 export const Signal = {
   TYPE: MessageType.Signal,
-  SIZE: B + 48,
+  SIZE: B + 64,
   write(dv: DataView, off: number, h: HeaderFields, strategy: number, direction: number, signalId: number,
     confidence: number, price: number, target: number, stop: number, expiresMs: number): void {
     writeHeader(dv, off, MessageType.Signal, LAYOUT_VERSION, h);
@@ -221,9 +225,21 @@ export const Signal = {
     dv.setFloat64(off + B + 24, target, true);
     dv.setFloat64(off + B + 32, stop, true);
     dv.setFloat64(off + B + 40, expiresMs, true);
+    dv.setFloat64(off + B + 48, 0, true);
+    dv.setUint32(off + B + 56, 0, true);
+    dv.setInt8(off + B + 60, 0);
+  },
+  /** The option contract the signal trades (after `write`, which clears it). */
+  writeContract(dv: DataView, off: number, strike: number, expiryYmd: number, right: 1 | -1): void {
+    dv.setFloat64(off + B + 48, strike, true);
+    dv.setUint32(off + B + 56, expiryYmd >>> 0, true);
+    dv.setInt8(off + B + 60, right);
   },
   strategy: (dv: DataView, off: number) => dv.getUint8(off + B),
   direction: (dv: DataView, off: number) => dv.getInt8(off + B + 1),
+  strike: (dv: DataView, off: number) => f64(dv, off + B + 48),
+  expiry: (dv: DataView, off: number) => dv.getUint32(off + B + 56, true),
+  right: (dv: DataView, off: number) => dv.getInt8(off + B + 60),
   signalId: (dv: DataView, off: number) => dv.getUint32(off + B + 4, true),
   confidence: (dv: DataView, off: number) => f64(dv, off + B + 8),
   price: (dv: DataView, off: number) => f64(dv, off + B + 16),

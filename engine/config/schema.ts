@@ -155,6 +155,19 @@ export const ConfigSchema = z.strictObject({
       successesToLeave: z.number().int().min(1).max(1000),
       probeMs: ms(100).max(600_000), // while in preservation mode the account is read this often (the probe that ends it)
     }).default({ errorsToEnter: 3, successesToLeave: 2, probeMs: 2000 }),
+    // The 0DTE/1DTE/14DTE strategies trade the option contract their signal chose (MOC stays on shares).
+    optionOrders: z.strictObject({
+      enabled: z.boolean(), // false: every signal trades the underlying's shares (the engine before issue 11)
+      startFraction: z.number().min(0).max(1), // first limit: mid + this × (far side − mid)
+      stepFraction: z.number().min(0).max(1), // each re-price moves it this much further towards the far side
+      repriceMs: ms(100), // wall ms an unfilled option limit works before it is re-priced (cancel, then the next price)
+      maxReprices: z.number().int().min(0).max(20),
+      timeoutMs: ms(100), // wall ms after the first price: the order is cancelled, not re-priced
+      chainFallback: z.boolean(), // no live quote for a contract: price, mark and risk it from the chain (counted)
+      stopPct: z.number().gt(0).lt(1), // exits on the option's mark (premium): stop this far below entry …
+      targetPct: z.number().gt(0).lt(20), // … first target this far above (scale-out) …
+      trailPct: z.number().gt(0).lt(1), // … then trail the rest by this fraction of the best mark
+    }).default({ enabled: true, startFraction: 1, stepFraction: 0.25, repriceMs: 2000, maxReprices: 3, timeoutMs: 15_000, chainFallback: true, stopPct: 0.35, targetPct: 0.5, trailPct: 0.25 }),
   }),
   risk: z.strictObject({
     maxNotionalPerOrder: z.number().positive(),
@@ -172,6 +185,20 @@ export const ConfigSchema = z.strictObject({
     startingEquity: z.number().positive(),
     buyingPowerReserve: z.number().min(0).max(1).default(0.05), // an entry may use the broker's buying power only up to (1 − this)
     accountMaxAgeMs: ms(1000).default(60_000), // entries are refused when the last good account read is older than this
+    // Option entries (premium is dollars: per-share premium × multiplier × contracts); greeks are the book's, per position × multiplier.
+    options: z.strictObject({
+      maxPremiumPerTrade: z.number().positive(), // at confidence 1 (scaled by the signal's confidence)
+      maxPremiumPerDay: z.number().positive(), // premium of the session's option entries, filled and working
+      maxContractsPerOrder: z.number().int().min(1),
+      maxContractsPerContract: z.number().int().min(1), // position in one contract, counting working orders
+      maxContractsPerUnderlying: z.number().int().min(1), // all contracts of one underlying, counting working orders
+      maxNetDelta: z.number().positive(), // |Σ delta × multiplier × contracts| + shares, in share equivalents
+      maxNetGamma: z.number().positive(), // |Σ gamma × multiplier × contracts|, shares per $1 of the underlying
+      maxNetVega: z.number().positive(), // |Σ vega × multiplier × contracts|, $ per vol point
+      maxNetTheta: z.number().positive(), // |Σ theta × multiplier × contracts|, $ per calendar day
+      cutoff: hhmm, // expiring option positions (every 0DTE one) are closed by this New York time (3 h earlier on early closes)
+      holdToExpiry: z.boolean(), // true: expiring positions are not closed at the cutoff (held into the close)
+    }).default({ maxPremiumPerTrade: 2500, maxPremiumPerDay: 25_000, maxContractsPerOrder: 50, maxContractsPerContract: 100, maxContractsPerUnderlying: 200, maxNetDelta: 20_000, maxNetGamma: 5000, maxNetVega: 20_000, maxNetTheta: 10_000, cutoff: '15:45', holdToExpiry: false }),
   }),
   // Strategies of the signals actor (actors/signals); times are New York, spans are session time (engine.clock).
   signals: z.strictObject({
@@ -198,6 +225,14 @@ export const ConfigSchema = z.strictObject({
       sentimentFull: z.number().gt(0).max(1), // |sentiment score| at which the sentiment term is 1
       neutralBand: z.number().min(0).max(1), // |score| below this is neutral (neither confirms nor vetoes)
     }),
+    // Which option contract a 0DTE/1DTE/14DTE signal trades (analytics/contractSelection.ts).
+    contracts: z.strictObject({
+      targetDelta: z.strictObject({ '0DTE': z.number().gt(0).lt(1), '1DTE': z.number().gt(0).lt(1), '14DTE': z.number().gt(0).lt(1) }),
+      maxSpreadFraction: z.number().gt(0).max(2), // (ask − bid) / mid at most
+      minOpenInterest: z.number().min(0),
+      minQuoteSize: z.number().min(0), // contracts on each side
+      maxChainAgeMs: ms(1000), // a chain older than this (wall) is not chosen from
+    }).default({ targetDelta: { '0DTE': 0.3, '1DTE': 0.4, '14DTE': 0.5 }, maxSpreadFraction: 0.25, minOpenInterest: 100, minQuoteSize: 1, maxChainAgeMs: 60_000 }),
     moc: z.strictObject({
       enabled: z.boolean(),
       cutoff: hhmm, // exchange MOC entry cutoff (3 h earlier on early-close days)

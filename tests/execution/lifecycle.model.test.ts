@@ -15,6 +15,12 @@
  *   - the breaker is never reopened by a restart;
  *   - after a kill and the broker's acks, the engine's symbols are flat with no working orders.
  * Seeds are fixed and printed; LIFECYCLE_SEEDS / LIFECYCLE_STEPS run it longer.
+ *
+ * It runs twice: with shares (signals trade the underlying) and with option instruments (issue 11: 0DTE/1DTE/
+ * 14DTE signals name a call or a put of their underlying, bought with marketable limits that are re-priced
+ * (cancel → next price) and timed out, marked and exited in premium terms from injected live quotes; manual
+ * orders stay on shares, so the book mixes both). In the option run the invariants hold per instrument key
+ * (OCC symbol), and no order exceeds the contracts-per-contract cap counting working orders.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
@@ -22,6 +28,7 @@ import { etDate } from '../../analytics/calendar.js';
 import { loadConfig } from '../../engine/config/loadConfig.js';
 import type { EngineConfig } from '../../engine/config/schema.js';
 import { ExecutionCore } from '../../actors/execution/ExecutionCore.js';
+import { option } from '../../analytics/instrument.js';
 import { isTerminal } from '../../actors/execution/OrderBookkeeping.js';
 import { mulberry32 } from '../analytics/prng.js';
 import { silentLog } from '../helpers/bookkeeper.js';
@@ -32,16 +39,26 @@ const SEEDS = Number(process.env.LIFECYCLE_SEEDS ?? 50);
 const STEPS = Number(process.env.LIFECYCLE_STEPS ?? 2000);
 const SYMBOLS = [{ symbol: 'SPY', px: 590 }, { symbol: 'QQQ', px: 510 }, { symbol: 'IWM', px: 225 }];
 const SESSION_T0 = Date.parse('2026-12-07T15:00:00Z'); // 10:00 New York, a Monday
+/** Option run: a call and a put per underlying (0DTE expiry), their premiums as marks. */
+const CONTRACTS = SYMBOLS.flatMap((s) => (['C', 'P'] as const).map((right) => {
+  const i = option(s.symbol, '2026-12-07', right, s.px);
+  return { occ: i.occ, underlying: s.symbol, right, strike: s.px, px: 2.5, delta: right === 'C' ? 0.3 : -0.3 };
+}));
+type Mode = 'shares' | 'options';
 
-function config(): EngineConfig {
+function config(mode: Mode): EngineConfig {
   const base = loadConfig({ env: { ALPHATRADER_LOGGING_LEVEL: 'silent' } }).config;
   return {
     ...base,
     symbols: SYMBOLS.map((s) => ({ symbol: s.symbol, level2: true, basePrice: s.px, numRows: 5 })),
-    execution: { ...base.execution, notionalPerSignal: 25_000, staleOrderMs: 30_000, ackTimeoutMs: 10_000, redisTimeoutMs: 250 },
+    execution: {
+      ...base.execution, notionalPerSignal: 25_000, staleOrderMs: 30_000, ackTimeoutMs: 10_000, redisTimeoutMs: 250,
+      optionOrders: { ...base.execution.optionOrders, enabled: mode === 'options', repriceMs: 1500, maxReprices: 2, timeoutMs: 8000 },
+    },
     risk: {
       ...base.risk, maxNotionalPerOrder: 50_000, maxPositionPerSymbol: 40_000, maxOpenPositions: 2, maxOrdersPerSecond: 20,
       requireMarketHours: true, staleDataTripMs: 10_000, breakerQuietMs: 60_000, varLimit: 1e9, dailyLossLimit: 1e9, maxDrawdown: 1e9,
+      options: { ...base.risk.options, maxPremiumPerTrade: 2000, maxPremiumPerDay: 1e9, maxContractsPerOrder: 6, maxContractsPerContract: 10, maxContractsPerUnderlying: 15 },
     },
   };
 }
@@ -61,11 +78,13 @@ interface World {
   violations: string[];
 }
 
-describe('order lifecycle: model-based', () => {
+describe.each(['shares', 'options'] as const)('order lifecycle: model-based (%s)', (mode) => {
   let redis: TestRedis;
   let client: Redis;
   let admin: Redis;
-  const cfg = config();
+  const cfg = config(mode);
+  /** every instrument key the model tracks: the underlyings, and in the option run their contracts */
+  const KEYS = [...SYMBOLS.map((s) => s.symbol), ...(mode === 'options' ? CONTRACTS.map((c) => c.occ) : [])];
 
   beforeAll(async () => {
     redis = await TestRedis.start();
@@ -128,7 +147,7 @@ describe('order lifecycle: model-based', () => {
       expect.set(v.o.symbol, (expect.get(v.o.symbol) ?? 0) + (v.o.side === 'buy' ? e.qty : -e.qty));
       filled.set(e.clientOrderId, (filled.get(e.clientOrderId) ?? 0) + e.qty);
     }
-    for (const { symbol } of SYMBOLS) {
+    for (const symbol of KEYS) {
       const got = core.position(symbol);
       if (Math.abs(got - (expect.get(symbol) ?? 0)) > 1e-9) fail(`${symbol}: engine position ${got}, model ${expect.get(symbol) ?? 0}`);
     }
@@ -137,7 +156,18 @@ describe('order lifecycle: model-based', () => {
     }
   }
 
+  const px0 = (sym: string) => SYMBOLS.find((s) => s.symbol === sym)!.px;
+  /** The option run's live quotes (one cent either side of the model's premium), refreshed as wall time passes. */
+  function quotes(w: World): void {
+    if (mode !== 'options') return;
+    w.core.options.applyQuotes(CONTRACTS.map((c) => {
+      const m = w.marks.get(c.occ)!;
+      return { occ: c.occ, underlying: c.underlying, bid: m - 0.01, ask: m + 0.01, bidSize: 100, askSize: 100, last: NaN, iv: 0.2, delta: c.delta, gamma: 0.05, vega: 0.1, theta: -0.5, undPrice: 0, ts: w.wall };
+    }), w.wall);
+  }
+
   async function step(w: World, i: number): Promise<string> {
+    quotes(w);
     const { rnd, venue } = w;
     const pick = <T>(a: T[]): T | undefined => (a.length ? a[Math.floor(rnd() * a.length)] : undefined);
     const sym = pick(SYMBOLS)!.symbol;
@@ -148,7 +178,20 @@ describe('order lifecycle: model-based', () => {
       const dir = rnd() < 0.5 ? 1 : -1;
       const px = w.marks.get(sym)!;
       what = `signal ${sym} ${dir}`;
-      await w.core.onSignal({ symbol: sym, strategy: 1 + Math.floor(rnd() * 3), signalId: Math.floor(rnd() * 40), direction: dir, confidence: 0.2 + 0.8 * rnd(), price: px, target: 0, stop: 0, expiresMs: 0 });
+      await w.core.onSignal({
+        symbol: sym, strategy: 1 + Math.floor(rnd() * 3), signalId: Math.floor(rnd() * 40), direction: dir, confidence: 0.2 + 0.8 * rnd(), price: px, target: 0, stop: 0, expiresMs: 0,
+        ...(mode === 'options' ? { option: { expiry: '2026-12-07', right: dir > 0 ? 'C' as const : 'P' as const, strike: px0(sym) } } : {}),
+      });
+    } else if (r < 0.35 && mode === 'options' && rnd() < 0.5) {
+      // an option's premium moves (a stop, target or trail hit now and then): the live quote, then the marks
+      const c = CONTRACTS[Math.floor(rnd() * CONTRACTS.length)]!;
+      const old = w.marks.get(c.occ)!;
+      const jump = rnd() < 0.1 ? (rnd() < 0.5 ? 0.6 : 1.6) : 1 + (rnd() - 0.5) * 0.1;
+      const px = Math.max(0.05, Math.round(old * jump * 100) / 100);
+      w.marks.set(c.occ, px);
+      what = `quote ${c.occ} ${px}`;
+      quotes(w);
+      await w.core.markOptions();
     } else if (r < 0.35) {
       const old = w.marks.get(sym)!;
       const jump = rnd() < 0.05 ? (rnd() < 0.5 ? -1 : 1) * 0.007 : (rnd() - 0.5) * 0.001;
@@ -266,7 +309,7 @@ describe('order lifecycle: model-based', () => {
     await retried(() => w.core.start()); // as the actor's bootstrap does: a start that meets a slow Redis runs again
     learnAll(w);
     if (before === 'tripped' && w.core.breaker.state !== 'tripped') w.violations.push(`step ${i}: the restart reopened the breaker`);
-    for (const { symbol } of SYMBOLS) if (w.core.position(symbol) !== 0 && !w.core.exits.has(symbol)) w.violations.push(`step ${i}: ${symbol} position without an exit plan after restart`);
+    for (const symbol of KEYS) if (w.core.position(symbol) !== 0 && !w.core.exits.has(symbol)) w.violations.push(`step ${i}: ${symbol} position without an exit plan after restart`);
   }
 
   /** Kill, then let the broker answer everything: the engine's symbols end flat with nothing working. */
@@ -289,22 +332,23 @@ describe('order lifecycle: model-based', () => {
       // as the engine does every execution.reconcileMs: settles an order the broker never received
       if (round % 5 === 4 && (await w.core.reconcileNow().then(() => true, () => false))) learnAll(w);
       await w.core.queue.idle();
-      if (w.core.openOrders().length === 0 && SYMBOLS.every((s) => w.core.position(s.symbol) === 0)) break;
+      quotes(w);
+      if (w.core.openOrders().length === 0 && KEYS.every((s) => w.core.position(s) === 0)) break;
     }
-    const left = SYMBOLS.filter((s) => w.core.position(s.symbol) !== 0).map((s) => `${s.symbol} ${w.core.position(s.symbol)}`);
+    const left = KEYS.filter((s) => w.core.position(s) !== 0).map((s) => `${s} ${w.core.position(s)}`);
     if (left.length || w.core.openOrders().length) w.violations.push(`step ${i}: after a kill and the broker's acks: positions [${left}], ${w.core.openOrders().length} working`);
     if (w.core.breaker.state !== 'tripped') w.violations.push(`step ${i}: the kill did not leave the breaker tripped`);
     await retried(() => w.core.resetBreaker()); // the operator re-opens trading, so the sequence goes on
   }
 
   it(`${SEEDS} seeds × ${STEPS} steps: the engine agrees with the model and every invariant holds`, async () => {
-    const totals = { orders: 0, fills: 0, restarts: 0, kills: 0 };
+    const totals = { orders: 0, fills: 0, restarts: 0, kills: 0, optionOrders: 0, reprices: 0 };
     for (let s = 0; s < SEEDS; s++) {
       const seed = 0x5eed0000 + s;
       await retried(() => client.flushall());
       const w: World = {
         seed, rnd: mulberry32(seed), wall: 1_000_000, halted: false, venue: undefined as unknown as ScriptedVenue, core: undefined as unknown as ExecutionCore,
-        marks: new Map(SYMBOLS.map((x) => [x.symbol, x.px])), applied: new Set(), stalled: false, log: [], violations: [],
+        marks: new Map([...SYMBOLS.map((x) => [x.symbol, x.px] as const), ...CONTRACTS.map((c) => [c.occ, c.px] as const)]), applied: new Set(), stalled: false, log: [], violations: [],
       };
       w.venue = new ScriptedVenue(() => w.wall);
       w.venue.onPlace = (v) => {
@@ -320,7 +364,10 @@ describe('order lifecycle: model-based', () => {
           w.violations.push(`${v.o.clientOrderId}: ${v.o.symbol} exposure ${projected} × ${px} above the cap counting working orders`);
         }
         const exposed = new Set(w.venue.live().filter((x) => !x.reduceOnly).map((x) => x.o.symbol));
-        for (const { symbol } of SYMBOLS) if (w.venue.position(symbol) !== 0) exposed.add(symbol);
+        for (const symbol of KEYS) if (w.venue.position(symbol) !== 0) exposed.add(symbol);
+        if (v.o.instrument?.kind === 'option' && Math.abs(pos) + sideLive > cfg.risk.options.maxContractsPerContract) {
+          w.violations.push(`${v.o.clientOrderId}: ${v.o.symbol} ${Math.abs(pos) + sideLive} contracts counting working orders (max ${cfg.risk.options.maxContractsPerContract})`);
+        }
         if (exposed.size > cfg.risk.maxOpenPositions) w.violations.push(`${v.o.clientOrderId}: ${exposed.size} symbols exposed (max ${cfg.risk.maxOpenPositions})`);
       };
       w.venue.onFill = (v, q, before) => {
@@ -337,6 +384,8 @@ describe('order lifecycle: model-based', () => {
         if (what === 'kill') totals.kills++;
       }
       totals.orders += w.venue.orders.size;
+      totals.optionOrders += [...w.venue.orders.values()].filter((v) => v.o.instrument?.kind === 'option').length;
+      totals.reprices += [...w.venue.orders.keys()].filter((cid) => /-P\d+$/.test(cid)).length;
       totals.fills += w.venue.executions.length;
       if (w.violations.length) {
         console.log(`seed ${seed} failed; last steps:\n${w.log.slice(-Number(process.env.LIFECYCLE_TAIL ?? 40)).join('\n')}`);
@@ -344,7 +393,8 @@ describe('order lifecycle: model-based', () => {
       }
       w.core.queue.pause();
     }
-    console.log(`lifecycle model: ${SEEDS} seeds (0x5eed0000…) × ${STEPS} steps passed: ${totals.orders} orders, ${totals.fills} fills, ${totals.restarts} restarts, ${totals.kills} kills`);
+    console.log(`lifecycle model (${mode}): ${SEEDS} seeds (0x5eed0000…) × ${STEPS} steps passed: ${totals.orders} orders, ${totals.fills} fills, ${totals.restarts} restarts, ${totals.kills} kills, ${totals.optionOrders} option orders (${totals.reprices} re-prices)`);
+    if (mode === 'options') expect(totals.optionOrders).toBeGreaterThan(SEEDS * 5);
     expect(totals.orders).toBeGreaterThan(SEEDS * 10);
     expect(totals.fills).toBeGreaterThan(SEEDS * 10);
   }, 1_200_000);

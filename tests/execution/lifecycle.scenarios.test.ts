@@ -16,7 +16,7 @@ import { ScriptedVenue } from './ScriptedVenue.js';
 const SESSION = Date.parse('2026-12-07T16:00:00Z'); // 11:00 New York
 
 function config(over: Partial<EngineConfig['risk']> = {}): EngineConfig {
-  const base = loadConfig({ env: { ALPHATRADER_LOGGING_LEVEL: 'silent' } }).config;
+  const base = loadConfig({ env: { ALPHATRADER_LOGGING_LEVEL: 'silent', ALPHATRADER_EXECUTION_OPTION_ORDERS_ENABLED: 'false' } }) /* share lifecycle: signals trade shares */.config;
   return { ...base, risk: { ...base.risk, maxNotionalPerOrder: 1e6, maxPositionPerSymbol: 1e6, ...over } };
 }
 

@@ -26,7 +26,7 @@ const D = '2026-12-07';
 const NEXT = '2026-12-08';
 
 function config(): EngineConfig {
-  const base = loadConfig({ env: { ALPHATRADER_LOGGING_LEVEL: 'silent' } }).config;
+  const base = loadConfig({ env: { ALPHATRADER_LOGGING_LEVEL: 'silent', ALPHATRADER_EXECUTION_OPTION_ORDERS_ENABLED: 'false' } }) /* the routines on share positions */.config;
   return {
     ...base,
     risk: { ...base.risk, maxNotionalPerOrder: 1e6, maxPositionPerSymbol: 1e6 },

@@ -1,6 +1,7 @@
 import type { DateStr } from '../../../analytics/calendar.js';
 import type { LedgerEntry } from './ledger.js';
 import { realizeLots, type LotMethod, type RealizedLot } from './taxLots.js';
+import { keyMultiplier } from '../Portfolio.js';
 
 /** Commissions as configured (the brokers' executions carry none): per share, at least `minPerOrder` per order. */
 export interface FeeModel {
@@ -165,8 +166,8 @@ export function buildDailyReport(entries: readonly LedgerEntry[], o: ReportOptio
   let expTs = o.sessionOpenMs;
   const exposureNow = (): Map<string, number> => {
     const m = new Map<string, number>([[TOTAL, 0]]);
-    for (const p of pos.values()) {
-      const g = Math.abs(p.qty * p.last);
+    for (const [sym, p] of pos) {
+      const g = Math.abs(p.qty * p.last * keyMultiplier(sym)); // an option's contracts × premium × multiplier
       m.set(p.strategy, (m.get(p.strategy) ?? 0) + g);
       m.set(TOTAL, m.get(TOTAL)! + g);
     }
@@ -195,6 +196,7 @@ export function buildDailyReport(entries: readonly LedgerEntry[], o: ReportOptio
     }
     let p = pos.get(e.symbol);
     if (!p) pos.set(e.symbol, (p = { qty: 0, avg: 0, last: e.price, strategy: e.strategy, tradeGross: 0, tradeFees: 0 }));
+    const mult = keyMultiplier(e.symbol); // an option's prices are per share: cash is × the contract multiplier
     const fee = fees.get(e.seq)!;
     const closing = p.qty !== 0 && Math.sign(p.qty) !== e.side ? Math.min(e.qty, Math.abs(p.qty)) : 0;
     const opening = e.qty - closing;
@@ -203,7 +205,7 @@ export function buildDailyReport(entries: readonly LedgerEntry[], o: ReportOptio
     let closedTrade: { strategy: string; net: number } | null = null;
     const tradeStrategy = p.strategy; // of the round trip this execution closes (when it closes one)
     if (closing > 0) {
-      realized = closing * (e.price - p.avg) * Math.sign(p.qty);
+      realized = closing * (e.price - p.avg) * Math.sign(p.qty) * mult;
       p.tradeGross += realized;
       p.tradeFees += closeFee;
       p.qty += e.side * closing;
@@ -237,7 +239,7 @@ export function buildDailyReport(entries: readonly LedgerEntry[], o: ReportOptio
     if (opening > EPS) parts.push({ strategy: p.strategy, qty: opening, realized: 0, fee: fee - closeFee });
     for (const x of parts) addDay(e.date, x.strategy, x.realized - x.fee);
     if (!today) continue;
-    const slip = e.mid !== null ? e.side * (e.price - e.mid) * e.qty : null;
+    const slip = e.mid !== null ? e.side * (e.price - e.mid) * e.qty * mult : null;
     const touched = new Map<string, { qty: number; realized: number; fee: number }>([[TOTAL, { qty: e.qty, realized, fee }]]);
     for (const x of parts) {
       const t = touched.get(x.strategy) ?? { qty: 0, realized: 0, fee: 0 };
@@ -250,10 +252,10 @@ export function buildDailyReport(entries: readonly LedgerEntry[], o: ReportOptio
       a.fees += t.fee;
       a.fills++;
       a.volume += t.qty;
-      a.notional += t.qty * e.price;
+      a.notional += t.qty * e.price * mult;
       if (slip !== null) {
         a.slippage += slip * share;
-        a.slipNotional += t.qty * e.price;
+        a.slipNotional += t.qty * e.price * mult;
       }
       a.cum += t.realized - t.fee;
       a.peak = Math.max(a.peak, a.cum);
@@ -321,7 +323,7 @@ export function buildDailyReport(entries: readonly LedgerEntry[], o: ReportOptio
 
   const openPositions = [...pos.entries()].filter(([, p]) => Math.abs(p.qty) > EPS).map(([symbol, p]) => {
     const mark = o.marks?.[symbol] ?? p.last;
-    return { symbol, qty: p.qty, avgPrice: p.avg, mark, unrealized: (mark - p.avg) * p.qty, strategy: p.strategy };
+    return { symbol, qty: p.qty, avgPrice: p.avg, mark, unrealized: (mark - p.avg) * p.qty * keyMultiplier(symbol), strategy: p.strategy };
   });
   const total = stats(TOTAL);
   const equityEnd = equityStart + total.netPnl;

@@ -76,7 +76,8 @@ export class RiskEngine {
   /** the last rejections with their reasons, newest last (the console's risk panel) */
   readonly lastRejections: { rule: string; reason: string; ts: number }[] = [];
 
-  private reject(rule: string, reason: string): RiskVerdict {
+  /** A refusal counted under its rule (also the option rules ExecutionCore applies before these). */
+  reject(rule: string, reason: string): RiskVerdict {
     this.rejections[rule] = (this.rejections[rule] ?? 0) + 1;
     this.lastRejections.push({ rule, reason, ts: Date.now() });
     if (this.lastRejections.length > 20) this.lastRejections.shift();

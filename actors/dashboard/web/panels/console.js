@@ -153,7 +153,7 @@ export class Console {
   renderPositions(rows, pnl) {
     setText(document.getElementById('c-pnl'), pnl ? `day ${signed(pnl.day)} · total ${signed(pnl.total)} · equity ${fixed(pnl.equity, 0)}` : '');
     const open = rows.filter((p) => p.qty !== 0);
-    setHTML(document.getElementById('c-positions-rows'), open.map((p) => `<tr><td>${esc(p.symbol)}</td><td>${p.qty}</td><td>${price(p.avgPrice)}</td><td>${price(p.mark)}</td>`
+    setHTML(document.getElementById('c-positions-rows'), open.map((p) => `<tr><td title="${esc(p.symbol)}">${esc(p.description ?? p.symbol)}</td><td>${p.qty}${p.kind === 'option' ? ` ×${p.multiplier}` : ''}</td><td>${price(p.avgPrice)}</td><td>${price(p.mark)}</td>`
       + `<td>${signed((p.realizedPnl || 0) + (p.unrealizedPnl || 0))}</td><td>${price(p.exit?.stop)}</td><td>${price(p.exit?.target)}</td>`
       + `<td>${p.exit ? `${fixed(p.exit.trailPct * 100, 2)}% of ${price(p.exit.best)}` : '—'}</td></tr>`).join('') || '<tr><td colspan="8" class="muted">flat</td></tr>');
   }

@@ -38,8 +38,9 @@ export class TradingPanel {
     const d = this.d;
     if (!d) return;
     this.onBreaker(d);
-    setHTML(this.pos, table(d.positions, ['symbol', 'qty', 'quantity', 'position', 'avgPrice', 'avgPx', 'avgCost', 'mark', 'marketPx', 'unrealizedPnl', 'realizedPnl', 'pnl']) || '<div class="nodata">no data yet</div>');
-    const open = table(d.orders, ['symbol', 'side', 'qty', 'type', 'state', 'status', 'filledQty', 'avgPrice', 'limitPx', 'strategy']);
+    // an option position reads "SPY 07 Dec 26 590 C", its quantity in contracts of `multiplier` shares
+    setHTML(this.pos, table(d.positions, ['description', 'symbol', 'qty', 'quantity', 'position', 'multiplier', 'avgPrice', 'avgPx', 'avgCost', 'mark', 'marketPx', 'unrealizedPnl', 'realizedPnl', 'pnl'], ['symbol']) || '<div class="nodata">no data yet</div>');
+    const open = table(d.orders, ['description', 'symbol', 'side', 'qty', 'type', 'limitPrice', 'state', 'status', 'filledQty', 'avgPrice', 'limitPx', 'strategy'], ['symbol']);
     const ev = (d.events || []).slice(0, 12);
     const intents = (d.intents || []).slice(0, 6);
     let html = open ? `${open}` : '';
@@ -74,12 +75,15 @@ export class TradingPanel {
     const acct = a && typeof a === 'object' ? ` · equity ${amount(a.equity)} · cash ${amount(a.cash)} · BP ${amount(a.buyingPower)} · opt BP ${amount(a.optionsBuyingPower)} · margin ${amount(a.initialMargin)}` : ' · <span class="down">no account read</span>';
     const pres = d.preservation && d.preservation.active ? ` · <span class="down" title="${esc(d.preservation.reason ?? '')}">PRESERVATION: entries blocked</span>` : '';
     const preopen = this.performance.render(d.perf || {});
-    setHTML(this.meta, `${isNum(p.total) ? `P&L ${money(p.total)} · real ${money(p.realized)} · unreal ${money(p.unrealized)} · day ${money(p.day)} · ` : ''}filled ${c.filled ?? 0} · rejected ${c.rejected ?? 0}${acct}${pres}${preopen}${d.lastKill ? ` · <span class="down">kill requested ${time(d.lastKill.ts)}</span>` : ''}`);
+    // the book's net greeks from live option quotes (risk:greeks), against their limits
+    const g = d.risk && d.risk.greeks;
+    const greeks = g && typeof g === 'object' && isNum(g.delta) ? ` · greeks Δ ${qty(g.delta)} Γ ${qty(g.gamma)} vega ${qty(g.vega)} θ ${qty(g.theta)} · premium today ${amount(g.premiumToday)} of ${amount(g.premiumPerDay)}` : '';
+    setHTML(this.meta, `${isNum(p.total) ? `P&L ${money(p.total)} · real ${money(p.realized)} · unreal ${money(p.unrealized)} · day ${money(p.day)} · ` : ''}filled ${c.filled ?? 0} · rejected ${c.rejected ?? 0}${acct}${greeks}${pres}${preopen}${d.lastKill ? ` · <span class="down">kill requested ${time(d.lastKill.ts)}</span>` : ''}`);
   }
 }
 
-/** A table of an array of objects, or of an object keyed by symbol; preferred columns first. */
-function table(v, preferred) {
+/** A table of an array of objects, or of an object keyed by symbol; preferred columns first, `hidden` ones left out when a description names the row. */
+function table(v, preferred, hidden = []) {
   if (v == null) return '';
   let rows;
   if (Array.isArray(v)) rows = v.filter((r) => r && typeof r === 'object');
@@ -88,6 +92,7 @@ function table(v, preferred) {
   if (!rows.length) return '<div class="nodata">none</div>';
   const keys = new Set();
   for (const r of rows.slice(0, 50)) for (const [k, x] of Object.entries(r)) if (x === null || typeof x !== 'object') keys.add(k);
+  if (keys.has('description')) for (const k of hidden) keys.delete(k);
   const cols = [...preferred.filter((k) => keys.has(k)), ...[...keys].filter((k) => !preferred.includes(k))].slice(0, 7);
   const cell = (x) => (typeof x === 'number' ? (Math.abs(x) >= 1000 ? qty(x) : String(Math.round(x * 100) / 100)) : esc(x ?? ''));
   return `<table><thead><tr>${cols.map((k, i) => `<th${i === 0 ? ' class="l"' : ''}>${esc(k)}</th>`).join('')}</tr></thead><tbody>${rows.slice(0, 50).map((r) =>

@@ -1,0 +1,175 @@
+/**
+ * What an actor knows of option prices: the live quotes market-depth streams (topic `option-quotes`) and,
+ * behind them, the latest validated Alpha Vantage chain (`options:{SYM}:chain` + `:greeks`, mirrored to
+ * signals and execution by the supervisor). Pure cache, no I/O, keyed by the unpadded OCC symbol.
+ *
+ * A contract is priced from its live quote when one is fresh; only when none exists does the chain's row
+ * stand in (bid/ask/sizes/greeks of the last poll), and every such use is counted (`chainFallbacks`), so a
+ * run without a live venue still trades and says so.
+ */
+import type { ChainContract } from './contractSelection.js';
+import { occSymbol, type Right } from './instrument.js';
+import type { OptionQuote } from './optionQuote.js';
+
+/** A contract's quote as priced from: greeks per share (as the venue and the chain quote them), NaN when unknown. */
+export interface ContractQuote extends Pick<OptionQuote, 'occ' | 'underlying' | 'bid' | 'ask' | 'bidSize' | 'askSize' | 'delta' | 'gamma' | 'vega' | 'theta'> {
+  source: 'live' | 'chain';
+  /** wall ms the figures arrived */
+  wallMs: number;
+}
+
+/** A chain row with its OCC key (selection reads the ChainContract fields). */
+export interface ChainRow extends ChainContract {
+  occ: string;
+  greeks: { delta: number; gamma: number; vega: number; theta: number };
+}
+
+interface Chain {
+  wallMs: number;
+  raw: Record<string, unknown>[];
+  greeks: Map<string, Record<string, unknown>>;
+  rows: ChainRow[] | null;
+  byOcc: Map<string, ChainRow>;
+}
+
+const CHAIN = /^options:\{([^}]+)\}:(chain|greeks)$/;
+const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : NaN);
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export type KeyResult = 'applied' | 'ignored' | { bad: string };
+
+export class OptionMarket {
+  private readonly chains = new Map<string, Chain>();
+  private readonly live = new Map<string, ContractQuote>();
+  readonly counters = { chainsApplied: 0, quotesApplied: 0, badQuotes: 0, badChainRows: 0, liveUsed: 0, chainFallbacks: 0, noQuote: 0 };
+
+  constructor(private readonly opts: { chainFallback: boolean; maxQuoteAgeMs: number } = { chainFallback: true, maxQuoteAgeMs: 10_000 }) {}
+
+  /** A mirrored publish: `options:{SYM}:chain` or `:greeks`; anything else is ignored. */
+  applyKey(key: string, value: unknown, wallMs: number): KeyResult {
+    const m = CHAIN.exec(key);
+    if (!m) return 'ignored';
+    let v = value;
+    if (typeof v === 'string') {
+      try {
+        v = JSON.parse(v);
+      } catch {
+        return { bad: 'not JSON' };
+      }
+    }
+    if (!isObj(v) || !Array.isArray(v.contracts)) return { bad: 'no contracts array' };
+    const sym = m[1]!;
+    let c = this.chains.get(sym);
+    if (!c) this.chains.set(sym, (c = { wallMs, raw: [], greeks: new Map(), rows: null, byOcc: new Map() }));
+    if (m[2] === 'chain') {
+      c.raw = v.contracts.filter(isObj);
+      c.wallMs = wallMs;
+      this.counters.chainsApplied++;
+    } else {
+      c.greeks = new Map(v.contracts.filter(isObj).map((g) => [String(g.id), g]));
+    }
+    c.rows = null;
+    return 'applied';
+  }
+
+  /** Live quotes (topic `option-quotes`); malformed ones are counted and skipped. */
+  applyQuotes(qs: unknown, wallMs: number): number {
+    if (!Array.isArray(qs)) {
+      this.counters.badQuotes++;
+      return 0;
+    }
+    let n = 0;
+    for (const q of qs as OptionQuote[]) {
+      if (!q || typeof q.occ !== 'string' || !(q.bid >= 0) || !(q.ask >= q.bid) || !Number.isFinite(q.ask)) {
+        this.counters.badQuotes++;
+        continue;
+      }
+      this.live.set(q.occ, {
+        occ: q.occ, underlying: String(q.underlying), bid: q.bid, ask: q.ask, bidSize: num(q.bidSize), askSize: num(q.askSize),
+        delta: num(q.delta), gamma: num(q.gamma), vega: num(q.vega), theta: num(q.theta), source: 'live', wallMs,
+      });
+      n++;
+    }
+    this.counters.quotesApplied += n;
+    return n;
+  }
+
+  private rowsOf(sym: string): Chain | undefined {
+    const c = this.chains.get(sym);
+    if (!c || c.rows) return c;
+    const rows: ChainRow[] = [];
+    for (const x of c.raw) {
+      const type = x.type === 'call' || x.type === 'put' ? x.type : null;
+      const strike = num(x.strike);
+      const g = c.greeks.get(String(x.id));
+      let occ: string;
+      try {
+        if (!type || typeof x.expiration !== 'string') throw new Error('row');
+        occ = occSymbol(sym, x.expiration, (type === 'call' ? 'C' : 'P') as Right, strike);
+      } catch {
+        this.counters.badChainRows++;
+        continue;
+      }
+      rows.push({
+        occ, expiration: x.expiration as string, strike, type: type!, bid: num(x.bid), ask: num(x.ask), bidSize: num(x.bidSize), askSize: num(x.askSize),
+        openInterest: num(x.oi), greeks: { delta: num(g?.delta), gamma: num(g?.gamma), vega: num(g?.vega), theta: num(g?.theta) },
+      });
+    }
+    c.rows = rows;
+    c.byOcc = new Map(rows.map((r) => [r.occ, r]));
+    return c;
+  }
+
+  /** Wall ms the underlying's chain arrived, or null. */
+  chainAge(sym: string, wallMs: number): number | null {
+    const c = this.chains.get(sym);
+    return c ? wallMs - c.wallMs : null;
+  }
+
+  /** A fresh live quote only. */
+  liveQuote(occ: string, wallMs: number): ContractQuote | null {
+    const q = this.live.get(occ);
+    return q && wallMs - q.wallMs <= this.opts.maxQuoteAgeMs ? q : null;
+  }
+
+  /**
+   * The contract's quote: live when fresh, else (chainFallback) the chain row, counted; null when neither.
+   * `count` false: a look that must not move the counters (display).
+   */
+  quote(occ: string, underlying: string, wallMs: number, count = true): ContractQuote | null {
+    const q = this.liveQuote(occ, wallMs);
+    if (q) {
+      if (count) this.counters.liveUsed++;
+      return q;
+    }
+    const r = this.opts.chainFallback ? this.rowsOf(underlying)?.byOcc.get(occ) : undefined;
+    if (!r) {
+      if (count) this.counters.noQuote++;
+      return null;
+    }
+    if (count) this.counters.chainFallbacks++;
+    return {
+      occ, underlying, bid: r.bid, ask: r.ask, bidSize: r.bidSize, askSize: r.askSize,
+      delta: r.greeks.delta, gamma: r.greeks.gamma, vega: r.greeks.vega, theta: r.greeks.theta, source: 'chain', wallMs: this.chains.get(underlying)!.wallMs,
+    };
+  }
+
+  /**
+   * The underlying's chain for selection, each row refined by its live quote when one is fresh (bid, ask,
+   * sizes, and the venue's delta when it has one). Empty when there is no chain.
+   */
+  chain(sym: string, wallMs: number): ChainRow[] {
+    const rows = this.rowsOf(sym)?.rows ?? [];
+    if (this.live.size === 0) return rows;
+    return rows.map((r) => {
+      const q = this.liveQuote(r.occ, wallMs);
+      if (!q) return r;
+      return { ...r, bid: q.bid, ask: q.ask, bidSize: q.bidSize, askSize: q.askSize, greeks: { ...r.greeks, delta: Number.isFinite(q.delta) ? q.delta : r.greeks.delta } };
+    });
+  }
+
+  /** Whether a live quote (fresh) backs this contract. */
+  hasLive(occ: string, wallMs: number): boolean {
+    return this.liveQuote(occ, wallMs) !== null;
+  }
+}
