@@ -94,7 +94,8 @@ export interface TwsSimulatorStats {
   faults: { drops: number; depthResets: number; connectivityLost: number; connectivityRestored: number; outOfRangeOps: number };
   modelTimeMs: number;
   feedPaused: boolean;
-  subscriptions: { depth: number; tickByTick: number; realTimeBars: number; mktData: number };
+  /** `options`: live reqMktData subscriptions on option contracts (open sessions). */
+  subscriptions: { depth: number; tickByTick: number; realTimeBars: number; mktData: number; options: number };
   orders: OrderEngine['stats'];
 }
 
@@ -291,10 +292,11 @@ export class TwsSimulator implements MarketListener {
   stats(): TwsSimulatorStats {
     let ready = 0;
     let depthOps = this.st.depthOpsFromClosed;
-    const subs = { depth: 0, tickByTick: 0, realTimeBars: 0, mktData: 0 };
+    const subs = { depth: 0, tickByTick: 0, realTimeBars: 0, mktData: 0, options: 0 };
     for (const s of this.sessions) {
       if (s.ready) ready++;
       depthOps += s.depthOpsSent;
+      if (s.state !== 'closed') subs.options += this.optionSubs.get(s)?.size ?? 0;
     }
     for (const s of this.sym) {
       subs.depth += s.depth.length;
@@ -853,7 +855,7 @@ export class TwsSimulator implements MarketListener {
   private reqOptionMktData(s: Session, reqId: number, c: ContractFields): void {
     const r = this.optionFor(c);
     if ('code' in r) return s.error(reqId, r.code, r.text);
-    const sub: OptionSub = { reqId, symbol: c.symbol, expiry: r.q.expiration, type: r.q.type, strike: r.q.strike, bid: NaN, ask: NaN, last: NaN, iv: NaN };
+    const sub: OptionSub = { reqId, symbol: c.symbol, expiry: r.q.expiration, type: r.q.type, strike: r.q.strike, bid: NaN, ask: NaN, bidSize: NaN, askSize: NaN, last: NaN, iv: NaN };
     msg.tickReqParams(s.w, reqId, 0.01, '9c0001', 3);
     msg.marketDataType(s.w, reqId, 1);
     let subs = this.optionSubs.get(s);
@@ -866,6 +868,9 @@ export class TwsSimulator implements MarketListener {
     const w = s.w;
     if (q.bid !== sub.bid) msg.tickPrice(w, sub.reqId, TICK.BID, q.bid, q.bidSize, 1);
     if (q.ask !== sub.ask) msg.tickPrice(w, sub.reqId, TICK.ASK, q.ask, q.askSize, 1);
+    // Sizes also as TICK_SIZE, as TWS sends them: @stoqey/ib never re-emits a TICK_PRICE's bid size (type 0 is falsy there).
+    if (q.bidSize !== sub.bidSize) msg.tickSize(w, sub.reqId, TICK.BID_SIZE, q.bidSize);
+    if (q.askSize !== sub.askSize) msg.tickSize(w, sub.reqId, TICK.ASK_SIZE, q.askSize);
     if (q.last > 0 && q.last !== sub.last) msg.tickPrice(w, sub.reqId, TICK.LAST, q.last, 1, 0);
     if (q.bid !== sub.bid || q.ask !== sub.ask || q.iv !== sub.iv) {
       // Model computation (13): IV, delta, price, gamma, vega per vol point, theta per day, the underlying.
@@ -873,6 +878,8 @@ export class TwsSimulator implements MarketListener {
     }
     sub.bid = q.bid;
     sub.ask = q.ask;
+    sub.bidSize = q.bidSize;
+    sub.askSize = q.askSize;
     sub.last = q.last;
     sub.iv = q.iv;
   }
@@ -1187,7 +1194,7 @@ const OPTION_REFRESH_MS = 250;
 /** A partial OPT contract matching more than this many contracts is answered with the first ones. */
 const MAX_CONTRACT_DETAILS = 2000;
 
-interface OptionSub { reqId: number; symbol: string; expiry: string; type: 'call' | 'put'; strike: number; bid: number; ask: number; last: number; iv: number }
+interface OptionSub { reqId: number; symbol: string; expiry: string; type: 'call' | 'put'; strike: number; bid: number; ask: number; bidSize: number; askSize: number; last: number; iv: number }
 
 /** A stable positive conId per instrument (TWS's are opaque integers too): the simulators' own FNV hash. */
 const conIdOf = (key: string): number => (hash32(0, key) >>> 1) || 1;
