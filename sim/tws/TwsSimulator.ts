@@ -247,6 +247,17 @@ export class TwsSimulator implements MarketListener {
       startingCash: opts.startingCash ?? 1_000_000,
       fillMs: nonNegative(opts.fillMs ?? 0, 'fillMs'),
       fillSlices,
+      options: opts.options,
+      resolveOption: (c) => {
+        const r = this.optionFor(c);
+        if ('code' in r) return r;
+        const d = optionDetails(r.q, stockConId(c.symbol));
+        const contract: ContractFields = {
+          conId: String(d.conId), symbol: d.symbol, secType: 'OPT', lastTradeDateOrContractMonth: d.lastTradeDate, strike: String(d.strike), right: d.right,
+          multiplier: String(d.multiplier), exchange: c.exchange || 'SMART', primaryExch: '', currency: c.currency || 'USD', localSymbol: d.localSymbol, tradingClass: d.tradingClass,
+        };
+        return { ref: { occ: r.q.contractID, symbol: r.q.symbol, expiry: r.q.expiration, type: r.q.type, strike: r.q.strike }, contract };
+      },
     });
   }
 
@@ -506,6 +517,7 @@ export class TwsSimulator implements MarketListener {
       // Also while the feed is paused: orders waiting out the fill latency execute against the still book.
       this.orders.onTick();
       this.refreshOptions();
+      this.expireOptions();
     } catch (e) {
       this.st.handlerErrors++;
       this.log(`tick failed: ${(e as Error).stack ?? e}`);
@@ -884,6 +896,15 @@ export class TwsSimulator implements MarketListener {
     sub.iv = q.iv;
   }
 
+  /** Option positions and orders past their expiry day's close leave (throttled like the quotes). */
+  private expireOptions(): void {
+    const now = Date.now();
+    if (!this.options || now - this.lastExpiryCheck < OPTION_REFRESH_MS) return;
+    this.lastExpiryCheck = now;
+    for (const e of this.orders.expireOptions()) this.log(`option ${e.occ} × ${e.qty} expired at spot ${e.spot}: ${e.itm ? `exercised/assigned into ${e.shares} shares` : 'worthless'}`);
+  }
+  private lastExpiryCheck = 0;
+
   /** Re-quotes every option subscription (the chain moves with spot and the minute). */
   private refreshOptions(): void {
     if (!this.options || this.optionSubs.size === 0) return;
@@ -1103,7 +1124,9 @@ export class TwsSimulator implements MarketListener {
         msg.executionData(s.w, s.serverVersion, -1, e);
         msg.commissionReport(s.w, e);
       }
-      const p = this.orders.positions[e.symbolIndex];
+      this.reporter.positionChanged?.(this.orders.positionOf(o));
+    },
+    positionChanged: (p) => {
       for (const other of this.sessions) {
         if (other.ready && other.positionsSubscribed) msg.position(other.w, this.account, p.contract, p.qty, p.avgCost);
       }
@@ -1141,7 +1164,7 @@ export class TwsSimulator implements MarketListener {
   }
 
   private sendPositions(s: Session): void {
-    for (const p of this.orders.positions) {
+    for (const p of this.orders.allPositions()) {
       if (p.qty !== 0) msg.position(s.w, this.account, p.contract, p.qty, p.avgCost);
     }
     msg.positionEnd(s.w);
@@ -1165,10 +1188,11 @@ export class TwsSimulator implements MarketListener {
     const values = this.orders.accountValues();
     for (const [k, v] of Object.entries(values)) msg.accountValue(s.w, k, money(v), 'USD', this.account);
     msg.accountValue(s.w, 'AccountCode', this.account, '', this.account);
-    for (const p of this.orders.positions) {
+    for (const p of this.orders.allPositions()) {
       if (p.qty === 0) continue;
-      const mark = this.orders.markPrice(p.symbolIndex);
-      msg.portfolioValue(s.w, p.contract, p.qty, mark, p.qty * mark, p.avgCost, p.qty * (mark - p.avgCost), p.realized, this.account);
+      const mark = this.orders.positionMark(p); // per share (option premium per share; value × multiplier)
+      const m = p.option ? 100 : 1;
+      msg.portfolioValue(s.w, p.contract, p.qty, mark, p.qty * mark * m, p.avgCost, p.qty * (mark * m - p.avgCost), p.realized, this.account);
     }
     msg.accountUpdateTime(s.w, formatEasternHHMM(this.clock()));
     msg.accountDownloadEnd(s.w, this.account);
