@@ -15,7 +15,8 @@ const ok = (x: number | undefined): x is number => typeof x === 'number' && Numb
 
 /**
  * The latest quote of every streamed option contract, conflated: a tick overwrites the contract's fields
- * and marks it changed; `drain` hands out each changed contract once (its latest state) and forgets the
+ * and marks it changed (also a tick repeating a value: the venue confirmed the quote now, so its `ts`
+ * moves on — after a reconnect the first ticks often repeat the last values); `drain` hands out each changed contract once (its latest state) and forgets the
  * marks. Memory is bounded by the contracts streamed, whatever the tick rate or the consumers' pace.
  */
 export class OptionQuoteBook {
@@ -44,7 +45,6 @@ export class OptionQuoteBook {
     if (!q) return;
     if (value === -1) value = NaN;
     else if (!ok(value) || value < 0) return void this.rejected++;
-    if (Object.is(q[field], value)) return;
     q[field] = value;
     this.touch(q, ts);
   }
@@ -53,7 +53,6 @@ export class OptionQuoteBook {
     const q = this.quotes.get(occ);
     if (!q) return;
     if (!ok(value) || value < 0) return void this.rejected++;
-    if (q[field] === value) return;
     q[field] = value;
     this.touch(q, ts);
   }
@@ -65,7 +64,7 @@ export class OptionQuoteBook {
     let any = false;
     for (const k of ['iv', 'delta', 'gamma', 'vega', 'theta', 'undPrice'] as const) {
       const v = g[k];
-      if (ok(v) && q[k] !== v) {
+      if (ok(v)) {
         q[k] = v;
         any = true;
       }

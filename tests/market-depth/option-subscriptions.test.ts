@@ -105,7 +105,7 @@ describe('OptionSubscriptions', () => {
 });
 
 describe('OptionQuoteBook', () => {
-  it('conflates: each changed contract once per drain, at its latest values; unchanged ticks mark nothing', () => {
+  it('conflates: each ticked contract once per drain, at its latest values; a repeated value moves ts; an all-unset computation marks nothing', () => {
     const b = new OptionQuoteBook();
     const o = parseOcc(occ(590));
     b.open(o);
@@ -118,9 +118,10 @@ describe('OptionQuoteBook', () => {
     expect(d[0]).toMatchObject({ occ: o.occ, underlying: 'SPY', bid: 1.25, ask: 1.3, delta: 0.5, undPrice: 590, ts: 4 });
     expect(Number.isNaN(d[0]!.last)).toBe(true);
     expect(b.drain()).toEqual([]);
-    b.price(o.occ, 'bid', 1.25, 5);
-    b.greeks(o.occ, { iv: undefined, delta: 0.5 }, 6);
+    b.greeks(o.occ, { iv: undefined, delta: Number.NaN }, 5);
     expect(b.drain()).toEqual([]);
+    b.price(o.occ, 'bid', 1.25, 6);
+    expect(b.drain()).toMatchObject([{ bid: 1.25, ts: 6 }]);
   });
 
   it('refuses non-finite and negative values (counted); −1 is "no quote"; closed contracts take no ticks', () => {
