@@ -31,7 +31,8 @@ export interface OptionLinesPlan {
  * union is ranked by owner (`ownerPriority`: execution holds positions and working orders, signals only
  * candidates, so held > working > candidates), then by the owner's own order (most important first);
  * the first `capacity` distinct contracts are subscribed, the rest dropped and reported. A contract the
- * venue refused stays refused (and takes no line) until its owners stop asking for it.
+ * venue refused stays refused (and takes no line) until its owners stop asking for it; one refused for
+ * lack of lines (IB 101) is dropped and asked for again at the next request of any owner.
  */
 export class OptionSubscriptions {
   private readonly owners = new Map<string, OptionInstrument[]>();
@@ -75,6 +76,8 @@ export class OptionSubscriptions {
     }
     if (list.length === 0) this.owners.delete(r.owner);
     else this.owners.set(r.owner, list);
+    // The venue's "lines full" (101) is retried at every new set: lines may have been freed since.
+    for (const [k, code] of this.refused) if (code === 101) this.refused.delete(k);
     return this.recompute();
   }
 

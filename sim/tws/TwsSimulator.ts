@@ -56,6 +56,11 @@ export interface TwsSimulatorOptions {
   maxMsgPerSec?: number;
   /** TWS allows 3 concurrent depth subscriptions by default (error 309 beyond). */
   maxDepthRequests?: number;
+  /**
+   * Market-data lines per connection (IB: 100 by default): top-of-book, tick-by-tick and option reqMktData
+   * count; an option request beyond them gets error 101 (default Infinity: no limit).
+   */
+  maxMarketDataLines?: number;
   /** SMART depth without isSmartDepth is refused with 10092, as TWS does (default true). */
   strictSmartDepth?: boolean;
   /**
@@ -166,6 +171,7 @@ export class TwsSimulator implements MarketListener {
   private readonly barMs: number;
   private readonly maxMsgPerSec: number;
   private readonly maxDepthRequests: number;
+  private readonly maxMarketDataLines: number;
   private readonly strictSmartDepth: boolean;
   private readonly maxBufferedBytes: number;
   private readonly ackMs: number;
@@ -223,6 +229,7 @@ export class TwsSimulator implements MarketListener {
     this.barMs = positive(opts.realTimeBarMs ?? 5000, 'realTimeBarMs');
     this.maxMsgPerSec = positive(opts.maxMsgPerSec ?? 50, 'maxMsgPerSec');
     this.maxDepthRequests = positive(opts.maxDepthRequests ?? 3, 'maxDepthRequests');
+    this.maxMarketDataLines = opts.maxMarketDataLines === undefined ? Infinity : positive(opts.maxMarketDataLines, 'maxMarketDataLines');
     this.strictSmartDepth = opts.strictSmartDepth ?? true;
     this.maxBufferedBytes = positive(opts.maxBufferedBytes ?? 64 * 1024 * 1024, 'maxBufferedBytes');
     this.nextOrderId = opts.nextOrderId ?? 1;
@@ -867,6 +874,9 @@ export class TwsSimulator implements MarketListener {
   private reqOptionMktData(s: Session, reqId: number, c: ContractFields): void {
     const r = this.optionFor(c);
     if ('code' in r) return s.error(reqId, r.code, r.text);
+    if (s.mktData.size + s.tbt.size + (this.optionSubs.get(s)?.size ?? 0) >= this.maxMarketDataLines) {
+      return s.error(reqId, ERR.MAX_TICKERS, 'Max number of tickers has been reached');
+    }
     const sub: OptionSub = { reqId, symbol: c.symbol, expiry: r.q.expiration, type: r.q.type, strike: r.q.strike, bid: NaN, ask: NaN, bidSize: NaN, askSize: NaN, last: NaN, iv: NaN };
     msg.tickReqParams(s.w, reqId, 0.01, '9c0001', 3);
     msg.marketDataType(s.w, reqId, 1);

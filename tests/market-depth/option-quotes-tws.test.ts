@@ -105,3 +105,30 @@ describe('option quotes for market.source sim (SimOptionQuotes)', () => {
     expect(feed.drain().map((q) => q.occ).sort()).toEqual([occ(585), occ(590)]); // and the freed line's contract
   });
 });
+
+describe('the venue\'s own line limit (TWS error 101)', () => {
+  it('a contract TWS refuses for lack of lines is reported dropped, and the engine keeps the lines it has', async () => {
+    const { keeper, config, clock } = makeKeeper();
+    config.symbols = [{ symbol: 'SPY', basePrice: SPOT, numRows: 5, level2: false }] as typeof config.symbols;
+    config.venues.tws.history.sessions = 0;
+    const model = new MarketModel({ seed: 4, symbols: config.symbols.map((s) => ({ ...s })), startMs: Date.now(), eventsPerSecond: 50 });
+    const market = new OptionMarket({ seed: 42, rate: 0.045, dividendYield: () => 0.013, nowMs: () => NOW, spot: () => SPOT });
+    // the account has 4 lines: the two tick-by-tick streams and two options
+    const sim = new TwsSimulator({ model, options: market, maxMarketDataLines: 4 });
+    // the engine believes it has 10 (misconfigured): the venue's refusal must still be reported
+    const feed = new OptionQuoteFeed({ lineLimit: 10, linesInUse: underlyingLines(config.symbols), ownerPriority: [] }, silentLog());
+    const { port } = await sim.start();
+    const tws = new TwsSource(config, '127.0.0.1', port, clock, silentLog(), () => {}, new TwsOptionQuotes(feed, () => NOW));
+    try {
+      await tws.start(keeper);
+      feed.request({ owner: 'execution', occs: [occ(580), occ(585), occ(590)] });
+      await waitFor(() => feed.report().dropped.length === 1, 20_000, 'the venue\'s refusal');
+      expect(feed.report()).toMatchObject({ subscribed: [occ(580), occ(585)], dropped: [occ(590)], droppedTotal: 1 });
+      expect(sim.stats().subscriptions.options).toBe(2);
+      expect(tws.errors.some((e) => e.code === 101)).toBe(true);
+    } finally {
+      await tws.stop();
+      await sim.stop();
+    }
+  });
+});

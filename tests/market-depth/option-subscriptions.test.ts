@@ -41,6 +41,9 @@ describe('OptionSubscriptions', () => {
     expect(s.report().refused).toEqual([{ occ: occ(580), code: 200 }]);
     s.overLimit(occ(590));
     expect(s.report()).toMatchObject({ subscribed: [occ(585)], dropped: [occ(590)] });
+    // any new request retries it (lines may have been freed); 200 stays refused while wanted
+    expect(s.request({ owner: 'execution', occs: [occ(580), occ(585), occ(590)] })!.add.map((o) => o.occ)).toEqual([occ(590)]);
+    expect(s.report().refused).toEqual([{ occ: occ(580), code: 200 }]);
     // no longer asked for: forgotten
     s.request({ owner: 'execution', occs: [occ(585)] });
     expect(s.report()).toMatchObject({ subscribed: [occ(585)], dropped: [], refused: [] });
@@ -74,6 +77,7 @@ describe('OptionSubscriptions', () => {
             const uniq = [...new Set(st.occs)];
             if (uniq.length) sets.set(st.owner, uniq);
             else sets.delete(st.owner);
+            for (const [k, code] of refused) if (code === 101) refused.delete(k);
             plan = s.request({ owner: st.owner, occs: st.occs })!;
           } else {
             const live = [...venue];
