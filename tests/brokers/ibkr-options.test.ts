@@ -118,3 +118,49 @@ describe('IbkrBroker option orders against the TWS simulator', () => {
     ]));
   });
 });
+
+describe('IbkrBroker option orders with venue latency on (the broker contract\'s conditions: ack 150 ms, fill 20 ms × 3 slices)', () => {
+  const lat = new TwsSimulator({ model, port: 0, tickMs: 5, options: market, ackMs: 150, fillMs: 20, fillSlices: 3 });
+  let latPort: number;
+  beforeAll(async () => {
+    ({ port: latPort } = await lat.start());
+  });
+  afterAll(async () => {
+    await lat.stop();
+  });
+  const connect = async (clientId: number) => {
+    const b = new IbkrBroker({ host: '127.0.0.1', port: latPort, clientId, connectTimeoutMs: 5_000, requestTimeoutMs: 5_000, reconnect: false });
+    brokers.push(b);
+    const events: BrokerEvent[] = [];
+    b.onEvent((e) => events.push(e));
+    await b.connect();
+    return { b, events };
+  };
+
+  it('30 contracts at market: accepted → new → partial fills → fill, whole contracts, cumQty adding up; the position in contracts', async () => {
+    now = Date.UTC(2026, 11, 8, 16, 0); // the next session, 11:00 New York (the 7 Dec contracts have expired)
+    spot = 590;
+    const i = option('SPY', '2026-12-09', 'C', 590);
+    const { b, events } = await connect(41);
+    await b.place({ clientOrderId: 'lat-opt-1', symbol: i.occ, instrument: i, side: 'buy', qty: 30, type: 'market', tif: 'day' });
+    await waitFor(() => kinds(events, 'lat-opt-1').includes('fill'), 'fill', 30_000);
+    const k = kinds(events, 'lat-opt-1');
+    expect(k.slice(0, 2)).toEqual(['accepted', 'new']);
+    const f = fillsOf(events, 'lat-opt-1');
+    expect(f.length).toBeGreaterThanOrEqual(3);
+    expect(f.every((x) => Number.isInteger(x.qty) && x.qty > 0)).toBe(true);
+    expect(f.at(-1)).toMatchObject({ kind: 'fill', cumQty: 30, leavesQty: 0 });
+    expect(f.slice(0, -1).every((x) => x.kind === 'partial_fill')).toBe(true);
+    expect((await b.positions()).find((p) => p.symbol === i.occ)).toMatchObject({ qty: 30, instrument: { occ: i.occ } });
+  });
+
+  it('a cancel sent before the acknowledgement: canceled, never filled', async () => {
+    const i = option('SPY', '2026-12-09', 'C', 585);
+    const { b, events } = await connect(42);
+    const placing = b.place({ clientOrderId: 'lat-opt-2', symbol: i.occ, instrument: i, side: 'buy', qty: 1, type: 'limit', limitPrice: 0.05, tif: 'day' });
+    await b.cancel('lat-opt-2');
+    await placing;
+    await waitFor(() => kinds(events, 'lat-opt-2').includes('canceled'), 'canceled', 30_000);
+    expect(fillsOf(events, 'lat-opt-2')).toEqual([]);
+  });
+});
