@@ -7,12 +7,12 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { IbkrBroker, optionOrderProblem } from '../../actors/execution/brokers/IbkrBroker.js';
-import { BrokerError, type BrokerEvent, type BrokerOrder } from '../../actors/execution/brokers/types.js';
+import { BrokerError, type BrokerOrder } from '../../actors/execution/brokers/types.js';
 import { option } from '../../analytics/instrument.js';
 import { MarketModel } from '../../sim/market/MarketModel.js';
 import { OptionMarket } from '../../sim/options/OptionMarket.js';
 import { TwsSimulator } from '../../sim/tws/TwsSimulator.js';
-import { fillsOf, kinds, waitFor } from './helpers.js';
+import { connectIbkr, fillsOf, kinds, waitFor } from './helpers.js';
 
 const EXPIRY = '2026-12-07'; // a Monday
 let now = Date.UTC(2026, 11, 7, 16, 0); // 11:00 New York on the expiry day
@@ -27,15 +27,7 @@ const order = (coid: string, strike: number, o: Partial<BrokerOrder> = {}): Brok
   return { clientOrderId: coid, symbol: i.occ, instrument: i, side: 'buy', qty: 2, type: 'limit', tif: 'day', ...o };
 };
 
-async function broker(clientId: number): Promise<{ b: IbkrBroker; events: BrokerEvent[] }> {
-  const { port } = await started;
-  const b = new IbkrBroker({ host: '127.0.0.1', port, clientId, connectTimeoutMs: 5_000, requestTimeoutMs: 5_000, reconnectBaseMs: 50 });
-  brokers.push(b);
-  const events: BrokerEvent[] = [];
-  b.onEvent((e) => events.push(e));
-  await b.connect();
-  return { b, events };
-}
+const broker = async (clientId: number) => connectIbkr((await started).port, clientId, brokers);
 let started: Promise<{ port: number }>;
 
 beforeAll(() => {
@@ -128,14 +120,7 @@ describe('IbkrBroker option orders with venue latency on (the broker contract\'s
   afterAll(async () => {
     await lat.stop();
   });
-  const connect = async (clientId: number) => {
-    const b = new IbkrBroker({ host: '127.0.0.1', port: latPort, clientId, connectTimeoutMs: 5_000, requestTimeoutMs: 5_000, reconnect: false });
-    brokers.push(b);
-    const events: BrokerEvent[] = [];
-    b.onEvent((e) => events.push(e));
-    await b.connect();
-    return { b, events };
-  };
+  const connect = (clientId: number) => connectIbkr(latPort, clientId, brokers, { reconnect: false });
 
   it('30 contracts at market: accepted → new → partial fills → fill, whole contracts, cumQty adding up; the position in contracts', async () => {
     now = Date.UTC(2026, 11, 8, 16, 0); // the next session, 11:00 New York (the 7 Dec contracts have expired)
