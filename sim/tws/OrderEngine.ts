@@ -115,6 +115,8 @@ export class OrderEngine {
   readonly optionPositions = new Map<string, SimPosition>();
   readonly expiries: SimExpiry[] = [];
   private lastOptionEval = 0;
+  /** Realized P&L of option positions closed or expired (they leave optionPositions; the account keeps it). */
+  private closedOptionRealized = 0;
   cash: number;
   private permSeq = 1_000_000_000;
   private execSeq = 1;
@@ -366,7 +368,7 @@ export class OrderEngine {
     let gross = 0;
     let net = 0;
     let unrealized = 0;
-    let realized = 0;
+    let realized = this.closedOptionRealized;
     for (const p of this.allPositions()) {
       const m = p.option ? OPTION_MULTIPLIER : 1;
       const mark = this.positionMark(p) * m;
@@ -457,7 +459,7 @@ export class OrderEngine {
       const p = this.positionOf(o);
       this.optionPositions.set(o.option.occ, p);
       realizedNet = this.applyTo(p, sign * qty, price * OPTION_MULTIPLIER + (sign * commission) / qty);
-      if (p.qty === 0) this.optionPositions.delete(o.option.occ);
+      if (p.qty === 0) this.closeOption(p);
       this.cash -= sign * qty * price * OPTION_MULTIPLIER + commission;
     } else {
       commission = Math.min(Math.max(COMMISSION_MIN, qty * COMMISSION_PER_SHARE), COMMISSION_MAX_RATE * qty * price);
@@ -536,6 +538,11 @@ export class OrderEngine {
     return null;
   }
 
+  private closeOption(p: SimPosition): void {
+    this.closedOptionRealized += p.realized;
+    this.optionPositions.delete((p.option as SimOptionRef).occ);
+  }
+
   private optionQuote(o: SimOptionRef): SimContract | undefined {
     return this.opts.options?.quote(o.symbol, o.expiry, o.type, o.strike);
   }
@@ -576,7 +583,6 @@ export class OrderEngine {
     for (const [occ, p] of [...this.optionPositions]) {
       const opt = p.option as SimOptionRef;
       if (!closed(opt.expiry)) continue;
-      this.optionPositions.delete(occ);
       const spot = market.spot(opt.symbol) ?? NaN;
       const intrinsic = opt.type === 'call' ? spot - opt.strike : opt.strike - spot;
       const itm = intrinsic >= 0.01;
@@ -589,6 +595,7 @@ export class OrderEngine {
       }
       const e: SimExpiry = { occ, qty: p.qty, spot, itm, shares, atMs: now };
       p.qty = 0;
+      this.closeOption(p);
       out.push(e);
       this.expiries.push(e);
       this.reporter.positionChanged?.(p);
