@@ -89,9 +89,12 @@ describe('IbkrBroker option orders against the TWS simulator', () => {
   it('a sell closes the position; at the expiry day\'s close an ITM call is exercised into shares and an OTM one leaves worthless', async () => {
     const { b, events } = await broker(34);
     const close = market.quote('SPY', EXPIRY, 'call', 590)!;
+    const cashBefore = (await b.account()).cash;
     await b.place(order('opt-sell-1', 590, { side: 'sell', type: 'market' }));
     await waitFor(() => kinds(events, 'opt-sell-1').includes('fill'), 'closing fill');
     expect(fillsOf(events, 'opt-sell-1')[0]!.price).toBe(close.bid);
+    // cash moves by premium × 100 per contract, less the commission ($0.65 a contract, $1 minimum)
+    expect((await b.account()).cash - cashBefore).toBeCloseTo(close.bid * 100 * 2 - Math.max(1, 2 * 0.65), 1);
     expect((await b.positions()).some((p) => p.symbol === 'SPY261207C00590000')).toBe(false);
 
     await b.place(order('opt-itm', 585, { type: 'market', qty: 1 }));
