@@ -43,7 +43,7 @@ const create: ActorFactory = async (ctx) => {
   // An ATREC2 replay brings its own stale marks (the books go stale where they did in the recorded run).
   let staleFromRecording = false;
   let recordedSource = '';
-  const source = await createSource(ctx, (t) => (tws = t), publishVenue, { stale: (nowMs) => void keeper.checkStale(nowMs) }, (v2, src) => ((staleFromRecording = v2), (recordedSource = src)), new TwsOptionQuotes(optionFeed, () => session.nowMs()));
+  const source = await createSource(ctx, (t) => (tws = t), publishVenue, { stale: (nowMs) => void keeper.checkStale(nowMs) }, (v2, src) => ((staleFromRecording = v2), (recordedSource = src)), () => new TwsOptionQuotes(optionFeed, () => session.nowMs()));
   if (source instanceof SimSource) {
     const market = new OptionMarket({ seed: cfg.engine.seed, rate: cfg.options.rate, dividendYield: () => cfg.options.dividendYield, nowMs: () => session.nowMs(), spot: (sym) => source.spot(sym) });
     simOptions = new SimOptionQuotes(optionFeed, market, () => session.nowMs());
@@ -151,7 +151,7 @@ const create: ActorFactory = async (ctx) => {
   };
 };
 
-async function createSource(ctx: ActorContext, onTws: (t: TwsSource) => void, onVenueChange: () => void, hooks: ReplayHooks, onRecording: (v2: boolean, source: string) => void, options: TwsOptionQuotes): Promise<MarketSource> {
+async function createSource(ctx: ActorContext, onTws: (t: TwsSource) => void, onVenueChange: () => void, hooks: ReplayHooks, onRecording: (v2: boolean, source: string) => void, twsOptions: () => TwsOptionQuotes): Promise<MarketSource> {
   const cfg = ctx.config;
   switch (cfg.market.source) {
     case 'sim':
@@ -159,7 +159,7 @@ async function createSource(ctx: ActorContext, onTws: (t: TwsSource) => void, on
     case 'tws': {
       const port = cfg.venues.tws.port || ctx.runtime.twsPort;
       if (!port) throw new Error('venues.tws.port is 0 but no embedded TWS simulator was started');
-      const t = new TwsSource(cfg, cfg.venues.tws.host, port, ctx.clock, ctx.log, () => onVenueChange(), options);
+      const t = new TwsSource(cfg, cfg.venues.tws.host, port, ctx.clock, ctx.log, () => onVenueChange(), twsOptions());
       onTws(t);
       return t;
     }
