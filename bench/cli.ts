@@ -18,6 +18,7 @@ const SUITES: Record<string, { about: string; load: () => Promise<SuiteModule> }
   analytics: { about: 'greeks/s, GEX/DEX profile, zero-gamma grid (one thread, pool), live VPIN', load: () => import('./analytics.js') },
   execution: { about: 'risk check per order, journal append, signal to order sent (starts a redis-server)', load: () => import('./execution.js') },
   brokers: { about: 'simulated venue latency knobs (venues.simLatency) as seen through the paper, IBKR and Alpaca adapters', load: () => import('./brokers.js') },
+  'option-quotes': { about: 'live option quotes through TWS (simulator): contracts within the line limit, updates/s per contract, quote age at the flush', load: () => import('./optionQuotes.js') },
   'first-minute': { about: 'default run from a fresh data dir: seconds to numeric VPIN for SPY, first sweep and unusual-volume keys', load: () => import('./firstMinute.js') },
   'session-close': { about: 'default run from a fresh data dir: seconds to session:preopen and to the first end-of-day report (reports:daily:<date>, files)', load: () => import('./sessionClose.js') },
   'options-run': { about: 'default run from a fresh data dir: first 0DTE option intent (occ) and fill, option positions in status --json, risk:greeks, 0DTE open after the cutoff, per-strategy orders/fills/premium/P&L', load: () => import('./optionsRun.js') },

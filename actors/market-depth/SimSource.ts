@@ -41,6 +41,12 @@ export class SimSource implements MarketSource {
     }, this.tickMs);
   }
 
+  /** The underlying's last trade (what the simulated option market prices on), undefined when unknown. */
+  spot(symbol: string): number | undefined {
+    const i = this.model.indexOf(symbol);
+    return i >= 0 ? this.model.lastPrice(i) : undefined;
+  }
+
   async stop(): Promise<void> {
     clearInterval(this.timer);
   }

@@ -7,6 +7,7 @@ import { IngestLimits, newRejectCounters, type RejectCounters } from './IngestLi
 import type { MarketSink, MarketSource } from './MarketSource.js';
 import { newFrameGuardCounters, TwsFrameGuard, type FrameGuardCounters } from './TwsFrameGuard.js';
 import { newHotDecoderCounters, TwsHotDecoder, type HotDecoderCounters, type HotHandlers } from './TwsHotDecoder.js';
+import type { TwsOptionQuotes } from './TwsOptionQuotes.js';
 
 /** What the TWS source reports about itself (published as ibkr:* and monitoring:ibkr:* keys). */
 export interface TwsMetrics {
@@ -82,6 +83,8 @@ export class TwsSource implements MarketSource {
     private readonly clock: MonoClock,
     private readonly log: Logger,
     private readonly onChange: () => void = () => {},
+    /** Option contracts' quotes on the same connection (subscribed after the underlyings', on every session). */
+    private readonly options?: TwsOptionQuotes,
   ) {
     this.symbols = config.symbols;
     this.clientId = config.venues.tws.clientId;
@@ -178,6 +181,7 @@ export class TwsSource implements MarketSource {
     clearTimeout(this.resubscribeTimer);
     this.resubscribeTimer = undefined;
     this.resubscribeWanted = false; // the new session subscribes afresh
+    this.options?.stop();
     this.backfill?.cancel();
     this.backfill = undefined;
     this.frameGuard?.close();
@@ -271,7 +275,8 @@ export class TwsSource implements MarketSource {
       n += 3;
     });
     this.metrics.subscriptions = n;
-    this.log.info({ subscriptions: n }, 'TWS subscriptions sent');
+    this.options?.start(ib, true);
+    this.log.info({ subscriptions: n, optionLines: this.options?.lines ?? 0 }, 'TWS subscriptions sent');
   }
 
   /**
@@ -362,6 +367,7 @@ export class TwsSource implements MarketSource {
       for (let i = 0; i < this.symbols.length; i++) sink().reset(i);
       this.backfillThenSubscribe(ib);
     });
+    this.options?.wire(ib);
     ib.on(EventName.disconnected, () => {
       this.metrics.subscriptions = 0;
       this.setConnected(false, 'socket closed');
@@ -403,6 +409,7 @@ export class TwsSource implements MarketSource {
     });
     ib.on(EventName.error, (err: Error, code: number, reqId: number) => {
       const message = this.limits.text(err?.message ?? String(err));
+      if (this.options?.onError(code, reqId)) return void this.recordError(code, reqId, message);
       if (code === 317) {
         // "Market depth data has been RESET": empty that book; the subscription stays, inserts follow.
         const s = this.symbolOf(reqId, REQ.depth);

@@ -9,6 +9,13 @@ import { LobsterSource } from './LobsterSource.js';
 import { ReplaySource } from './ReplaySource.js';
 import { SimSource } from './SimSource.js';
 import { TwsSource } from './TwsSource.js';
+import { OPTION_QUOTES_TOPIC, OPTION_SUBSCRIPTIONS_TOPIC } from '../../analytics/optionQuote.js';
+import { clockFor } from '../../engine/clock/index.js';
+import { OptionMarket } from '../../sim/options/OptionMarket.js';
+import { OptionQuoteFeed } from './OptionQuoteFeed.js';
+import { underlyingLines } from './OptionSubscriptions.js';
+import { SimOptionQuotes } from './SimOptionQuotes.js';
+import { TwsOptionQuotes } from './TwsOptionQuotes.js';
 
 /**
  * Market-depth actor: one MarketSource (TWS socket, simulated market, or replay) feeding the BookKeeper,
@@ -18,6 +25,11 @@ import { TwsSource } from './TwsSource.js';
 const create: ActorFactory = async (ctx) => {
   const cfg = ctx.config;
   const keeper = new BookKeeper(cfg, ctx.output('market-data'), ctx.clock, () => ctx.countInputError());
+  // Live option quotes for the contracts execution and signals ask for, within the connection's lines.
+  const oq = cfg.market.optionQuotes;
+  const session = clockFor(cfg, ctx.runtime.engineStartMs as number | undefined);
+  const optionFeed = new OptionQuoteFeed({ lineLimit: oq.lineLimit, linesInUse: underlyingLines(cfg.symbols), ownerPriority: oq.ownerPriority }, ctx.log);
+  let simOptions: SimOptionQuotes | undefined;
   let tws: TwsSource | undefined;
   const publishVenue = () => {
     if (!tws) return;
@@ -31,7 +43,11 @@ const create: ActorFactory = async (ctx) => {
   // An ATREC2 replay brings its own stale marks (the books go stale where they did in the recorded run).
   let staleFromRecording = false;
   let recordedSource = '';
-  const source = await createSource(ctx, (t) => (tws = t), publishVenue, { stale: (nowMs) => void keeper.checkStale(nowMs) }, (v2, src) => ((staleFromRecording = v2), (recordedSource = src)));
+  const source = await createSource(ctx, (t) => (tws = t), publishVenue, { stale: (nowMs) => void keeper.checkStale(nowMs) }, (v2, src) => ((staleFromRecording = v2), (recordedSource = src)), () => new TwsOptionQuotes(optionFeed, () => session.nowMs()));
+  if (source instanceof SimSource) {
+    const market = new OptionMarket({ seed: cfg.engine.seed, rate: cfg.options.rate, dividendYield: () => cfg.options.dividendYield, nowMs: () => session.nowMs(), spot: (sym) => source.spot(sym) });
+    simOptions = new SimOptionQuotes(optionFeed, market, () => session.nowMs());
+  }
   if (source.name === 'tws' || recordedSource === 'tws') keeper.barsFromTrades = false; // TWS sends its own 5-second bars (a TWS recording holds them)
   let sink: MarketSink = keeper;
   let recorder: RecordingSink | undefined;
@@ -79,6 +95,7 @@ const create: ActorFactory = async (ctx) => {
     const metrics = { source: source.name, connected: keeper.connected, messagesPerSec: Math.round(rate), ...st, staleness: keeper.staleness(now), recordedEvents: recorder?.events, ts: now };
     const reqs: PublishRequest[] = [
       { key: 'monitoring:market-depth:metrics', value: metrics, ttlMs: ttl },
+      { key: 'market:options:subscriptions', value: { ...optionFeed.report(), source: source.name, ts: now }, ttlMs: ttl },
       { key: 'module:heartbeat:ibkr_ingestion', value: { ts: now, source: source.name, connected: keeper.connected }, ttlMs: cfg.ttl.heartbeat },
     ];
     if (tws) {
@@ -105,11 +122,22 @@ const create: ActorFactory = async (ctx) => {
         ctx.publishMany(keeper.snapshots());
       }, cfg.market.bookSnapshotMs));
       timers.push(setInterval(publishMonitoring, 1000));
+      timers.push(setInterval(() => {
+        simOptions?.poll();
+        const quotes = optionFeed.drain(); // conflated: the latest quote per contract since the last flush
+        if (quotes.length === 0) return;
+        ctx.send('execution', OPTION_QUOTES_TOPIC, quotes);
+        ctx.send('signals', OPTION_QUOTES_TOPIC, quotes);
+      }, oq.flushMs));
       ctx.log.info({ source: source.name, symbols: cfg.symbols.length }, 'market-depth started');
     },
     onCommand(topic, payload) {
       // the other actors' consumed cold inputs and outputs, written into the recording between market frames
       if (topic === 'record' && recorder) return void recorder.record(payload as ReplayRecord);
+      if (topic === OPTION_SUBSCRIPTIONS_TOPIC) {
+        if (!optionFeed.request(payload)) ctx.countInputError();
+        return;
+      }
       if (topic !== 'record') ctx.countInputError();
     },
     async stop() {
@@ -123,7 +151,7 @@ const create: ActorFactory = async (ctx) => {
   };
 };
 
-async function createSource(ctx: ActorContext, onTws: (t: TwsSource) => void, onVenueChange: () => void, hooks: ReplayHooks, onRecording: (v2: boolean, source: string) => void): Promise<MarketSource> {
+async function createSource(ctx: ActorContext, onTws: (t: TwsSource) => void, onVenueChange: () => void, hooks: ReplayHooks, onRecording: (v2: boolean, source: string) => void, twsOptions: () => TwsOptionQuotes): Promise<MarketSource> {
   const cfg = ctx.config;
   switch (cfg.market.source) {
     case 'sim':
@@ -131,7 +159,7 @@ async function createSource(ctx: ActorContext, onTws: (t: TwsSource) => void, on
     case 'tws': {
       const port = cfg.venues.tws.port || ctx.runtime.twsPort;
       if (!port) throw new Error('venues.tws.port is 0 but no embedded TWS simulator was started');
-      const t = new TwsSource(cfg, cfg.venues.tws.host, port, ctx.clock, ctx.log, () => onVenueChange());
+      const t = new TwsSource(cfg, cfg.venues.tws.host, port, ctx.clock, ctx.log, () => onVenueChange(), twsOptions());
       onTws(t);
       return t;
     }

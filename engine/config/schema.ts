@@ -64,6 +64,12 @@ export const ConfigSchema = z.strictObject({
     }),
     tradesKept: z.number().int().min(1).max(100_000),
     barsKept: z.number().int().min(1).max(100_000),
+    // live option quotes (topic option-subscriptions in, option-quotes out), within the venue's market-data lines
+    optionQuotes: z.strictObject({
+      lineLimit: z.number().int().min(0).max(100_000), // lines of the connection, the underlyings' streams included
+      flushMs: ms(10), // conflated quotes go to execution and signals at most this often
+      ownerPriority: z.array(z.string().min(1)), // whose contracts keep their lines first (held/working before candidates)
+    }).default({ lineLimit: 100, flushMs: 250, ownerPriority: ['execution', 'signals'] }),
   }),
   venues: z.strictObject({
     tws: z.strictObject({

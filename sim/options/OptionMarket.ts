@@ -60,6 +60,11 @@ export class OptionMarket {
     return buildChain(p).filter((c) => (!q.expiry || c.expiration === q.expiry) && (!q.type || c.type === q.type) && (!q.strike || Math.abs(c.strike - q.strike) < 1e-9));
   }
 
+  /** The session clock the chains are listed and priced at (expiry decisions follow it). */
+  nowMs(): number {
+    return this.o.nowMs();
+  }
+
   /** Spot the options are priced on. */
   spot(symbol: string): number | undefined {
     return this.o.spot(symbol);

@@ -12,14 +12,33 @@
  * order arrives in that many partial fills. A cancel processed before a step wins the race.
  */
 import type { MarketModel } from '../market/MarketModel.js';
+import type { OptionMarket } from '../options/OptionMarket.js';
+import type { SimContract } from '../alpha-vantage/chainModel.js';
+import { NYSE, etTime } from '../../analytics/calendar.js';
+import { optionTick } from '../../analytics/optionOrder.js';
 import type { ContractFields } from './protocol.js';
 import { ERR, formatEasternTime, readContract } from './protocol.js';
 import type { ExecView, OrderView } from './messages.js';
 
 export type OrderAction = 'BUY' | 'SELL' | 'SSHORT';
 
+/** An option order's contract as listed (the request resolved against the option market). */
+export interface SimOptionRef {
+  occ: string;
+  symbol: string;
+  /** YYYY-MM-DD */
+  expiry: string;
+  type: 'call' | 'put';
+  strike: number;
+}
+
+/** Resolves a request's OPT contract to a listed contract (its full contract block), or the error TWS answers. */
+export type OptionResolver = (c: ContractFields) => { ref: SimOptionRef; contract: ContractFields } | { code: number; text: string };
+
 export interface SimOrder extends OrderView {
+  /** The underlying's index for an option order. */
   symbolIndex: number;
+  option?: SimOptionRef;
   transmit: boolean;
   /** PLACE_ORDER fields 0–38 as received (the rest is opaque to the simulator). */
   fields: string[];
@@ -40,8 +59,21 @@ export interface SimPosition {
   symbolIndex: number;
   contract: ContractFields;
   qty: number;
+  /** Shares: per share, commission apart. Options: per contract, premium × 100 plus commission (as IB reports it). */
   avgCost: number;
   realized: number;
+  option?: SimOptionRef;
+}
+
+/** What the session close did to an expiring option position (ITM: exercised or assigned into shares). */
+export interface SimExpiry {
+  occ: string;
+  qty: number;
+  spot: number;
+  itm: boolean;
+  /** Signed shares delivered (0 when it expired worthless). */
+  shares: number;
+  atMs: number;
 }
 
 /** How the engine reports to whichever session owns a client id. */
@@ -50,9 +82,18 @@ export interface OrderReporter {
   orderStatusChanged(o: SimOrder): void; // ORDER_STATUS (+ OPEN_ORDER when done)
   executed(o: SimOrder, e: SimExecution): void; // EXECUTION_DATA + COMMISSION_REPORT
   orderError(clientId: number, id: number, code: number, msg: string): void;
+  /** A position changed outside an execution (an option expired, shares delivered): POSITION to subscribers. */
+  positionChanged?(p: SimPosition): void;
 }
 
 const SUPPORTED_TYPES = new Set(['MKT', 'LMT', 'STP', 'STP LMT']);
+/** Option orders: market and limit, DAY (the simulator's knob; TWS takes more, never MOC/LOC). */
+const OPTION_TYPES = new Set(['MKT', 'LMT']);
+const OPTION_MULTIPLIER = 100;
+/** Placeholder IBKR option fee (options-trading.md §2.5: unverified): per contract, a minimum per execution. */
+const OPTION_COMMISSION_PER_CONTRACT = 0.65;
+/** Option quotes are re-read for working option orders at most this often (a chain-model evaluation each). */
+const OPTION_EVAL_MS = 100;
 const COMMISSION_PER_SHARE = 0.005;
 const COMMISSION_MIN = 1;
 const COMMISSION_MAX_RATE = 0.01;
@@ -70,6 +111,12 @@ export class OrderEngine {
   private readonly working: SimOrder[] = [];
   readonly executions: SimExecution[] = [];
   readonly positions: SimPosition[];
+  /** Option positions by OCC symbol (a flat one is removed). */
+  readonly optionPositions = new Map<string, SimPosition>();
+  readonly expiries: SimExpiry[] = [];
+  private lastOptionEval = 0;
+  /** Realized P&L of option positions closed or expired (they leave optionPositions; the account keeps it). */
+  private closedOptionRealized = 0;
   cash: number;
   private permSeq = 1_000_000_000;
   private execSeq = 1;
@@ -81,7 +128,11 @@ export class OrderEngine {
     private readonly account: string,
     private readonly reporter: OrderReporter,
     private readonly nowMs: () => number,
-    private readonly opts: { fillUntransmitted: boolean; startingCash: number; fillMs?: number; fillSlices?: number; wallMs?: () => number },
+    private readonly opts: {
+      fillUntransmitted: boolean; startingCash: number; fillMs?: number; fillSlices?: number; wallMs?: () => number;
+      /** Listed options: option orders fill against this market's quote, and expire at their session's close. */
+      options?: OptionMarket; resolveOption?: OptionResolver;
+    },
   ) {
     this.cash = opts.startingCash;
     this.execPrefix = (0x0000e0d5 + model.symbols.length).toString(16).padStart(8, '0');
@@ -102,7 +153,18 @@ export class OrderEngine {
       this.stats.rejected++;
       return;
     }
-    const contract = readContract(tokens, 2);
+    let contract = readContract(tokens, 2);
+    let option: SimOptionRef | undefined;
+    if (contract.secType.toUpperCase() === 'OPT') {
+      const r = this.opts.resolveOption?.(contract) ?? { code: ERR.NO_SECURITY_DEFINITION, text: 'No security definition has been found for the request' };
+      if ('code' in r) {
+        this.reporter.orderError(clientId, orderId, r.code, r.text);
+        this.stats.rejected++;
+        return;
+      }
+      option = r.ref;
+      contract = r.contract;
+    }
     const si = this.model.indexOf(contract.symbol);
     if (si < 0) {
       this.reporter.orderError(clientId, orderId, ERR.NO_SECURITY_DEFINITION, 'No security definition has been found for the request');
@@ -133,6 +195,14 @@ export class OrderEngine {
     if ((orderType === 'STP' || orderType === 'STP LMT') && !(auxPrice !== undefined && auxPrice > 0)) {
       return reject('stop price is required');
     }
+    if (option) {
+      const bad = this.optionOrderProblem(option, qty, orderType, lmtPrice, tokens[21] || 'DAY');
+      if (bad) {
+        this.reporter.orderError(clientId, orderId, bad.code, bad.code === ERR.ORDER_REJECTED ? `Order rejected - reason:${bad.text}` : bad.text);
+        this.stats.rejected++;
+        return;
+      }
+    }
     const transmitField = tokens[27] ?? '';
     const transmit = transmitField === '1' || (transmitField === '' && this.opts.fillUntransmitted);
     if (transmitField === '') {
@@ -150,7 +220,8 @@ export class OrderEngine {
       clientId,
       permId: this.permSeq++,
       parentId: Number(tokens[28]) || 0,
-      contract: { ...contract, conId: contract.conId || String(this.positions[si].contract.conId) },
+      contract: option ? contract : { ...contract, conId: contract.conId || String(this.positions[si].contract.conId) },
+      option,
       action,
       totalQuantity: qty,
       orderType,
@@ -240,7 +311,10 @@ export class OrderEngine {
   /** Re-checks working orders against the current book (stop triggers, marketable limits). */
   onTick(): void {
     const w = this.working;
-    for (let i = 0; i < w.length; i++) if (w[i].active && w[i].transmit) this.evaluate(w[i]);
+    const wall = this.wall();
+    const options = wall - this.lastOptionEval >= OPTION_EVAL_MS;
+    if (options) this.lastOptionEval = wall;
+    for (let i = 0; i < w.length; i++) if (w[i].active && w[i].transmit && (options || !w[i].option)) this.evaluate(w[i]);
     this.compactWorking();
   }
 
@@ -249,7 +323,7 @@ export class OrderEngine {
     const w = this.working;
     for (let i = 0; i < w.length; i++) {
       const o = w[i];
-      if (!o.active || !o.transmit || o.symbolIndex !== si) continue;
+      if (!o.active || !o.transmit || o.symbolIndex !== si || o.option) continue;
       const buy = o.action === 'BUY';
       if (!o.triggered) {
         if (o.auxPrice !== undefined && (buy ? price >= o.auxPrice : price <= o.auxPrice)) this.trigger(o);
@@ -267,6 +341,23 @@ export class OrderEngine {
     }
   }
 
+  /** A position's mark per unit of its quantity's price (shares: the mid; options: the quote's mid, per share). */
+  positionMark(p: SimPosition): number {
+    if (!p.option) return this.markPrice(p.symbolIndex);
+    const q = this.optionQuote(p.option);
+    return q ? (q.bid + q.ask) / 2 : p.avgCost / OPTION_MULTIPLIER;
+  }
+
+  /** Every open position: shares (one per symbol, flat included) then options. */
+  allPositions(): SimPosition[] {
+    return [...this.positions, ...this.optionPositions.values()];
+  }
+
+  /** The position an order trades. */
+  positionOf(o: SimOrder): SimPosition {
+    return o.option ? this.optionPositions.get(o.option.occ) ?? this.emptyOptionPosition(o) : this.positions[o.symbolIndex];
+  }
+
   markPrice(si: number): number {
     const b = this.model.bestBid(si);
     const a = this.model.bestAsk(si);
@@ -277,9 +368,10 @@ export class OrderEngine {
     let gross = 0;
     let net = 0;
     let unrealized = 0;
-    let realized = 0;
-    for (const p of this.positions) {
-      const mark = this.markPrice(p.symbolIndex);
+    let realized = this.closedOptionRealized;
+    for (const p of this.allPositions()) {
+      const m = p.option ? OPTION_MULTIPLIER : 1;
+      const mark = this.positionMark(p) * m;
       gross += Math.abs(p.qty * mark);
       net += p.qty * mark;
       unrealized += p.qty * (mark - p.avgCost);
@@ -312,6 +404,7 @@ export class OrderEngine {
   }
 
   private evaluate(o: SimOrder): void {
+    if (o.option) return this.evaluateOption(o);
     const m = this.model;
     const si = o.symbolIndex;
     const buy = o.action === 'BUY';
@@ -358,9 +451,22 @@ export class OrderEngine {
     o.avgFillPrice = roundPx((o.avgFillPrice * prevFilled + price * qty) / o.filled);
     o.lastFillPrice = price;
     const sign = o.action === 'BUY' ? 1 : -1;
-    const commission = Math.min(Math.max(COMMISSION_MIN, qty * COMMISSION_PER_SHARE), COMMISSION_MAX_RATE * qty * price);
-    const realizedGross = this.applyPosition(o.symbolIndex, sign * qty, price);
-    this.cash -= sign * qty * price + commission;
+    let commission: number;
+    let realizedNet: number | undefined;
+    if (o.option) {
+      // IB's option cost basis is per contract with the commission in it: a buy costs more, a sell brings less.
+      commission = Math.max(COMMISSION_MIN, qty * OPTION_COMMISSION_PER_CONTRACT);
+      const p = this.positionOf(o);
+      this.optionPositions.set(o.option.occ, p);
+      realizedNet = this.applyTo(p, sign * qty, price * OPTION_MULTIPLIER + (sign * commission) / qty);
+      if (p.qty === 0) this.closeOption(p);
+      this.cash -= sign * qty * price * OPTION_MULTIPLIER + commission;
+    } else {
+      commission = Math.min(Math.max(COMMISSION_MIN, qty * COMMISSION_PER_SHARE), COMMISSION_MAX_RATE * qty * price);
+      const realizedGross = this.applyPosition(o.symbolIndex, sign * qty, price);
+      realizedNet = realizedGross === undefined ? undefined : realizedGross - commission;
+      this.cash -= sign * qty * price + commission;
+    }
     const timeMs = this.nowMs();
     const e: SimExecution = {
       execId: `${this.execPrefix}.${(this.execSeq++).toString(16).padStart(8, '0')}.01.01`,
@@ -379,7 +485,7 @@ export class OrderEngine {
       orderRef: o.orderRef,
       lastLiquidity: liquidity,
       commission: Math.round(commission * 100) / 100,
-      realizedPnl: realizedGross === undefined ? undefined : realizedGross - commission,
+      realizedPnl: realizedNet,
       symbolIndex: o.symbolIndex,
       timeMs,
     };
@@ -398,7 +504,10 @@ export class OrderEngine {
 
   /** Updates the position; returns realized P&L of the closed part (undefined when nothing closed). */
   private applyPosition(si: number, signedQty: number, price: number): number | undefined {
-    const p = this.positions[si];
+    return this.applyTo(this.positions[si], signedQty, price);
+  }
+
+  private applyTo(p: SimPosition, signedQty: number, price: number): number | undefined {
     if (p.qty === 0 || Math.sign(p.qty) === Math.sign(signedQty)) {
       p.avgCost = (p.avgCost * Math.abs(p.qty) + price * Math.abs(signedQty)) / (Math.abs(p.qty) + Math.abs(signedQty));
       p.qty += signedQty;
@@ -411,6 +520,88 @@ export class OrderEngine {
     if (p.qty === 0) p.avgCost = 0;
     else if (Math.sign(p.qty) === Math.sign(signedQty)) p.avgCost = price; // flipped
     return pnl;
+  }
+
+  // ---------------------------------------------------------------- options
+
+  /** The reason an option order is refused (201 with the reason, 110 off tick), or null. */
+  private optionOrderProblem(opt: SimOptionRef, qty: number, orderType: string, lmtPrice: number | undefined, tif: string): { code: number; text: string } | null {
+    if (!Number.isInteger(qty)) return { code: ERR.ORDER_REJECTED, text: `option quantity must be whole contracts, got ${qty}` };
+    if (!OPTION_TYPES.has(orderType)) return { code: ERR.ORDER_REJECTED, text: `order type '${orderType}' is not accepted for options by the simulator (MKT, LMT)` };
+    if (tif.toUpperCase() !== 'DAY') return { code: ERR.ORDER_REJECTED, text: `time in force '${tif}' is not accepted for options by the simulator (DAY)` };
+    if (lmtPrice !== undefined) {
+      const tick = optionTick(opt.symbol, lmtPrice);
+      if (Math.abs(lmtPrice / tick - Math.round(lmtPrice / tick)) > 1e-6) {
+        return { code: ERR.PRICE_INCREMENT, text: 'The price does not conform to the minimum price variation for this contract.' };
+      }
+    }
+    return null;
+  }
+
+  private closeOption(p: SimPosition): void {
+    this.closedOptionRealized += p.realized;
+    this.optionPositions.delete((p.option as SimOptionRef).occ);
+  }
+
+  private optionQuote(o: SimOptionRef): SimContract | undefined {
+    return this.opts.options?.quote(o.symbol, o.expiry, o.type, o.strike);
+  }
+
+  private emptyOptionPosition(o: SimOrder): SimPosition {
+    return { symbolIndex: o.symbolIndex, contract: o.contract, qty: 0, avgCost: 0, realized: 0, option: o.option };
+  }
+
+  /** Against the option market's quote: a buy takes the ask (up to its size), a sell hits the bid; whole contracts. */
+  private evaluateOption(o: SimOrder): void {
+    const q = this.optionQuote(o.option as SimOptionRef);
+    if (!q) return;
+    const buy = o.action === 'BUY';
+    const px = buy ? q.ask : q.bid;
+    const size = Math.floor(buy ? q.askSize : q.bidSize);
+    if (!(px > 0) || size <= 0) return;
+    if (o.orderType === 'LMT' && (buy ? px > (o.lmtPrice as number) : px < (o.lmtPrice as number))) return;
+    const qty = Math.min(Math.floor(this.stepQty(o)), size);
+    if (qty <= 0) return;
+    this.fill(o, px, qty, 'CBOE', 2);
+    this.stepped(o);
+  }
+
+  /**
+   * The session close of each option position's expiry day (per the option market's session clock):
+   * working orders on the contract are cancelled, the position leaves the account, and one at least
+   * $0.01 in the money is exercised (long) or assigned (short) into ±100 shares per contract at the
+   * strike (OCC exercise by exception). Returns what expired.
+   */
+  expireOptions(): SimExpiry[] {
+    const market = this.opts.options;
+    if (!market || this.optionPositions.size + this.working.length === 0) return [];
+    const now = market.nowMs();
+    const closed = (expiry: string) => now >= (NYSE.sessionOpenClose(expiry)?.closeMs ?? etTime(expiry, '16:00'));
+    for (const o of this.working) if (o.active && o.option && closed(o.option.expiry)) this.cancelOrder(o, 'expired');
+    this.compactWorking();
+    const out: SimExpiry[] = [];
+    for (const [occ, p] of [...this.optionPositions]) {
+      const opt = p.option as SimOptionRef;
+      if (!closed(opt.expiry)) continue;
+      const spot = market.spot(opt.symbol) ?? NaN;
+      const intrinsic = opt.type === 'call' ? spot - opt.strike : opt.strike - spot;
+      const itm = intrinsic >= 0.01;
+      const shares = itm ? p.qty * OPTION_MULTIPLIER * (opt.type === 'call' ? 1 : -1) : 0;
+      // The premium paid or received is already in cash; what is left of the cost basis is realized.
+      p.realized += -p.qty * p.avgCost;
+      if (shares !== 0) {
+        this.applyPosition(p.symbolIndex, shares, opt.strike);
+        this.cash -= shares * opt.strike;
+      }
+      const e: SimExpiry = { occ, qty: p.qty, spot, itm, shares, atMs: now };
+      p.qty = 0;
+      this.closeOption(p);
+      out.push(e);
+      this.expiries.push(e);
+      this.reporter.positionChanged?.(p);
+      if (shares !== 0) this.reporter.positionChanged?.(this.positions[p.symbolIndex]);
+    }
+    return out;
   }
 
   private cancelOrder(o: SimOrder, _why: string): void {

@@ -56,6 +56,11 @@ export interface TwsSimulatorOptions {
   maxMsgPerSec?: number;
   /** TWS allows 3 concurrent depth subscriptions by default (error 309 beyond). */
   maxDepthRequests?: number;
+  /**
+   * Market-data lines per connection (IB: 100 by default): top-of-book, tick-by-tick and option reqMktData
+   * count; an option request beyond them gets error 101 (default Infinity: no limit).
+   */
+  maxMarketDataLines?: number;
   /** SMART depth without isSmartDepth is refused with 10092, as TWS does (default true). */
   strictSmartDepth?: boolean;
   /**
@@ -94,7 +99,8 @@ export interface TwsSimulatorStats {
   faults: { drops: number; depthResets: number; connectivityLost: number; connectivityRestored: number; outOfRangeOps: number };
   modelTimeMs: number;
   feedPaused: boolean;
-  subscriptions: { depth: number; tickByTick: number; realTimeBars: number; mktData: number };
+  /** `options`: live reqMktData subscriptions on option contracts (open sessions). */
+  subscriptions: { depth: number; tickByTick: number; realTimeBars: number; mktData: number; options: number };
   orders: OrderEngine['stats'];
 }
 
@@ -165,6 +171,7 @@ export class TwsSimulator implements MarketListener {
   private readonly barMs: number;
   private readonly maxMsgPerSec: number;
   private readonly maxDepthRequests: number;
+  private readonly maxMarketDataLines: number;
   private readonly strictSmartDepth: boolean;
   private readonly maxBufferedBytes: number;
   private readonly ackMs: number;
@@ -222,6 +229,7 @@ export class TwsSimulator implements MarketListener {
     this.barMs = positive(opts.realTimeBarMs ?? 5000, 'realTimeBarMs');
     this.maxMsgPerSec = positive(opts.maxMsgPerSec ?? 50, 'maxMsgPerSec');
     this.maxDepthRequests = positive(opts.maxDepthRequests ?? 3, 'maxDepthRequests');
+    this.maxMarketDataLines = opts.maxMarketDataLines === undefined ? Infinity : positive(opts.maxMarketDataLines, 'maxMarketDataLines');
     this.strictSmartDepth = opts.strictSmartDepth ?? true;
     this.maxBufferedBytes = positive(opts.maxBufferedBytes ?? 64 * 1024 * 1024, 'maxBufferedBytes');
     this.nextOrderId = opts.nextOrderId ?? 1;
@@ -246,6 +254,17 @@ export class TwsSimulator implements MarketListener {
       startingCash: opts.startingCash ?? 1_000_000,
       fillMs: nonNegative(opts.fillMs ?? 0, 'fillMs'),
       fillSlices,
+      options: opts.options,
+      resolveOption: (c) => {
+        const r = this.optionFor(c);
+        if ('code' in r) return r;
+        const d = optionDetails(r.q, stockConId(c.symbol));
+        const contract: ContractFields = {
+          conId: String(d.conId), symbol: d.symbol, secType: 'OPT', lastTradeDateOrContractMonth: d.lastTradeDate, strike: String(d.strike), right: d.right,
+          multiplier: String(d.multiplier), exchange: c.exchange || 'SMART', primaryExch: '', currency: c.currency || 'USD', localSymbol: d.localSymbol, tradingClass: d.tradingClass,
+        };
+        return { ref: { occ: r.q.contractID, symbol: r.q.symbol, expiry: r.q.expiration, type: r.q.type, strike: r.q.strike }, contract };
+      },
     });
   }
 
@@ -291,10 +310,11 @@ export class TwsSimulator implements MarketListener {
   stats(): TwsSimulatorStats {
     let ready = 0;
     let depthOps = this.st.depthOpsFromClosed;
-    const subs = { depth: 0, tickByTick: 0, realTimeBars: 0, mktData: 0 };
+    const subs = { depth: 0, tickByTick: 0, realTimeBars: 0, mktData: 0, options: 0 };
     for (const s of this.sessions) {
       if (s.ready) ready++;
       depthOps += s.depthOpsSent;
+      if (s.state !== 'closed') subs.options += this.optionSubs.get(s)?.size ?? 0;
     }
     for (const s of this.sym) {
       subs.depth += s.depth.length;
@@ -504,6 +524,7 @@ export class TwsSimulator implements MarketListener {
       // Also while the feed is paused: orders waiting out the fill latency execute against the still book.
       this.orders.onTick();
       this.refreshOptions();
+      this.expireOptions();
     } catch (e) {
       this.st.handlerErrors++;
       this.log(`tick failed: ${(e as Error).stack ?? e}`);
@@ -853,7 +874,10 @@ export class TwsSimulator implements MarketListener {
   private reqOptionMktData(s: Session, reqId: number, c: ContractFields): void {
     const r = this.optionFor(c);
     if ('code' in r) return s.error(reqId, r.code, r.text);
-    const sub: OptionSub = { reqId, symbol: c.symbol, expiry: r.q.expiration, type: r.q.type, strike: r.q.strike, bid: NaN, ask: NaN, last: NaN, iv: NaN };
+    if (s.mktData.size + s.tbt.size + (this.optionSubs.get(s)?.size ?? 0) >= this.maxMarketDataLines) {
+      return s.error(reqId, ERR.MAX_TICKERS, 'Max number of tickers has been reached');
+    }
+    const sub: OptionSub = { reqId, symbol: c.symbol, expiry: r.q.expiration, type: r.q.type, strike: r.q.strike, bid: NaN, ask: NaN, bidSize: NaN, askSize: NaN, last: NaN, iv: NaN };
     msg.tickReqParams(s.w, reqId, 0.01, '9c0001', 3);
     msg.marketDataType(s.w, reqId, 1);
     let subs = this.optionSubs.get(s);
@@ -866,6 +890,9 @@ export class TwsSimulator implements MarketListener {
     const w = s.w;
     if (q.bid !== sub.bid) msg.tickPrice(w, sub.reqId, TICK.BID, q.bid, q.bidSize, 1);
     if (q.ask !== sub.ask) msg.tickPrice(w, sub.reqId, TICK.ASK, q.ask, q.askSize, 1);
+    // Sizes also as TICK_SIZE, as TWS sends them: @stoqey/ib never re-emits a TICK_PRICE's bid size (type 0 is falsy there).
+    if (q.bidSize !== sub.bidSize) msg.tickSize(w, sub.reqId, TICK.BID_SIZE, q.bidSize);
+    if (q.askSize !== sub.askSize) msg.tickSize(w, sub.reqId, TICK.ASK_SIZE, q.askSize);
     if (q.last > 0 && q.last !== sub.last) msg.tickPrice(w, sub.reqId, TICK.LAST, q.last, 1, 0);
     if (q.bid !== sub.bid || q.ask !== sub.ask || q.iv !== sub.iv) {
       // Model computation (13): IV, delta, price, gamma, vega per vol point, theta per day, the underlying.
@@ -873,9 +900,20 @@ export class TwsSimulator implements MarketListener {
     }
     sub.bid = q.bid;
     sub.ask = q.ask;
+    sub.bidSize = q.bidSize;
+    sub.askSize = q.askSize;
     sub.last = q.last;
     sub.iv = q.iv;
   }
+
+  /** Option positions and orders past their expiry day's close leave (throttled like the quotes). */
+  private expireOptions(): void {
+    const now = Date.now();
+    if (!this.options || now - this.lastExpiryCheck < OPTION_REFRESH_MS) return;
+    this.lastExpiryCheck = now;
+    for (const e of this.orders.expireOptions()) this.log(`option ${e.occ} × ${e.qty} expired at spot ${e.spot}: ${e.itm ? `exercised/assigned into ${e.shares} shares` : 'worthless'}`);
+  }
+  private lastExpiryCheck = 0;
 
   /** Re-quotes every option subscription (the chain moves with spot and the minute). */
   private refreshOptions(): void {
@@ -1096,7 +1134,9 @@ export class TwsSimulator implements MarketListener {
         msg.executionData(s.w, s.serverVersion, -1, e);
         msg.commissionReport(s.w, e);
       }
-      const p = this.orders.positions[e.symbolIndex];
+      this.reporter.positionChanged?.(this.orders.positionOf(o));
+    },
+    positionChanged: (p) => {
       for (const other of this.sessions) {
         if (other.ready && other.positionsSubscribed) msg.position(other.w, this.account, p.contract, p.qty, p.avgCost);
       }
@@ -1134,7 +1174,7 @@ export class TwsSimulator implements MarketListener {
   }
 
   private sendPositions(s: Session): void {
-    for (const p of this.orders.positions) {
+    for (const p of this.orders.allPositions()) {
       if (p.qty !== 0) msg.position(s.w, this.account, p.contract, p.qty, p.avgCost);
     }
     msg.positionEnd(s.w);
@@ -1158,10 +1198,11 @@ export class TwsSimulator implements MarketListener {
     const values = this.orders.accountValues();
     for (const [k, v] of Object.entries(values)) msg.accountValue(s.w, k, money(v), 'USD', this.account);
     msg.accountValue(s.w, 'AccountCode', this.account, '', this.account);
-    for (const p of this.orders.positions) {
+    for (const p of this.orders.allPositions()) {
       if (p.qty === 0) continue;
-      const mark = this.orders.markPrice(p.symbolIndex);
-      msg.portfolioValue(s.w, p.contract, p.qty, mark, p.qty * mark, p.avgCost, p.qty * (mark - p.avgCost), p.realized, this.account);
+      const mark = this.orders.positionMark(p); // per share (option premium per share; value × multiplier)
+      const m = p.option ? 100 : 1;
+      msg.portfolioValue(s.w, p.contract, p.qty, mark, p.qty * mark * m, p.avgCost, p.qty * (mark * m - p.avgCost), p.realized, this.account);
     }
     msg.accountUpdateTime(s.w, formatEasternHHMM(this.clock()));
     msg.accountDownloadEnd(s.w, this.account);
@@ -1187,7 +1228,7 @@ const OPTION_REFRESH_MS = 250;
 /** A partial OPT contract matching more than this many contracts is answered with the first ones. */
 const MAX_CONTRACT_DETAILS = 2000;
 
-interface OptionSub { reqId: number; symbol: string; expiry: string; type: 'call' | 'put'; strike: number; bid: number; ask: number; last: number; iv: number }
+interface OptionSub { reqId: number; symbol: string; expiry: string; type: 'call' | 'put'; strike: number; bid: number; ask: number; bidSize: number; askSize: number; last: number; iv: number }
 
 /** A stable positive conId per instrument (TWS's are opaque integers too): the simulators' own FNV hash. */
 const conIdOf = (key: string): number => (hash32(0, key) >>> 1) || 1;

@@ -102,7 +102,9 @@ export const TBT = { LAST: 1, ALL_LAST: 2, BID_ASK: 3, MID_POINT: 4 } as const;
 /** Error / info codes the simulator sends (id −1 ones reach @stoqey/ib as `info`). */
 export const ERR = {
   RATE_EXCEEDED: 100,
+  MAX_TICKERS: 101,
   DUPLICATE_ORDER_ID: 103,
+  PRICE_INCREMENT: 110,
   NO_SECURITY_DEFINITION: 200,
   ORDER_REJECTED: 201,
   ORDER_CANCELLED: 202,

@@ -5,10 +5,10 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { IbkrBroker, parseIbTime } from '../../actors/execution/brokers/IbkrBroker.js';
-import { BrokerError, type BrokerEvent } from '../../actors/execution/brokers/types.js';
+import { BrokerError } from '../../actors/execution/brokers/types.js';
 import { MarketModel, type SymbolSpec } from '../../sim/market/MarketModel.js';
 import { TwsSimulator } from '../../sim/tws/TwsSimulator.js';
-import { fillsOf, kinds, waitFor } from './helpers.js';
+import { connectIbkr, fillsOf, kinds, waitFor } from './helpers.js';
 
 const SEED = 90_210;
 const SYMBOLS: SymbolSpec[] = [
@@ -20,14 +20,7 @@ let sim: TwsSimulator;
 let port: number;
 const brokers: IbkrBroker[] = [];
 
-async function broker(clientId: number): Promise<{ b: IbkrBroker; events: BrokerEvent[] }> {
-  const b = new IbkrBroker({ host: '127.0.0.1', port, clientId, connectTimeoutMs: 5_000, requestTimeoutMs: 5_000, reconnectBaseMs: 50 });
-  brokers.push(b);
-  const events: BrokerEvent[] = [];
-  b.onEvent((e) => events.push(e));
-  await b.connect();
-  return { b, events };
-}
+const broker = (clientId: number) => connectIbkr(port, clientId, brokers);
 
 beforeAll(async () => {
   console.log(`seed ${SEED}`);

@@ -16,9 +16,17 @@
  * execId once; cumQty from the execution); Cancelled/ApiCancelled → `canceled`; Inactive or error 201 →
  * `rejected` with the reason. After a dropped socket it reconnects with back-off, re-reads open orders
  * and executions and emits what it missed.
+ *
+ * Options: an order whose instrument is an option goes out as the OPT contract (engine/venues/
+ * ibOptionContract: underlying, YYYYMMDD, strike, right, multiplier, tradingClass, padded OCC localSymbol),
+ * quantities in whole contracts, prices per-share premium. What TWS reports for OPT (openOrder, execDetails,
+ * position) is mapped back to the option instrument, keyed by the unpadded OCC symbol; a position's
+ * avgCost (per contract, premium × multiplier plus commission) becomes a per-share avgPrice.
  */
 import { EventName, IBApi, OrderAction, OrderType, SecType, TimeInForce, type Contract, type Execution, type Order, type OrderState } from '@stoqey/ib';
 import { etTime } from '../../../analytics/calendar.js';
+import { instrumentKey, type Instrument } from '../../../analytics/instrument.js';
+import { ibOptionContract, instrumentOfContract } from '../../../engine/venues/ibOptionContract.js';
 import { backoffMs, sleep } from './backoff.js';
 import { EventFanout } from './EventFanout.js';
 import {
@@ -67,7 +75,9 @@ export interface IbkrBrokerOptions {
 interface Track {
   clientOrderId: string;
   orderId: number;
+  /** The instrument's key (ticker or unpadded OCC symbol). */
   symbol: string;
+  instrument?: Instrument;
   side: 'buy' | 'sell';
   qty: number;
   cumQty: number;
@@ -117,6 +127,23 @@ function ibTif(o: BrokerOrder): TimeInForce {
     default:
       return TimeInForce.DAY;
   }
+}
+
+/** `{ instrument }` when there is one (an option), else nothing: share orders keep their plain shape. */
+const withInstrument = (x: { instrument?: Instrument }): { instrument?: Instrument } => (x.instrument ? { instrument: x.instrument } : {});
+
+/**
+ * What IB (or this adapter) refuses in an option order before it is sent: the instrument's key must be the
+ * symbol, quantity whole contracts, and no auction order types (MOC/LOC are stock mechanisms; options-trading.md §2.4).
+ */
+export function optionOrderProblem(o: BrokerOrder): string | null {
+  const i = o.instrument;
+  if (!i || i.kind !== 'option') return null;
+  if (i.occ !== o.symbol) return `symbol ${JSON.stringify(o.symbol)} is not the option's OCC symbol ${i.occ}`;
+  if (!Number.isInteger(o.qty)) return `option quantity must be whole contracts, got ${o.qty}`;
+  if (o.type === 'moc' || o.type === 'loc') return `${o.type.toUpperCase()} is not valid for options`;
+  if (o.tif === 'cls') return 'time in force cls (the closing auction) is not valid for options';
+  return null;
 }
 
 /** Execution time "yyyyMMdd HH:mm:ss <tz>" (US/Eastern from TWS) or "yyyyMMdd-HH:mm:ss" (UTC). */
@@ -315,10 +342,12 @@ export class IbkrBroker implements Broker {
     if (!ref) return undefined;
     let t = this.byCoid.get(ref);
     if (!t) {
+      const named = this.named(contract);
       t = {
         clientOrderId: ref,
         orderId,
-        symbol: contract?.symbol ?? '',
+        symbol: named.symbol,
+        instrument: named.instrument,
         side: order?.action === OrderAction.SELL || order?.action === OrderAction.SSHORT ? 'sell' : 'buy',
         qty: Number(order?.totalQuantity ?? 0),
         cumQty: 0,
@@ -330,6 +359,16 @@ export class IbkrBroker implements Broker {
     t.orderId = orderId;
     this.byId.set(orderId, t);
     return t;
+  }
+
+  /** The key and (for an option) the instrument of a contract TWS reports; an OPT contract naming no option is counted. */
+  private named(contract: Contract | undefined): { symbol: string; instrument?: Instrument } {
+    const i = instrumentOfContract(contract);
+    if (!i) {
+      this.stats.unknownEvents++;
+      return { symbol: contract?.symbol ?? '' };
+    }
+    return i.kind === 'option' ? { symbol: instrumentKey(i), instrument: i } : { symbol: i.symbol };
   }
 
   private onOpenOrder(orderId: number, contract: Contract, order: Order, state: OrderState): void {
@@ -566,7 +605,7 @@ export class IbkrBroker implements Broker {
   // ------------------------------------------------------------------ orders
 
   place(o: BrokerOrder): Promise<void> {
-    const bad = validateOrder(o);
+    const bad = validateOrder(o) ?? optionOrderProblem(o);
     if (bad) {
       this.stats.badInput++;
       return Promise.reject(new BrokerError('input', `invalid order: ${bad}`, (o as Partial<BrokerOrder>)?.clientOrderId));
@@ -579,7 +618,7 @@ export class IbkrBroker implements Broker {
     if (!this.ib || !this.connected) {
       return Promise.reject(new BrokerError('unavailable', 'TWS not connected: order not sent', o.clientOrderId));
     }
-    const t: Track = { clientOrderId: o.clientOrderId, orderId: this.nextId++, symbol: o.symbol, side: o.side, qty: o.qty, cumQty: 0, status: '', stage: 'submitted' };
+    const t: Track = { clientOrderId: o.clientOrderId, orderId: this.nextId++, symbol: o.symbol, instrument: o.instrument, side: o.side, qty: o.qty, cumQty: 0, status: '', stage: 'submitted' };
     this.byCoid.set(t.clientOrderId, t);
     this.byId.set(t.orderId, t);
     const p = this.send(o, t).finally(() => this.inflight.delete(o.clientOrderId));
@@ -587,8 +626,11 @@ export class IbkrBroker implements Broker {
     return p;
   }
 
-  private contract(symbol: string): Contract {
-    return { symbol, secType: SecType.STK, exchange: this.opts.exchange ?? 'SMART', currency: this.opts.currency ?? 'USD' };
+  private contract(o: BrokerOrder): Contract {
+    const exchange = this.opts.exchange ?? 'SMART';
+    const currency = this.opts.currency ?? 'USD';
+    if (o.instrument?.kind === 'option') return ibOptionContract(o.instrument, exchange, currency);
+    return { symbol: o.symbol, secType: SecType.STK, exchange, currency };
   }
 
   private ibOrder(o: BrokerOrder): Order {
@@ -628,7 +670,7 @@ export class IbkrBroker implements Broker {
       if (t.stage !== 'submitted') this.acks.get(t.orderId)?.resolve('ack');
       else {
         // Same order id on every attempt: TWS reads a repeat as a modification, never a second order.
-        ib.placeOrder(t.orderId, this.contract(o.symbol), this.ibOrder(o));
+        ib.placeOrder(t.orderId, this.contract(o), this.ibOrder(o));
         if (attempt === 0) this.stats.placed++;
       }
       const how = await acked;
@@ -689,9 +731,11 @@ export class IbkrBroker implements Broker {
         if (name === EventName.position) {
           const [account, contract, pos, avgCost] = args as [string, Contract, number, number];
           if (this.foreign(account)) return false;
-          const symbol = contract?.symbol ?? '';
+          const { symbol, instrument } = this.named(contract);
           const qty = Number(pos) || 0;
-          if (symbol && qty !== 0) out.set(symbol, { symbol, qty, avgPrice: Number(avgCost) || 0 });
+          // IB's avgCost is per unit of quantity: per contract (× multiplier, commission in) for an option.
+          const avgPrice = (Number(avgCost) || 0) / (instrument?.kind === 'option' ? instrument.multiplier : 1);
+          if (symbol && qty !== 0) out.set(symbol, instrument ? { symbol, instrument, qty, avgPrice } : { symbol, qty, avgPrice });
           else out.delete(symbol);
         }
         return name === EventName.positionEnd;
@@ -749,10 +793,12 @@ export class IbkrBroker implements Broker {
     const out: BrokerOpenOrder[] = [];
     for (const [id, o] of open) {
       const t = this.trackFromRef(id, o.order?.orderRef, o.contract, o.order);
+      const named = this.named(o.contract);
       out.push({
         clientOrderId: t?.clientOrderId ?? o.order?.orderRef ?? '',
         brokerOrderId: String(id),
-        symbol: o.contract?.symbol ?? '',
+        symbol: named.symbol,
+        ...(named.instrument ? { instrument: named.instrument } : {}),
         side: o.order?.action === OrderAction.BUY ? 'buy' : 'sell',
         qty: Number(o.order?.totalQuantity ?? 0),
         filledQty: o.filled || t?.cumQty || 0,
@@ -772,7 +818,7 @@ export class IbkrBroker implements Broker {
     if (found) return found;
     const t = this.byCoid.get(clientOrderId);
     // Sent by this process, not acknowledged yet: pending, not unknown (IB's own name for the state).
-    if (t?.stage === 'submitted') return { clientOrderId, brokerOrderId: String(t.orderId), symbol: t.symbol, side: t.side, qty: t.qty, filledQty: 0, status: 'PendingSubmit' };
+    if (t?.stage === 'submitted') return { clientOrderId, brokerOrderId: String(t.orderId), symbol: t.symbol, ...withInstrument(t), side: t.side, qty: t.qty, filledQty: 0, status: 'PendingSubmit' };
     return null;
   }
 
@@ -787,10 +833,12 @@ export class IbkrBroker implements Broker {
       const last = execs.reduce((a, b) => (Number(b.exec.cumQty ?? 0) > Number(a.exec.cumQty ?? 0) ? b : a));
       const filled = Number(last.exec.cumQty ?? 0);
       const qty = t?.qty || filled;
+      const named = last.contract ? this.named(last.contract) : { symbol: t?.symbol ?? '', instrument: t?.instrument };
       return {
         clientOrderId,
         brokerOrderId: String(last.exec.orderId),
-        symbol: last.contract?.symbol ?? t?.symbol ?? '',
+        symbol: named.symbol,
+        ...withInstrument(named),
         side: last.exec.side === 'SLD' ? 'sell' : 'buy',
         qty,
         filledQty: filled,
@@ -798,7 +846,7 @@ export class IbkrBroker implements Broker {
       };
     }
     if (t && t.stage !== 'submitted') {
-      return { clientOrderId, brokerOrderId: String(t.orderId), symbol: t.symbol, side: t.side, qty: t.qty, filledQty: t.cumQty, status: t.status || 'Unknown' };
+      return { clientOrderId, brokerOrderId: String(t.orderId), symbol: t.symbol, ...withInstrument(t), side: t.side, qty: t.qty, filledQty: t.cumQty, status: t.status || 'Unknown' };
     }
     return null;
   }
