@@ -5,7 +5,7 @@ import { createLogger, redactUrl } from '../engine/log/logger.js';
 import { dataDir, RedisUnavailableError, resolveRedis } from '../engine/redis/RedisLauncher.js';
 import { ControlWriter } from '../engine/supervisor/ControlWriter.js';
 import { coherenceErrors, journalDurabilityError, readPersistence } from '../engine/config/startupChecks.js';
-import { Redis } from 'ioredis';
+import { createRedisClient, type RedisLike } from '../engine/redis/RedisClient.js';
 import type { EngineConfig } from '../engine/config/schema.js';
 import type { RedisTarget } from '../engine/redis/RedisLauncher.js';
 import { notifierFor } from '../engine/alerts/fromConfig.js';
@@ -180,7 +180,7 @@ export async function runStart(argv: string[], opts: StartOptions = {}): Promise
 /** The persistence check of the journal's Redis (null: fine, or Redis not reachable yet: execution checks again). */
 async function journalDurability(config: EngineConfig, t: RedisTarget): Promise<string | null> {
   if (config.execution.broker === 'paper' && config.execution.journalSync === 'off') return null;
-  const c = new Redis({ host: t.host, port: t.port, password: t.password, username: t.username, ...(t.tls ? { tls: t.tls } : {}), lazyConnect: true, connectTimeout: 2000, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+  const c = createRedisClient({ host: t.host, port: t.port, password: t.password, username: t.username, ...(t.tls ? { tls: t.tls } : {}), lazyConnect: true, connectTimeout: 2000, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
   c.on('error', () => {});
   try {
     await c.connect();
