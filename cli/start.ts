@@ -11,6 +11,7 @@ import type { RedisTarget } from '../engine/redis/RedisLauncher.js';
 import { notifierFor } from '../engine/alerts/fromConfig.js';
 import type { RuntimeInfo } from '../engine/runtime/ActorContext.js';
 import { Supervisor } from '../engine/supervisor/Supervisor.js';
+import { startClusterHeartbeat } from '../engine/cluster/InstanceHeartbeat.js';
 import { startEmbeddedVenues, type EmbeddedVenueInfo } from '../engine/venues/EmbeddedVenues.js';
 import { checkReplayInput, ReplayInputError } from '../actors/market-depth/replayInput.js';
 import { parseCommand, seconds } from './args.js';
@@ -120,6 +121,8 @@ export async function runStart(argv: string[], opts: StartOptions = {}): Promise
   };
   const notifier = notifierFor(config, process.env, log);
   const sup = new Supervisor(config, log, runtime, undefined, ControlWriter.connect({ url: runtime.redisUrl, password: runtime.redisPassword, username: runtime.redisUsername as string | undefined }, log), notifier);
+  // cluster mode only: this instance in the registry `status --cluster` and the dashboards read
+  const heartbeat = startClusterHeartbeat(config.symbols.map((x) => x.symbol), { host: redis.host, port: redis.port, password: redis.password, username: redis.username, ...(redis.tls ? { tls: redis.tls } : {}) }, sup);
 
   let stopping: Promise<number> | undefined;
   let durationTimer: LongTimer | undefined;
@@ -136,6 +139,7 @@ export async function runStart(argv: string[], opts: StartOptions = {}): Promise
     }, 4900).unref();
     stopping = (async () => {
       await sup.shutdown();
+      await heartbeat?.stop();
       await venues.stop();
       if (redis.embedded) await redis.embedded.stop(1000);
       log.info('stopped');

@@ -4,6 +4,7 @@ import { ConfigError, loadConfig } from '../engine/config/loadConfig.js';
 import type { EngineStatus } from '../engine/supervisor/Supervisor.js';
 import { parseCommand, seconds } from './args.js';
 import { STATUS } from './commands.js';
+import { clusterText, readClusterView } from './clusterStatus.js';
 import { operatorRedis } from './redisTarget.js';
 
 type Position = { symbol: string; qty: number; avgPrice: number; realizedPnl: number; unrealizedPnl: number };
@@ -57,6 +58,10 @@ export async function runStatus(argv: string[]): Promise<number> {
   r.on('error', () => {});
   const where = `${t.host}:${t.port}`;
   const json = args.flag('json');
+  if (args.flag('cluster')) {
+    if (watch) args.fail('--watch does not apply with --cluster');
+    return clusterStatus(r, where, json, config.symbols.map((x) => x.symbol));
+  }
   try {
     if (!watch) {
       const snap = await snapshot(r, where);
@@ -68,6 +73,25 @@ export async function runStatus(argv: string[]): Promise<number> {
       return snap.allAlive ? 0 : 1;
     }
     return await watchLoop(r, where, intervalS * 1000, json, process.stdout);
+  } finally {
+    r.disconnect();
+  }
+}
+
+/** `status --cluster`: exit 0 when every symbol and execution have one owner, 1 with problems, 3 no instance. */
+async function clusterStatus(r: RedisLike, where: string, json: boolean, symbols: string[]): Promise<number> {
+  try {
+    await r.connect();
+    const v = await readClusterView(r, symbols);
+    if (v.instances.length === 0) {
+      console.error(`no live instance in the cluster registry at ${where}: no engine runs in cluster mode (REDIS_CLUSTER_NODES) against this Redis`);
+      return 3;
+    }
+    console.log(json ? JSON.stringify(v, null, 2) : clusterText(v));
+    return v.problems.length ? 1 : 0;
+  } catch (e) {
+    console.error(`cannot reach Redis at ${where}: ${(e as Error).message.replace(/\.$/, '')}`);
+    return 3;
   } finally {
     r.disconnect();
   }

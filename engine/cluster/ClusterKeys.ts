@@ -21,6 +21,8 @@ import { leaseKeys } from '../redis/Lease.js';
 type Client = Redis | Cluster;
 
 export const INSTANCES_KEY = '{cluster}:instances';
+/** The registry record's PX (the issue's 3 s): an instance that stops refreshing drops out within it. */
+export const INSTANCE_TTL_MS = 3000;
 export const instanceKey = (id: string): string => `{cluster}:instance:${id}`;
 
 /** Lease names (pass to `new Lease(redis, name, instanceId, …)`). */

@@ -124,6 +124,15 @@ describe('cluster mode: no CROSSSLOT on a 3-master cluster', () => {
       const status = await cli(['status', '--json'], { ...cluster.env, REDIS_URL: '' });
       expect(status.code, status.stderr).toBe(0);
       expect(JSON.parse(status.stdout).actors.length).toBeGreaterThan(0);
+      // the instance registered itself: status --cluster lists it with every symbol and execution
+      let view: { instances: { id: string; symbols: string[]; execution: boolean; leaseAgeMs: number | null }[]; problems: string[] } | undefined;
+      await waitFor(async () => {
+        const res = await cli(['status', '--cluster', '--json'], { ...cluster.env, REDIS_URL: '' });
+        view = res.code === 0 ? JSON.parse(res.stdout) : undefined;
+        return view?.instances[0]?.execution === true;
+      }, 60_000, 'status --cluster to list the instance with execution');
+      expect(view!.instances.map((i) => [i.id, i.symbols, i.execution])).toEqual([['xs-1', [...symbols].sort(), true]]);
+      expect(view!.problems).toEqual([]);
       for (const args of [['breaker', 'trip', '--reason', 'cluster test'], ['orders', '--all', '--json']]) {
         const res = await cli(args, { ...cluster.env, REDIS_URL: '' });
         expect(res.stderr).not.toMatch(CROSS);
@@ -132,6 +141,7 @@ describe('cluster mode: no CROSSSLOT on a 3-master cluster', () => {
     } finally {
       await engine.stop();
     }
+    expect(await redis.exists('{cluster}:instance:xs-1')).toBe(0); // a clean stop leaves the registry at once
     expect(await crossSlotCount(admin)).toBe(0);
   }, 400_000);
 });
