@@ -25,6 +25,7 @@ const SUITES: Record<string, { about: string; load: () => Promise<SuiteModule> }
   soak: { about: 'default run for --minutes N (30): process RSS, heap and event-loop delay per worker, ring lag over time, with a plot (--quick: 30 s)', load: () => import('./soak.js') },
   hostile: { about: 'engine RSS, actor liveness and SPY book refresh against a hostile TWS gateway (10 MB frame, 1 MB fields, size 1e300)', load: () => import('./hostile.js') },
   'order-path': { about: 'tick → order / Redis / dashboard (issue 12 item 3) through the e2e engine pipeline at 10k and 50k/s', load: () => import('./orderPath.js') },
+  cluster: { about: 'updates/s and tick → Redis latency with 1, 2, 3 engine instances (static symbol split) on a single redis-server and on a local 3-master cluster', load: () => import('./cluster.js') },
   dashboard: { about: 'dashboard publish path vs bare uWebSockets.js vs ws, 50 and 200 clients', load: () => import('./dashboard.js') },
   // ---- e2e: owned by the end-to-end harness (bench/e2e.ts, `export async function run(args: string[])`). ----
   e2e: { about: 'tick → book/analytics/signal/order/Redis/dashboard latency vs the native and postMessage pipelines', load: loadE2e },

@@ -73,6 +73,12 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ cod
   });
 }
 
+/** One snapshot is one node's data: a cluster's masters are backed up one by one (README, Run on several hosts). */
+function clusterRefused(): number {
+  console.error('backup/restore work on one Redis; REDIS_CLUSTER_NODES is set: back up each master with redis-cli -h HOST -p PORT --rdb FILE');
+  return 1;
+}
+
 /** redis-cli's connection arguments and environment for the target (the password only in REDISCLI_AUTH, never in argv). */
 function redisCliArgs(t: RedisEndpoint): { args: string[]; env: NodeJS.ProcessEnv } {
   const args = ['-h', t.host, '-p', String(t.port), ...(t.username ? ['--user', t.username] : []), ...(t.tls ? ['--tls'] : [])];
@@ -87,6 +93,7 @@ export async function runBackup(argv: string[]): Promise<number> {
   const out = resolve(args.string('out') ?? join(dataDir(cfg), 'backups', `redis-${stamp()}.rdb`));
   if (existsSync(out)) args.fail(`--out: ${out} exists (a backup is never overwritten)`);
   mkdirSync(dirname(out), { recursive: true });
+  if (process.env.REDIS_CLUSTER_NODES) return clusterRefused();
   const t = operatorRedis(cfg);
   const partial = `${out}.partial`;
   const { args: conn, env } = redisCliArgs(t);
@@ -161,6 +168,7 @@ export async function runRestore(argv: string[]): Promise<number> {
   if (!isRdb(file)) args.fail(`FILE: ${file} is not an RDB file (no REDIS header): give a file \`alphatrader backup\` wrote`);
   const cfg = config(args.string('config'));
   if (typeof cfg === 'number') return cfg;
+  if (process.env.REDIS_CLUSTER_NODES) return clusterRefused();
   const t = operatorRedis(cfg);
   const target = new Redis({ ...t, lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null, connectTimeout: 2000, connectionName: 'alphatrader-cli-restore' });
   target.on('error', () => {});

@@ -21,12 +21,13 @@ export const START: CommandSpec = {
 
 export const STATUS: CommandSpec = {
   name: 'status',
-  usage: ['status [--json] [--watch [--interval S]] [--config FILE]'],
+  usage: ['status [--json] [--watch [--interval S]] [--config FILE]', 'status --cluster [--json] [--config FILE]'],
   summary: 'Actors, heartbeats, restarts, rings, Redis, breaker, positions, open orders and P&L, as the running engine last wrote them to Redis. Exit 0 all alive, 1 some not, 3 no engine.',
   options: {
     json,
     watch: { type: 'boolean', short: 'w', help: 'refresh in place until Ctrl-C (successive snapshots when stdout is not a terminal)' },
     interval: { type: 'string', short: 'n', arg: 'S', help: 'seconds between refreshes with --watch (default 2, at most 3600)' },
+    cluster: { type: 'boolean', help: 'every live instance of the cluster: symbols, lease ages, execution owner, ring and stream lag (exit 0 fine, 1 problems, 3 no instance)' },
     config,
   },
 };

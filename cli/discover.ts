@@ -27,7 +27,8 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { Redis } from 'ioredis';
+import { createRedisClient, type RedisLike } from '../engine/redis/RedisClient.js';
+import { transaction, type Cmd } from '../engine/redis/SlotGroups.js';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { DiscoveryCollector, type DiscoveryOptions, type DiscoveryReport, type SymbolDiscovery } from '../analytics/discovery.js';
 import { RecordingError, RecordingReader } from '../actors/market-depth/Recording.js';
@@ -178,7 +179,7 @@ export function renderYaml(report: DiscoveryReport, overlay: object, meta: Disco
   const head = [
     `Written by \`alphatrader discover\` from ${meta.source} at ${new Date(meta.generatedAtMs).toISOString()}.`,
     `Use it: alphatrader start --config ${file}   (merged over config/default.yaml)`,
-    'Full findings: Redis keys discovery:{SYM} and discovery:correlation, or `alphatrader discover --json`.',
+    'Full findings: RedisLike keys discovery:{SYM} and discovery:correlation, or `alphatrader discover --json`.',
     '',
     ...summaryLines(report),
   ];
@@ -188,7 +189,7 @@ export function renderYaml(report: DiscoveryReport, overlay: object, meta: Disco
 
 async function writeRedis(config: EngineConfig, env: NodeJS.ProcessEnv, entries: [string, unknown][]): Promise<{ ok: true } | { ok: false; why: string }> {
   const t = operatorRedis(config, env);
-  const r = new Redis({ ...t, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 2000, enableOfflineQueue: false });
+  const r = createRedisClient({ ...t, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 2000, enableOfflineQueue: false });
   r.on('error', () => {});
   try {
     await r.connect();
@@ -196,11 +197,10 @@ async function writeRedis(config: EngineConfig, env: NodeJS.ProcessEnv, entries:
     return { ok: false, why: `Redis at ${t.host}:${t.port} is not reachable (${(e as Error).message})` };
   }
   try {
-    const p = r.multi();
-    for (const [k, v] of entries) p.set(k, JSON.stringify(v));
-    const res = await p.exec();
-    const failed = res?.find(([err]) => err);
-    if (!res || failed) return { ok: false, why: `Redis at ${t.host}:${t.port} refused the write: ${failed?.[0]?.message ?? 'transaction aborted'}` };
+    // one MULTI (one per slot on a cluster: each symbol's findings are tagged with its symbol)
+    const res = await transaction(r, entries.map(([k, v]): Cmd => ['set', k, JSON.stringify(v)]));
+    const failed = res.find(([err]) => err);
+    if (failed) return { ok: false, why: `Redis at ${t.host}:${t.port} refused the write: ${failed?.[0]?.message ?? 'transaction aborted'}` };
     return { ok: true };
   } catch (e) {
     return { ok: false, why: `Redis at ${t.host}:${t.port}: ${(e as Error).message}` };

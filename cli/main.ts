@@ -80,13 +80,12 @@ async function main(argv: string[]): Promise<number> {
 
 async function redisCli(args: string[]): Promise<number> {
   const { loadConfig } = await import('../engine/config/loadConfig.js');
-  const { operatorRedis } = await import('./redisTarget.js');
+  const { operatorRedis, redisCliArgv } = await import('./redisTarget.js');
   const t = operatorRedis(loadConfig().config);
   // REDISCLI_AUTH keeps the password off the command line (and out of `ps`).
   const env = { ...process.env, ...(t.password ? { REDISCLI_AUTH: t.password } : {}) };
-  const userArgs = t.username ? ['--user', t.username] : [];
   return new Promise((resolve) => {
-    const p = spawn('redis-cli', ['-h', t.host, '-p', String(t.port), ...userArgs, ...args], { stdio: 'inherit', env });
+    const p = spawn('redis-cli', redisCliArgv(t, args), { stdio: 'inherit', env });
     p.on('error', () => {
       console.error('redis-cli is not installed (Debian/Ubuntu: apt-get install -y redis-tools)');
       resolve(127);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { createRedisClient, type RedisLike } from '../engine/redis/RedisClient.js';
 import { ConfigError, loadConfig } from '../engine/config/loadConfig.js';
 import type { EngineConfig } from '../engine/config/schema.js';
 import { COMMAND_WAIT_MS, sendOperatorCommand } from '../engine/redis/operatorCommands.js';
@@ -8,13 +8,13 @@ import { oneOf, parseCommand, positiveWhole, symbol, text } from './args.js';
 import { BREAKER, ESCALATION, FLATTEN, KILL, ORDER, ORDERS } from './commands.js';
 import { operatorRedis } from './redisTarget.js';
 
-async function connect(configFile?: string): Promise<Redis | number> {
+async function connect(configFile?: string): Promise<RedisLike | number> {
   const c = await connectEngine(configFile);
   return typeof c === 'number' ? c : c.redis;
 }
 
 /** The configuration and a connection to the engine's Redis, or the exit status (2 bad config, 3 no Redis) after saying why. */
-export async function connectEngine(configFile?: string): Promise<{ redis: Redis; config: EngineConfig } | number> {
+export async function connectEngine(configFile?: string): Promise<{ redis: RedisLike; config: EngineConfig } | number> {
   let config: EngineConfig;
   try {
     config = loadConfig({ file: configFile }).config;
@@ -26,7 +26,7 @@ export async function connectEngine(configFile?: string): Promise<{ redis: Redis
     throw e;
   }
   const t = operatorRedis(config);
-  const r = new Redis({ ...t, lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null, connectTimeout: 2000 });
+  const r = createRedisClient({ ...t, lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null, connectTimeout: 2000 });
   r.on('error', () => {});
   try {
     await r.connect();

@@ -5,12 +5,13 @@ import { createLogger, redactUrl } from '../engine/log/logger.js';
 import { dataDir, RedisUnavailableError, resolveRedis } from '../engine/redis/RedisLauncher.js';
 import { ControlWriter } from '../engine/supervisor/ControlWriter.js';
 import { coherenceErrors, journalDurabilityError, readPersistence } from '../engine/config/startupChecks.js';
-import { Redis } from 'ioredis';
+import { createRedisClient, type RedisLike } from '../engine/redis/RedisClient.js';
 import type { EngineConfig } from '../engine/config/schema.js';
 import type { RedisTarget } from '../engine/redis/RedisLauncher.js';
 import { notifierFor } from '../engine/alerts/fromConfig.js';
 import type { RuntimeInfo } from '../engine/runtime/ActorContext.js';
 import { Supervisor } from '../engine/supervisor/Supervisor.js';
+import { startClusterHeartbeat } from '../engine/cluster/InstanceHeartbeat.js';
 import { startEmbeddedVenues, type EmbeddedVenueInfo } from '../engine/venues/EmbeddedVenues.js';
 import { checkReplayInput, ReplayInputError } from '../actors/market-depth/replayInput.js';
 import { parseCommand, seconds } from './args.js';
@@ -120,6 +121,8 @@ export async function runStart(argv: string[], opts: StartOptions = {}): Promise
   };
   const notifier = notifierFor(config, process.env, log);
   const sup = new Supervisor(config, log, runtime, undefined, ControlWriter.connect({ url: runtime.redisUrl, password: runtime.redisPassword, username: runtime.redisUsername as string | undefined }, log), notifier);
+  // cluster mode only: this instance in the registry `status --cluster` and the dashboards read
+  const heartbeat = startClusterHeartbeat(config.symbols.map((x) => x.symbol), { host: redis.host, port: redis.port, password: redis.password, username: redis.username, ...(redis.tls ? { tls: redis.tls } : {}) }, sup);
 
   let stopping: Promise<number> | undefined;
   let durationTimer: LongTimer | undefined;
@@ -136,6 +139,7 @@ export async function runStart(argv: string[], opts: StartOptions = {}): Promise
     }, 4900).unref();
     stopping = (async () => {
       await sup.shutdown();
+      await heartbeat?.stop();
       await venues.stop();
       if (redis.embedded) await redis.embedded.stop(1000);
       log.info('stopped');
@@ -180,7 +184,7 @@ export async function runStart(argv: string[], opts: StartOptions = {}): Promise
 /** The persistence check of the journal's Redis (null: fine, or Redis not reachable yet: execution checks again). */
 async function journalDurability(config: EngineConfig, t: RedisTarget): Promise<string | null> {
   if (config.execution.broker === 'paper' && config.execution.journalSync === 'off') return null;
-  const c = new Redis({ host: t.host, port: t.port, password: t.password, username: t.username, ...(t.tls ? { tls: t.tls } : {}), lazyConnect: true, connectTimeout: 2000, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+  const c = createRedisClient({ host: t.host, port: t.port, password: t.password, username: t.username, ...(t.tls ? { tls: t.tls } : {}), lazyConnect: true, connectTimeout: 2000, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
   c.on('error', () => {});
   try {
     await c.connect();

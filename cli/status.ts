@@ -1,8 +1,10 @@
-import { Redis } from 'ioredis';
+import { createRedisClient, type RedisLike } from '../engine/redis/RedisClient.js';
+import { mgetAll, scanAll } from '../engine/redis/SlotGroups.js';
 import { ConfigError, loadConfig } from '../engine/config/loadConfig.js';
 import type { EngineStatus } from '../engine/supervisor/Supervisor.js';
 import { parseCommand, seconds } from './args.js';
 import { STATUS } from './commands.js';
+import { clusterText, readClusterView } from './clusterStatus.js';
 import { operatorRedis } from './redisTarget.js';
 
 /** `positions` as execution publishes it: options in contracts, with the multiplier and the OCC symbol. */
@@ -53,10 +55,14 @@ export async function runStatus(argv: string[]): Promise<number> {
   }
   const t = operatorRedis(config);
   // Watching keeps one connection and lets it reconnect (an engine restart must not end the watch).
-  const r = new Redis({ ...t, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: watch ? () => 1000 : () => null, connectTimeout: 2000, enableOfflineQueue: false });
+  const r = createRedisClient({ ...t, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: watch ? () => 1000 : () => null, connectTimeout: 2000, enableOfflineQueue: false });
   r.on('error', () => {});
   const where = `${t.host}:${t.port}`;
   const json = args.flag('json');
+  if (args.flag('cluster')) {
+    if (watch) args.fail('--watch does not apply with --cluster');
+    return clusterStatus(r, where, json, config.symbols.map((x) => x.symbol));
+  }
   try {
     if (!watch) {
       const snap = await snapshot(r, where);
@@ -73,8 +79,27 @@ export async function runStatus(argv: string[]): Promise<number> {
   }
 }
 
+/** `status --cluster`: exit 0 when every symbol and execution have one owner, 1 with problems, 3 no instance. */
+async function clusterStatus(r: RedisLike, where: string, json: boolean, symbols: string[]): Promise<number> {
+  try {
+    await r.connect();
+    const v = await readClusterView(r, symbols);
+    if (v.instances.length === 0) {
+      console.error(`no live instance in the cluster registry at ${where}: no engine runs in cluster mode (REDIS_CLUSTER_NODES) against this Redis`);
+      return 3;
+    }
+    console.log(json ? JSON.stringify(v, null, 2) : clusterText(v));
+    return v.problems.length ? 1 : 0;
+  } catch (e) {
+    console.error(`cannot reach Redis at ${where}: ${(e as Error).message.replace(/\.$/, '')}`);
+    return 3;
+  } finally {
+    r.disconnect();
+  }
+}
+
 /** Redraws every `everyMs` until SIGINT/SIGTERM; exit 0 (stopping a watch is how it is meant to end). */
-async function watchLoop(r: Redis, where: string, everyMs: number, json: boolean, out: NodeJS.WriteStream): Promise<number> {
+async function watchLoop(r: RedisLike, where: string, everyMs: number, json: boolean, out: NodeJS.WriteStream): Promise<number> {
   let stop: () => void = () => {};
   const stopped = new Promise<void>((res) => (stop = res));
   let running = true;
@@ -112,7 +137,7 @@ export function watchFrame(body: string, tty: boolean, now: Date, everyMs: numbe
   return text.startsWith('{') ? text : `--- ${now.toISOString()}\n${text}`;
 }
 
-async function snapshot(r: Redis, where: string): Promise<Snapshot> {
+async function snapshot(r: RedisLike, where: string): Promise<Snapshot> {
   try {
     if (r.status === 'wait') await r.connect();
     // while watching, the client reconnects in the background: say so rather than ioredis' queue message
@@ -126,8 +151,8 @@ async function snapshot(r: Redis, where: string): Promise<Snapshot> {
       return { error: `engine:status in Redis at ${where} is not JSON: was it written by something other than the engine?` };
     }
     const heartbeats = new Set(hbKeys.map((k) => k.slice('module:heartbeat:'.length)));
-    const [cbState, cbReason, cbTs, positionsRaw, openRaw, pnlRaw, strategiesRaw, haltRaw, driftRaw, accountRaw, preservationRaw, preopenRaw] = await r.mget(
-      'cb:state', 'cb:reason', 'cb:ts', 'positions', 'orders:open', 'pnl', 'signals:strategies', 'engine:halted', 'execution:drift', 'account:summary', 'engine:preservation', 'session:preopen');
+    const [cbState, cbReason, cbTs, positionsRaw, openRaw, pnlRaw, strategiesRaw, haltRaw, driftRaw, accountRaw, preservationRaw, preopenRaw] = await mgetAll(r, [
+      'cb:state', 'cb:reason', 'cb:ts', 'positions', 'orders:open', 'pnl', 'signals:strategies', 'engine:halted', 'execution:drift', 'account:summary', 'engine:preservation', 'session:preopen']);
     const parse = (v: string | null, d: unknown) => {
       try {
         return v ? JSON.parse(v) : d;
@@ -155,17 +180,6 @@ async function snapshot(r: Redis, where: string): Promise<Snapshot> {
   } catch (e) {
     return { error: `cannot reach Redis at ${where}: ${(e as Error).message.replace(/\.$/, '')}. Is the engine running?` };
   }
-}
-
-async function scanAll(r: Redis, pattern: string): Promise<string[]> {
-  const keys: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, batch] = await r.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
-    keys.push(...batch);
-    cursor = next;
-  } while (cursor !== '0');
-  return keys;
 }
 
 /** One line of the broker account's figures, or why there are none. */

@@ -8,7 +8,9 @@
  * value) is logged and the symbol starts fresh: never fatal.
  */
 
-import { Redis } from 'ioredis';
+import { createRedisClient } from '../../engine/redis/RedisClient.js';
+import { redisEndpoint } from '../../engine/redis/redisOptions.js';
+import { mgetAll } from '../../engine/redis/SlotGroups.js';
 import type { VpinState } from '../../analytics/vpin.js';
 import type { PublishRequest } from '../../engine/runtime/ColdMessage.js';
 
@@ -51,11 +53,8 @@ export async function loadVpinStates(
   symbols: readonly string[],
   timeoutMs = 2000,
 ): Promise<{ saved: Map<string, SavedVpin>; discovered: Map<string, number>; bad: string[] }> {
-  const u = new URL(target.url);
-  const redis = new Redis({
-    host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || 6379),
-    username: target.username ?? (u.username ? decodeURIComponent(u.username) : undefined),
-    password: target.password ?? (u.password ? decodeURIComponent(u.password) : undefined),
+  const redis = createRedisClient({
+    ...redisEndpoint(target.url, target.password, target.username),
     lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, connectTimeout: timeoutMs, commandTimeout: timeoutMs,
     retryStrategy: () => null, connectionName: 'alphatrader-analytics-restore',
   });
@@ -66,7 +65,7 @@ export async function loadVpinStates(
   try {
     await redis.connect();
     const n = symbols.length;
-    const values = n ? await redis.mget([...symbols.map(vpinStateKey), ...symbols.map(discoveryKey)]) : [];
+    const values = n ? await mgetAll(redis, [...symbols.map(vpinStateKey), ...symbols.map(discoveryKey)]) : [];
     values.forEach((v, i) => {
       if (v === null) return;
       const sym = symbols[i % n]!;

@@ -119,7 +119,9 @@ export class DashboardMetrics {
   readonly hop: LatencyHistogram;
   readonly pipeline: LatencyHistogram;
 
-  constructor(private readonly model: DashboardModel, ringNames: readonly string[], private readonly nowNs: () => number) {
+  /** `instance`: set in cluster mode, every series carries it (`instance="<id>"`), so N engines stay apart. */
+  constructor(private readonly model: DashboardModel, ringNames: readonly string[], private readonly nowNs: () => number, instance?: string) {
+    if (instance) this.registry.setDefaultLabels({ instance });
     this.hop = new LatencyHistogram('alphatrader_hop_latency_seconds', 'Ring hop: producer enqueue to the dashboard reading the message (engine clock)', 'ring', ringNames);
     this.pipeline = new LatencyHistogram('alphatrader_pipeline_latency_seconds', 'Pipeline: ingest of the originating bytes to enqueue on this ring (engine clock)', 'ring', ringNames);
     this.registry.registerMetric(this.hop as never);

@@ -1,5 +1,6 @@
-import { Redis } from 'ioredis';
+import { createRedisClient, type RedisLike } from '../../engine/redis/RedisClient.js';
 import { redisEndpoint } from '../../engine/redis/redisOptions.js';
+import { pipelineAll, scanAll, type Cmd } from '../../engine/redis/SlotGroups.js';
 import type { ColdStore } from './ColdStore.js';
 
 /**
@@ -21,8 +22,8 @@ export interface SeedTarget {
   password?: string;
 }
 
-export function client(target: SeedTarget, timeoutMs: number, name: string, reconnect: boolean): Redis {
-  const redis = new Redis({
+export function client(target: SeedTarget, timeoutMs: number, name: string, reconnect: boolean): RedisLike {
+  const redis = createRedisClient({
     ...redisEndpoint(target.url, target.password, target.username),
     lazyConnect: true,
     enableOfflineQueue: false,
@@ -37,11 +38,9 @@ export function client(target: SeedTarget, timeoutMs: number, name: string, reco
 }
 
 /** Copies string keys into the store with their remaining TTL; keys a live publish already holds are left alone. */
-async function copyKeys(redis: Redis, keys: string[], store: ColdStore, overwrite: boolean): Promise<number> {
+async function copyKeys(redis: RedisLike, keys: string[], store: ColdStore, overwrite: boolean): Promise<number> {
   if (!keys.length) return 0;
-  const pipe = redis.pipeline();
-  for (const k of keys) pipe.get(k).pttl(k);
-  const res = (await pipe.exec()) ?? [];
+  const res = await pipelineAll(redis, keys.flatMap((k): Cmd[] => [['get', k], ['pttl', k]]));
   let n = 0;
   const now = Date.now();
   for (let i = 0; i < keys.length; i++) {
@@ -70,12 +69,7 @@ export async function seedFromRedis(target: SeedTarget, store: ColdStore, maxKey
         keys.add(pattern);
         continue;
       }
-      let cursor = '0';
-      do {
-        const [next, batch] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
-        for (const k of batch) keys.add(k);
-        cursor = next;
-      } while (cursor !== '0' && keys.size < maxKeys);
+      for (const k of await scanAll(redis, pattern, maxKeys - keys.size)) keys.add(k); // every master of a cluster
     }
     return await copyKeys(redis, [...keys].slice(0, maxKeys), store, false);
   } finally {

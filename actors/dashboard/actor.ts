@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { instanceIdFromEnv } from '../../engine/cluster/ClusterKeys.js';
+import { clusterNodesFromEnv } from '../../engine/redis/RedisClient.js';
 import type { ActorFactory } from '../../engine/runtime/Actor.js';
 import { DashboardModel } from './DashboardModel.js';
 import { DashboardServer, type KillAnswer } from './DashboardServer.js';
@@ -47,7 +49,7 @@ const create: ActorFactory = (ctx) => {
     heartbeatTimeoutMs: cfg.supervisor.heartbeatTimeoutMs,
   }, engine);
   model.hot.sweepLevels = Math.max(2, cfg.analytics?.sweepLevels ?? 2);
-  const metrics = new DashboardMetrics(model, ctx.inputs.map((i) => i.ring), () => ctx.clock.nowNs());
+  const metrics = new DashboardMetrics(model, ctx.inputs.map((i) => i.ring), () => ctx.clock.nowNs(), clusterNodesFromEnv() ? instanceIdFromEnv() : undefined);
   // The console's own connection: actions go to execution through the operator command stream (as the CLI's
   // do) and are answered with execution's outcome; the audit log is read on demand.
   const rt = ctx.runtime;

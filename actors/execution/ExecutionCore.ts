@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisLike } from '../../engine/redis/RedisClient.js';
 import type { EngineConfig } from '../../engine/config/schema.js';
 import type { Logger } from '../../engine/log/logger.js';
 import { BrokerError, type Broker, type BrokerAccount, type BrokerEvent, type BrokerOrder } from './brokers/types.js';
@@ -172,7 +172,7 @@ export class ExecutionCore {
   constructor(
     private readonly cfg: EngineConfig,
     readonly broker: Broker,
-    private readonly redis: Redis,
+    private readonly redis: RedisLike,
     private readonly hooks: ExecutionHooks,
     private readonly log: Logger,
     journalStream?: string,

@@ -1,4 +1,5 @@
-import type { Redis } from 'ioredis';
+import { mgetAll, transaction } from '../../engine/redis/SlotGroups.js';
+import type { RedisLike } from '../../engine/redis/RedisClient.js';
 import type { BreakerSnapshot } from './risk/CircuitBreaker.js';
 
 /** The day's reference points for the daily loss limit and the drawdown rule, per New York trading date. */
@@ -34,15 +35,14 @@ export const ESCALATION_KEY = 'engine:escalation';
  * reopens trading, never widens a limit and never leaves a position unprotected.
  */
 export class ExecutionState {
-  constructor(private readonly redis: Redis) {}
+  constructor(private readonly redis: RedisLike) {}
 
   async saveBreaker(s: BreakerSnapshot): Promise<void> {
-    await this.redis.multi()
-      .set(BREAKER_KEYS.state, s.state)
-      .set(BREAKER_KEYS.reason, s.reason ?? '')
-      .set(BREAKER_KEYS.ts, String(s.ts))
-      .set(BREAKER_KEYS.detail, JSON.stringify(s))
-      .exec();
+    // one MULTI; on a cluster one per key in this order (loadBreaker lets a newer cb:state trip win, so a torn write reads as tripped)
+    await transaction(this.redis, [
+      ['set', BREAKER_KEYS.state, s.state], ['set', BREAKER_KEYS.reason, s.reason ?? ''],
+      ['set', BREAKER_KEYS.ts, String(s.ts)], ['set', BREAKER_KEYS.detail, JSON.stringify(s)],
+    ]);
   }
 
   /**
@@ -50,7 +50,7 @@ export class ExecutionState {
    * to `cb:state`/`cb:reason` directly (escalation, kill while execution was down), which wins when newer.
    */
   async loadBreaker(): Promise<BreakerSnapshot | null> {
-    const [state, reason, ts, detail] = await this.redis.mget(BREAKER_KEYS.state, BREAKER_KEYS.reason, BREAKER_KEYS.ts, BREAKER_KEYS.detail);
+    const [state, reason, ts, detail] = await mgetAll(this.redis, [BREAKER_KEYS.state, BREAKER_KEYS.reason, BREAKER_KEYS.ts, BREAKER_KEYS.detail]);
     let d: BreakerSnapshot | null = null;
     try {
       d = detail ? (JSON.parse(detail) as BreakerSnapshot) : null;

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisLike } from '../../engine/redis/RedisClient.js';
 import { isTerminal, workingQty } from './OrderBookkeeping.js';
 import { JournalReplay, OrderJournal } from './OrderJournal.js';
 import { Portfolio } from './Portfolio.js';
@@ -23,7 +23,7 @@ export interface ArchiveReport {
  * MULTI, so a crash leaves either journal whole. It must run where nothing else appends (execution's start,
  * before the order queue opens).
  */
-export async function archiveJournal(redis: Redis, stream: string, nowMs: number, retentionDays: number): Promise<ArchiveReport> {
+export async function archiveJournal(redis: RedisLike, stream: string, nowMs: number, retentionDays: number): Promise<ArchiveReport> {
   const journal = new OrderJournal(redis, stream);
   const cutoff = nowMs - retentionDays * 86_400_000;
   // First pass: each order's last touch and whether it is closed, from the whole journal.

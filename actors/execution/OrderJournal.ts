@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisLike } from '../../engine/redis/RedisClient.js';
 import type { BrokerEvent, BrokerOrder } from './brokers/types.js';
 import { applyEvent, newOrderRecord, type OrderPurpose, type OrderRecord } from './OrderBookkeeping.js';
 import { OccError, parseOcc, type Instrument } from '../../analytics/instrument.js';
@@ -41,7 +41,7 @@ export class OrderJournal {
    * (WAITAOF 1 0), so no acknowledged order can be lost to a crash of the Redis host. On older servers the same
    * guarantee comes from `appendfsync always` (checked at start), and this stays off.
    */
-  constructor(private readonly redis: Redis, readonly stream = JOURNAL_STREAM, public waitAof = false) {}
+  constructor(private readonly redis: RedisLike, readonly stream = JOURNAL_STREAM, public waitAof = false) {}
 
   /**
    * `sessionMs`: the session clock when the order was decided (`sts`), and `r.refPrice` the price it was

@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import { createRedisClient } from '../../engine/redis/RedisClient.js';
 import { redisEndpoint } from '../../engine/redis/redisOptions.js';
 import { journalDurabilityError, readPersistence } from '../../engine/config/startupChecks.js';
 import { etDate, NYSE } from '../../analytics/calendar.js';
@@ -52,8 +52,8 @@ const create: ActorFactory = async (ctx: ActorContext) => {
     // A stalled Redis must fail an order (one clear reason), not freeze orders, fills and the kill switch.
     commandTimeout: cfg.execution.redisTimeoutMs,
   };
-  const redis = new Redis({ ...redisOpts, connectionName: 'alphatrader-execution' });
-  const commands = new Redis({ ...redisOpts, connectionName: 'alphatrader-execution-commands' });
+  const redis = createRedisClient({ ...redisOpts, connectionName: 'alphatrader-execution' });
+  const commands = createRedisClient({ ...redisOpts, connectionName: 'alphatrader-execution-commands' });
   redis.on('error', () => {});
   commands.on('error', () => {});
   const clock = clockFor(cfg, ctx.runtime.engineStartMs as number | undefined); // the engine's one session clock

@@ -1,5 +1,6 @@
-import { Redis } from 'ioredis';
 import { redisEndpoint } from '../../engine/redis/redisOptions.js';
+import { createRedisClient, type RedisLike } from '../../engine/redis/RedisClient.js';
+import { pipelineAll, type Cmd } from '../../engine/redis/SlotGroups.js';
 import type { ActorFactory } from '../../engine/runtime/Actor.js';
 import type { PublishRequest, StreamAppend } from '../../engine/runtime/ColdMessage.js';
 import { CONTROL } from '../../engine/runtime/HealthTable.js';
@@ -20,7 +21,7 @@ const create: ActorFactory = (ctx) => {
   const rt = ctx.runtime;
   const writer = new ConflatingWriter(cfg.redis.maxPendingKeys);
   const market = new MarketKeys(cfg);
-  let redis: Redis;
+  let redis: RedisLike;
   let timer: NodeJS.Timeout | undefined;
   let lastDownLog = 0;
   let everUp = false;
@@ -95,14 +96,9 @@ const create: ActorFactory = (ctx) => {
   const flushStreams = async () => {
     if (!streamQueue.length || redis.status !== 'ready') return;
     const batch = streamQueue.splice(0, streamQueue.length);
-    const pipe = redis.pipeline();
-    for (const a of batch) {
-      const kv: (string | number)[] = [];
-      for (const [k, v] of Object.entries(a.fields)) kv.push(k, v);
-      pipe.xadd(a.stream, 'MAXLEN', '~', streamMaxLen(cfg.retention, a.stream, a.maxLen ?? 100_000), '*', ...kv);
-    }
+    const cmds: Cmd[] = batch.map((a) => ['xadd', a.stream, 'MAXLEN', '~', streamMaxLen(cfg.retention, a.stream, a.maxLen ?? 100_000), '*', ...Object.entries(a.fields).flat()]);
     try {
-      await pipe.exec();
+      await pipelineAll(redis, cmds);
     } catch {
       streamQueue.unshift(...batch); // retried next flush, order kept
     }
@@ -118,7 +114,7 @@ const create: ActorFactory = (ctx) => {
 
   return {
     start() {
-      redis = new Redis({
+      redis = createRedisClient({
         ...redisEndpoint(rt.redisUrl, rt.redisPassword, rt.redisUsername as string | undefined),
         lazyConnect: false,
         enableOfflineQueue: false,

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisLike } from '../redis/RedisClient.js';
 import type { EngineConfig } from './schema.js';
 import { isLoopback } from '../redis/redisOptions.js';
 
@@ -47,7 +47,7 @@ export interface Persistence {
 }
 
 /** The journal Redis's persistence: CONFIG GET where allowed, else INFO persistence/server. */
-export async function readPersistence(redis: Redis): Promise<Persistence> {
+export async function readPersistence(redis: RedisLike): Promise<Persistence> {
   const info = await redis.info('server').catch(() => '');
   const version = /redis_version:([\d.]+)/.exec(info)?.[1] ?? null;
   const [maj, min] = (version ?? '0.0').split('.').map(Number);

@@ -1,4 +1,5 @@
-import type { Redis } from 'ioredis';
+import type { RedisLike } from './RedisClient.js';
+import { pipelineAll, type Cmd } from './SlotGroups.js';
 
 interface Pending { value: string; ttlMs: number }
 
@@ -15,7 +16,7 @@ export interface WriterStats {
 
 /**
  * Latest-value-wins buffer in front of Redis: writers call `set` as often as they like, and `flush` sends
- * one pipelined `SET key value PX ttl` per distinct key. While Redis is down nothing is sent and the map
+ * one pipelined `SET key value PX ttl` per distinct key (one pipeline per master on a cluster). While Redis is down nothing is sent and the map
  * keeps only the newest value per key, so memory stays bounded by the number of keys (capped by
  * `maxKeys`; past it new keys are dropped and counted, existing ones still update).
  */
@@ -48,7 +49,7 @@ export class ConflatingWriter {
   }
 
   /** Sends everything pending in one pipeline; on failure the values go back (unless newer ones arrived). */
-  async flush(redis: Redis): Promise<boolean> {
+  async flush(redis: RedisLike): Promise<boolean> {
     if (this.flushing || this.pending.size === 0) return true;
     if (redis.status !== 'ready') return false;
     this.flushing = true;
@@ -56,12 +57,9 @@ export class ConflatingWriter {
     this.pending = new Map();
     const t0 = performance.now();
     try {
-      const pipe = redis.pipeline();
-      for (const [k, p] of batch) {
-        if (p.ttlMs > 0) pipe.set(k, p.value, 'PX', p.ttlMs);
-        else pipe.set(k, p.value);
-      }
-      const res = await pipe.exec();
+      const cmds: Cmd[] = [];
+      for (const [k, p] of batch) cmds.push(p.ttlMs > 0 ? ['set', k, p.value, 'PX', p.ttlMs] : ['set', k, p.value]);
+      const res = await pipelineAll(redis, cmds); // one pipeline, or one per master on a cluster
       let failed = 0;
       if (res) for (const [err] of res) if (err) failed++;
       this.stats.flushes++;

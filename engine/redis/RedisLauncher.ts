@@ -1,7 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { Redis } from 'ioredis';
+import { clusterNodesFromEnv, createRedisClient } from './RedisClient.js';
 import { redisEndpoint } from './redisOptions.js';
 import type { EngineConfig } from '../config/schema.js';
 import { keptSecret } from '../config/keptSecret.js';
@@ -34,19 +34,22 @@ export function embeddedPassword(config: EngineConfig, env = process.env): strin
 }
 
 /** Answers PING within the timeout (auth included)? Returns the error text otherwise. */
-export async function probeRedis(t: RedisTarget, timeoutMs = 1000): Promise<string | null> {
-  const c = new Redis({
+export async function probeRedis(t: RedisTarget, timeoutMs = 1000, env = process.env): Promise<string | null> {
+  const c = createRedisClient({
     host: t.host, port: t.port, password: t.password, username: t.username, ...(t.tls ? { tls: t.tls } : {}),
     lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false,
-  });
+  }, env);
   c.on('error', () => {});
+  let timer: NodeJS.Timeout | undefined;
   try {
-    await c.connect();
+    // a cluster client retries its seeds by itself: bound the whole probe, not only one connection attempt
+    await Promise.race([c.connect(), new Promise((_, no) => (timer = setTimeout(() => no(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs * 3)))]);
     await c.ping();
     return null;
   } catch (e) {
     return (e as Error).message || String(e);
   } finally {
+    clearTimeout(timer);
     c.disconnect();
   }
 }
@@ -77,6 +80,8 @@ const parseUrl = (url: string) => redisEndpoint(url);
  * exit. A Redis that answers but refuses our credentials is an error, not something to start over.
  */
 export async function resolveRedis(config: EngineConfig, log: Logger, env = process.env): Promise<RedisTarget> {
+  const nodes = clusterNodesFromEnv(env);
+  if (nodes) return resolveCluster(nodes[0] as { host: string; port: number }, log, env);
   const url = env.REDIS_URL || config.redis.url;
   const p = parseUrl(url);
   const password = p.password ?? (env.REDIS_URL ? env.ALPHATRADER_REDIS_PASSWORD : embeddedPassword(config, env));
@@ -97,6 +102,20 @@ export async function resolveRedis(config: EngineConfig, log: Logger, env = proc
   // password, and so must every connection the engine makes to it (they failed to authenticate before).
   target.password = password ?? embeddedPassword(config, env);
   target.embedded = await launchRedis(config, p.port, target.password, log);
+  return target;
+}
+
+/**
+ * Cluster mode (REDIS_CLUSTER_NODES): the target names the first seed node (every client made from it by
+ * createRedisClient is a cluster client); nothing is ever started here, the cluster is the operator's.
+ */
+async function resolveCluster(seed: { host: string; port: number }, log: Logger, env: NodeJS.ProcessEnv): Promise<RedisTarget> {
+  const tls = env.ALPHATRADER_REDIS_TLS === '1';
+  const target: RedisTarget = { url: `${tls ? 'rediss' : 'redis'}://${seed.host}:${seed.port}`, host: seed.host, port: seed.port, password: env.ALPHATRADER_REDIS_PASSWORD || undefined, ...(tls ? { tls: {} } : {}) };
+  const err = await probeRedis(target, 2000, env);
+  if (err === null) log.info({ cluster: env.REDIS_CLUSTER_NODES }, 'using the Redis Cluster that answered');
+  else if (/NOAUTH|WRONGPASS|invalid password|ERR AUTH/i.test(err)) throw new RedisUnavailableError(`the Redis Cluster refused our credentials (${err}). Set ALPHATRADER_REDIS_PASSWORD.`);
+  else log.warn({ cluster: env.REDIS_CLUSTER_NODES, err }, 'Redis Cluster unreachable; the engine runs degraded and keeps reconnecting');
   return target;
 }
 

@@ -1,4 +1,5 @@
-import type { Redis } from 'ioredis';
+import type { RedisLike } from './RedisClient.js';
+import { pipelineAll, scanAll } from './SlotGroups.js';
 import type { EngineConfig } from '../config/schema.js';
 
 export type RetentionConfig = EngineConfig['retention'];
@@ -29,7 +30,7 @@ export interface RetentionReport {
  * archives (`orders:journal:archive:<ms>`, JournalArchive) older than `journalArchiveDays` are deleted (0 keeps
  * them). The order journal itself is never trimmed here: its prefix is archived with a carry-forward at start.
  */
-export async function applyRetention(redis: Redis, cfg: RetentionConfig, nowMs: number): Promise<RetentionReport> {
+export async function applyRetention(redis: RedisLike, cfg: RetentionConfig, nowMs: number): Promise<RetentionReport> {
   const trimmed: Record<string, number> = {};
   for (const [stream, rule] of Object.entries(cfg.streams)) {
     let n = 0;
@@ -40,16 +41,12 @@ export async function applyRetention(redis: Redis, cfg: RetentionConfig, nowMs: 
   let archivesDeleted = 0;
   if (cfg.journalArchiveDays > 0) {
     const cutoff = nowMs - cfg.journalArchiveDays * DAY_MS;
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${JOURNAL_ARCHIVE_PREFIX}*`, 'COUNT', 200);
-      cursor = next;
-      const old = keys.filter((k) => {
-        const ms = Number(k.slice(JOURNAL_ARCHIVE_PREFIX.length));
-        return Number.isFinite(ms) && ms < cutoff;
-      });
-      if (old.length) archivesDeleted += await redis.del(...old);
-    } while (cursor !== '0');
+    // every master of a cluster is scanned; archives are deleted one key per command (they need not share a slot)
+    const old = (await scanAll(redis, `${JOURNAL_ARCHIVE_PREFIX}*`)).filter((k) => {
+      const ms = Number(k.slice(JOURNAL_ARCHIVE_PREFIX.length));
+      return Number.isFinite(ms) && ms < cutoff;
+    });
+    for (const [, n] of await pipelineAll(redis, old.map((k) => ['del', k]))) archivesDeleted += Number(n) || 0;
   }
   return { trimmed, archivesDeleted, ts: nowMs };
 }

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisLike } from './RedisClient.js';
 
 /**
  * The operator command channel between the CLI, the dashboard, the supervisor and the execution actor:
@@ -18,7 +18,7 @@ export type CommandAnswer = Record<string, unknown> & { ok?: boolean; entry?: st
  * is over: null then. `fields` must hold `id` (the answer key and, for orders, the idempotency key) and
  * `action`; `waitMs` is sent along so the engine skips the command once its sender has given up.
  */
-export async function sendOperatorCommand(redis: Redis, fields: Record<string, string> & { id: string; action: string }, waitMs = COMMAND_WAIT_MS, pollMs = 100): Promise<CommandAnswer | null> {
+export async function sendOperatorCommand(redis: RedisLike, fields: Record<string, string> & { id: string; action: string }, waitMs = COMMAND_WAIT_MS, pollMs = 100): Promise<CommandAnswer | null> {
   const entry = (await redis.xadd(COMMAND_STREAM, 'MAXLEN', '~', 1000, '*', ...Object.entries({ ...fields, waitMs: String(waitMs) }).flat())) as string;
   const t0 = Date.now();
   while (Date.now() - t0 < waitMs) {

@@ -1,4 +1,5 @@
-import { Redis } from 'ioredis';
+import { transaction } from '../redis/SlotGroups.js';
+import { createRedisClient, type RedisLike } from '../redis/RedisClient.js';
 import { redisEndpoint } from '../redis/redisOptions.js';
 import type { Logger } from '../log/logger.js';
 import { COMMAND_WAIT_MS, sendOperatorCommand } from '../redis/operatorCommands.js';
@@ -18,10 +19,10 @@ export interface ControlTarget {
  */
 export class ControlWriter {
   /** A connection of its own (the supervisor's), or the caller's (the CLI's). */
-  constructor(private readonly redis: Redis, private readonly log: Pick<Logger, 'error'>) {}
+  constructor(private readonly redis: RedisLike, private readonly log: Pick<Logger, 'error'>) {}
 
   static connect(target: ControlTarget, log: Logger): ControlWriter {
-    const redis = new Redis({
+    const redis = createRedisClient({
       ...redisEndpoint(target.url, target.password, target.username),
       connectionName: 'alphatrader-supervisor', maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: 2000,
       retryStrategy: (t: number) => Math.min(100 * t, 2000),
@@ -34,13 +35,13 @@ export class ControlWriter {
   async trip(reason: string, record: { key: 'engine:escalation' | 'engine:halted'; value: Record<string, unknown> }): Promise<boolean> {
     const ts = Date.now();
     try {
-      const m = this.redis.multi()
-        .set('cb:state', 'tripped').set('cb:reason', reason).set('cb:ts', String(ts))
-        .set('cb:detail', JSON.stringify({ state: 'tripped', reason, ts, approved: false, quietUntilMs: 0 }));
-      // A kill episode already under way keeps its first record (execution sizes its legs by it).
-      if (record.key === 'engine:halted') m.set(record.key, JSON.stringify({ ...record.value, ts }), 'NX');
-      else m.set(record.key, JSON.stringify({ ...record.value, ts }));
-      await m.exec();
+      // One MULTI (on a cluster, one per key in this order: the trip lands before its detail and record).
+      await transaction(this.redis, [
+        ['set', 'cb:state', 'tripped'], ['set', 'cb:reason', reason], ['set', 'cb:ts', String(ts)],
+        ['set', 'cb:detail', JSON.stringify({ state: 'tripped', reason, ts, approved: false, quietUntilMs: 0 })],
+        // A kill episode already under way keeps its first record (execution sizes its legs by it).
+        record.key === 'engine:halted' ? ['set', record.key, JSON.stringify({ ...record.value, ts }), 'NX'] : ['set', record.key, JSON.stringify({ ...record.value, ts })],
+      ]);
       return true;
     } catch (e) {
       this.log.error({ err: (e as Error).message, reason }, 'could not write the breaker trip to Redis (the shared halt flag holds in this process)');

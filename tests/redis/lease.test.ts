@@ -6,7 +6,6 @@
  * answer against a reference model and the stream after every step.
  */
 import { mkdtempSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -14,22 +13,9 @@ import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FencedError, Lease } from '../../engine/redis/Lease.js';
 import { startLocalCluster, stopLocalCluster, type LocalClusterInfo } from '../../engine/redis/LocalCluster.js';
+import { freeBase } from '../helpers/cluster.js';
 
 const PASSWORD = 'lease-test-secret';
-
-/** A base port whose 3 node ports and 3 bus ports (+10000) are all free. */
-async function freeBase(): Promise<number> {
-  const free = (p: number) => new Promise<boolean>((res) => {
-    const s = net.createServer().once('error', () => res(false)).listen(p, '127.0.0.1', () => s.close(() => res(true)));
-  });
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20000 + Math.floor(Math.random() * 15000);
-    let ok = true;
-    for (const p of [base, base + 1, base + 2, base + 10000, base + 10001, base + 10002]) if (!(await free(p))) ok = false;
-    if (ok) return base;
-  }
-  throw new Error('no free port range for a local cluster');
-}
 
 describe('Lease on a local Redis Cluster', () => {
   const dir = mkdtempSync(join(tmpdir(), 'at-cluster-'));

@@ -1,6 +1,7 @@
+import { scanAll, transaction } from '../../../engine/redis/SlotGroups.js';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Redis } from 'ioredis';
+import type { RedisLike } from '../../../engine/redis/RedisClient.js';
 import type { DateStr, MarketCalendar } from '../../../analytics/calendar.js';
 import type { EngineConfig } from '../../../engine/config/schema.js';
 import { JOURNAL_STREAM, OrderJournal } from '../OrderJournal.js';
@@ -64,7 +65,7 @@ export class ReportStore {
   private cache: { archives: string[]; entries: Record<string, string>[]; lastId: string } | null = null;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisLike,
     private readonly cfg: EngineConfig,
     private readonly cal: MarketCalendar,
     readonly dir: string,
@@ -76,13 +77,7 @@ export class ReportStore {
    * of archives means a full read again): a close reads one session's entries, not the history.
    */
   async ledger(): Promise<Ledger> {
-    const archives: string[] = [];
-    let cursor = '0';
-    do {
-      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${JOURNAL_STREAM}:archive:*`, 'COUNT', 500);
-      cursor = next;
-      archives.push(...keys);
-    } while (cursor !== '0');
+    const archives = await scanAll(this.redis, `${JOURNAL_STREAM}:archive:*`); // every master of a cluster
     archives.sort((a, b) => Number(a.split(':').pop()) - Number(b.split(':').pop()));
     const journal = new OrderJournal(this.redis);
     const c = this.cache;
@@ -140,16 +135,17 @@ export class ReportStore {
       await this.redis.del(REPORT_KEY(old));
       await rm(join(this.dir, old), { recursive: true, force: true });
     }
-    await this.redis.multi()
-      .set(REPORT_KEY(report.date), JSON.stringify(report), 'EX', keep * 86_400)
-      .zremrangebyscore(DAILY_KEY, score, score)
-      .zadd(DAILY_KEY, score, JSON.stringify(summarize(report)))
-      .zremrangebyscore(DAILY_KEY, '-inf', `(${oldest}`)
-      .exec();
+    // the report key and the daily index are in two slots on a cluster: the report first, then its index entry
+    await transaction(this.redis, [
+      ['set', REPORT_KEY(report.date), JSON.stringify(report), 'EX', keep * 86_400],
+      ['zremrangebyscore', DAILY_KEY, score, score],
+      ['zadd', DAILY_KEY, score, JSON.stringify(summarize(report))],
+      ['zremrangebyscore', DAILY_KEY, '-inf', `(${oldest}`],
+    ]);
     return dir;
   }
 
-  /** A stored report: Redis, else the JSON file; null when neither has it. */
+  /** A stored report: RedisLike, else the JSON file; null when neither has it. */
   async load(date: DateStr): Promise<DailyReport | null> {
     const raw = (await this.redis.get(REPORT_KEY(date))) ?? (await readFile(join(this.dir, date, 'report.json'), 'utf8').catch(() => null));
     if (!raw) return null;

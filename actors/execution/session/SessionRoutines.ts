@@ -1,4 +1,5 @@
-import type { Redis } from 'ioredis';
+import { scanAll } from '../../../engine/redis/SlotGroups.js';
+import type { RedisLike } from '../../../engine/redis/RedisClient.js';
 import type { DateStr, MarketCalendar } from '../../../analytics/calendar.js';
 import { etDate } from '../../../analytics/calendar.js';
 import type { ActorAlert } from '../../../engine/alerts/actorAlert.js';
@@ -20,7 +21,7 @@ export type RoutineAlert = ActorAlert & { severity: 'info' | 'warning' | 'critic
 export interface SessionDeps {
   cfg: EngineConfig;
   core: ExecutionCore;
-  redis: Redis;
+  redis: RedisLike;
   clock: Clock;
   cal: MarketCalendar;
   store: ReportStore;
@@ -110,7 +111,7 @@ export class SessionRoutines {
    * or object field named buying power is the figure checked against the floor. No keys: null (skipped).
    */
   private async readAccount(): Promise<PreopenFacts['account']> {
-    const [, keys] = await this.d.redis.scan('0', 'MATCH', 'account:*', 'COUNT', 200);
+    const keys = await scanAll(this.d.redis, 'account:*', 50); // the first batch, on every master of a cluster
     if (!keys.length) return null;
     let buyingPower: number | null = null;
     let ts: number | null = null;
