@@ -1,0 +1,67 @@
+/**
+ * SymbolOwnership on a real local 3-master cluster: two instances split 5 symbols (counts within 1), never
+ * both serving a symbol (sampled on every step), and when one stops renewing (dead/paused) the other takes
+ * its symbols after the TTL.
+ */
+import { mkdtempSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Cluster } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SymbolOwnership } from '../../engine/cluster/SymbolOwnership.js';
+import { startLocalCluster, stopLocalCluster, type LocalClusterInfo } from '../../engine/redis/LocalCluster.js';
+
+const PASSWORD = 'ownership-test-secret';
+const SYMBOLS = ['AAPL', 'MSFT', 'NVDA', 'SPY', 'QQQ'];
+
+async function freeBase(): Promise<number> {
+  const free = (p: number) => new Promise<boolean>((res) => {
+    const s = net.createServer().once('error', () => res(false)).listen(p, '127.0.0.1', () => s.close(() => res(true)));
+  });
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20000 + Math.floor(Math.random() * 15000);
+    let ok = true;
+    for (const p of [base, base + 1, base + 2, base + 10000, base + 10001, base + 10002]) if (!(await free(p))) ok = false;
+    if (ok) return base;
+  }
+  throw new Error('no free port range for a local cluster');
+}
+
+describe('SymbolOwnership on a local Redis Cluster', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'at-own-'));
+  let info: LocalClusterInfo;
+  let redis: Cluster;
+  beforeAll(async () => {
+    info = await startLocalCluster({ dir, basePort: await freeBase(), password: PASSWORD });
+    redis = new Cluster([{ host: '127.0.0.1', port: info.ports[0]! }], { redisOptions: { password: PASSWORD } });
+  }, 120_000);
+  afterAll(async () => {
+    redis?.disconnect();
+    if (info) await stopLocalCluster(dir, PASSWORD);
+  });
+
+  it('splits, never double-serves, and takes over a silent instance', async () => {
+    const make = (me: string) => new SymbolOwnership(redis, { me, symbols: SYMBOLS, ttlMs: 1500, marginMs: 300, onStart: () => {}, onStop: () => {} });
+    const a = make('a');
+    const b = make('b');
+    const check = () => {
+      const sa = new Set(a.served());
+      for (const s of b.served()) expect(sa.has(s)).toBe(false);
+    };
+    const until = async (cond: () => boolean, tickers: SymbolOwnership[], ids: string[]) => {
+      for (let i = 0; i < 400 && !cond(); i++) {
+        for (const t of tickers) await t.tick(ids);
+        check();
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(cond()).toBe(true);
+    };
+    await until(() => a.served().length + b.served().length === 5 && Math.abs(a.served().length - b.served().length) <= 1, [a, b], ['a', 'b']);
+    // b goes silent (no renewals): a must own everything once b's leases expire
+    await until(() => a.served().length === 5, [a], ['a']);
+    check();
+    expect(b.served()).toEqual([]); // b's own clock already told it to stop
+    await a.close();
+  }, 120_000);
+});
