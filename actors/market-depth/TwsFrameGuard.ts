@@ -80,29 +80,41 @@ export class TwsFrameGuard {
 
   push(chunk: Buffer, nowMs = 0): GuardResult {
     const messages: string[] = [];
-    if (this.dead) return { messages };
+    const fatal = this.pushFrames(chunk, nowMs, (body, longest) => messages.push(this.text(body, longest)));
+    return fatal === undefined ? { messages } : { messages, fatal };
+  }
+
+  /**
+   * The framing without the text: each accepted frame's body (bytes, valid only until `onFrame` returns)
+   * with its longest field's length, or an upper bound of it that is ≤ maxFieldBytes when nothing needs
+   * cutting. Returns why the connection must be dropped, or undefined. The hot path uses this to decode
+   * market data from the bytes (TwsHotDecoder) and turns only the other frames into text (`text`).
+   */
+  pushFrames(chunk: Buffer, nowMs: number, onFrame: (body: Buffer, longest: number) => void): string | undefined {
+    if (this.dead) return undefined;
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
     // A large frame arrives in many reads: wait for all of it before joining, so it is copied once.
-    if (this.pendingBytes < this.need) return { messages };
-    const buf = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.pendingBytes);
+    if (this.pendingBytes < this.need) return undefined;
+    const buf = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
     let off = 0;
     while (buf.length - off >= 4) {
       const len = buf.readUInt32BE(off);
       if (len > this.limits.maxFrameBytes) {
         // Decided on the header alone: nothing of an oversized frame is ever buffered.
         this.counters.oversizeFrames++;
-        return this.die(messages, `frame length ${len} over the ${this.limits.maxFrameBytes}-byte cap`);
+        return this.die(`frame length ${len} over the ${this.limits.maxFrameBytes}-byte cap`);
       }
       if (buf.length - off - 4 < len) break;
       const body = buf.subarray(off + 4, off + 4 + len);
       off += 4 + len;
-      const msg = this.frame(body);
-      if (msg !== null) {
-        messages.push(msg);
+      const longest = this.check(body);
+      if (longest >= 0) {
         this.badRun = 0;
+        onFrame(body, longest);
+        if (this.dead) return undefined; // the connection was dropped while this frame was handled
       } else if (++this.badRun >= this.limits.desyncAfterBadFrames) {
-        return this.die(messages, `${this.badRun} unusable frames in a row`);
+        return this.die(`${this.badRun} unusable frames in a row`);
       }
     }
     const rest = buf.length - off;
@@ -112,50 +124,68 @@ export class TwsFrameGuard {
     this.pendingBytes = rest;
     if (rest === 0) this.partialSinceMs = 0;
     else if (off > 0 || this.partialSinceMs === 0) this.partialSinceMs = nowMs;
-    return { messages };
+    return undefined;
   }
 
-  private die(messages: string[], why: string): GuardResult {
+  private die(why: string): string {
     this.counters.desyncs++;
     this.close();
-    return { messages, fatal: why };
+    return why;
   }
 
-  /** One frame body → the field text @stoqey/ib expects ("f1\0f2\0…fn\0"), or null when the frame is dropped. */
-  private frame(body: Buffer): string | null {
+  /**
+   * Whether a frame body is usable: NUL-terminated, not too many fields, a known message id first. Returns
+   * -1 when it is dropped (counted), else the longest field's length — or the body's length, an upper bound
+   * that needs no scan, when the body is shorter than both limits (every market-data frame is).
+   */
+  private check(body: Buffer): number {
     this.counters.frames++;
     if (body.length === 0 || body[body.length - 1] !== 0) {
       this.counters.unterminatedFrames++;
-      return null;
+      return -1;
     }
     const { maxFields, maxFieldBytes } = this.limits;
-    // Count fields first, without decoding: a frame of 300k empty fields costs one scan, not 300k strings.
-    let fields = 0;
-    let longest = 0;
-    for (let p = body.indexOf(0), from = 0; p >= 0; from = p + 1, p = body.indexOf(0, from)) {
-      if (p - from > longest) longest = p - from;
-      if (++fields > maxFields) {
-        this.counters.tooManyFieldsFrames++;
-        return null;
+    let longest = body.length;
+    if (body.length > maxFields || body.length > maxFieldBytes) {
+      // Count fields first, without decoding: a frame of 300k empty fields costs one scan, not 300k strings.
+      let fields = 0;
+      longest = 0;
+      for (let p = body.indexOf(0), from = 0; p >= 0; from = p + 1, p = body.indexOf(0, from)) {
+        if (p - from > longest) longest = p - from;
+        if (++fields > maxFields) {
+          this.counters.tooManyFieldsFrames++;
+          return -1;
+        }
       }
     }
-    const firstEnd = body.indexOf(0);
-    const first = body.toString('latin1', 0, Math.min(firstEnd, 12));
     if (!this.handshakeSeen) {
+      const first = body.toString('latin1', 0, Math.min(body.indexOf(0), 12));
       if (!/^\d{1,6}$/.test(first)) {
         this.counters.unknownIdFrames++;
-        return null;
+        return -1;
       }
       this.handshakeSeen = true;
-    } else if (!/^\d{1,4}$/.test(first) || !KNOWN_IDS.has(Number(first))) {
-      this.counters.unknownIdFrames++;
-      return null;
+      return longest;
     }
+    // The message id: 1–4 digits, a known one (read from the bytes: no string per frame).
+    let id = 0;
+    let i = 0;
+    for (; i < 4 && body[i]! >= 0x30 && body[i]! <= 0x39; i++) id = id * 10 + body[i]! - 0x30;
+    if (i === 0 || body[i] !== 0 || !KNOWN_IDS.has(id)) {
+      this.counters.unknownIdFrames++;
+      return -1;
+    }
+    return longest;
+  }
+
+  /** An accepted frame body → the field text @stoqey/ib expects ("f1\0f2\0…fn\0"), fields over maxFieldBytes cut. */
+  text(body: Buffer, longest: number): string {
+    const { maxFieldBytes } = this.limits;
     // The common case: nothing to cut, one decode of the whole body (it ends with its NUL).
     if (longest <= maxFieldBytes) return body.toString('utf8');
     let out = '';
     let start = 0;
-    for (let p = firstEnd; p >= 0; p = body.indexOf(0, start)) {
+    for (let p = body.indexOf(0); p >= 0; p = body.indexOf(0, start)) {
       if (p - start > maxFieldBytes) {
         this.counters.truncatedFields++;
         out += body.toString('utf8', start, start + maxFieldBytes) + '\0';

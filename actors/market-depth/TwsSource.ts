@@ -6,6 +6,7 @@ import { HistoryBackfill } from './HistoryBackfill.js';
 import { IngestLimits, newRejectCounters, type RejectCounters } from './IngestLimits.js';
 import type { MarketSink, MarketSource } from './MarketSource.js';
 import { newFrameGuardCounters, TwsFrameGuard, type FrameGuardCounters } from './TwsFrameGuard.js';
+import { newHotDecoderCounters, TwsHotDecoder, type HotDecoderCounters, type HotHandlers } from './TwsHotDecoder.js';
 
 /** What the TWS source reports about itself (published as ibkr:* and monitoring:ibkr:* keys). */
 export interface TwsMetrics {
@@ -23,6 +24,8 @@ export interface TwsMetrics {
   lastError: string | null;
   /** What the framing guard and the ingest limits refused or cut (cumulative over connections). */
   guard: FrameGuardCounters & RejectCounters & { handshakeTimeouts: number; stalledFrames: number; coalescedResubscribes: number; resubscribes: number };
+  /** Hot market-data frames decoded by our own decoder, and those it left to @stoqey/ib (not in the plain form). */
+  decoder: HotDecoderCounters;
   /** Minute bars of history handed to analytics before the live feed (cumulative over connections). */
   history: { requests: number; bars: number; refused: number; failed: number; timedOut: number };
 }
@@ -69,6 +72,8 @@ export class TwsSource implements MarketSource {
   private lastResubscribeMs = 0;
   private resubscribeWanted = false;
   private readonly frameCounters = newFrameGuardCounters();
+  /** Frames our decoder took, and hot frames it left to the client library (cumulative over connections). */
+  readonly hotCounters: HotDecoderCounters = newHotDecoderCounters();
 
   constructor(
     private readonly config: EngineConfig,
@@ -85,6 +90,7 @@ export class TwsSource implements MarketSource {
       decodeErrors: 0, venueErrors: 0, messages: 0, subscriptions: 0, lastError: null,
       guard: { ...this.frameCounters, ...newRejectCounters(), handshakeTimeouts: 0, stalledFrames: 0, coalescedResubscribes: 0, resubscribes: 0 },
       history: { requests: 0, bars: 0, refused: 0, failed: 0, timedOut: 0 },
+      decoder: this.hotCounters,
     };
     this.limits = new IngestLimits(config.venues.tws.limits, this.symbols.length);
   }
@@ -340,7 +346,6 @@ export class TwsSource implements MarketSource {
     const sink = () => this.sink;
     // Fallbacks for a client whose socket could not be wrapped (arrival stamps stay 0).
     const now = () => this.arrivalNs || this.clock.nowNs();
-    const wall = () => this.arrivalMs || Date.now();
     ib.on(EventName.connected, () => this.log.info('TWS socket connected'));
     ib.on(EventName.server, (v: number) => (this.metrics.serverVersion = v));
     ib.on(EventName.managedAccounts, (accts: string) => {
@@ -362,46 +367,18 @@ export class TwsSource implements MarketSource {
       this.setConnected(false, 'socket closed');
       this.scheduleReconnect('socket closed');
     });
-    ib.on(EventName.updateMktDepthL2, (reqId: number, position: number, marketMaker: string, operation: number, side: number, price: number, size: number) => {
-      this.metrics.messages++;
-      const s = this.symbolOf(reqId, REQ.depth);
-      if (!this.depthOk(s, operation, price, size)) return;
-      sink().depth(s, wall(), position, operation, side, price, size, this.limits.marketMaker(marketMaker), now());
-      this.batchSoon();
-    });
-    ib.on(EventName.updateMktDepth, (reqId: number, position: number, operation: number, side: number, price: number, size: number) => {
-      this.metrics.messages++;
-      const s = this.symbolOf(reqId, REQ.depth);
-      if (!this.depthOk(s, operation, price, size)) return;
-      sink().depth(s, wall(), position, operation, side, price, size, '', now());
-      this.batchSoon();
-    });
-    ib.on(EventName.tickByTickAllLast, (reqId: number, _t: number, time: string | number, price: number, size: number) => {
-      this.metrics.messages++;
-      const s = this.symbolOf(reqId, REQ.last);
-      if (!this.limits.size(size) || !this.limits.price(s, price)) return;
-      const ts = Number(time) * 1000;
-      sink().trade(s, Number.isFinite(ts) && ts > 0 ? ts : wall(), price, size, 0, now());
-      this.batchSoon();
-    });
-    ib.on(EventName.tickByTickBidAsk, (reqId: number, time: number, bid: number, ask: number, bidSz: number, askSz: number) => {
-      this.metrics.messages++;
-      const s = this.symbolOf(reqId, REQ.bidAsk);
-      const L = this.limits;
-      if (!L.size(bidSz) || !L.size(askSz) || !L.quotePrice(s, bid) || !L.quotePrice(s, ask)) return;
-      const ts = Number(time) * 1000;
-      sink().quote(s, Number.isFinite(ts) && ts > 0 ? ts : wall(), bid, ask, bidSz, askSz, now());
-      this.batchSoon();
-    });
-    ib.on(EventName.realtimeBar, (reqId: number, time: number, o: number, h: number, l: number, c: number, v: number, wap: number, count: number) => {
-      this.metrics.messages++;
-      const s = this.symbolOf(reqId, REQ.bars);
-      const L = this.limits;
-      if (!L.barVolume(v) || !Number.isFinite(count) || !Number.isFinite(wap)) return;
-      if (!L.price(s, o) || !L.price(s, h) || !L.price(s, l) || !L.price(s, c)) return;
-      sink().bar?.(s, Number(time) * 1000, 5, o, h, l, c, v, wap, count, now());
-      this.batchSoon();
-    });
+    // The hot messages normally arrive through TwsHotDecoder (guardFrames); these listeners take the frames
+    // it hands to the client library (and every frame when the socket could not be wrapped).
+    ib.on(EventName.updateMktDepthL2, (reqId: number, position: number, marketMaker: string, operation: number, side: number, price: number, size: number) =>
+      this.hot.depthL2(reqId, position, marketMaker, operation, side, price, size, undefined));
+    ib.on(EventName.updateMktDepth, (reqId: number, position: number, operation: number, side: number, price: number, size: number) =>
+      this.hot.depth(reqId, position, operation, side, price, size));
+    ib.on(EventName.tickByTickAllLast, (reqId: number, tickType: number, time: string, price: number, size: number) =>
+      this.hot.allLast(reqId, tickType, time, price, size, 0, '', ''));
+    ib.on(EventName.tickByTickBidAsk, (reqId: number, time: number, bid: number, ask: number, bidSz: number, askSz: number) =>
+      this.hot.bidAsk(reqId, String(time), bid, ask, bidSz, askSz, 0)); // the library types it a number, sends the string
+    ib.on(EventName.realtimeBar, (reqId: number, time: number, o: number, h: number, l: number, c: number, v: number, wap: number, count: number) =>
+      this.hot.bar(reqId, time, o, h, l, c, v, wap, count));
     ib.on(EventName.historicalData, (reqId: number, time: string, open: number, high: number, low: number, close: number, volume: number, count: number | undefined, wap: number) => {
       this.metrics.messages++;
       this.backfill?.onBar(this.symbolOf(reqId, REQ.history), { time, open, high, low, close, volume, wap, count: count ?? 0 }, now());
@@ -458,6 +435,54 @@ export class TwsSource implements MarketSource {
     });
   }
 
+  /**
+   * The market-data handlers, shared by our hot decoder and the client library's events: ingest limits,
+   * then the sink (stamped with the socket read's arrival time), one ring publish per socket read.
+   */
+  private readonly hot: HotHandlers = {
+    depthL2: (reqId, position, marketMaker, operation, side, price, size) => {
+      this.metrics.messages++;
+      const s = this.symbolOf(reqId, REQ.depth);
+      if (!this.depthOk(s, operation, price, size)) return;
+      this.sink.depth(s, this.arrivalMs || Date.now(), position, operation, side, price, size, marketMaker === '' ? '' : this.limits.marketMaker(marketMaker), this.arrivalNs || this.clock.nowNs());
+      this.batchSoon();
+    },
+    depth: (reqId, position, operation, side, price, size) => {
+      this.metrics.messages++;
+      const s = this.symbolOf(reqId, REQ.depth);
+      if (!this.depthOk(s, operation, price, size)) return;
+      this.sink.depth(s, this.arrivalMs || Date.now(), position, operation, side, price, size, '', this.arrivalNs || this.clock.nowNs());
+      this.batchSoon();
+    },
+    allLast: (reqId, _tickType, time, price, size) => {
+      this.metrics.messages++;
+      const s = this.symbolOf(reqId, REQ.last);
+      if (!this.limits.size(size) || !this.limits.price(s, price)) return;
+      const ts = Number(time) * 1000;
+      this.sink.trade(s, Number.isFinite(ts) && ts > 0 ? ts : this.arrivalMs || Date.now(), price, size, 0, this.arrivalNs || this.clock.nowNs());
+      this.batchSoon();
+    },
+    bidAsk: (reqId, time, bid, ask, bidSz, askSz) => {
+      this.metrics.messages++;
+      const s = this.symbolOf(reqId, REQ.bidAsk);
+      const L = this.limits;
+      if (!L.size(bidSz) || !L.size(askSz) || !L.quotePrice(s, bid) || !L.quotePrice(s, ask)) return;
+      const ts = Number(time) * 1000;
+      this.sink.quote(s, Number.isFinite(ts) && ts > 0 ? ts : this.arrivalMs || Date.now(), bid, ask, bidSz, askSz, this.arrivalNs || this.clock.nowNs());
+      this.batchSoon();
+    },
+    midPoint: () => {}, // not subscribed
+    bar: (reqId, time, o, h, l, c, v, wap, count) => {
+      this.metrics.messages++;
+      const s = this.symbolOf(reqId, REQ.bars);
+      const L = this.limits;
+      if (!L.barVolume(v) || !Number.isFinite(count) || !Number.isFinite(wap)) return;
+      if (!L.price(s, o) || !L.price(s, h) || !L.price(s, l) || !L.price(s, c)) return;
+      this.sink.bar?.(s, Number(time) * 1000, 5, o, h, l, c, v, wap, count, this.arrivalNs || this.clock.nowNs());
+      this.batchSoon();
+    },
+  };
+
   /** Hooks a client up to the sink: decoder guard, arrival stamps, event handlers (also used by the ingest bench). */
   attach(ib: IBApi, sink?: MarketSink): void {
     if (sink) this.sink = sink;
@@ -480,7 +505,7 @@ export class TwsSource implements MarketSource {
    * accumulation buffer is never used.
    */
   private guardFrames(ib: IBApi): void {
-    type Sock = { onData?: (b: Buffer) => void; onMessage?: (m: string) => void };
+    type Sock = { onData?: (b: Buffer) => void; onMessage?: (m: string) => void; serverVersion?: number };
     const sock = (ib as unknown as { controller?: { socket?: Sock } }).controller?.socket;
     if (!sock || typeof sock.onData !== 'function' || typeof sock.onMessage !== 'function') {
       this.log.warn('@stoqey/ib socket not found: TWS frames are not guarded');
@@ -489,12 +514,16 @@ export class TwsSource implements MarketSource {
     const guard = new TwsFrameGuard(this.config.venues.tws.frame, this.frameCounters);
     this.frameGuard = guard;
     const onMessage = sock.onMessage.bind(sock);
+    const hot = new TwsHotDecoder(this.hot, () => sock.serverVersion ?? 0, this.hotCounters);
+    const maxFieldBytes = this.config.venues.tws.frame.maxFieldBytes;
+    // Hot market data is decoded from the bytes here; every other frame (and a hot one not in the plain
+    // form) goes to the client library as text, in arrival order.
+    const onFrame = (body: Buffer, longest: number): void => {
+      if (longest <= maxFieldBytes && hot.decode(body)) return;
+      onMessage(guard.text(body, longest));
+    };
     sock.onData = (b: Buffer) => {
-      const { messages, fatal } = guard.push(b, Date.now());
-      for (const m of messages) {
-        if (this.frameGuard !== guard) break; // the connection was dropped while this read was decoded
-        onMessage(m);
-      }
+      const fatal = guard.pushFrames(b, Date.now(), onFrame);
       if (fatal && this.frameGuard === guard) this.frameFault(fatal);
     };
   }
