@@ -74,6 +74,7 @@ export function combine(runs: RunResult[]): RunResult {
     rate_label: first.rate_label,
     throughput_per_s: med(runs.map((r) => r.throughput_per_s ?? 0)),
     overruns: runs.reduce((a, r) => a + (r.overruns ?? 0), 0),
+    ticks: runs.reduce((a, r) => a + (r.ticks ?? 0), 0),
     runs: runs.length,
     cpu: Object.keys(cpu).length ? cpu : undefined,
     notes: [...new Set(runs.flatMap((r) => r.notes ?? []).filter((n) => !n.startsWith('feeder lateness')))].concat(runs.flatMap((r) => r.notes ?? []).filter((n) => n.startsWith('feeder lateness')).slice(0, 1)),
