@@ -1,4 +1,4 @@
-import { msgEventNs, msgIngestNs, msgSymbol, msgType } from '../../engine/codec/Header.js';
+import { msgDequeueNs, msgEventNs, msgIngestNs, msgSymbol, msgType } from '../../engine/codec/Header.js';
 import { Signal } from '../../engine/codec/Messages.js';
 import { MessageType } from '../../engine/codec/MessageType.js';
 import { clockFor } from '../../engine/clock/index.js';
@@ -73,7 +73,7 @@ const create: ActorFactory = (ctx) => {
       counters.snapshots++;
       const wall = Date.now();
       const signals = core.onSnapshot(view, off);
-      probe?.record(msgIngestNs(view, off), sym, ctx.clock.nowNs());
+      probe?.record(msgIngestNs(view, off), sym, msgDequeueNs(view, off), ctx.clock.nowNs());
       for (const s of signals) {
         const o = out.claim();
         if (o < 0) {

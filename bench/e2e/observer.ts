@@ -164,37 +164,43 @@ function onMarketData(v: DataView): void {
   }
 }
 
-interface Captured { type: number; sym: number; ingestNs: number; enqueueNs: number; status: number }
+interface Captured { type: number; sym: number; ingestNs: number; enqueueNs: number; status: number; dequeueNs: number }
 const capture = (name: string, into: Captured[], want: number) => {
   taps.get(name)?.poll((v) => {
     const type = msgType(v, 0);
     if (type !== want) return;
-    into.push({ type, sym: msgSymbol(v, 0), ingestNs: msgIngestNs(v, 0), enqueueNs: msgEnqueueNs(v, 0), status: type === MessageType.OrderEvent ? OrderEvent.status(v, 0) : 0 });
+    into.push({ type, sym: msgSymbol(v, 0), ingestNs: msgIngestNs(v, 0), enqueueNs: msgEnqueueNs(v, 0), status: type === MessageType.OrderEvent ? OrderEvent.status(v, 0) : 0, dequeueNs: msgDequeueNs(v, 0) });
   });
 };
 
 let deferred: { c: Captured; kind: 'analytics' | 'decision' | 'signal'; tries: number }[] = [];
 
 /**
- * Stamps `slot` on every tick of `sym` from `from[sym]` up to the last one of read `ingestNs` (a snapshot or
- * decision of a symbol reflects every earlier tick of it); false while that read's DepthUpdates are unseen.
+ * Stamps `slot` on the ticks of `sym` a snapshot (or the decision on it) reflects: those booked before
+ * analytics took the book top it answers (`reflectsNs`, the snapshot's dequeueNs), up to the last tick of
+ * its read. Ticks arrive in order, so `from[sym]` is the first one not stamped yet. A tick the tap never
+ * saw (no book stamp) is skipped. False while the read's DepthUpdates are unseen.
  */
-function reach(sym: number, ingestNs: number, slot: number, at: number, from: Float64Array, onStamp?: () => void): boolean {
+function reach(sym: number, ingestNs: number, reflectsNs: number, slot: number, at: number, from: Float64Array, onStamp?: () => void): boolean {
   const r = reads.get(ingestNs);
   if (!r) return false;
-  for (let d = from[sym]; d <= r.last; d++) {
-    const o = d * STAMP_WIDTH + slot;
-    if (symOf[d] !== sym || stamps[o] > 0) continue;
-    stamps[o] = at;
+  let d = from[sym];
+  for (; d <= r.last; d++) {
+    if (symOf[d] !== sym) continue;
+    const o = d * STAMP_WIDTH;
+    const booked = stamps[o + STAMP_BOOK];
+    if (booked > reflectsNs) break; // booked after this snapshot's book top: the next one reflects it
+    if (booked === 0 || stamps[o + slot] > 0) continue;
+    stamps[o + slot] = at;
     onStamp?.();
   }
-  if (r.last + 1 > from[sym]) from[sym] = r.last + 1;
+  if (d > from[sym]) from[sym] = d;
   return true;
 }
 
 const countDecided = () => Atomics.add(decided, 0, 1);
-const onAnalytics = (c: Captured): boolean => reach(c.sym, c.ingestNs, STAMP_ANALYTICS, c.enqueueNs, analyticsFrom);
-const onDecision = (c: Captured): boolean => reach(c.sym, c.ingestNs, STAMP_DECISION, c.enqueueNs, decisionFrom, countDecided);
+const onAnalytics = (c: Captured): boolean => reach(c.sym, c.ingestNs, c.dequeueNs, STAMP_ANALYTICS, c.enqueueNs, analyticsFrom);
+const onDecision = (c: Captured): boolean => reach(c.sym, c.ingestNs, c.dequeueNs, STAMP_DECISION, c.enqueueNs, decisionFrom, countDecided);
 
 function onSignal(c: Captured): boolean {
   if (!reads.has(c.ingestNs)) return false;
@@ -229,7 +235,7 @@ function round(): void {
   capture('signals-out', signals, MessageType.Signal);
   capture('analytics-out', analytics, MessageType.AnalyticsSnapshot);
   const decisions: Captured[] = [];
-  probe.poll((ingestNs, sym, decisionNs) => decisions.push({ type: 0, sym, ingestNs, enqueueNs: decisionNs, status: 0 }));
+  probe.poll((ingestNs, sym, reflectsNs, decisionNs) => decisions.push({ type: 0, sym, ingestNs, enqueueNs: decisionNs, status: 0, dequeueNs: reflectsNs }));
   taps.get('market-data')!.poll(onMarketData);
   const retry = deferred;
   deferred = [];

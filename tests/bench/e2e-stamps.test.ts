@@ -32,11 +32,11 @@ describe('DecisionProbe: the signals actor\'s evaluation times, read from anothe
     const w = DecisionProbe.of(sab)!;
     const r = DecisionProbe.of(sab)!;
     const seen: number[][] = [];
-    for (let i = 0; i < 5; i++) w.record(100 + i, i % 3, 200 + i);
-    expect(r.poll((a, s, d) => seen.push([a, s, d]))).toBe(5);
-    expect(seen).toEqual([0, 1, 2, 3, 4].map((i) => [100 + i, i % 3, 200 + i]));
+    for (let i = 0; i < 5; i++) w.record(100 + i, i % 3, 150 + i, 200 + i);
+    expect(r.poll((a, s, x, d) => seen.push([a, s, x, d]))).toBe(5);
+    expect(seen).toEqual([0, 1, 2, 3, 4].map((i) => [100 + i, i % 3, 150 + i, 200 + i]));
     seen.length = 0;
-    for (let i = 5; i < 25; i++) w.record(100 + i, 0, 200 + i);
+    for (let i = 5; i < 25; i++) w.record(100 + i, 0, 150 + i, 200 + i);
     r.poll((a) => seen.push([a]));
     expect(r.lost).toBe(12); // 20 written, ring of 8
     expect(seen.map((x) => x[0])).toEqual([117, 118, 119, 120, 121, 122, 123, 124]);
