@@ -24,7 +24,7 @@ const SUITES: Record<string, { about: string; load: () => Promise<SuiteModule> }
   hostile: { about: 'engine RSS, actor liveness and SPY book refresh against a hostile TWS gateway (10 MB frame, 1 MB fields, size 1e300)', load: () => import('./hostile.js') },
   dashboard: { about: 'dashboard publish path vs bare uWebSockets.js vs ws, 50 and 200 clients', load: () => import('./dashboard.js') },
   // ---- e2e: owned by the end-to-end harness (bench/e2e.ts, `export async function run(args: string[])`). ----
-  e2e: { about: 'tick → book/analytics/signal/order/Redis/dashboard latency vs the native and postMessage pipelines', load: loadE2e },
+  e2e: { about: 'every tick wire → receipt → decoded → book → analytics → decision (+ signal/order/Redis/dashboard) through the engine, native (epoll, busy) and postMessage pipelines on one TWS socket', load: loadE2e },
   // ---- end e2e ----
 };
 
