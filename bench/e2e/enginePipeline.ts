@@ -127,7 +127,7 @@ export async function runEnginePipeline(o: EngineRunOptions): Promise<RunResult[
       if (m.topic === 'dashboard-listening') res((unpackCold(m.data) as { port: number }).port);
     }));
     sup.start();
-    await sup.waitReady(60_000);
+    await sup.waitReady(180_000); // generous: start-up on a host loaded by other work takes long
     await feeder.subscribed;
     const port = await Promise.race([dashPort, sleep(10_000).then(() => 0)]);
     const symbols = cfg.symbols.map((s) => s.symbol);
