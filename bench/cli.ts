@@ -28,7 +28,7 @@ const SUITES: Record<string, { about: string; load: () => Promise<SuiteModule> }
   cluster: { about: 'updates/s and tick → Redis latency with 1, 2, 3 engine instances (static symbol split) on a single redis-server and on a local 3-master cluster', load: () => import('./cluster.js') },
   dashboard: { about: 'dashboard publish path vs bare uWebSockets.js vs ws, 50 and 200 clients', load: () => import('./dashboard.js') },
   // ---- e2e: owned by the end-to-end harness (bench/e2e.ts, `export async function run(args: string[])`). ----
-  e2e: { about: 'tick → book/analytics/signal/order/Redis/dashboard latency vs the native and postMessage pipelines', load: loadE2e },
+  e2e: { about: 'every tick wire → receipt → decoded → book → analytics → decision (+ signal/order/Redis/dashboard) through the engine, native (epoll, busy) and postMessage pipelines on one TWS socket', load: loadE2e },
   // ---- end e2e ----
 };
 

@@ -74,48 +74,20 @@ export function combine(runs: RunResult[]): RunResult {
     rate_label: first.rate_label,
     throughput_per_s: med(runs.map((r) => r.throughput_per_s ?? 0)),
     overruns: runs.reduce((a, r) => a + (r.overruns ?? 0), 0),
+    ticks: runs.reduce((a, r) => a + (r.ticks ?? 0), 0),
     runs: runs.length,
     cpu: Object.keys(cpu).length ? cpu : undefined,
     notes: [...new Set(runs.flatMap((r) => r.notes ?? []).filter((n) => !n.startsWith('feeder lateness')))].concat(runs.flatMap((r) => r.notes ?? []).filter((n) => n.startsWith('feeder lateness')).slice(0, 1)),
   };
 }
 
-async function postMessageRuns(rates: EngineRate[], seconds: number, warmup: number): Promise<RunResult[]> {
-  const out: RunResult[] = [];
-  for (const r of rates) {
-    let rate = r.rate;
-    const notes: string[] = [];
-    if (rate === 0) {
-      const probe = await runPostMessagePipeline({ rate: 0, seconds: 0.5, warmupSeconds: 0 });
-      rate = Math.max(1000, Math.round((probe.throughputPerS * 0.9) / 1000) * 1000);
-      notes.push(`maximum sustainable rate: 90 % of the ${Math.round(probe.throughputPerS)}/s a flat-out probe delivered`);
-    }
-    const x = await runPostMessagePipeline({ rate, seconds, warmupSeconds: warmup });
-    out.push({ ...x.result, rate, rate_label: r.label, notes: [...notes, ...(x.result.notes ?? []), `generator lateness max ${(x.generatorLateMaxNs / 1e6).toFixed(2)} ms (included)`] });
-    log(`postmessage ${r.label}: signal p50 ${((x.result.stages.tick_to_signal?.p50_ns ?? 0) / 1e3).toFixed(1)} µs p99 ${((x.result.stages.tick_to_signal?.p99_ns ?? 0) / 1e3).toFixed(1)} µs`);
-  }
-  return out;
-}
-
-async function nativeRuns(rates: EngineRate[], seconds: number): Promise<RunResult[] | string> {
-  let mod: typeof import('./native.js');
+async function nativeRuns(wait: 'epoll' | 'busy', rates: EngineRate[], seconds: number, warmup: number): Promise<RunResult[] | string> {
   try {
-    mod = await import('./native.js');
-    mod.buildNative();
+    const { runNativeSocketPipeline } = await import('./e2e/nativeSocketPipeline.js');
+    return (await runNativeSocketPipeline({ wait, rates, seconds, warmupSeconds: warmup, log })).results;
   } catch (e) {
-    return `native pipeline unavailable: ${(e as Error).message}`;
+    return `native pipeline (${wait}) failed: ${(e as Error).message}`;
   }
-  const out: RunResult[] = [];
-  for (const r of rates) {
-    try {
-      const x = mod.runNativePipeline({ rate: r.rate, seconds });
-      out.push({ pipeline: 'native', rate: r.rate || Math.round(x.achieved_rate), stages: x.stages, dropped: x.dropped, rate_label: r.label, throughput_per_s: Math.round(x.achieved_rate), notes: r.rate === 0 ? ['max: --rate 0, as fast as the rings accept (each message timed from when it could be sent)'] : [] });
-      log(`native ${r.label}: signal p50 ${(x.stages.tick_to_signal.p50_ns / 1e3).toFixed(1)} µs p99 ${(x.stages.tick_to_signal.p99_ns / 1e3).toFixed(1)} µs`);
-    } catch (e) {
-      return `native pipeline failed: ${(e as Error).message}`;
-    }
-  }
-  return out;
 }
 
 export async function run(args: string[]): Promise<E2eReport> {
@@ -123,7 +95,7 @@ export async function run(args: string[]): Promise<E2eReport> {
   const runsN = Number(opt(args, '--runs') ?? (quick ? 1 : 3));
   const seconds = Number(opt(args, '--seconds') ?? (quick ? 1 : 2));
   const warmup = quick ? 0.3 : 0.5;
-  const only = new Set((opt(args, '--only') ?? 'engine,engine-colocated,native,postmessage,redis').split(','));
+  const only = new Set((opt(args, '--only') ?? 'engine,engine-colocated,native,native-busy,postmessage,redis').split(','));
   const dir = opt(args, '--report') ?? join(projectRoot(), 'bench', 'report');
   const jsonFile = opt(args, '--json');
   const overrides = overridesFrom(args);
@@ -136,7 +108,7 @@ export async function run(args: string[]): Promise<E2eReport> {
   const meta: Record<string, unknown> = {
     generatedAt: new Date().toISOString(), host: hostname(), cores: availableParallelism(), cpu: cpus()[0]?.model, node: process.version,
     command: `npm run bench -- e2e ${args.join(' ')}`.trim(), runs: runsN, secondsPerRate: seconds, warmupSeconds: warmup,
-    input: 'TWS API socket (bench/e2e/twsFeeder.ts) → the engine\'s TwsSource (@stoqey/ib) → market-depth → …',
+    input: 'TWS API frames over a loopback socket from bench/e2e/twsFeeder.ts into every pipeline (engine: TwsSource; postMessage: TwsSource in its decode thread; native: its own parser)',
     overrides,
     notes: [] as string[],
   };
@@ -151,14 +123,21 @@ export async function run(args: string[]): Promise<E2eReport> {
         log(`${p} failed: ${(e as Error).stack}`);
       }
     }
-    if (only.has('native')) {
-      const n = await nativeRuns(rates, seconds);
+    for (const [name, wait] of [['native', 'epoll'], ['native-busy', 'busy']] as const) {
+      if (!only.has(name)) continue;
+      const n = await nativeRuns(wait, rates, seconds, warmup);
       if (typeof n === 'string') (meta.notes as string[]).push(n);
       else n.forEach(add);
     }
-    if (only.has('postmessage')) (await postMessageRuns(rates, seconds, warmup)).forEach(add);
+    if (only.has('postmessage')) {
+      try {
+        (await runPostMessagePipeline({ rates, seconds, warmupSeconds: warmup, log })).forEach(add);
+      } catch (e) {
+        (meta.notes as string[]).push(`postmessage run ${i + 1} failed: ${(e as Error).message}`);
+      }
+    }
   }
-  const order: Pipeline[] = ['engine', 'engine-colocated', 'native', 'postmessage'];
+  const order: Pipeline[] = ['engine', 'engine-colocated', 'native', 'native-busy', 'postmessage'];
   const runs: RunResult[] = [];
   for (const r of rates) for (const p of order) {
     const xs = all.get(`${p}|${r.label}`);

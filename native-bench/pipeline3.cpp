@@ -23,9 +23,15 @@
 #include <cstring>
 #include <thread>
 
+#include <sys/epoll.h>
+
+#include <atomic>
+#include <fstream>
+
 #include "common.hpp"
 #include "histogram.hpp"
 #include "ring.hpp"
+#include "tws.hpp"
 
 namespace {
 
@@ -113,10 +119,255 @@ void stage(nb::Ring& in, nb::Ring* out, uint32_t spins, uint32_t yields, bool pa
   if (out) out->publish();
 }
 
+
+// ---- Socket mode (--tws-port): the e2e feeder's TWS frames over loopback, the engine's front-end ----------
+//
+//   socket read + parse + book ──ring──▶ analytics ──ring──▶ decision        (--socket-wait epoll, default)
+//   socket busy-poll + parse + book + analytics + decision, one thread      (--socket-wait busy)
+//
+// The epoll variant waits for the socket in epoll_wait as Node's event loop does, and its three threads
+// mirror the engine's default placement (market-depth, analytics, signals) with the spin-yield-park waits.
+// The busy variant never sleeps: the physical limit of this host for the same work.
+// Every depth update gets five stamps (socket receipt of its read, decoded, book applied, analytics
+// updated, decision) in a preallocated array indexed by its depth ordinal, written as doubles (ns since
+// --clock-origin, the engine's MonoClock origin: both are CLOCK_MONOTONIC) to --stamps at the end; the
+// harness joins them with the feeder's intended send times. Progress (ticks decided) goes to stdout every
+// 10 ms as {"decided":N}, the summary as the last line.
+
+constexpr int kStamps = 5;  // receipt, decoded, book, analytics, decision
+
+struct TwsMsg {  // one 128-byte slot between the socket thread and analytics / decision
+  uint64_t ordinal;      // 0
+  int64_t receipt_ns;    // 8
+  uint32_t type;         // 16
+  uint32_t symbol;       // 20
+  int64_t decoded_ns;    // 24
+  double bid, ask;       // 32, 40
+  double bid_size, ask_size;  // 48, 56
+  double mid_ewma;       // 64
+  double imbalance;      // 72
+  int64_t book_ns;       // 80
+  int64_t analytics_ns;  // 88
+  uint8_t pad[32];       // 96
+};
+static_assert(sizeof(TwsMsg) == kSize, "one message fills one 128-byte slot");
+
+struct Analytics {
+  double ewma[256] = {};
+  void update(TwsMsg& m) {
+    const double mid = (m.bid > 0 && m.ask > 0) ? (m.bid + m.ask) / 2 : (m.bid > 0 ? m.bid : m.ask);
+    double& e = ewma[m.symbol & 255];
+    e = e == 0 ? mid : e + 0.05 * (mid - e);
+    const double tot = m.bid_size + m.ask_size;
+    m.mid_ewma = e;
+    m.imbalance = tot > 0 ? (m.bid_size - m.ask_size) / tot : 0;
+  }
+};
+
+inline bool decide(const TwsMsg& m) {
+  const double mid = (m.bid + m.ask) / 2;
+  return std::fabs((mid - m.mid_ewma) / 0.01 + m.imbalance) > 1.5;
+}
+
+std::vector<std::string> split_symbols(const std::string& s) {
+  std::vector<std::string> out;
+  std::size_t a = 0;
+  while (a <= s.size()) {
+    const std::size_t b = s.find(',', a);
+    const std::string x = s.substr(a, b == std::string::npos ? std::string::npos : b - a);
+    if (!x.empty()) out.push_back(x);
+    if (b == std::string::npos) break;
+    a = b + 1;
+  }
+  return out;
+}
+
+int run_tws(const nb::Args& args) {
+  const int port = static_cast<int>(args.num("tws-port", 0));
+  const std::string wait_mode = args.str("socket-wait", "epoll");
+  if (wait_mode != "epoll" && wait_mode != "busy") args.fail("--socket-wait must be epoll or busy, got " + wait_mode);
+  const bool busy = wait_mode == "busy";
+  const int64_t origin = std::strtoll(args.str("clock-origin", "0").c_str(), nullptr, 10);
+  const uint64_t cap = static_cast<uint64_t>(args.num("ticks", 1'000'000));
+  const std::string stamps_file = args.str("stamps", "");
+  const std::vector<std::string> symbols = split_symbols(args.str("symbols", "SPY"));
+  const uint32_t capacity = static_cast<uint32_t>(args.num("capacity", 1024));
+  const uint32_t spins = static_cast<uint32_t>(args.num("spins", 256));
+  const uint32_t yields = static_cast<uint32_t>(args.num("yields", 16));
+  if (stamps_file.empty()) args.fail("--stamps FILE is required with --tws-port");
+
+  std::vector<double> stamps(cap * kStamps, 0.0);  // preallocated: nothing allocates per tick
+  auto at = [&](uint64_t ord, int k) -> double& { return stamps[ord * kStamps + k]; };
+  const auto rel = [origin](int64_t t) { return double(t - origin); };
+  std::atomic<uint64_t> decided{0};
+  uint64_t signals = 0, depth = 0, ticks = 0, other = 0, beyond = 0, reads = 0;
+
+  const int fd = nb::tws_connect(port);
+  if (fd < 0 || !nb::tws_subscribe(fd, symbols)) {
+    std::fprintf(stderr, "cannot open a TWS session on 127.0.0.1:%d\n", port);
+    return 3;
+  }
+  std::fflush(stdout);
+
+  nb::Ring r2(capacity, kSize, 0, true), r3(capacity, kSize, 0, true);
+  StageResult analytics_res, signal_res;
+  std::thread analytics_thread, decision_thread;
+  if (!busy) {
+    analytics_thread = std::thread([&] {
+      Analytics a;
+      stage(r2, &r3, spins, yields, true, analytics_res, [&](Msg& raw) {
+        TwsMsg& m = reinterpret_cast<TwsMsg&>(raw);
+        a.update(m);
+        m.analytics_ns = nb::now_ns();
+      });
+    });
+    decision_thread = std::thread([&] {
+      stage(r3, nullptr, spins, yields, true, signal_res, [&](Msg& raw) {
+        TwsMsg& m = reinterpret_cast<TwsMsg&>(raw);
+        if (decide(m)) signals++;
+        const int64_t now = nb::now_ns();
+        if (m.ordinal < cap) {
+          at(m.ordinal, 0) = rel(m.receipt_ns);
+          at(m.ordinal, 1) = rel(m.decoded_ns);
+          at(m.ordinal, 2) = rel(m.book_ns);
+          at(m.ordinal, 3) = rel(m.analytics_ns);
+          at(m.ordinal, 4) = rel(now);
+        }
+        decided.fetch_add(1, std::memory_order_relaxed);
+      });
+    });
+  }
+
+  // Progress for the harness (quiescence, the maximum-rate probe): this thread only prints.
+  std::atomic<bool> reading{true};
+  std::thread progress([&] {
+    while (reading.load(std::memory_order_relaxed)) {
+      std::printf("{\"decided\":%llu}\n", (unsigned long long)decided.load(std::memory_order_relaxed));
+      std::fflush(stdout);
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  });
+
+  std::vector<nb::BookSide> bids(symbols.size()), asks(symbols.size());
+  Analytics inline_analytics;
+  nb::Backoff out_backoff(spins, yields);
+  std::vector<char> buf(1 << 20);
+  std::size_t have = 0;
+  const int ep = busy ? -1 : epoll_create1(0);
+  if (!busy) {
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = fd;
+    epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+  }
+  bool open = true;
+  while (open) {
+    if (!busy) {
+      epoll_event ev;
+      if (epoll_wait(ep, &ev, 1, -1) <= 0) continue;
+    }
+    const ssize_t r = ::recv(fd, buf.data() + have, buf.size() - have, MSG_DONTWAIT);
+    if (r == 0) break;
+    if (r < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) continue;
+      break;
+    }
+    const int64_t receipt = nb::now_ns();  // one stamp per socket read, as the engine's arrival time
+    reads++;
+    have += static_cast<std::size_t>(r);
+    std::size_t off = 0;
+    uint32_t batch = 0;
+    while (have - off >= 4) {
+      const uint8_t* p = reinterpret_cast<const uint8_t*>(buf.data() + off);
+      const uint32_t body = (uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) | (uint32_t(p[2]) << 8) | p[3];
+      if (have - off - 4 < body) break;
+      int id = 0;
+      nb::DepthL2 d{};
+      const bool is_depth = nb::parse_depth_l2(buf.data() + off + 4, body, id, d);
+      off += 4 + body;
+      if (!is_depth) {
+        if (id == nb::kTwsTickByTick) ticks++;
+        else other++;
+        continue;
+      }
+      const int64_t decoded = nb::now_ns();
+      const uint64_t ord = depth++;
+      if (ord >= cap) beyond++;
+      if (d.symbol < 0 || d.symbol >= static_cast<int>(symbols.size())) continue;
+      (d.side ? bids : asks)[d.symbol].apply(d.position, d.operation, d.price, d.size);
+      TwsMsg local;
+      TwsMsg* m = &local;
+      uint8_t* slot = nullptr;
+      if (!busy) {
+        slot = claim_wait(r2, out_backoff, true);
+        if (!slot) continue;  // analytics stuck for a second: the tick has no stamps (counted as missing)
+        m = reinterpret_cast<TwsMsg*>(slot);
+      }
+      const nb::BookSide& b = bids[d.symbol];
+      const nb::BookSide& a = asks[d.symbol];
+      m->ordinal = ord;
+      m->type = kData;
+      m->symbol = static_cast<uint32_t>(d.symbol);
+      m->receipt_ns = receipt;
+      m->decoded_ns = decoded;
+      m->bid = b.n ? b.px[0] : 0;
+      m->ask = a.n ? a.px[0] : 0;
+      m->bid_size = b.n ? b.sz[0] : 0;
+      m->ask_size = a.n ? a.sz[0] : 0;
+      m->book_ns = nb::now_ns();
+      if (busy) {
+        inline_analytics.update(*m);
+        m->analytics_ns = nb::now_ns();
+        if (decide(*m)) signals++;
+        if (ord < cap) {
+          at(ord, 0) = rel(receipt);
+          at(ord, 1) = rel(decoded);
+          at(ord, 2) = rel(m->book_ns);
+          at(ord, 3) = rel(m->analytics_ns);
+          at(ord, 4) = rel(nb::now_ns());
+        }
+        decided.fetch_add(1, std::memory_order_relaxed);
+      } else if (++batch == 64) {
+        r2.publish();
+        batch = 0;
+      }
+    }
+    if (!busy && batch) r2.publish();  // once per socket read, as the engine publishes its ring
+    std::memmove(buf.data(), buf.data() + off, have - off);
+    have -= off;
+    if (have == buf.size()) open = false;  // a frame larger than the buffer: not from this feeder
+  }
+  ::close(fd);
+  if (!busy) {
+    uint8_t* s;
+    while (!(s = claim_wait(r2, out_backoff, true))) {
+    }
+    std::memset(s, 0, kSize);
+    reinterpret_cast<Msg*>(s)->type = kEnd;
+    r2.publish();
+    analytics_thread.join();
+    decision_thread.join();
+  }
+  reading = false;
+  progress.join();
+  const uint64_t n = std::min<uint64_t>(depth, cap);
+  std::ofstream out(stamps_file, std::ios::binary);
+  out.write(reinterpret_cast<const char*>(stamps.data()), static_cast<std::streamsize>(n * kStamps * sizeof(double)));
+  out.close();
+  std::printf(
+      "{\"pipeline\":\"%s\",\"depth\":%llu,\"decided\":%llu,\"tick_by_tick\":%llu,\"other_frames\":%llu,\"reads\":%llu,"
+      "\"beyond_capacity\":%llu,\"signals\":%llu,\"dropped\":%llu,\"stamps\":%llu,\"threads\":%d}\n",
+      busy ? "native-busy" : "native", (unsigned long long)depth, (unsigned long long)decided.load(), (unsigned long long)ticks,
+      (unsigned long long)other, (unsigned long long)reads, (unsigned long long)beyond, (unsigned long long)signals,
+      (unsigned long long)(analytics_res.dropped + signal_res.dropped), (unsigned long long)n, busy ? 1 : 3);
+  return out ? 0 : 3;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  nb::Args args(argc, argv, {"rate", "seconds", "count", "capacity", "spins", "yields", "wait"});
+  nb::Args args(argc, argv, {"rate", "seconds", "count", "capacity", "spins", "yields", "wait", "tws-port", "socket-wait", "clock-origin", "ticks", "stamps", "symbols"});
+  if (args.has("tws-port")) return run_tws(args);
   const uint64_t rate = static_cast<uint64_t>(args.num("rate", 10'000));
   const double seconds = args.num("seconds", 2);
   const uint32_t capacity = static_cast<uint32_t>(args.num("capacity", 1024));

@@ -129,6 +129,7 @@ export class BookKeeper implements MarketSink {
   }
 
   depth(symbolId: number, tsMs: number, position: number, operation: number, side: number, price: number, size: number, marketMaker: string, ingestNs: number): void {
+    const decodedNs = this.clock.nowNs(); // the update as decoded: its DepthUpdate's dequeueNs (ingest → decoded → book)
     const s = this.sym(symbolId);
     if (!s) return;
     const why = s.book.apply(position, operation, side, price, size, marketMaker);
@@ -144,7 +145,7 @@ export class BookKeeper implements MarketSink {
     s.bookChangedSinceSnapshot = true;
     const off = this.out.claim();
     if (off < 0) return void this.stats.ringDropped++;
-    const h = this.out.stamp(symbolId, tsMs * 1e6, ingestNs, ingestNs);
+    const h = this.out.stamp(symbolId, tsMs * 1e6, ingestNs, decodedNs);
     DepthUpdate.write(this.out.view, off, h, position, operation, side, price, size, marketMaker, false);
     this.pendingMsgs++;
   }

@@ -1,8 +1,9 @@
-import { msgEventNs, msgIngestNs, msgSymbol, msgType } from '../../engine/codec/Header.js';
+import { msgDequeueNs, msgEventNs, msgIngestNs, msgSymbol, msgType } from '../../engine/codec/Header.js';
 import { Signal } from '../../engine/codec/Messages.js';
 import { MessageType } from '../../engine/codec/MessageType.js';
 import { clockFor } from '../../engine/clock/index.js';
 import type { ActorFactory } from '../../engine/runtime/Actor.js';
+import { DecisionProbe } from '../../engine/runtime/DecisionProbe.js';
 import type { PublishRequest } from '../../engine/runtime/ColdMessage.js';
 import { InputRecorder, RecordedInputs } from '../../engine/replay/RecordedInputs.js';
 import type { ReplayRecord } from '../market-depth/Recording.js';
@@ -30,6 +31,7 @@ const create: ActorFactory = (ctx) => {
   const recorded = RecordedInputs.forActor(cfg, 'signals');
   const counters = { snapshots: 0, signals: 0, dropped: 0, badColdInputs: 0, unexpectedMessages: 0 };
   let pending = 0;
+  const probe = DecisionProbe.of(ctx.runtime.decisionProbe); // benchmarks only: every evaluation's time
   const applyKey = (key: string, value: unknown, wallMs: number, record: boolean) => {
     const o = core.applyKey(key, value, wallMs);
     if (o.bad) {
@@ -81,6 +83,7 @@ const create: ActorFactory = (ctx) => {
       counters.snapshots++;
       const wall = Date.now();
       const signals = core.onSnapshot(view, off);
+      probe?.record(msgIngestNs(view, off), sym, msgDequeueNs(view, off), ctx.clock.nowNs());
       for (const s of signals) {
         const o = out.claim();
         if (o < 0) {

@@ -23,15 +23,17 @@ import { Supervisor } from '../../engine/supervisor/Supervisor.js';
 import { startEmbeddedVenues, type EmbeddedVenueInfo } from '../../engine/venues/EmbeddedVenues.js';
 import { freePort } from '../freePort.js';
 import { LatencyHistogram } from './LatencyHistogram.js';
-import type { ObserverCollect, ObserverCounters, ObserverData } from './observer.js';
+import type { ObserverCollect, ObserverData, OBS_STAGES } from './observer.js';
 import type { RunResult, Stage } from './report.js';
-import type { FeederCommand, FeederData, FeederReport, FeederShared } from './twsFeeder.js';
+import { DecisionProbe } from '../../engine/runtime/DecisionProbe.js';
+import { depthCapacity, FeederHandle, feederSymbols, once } from './FeederHandle.js';
+import { runSchedule, stampedResult, type RatePlan } from './RateSchedule.js';
+import { newTickStamps } from './TickStamps.js';
 import { pct } from '../pingPong.js';
 
-export interface EngineRate {
-  label: string;
-  rate: number; // 0 = find the maximum sustainable rate first
-}
+type ObsStage = (typeof OBS_STAGES)[number];
+
+export type EngineRate = RatePlan;
 
 export interface EngineRunOptions {
   pipeline: 'engine' | 'engine-colocated';
@@ -92,222 +94,115 @@ export function benchConfig(pipeline: EngineRunOptions['pipeline'], twsPort: num
   return validateConfig({ ...cfg, actors });
 }
 
-function once<T extends { t: string }>(w: Worker, t: string, timeoutMs: number): Promise<T> {
-  return new Promise((res, rej) => {
-    const timer = setTimeout(() => {
-      w.off('message', on);
-      rej(new Error(`timed out waiting for ${t}`));
-    }, timeoutMs);
-    const on = (m: T) => {
-      if (m.t === 'error') {
-        clearTimeout(timer);
-        w.off('message', on);
-        rej(new Error((m as unknown as { message: string }).message));
-      }
-      if (m.t !== t) return;
-      clearTimeout(timer);
-      w.off('message', on);
-      res(m);
-    };
-    w.on('message', on);
-  });
-}
-
 /** Runs the engine once with the given placement through every rate; one RunResult per rate. */
 export async function runEnginePipeline(o: EngineRunOptions): Promise<RunResult[]> {
   const log = o.log ?? (() => {});
   const dataDir = mkdtempSync(join(tmpdir(), 'at-e2e-engine-'));
   const redis = await startRedis();
   const base = loadConfig({ env: {} }).config;
-  const l2 = base.symbols.filter((s) => s.level2);
-  // Capacity of the shared per-tick arrays: every segment's depth operations (+ the initial books, and the
-  // max probe: a 200k burst, then 1 s tries from 0.9× the burst rate down, 4.4 s of it in all).
-  const est = o.rates.reduce((a, r) => a + (r.rate || 400_000) * (o.seconds + o.warmupSeconds), 0) + 200_000 + 400_000 * 4.4 + 20_000 + 10 * l2.length * 40;
-  const depthCap = Math.ceil(est * 1.1);
-  const shared: FeederShared = {
-    intendedNs: new SharedArrayBuffer(depthCap * 8), runId: new SharedArrayBuffer(depthCap), symbol: new SharedArrayBuffer(depthCap),
-    price: new SharedArrayBuffer(depthCap * 8), progress: new SharedArrayBuffer(4),
-  };
-  const feeder = new Worker(distPath('bench', 'e2e', 'twsFeeder.js'), {
-    name: 'e2e-feeder',
-    workerData: { symbols: l2.map((s) => ({ symbol: s.symbol, basePrice: s.basePrice, numRows: s.numRows, level2: true })), depthOps: depthCap, shared } satisfies FeederData,
-  });
+  const symbolsFed = feederSymbols(base);
+  const feeder = await FeederHandle.start(symbolsFed, depthCapacity(o.rates.map((r) => r.rate), o.seconds, o.warmupSeconds, 20_000 + 10 * symbolsFed.length * 40));
+  const stampsSab = newTickStamps(feeder.runIdOf.length);
+  const decidedSab = new SharedArrayBuffer(4);
+  const decided = new Int32Array(decidedSab);
+  const decisionProbe = DecisionProbe.create();
   let sup: Supervisor | undefined;
   let venues: EmbeddedVenueInfo | undefined;
   let observer: Worker | undefined;
-  const results: RunResult[] = [];
   try {
-    const { port: twsPort } = await once<{ t: string; port: number }>(feeder, 'listening', 60_000);
-    const cfg = benchConfig(o.pipeline, twsPort, redis.port, dataDir, o.overrides);
+    const cfg = benchConfig(o.pipeline, feeder.port, redis.port, dataDir, o.overrides);
     const slog = createLogger(cfg.logging, { component: 'supervisor' });
     venues = await startEmbeddedVenues(cfg, slog);
     const token = randomBytes(16).toString('hex');
     const runtime: RuntimeInfo = {
       engineStartMs: Date.now(), dashboardToken: token, alphaVantageUrl: venues.alphaVantageUrl, alphaVantageKey: venues.alphaVantageKey,
       alpacaUrl: venues.alpacaUrl, alpacaKeyId: venues.alpacaKeyId, alpacaSecret: venues.alpacaSecret, redisUrl: `redis://127.0.0.1:${redis.port}`,
+      decisionProbe, // the signals actor records every evaluation's time here (the "decision" of each tick)
     };
     sup = new Supervisor(cfg, slog, runtime);
     // The engine's clock origin for the feeder and the observer: every timestamp is on one MonoClock.
     const clockOrigin = sup.clockOrigin;
-    feeder.postMessage({ t: 'clock', origin: clockOrigin.toString() } satisfies FeederCommand);
+    feeder.setClock(clockOrigin);
     const dashPort = new Promise<number>((res) => sup!.on('cold', (m: ColdEnvelope) => {
       if (m.topic === 'dashboard-listening') res((unpackCold(m.data) as { port: number }).port);
     }));
-    const subscribed = once(feeder, 'subscribed', 60_000);
     sup.start();
-    await sup.waitReady(60_000);
-    await subscribed;
+    await sup.waitReady(180_000); // generous: start-up on a host loaded by other work takes long
+    await feeder.subscribed;
     const port = await Promise.race([dashPort, sleep(10_000).then(() => 0)]);
     const symbols = cfg.symbols.map((s) => s.symbol);
     observer = new Worker(distPath('bench', 'e2e', 'observer.js'), {
       name: 'e2e-observer',
       workerData: {
-        clockOrigin: clockOrigin.toString(), rings: sup.topology.rings.map((r) => ({ name: r.name, sab: r.sab })), shared,
+        clockOrigin: clockOrigin.toString(), rings: sup.topology.rings.map((r) => ({ name: r.name, sab: r.sab })), shared: feeder.shared,
         symbols, redis: { host: '127.0.0.1', port: redis.port }, dashboard: port ? { port, token } : undefined,
+        stamps: stampsSab, decisionProbe, decided: decidedSab,
       } satisfies ObserverData,
     });
     await once(observer, 'ready', 30_000);
     log(`${o.pipeline}: engine up (${sup.topology.actors.map((a) => `${a.name}@${a.worker}`).join(', ')}), dashboard port ${port}`);
 
-    const feed = async (rate: number, depthOps: number, runId: number) => {
-      const done = once<Extract<FeederReport, { t: 'segment-done' }>>(feeder, 'segment-done', (depthOps / rate) * 1000 * 5 + 30_000);
-      feeder.postMessage({ t: 'segment', rate, depthOps, runId } satisfies FeederCommand);
-      return done;
-    };
-    let collectSeq = 200;
     const collect = async (runId: number) => {
       const r = once<ObserverCollect>(observer!, 'collected', 30_000);
       observer!.postMessage({ t: 'collect', runId });
       return r;
     };
-    // Books first (the model's initial rows), then a settling second.
-    await feed(5_000, 5_000, 0);
-    await sleep(500);
-
-    let runId = 0;
-    for (const r of o.rates) {
-      let rate = r.rate;
-      const notes: string[] = [];
-      if (rate === 0) {
-        const tryS = Math.min(1, o.warmupSeconds + o.seconds);
-        const m = await probeMax(feed, () => collect(++collectSeq), tryS);
-        rate = m.rate;
-        notes.push(`maximum sustainable rate: ${rate}/s, the highest rate that left no backlog after ${tryS} s (a 400k/s burst was absorbed at ${m.absorbed}/s; tried ${m.tried.join(', ')})`);
-      }
-      runId++;
-      await feed(rate, Math.round(rate * o.warmupSeconds), 0);
-      const statusBefore = sup.status();
-      const cpuBefore = cpuByWorker(sup);
-      const t0 = performance.now();
-      const seg = await feed(rate, Math.round(rate * o.seconds), runId);
-      const windowS = (performance.now() - t0) / 1000;
-      const cpuAfter = cpuByWorker(sup);
-      // Above the sustainable rate a backlog sits in the socket when the feed ends: wait until the books stop
-      // moving (bounded), so its ticks are timed, not miscounted as dropped. Then let the slow consumers
-      // (publisher flush, 10 Hz dashboard) catch up with the last ticks.
-      const backlogMs = await quiesce(sup, 'market-data', 300, 15_000);
-      if (backlogMs > 300) notes.push(`a backlog took ${(backlogMs / 1000).toFixed(1)} s to drain after the feed ended (its ticks are in the figures)`);
-      await sleep(Math.max(400, 3 * (1000 / cfg.dashboard.rateHz) + 2 * cfg.redis.flushMs));
-      const statusAfter = sup.status();
-      const got = await collect(runId);
-      const stages: Partial<Record<Stage, ReturnType<LatencyHistogram['summary']>>> = {};
-      const names: Record<string, Stage> = { book: 'tick_to_book', analytics: 'tick_to_analytics', signal: 'tick_to_signal', order: 'tick_to_order', redis: 'tick_to_redis', dashboard: 'tick_to_dashboard' };
-      for (const [k, stage] of Object.entries(names)) {
-        const s = LatencyHistogram.decode(got.hist[k as keyof typeof got.hist]).summary();
-        if (s.count > 0) stages[stage] = s;
-      }
-      const ringDelta = ringCounters(statusAfter, statusBefore);
-      const booked = stages.tick_to_book?.count ?? 0;
-      const ages = got.counters.dashboardFrameAgeMs.sort((x, y) => x - y);
-      const gaps = got.counters.dashboardFrameGapMs.sort((x, y) => x - y);
-      if (ages.length) {
-        notes.push(`dashboard frames: ${ages.length}; content age on arrival (receipt − newest tick shown) p50 ${pct(ages, 50)} ms, p90 ${pct(ages, 90)} ms; gap between a symbol's frames p50 ${pct(gaps, 50)} ms, p90 ${pct(gaps, 90)} ms, ${gaps.filter((g) => g > 1500 / cfg.dashboard.rateHz).length} of ${gaps.length} over 1.5 feed periods (${Math.round(1000 / cfg.dashboard.rateHz)} ms)`);
-      }
-      if (got.counters.priceMismatches) notes.push(`${got.counters.priceMismatches} DepthUpdates out of step with the feed since start (the tap re-synchronised by price and symbol)`);
-      const lost = Object.values(got.counters.tapLost).reduce((a, b) => a + b, 0);
-      if (lost) notes.push(`the observer's ring tap was lapped: ${lost} messages unseen`);
-      if (seg.exhausted) notes.push('the pre-generated feed ran out before the segment ended');
-      notes.push(`feeder lateness p50 ${(seg.lateP50Ns / 1e3).toFixed(0)} µs, p99 ${(seg.lateP99Ns / 1e3).toFixed(0)} µs, max ${(seg.lateMaxNs / 1e6).toFixed(2)} ms (included in the latencies: they run from the intended time)`);
-      if (!stages.tick_to_signal) notes.push('no signals during the window (the strategies did not fire): tick_to_signal / tick_to_order have no samples');
-      results.push({
-        pipeline: o.pipeline,
-        rate,
-        stages,
-        dropped: seg.sent - booked + ringDelta.dropped,
-        rate_label: r.label,
-        throughput_per_s: Math.round(booked / o.seconds),
-        overruns: ringDelta.overruns,
-        cpu: cpuPercent(cpuBefore, cpuAfter, windowS, { feeder: seg.cpuMs }),
-        notes,
-      });
-      log(`${o.pipeline} ${r.label}: book p50 ${((stages.tick_to_book?.p50_ns ?? 0) / 1e3).toFixed(1)} µs, analytics p50 ${((stages.tick_to_analytics?.p50_ns ?? 0) / 1e3).toFixed(1)} µs, signal n=${stages.tick_to_signal?.count ?? 0}, redis p50 ${((stages.tick_to_redis?.p50_ns ?? 0) / 1e6).toFixed(1)} ms, dashboard p50 ${((stages.tick_to_dashboard?.p50_ns ?? 0) / 1e6).toFixed(1)} ms, dropped ${results.at(-1)!.dropped}, overruns ${ringDelta.overruns}`);
-    }
+    const stamps = new Float64Array(stampsSab);
+    const results: RunResult[] = [];
+    let statusBefore = sup.status();
+    let cpuBefore = cpuByWorker(sup);
+    await runSchedule({
+      feeder, rates: o.rates, seconds: o.seconds, warmupSeconds: o.warmupSeconds, decided: () => Atomics.load(decided, 0), log,
+      before: () => {
+        statusBefore = sup!.status();
+        cpuBefore = cpuByWorker(sup!);
+      },
+      after: async (m) => {
+        const cpuAfter = cpuByWorker(sup!);
+        // Let the slow consumers (publisher flush, 10 Hz dashboard) catch up with the last ticks.
+        await sleep(Math.max(400, 3 * (1000 / cfg.dashboard.rateHz) + 2 * cfg.redis.flushMs));
+        const statusAfter = sup!.status();
+        const got = await collect(m.runId);
+        const r = stampedResult(o.pipeline, m, feeder, stamps);
+        const notes = r.notes ?? [];
+        const names: Record<ObsStage, Stage> = { signal: 'tick_to_signal', order: 'tick_to_order', redis: 'tick_to_redis', dashboard: 'tick_to_dashboard' };
+        for (const [k, stage] of Object.entries(names)) {
+          const x = LatencyHistogram.decode(got.hist[k as ObsStage]).summary();
+          if (x.count > 0) r.stages[stage] = x;
+        }
+        const ages = got.counters.dashboardFrameAgeMs.sort((x, y) => x - y);
+        const gaps = got.counters.dashboardFrameGapMs.sort((x, y) => x - y);
+        if (ages.length) {
+          const h = new LatencyHistogram();
+          for (const a of ages) h.record(a * 1e6);
+          r.stages.dashboard_age = h.summary();
+          notes.push(`dashboard frames: ${ages.length}; dashboard_age = content age on arrival (receipt − newest tick shown, ms resolution) p50 ${pct(ages, 50)} ms, p90 ${pct(ages, 90)} ms; gap between a symbol's frames p50 ${pct(gaps, 50)} ms, p90 ${pct(gaps, 90)} ms, ${gaps.filter((g) => g > 1500 / cfg.dashboard.rateHz).length} of ${gaps.length} over 1.5 feed periods (${Math.round(1000 / cfg.dashboard.rateHz)} ms)`);
+        }
+        if (got.counters.priceMismatches) notes.push(`${got.counters.priceMismatches} DepthUpdates out of step with the feed since start (the tap re-synchronised by price and symbol)`);
+        const lost = Object.values(got.counters.tapLost).reduce((a, b) => a + b, 0) + got.counters.probeLost;
+        if (lost) notes.push(`the observer's ring tap or decision probe was lapped: ${lost} messages unseen`);
+        if (!r.stages.tick_to_signal) notes.push('no signals during the window (the strategies did not fire): tick_to_signal / tick_to_order have no samples');
+        const ringDelta = ringCounters(statusAfter, statusBefore);
+        r.dropped += ringDelta.dropped;
+        r.overruns = ringDelta.overruns;
+        r.cpu = cpuPercent(cpuBefore, cpuAfter, m.windowS, { feeder: m.seg.cpuMs });
+        r.notes = notes;
+        results.push(r);
+        const us = (s: Stage) => ((r.stages[s]?.p50_ns ?? 0) / 1e3).toFixed(1);
+        log(`${o.pipeline} ${m.label}: receipt→decision p50 ${us('receipt_to_decision')} µs, wire→decision p50 ${us('wire_to_decision')} µs, signals ${r.stages.tick_to_signal?.count ?? 0}, redis p50 ${((r.stages.tick_to_redis?.p50_ns ?? 0) / 1e6).toFixed(1)} ms, dropped ${r.dropped}, overruns ${ringDelta.overruns}`);
+      },
+    });
     return results;
   } finally {
     observer?.postMessage({ t: 'stop' });
     await sup?.shutdown().catch(() => {});
     await venues?.stop().catch(() => {});
-    feeder.postMessage({ t: 'stop' } satisfies FeederCommand);
-    await Promise.all([observer?.terminate(), feeder.terminate()]);
+    await feeder.stop().catch(() => {});
+    await observer?.terminate();
     redis.child.kill('SIGTERM');
     rmSync(dataDir, { recursive: true, force: true });
     rmSync(redis.dir, { recursive: true, force: true });
   }
-}
-
-/**
- * The maximum sustainable rate. First 400k depth updates/s are offered for half a second, timing how fast
- * the book stage absorbs them (A). Absorbing a burst is not sustaining a rate, so rates from 0.9·A down are
- * then fed for `tryS` seconds each (1 s: half a second let a slowly growing queue pass); the first whose last
- * tick reaches the book within 50 ms of the feed's end (no backlog built up) is the answer.
- */
-async function probeMax(
-  feed: (rate: number, n: number, runId: number) => Promise<Extract<FeederReport, { t: 'segment-done' }>>,
-  counters: () => Promise<ObserverCollect>,
-  tryS: number,
-): Promise<{ rate: number; absorbed: number; tried: string[] }> {
-  const depthSeen = async () => (await counters()).counters.depthSeen;
-  /** ms from the feed's end until the book stage has seen `n` updates more than `before` (Infinity: 2 s). */
-  const lagAfter = async (before: number, n: number): Promise<number> => {
-    const tEnd = performance.now();
-    for (let i = 0; i < 200; i++) {
-      if ((await depthSeen()) - before >= n) return performance.now() - tEnd;
-      await sleep(10);
-    }
-    return Infinity;
-  };
-  let before = await depthSeen();
-  const t0 = performance.now();
-  const probe = await feed(400_000, 200_000, 0);
-  await lagAfter(before, probe.sent);
-  const absorbed = ((await depthSeen()) - before) / ((performance.now() - t0) / 1000);
-  await sleep(500);
-  const tried: string[] = [];
-  let rate = 1000;
-  for (const f of [0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2]) {
-    rate = Math.max(1000, Math.round((absorbed * f) / 1000) * 1000);
-    before = await depthSeen();
-    const seg = await feed(rate, Math.round(rate * tryS), 0);
-    const lag = await lagAfter(before, seg.sent);
-    tried.push(`${rate}/s: ${Number.isFinite(lag) ? `${lag.toFixed(0)} ms` : 'over 2 s'} behind at the end`);
-    await sleep(300);
-    if (lag <= 50) break;
-  }
-  return { rate, absorbed: Math.round(absorbed), tried };
-}
-
-/** Waits until ring `name` has published nothing for `quietMs` (at most `maxMs`); returns the time waited. */
-async function quiesce(sup: Supervisor, name: string, quietMs: number, maxMs: number): Promise<number> {
-  const t0 = performance.now();
-  const published = () => sup.status().rings.find((r) => r.name === name)?.published ?? 0;
-  let last = published();
-  while (performance.now() - t0 < maxMs) {
-    await sleep(quietMs);
-    const now = published();
-    if (now === last) break;
-    last = now;
-  }
-  return performance.now() - t0;
 }
 
 type Status = ReturnType<Supervisor['status']>;

@@ -2,8 +2,10 @@
  * The measuring side of the engine run, in its own thread so nothing it does sits on the engine's threads:
  *  - taps the hot rings passively (RingTap) and matches each DepthUpdate, in order, to the depth operation the
  *    feeder sent (checked by price), giving every tick its intended time;
- *  - tick → book: the DepthUpdate's enqueueNs (stamped when the book had applied it);
- *  - tick → analytics: for every tick, the first AnalyticsSnapshot of its symbol carrying its read's ingestNs;
+ *  - every tick's stamp slots (TickStamps): receipt = the DepthUpdate's ingestNs (its socket read), decoded =
+ *    its dequeueNs (the update handed to the book), book = its enqueueNs (applied); analytics = the first
+ *    AnalyticsSnapshot of its symbol from its read or a later one; decision = the signals actor's evaluation
+ *    of such a snapshot (DecisionProbe), whether or not a strategy fired;
  *  - tick → signal: each Signal, from the oldest tick of its read and symbol (the earliest tick it reflects);
  *  - tick → order sent: the first event of each order (the broker's acknowledgement), whose header carries
  *    the ingestNs of the tick behind its signal (execution copies it), from the oldest tick of that read;
@@ -19,8 +21,10 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { Redis } from 'ioredis';
 import { Unpackr } from 'msgpackr';
 import WebSocket from 'ws';
-import { msgEnqueueNs, msgIngestNs, msgEventNs, msgSymbol, msgType } from '../../engine/codec/Header.js';
+import { msgDequeueNs, msgEnqueueNs, msgIngestNs, msgEventNs, msgSymbol, msgType } from '../../engine/codec/Header.js';
 import { DepthUpdate, OrderEvent } from '../../engine/codec/Messages.js';
+import { DecisionProbe } from '../../engine/runtime/DecisionProbe.js';
+import { STAMP_ANALYTICS, STAMP_BOOK, STAMP_DECISION, STAMP_DECODED, STAMP_RECEIPT, STAMP_WIDTH } from './TickStamps.js';
 import { MessageType } from '../../engine/codec/MessageType.js';
 import { MonoClock } from '../../engine/runtime/MonoClock.js';
 import { WIRE_OPTIONS } from '../../actors/dashboard/wire.js';
@@ -37,11 +41,15 @@ export interface ObserverData {
   symbols: string[];
   redis: { host: string; port: number; password?: string };
   dashboard?: { port: number; token: string };
+  /** per-tick stamp slots (TickStamps) this observer fills, the signals actor's DecisionProbe, Int32[0] = ticks decided */
+  stamps: SharedArrayBuffer;
+  decisionProbe: SharedArrayBuffer;
+  decided: SharedArrayBuffer;
 }
 
 export type ObserverCommand = { t: 'collect'; runId: number } | { t: 'stop' };
 
-export const OBS_STAGES = ['book', 'analytics', 'signal', 'order', 'redis', 'dashboard'] as const;
+export const OBS_STAGES = ['signal', 'order', 'redis', 'dashboard'] as const;
 type ObsStage = (typeof OBS_STAGES)[number];
 
 export interface ObserverCollect {
@@ -56,6 +64,8 @@ export interface ObserverCounters {
   priceMismatches: number;
   tapLost: Record<string, number>;
   unmatched: Record<string, number>;
+  /** decision probe entries lost (the tap fell a whole probe ring behind) */
+  probeLost: number;
   redisNotifications: number;
   dashboardFrames: number;
   /** per frame: receipt wall ms − the newest tick's ms it shows (how stale a frame's content is on arrival) */
@@ -73,7 +83,12 @@ const runIdOf = new Uint8Array(wd.shared.runId);
 const symOf = new Uint8Array(wd.shared.symbol);
 const priceOf = new Float64Array(wd.shared.price);
 const progress = new Int32Array(wd.shared.progress);
-const analyticsDone = new Uint8Array(intendedNs.length);
+const stamps = new Float64Array(wd.stamps);
+const decided = new Int32Array(wd.decided);
+const probe = DecisionProbe.of(wd.decisionProbe)!;
+// per symbol: the lowest depth ordinal not yet reached by analytics / a decision (ticks arrive in order)
+const analyticsFrom = new Float64Array(wd.symbols.length);
+const decisionFrom = new Float64Array(wd.symbols.length);
 const taps = new Map(wd.rings.map((r) => [r.name, new RingTap(r.sab)]));
 const symIndex = new Map(wd.symbols.map((s, i) => [s, i]));
 
@@ -81,12 +96,12 @@ const runs = new Map<number, Record<ObsStage, LatencyHistogram>>();
 const histFor = (run: number) => {
   let h = runs.get(run);
   if (!h) {
-    h = { book: new LatencyHistogram(), analytics: new LatencyHistogram(), signal: new LatencyHistogram(), order: new LatencyHistogram(), redis: new LatencyHistogram(), dashboard: new LatencyHistogram() };
+    h = { signal: new LatencyHistogram(), order: new LatencyHistogram(), redis: new LatencyHistogram(), dashboard: new LatencyHistogram() };
     runs.set(run, h);
   }
   return h;
 };
-const counters: ObserverCounters = { depthSeen: 0, priceMismatches: 0, tapLost: {}, unmatched: { analytics: 0, signal: 0, order: 0, redis: 0, dashboard: 0 }, redisNotifications: 0, dashboardFrames: 0, dashboardFrameAgeMs: [], dashboardFrameGapMs: [], cpuMs: 0 };
+const counters: ObserverCounters = { depthSeen: 0, priceMismatches: 0, tapLost: {}, unmatched: { analytics: 0, decision: 0, signal: 0, order: 0, redis: 0, dashboard: 0 }, probeLost: 0, redisNotifications: 0, dashboardFrames: 0, dashboardFrameAgeMs: [], dashboardFrameGapMs: [], cpuMs: 0 };
 
 /** Bounded maps (insertion order = age): old reads are forgotten once far behind. */
 function bounded<K, V>(m: Map<K, V>, max: number): void {
@@ -135,9 +150,12 @@ function onMarketData(v: DataView): void {
     const r = reads.get(ing);
     if (r) r.last = d;
     else reads.set(ing, { first: d, last: d });
+    const o = d * STAMP_WIDTH;
+    stamps[o + STAMP_RECEIPT] = ing; // the socket read that carried it
+    stamps[o + STAMP_DECODED] = msgDequeueNs(v, 0); // handed to the book, decoded
+    stamps[o + STAMP_BOOK] = msgEnqueueNs(v, 0); // the book applied it
     const run = runIdOf[d];
     if (run > 0) {
-      histFor(run).book.record(msgEnqueueNs(v, 0) - intendedNs[d]);
       // the published values carry their newest tick's arrival ms, rounded as here
       const ms = Math.round(msgEventNs(v, 0) / 1e6);
       redisVisible.tick(symOf[d], ms, intendedNs[d], run);
@@ -146,28 +164,43 @@ function onMarketData(v: DataView): void {
   }
 }
 
-interface Captured { type: number; sym: number; ingestNs: number; enqueueNs: number; status: number }
+interface Captured { type: number; sym: number; ingestNs: number; enqueueNs: number; status: number; dequeueNs: number }
 const capture = (name: string, into: Captured[], want: number) => {
   taps.get(name)?.poll((v) => {
     const type = msgType(v, 0);
     if (type !== want) return;
-    into.push({ type, sym: msgSymbol(v, 0), ingestNs: msgIngestNs(v, 0), enqueueNs: msgEnqueueNs(v, 0), status: type === MessageType.OrderEvent ? OrderEvent.status(v, 0) : 0 });
+    into.push({ type, sym: msgSymbol(v, 0), ingestNs: msgIngestNs(v, 0), enqueueNs: msgEnqueueNs(v, 0), status: type === MessageType.OrderEvent ? OrderEvent.status(v, 0) : 0, dequeueNs: msgDequeueNs(v, 0) });
   });
 };
 
-let deferred: { c: Captured; kind: 'analytics' | 'signal'; tries: number }[] = [];
+let deferred: { c: Captured; kind: 'analytics' | 'decision' | 'signal'; tries: number }[] = [];
 
-function onAnalytics(c: Captured): boolean {
-  const r = reads.get(c.ingestNs);
+/**
+ * Stamps `slot` on the ticks of `sym` a snapshot (or the decision on it) reflects: those booked before
+ * analytics took the book top it answers (`reflectsNs`, the snapshot's dequeueNs), up to the last tick of
+ * its read. Ticks arrive in order, so `from[sym]` is the first one not stamped yet. A tick the tap never
+ * saw (no book stamp) is skipped. False while the read's DepthUpdates are unseen.
+ */
+function reach(sym: number, ingestNs: number, reflectsNs: number, slot: number, at: number, from: Float64Array, onStamp?: () => void): boolean {
+  const r = reads.get(ingestNs);
   if (!r) return false;
-  for (let d = r.first; d <= r.last; d++) {
-    if (symOf[d] !== c.sym || analyticsDone[d]) continue;
-    analyticsDone[d] = 1;
-    const run = runIdOf[d];
-    if (run > 0) histFor(run).analytics.record(c.enqueueNs - intendedNs[d]);
+  let d = from[sym];
+  for (; d <= r.last; d++) {
+    if (symOf[d] !== sym) continue;
+    const o = d * STAMP_WIDTH;
+    const booked = stamps[o + STAMP_BOOK];
+    if (booked > reflectsNs) break; // booked after this snapshot's book top: the next one reflects it
+    if (booked === 0 || stamps[o + slot] > 0) continue;
+    stamps[o + slot] = at;
+    onStamp?.();
   }
+  if (d > from[sym]) from[sym] = d;
   return true;
 }
+
+const countDecided = () => Atomics.add(decided, 0, 1);
+const onAnalytics = (c: Captured): boolean => reach(c.sym, c.ingestNs, c.dequeueNs, STAMP_ANALYTICS, c.enqueueNs, analyticsFrom);
+const onDecision = (c: Captured): boolean => reach(c.sym, c.ingestNs, c.dequeueNs, STAMP_DECISION, c.enqueueNs, decisionFrom, countDecided);
 
 function onSignal(c: Captured): boolean {
   if (!reads.has(c.ingestNs)) return false;
@@ -201,15 +234,18 @@ function round(): void {
   capture('orders-out', orders, MessageType.OrderEvent);
   capture('signals-out', signals, MessageType.Signal);
   capture('analytics-out', analytics, MessageType.AnalyticsSnapshot);
+  const decisions: Captured[] = [];
+  probe.poll((ingestNs, sym, reflectsNs, decisionNs) => decisions.push({ type: 0, sym, ingestNs, enqueueNs: decisionNs, status: 0, dequeueNs: reflectsNs }));
   taps.get('market-data')!.poll(onMarketData);
   const retry = deferred;
   deferred = [];
   for (const x of retry) {
-    const ok = x.kind === 'analytics' ? onAnalytics(x.c) : onSignal(x.c);
+    const ok = x.kind === 'analytics' ? onAnalytics(x.c) : x.kind === 'decision' ? onDecision(x.c) : onSignal(x.c);
     if (!ok && ++x.tries < 50) deferred.push(x);
     else if (!ok) counters.unmatched[x.kind]++;
   }
   for (const c of analytics) if (!onAnalytics(c)) deferred.push({ c, kind: 'analytics', tries: 0 });
+  for (const c of decisions) if (!onDecision(c)) deferred.push({ c, kind: 'decision', tries: 0 });
   for (const c of signals) if (!onSignal(c)) deferred.push({ c, kind: 'signal', tries: 0 });
   for (const c of orders) onOrder(c);
   bounded(reads, 400_000);
@@ -298,6 +334,7 @@ parentPort!.on('message', (c: ObserverCommand) => {
     const h = histFor(c.runId);
     runs.delete(c.runId);
     for (const [name, tap] of taps) counters.tapLost[name] = tap.lost;
+    counters.probeLost = probe.lost;
     counters.cpuMs = threadCpuMs() - cpu0;
     const hist = Object.fromEntries(OBS_STAGES.map((s) => [s, h[s].encode()])) as Record<ObsStage, string>;
     const r: ObserverCollect = { t: 'collected', runId: c.runId, hist, counters: structuredClone(counters) };

@@ -1,146 +1,112 @@
 /**
- * One thread of the postMessage comparison pipeline (generator → book → analytics → signal), the way a
+ * One thread of the postMessage comparison pipeline (decode → book → analytics → decision), the way a
  * typical Node design connects workers: MessagePorts, one structured-clone copy of a 128-byte message per
- * hop, an event per message. Same message size and the same stamping as the ring pipeline: the generator
- * writes each tick's *intended* send time, every stage stamps when it finished, the signal stage records.
+ * hop, an event per message. The decode thread reads the same TWS frames from the same kind of loopback
+ * socket as the engine, with the engine's own front-end (TwsSource: framing guard, decoder, ingest limits);
+ * each stage stamps when it finished; the decision thread writes the tick's five stamps into the shared
+ * per-tick slots (TickStamps) and counts it.
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { OrderBook } from '../../analytics/order-book.js';
+import type { MarketSink } from '../../actors/market-depth/MarketSource.js';
+import { TwsSource } from '../../actors/market-depth/TwsSource.js';
+import type { EngineConfig } from '../../engine/config/schema.js';
+import { createLogger } from '../../engine/log/logger.js';
 import { MonoClock } from '../../engine/runtime/MonoClock.js';
-import { LatencyHistogram } from './LatencyHistogram.js';
-import { generateOps, OP_DEPTH } from './MarketOps.js';
+import { STAMP_ANALYTICS, STAMP_BOOK, STAMP_DECISION, STAMP_DECODED, STAMP_RECEIPT, STAMP_WIDTH } from './TickStamps.js';
 
-export const MSG_BYTES = 128;
-// layout: 0 u8 flags (1 = measured), 4 u16 symbol, 8 u32 seq, 16 f64 intendedNs, 24 f64 bookNs, 32 f64 analyticsNs,
-// 40 f64 signalNs, 48 u16 position, 50 u8 op, 51 u8 side, 56 f64 price, 64 f64 size, 80 f64 bid, 88 f64 ask,
-// 96 f64 bidSize, 104 f64 askSize, 112 f64 microprice, 120 f64 imbalance
-const F_INTENDED = 16, F_BOOK = 24, F_ANALYTICS = 32, F_SIGNAL = 40;
+export const MSG_WORDS = 16; // 128 bytes of f64
+// word layout: 0 ordinal, 1 symbol, 2 position, 3 operation, 4 side, 5 price, 6 size, 7 receipt, 8 decoded,
+// 9 book, 10 bid, 11 ask, 12 bid size, 13 ask size, 14 analytics, 15 imbalance
+const W_ORD = 0, W_SYM = 1, W_POS = 2, W_OP = 3, W_SIDE = 4, W_PRICE = 5, W_SIZE = 6, W_RECEIPT = 7, W_DECODED = 8, W_BOOK = 9;
+const W_BID = 10, W_ASK = 11, W_BSZ = 12, W_ASZ = 13, W_ANALYTICS = 14, W_IMB = 15;
 
 export interface StageData {
-  role: 'gen' | 'book' | 'analytics' | 'signal';
+  role: 'decode' | 'book' | 'analytics' | 'decision';
   clockOrigin: string;
   input?: MessagePort;
   output?: MessagePort;
-}
-
-export interface RunCommand {
-  t: 'run';
-  rate: number; // messages per second; 0 = as fast as possible (capacity probe)
-  total: number;
-  warmup: number; // first messages not measured
+  /** decode: the engine configuration pointed at the feeder (symbols, TWS port, limits) */
+  config?: EngineConfig;
+  /** decision: the per-tick stamp slots and the decided counter (Int32[0]) */
+  stamps?: SharedArrayBuffer;
+  decided?: SharedArrayBuffer;
+  /** book: how many symbols (config order) and rows */
+  numRows?: number[];
 }
 
 const wd = workerData as StageData;
 const clock = new MonoClock(BigInt(wd.clockOrigin));
 const out = wd.output;
-const symbols = [{ symbol: 'SPY', basePrice: 590, numRows: 20, level2: true }];
 
-function sleepUntil(ns: number, cell: Int32Array): void {
-  let left = ns - clock.nowNs();
-  // Park the thread for all but the last 100 µs, then spin: the send happens on time without burning a core.
-  if (left > 200_000) Atomics.wait(cell, 0, 0, (left - 100_000) / 1e6);
-  while (clock.nowNs() < ns) { /* spin the last stretch */ }
-}
-
-function generate(cmd: RunCommand): { sent: number; lateMaxNs: number } {
-  const ops = generateOps(symbols, cmd.total);
-  const cell = new Int32Array(new SharedArrayBuffer(4));
-  const period = cmd.rate > 0 ? 1e9 / cmd.rate : 0;
-  const t0 = clock.nowNs() + 2e6;
-  let k = 0;
-  let lateMax = 0;
-  for (let i = 0; i < ops.n && k < cmd.total; i++) {
-    if (ops.kind[i] !== OP_DEPTH) continue;
-    let intended: number;
-    if (period > 0) {
-      intended = t0 + k * period;
-      sleepUntil(intended, cell);
-      const late = clock.nowNs() - intended;
-      if (late > lateMax) lateMax = late;
-    } else intended = clock.nowNs();
-    const m = new Uint8Array(MSG_BYTES);
-    const v = new DataView(m.buffer);
-    v.setUint8(0, k >= cmd.warmup ? 1 : 0);
-    v.setUint16(4, ops.sym[i], true);
-    v.setUint32(8, k, true);
-    v.setFloat64(F_INTENDED, intended, true);
-    v.setUint16(48, ops.pos[i], true);
-    v.setUint8(50, ops.op[i]);
-    v.setUint8(51, ops.side[i]);
-    v.setFloat64(56, ops.price[i], true);
-    v.setFloat64(64, ops.size[i], true);
-    out!.postMessage(m);
-    k++;
-  }
-  return { sent: k, lateMaxNs: lateMax };
-}
-
-/** Each stage copies the message it received into a fresh one, does its work, stamps and forwards. */
-function forward(src: Uint8Array): { m: Uint8Array; v: DataView } {
-  const m = new Uint8Array(MSG_BYTES);
-  m.set(src);
-  return { m, v: new DataView(m.buffer) };
-}
-
-if (wd.role === 'gen') {
-  parentPort!.on('message', (cmd: RunCommand) => {
-    const r = generate(cmd);
-    parentPort!.postMessage({ t: 'sent', ...r });
+if (wd.role === 'decode') {
+  let ordinal = 0;
+  const cfg = wd.config!;
+  const sink: MarketSink = {
+    depth(symbolId, _tsMs, position, operation, side, price, size, _mm, ingestNs) {
+      const m = new Float64Array(MSG_WORDS);
+      m[W_ORD] = ordinal++;
+      m[W_SYM] = symbolId;
+      m[W_POS] = position;
+      m[W_OP] = operation;
+      m[W_SIDE] = side;
+      m[W_PRICE] = price;
+      m[W_SIZE] = size;
+      m[W_RECEIPT] = ingestNs;
+      m[W_DECODED] = clock.nowNs();
+      out!.postMessage(m);
+    },
+    trade() {},
+    quote() {},
+    reset() {},
+    connection() {},
+    endOfBatch() {},
+  };
+  const src = new TwsSource(cfg, cfg.venues.tws.host, cfg.venues.tws.port, clock, createLogger({ level: 'silent', pretty: 'never' }));
+  void src.start(sink);
+  parentPort!.on('message', (m: { t: string }) => {
+    if (m.t === 'stop') void src.stop();
   });
 } else if (wd.role === 'book') {
-  const books = symbols.map((s) => new OrderBook(s.numRows));
-  wd.input!.on('message', (src: Uint8Array) => {
-    const { m, v } = forward(src);
-    const b = books[v.getUint16(4, true)];
-    b.apply(v.getUint16(48, true), v.getUint8(50), v.getUint8(51), v.getFloat64(56, true), v.getFloat64(64, true));
-    v.setFloat64(80, b.length(1) ? b.price(1, 0) : NaN, true);
-    v.setFloat64(88, b.length(0) ? b.price(0, 0) : NaN, true);
-    v.setFloat64(96, b.length(1) ? b.size(1, 0) : NaN, true);
-    v.setFloat64(104, b.length(0) ? b.size(0, 0) : NaN, true);
-    v.setFloat64(F_BOOK, clock.nowNs(), true);
+  const books = (wd.numRows ?? []).map((n) => new OrderBook(n));
+  wd.input!.on('message', (m: Float64Array) => {
+    const b = books[m[W_SYM]];
+    if (b) {
+      b.apply(m[W_POS], m[W_OP], m[W_SIDE], m[W_PRICE], m[W_SIZE]);
+      m[W_BID] = b.length(1) ? b.price(1, 0) : NaN;
+      m[W_ASK] = b.length(0) ? b.price(0, 0) : NaN;
+      m[W_BSZ] = b.length(1) ? b.size(1, 0) : NaN;
+      m[W_ASZ] = b.length(0) ? b.size(0, 0) : NaN;
+    }
+    m[W_BOOK] = clock.nowNs();
     out!.postMessage(m);
   });
 } else if (wd.role === 'analytics') {
-  wd.input!.on('message', (src: Uint8Array) => {
-    const { m, v } = forward(src);
-    const bid = v.getFloat64(80, true), ask = v.getFloat64(88, true), bs = v.getFloat64(96, true), as = v.getFloat64(104, true);
+  wd.input!.on('message', (m: Float64Array) => {
+    const bs = m[W_BSZ], as = m[W_ASZ];
     const tot = bs + as;
-    v.setFloat64(112, tot > 0 ? (bid * as + ask * bs) / tot : NaN, true);
-    v.setFloat64(120, tot > 0 ? (bs - as) / tot : NaN, true);
-    v.setFloat64(F_ANALYTICS, clock.nowNs(), true);
+    m[W_IMB] = tot > 0 ? (bs - as) / tot : NaN;
+    m[W_ANALYTICS] = clock.nowNs();
     out!.postMessage(m);
   });
 } else {
-  const hs = { book: new LatencyHistogram(), analytics: new LatencyHistogram(), signal: new LatencyHistogram() };
-  let expected = -1;
-  let received = 0;
+  const stamps = new Float64Array(wd.stamps!);
+  const decided = new Int32Array(wd.decided!);
   let signals = 0;
-  let firstNs = 0;
-  let lastNs = 0;
-  const finishIfDone = () => {
-    if (expected < 0 || received < expected) return;
-    parentPort!.postMessage({ t: 'done', received, signals, firstNs, lastNs, book: hs.book.encode(), analytics: hs.analytics.encode(), signal: hs.signal.encode() });
-  };
-  parentPort!.on('message', (cmd: RunCommand) => {
-    expected = cmd.total;
-    received = 0;
-    finishIfDone();
-  });
-  wd.input!.on('message', (src: Uint8Array) => {
-    const v = new DataView(src.buffer, src.byteOffset, src.byteLength);
-    const imb = v.getFloat64(120, true);
-    if (Math.abs(imb) > 0.6) signals++; // the decision; every message is timed whether or not it fires
+  wd.input!.on('message', (m: Float64Array) => {
+    if (Math.abs(m[W_IMB]) > 0.6) signals++; // the decision; every tick is timed whether or not it fires
     const now = clock.nowNs();
-    v.setFloat64(F_SIGNAL, now, true);
-    if (received === 0) firstNs = v.getFloat64(F_INTENDED, true);
-    lastNs = now;
-    if (v.getUint8(0) === 1) {
-      const t = v.getFloat64(F_INTENDED, true);
-      hs.book.record(v.getFloat64(F_BOOK, true) - t);
-      hs.analytics.record(v.getFloat64(F_ANALYTICS, true) - t);
-      hs.signal.record(now - t);
+    const o = m[W_ORD] * STAMP_WIDTH;
+    if (o + STAMP_WIDTH <= stamps.length) {
+      stamps[o + STAMP_RECEIPT] = m[W_RECEIPT];
+      stamps[o + STAMP_DECODED] = m[W_DECODED];
+      stamps[o + STAMP_BOOK] = m[W_BOOK];
+      stamps[o + STAMP_ANALYTICS] = m[W_ANALYTICS];
+      stamps[o + STAMP_DECISION] = now;
     }
-    received++;
-    finishIfDone();
+    Atomics.add(decided, 0, 1);
+  });
+  parentPort!.on('message', (m: { t: string }) => {
+    if (m.t === 'signals') parentPort!.postMessage({ t: 'signals', signals });
   });
 }
