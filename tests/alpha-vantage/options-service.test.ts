@@ -70,7 +70,7 @@ describe('OptionsService end to end against the simulator', () => {
     expect(chain.count).toBe(chain.contracts.length);
     expect(chain.count).toBeGreaterThan(500);
     const first = chain.contracts[0];
-    expect(Object.keys(first)).toEqual(['id', 'expiration', 'strike', 'type', 'bid', 'ask', 'mark', 'last', 'volume', 'oi', 'iv', 'T']);
+    expect(Object.keys(first)).toEqual(['id', 'expiration', 'strike', 'type', 'bid', 'ask', 'bidSize', 'askSize', 'mark', 'last', 'volume', 'oi', 'iv', 'T']);
     expect(first.T).toBeGreaterThan(0);
 
     const greeks = byKey['options:{SPY}:greeks'];
