@@ -87,9 +87,13 @@ export function benchConfig(pipeline: EngineRunOptions['pipeline'], twsPort: num
     signals: { minConfidence: 0, zeroDte: { cooldownMs: 12_000, minImbalance: 0, from: '09:30' } },
   }), overrides));
   // Placement is the one thing the two engine pipelines differ in: everything else is the default config.
+  // engine-colocated is the default placement of a small host whatever host runs the bench (every 'auto:NAME'
+  // group taken: the hot path in one thread, options and the publisher in another); engine gives every actor
+  // its own thread (the default on a host with more cores).
   const actors = cfg.actors.map((a) => {
-    const { worker: _w, ...rest } = a;
-    return pipeline === 'engine-colocated' && HOT_GROUP.includes(a.kind) ? { ...rest, worker: 'hot' } : rest;
+    const { worker: w, ...rest } = a;
+    if (pipeline !== 'engine-colocated') return rest;
+    return w ? { ...rest, worker: w.replace(/^auto:/, '') } : HOT_GROUP.includes(a.kind) ? { ...rest, worker: 'hot' } : rest;
   });
   return validateConfig({ ...cfg, actors });
 }
