@@ -1,3 +1,4 @@
+import { FencedError } from '../../engine/redis/Lease.js';
 import type { RedisLike } from '../../engine/redis/RedisClient.js';
 import type { EngineConfig } from '../../engine/config/schema.js';
 import type { Logger } from '../../engine/log/logger.js';
@@ -556,6 +557,8 @@ export class ExecutionCore {
         this.hooks.journalHealth?.(true);
       }
     } catch (err) {
+      // refused by the execution lease's fence: Redis is fine, this instance no longer owns execution (it steps down)
+      if (err instanceof FencedError) throw err;
       if (this.journalOk) {
         this.journalOk = false;
         this.hooks.journalHealth?.(false, String((err as Error)?.message ?? err));
