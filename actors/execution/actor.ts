@@ -13,7 +13,7 @@ import type { ActorContext } from '../../engine/runtime/ActorContext.js';
 import type { ActorFactory } from '../../engine/runtime/Actor.js';
 import type { PublishRequest } from '../../engine/runtime/ColdMessage.js';
 import { CONTROL } from '../../engine/runtime/HealthTable.js';
-import { COMMAND_STREAM, COMMAND_WAIT_MS, commandAnswerKey } from '../../engine/redis/operatorCommands.js';
+import { COMMAND_STREAM, COMMAND_WAIT_MS, commandAnswerKey, sendOperatorCommand } from '../../engine/redis/operatorCommands.js';
 import { createBroker } from './createBroker.js';
 import type { PaperBook } from './brokers/index.js';
 import type { BrokerEvent } from './brokers/types.js';
@@ -594,6 +594,15 @@ const create: ActorFactory = async (ctx: ActorContext) => {
       }
       if (topic === 'kill') {
         const p = payload as { reason?: string; source?: string };
+        if (following()) {
+          // another instance owns execution (and the orders): the kill goes to it over the operator command stream
+          const id = `kill-${owner!.lease.owner}-${Date.now()}`;
+          ctx.log.warn({ reason: p?.reason, id }, 'kill on an instance that does not own execution: forwarded to the owner');
+          void sendOperatorCommand(redis, { id, action: 'kill', reason: p?.reason ?? '', source: `${p?.source ?? 'dashboard'}@${owner!.lease.owner}` })
+            .then((ans) => ctx.log.warn({ id, answer: ans ?? 'no answer within the wait' }, 'forwarded kill answered'))
+            .catch((e) => ctx.log.error({ id, err: String(e) }, 'could not forward the kill to the execution owner'));
+          return;
+        }
         await runCommand({ action: 'kill', reason: p?.reason ?? '', source: p?.source ?? 'dashboard' }, `cold-${Date.now()}`);
         return;
       }

@@ -3,7 +3,8 @@
  * on a local 3-master Redis Cluster:
  *   - exactly one instance takes the execution lease and trades (journal replay + reconciliation first);
  *   - SIGSTOP of the owner past the lease TTL: the other instance takes over with a higher token and raises
- *     the journal's fence; after SIGCONT the old owner steps down and never holds the fence again;
+ *     the journal's fence; after SIGCONT the old owner steps down (or its supervisor restarts the silent
+ *     actor as a follower) and never holds the lease or the fence again;
  *   - SIGKILL of the owner: the survivor owns execution again (new token) and reconciles before any order;
  *   - no client order id is journaled twice; `status --cluster` names one execution owner; a clean stop
  *     releases the lease at once.
@@ -70,6 +71,20 @@ describe('one execution owner across two engines on a local Redis Cluster', () =
     expect(b.has(GRANTED)).toBe(false); // a follower: no grant while own-a renews
     expect((await holder())!.id).toBe('own-a');
     await waitFor(async () => (await redis.xlen('orders:journal')) > 0, 180_000, 'an order journaled by own-a');
+    // the registry agrees with the lease: both instances listed, only own-a runs execution (exit 1: both
+    // serve every configured symbol, symbol ownership is not wired into the engine yet)
+    let both: { instances: { id: string; execution: boolean }[]; execution: { owner: string | null } } | undefined;
+    await waitFor(async () => {
+      const res = await cli(['status', '--cluster', '--json'], { ...cluster.env, REDIS_URL: '' });
+      both = res.code === 0 || res.code === 1 ? JSON.parse(res.stdout) : undefined;
+      return both?.instances.length === 2;
+    }, 60_000, 'status --cluster to list both instances');
+    expect(both!.instances.map((i) => [i.id, i.execution])).toEqual([['own-a', true], ['own-b', false]]);
+    expect(both!.execution.owner).toBe('own-a');
+    await waitFor(async () => {
+      const r = await Promise.all(['own-a', 'own-b'].map(async (id) => JSON.parse((await redis.get(`{cluster}:instance:${id}`)) ?? '{}').execution));
+      return r[0] === true && r[1] === false;
+    }, 30_000, 'the registry records to say only own-a owns execution');
 
     // SIGSTOP the owner past its TTL: own-b takes over with a higher token, the journal's fence follows
     a.child.kill('SIGSTOP');
@@ -77,8 +92,14 @@ describe('one execution owner across two engines on a local Redis Cluster', () =
     const second = (await holder())!;
     expect(second.token).toBeGreaterThan(first.token);
     expect(await redis.hgetall(JOURNAL_FENCE_KEY)).toEqual({ token: String(second.token), owner: 'own-b' });
+    const linesBefore = a.lines.length;
     a.child.kill('SIGCONT');
-    await waitFor(() => a.has(LOST), 30_000, 'own-a to step down after SIGCONT');
+    // Either its lease timer runs first (it steps down: `execution lease lost`) or the supervisor's health
+    // check finds the paused actor silent and restarts it (a fresh follower); both leave own-b in charge.
+    const restarted = () => a.lines.slice(linesBefore).some((l) => l.msg === 'restarting actor' && l.actor === 'execution');
+    await waitFor(() => a.has(LOST) || restarted(), 30_000, 'own-a to step down after SIGCONT').catch((e) => {
+      throw new Error(`${(e as Error).message}; own-a's log:\n${a.raw.filter((l) => /execution|restart|lease|silent/i.test(l)).slice(-30).join('\n')}`);
+    });
     expect((await holder())!.id).toBe('own-b');
     expect(await redis.hgetall(JOURNAL_FENCE_KEY)).toEqual({ token: String(second.token), owner: 'own-b' }); // own-a added nothing
     expect(await intentsTwice()).toEqual([]);
@@ -90,13 +111,12 @@ describe('one execution owner across two engines on a local Redis Cluster', () =
     await waitFor(async () => (await holder())?.id === 'own-a' && count(a, READY) > readyBefore, 60_000, 'own-a to own execution again');
     const third = (await holder())!;
     expect(third.token).toBeGreaterThan(second.token);
-    expect(a.has(LOST)).toBe(true);
     expect(await intentsTwice()).toEqual([]);
 
     let view: { execution: { owner: string | null }; problems: string[] } | undefined;
     await waitFor(async () => {
       const res = await cli(['status', '--cluster', '--json'], { ...cluster.env, REDIS_URL: '' });
-      view = res.code === 0 ? JSON.parse(res.stdout) : undefined;
+      view = res.code === 0 || res.code === 1 ? JSON.parse(res.stdout) : undefined;
       return view?.execution.owner === 'own-a';
     }, 60_000, 'status --cluster to name own-a the execution owner');
 
