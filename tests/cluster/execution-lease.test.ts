@@ -11,6 +11,10 @@ import { EXECUTION_LEASE, JOURNAL_FENCE_KEY, executionLeaseKeys } from '../../en
 import { ExecutionLease } from '../../engine/cluster/ExecutionLease.js';
 import type { StepDownReason } from '../../engine/cluster/LeaseHolder.js';
 import { FencedError, streamFenceKey } from '../../engine/redis/Lease.js';
+import { archiveJournal } from '../../actors/execution/JournalArchive.js';
+import { newOrderRecord } from '../../actors/execution/OrderBookkeeping.js';
+import { applyRetention, JOURNAL_ARCHIVE_PREFIX } from '../../engine/redis/StreamRetention.js';
+import { loadConfig } from '../../engine/config/loadConfig.js';
 import { TestCluster } from '../helpers/cluster.js';
 
 const TTL = 1500;
@@ -135,4 +139,29 @@ describe('execution lease and fenced journal on a local Redis Cluster', () => {
     expect(await redis.xlen(stream)).toBe(3);
     await a.close();
   }, 60_000);
+
+  it('journal retention on a cluster: the compacted journal, its copy and its archive share the journal\'s slot; retention deletes the archive', async () => {
+    const DAY = 86_400_000;
+    const now = Date.now();
+    const stream = 'orders:journal';
+    await redis.del(stream);
+    const j = new OrderJournal(redis, stream);
+    for (const [k, d] of [[1, 10], [2, 9], [3, 0]] as const) {
+      const rec = newOrderRecord({ clientOrderId: `AT-arch-${k}`, symbol: 'SPY', side: 'buy', qty: 10, type: 'market', tif: 'day' }, now - d * DAY, 1, false);
+      await j.appendIntent(rec);
+      if (d > 0) await j.appendEvent(rec.order.clientOrderId, { kind: 'fill', clientOrderId: rec.order.clientOrderId, execId: `E${k}`, price: 100, qty: 10, cumQty: 10, leavesQty: 0, ts: now - d * DAY });
+    }
+    const rep = await archiveJournal(redis, stream, now, 5);
+    expect(rep.archived).toBe(4);
+    expect(rep.archiveKey).toBe(`${JOURNAL_ARCHIVE_PREFIX}${now}:{orders:journal}`);
+    expect(await redis.cluster('KEYSLOT', rep.archiveKey!)).toBe(await redis.cluster('KEYSLOT', stream));
+    const l = await j.load(now);
+    expect([...l.orders.keys()]).toEqual(['AT-arch-3']);
+    expect(l.fills.filter((f) => f.carry).map((f) => [f.symbol, f.qty])).toEqual([['SPY', 20]]);
+    const cfg = loadConfig({ env: {} }).config;
+    const ret = await applyRetention(redis, { ...cfg.retention, journalArchiveDays: 1 }, now + 2 * DAY);
+    expect(ret.archivesDeleted).toBe(1);
+    expect(await redis.exists(rep.archiveKey!)).toBe(0);
+    await redis.del(stream);
+  });
 });
