@@ -1,3 +1,4 @@
+import { FencedError } from '../../engine/redis/Lease.js';
 import type { RedisLike } from '../../engine/redis/RedisClient.js';
 import type { EngineConfig } from '../../engine/config/schema.js';
 import type { Logger } from '../../engine/log/logger.js';
@@ -136,6 +137,8 @@ export class ExecutionCore {
   readonly counters = {
     signals: 0, ordersSent: 0, riskRejected: 0, brokerRejected: 0, brokerErrors: 0, duplicateSignals: 0, unknownFills: 0,
     journalFailures: 0, malformedSignals: 0, stateWriteFailures: 0, crossedBooks: 0, staleTrips: 0, queueRefused: 0, adopted: 0,
+    /** cluster mode: signals that reached this instance while another one owned execution (not traded here) */
+    signalsNotOwner: 0,
     /** broker events taken off the queue (a recording stamps execution's cold inputs with it) */
     brokerEvents: 0,
     /** option strategy signals without a contract (signals found none eligible: the reason is on the signal) */
@@ -321,6 +324,15 @@ export class ExecutionCore {
     this.ready = true;
     this.queue.resume();
     return rep;
+  }
+
+  /**
+   * Cluster mode, the execution lease lost: nothing more runs from the queue (the journal's fence refuses
+   * appends anyway). The next grant runs start() again from scratch: journal replay and reconciliation first.
+   */
+  stepDown(): void {
+    this.queue.pause();
+    this.ready = false;
   }
 
   /** The breaker, the kill halt and an escalation are read back: a restart never reopens trading. */
@@ -545,6 +557,8 @@ export class ExecutionCore {
         this.hooks.journalHealth?.(true);
       }
     } catch (err) {
+      // refused by the execution lease's fence: Redis is fine, this instance no longer owns execution (it steps down)
+      if (err instanceof FencedError) throw err;
       if (this.journalOk) {
         this.journalOk = false;
         this.hooks.journalHealth?.(false, String((err as Error)?.message ?? err));

@@ -1,4 +1,4 @@
-import type { RedisLike } from '../../engine/redis/RedisClient.js';
+import { isCluster, type RedisLike } from '../../engine/redis/RedisClient.js';
 import { isTerminal, workingQty } from './OrderBookkeeping.js';
 import { JournalReplay, OrderJournal } from './OrderJournal.js';
 import { Portfolio } from './Portfolio.js';
@@ -21,7 +21,9 @@ export interface ArchiveReport {
  *
  * The whole old stream is renamed to `<stream>:archive:<nowMs>` and the compacted one takes its name in one
  * MULTI, so a crash leaves either journal whole. It must run where nothing else appends (execution's start,
- * before the order queue opens).
+ * before the order queue opens; in cluster mode after the execution lease raised the journal's fence).
+ * On a cluster RENAME and MULTI need one slot: the compacting copy and the archive then end in the journal's
+ * own hash tag (`orders:journal:archive:<ms>:{orders:journal}`), which hashes exactly like `orders:journal`.
  */
 export async function archiveJournal(redis: RedisLike, stream: string, nowMs: number, retentionDays: number): Promise<ArchiveReport> {
   const journal = new OrderJournal(redis, stream);
@@ -55,7 +57,8 @@ export async function archiveJournal(redis: RedisLike, stream: string, nowMs: nu
   });
   const pf = new Portfolio(0);
   pf.replay(prefix.steps);
-  const tmp = `${stream}:compacting`;
+  const tag = isCluster(redis) && !/[{}]/.test(stream) ? `:{${stream}}` : '';
+  const tmp = `${stream}:compacting${tag}`;
   await redis.del(tmp);
   const pipe = redis.pipeline();
   let carried = 0;
@@ -71,7 +74,7 @@ export async function archiveJournal(redis: RedisLike, stream: string, nowMs: nu
   });
   for (const [id, kv] of keep) pipe.xadd(tmp, id, ...kv);
   await pipe.exec();
-  const archiveKey = `${stream}:archive:${nowMs}`;
+  const archiveKey = `${stream}:archive:${nowMs}${tag}`;
   const swap = redis.multi().rename(stream, archiveKey);
   if (carried + keep.length > 0) swap.rename(tmp, stream);
   await swap.exec();

@@ -44,18 +44,28 @@ export class OrderJournal {
   constructor(private readonly redis: RedisLike, readonly stream = JOURNAL_STREAM, public waitAof = false) {}
 
   /**
+   * Cluster mode: every append goes through the execution lease's fenced script (ExecutionLease.append:
+   * refused once a newer owner's token raised the journal's fence). Unset on a single host: a plain XADD.
+   */
+  fenced: ((fields: string[]) => Promise<unknown>) | null = null;
+
+  private add(fields: string[]): Promise<unknown> {
+    return this.fenced ? this.fenced(fields) : this.redis.xadd(this.stream, '*', ...fields);
+  }
+
+  /**
    * `sessionMs`: the session clock when the order was decided (`sts`), and `r.refPrice` the price it was
    * decided at (`mid`: the signal's spot, else the mid when sent): the daily report times executions on the
    * session and measures slippage against it.
    */
   async appendIntent(r: OrderRecord, sessionMs?: number): Promise<void> {
     const o = r.order;
-    await this.redis.xadd(this.stream, '*',
+    await this.add([
       'type', 'intent', 'cid', o.clientOrderId, 'symbol', o.symbol, 'side', o.side, 'qty', String(o.qty), 'orderType', o.type,
       'limitPrice', o.limitPrice === undefined ? '' : String(o.limitPrice), 'stopPrice', o.stopPrice === undefined ? '' : String(o.stopPrice),
       'tif', o.tif, 'strategy', String(r.strategy), 'reduceOnly', r.reduceOnly ? '1' : '0', 'ts', String(r.createdMs),
       'purpose', r.purpose, 'parent', r.parent ?? '', 'mid', r.refPrice === undefined ? '' : String(r.refPrice), 'sts', sessionMs === undefined ? '' : String(sessionMs),
-      ...instrumentFields(o.instrument));
+      ...instrumentFields(o.instrument)]);
     if (this.waitAof) {
       const [local] = (await this.redis.call('WAITAOF', '1', '0', '1000')) as [number, number];
       if (!(local >= 1)) throw new Error('the order intent did not reach the AOF within 1 s (WAITAOF)');
@@ -71,12 +81,12 @@ export class OrderJournal {
       if (e.reason) f.push('reason', e.reason);
       if (e.filledQty !== undefined) f.push('filledQty', String(e.filledQty));
     }
-    await this.redis.xadd(this.stream, '*', ...f.map(String));
+    await this.add(f.map(String));
   }
 
   /** A position healed to the broker's at reconciliation: replayed as "set qty/avg", after the fills before it. */
   async appendAdjustment(symbol: string, qty: number, avgPrice: number, reason: string): Promise<void> {
-    await this.redis.xadd(this.stream, '*', 'type', 'adjust', 'symbol', symbol, 'qty', String(qty), 'avgPrice', String(avgPrice), 'reason', reason, 'ts', String(Date.now()));
+    await this.add(['type', 'adjust', 'symbol', symbol, 'qty', String(qty), 'avgPrice', String(avgPrice), 'reason', reason, 'ts', String(Date.now())]);
   }
 
   /** Every entry in order (after `after`, an entry id, when given), with its id (batches of 2000: memory stays flat on a long journal). */

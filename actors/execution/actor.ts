@@ -1,4 +1,7 @@
-import { createRedisClient } from '../../engine/redis/RedisClient.js';
+import { clusterNodesFromEnv, createRedisClient } from '../../engine/redis/RedisClient.js';
+import { ExecutionLease } from '../../engine/cluster/ExecutionLease.js';
+import { INSTANCE_TTL_MS, instanceIdFromEnv } from '../../engine/cluster/ClusterKeys.js';
+import type { StepDownReason } from '../../engine/cluster/LeaseHolder.js';
 import { redisEndpoint } from '../../engine/redis/redisOptions.js';
 import { journalDurabilityError, readPersistence } from '../../engine/config/startupChecks.js';
 import { etDate, NYSE } from '../../analytics/calendar.js';
@@ -10,7 +13,7 @@ import type { ActorContext } from '../../engine/runtime/ActorContext.js';
 import type { ActorFactory } from '../../engine/runtime/Actor.js';
 import type { PublishRequest } from '../../engine/runtime/ColdMessage.js';
 import { CONTROL } from '../../engine/runtime/HealthTable.js';
-import { COMMAND_STREAM, COMMAND_WAIT_MS, commandAnswerKey } from '../../engine/redis/operatorCommands.js';
+import { COMMAND_STREAM, COMMAND_WAIT_MS, commandAnswerKey, sendOperatorCommand } from '../../engine/redis/operatorCommands.js';
 import { createBroker } from './createBroker.js';
 import type { PaperBook } from './brokers/index.js';
 import type { BrokerEvent } from './brokers/types.js';
@@ -146,6 +149,23 @@ const create: ActorFactory = async (ctx: ActorContext) => {
     },
   }, ctx.log);
 
+  /**
+   * Cluster mode (REDIS_CLUSTER_NODES, issue 15): only the holder of the execution lease trades. This actor
+   * waits for the lease before it replays the journal, connects to the broker and reconciles; every journal
+   * append goes through the lease's fence; losing the lease stops orders, appends, the session routines and
+   * the broker connection, and waits for the lease again. A single host has no lease (owner null).
+   */
+  const owner = clusterNodesFromEnv() ? new ExecutionLease(redis, {
+    me: instanceIdFromEnv(), ttlMs: INSTANCE_TTL_MS, journal: core.journal.stream,
+    onLead: (token) => ctx.log.info({ token }, 'execution lease granted: journal fenced at this token; reconciling with the broker before any order'),
+    onStepDown: (reason, token) => stepDown(reason, token),
+  }) : null;
+  if (owner) core.journal.fenced = (f) => owner.append(f);
+  /** bumped on every step-down: what a term started (timers, the command loop, a start-up) ends with it */
+  let term = 0;
+  const termTimers: NodeJS.Timeout[] = [];
+  const following = () => owner !== null && owner.token === null;
+
   // The operator's day on the session clock: pre-open checklist, intraday flatten, end-of-day report.
   const store = new ReportStore(redis, cfg, NYSE, join(dataDir(cfg), 'reports'));
   const heartbeats = new Map<string, { connected: boolean | null; wall: number }>();
@@ -184,6 +204,7 @@ const create: ActorFactory = async (ctx: ActorContext) => {
   };
 
   const publishState = () => {
+    if (following()) return; // the owner's positions, orders and P&L are the cluster's: a follower has none to publish
     const now = Date.now();
     const ttl = cfg.ttl.monitoring;
     const pf = core.portfolio;
@@ -371,9 +392,9 @@ const create: ActorFactory = async (ctx: ActorContext) => {
    * nobody waits for must not go out. Ages are on Redis's clock (stream ids), so a skewed host clock cannot
    * replay or drop one. An entry already answered (the answer names its stream entry) is not run twice.
    */
-  const commandLoop = async () => {
+  const commandLoop = async (myTerm = term) => {
     let last: string | undefined;
-    while (!stopping) {
+    while (!stopping && myTerm === term) {
       try {
         if (commands.status !== 'ready') {
           await new Promise((r) => setTimeout(r, 500));
@@ -429,8 +450,12 @@ const create: ActorFactory = async (ctx: ActorContext) => {
    * Nothing is traded before the journal is replayed and reconciled with the broker. Without Redis that
    * cannot happen, so the actor runs (heartbeats, degraded) and retries until it can, instead of failing.
    */
-  const bootstrap = async () => {
-    for (let attempt = 0; !stopping; attempt++) {
+  const bootstrap = async (myTerm = term) => {
+    if (owner) {
+      // no journal read, broker connection or order before the lease (and the fence at its token) is ours
+      while (!stopping && myTerm === term && owner.token === null) await new Promise((r) => setTimeout(r, 50));
+    }
+    for (let attempt = 0; !stopping && myTerm === term; attempt++) {
       try {
         if (redis.status !== 'ready') throw new Error(`Redis ${redis.status}`);
         // Checked again here (the start-up check exits; a Redis restarted without AOF since then must not be traded on).
@@ -443,16 +468,17 @@ const create: ActorFactory = async (ctx: ActorContext) => {
         await loadStrategies();
         // Journal, breaker, kill halt, escalation, day and exit plans are read back inside start().
         const rep = await core.start();
+        if (myTerm !== term) return core.stepDown(); // lost during start-up: the next grant starts over
         ctx.log.info({ broker: broker.name, ...rep, breaker: core.breaker.state, halted: !!core.halt }, 'execution ready: journal reconciled with the broker');
         ctx.setDegraded(false);
-        timers.push(setInterval(() => void core.tick().catch((e) => ctx.log.error({ err: e }, 'execution tick failed')), 1000));
-        timers.push(setInterval(() => void loadCorrelation(), 60_000));
-        timers.push(setInterval(() => {
+        termTimers.push(setInterval(() => void core.tick().catch((e) => ctx.log.error({ err: e }, 'execution tick failed')), 1000));
+        termTimers.push(setInterval(() => void loadCorrelation(), 60_000));
+        termTimers.push(setInterval(() => {
           // one periodic reconciliation at a time, in the order queue (never beside a place() in flight)
           if (core.queue.waiting < 100) void core.reconcileNow(Date.now() - 3600_000).catch((e) => ctx.log.warn({ err: String(e) }, 'periodic reconciliation failed'));
         }, cfg.execution.reconcileMs));
-        void commandLoop();
-        void startSession();
+        void commandLoop(myTerm);
+        void startSession(myTerm);
         return;
       } catch (e) {
         ctx.setDegraded(true);
@@ -464,7 +490,7 @@ const create: ActorFactory = async (ctx: ActorContext) => {
   };
 
   /** Sessions missing from Redis are rebuilt from the journal, then the routines follow the session clock. */
-  const startSession = async () => {
+  const startSession = async (myTerm = term) => {
     try {
       const rebuilt = await store.rebuildMissing(etDate(clock.nowMs()));
       if (rebuilt.length) ctx.log.info({ dates: rebuilt }, 'daily reports rebuilt from the order journal');
@@ -472,21 +498,37 @@ const create: ActorFactory = async (ctx: ActorContext) => {
     } catch (e) {
       ctx.log.warn({ err: String(e) }, 'could not rebuild the daily reports from the journal');
     }
-    if (stopping) return;
+    if (stopping || myTerm !== term) return;
     scheduler.start();
-    timers.push(setInterval(() => {
+    termTimers.push(setInterval(() => {
       const now = clock.nowMs();
       void routines.sampleEquity(NYSE.isOpenAt(cfg.execution.broker === 'paper' ? now : Date.now()));
     }, 500));
   };
 
+  /** The lease is gone (or going): stop everything that could send or append, then wait for it again. */
+  function stepDown(reason: StepDownReason, token: number): void {
+    term++;
+    core.stepDown();
+    scheduler.stop();
+    for (const t of termTimers.splice(0)) clearInterval(t);
+    void broker.close().catch(() => {});
+    if (reason !== 'shutdown') {
+      ctx.log.warn({ reason, token }, 'execution lease lost: stopped sending and appending; waiting for the lease again');
+      ctx.send('supervisor', 'alert', { rule: 'execution-owner', severity: 'warning', title: 'This instance no longer owns execution', text: `lease ${reason} (token ${token})`, key: 'execution-owner' });
+    }
+    if (!stopping) void bootstrap();
+  }
+
   return {
     start() {
       timers.push(setInterval(publishState, 1000));
+      owner?.start();
       void bootstrap();
     },
     onMessage(view, off) {
       if (msgType(view, off) !== MessageType.Signal) return;
+      if (following()) return void core.counters.signalsNotOwner++; // another instance owns execution
       const id = msgSymbol(view, off);
       let symbol: string;
       try {
@@ -552,6 +594,15 @@ const create: ActorFactory = async (ctx: ActorContext) => {
       }
       if (topic === 'kill') {
         const p = payload as { reason?: string; source?: string };
+        if (following()) {
+          // another instance owns execution (and the orders): the kill goes to it over the operator command stream
+          const id = `kill-${owner!.lease.owner}-${Date.now()}`;
+          ctx.log.warn({ reason: p?.reason, id }, 'kill on an instance that does not own execution: forwarded to the owner');
+          void sendOperatorCommand(redis, { id, action: 'kill', reason: p?.reason ?? '', source: `${p?.source ?? 'dashboard'}@${owner!.lease.owner}` })
+            .then((ans) => ctx.log.warn({ id, answer: ans ?? 'no answer within the wait' }, 'forwarded kill answered'))
+            .catch((e) => ctx.log.error({ id, err: String(e) }, 'could not forward the kill to the execution owner'));
+          return;
+        }
         await runCommand({ action: 'kill', reason: p?.reason ?? '', source: p?.source ?? 'dashboard' }, `cold-${Date.now()}`);
         return;
       }
@@ -561,12 +612,13 @@ const create: ActorFactory = async (ctx: ActorContext) => {
       stopping = true;
       scheduler.stop();
       routines.stop();
-      for (const t of timers) clearInterval(t);
+      for (const t of [...timers, ...termTimers]) clearInterval(t);
     },
     async close() {
       // the last breaker, anchor and day writes land before the connection closes (bounded)
       await Promise.race([core.settled(), new Promise((r) => setTimeout(r, 1000))]);
       publishState();
+      await owner?.close(); // stops acting, then releases: another instance need not wait for the TTL
       await broker.close().catch(() => {});
       commands.disconnect();
       await redis.quit().catch(() => redis.disconnect());

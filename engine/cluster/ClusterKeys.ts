@@ -13,6 +13,9 @@
  * - Execution lease: `Lease` named `execution` → `{execution}:lease` / `{execution}:epoch`, a slot apart from
  *   the symbol leases; a fenced append (Lease.append) must target a stream tagged `{execution}`, so the
  *   signal stream to the execution owner lives there too.
+ * - Order journal fence: the journal stays `orders:journal` (no hash tag: slot 4526, every reader keeps its
+ *   name); its fence is the hash `{orders:journal}:fence` (same slot) holding the newest execution token
+ *   seen, so the fenced append (StreamFence) is one script on the journal's node.
  */
 import { hostname } from 'node:os';
 import type { Cluster, Redis } from 'ioredis';
@@ -29,6 +32,9 @@ export const instanceKey = (id: string): string => `{cluster}:instance:${id}`;
 export const EXECUTION_LEASE = 'execution';
 export const symbolLeaseKeys = (symbol: string) => leaseKeys(symbol);
 export const executionLeaseKeys = () => leaseKeys(EXECUTION_LEASE);
+
+/** The order journal's fence (StreamFence): `{orders:journal}` hashes exactly like `orders:journal`. */
+export const JOURNAL_FENCE_KEY = '{orders:journal}:fence';
 
 /** Signals from every instance to the execution owner: a stream in the execution lease's slot, one group. */
 export const SIGNALS_STREAM = '{execution}:signals';

@@ -1,14 +1,14 @@
 /**
  * This instance's record in the cluster registry (ClusterKeys): written every ttl/3 on the supervisor's
  * status tick (with the largest ring backlog of that status), removed at a clean shutdown. Cluster mode
- * only; what the instance serves comes from `describe` (the configured symbols and whether it runs
- * execution, until symbol ownership by lease decides it).
+ * only; what the instance serves comes from `describe` (the configured symbols, until symbol ownership by
+ * lease decides them, and whether it owns execution: its id is on `{execution}:lease`).
  */
 import { hostname } from 'node:os';
 import type { EngineStatus } from '../supervisor/Supervisor.js';
 import type { RedisOptions } from 'ioredis';
 import { clusterNodesFromEnv, createRedisClient, type RedisLike } from '../redis/RedisClient.js';
-import { INSTANCE_TTL_MS, instanceIdFromEnv, removeInstance, writeInstance, type InstanceRecord } from './ClusterKeys.js';
+import { executionLeaseKeys, INSTANCE_TTL_MS, instanceIdFromEnv, removeInstance, writeInstance, type InstanceRecord } from './ClusterKeys.js';
 
 export interface Serving {
   symbols: string[];
@@ -88,8 +88,12 @@ export function startClusterHeartbeat(
   let execution = false;
   const hb = new InstanceHeartbeat(redis, instanceIdFromEnv(env), () => ({ symbols: [...symbols], execution }), { leaseTtlMs });
   statusSource.on('status', (st) => {
-    execution = st.actors.some((a) => a.name === 'execution' && a.alive);
+    const alive = st.actors.some((a) => a.name === 'execution' && a.alive);
     hb.onStatus(st);
+    // every instance runs an execution actor; the one whose id is on the execution lease is the owner
+    void redis.get(executionLeaseKeys().lease).then((v) => {
+      execution = alive && v !== null && v.slice(0, v.lastIndexOf(':')) === hb.id;
+    }, () => {});
   });
   redis.once('ready', () => hb.start());
   const stop = hb.stop.bind(hb);

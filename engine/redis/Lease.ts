@@ -31,6 +31,62 @@ export class FencedError extends Error {
   override readonly name = 'FencedError';
 }
 
+// A stream in another slot than its lease keeps its own fence (Kleppmann: the resource remembers the newest
+// token it has seen). KEYS: fence (a hash in the stream's slot), stream  ARGV: token, owner, field, value, …
+// Refuses a token older than the fence's, or the same number from another owner (a failover can roll an
+// INCR back and grant a number twice); a newer token raises the fence before its first entry is added.
+const FENCE_CHECK = `local cur = redis.call('HMGET', KEYS[1], 'token', 'owner')
+local t = tonumber(ARGV[1])
+local ct = tonumber(cur[1]) or 0
+if t < ct or (t == ct and cur[2] ~= ARGV[2]) then
+  return redis.error_reply('FENCED token ' .. ARGV[1] .. ' of ' .. ARGV[2] .. ' is older than ' .. ct .. ' of ' .. tostring(cur[2]))
+end
+if t > ct then redis.call('HSET', KEYS[1], 'token', ARGV[1], 'owner', ARGV[2]) end
+`;
+const FENCE_RAISE = `${FENCE_CHECK}return 1`;
+const FENCE_APPEND = `${FENCE_CHECK}return redis.call('XADD', KEYS[2], '*', unpack(ARGV, 3))`;
+
+/** `fence` of a stream: a hash tagged with the stream's own slot (`{orders:journal}:fence` for `orders:journal`). */
+export const streamFenceKey = (stream: string): string => {
+  if (/[{}]/.test(stream)) throw new Error(`stream ${stream} already has a hash tag: name its fence in ClusterKeys`);
+  return `{${stream}}:fence`;
+};
+
+/**
+ * Fenced appends to a stream that lives outside its lease's slot (the order journal): Redis refuses an
+ * append whose token is older than the newest one the fence has seen. A new holder `raise`s the fence right
+ * after its grant and before it reads the stream, so every append of an older holder either landed before
+ * that read (and is seen by it) or is refused.
+ */
+export class StreamFence {
+  /** appends Redis refused as stale */
+  refused = 0;
+
+  constructor(private readonly redis: Client, readonly stream: string, readonly fenceKey = streamFenceKey(stream)) {}
+
+  /** Raises the fence to `token` (no-op if already there for `owner`); FencedError if a newer token passed. */
+  async raise(token: number, owner: string): Promise<void> {
+    await this.run(() => this.redis.eval(FENCE_RAISE, 2, this.fenceKey, this.stream, token, owner));
+  }
+
+  /** XADD `fields` (flat field, value, …) under `token`; the entry id, or FencedError. */
+  async append(token: number, owner: string, fields: readonly string[]): Promise<string> {
+    return (await this.run(() => this.redis.eval(FENCE_APPEND, 2, this.fenceKey, this.stream, token, owner, ...fields))) as string;
+  }
+
+  private async run(fn: () => Promise<unknown>): Promise<unknown> {
+    try {
+      return await fn();
+    } catch (e) {
+      if (/FENCED/.test(String((e as Error).message))) {
+        this.refused++;
+        throw new FencedError(`${this.stream}: ${String((e as Error).message)}`);
+      }
+      throw e;
+    }
+  }
+}
+
 /** The keys of a lease named `name` (the name is the hash tag: `{SPY}`, `{execution}`). */
 export const leaseKeys = (name: string) => ({ lease: `{${name}}:lease`, epoch: `{${name}}:epoch` });
 

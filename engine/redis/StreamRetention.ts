@@ -43,7 +43,8 @@ export async function applyRetention(redis: RedisLike, cfg: RetentionConfig, now
     const cutoff = nowMs - cfg.journalArchiveDays * DAY_MS;
     // every master of a cluster is scanned; archives are deleted one key per command (they need not share a slot)
     const old = (await scanAll(redis, `${JOURNAL_ARCHIVE_PREFIX}*`)).filter((k) => {
-      const ms = Number(k.slice(JOURNAL_ARCHIVE_PREFIX.length));
+      // `<ms>`, or `<ms>:{orders:journal}` on a cluster (JournalArchive keeps the archive in the journal's slot)
+      const ms = Number(/^(\d+)(?::\{[^}]*\})?$/.exec(k.slice(JOURNAL_ARCHIVE_PREFIX.length))?.[1] ?? NaN);
       return Number.isFinite(ms) && ms < cutoff;
     });
     for (const [, n] of await pipelineAll(redis, old.map((k) => ['del', k]))) archivesDeleted += Number(n) || 0;
