@@ -16,6 +16,7 @@ import { SerialQueue } from './SerialQueue.js';
 import { TradingStats } from './TradingStats.js';
 import { NYSE } from '../../analytics/calendar.js';
 import { option as optionInstrument, parseOcc, type Instrument, type OptionInstrument } from '../../analytics/instrument.js';
+import { expiryCloseMs, settlementPrice } from '../../analytics/optionExpiry.js';
 import { OptionMarket, type ContractQuote } from '../../analytics/optionMarket.js';
 import { contractsFor, marketableLimit, repriceFraction } from '../../analytics/optionOrder.js';
 import { addGreeks, checkOptionEntry, type Greeks } from './risk/OptionRisk.js';
@@ -142,7 +143,7 @@ export class ExecutionCore {
     /** broker events taken off the queue (a recording stamps execution's cold inputs with it) */
     brokerEvents: 0,
     /** option strategy signals without a contract (signals found none eligible: the reason is on the signal) */
-    noContract: 0, optionOrders: 0, reprices: 0, optionTimeouts: 0, cutoffCloses: 0,
+    noContract: 0, optionOrders: 0, reprices: 0, optionTimeouts: 0, cutoffCloses: 0, expirySettlements: 0, expiryAwaitingPrice: 0,
   };
   /** live option quotes and, behind them, the chains: prices, marks and greeks of option contracts */
   readonly options: OptionMarket;
@@ -319,6 +320,7 @@ export class ExecutionCore {
     await this.brokerCall(() => this.broker.connect());
     const rep = await this.reconcileUnlocked(this.wall() - 24 * 3600_000);
     await this.readAccount(); // a failed read is counted; entries wait for a good one (the buying-power rule)
+    await this.settleExpiries(this.hooks.nowMs()); // expiries while the engine was down (when marks are known)
     await this.rebuildExitPlans();
     await this.restoreDay();
     this.ready = true;
@@ -446,6 +448,8 @@ export class ExecutionCore {
       const theirs = new Map((await this.broker.positions()).map((p) => [p.symbol, p]));
       for (const d of rep.drift) {
         const b = theirs.get(d.symbol);
+        // An option gone from the broker after its expiry is settled by settleExpiries (with its value), not healed.
+        if (!b && this.expired(d.symbol, this.hooks.nowMs())) continue;
         await this.journal.appendAdjustment(d.symbol, b?.qty ?? 0, b?.avgPrice ?? 0, `reconciliation: engine ${d.engine}, broker ${d.broker}`);
         this.portfolio.setPosition(d.symbol, b?.qty ?? 0, b?.avgPrice ?? 0);
         if ((b?.qty ?? 0) === 0) this.dropPlan(d.symbol);
@@ -1015,6 +1019,47 @@ export class ExecutionCore {
     for (const [key, mid] of due) await this.sendExit(key, mid);
   }
 
+  /** An option position whose contract's expiry close has passed. */
+  private expired(key: string, now: number): boolean {
+    const i = this.instrumentOf(key);
+    return i.kind === 'option' && now >= expiryCloseMs(i.expiry);
+  }
+
+  /**
+   * Option positions past their expiry close leave the book at their settlement value: intrinsic against the
+   * underlying's mark when at least $0.01 in the money (exercise by exception, the shares' value netted),
+   * else 0 — journaled as an `expiry` step, so P&L is realised once and a replay reproduces it. This is
+   * also how an expiry that happened while the engine was down is accounted for after a restart (the broker
+   * no longer lists the contract; the journal still holds it until this runs). Without a mark for the
+   * underlying it waits (counted) rather than settle at a guess. Returns how many positions it settled.
+   */
+  private async settleExpiries(now: number): Promise<number> {
+    let n = 0;
+    for (const p of this.portfolio.openPositions) {
+      const i = this.instrumentOf(p.symbol);
+      if (i.kind !== 'option' || !this.ours(p.symbol) || !this.expired(p.symbol, now)) continue;
+      const spot = this.marks.get(i.underlying);
+      if (!(spot !== undefined && spot > 0)) {
+        this.counters.expiryAwaitingPrice++;
+        continue;
+      }
+      const price = settlementPrice(i, spot);
+      const qty = p.qty;
+      try {
+        await this.journalCall(() => this.journal.appendExpiry(p.symbol, -qty, price, spot));
+      } catch {
+        this.counters.journalFailures++;
+        continue; // the next tick tries again: the position stays until its settlement is journaled
+      }
+      const realized = this.portfolio.applyFill(p.symbol, -qty, price);
+      this.dropPlan(p.symbol);
+      this.counters.expirySettlements++;
+      this.log.info({ symbol: p.symbol, contracts: qty, settlement: price, underlying: spot, realized }, price > 0 ? 'option position settled at expiry (in the money)' : 'option position expired worthless');
+      n++;
+    }
+    return n;
+  }
+
   /** The options cutoff of a session (New York; 3 h earlier on an early close, never after the close); null on a holiday. */
   optionCutoffMs(isoDate: string): number | null {
     const s = NYSE.sessionOpenClose(isoDate);
@@ -1214,6 +1259,7 @@ export class ExecutionCore {
       }
     }
     await this.optionTick(wall, now);
+    await this.queue.push(() => this.settleExpiries(now), true).catch(() => 0);
     if (this.halt) {
       // A kill episode (also one read back after a restart) goes on until flat: entries cancelled, exits resized.
       this.cancelAllButKillLegs();

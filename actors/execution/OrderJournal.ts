@@ -89,6 +89,14 @@ export class OrderJournal {
     await this.add(['type', 'adjust', 'symbol', symbol, 'qty', String(qty), 'avgPrice', String(avgPrice), 'reason', reason, 'ts', String(Date.now())]);
   }
 
+  /**
+   * An option position settled at its expiry: `qty` is the signed change (minus the position), `price` the
+   * per-share settlement (intrinsic, or 0 when it expired worthless); replayed as a fill at that price.
+   */
+  async appendExpiry(symbol: string, qty: number, price: number, underlyingPrice: number): Promise<void> {
+    await this.add(['type', 'expiry', 'symbol', symbol, 'qty', String(qty), 'price', String(price), 'underlyingPrice', String(underlyingPrice), 'ts', String(Date.now())]);
+  }
+
   /** Every entry in order (after `after`, an entry id, when given), with its id (batches of 2000: memory stays flat on a long journal). */
   async scan(onEntry: (id: string, f: Record<string, string>) => void, stream = this.stream, after?: string): Promise<void> {
     let start = after ? `(${after}` : '-';
@@ -129,6 +137,8 @@ export interface PositionStep {
   /** a position carried forward from archived history, with the P&L it had realised */
   carry?: boolean;
   realized?: number;
+  /** an option position settled at its expiry (a fill at the settlement price, no order) */
+  expiry?: boolean;
 }
 
 /** The journal's meaning, entry by entry: orders with their states and fills (each execId once), and position steps. */
@@ -167,6 +177,9 @@ export class JournalReplay {
       if (t.fill) this.steps.push({ cid: f.cid, symbol: r.order.symbol, side: r.order.side === 'buy' ? 1 : -1, price: t.fill.price, qty: t.fill.qty });
     } else if (f.type === 'adjust') {
       this.steps.push({ cid: '', symbol: f.symbol, side: 1, price: Number(f.avgPrice), qty: Number(f.qty), adjust: true });
+    } else if (f.type === 'expiry') {
+      const q = Number(f.qty);
+      this.steps.push({ cid: '', symbol: f.symbol, side: Math.sign(q), price: Number(f.price), qty: Math.abs(q), expiry: true });
     } else if (f.type === 'carry') {
       this.steps.push({ cid: '', symbol: f.symbol, side: 1, price: Number(f.avgPrice), qty: Number(f.qty), carry: true, realized: Number(f.realized) || 0 });
     } else this.bad++;

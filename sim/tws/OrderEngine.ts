@@ -14,7 +14,7 @@
 import type { MarketModel } from '../market/MarketModel.js';
 import type { OptionMarket } from '../options/OptionMarket.js';
 import type { SimContract } from '../alpha-vantage/chainModel.js';
-import { NYSE, etTime } from '../../analytics/calendar.js';
+import { expiryCloseMs, settlementPrice } from '../../analytics/optionExpiry.js';
 import { optionTick } from '../../analytics/optionOrder.js';
 import type { ContractFields } from './protocol.js';
 import { ERR, formatEasternTime, readContract } from './protocol.js';
@@ -576,7 +576,7 @@ export class OrderEngine {
     const market = this.opts.options;
     if (!market || this.optionPositions.size + this.working.length === 0) return [];
     const now = market.nowMs();
-    const closed = (expiry: string) => now >= (NYSE.sessionOpenClose(expiry)?.closeMs ?? etTime(expiry, '16:00'));
+    const closed = (expiry: string) => now >= expiryCloseMs(expiry);
     for (const o of this.working) if (o.active && o.option && closed(o.option.expiry)) this.cancelOrder(o, 'expired');
     this.compactWorking();
     const out: SimExpiry[] = [];
@@ -584,8 +584,7 @@ export class OrderEngine {
       const opt = p.option as SimOptionRef;
       if (!closed(opt.expiry)) continue;
       const spot = market.spot(opt.symbol) ?? NaN;
-      const intrinsic = opt.type === 'call' ? spot - opt.strike : opt.strike - spot;
-      const itm = intrinsic >= 0.01;
+      const itm = settlementPrice({ right: opt.type === 'call' ? 'C' : 'P', strike: opt.strike }, spot) > 0;
       const shares = itm ? p.qty * OPTION_MULTIPLIER * (opt.type === 'call' ? 1 : -1) : 0;
       // The premium paid or received is already in cash; what is left of the cost basis is realized.
       p.realized += -p.qty * p.avgCost;

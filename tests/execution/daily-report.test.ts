@@ -161,3 +161,21 @@ describe('end-of-day report (constructed day, hand-computed figures)', () => {
     expect(svg).toContain('net P&amp;L 36.20');
   });
 });
+
+describe('an option settled at expiry in the ledger', () => {
+  it('is a closing execution at the settlement price, filed under the strategy of the last order in the contract', () => {
+    const occ = 'SPY261207C00590000';
+    const sts = String(at('10:00'));
+    const j: Record<string, string>[] = [
+      { type: 'intent', cid: 'AT-20261207-0DTE-SPY-9', symbol: occ, side: 'buy', qty: '3', orderType: 'limit', limitPrice: '3.1', stopPrice: '', tif: 'day', strategy: '1', reduceOnly: '0', ts: sts, purpose: 'entry', parent: '', mid: '590', sts, occ, underlying: 'SPY', expiry: D, right: 'C', strike: '590', multiplier: '100' },
+      { type: 'event', cid: 'AT-20261207-0DTE-SPY-9', kind: 'fill', ts: sts, execId: 'E1', price: '3.1', qty: '3', cumQty: '3', leavesQty: '0' },
+      { type: 'expiry', symbol: occ, qty: '-3', price: '3.5', underlyingPrice: '593.5', ts: String(at('16:00')) },
+    ];
+    const l = buildLedger(j);
+    expect(l.bad).toBe(0);
+    expect(l.entries.map((e) => (e.kind === 'fill' ? [e.cid, e.side, e.qty, e.price, e.strategy, e.purpose] : e.kind))).toEqual([
+      ['AT-20261207-0DTE-SPY-9', 1, 3, 3.1, '0DTE', 'entry'],
+      [`expiry:${occ}`, -1, 3, 3.5, '0DTE', 'exit'],
+    ]);
+  });
+});

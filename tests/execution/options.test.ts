@@ -81,9 +81,10 @@ const quote = (occ: string, bid: number, ask: number, delta: number, wall: numbe
 describe('ExecutionCore trades option contracts (paper broker, real Redis journal)', () => {
   const redis = useTestRedis();
 
-  async function engine(session: { ms: number }) {
+  async function engine(session: { ms: number }, holdToExpiry = false) {
     const client = redis.client();
     const cfg = config();
+    cfg.risk.options.holdToExpiry = holdToExpiry;
     let core!: ExecutionCore;
     const broker = new PaperBroker({ book: (s) => core.optionBook(s), slippageBps: 0, pollMs: 5, nowMs: () => session.ms, startingCash: 1_000_000 });
     core = new ExecutionCore(cfg, broker, client, {
@@ -98,12 +99,12 @@ describe('ExecutionCore trades option contracts (paper broker, real Redis journa
     symbol, strategy: 1, signalId: id, direction, confidence: 1, price: 590, target: 0, stop: 0, expiresMs: 0, option: { expiry: DAY, right, strike },
   });
 
-  async function intents(): Promise<Record<string, string>[]> {
+  async function intents(type = 'intent'): Promise<Record<string, string>[]> {
     const out: Record<string, string>[] = [];
     for (const [, kv] of await redis.client().xrange('orders:journal', '-', '+')) {
       const f: Record<string, string> = {};
       for (let i = 0; i + 1 < kv.length; i += 2) f[kv[i]!] = kv[i + 1]!;
-      if (f.type === 'intent') out.push(f);
+      if (f.type === type) out.push(f);
     }
     return out;
   }
@@ -184,6 +185,83 @@ describe('ExecutionCore trades option contracts (paper broker, real Redis journa
       expect((await intents()).map((f) => f.occ)).toEqual([OCC_C, QQQ]);
       // a signal without a contract (signals found none eligible) is not traded as shares
       expect(await core.onSignal({ ...signal(4, 1, 'C', 590), option: undefined })).toMatch(/^no option contract chosen/);
+    } finally {
+      core.queue.pause();
+      await broker.close();
+    }
+  }, 60_000);
+  it('holdToExpiry: a 1DTE call survives a restart overnight, then settles at intrinsic × 100 at its expiry close; a restart after the settlement replays it', async () => {
+    const NEXT = '2026-12-08';
+    const OCC_1D = 'SPY261208C00590000';
+    const session = { ms: Date.parse(`${DAY}T15:00:00Z`) };
+    let { core, broker } = await engine(session, true);
+    try {
+      core.options.applyQuotes([quote(OCC_1D, 2.9, 3.1, 0.4, Date.now())], Date.now());
+      expect(await core.onSignal({ ...signal(1, 1, 'C', 590), strategy: 2, option: { expiry: NEXT, right: 'C', strike: 590 } })).toMatch(/^sent /);
+      await tickUntil(core, () => core.position(OCC_1D) === 3, 'the 1DTE call filled');
+      const paid = core.portfolio.positions.get(OCC_1D)!.avgPrice;
+      // overnight: the engine stops and starts again (the paper venue starts empty: the journal is the truth)
+      core.queue.pause();
+      await broker.close();
+      session.ms = Date.parse(`${DAY}T23:30:00Z`); // 18:30 New York, the day before expiry
+      ({ core, broker } = await engine(session, true));
+      expect(core.position(OCC_1D)).toBe(3);
+      core.onBook('SPY', 591.99, 592.01);
+      await core.tick();
+      await core.queue.idle();
+      expect(core.position(OCC_1D)).toBe(3); // not expired yet: held overnight
+      // the expiry close passes while the engine is down; on restart, settled once the underlying has a mark
+      core.queue.pause();
+      await broker.close();
+      session.ms = Date.parse(`${NEXT}T21:05:00Z`); // 16:05 New York on the expiry date
+      ({ core, broker } = await engine(session, true));
+      expect(core.position(OCC_1D)).toBe(3);
+      expect(core.counters.expiryAwaitingPrice).toBeGreaterThan(0); // no SPY mark yet: no settlement at a guess
+      core.onBook('SPY', 593.49, 593.51);
+      await core.tick();
+      await core.queue.idle();
+      expect(core.position(OCC_1D)).toBe(0);
+      expect(core.counters.expirySettlements).toBe(1);
+      const [exp] = await intents('expiry');
+      expect(exp).toMatchObject({ symbol: OCC_1D, qty: '-3', price: '3.5', underlyingPrice: '593.5' });
+      const realized = (3.5 - paid) * 3 * 100;
+      expect(core.portfolio.realizedPnl).toBeCloseTo(realized, 6);
+      // the settlement is journaled: a further restart neither settles again nor loses the P&L
+      core.queue.pause();
+      await broker.close();
+      ({ core, broker } = await engine(session, true));
+      core.onBook('SPY', 600, 600.02);
+      await core.tick();
+      await core.queue.idle();
+      expect(core.position(OCC_1D)).toBe(0);
+      expect(core.portfolio.realizedPnl).toBeCloseTo(realized, 6);
+      expect((await intents('expiry')).length).toBe(1);
+    } finally {
+      core.queue.pause();
+      await broker.close();
+    }
+  }, 120_000);
+
+  it('an out-of-the-money put held to expiry expires worthless: the premium paid is the realised loss', async () => {
+    const session = { ms: Date.parse(`${DAY}T15:00:00Z`) };
+    const { core, broker } = await engine(session, true);
+    try {
+      core.options.applyQuotes([quote(OCC_P, 1.0, 1.02, -0.3, Date.now())], Date.now());
+      expect(await core.onSignal(signal(1, -1, 'P', 588))).toMatch(/^sent /);
+      await tickUntil(core, () => core.position(OCC_P) > 0, 'the put filled');
+      const p = core.portfolio.positions.get(OCC_P)!;
+      const [qty, paid] = [p.qty, p.avgPrice];
+      core.onBook('SPY', 590, 590.02);
+      session.ms = Date.parse(`${DAY}T20:50:00Z`); // 15:50: past the cutoff, but held (holdToExpiry)
+      await core.tick();
+      await core.queue.idle();
+      expect(core.position(OCC_P)).toBe(qty);
+      session.ms = Date.parse(`${DAY}T21:00:00Z`);
+      await core.tick();
+      await core.queue.idle();
+      expect(core.position(OCC_P)).toBe(0);
+      expect(core.portfolio.realizedPnl).toBeCloseTo(-paid * qty * 100, 6);
+      expect((await intents('expiry'))[0]).toMatchObject({ symbol: OCC_P, price: '0' });
     } finally {
       core.queue.pause();
       await broker.close();

@@ -24,6 +24,8 @@
  * arrives before a step wins; one after it loses the race.
  */
 import { NYSE } from '../../../analytics/calendar.js';
+import type { Instrument } from '../../../analytics/instrument.js';
+import { expiryCloseMs, settlementPrice } from '../../../analytics/optionExpiry.js';
 import { EventFanout } from './EventFanout.js';
 import {
   BrokerError,
@@ -103,9 +105,26 @@ interface Pos {
   qty: number;
   avgPrice: number;
   realized: number;
+  /** The option contract, when the position is one (cash and P&L move by price × multiplier). */
+  instrument?: Instrument;
+}
+
+/** An option position the paper account settled at its expiry (see settleExpired). */
+export interface PaperExpiry {
+  symbol: string;
+  /** Signed contracts settled (the position before expiry). */
+  qty: number;
+  /** Per-share settlement: intrinsic value against the underlying's mid at the close, 0 when out of the money. */
+  price: number;
+  underlyingPrice: number;
+  ts: number;
 }
 
 const EPS = 1e-9;
+
+function multiplierOf(p: Pos): number {
+  return p.instrument?.kind === 'option' ? p.instrument.multiplier : 1;
+}
 
 function isAuction(o: BrokerOrder): boolean {
   return o.type === 'moc' || o.type === 'loc';
@@ -221,6 +240,7 @@ export class PaperBroker implements Broker {
 
   /** Re-check resting orders now (the engine may call this on book updates), optionally for one symbol. */
   poke(symbol?: string): void {
+    this.settleExpired();
     for (const po of this.working.slice()) if (!symbol || po.o.symbol === symbol) this.evaluate(po);
     this.compact();
   }
@@ -360,7 +380,7 @@ export class PaperBroker implements Broker {
     po.filled = Math.round((po.filled + qty) * 1e9) / 1e9;
     const done = po.filled >= o.qty - EPS;
     po.status = done ? 'filled' : 'partially_filled';
-    this.applyPosition(o.symbol, o.side === 'buy' ? qty : -qty, price);
+    this.applyPosition(o.symbol, o.side === 'buy' ? qty : -qty, price, o.instrument);
     const e: BrokerFillEvent = {
       kind: done ? 'fill' : 'partial_fill',
       clientOrderId: o.clientOrderId,
@@ -376,17 +396,19 @@ export class PaperBroker implements Broker {
     this.emit(e);
   }
 
-  private applyPosition(symbol: string, signed: number, price: number): void {
+  private applyPosition(symbol: string, signed: number, price: number, instrument?: Instrument): void {
     let p = this.positionsBySymbol.get(symbol);
     if (!p) this.positionsBySymbol.set(symbol, (p = { qty: 0, avgPrice: 0, realized: 0 }));
+    if (instrument?.kind === 'option') p.instrument = instrument;
+    const mult = multiplierOf(p);
     const q0 = p.qty;
     const q1 = Math.round((q0 + signed) * 1e9) / 1e9;
-    this.cash -= signed * price;
+    this.cash -= signed * price * mult;
     if (q0 === 0 || Math.sign(q0) === Math.sign(signed)) {
       p.avgPrice = (p.avgPrice * Math.abs(q0) + price * Math.abs(signed)) / Math.abs(q1);
     } else {
       const closed = Math.min(Math.abs(q0), Math.abs(signed));
-      p.realized += (price - p.avgPrice) * closed * Math.sign(q0);
+      p.realized += (price - p.avgPrice) * closed * Math.sign(q0) * mult;
       if (q1 === 0) p.avgPrice = 0;
       else if (Math.sign(q1) !== Math.sign(q0)) p.avgPrice = price;
     }
@@ -431,30 +453,75 @@ export class PaperBroker implements Broker {
   }
 
   async positions(): Promise<BrokerPosition[]> {
+    this.settleExpired();
     const out: BrokerPosition[] = [];
-    for (const [symbol, p] of this.positionsBySymbol) if (Math.abs(p.qty) > EPS) out.push({ symbol, qty: p.qty, avgPrice: p.avgPrice });
+    for (const [symbol, p] of this.positionsBySymbol) {
+      if (Math.abs(p.qty) > EPS) out.push({ symbol, qty: p.qty, avgPrice: p.avgPrice, ...(p.instrument ? { instrument: p.instrument } : {}) });
+    }
     return out;
   }
 
-  /** Cash after every fill; positions at the book's mid (their average price while the book has none). */
+  /**
+   * Cash after every fill; positions at the book's mid (their average price while the book has none), options
+   * × their multiplier. Option value is not marginable: it counts whole in the initial and maintenance margin.
+   */
   async account(): Promise<BrokerAccount> {
+    this.settleExpired();
     let net = 0;
     let gross = 0;
+    let options = 0;
     for (const [symbol, p] of this.positionsBySymbol) {
       if (Math.abs(p.qty) <= EPS) continue;
-      const b = this.opts.book(symbol);
-      const mid = b && b.bids.length && b.asks.length ? (b.bids[0][0] + b.asks[0][0]) / 2 : NaN;
-      const value = p.qty * (mid > 0 ? mid : p.avgPrice);
+      const value = p.qty * this.markOf(symbol, p) * multiplierOf(p);
       net += value;
-      gross += Math.abs(value);
+      if (p.instrument) options += Math.abs(value);
+      else gross += Math.abs(value);
     }
     const equity = this.cash + net;
-    const initialMargin = gross * PAPER_INITIAL_MARGIN;
+    const initialMargin = gross * PAPER_INITIAL_MARGIN + options;
     const excess = Math.max(0, equity - initialMargin);
     return {
       equity, cash: this.cash, buyingPower: 2 * excess, optionsBuyingPower: excess, initialMargin,
-      maintenanceMargin: gross * PAPER_MAINTENANCE_MARGIN, currency: 'USD', accountId: 'paper',
+      maintenanceMargin: gross * PAPER_MAINTENANCE_MARGIN + options, currency: 'USD', accountId: 'paper',
     };
+  }
+
+  private markOf(symbol: string, p: Pos): number {
+    const b = this.opts.book(symbol);
+    const mid = b && b.bids.length && b.asks.length ? (b.bids[0][0] + b.asks[0][0]) / 2 : NaN;
+    return mid > 0 ? mid : p.avgPrice;
+  }
+
+  /** Option positions this account settled at expiry, oldest first. */
+  readonly expiries: PaperExpiry[] = [];
+
+  /**
+   * Expiry, as the account sees it the next time it is read after the close of the contract's last trading
+   * day: a contract in the money by at least $0.01 is settled in cash at its intrinsic value against the
+   * underlying's mid (the auto-exercise threshold, exercise and immediate sale of the shares netted), any
+   * other expires worthless; the position is gone either way. Working orders on it have already expired as
+   * DAY orders at that close. Without a price for the underlying it waits (counted) rather than guess.
+   */
+  settleExpired(): number {
+    const now = this.now();
+    let n = 0;
+    for (const [symbol, p] of this.positionsBySymbol) {
+      const i = p.instrument;
+      if (!i || i.kind !== 'option' || Math.abs(p.qty) <= EPS || now < expiryCloseMs(i.expiry)) continue;
+      const b = this.opts.book(i.underlying);
+      const s = b && b.bids.length && b.asks.length ? (b.bids[0][0] + b.asks[0][0]) / 2 : NaN;
+      if (!(s > 0)) {
+        this.stats.badInput++;
+        continue;
+      }
+      const price = settlementPrice(i, s);
+      const qty = p.qty;
+      this.applyPosition(symbol, -qty, price, i);
+      this.expiries.push({ symbol, qty, price, underlyingPrice: s, ts: now });
+      this.log.info({ symbol, qty, price, underlying: s }, price > 0 ? 'option exercised at expiry (cash-settled at intrinsic)' : 'option expired worthless');
+      n++;
+    }
+    return n;
   }
 
   /** Realised P&L per symbol (paper only; the other brokers leave P&L to the engine). */

@@ -75,6 +75,16 @@ export function buildLedger(journal: Iterable<Record<string, string>>, opts: { s
       entries.push({ kind: s.carry ? 'carry' : 'adjust', seq: seq++, date: ts ? etDate(ts) : null, symbol: s.symbol, qty: s.qty, price: s.price, realized: s.realized ?? 0 });
       continue;
     }
+    if (s.expiry) {
+      // Settled at expiry, no order of its own: filed under the strategy of the last order in that contract.
+      let strategy = '';
+      for (const r of replay.orders.values()) if (r.order.symbol === s.symbol) strategy = STRATEGY_NAMES[r.strategy] ?? String(r.strategy);
+      entries.push({
+        kind: 'fill', seq: seq++, cid: `expiry:${s.symbol}`, execId: '', date: ts ? etDate(ts) : orderDate('', ts), ts, symbol: s.symbol, side: s.side > 0 ? 1 : -1,
+        qty: s.qty, price: s.price, strategy, purpose: 'exit', mid: null,
+      });
+      continue;
+    }
     const o = replay.orders.get(s.cid)!;
     entries.push({
       kind: 'fill', seq: seq++, cid: s.cid, execId: f.execId ?? '', date: orderDate(s.cid, ts), ts, symbol: s.symbol, side: s.side > 0 ? 1 : -1,
