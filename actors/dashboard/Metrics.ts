@@ -283,6 +283,11 @@ export class DashboardMetrics {
       const e = exec();
       return [...one(e?.riskRejected, { by: 'risk' }), ...one(e?.brokerRejected, { by: 'broker' })];
     });
+    this.reg('alphatrader_journal_intent_seconds', 'Time for Redis to acknowledge an order intent (journaled before every broker call), since execution started', 'gauge', () => {
+      const j = exec()?.journalIntentUs;
+      if (!isObj(j)) return [];
+      return (['p50', 'p99'] as const).flatMap((q) => (typeof j[q] === 'number' ? [{ labels: { quantile: q === 'p50' ? '0.5' : '0.99' }, value: (j[q] as number) / 1e6 }] : []));
+    });
     this.reg('alphatrader_breaker_tripped', 'Circuit breaker (cb:state) tripped (1), armed (0)', 'gauge', () => {
       const s = m.cold.get('cb:state');
       return typeof s === 'string' ? [{ value: /trip|open|halt|kill/i.test(s) ? 1 : 0 }] : [{ value: 0 }];

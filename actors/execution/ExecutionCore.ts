@@ -1,3 +1,4 @@
+import { createHistogram } from 'node:perf_hooks';
 import { FencedError } from '../../engine/redis/Lease.js';
 import type { RedisLike } from '../../engine/redis/RedisClient.js';
 import type { EngineConfig } from '../../engine/config/schema.js';
@@ -135,6 +136,12 @@ export class ExecutionCore {
   readonly exits = new Map<string, ExitPlan>();
   readonly queue = new SerialQueue();
   ready = false;
+  /**
+   * How long an order intent takes to be acknowledged by Redis (µs, since start): on the order path before
+   * every broker call, and on a 2-core host most of tick → order (issue 12). In monitoring:execution:metrics.
+   */
+  readonly journalIntentUs = createHistogram();
+
   readonly counters = {
     signals: 0, ordersSent: 0, riskRejected: 0, brokerRejected: 0, brokerErrors: 0, duplicateSignals: 0, unknownFills: 0,
     journalFailures: 0, malformedSignals: 0, stateWriteFailures: 0, crossedBooks: 0, staleTrips: 0, queueRefused: 0, adopted: 0,
@@ -703,7 +710,9 @@ export class ExecutionCore {
     r.originEventNs = origin?.eventNs;
     r.refPrice = origin?.price ?? this.marks.get(order.symbol);
     try {
+      const t0 = performance.now();
       await this.journalCall(() => this.journal.appendIntent(r, this.hooks.nowMs()));
+      this.journalIntentUs.record(Math.max(1, Math.round((performance.now() - t0) * 1000)));
     } catch (err) {
       this.counters.journalFailures++;
       const why = String((err as Error)?.message ?? err).split('\n')[0];

@@ -246,6 +246,7 @@ const create: ActorFactory = async (ctx: ActorContext) => {
       { key: 'execution:drift', value: { drift: broker.name === 'paper' ? [] : core.lastReconcile?.drift ?? [], foreign: core.lastReconcile?.foreign ?? [], ts: now }, ttlMs: ttl },
       { key: 'monitoring:execution:metrics', value: {
         broker: broker.name, ready: core.ready, journalOk: core.journalOk, queued: core.queue.waiting, ...core.counters, breaker: core.breaker.snapshot(),
+        journalIntentUs: { count: core.journalIntentUs.count, p50: core.journalIntentUs.count ? core.journalIntentUs.percentile(50) : null, p99: core.journalIntentUs.count ? core.journalIntentUs.percentile(99) : null },
         halt: core.halt, day: core.day, lastReconcile: core.lastReconcile,
         account: { ...core.accountStats, lastReadMs: acct?.readMs ?? null, ageMs: acct ? accountAge : null },
         preservation: health, trading: core.trading.toJSON(),

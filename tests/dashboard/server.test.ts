@@ -150,7 +150,7 @@ describe('dashboard server (uWebSockets.js) without an engine', () => {
       { key: 'orders:open', value: [{ side: 'buy' }, { side: 'sell' }, { side: 'sell' }], ttlMs: 10_000 },
       { key: 'execution:drift', value: { drift: [{ symbol: 'SPY', engine: 10, broker: 9 }], foreign: [] }, ttlMs: 10_000 },
       { key: 'monitoring:execution:metrics', value: {
-        broker: 'ibkr', ready: true, journalOk: false, ordersSent: 5, brokerErrors: 3, trading: stats.toJSON(), ts: 50_000,
+        broker: 'ibkr', ready: true, journalOk: false, ordersSent: 5, brokerErrors: 3, trading: stats.toJSON(), ts: 50_000, journalIntentUs: { count: 5, p50: 180, p99: 5200 },
         preservation: { consecutiveErrors: 4, downSince: 20_000, entered: 2 }, brokerStats: { retries: 6, reconnects: 2, timeouts: 1 },
       }, ttlMs: 10_000 },
       { key: 'monitoring:alerts:metrics', value: { raised: 9, sent: 7, failed: 1, deduplicated: 1, rateLimited: 0, retries: 3 }, ttlMs: 10_000 },
@@ -159,6 +159,8 @@ describe('dashboard server (uWebSockets.js) without an engine', () => {
     const value = (name: string, labels: Record<string, string> = {}) =>
       samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
     expect(value('alphatrader_equity')).toBe(1_000_100);
+    expect(value('alphatrader_journal_intent_seconds', { quantile: '0.5' })).toBeCloseTo(0.00018, 9);
+    expect(value('alphatrader_journal_intent_seconds', { quantile: '0.99' })).toBeCloseTo(0.0052, 9);
     expect(value('alphatrader_pnl', { kind: 'realized' })).toBe(120);
     expect(value('alphatrader_pnl', { kind: 'unrealized' })).toBe(-20);
     expect(value('alphatrader_account_buying_power', { broker: 'ibkr' })).toBe(800_000);

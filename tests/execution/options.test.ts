@@ -183,6 +183,7 @@ describe('ExecutionCore trades option contracts (paper broker, real Redis journa
       expect(third).toBe('risk: option-premium-day: day premium budget: $12.00 left of $1500, one contract costs $248.00');
       expect(core.risk.rejections['option-premium-day']).toBe(1);
       expect((await intents()).map((f) => f.occ)).toEqual([OCC_C, QQQ]);
+      expect(core.journalIntentUs.count).toBe(2); // every acknowledged intent is timed (monitoring:execution:metrics)
       // a signal without a contract (signals found none eligible) is not traded as shares
       expect(await core.onSignal({ ...signal(4, 1, 'C', 590), option: undefined })).toMatch(/^no option contract chosen/);
     } finally {
