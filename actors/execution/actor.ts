@@ -31,6 +31,7 @@ import { SessionScheduler } from './session/SessionSchedule.js';
 import { vpinToxicAlert } from './session/vpinAlert.js';
 import { describe } from '../../analytics/instrument.js';
 import { OPTION_QUOTES_TOPIC, OPTION_SUBSCRIPTIONS_TOPIC, type OptionQuote } from '../../analytics/optionQuote.js';
+import { SubscriptionSender } from '../../analytics/subscriptionSender.js';
 import { expiryIso } from '../signals/contractChoice.js';
 
 const OPTION_CHAIN_KEY = /^options:\{[^}]+\}:(chain|greeks)$/;
@@ -194,13 +195,11 @@ const create: ActorFactory = async (ctx: ActorContext) => {
       quotes: core.options.counters, ts: now,
     };
   };
-  let sentSubscriptions = '';
+  const subscriptions = new SubscriptionSender();
   /** Live quotes wanted for held and working option contracts (market-depth subscribes; the set replaces ours). */
   const sendSubscriptions = () => {
-    const occs = core.optionsWanted();
-    if (occs.join(',') === sentSubscriptions) return;
-    sentSubscriptions = occs.join(',');
-    ctx.send('market-depth', OPTION_SUBSCRIPTIONS_TOPIC, { owner: 'execution', occs });
+    const occs = subscriptions.due(core.optionsWanted(), Date.now());
+    if (occs) ctx.send('market-depth', OPTION_SUBSCRIPTIONS_TOPIC, { owner: 'execution', occs });
   };
 
   const publishState = () => {

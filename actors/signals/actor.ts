@@ -12,6 +12,7 @@ import { SignalsCore } from './SignalsCore.js';
 import { WindowSchedule } from './WindowSchedule.js';
 import { expiryYmd } from './contractChoice.js';
 import { OPTION_QUOTES_TOPIC, OPTION_SUBSCRIPTIONS_TOPIC } from '../../analytics/optionQuote.js';
+import { SubscriptionSender } from '../../analytics/subscriptionSender.js';
 
 /**
  * Signals actor: AnalyticsSnapshot messages (lossless ring `analytics-out`) plus the cold figures other
@@ -58,13 +59,10 @@ const create: ActorFactory = (ctx) => {
       { key: 'monitoring:signals:metrics', value: { ...counters, ...engine.counters, contracts: core.contractCounters, optionQuotes: core.options.counters, ts: Date.now() }, ttlMs: cfg.ttl.monitoring },
     ]);
     // The contracts signals would trade next (the latest chosen per symbol and strategy): live quotes wanted for them.
-    const wanted = [...new Set(core.candidates.values())].sort();
-    if (wanted.join(',') !== sentSubscriptions) {
-      sentSubscriptions = wanted.join(',');
-      ctx.send('market-depth', OPTION_SUBSCRIPTIONS_TOPIC, { owner: 'signals', occs: wanted });
-    }
+    const wanted = subscriptions.due([...new Set(core.candidates.values())].sort(), Date.now());
+    if (wanted) ctx.send('market-depth', OPTION_SUBSCRIPTIONS_TOPIC, { owner: 'signals', occs: wanted });
   };
-  let sentSubscriptions = '';
+  const subscriptions = new SubscriptionSender();
 
   return {
     start() {
