@@ -98,6 +98,21 @@ export function benchConfig(pipeline: EngineRunOptions['pipeline'], twsPort: num
   return validateConfig({ ...cfg, actors });
 }
 
+/** Execution's own timing of its journal appends (monitoring:execution:metrics), the segment inside tick → order. */
+async function journalIntentUs(port: number): Promise<{ count: number; p50: number; p99: number } | null> {
+  const c = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  try {
+    await c.connect();
+    const raw = await c.get('monitoring:execution:metrics');
+    const j = raw ? (JSON.parse(raw) as { journalIntentUs?: { count: number; p50: number | null; p99: number | null } }).journalIntentUs : undefined;
+    return j && j.count && j.p50 !== null && j.p99 !== null ? { count: j.count, p50: j.p50, p99: j.p99 } : null;
+  } catch {
+    return null;
+  } finally {
+    c.disconnect();
+  }
+}
+
 /** Runs the engine once with the given placement through every rate; one RunResult per rate. */
 export async function runEnginePipeline(o: EngineRunOptions): Promise<RunResult[]> {
   const log = o.log ?? (() => {});
@@ -193,7 +208,9 @@ export async function runEnginePipeline(o: EngineRunOptions): Promise<RunResult[
         r.notes = notes;
         results.push(r);
         const us = (s: Stage) => ((r.stages[s]?.p50_ns ?? 0) / 1e3).toFixed(1);
-        log(`${o.pipeline} ${m.label}: receipt→decision p50 ${us('receipt_to_decision')} µs, wire→decision p50 ${us('wire_to_decision')} µs, signals ${r.stages.tick_to_signal?.count ?? 0}, redis p50 ${((r.stages.tick_to_redis?.p50_ns ?? 0) / 1e6).toFixed(1)} ms, dropped ${r.dropped}, overruns ${ringDelta.overruns}`);
+        const ju = await journalIntentUs(redis.port);
+        if (ju) notes.push(`execution's journal intent append acknowledged (cumulative since start): p50 ${ju.p50} µs, p99 ${ju.p99} µs over ${ju.count}`);
+        log(`${o.pipeline} ${m.label}: journal p50 ${ju?.p50} µs p99 ${ju?.p99} µs; receipt→decision p50 ${us('receipt_to_decision')} µs, wire→decision p50 ${us('wire_to_decision')} µs, signals ${r.stages.tick_to_signal?.count ?? 0}, redis p50 ${((r.stages.tick_to_redis?.p50_ns ?? 0) / 1e6).toFixed(1)} ms, dropped ${r.dropped}, overruns ${ringDelta.overruns}`);
       },
     });
     return results;
