@@ -9,6 +9,7 @@ import { ExecutionState, type DayState, type HaltRecord } from './ExecutionState
 import { archiveJournal } from './JournalArchive.js';
 import { applyEvent, isTerminal, newOrderRecord, workingQty, type OrderPurpose, type OrderRecord } from './OrderBookkeeping.js';
 import { ANSWER_KINDS, OrderJournal } from './OrderJournal.js';
+import { ExerciseDeliveries } from './ExerciseDeliveries.js';
 import { Portfolio } from './Portfolio.js';
 import { reconcile, type ReconcileReport } from './Reconciler.js';
 import { CircuitBreaker } from './risk/CircuitBreaker.js';
@@ -129,6 +130,8 @@ export interface KillOutcome {
 export class ExecutionCore {
   readonly orders = new Map<string, OrderRecord>();
   readonly portfolio: Portfolio;
+  /** shares a physically settling broker owes or delivers for ITM options settled at expiry (not paper: cash) */
+  readonly deliveries = new ExerciseDeliveries();
   readonly risk: RiskEngine;
   readonly breaker: CircuitBreaker;
   readonly journal: OrderJournal;
@@ -150,7 +153,7 @@ export class ExecutionCore {
     /** broker events taken off the queue (a recording stamps execution's cold inputs with it) */
     brokerEvents: 0,
     /** option strategy signals without a contract (signals found none eligible: the reason is on the signal) */
-    noContract: 0, optionOrders: 0, reprices: 0, optionTimeouts: 0, cutoffCloses: 0, expirySettlements: 0, expiryAwaitingPrice: 0,
+    noContract: 0, optionOrders: 0, reprices: 0, optionTimeouts: 0, cutoffCloses: 0, expirySettlements: 0, exerciseDeliveries: 0, expiryAwaitingPrice: 0,
   };
   /** live option quotes and, behind them, the chains: prices, marks and greeks of option contracts */
   readonly options: OptionMarket;
@@ -322,6 +325,8 @@ export class ExecutionCore {
     const loaded = await this.journal.load(this.wall());
     for (const r of loaded.orders.values()) this.track(r);
     this.portfolio.replay(loaded.fills);
+    this.deliveries.reset();
+    for (const f of loaded.fills) this.noteDelivery(f);
     this.log.info({ orders: loaded.orders.size, fills: loaded.fills.length, entries: loaded.entries, bad: loaded.bad }, 'order journal replayed');
     await this.restoreControls();
     await this.brokerCall(() => this.broker.connect());
@@ -457,6 +462,21 @@ export class ExecutionCore {
         const b = theirs.get(d.symbol);
         // An option gone from the broker after its expiry is settled by settleExpiries (with its value), not healed.
         if (!b && this.expired(d.symbol, this.hooks.nowMs())) continue;
+        // Shares delivered for an option settled at expiry: booked at the settlement price, not the broker's strike.
+        const delivered = this.deliveries.match(d.symbol, (b?.qty ?? 0) - this.position(d.symbol));
+        if (delivered) {
+          await this.journal.appendDelivery(d.symbol, delivered.qty, delivered.price);
+          this.portfolio.applyFill(d.symbol, delivered.qty, delivered.price);
+          this.counters.exerciseDeliveries++;
+          this.log.warn({ symbol: d.symbol, shares: delivered.qty, price: delivered.price }, 'shares delivered for options exercised or assigned at expiry: booked at the settlement price');
+          if (this.position(d.symbol) === 0) this.dropPlan(d.symbol);
+          else if (!this.exits.has(d.symbol)) {
+            const side = (this.position(d.symbol) > 0 ? 1 : -1) as 1 | -1;
+            this.exits.set(d.symbol, this.planFor(`${CID_PREFIX}${this.hooks.sessionDate(this.hooks.nowMs())}-pos-${d.symbol}`, side, delivered.price, delivered.price, d.symbol));
+          }
+          continue;
+        }
+        this.deliveries.clear(d.symbol);
         await this.journal.appendAdjustment(d.symbol, b?.qty ?? 0, b?.avgPrice ?? 0, `reconciliation: engine ${d.engine}, broker ${d.broker}`);
         this.portfolio.setPosition(d.symbol, b?.qty ?? 0, b?.avgPrice ?? 0);
         if ((b?.qty ?? 0) === 0) this.dropPlan(d.symbol);
@@ -1042,6 +1062,20 @@ export class ExecutionCore {
    * no longer lists the contract; the journal still holds it until this runs). Without a mark for the
    * underlying it waits (counted) rather than settle at a guess. Returns how many positions it settled.
    */
+  /**
+   * A journal step (live or replayed) as ExerciseDeliveries sees it: an ITM option settled on a broker that
+   * delivers shares expects them; delivered shares booked, or a heal of the underlying, clear the expectation.
+   */
+  private noteDelivery(f: { symbol: string; qty: number; price: number; side?: number; expiry?: boolean; adjust?: boolean; delivery?: boolean; underlyingPrice?: number }): void {
+    if (this.broker.name === 'paper') return; // the paper broker settles in cash
+    if (f.adjust || f.delivery) return void this.deliveries.clear(f.symbol);
+    if (!f.expiry || !(f.price > 0)) return;
+    const i = this.instrumentOf(f.symbol);
+    if (i.kind !== 'option') return;
+    const contracts = f.side === undefined ? f.qty : -f.side * f.qty; // the position closed (a replayed step is the closing trade)
+    this.deliveries.expect(i.underlying, contracts, i.right, i.multiplier, f.underlyingPrice ?? NaN);
+  }
+
   private async settleExpiries(now: number): Promise<number> {
     let n = 0;
     for (const p of this.portfolio.openPositions) {
@@ -1063,6 +1097,7 @@ export class ExecutionCore {
       const realized = this.portfolio.applyFill(p.symbol, -qty, price);
       this.dropPlan(p.symbol);
       this.counters.expirySettlements++;
+      this.noteDelivery({ symbol: p.symbol, qty, price, expiry: true, underlyingPrice: spot });
       this.log.info({ symbol: p.symbol, contracts: qty, settlement: price, underlying: spot, realized }, price > 0 ? 'option position settled at expiry (in the money)' : 'option position expired worthless');
       n++;
     }

@@ -97,6 +97,14 @@ export class OrderJournal {
     await this.add(['type', 'expiry', 'symbol', symbol, 'qty', String(qty), 'price', String(price), 'underlyingPrice', String(underlyingPrice), 'ts', String(Date.now())]);
   }
 
+  /**
+   * Shares the broker delivered for options exercised or assigned at expiry (ExerciseDeliveries), booked at the
+   * underlying's settlement price: replayed as a fill of `qty` shares of `symbol` at `price`, like an expiry step.
+   */
+  async appendDelivery(symbol: string, qty: number, price: number): Promise<void> {
+    await this.add(['type', 'expiry', 'delivery', '1', 'symbol', symbol, 'qty', String(qty), 'price', String(price), 'underlyingPrice', String(price), 'ts', String(Date.now())]);
+  }
+
   /** Every entry in order (after `after`, an entry id, when given), with its id (batches of 2000: memory stays flat on a long journal). */
   async scan(onEntry: (id: string, f: Record<string, string>) => void, stream = this.stream, after?: string): Promise<void> {
     let start = after ? `(${after}` : '-';
@@ -137,8 +145,11 @@ export interface PositionStep {
   /** a position carried forward from archived history, with the P&L it had realised */
   carry?: boolean;
   realized?: number;
-  /** an option position settled at its expiry (a fill at the settlement price, no order) */
+  /** an option position settled at its expiry (a fill at the settlement price, no order), or shares delivered for one */
   expiry?: boolean;
+  /** expiry steps: the underlying's settlement price; `delivery`: the step books delivered shares */
+  underlyingPrice?: number;
+  delivery?: boolean;
 }
 
 /** The journal's meaning, entry by entry: orders with their states and fills (each execId once), and position steps. */
@@ -179,7 +190,7 @@ export class JournalReplay {
       this.steps.push({ cid: '', symbol: f.symbol, side: 1, price: Number(f.avgPrice), qty: Number(f.qty), adjust: true });
     } else if (f.type === 'expiry') {
       const q = Number(f.qty);
-      this.steps.push({ cid: '', symbol: f.symbol, side: Math.sign(q), price: Number(f.price), qty: Math.abs(q), expiry: true });
+      this.steps.push({ cid: '', symbol: f.symbol, side: Math.sign(q), price: Number(f.price), qty: Math.abs(q), expiry: true, underlyingPrice: Number(f.underlyingPrice), ...(f.delivery === '1' ? { delivery: true } : {}) });
     } else if (f.type === 'carry') {
       this.steps.push({ cid: '', symbol: f.symbol, side: 1, price: Number(f.avgPrice), qty: Number(f.qty), carry: true, realized: Number(f.realized) || 0 });
     } else this.bad++;

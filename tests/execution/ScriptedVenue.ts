@@ -161,6 +161,21 @@ export class ScriptedVenue implements Broker {
     return this.positions_.get(symbol)?.qty ?? 0;
   }
 
+  /**
+   * The clearing house settles an option at its expiry: the contract position is gone and, when it expired in
+   * the money, the underlying's shares are delivered at the strike (physical settlement, as IBKR reports it).
+   */
+  settle(symbol: string, delivery?: { underlying: string; shares: number; strike: number }): void {
+    this.positions_.delete(symbol);
+    if (!delivery?.shares) return;
+    const p = this.positions_.get(delivery.underlying) ?? { qty: 0, avg: 0 };
+    const nq = p.qty + delivery.shares;
+    if (p.qty === 0 || Math.sign(p.qty) === Math.sign(delivery.shares)) p.avg = (p.avg * Math.abs(p.qty) + delivery.strike * Math.abs(delivery.shares)) / Math.abs(nq);
+    else if (nq !== 0 && Math.sign(nq) !== Math.sign(p.qty)) p.avg = delivery.strike;
+    p.qty = nq;
+    this.positions_.set(delivery.underlying, p);
+  }
+
   async positions(): Promise<BrokerPosition[]> {
     if (!this.connected) throw new BrokerError('unavailable', 'not connected');
     return [...this.positions_].filter(([, p]) => p.qty !== 0).map(([symbol, p]) => ({ symbol, qty: p.qty, avgPrice: p.avg }));

@@ -20,7 +20,12 @@
  * 14DTE signals name a call or a put of their underlying, bought with marketable limits that are re-priced
  * (cancel → next price) and timed out, marked and exited in premium terms from injected live quotes; manual
  * orders stay on shares, so the book mixes both). In the option run the invariants hold per instrument key
- * (OCC symbol), and no order exceeds the contracts-per-contract cap counting working orders.
+ * (OCC symbol), and no order exceeds the contracts-per-contract cap counting working orders. Each option seed
+ * ends with the expiry: the venue expires the working DAY orders, the underlyings close in or out of the money,
+ * the session passes its close and the engine must settle every contract once, at the model's intrinsic value
+ * (× 100), journal one expiry step per contract, and reproduce the same P&L after a restart (replay). The
+ * venue settles physically (ITM: shares delivered at the strike, as IBKR reports them): reconciliation must
+ * book them at the settlement price, else the intrinsic value would be counted twice.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
@@ -73,6 +78,8 @@ interface World {
   marks: Map<string, number>;
   /** the model: fills the engine must have applied (execIds) */
   applied: Set<string>;
+  /** the model: position changes outside executions (contracts settled at expiry, shares delivered for them) */
+  delivered: Map<string, number>;
   stalled: boolean;
   log: string[];
   violations: string[];
@@ -147,6 +154,7 @@ describe.each(['shares', 'options'] as const)('order lifecycle: model-based (%s)
       expect.set(v.o.symbol, (expect.get(v.o.symbol) ?? 0) + (v.o.side === 'buy' ? e.qty : -e.qty));
       filled.set(e.clientOrderId, (filled.get(e.clientOrderId) ?? 0) + e.qty);
     }
+    for (const [symbol, q] of w.delivered) expect.set(symbol, (expect.get(symbol) ?? 0) + q);
     for (const symbol of KEYS) {
       const got = core.position(symbol);
       if (Math.abs(got - (expect.get(symbol) ?? 0)) > 1e-9) fail(`${symbol}: engine position ${got}, model ${expect.get(symbol) ?? 0}`);
@@ -341,14 +349,98 @@ describe.each(['shares', 'options'] as const)('order lifecycle: model-based (%s)
     await retried(() => w.core.resetBreaker()); // the operator re-opens trading, so the sequence goes on
   }
 
+  /** The model's settlement: intrinsic per share, nothing below a cent (OCC's exercise-by-exception threshold). */
+  function intrinsic(right: 'C' | 'P', strike: number, spot: number): number {
+    const v = right === 'C' ? spot - strike : strike - spot;
+    return v >= 0.01 ? v : 0;
+  }
+
+  /** The option run's last phase: the close passes with positions open (see the header). Returns contracts settled. */
+  async function expire(w: World): Promise<{ settled: number; deliveries: number }> {
+    const { venue, rnd } = w;
+    const fail = (m: string) => w.violations.push(`expiry: ${m}`);
+    venue.connected = true;
+    for (const v of venue.live()) { // the venue expires working DAY orders at the close
+      v.cancelRequested = true;
+      venue.confirmCancel(v);
+    }
+    while (venue.outbox.length) {
+      const e = venue.deliver(0)!;
+      await w.core.queue.idle();
+      if ('execId' in e && w.core.orders.has(e.clientOrderId)) w.applied.add(e.execId);
+    }
+    if (await w.core.reconcileNow().then(() => true, () => false)) learnAll(w);
+    await w.core.queue.idle();
+    check(w, STEPS);
+    if (w.violations.length) return { settled: 0, deliveries: 0 };
+    for (const s of SYMBOLS) { // each underlying closes up to 1 % either side of the strikes
+      const spot = Math.round(s.px * (1 + (rnd() - 0.5) * 0.02) * 100) / 100;
+      w.marks.set(s.symbol, spot);
+      w.core.onBook(s.symbol, spot - 0.01, spot + 0.01);
+    }
+    const held = CONTRACTS.map((c) => ({ c, qty: w.core.position(c.occ), avg: w.core.portfolio.positions.get(c.occ)?.avgPrice ?? 0 })).filter((h) => h.qty !== 0);
+    let want = w.core.portfolio.realizedPnl;
+    // the shares each underlying receives (+) or delivers (−), booked at its close: the model's average-cost book
+    const shares = new Map(SYMBOLS.map((s) => [s.symbol, { qty: w.core.position(s.symbol), avg: w.core.portfolio.positions.get(s.symbol)?.avgPrice ?? 0, got: 0 }]));
+    for (const h of held) {
+      const spot = w.marks.get(h.c.underlying)!;
+      const v = intrinsic(h.c.right, h.c.strike, spot);
+      want += h.qty * (v - h.avg) * 100;
+      if (v > 0) shares.get(h.c.underlying)!.got += h.qty * 100 * (h.c.right === 'C' ? 1 : -1);
+    }
+    for (const [sym, b] of shares) {
+      if (!b.got) continue;
+      const spot = w.marks.get(sym)!;
+      if (b.qty !== 0 && Math.sign(b.qty) !== Math.sign(b.got)) {
+        const closing = Math.min(Math.abs(b.got), Math.abs(b.qty));
+        want += closing * (spot - b.avg) * Math.sign(b.qty);
+        const left = b.qty + Math.sign(b.got) * closing;
+        b.avg = left === 0 ? (Math.abs(b.got) > closing ? spot : 0) : b.avg;
+      } else b.avg = (b.avg * Math.abs(b.qty) + spot * Math.abs(b.got)) / Math.abs(b.qty + b.got);
+    }
+    const journaled = async () => (await client.xrange('orders:journal', '-', '+')).filter(([, f]) => f[1] === 'expiry').length;
+    const deliveries = [...shares.values()].filter((b) => b.got !== 0).length;
+    const before = await journaled();
+    w.wall += 6.5 * 3_600_000; // 10:00 → 16:30 New York: past the 0DTE contracts' expiry close
+    await w.core.tick();
+    await w.core.queue.idle();
+    for (const h of held) {
+      const v = intrinsic(h.c.right, h.c.strike, w.marks.get(h.c.underlying)!);
+      venue.settle(h.c.occ, v > 0 ? { underlying: h.c.underlying, shares: h.qty * 100 * (h.c.right === 'C' ? 1 : -1), strike: h.c.strike } : undefined);
+    }
+    for (const h of held) w.delivered.set(h.c.occ, (w.delivered.get(h.c.occ) ?? 0) - h.qty);
+    for (const [sym, b] of shares) if (b.got) w.delivered.set(sym, (w.delivered.get(sym) ?? 0) + b.got);
+    await w.core.reconcileNow(); // the venue's delivered shares meet the engine's expectation
+    await w.core.queue.idle();
+    const after = () => {
+      for (const c of CONTRACTS) if (w.core.position(c.occ) !== 0) fail(`${c.occ} still ${w.core.position(c.occ)} contracts after its expiry`);
+      if (Math.abs(w.core.portfolio.realizedPnl - want) > 1e-6) fail(`realised P&L ${w.core.portfolio.realizedPnl}, model ${want} (${held.length} contracts settled)`);
+      for (const [sym, b] of shares) {
+        const p = w.core.portfolio.positions.get(sym);
+        if (b.got && w.core.position(sym) !== 0 && Math.abs((p?.avgPrice ?? 0) - b.avg) > 1e-6) fail(`${sym}: delivered shares carried at ${p?.avgPrice}, model ${b.avg} (the settlement price, not the strike)`);
+      }
+      check(w, STEPS);
+    };
+    after();
+    if ((await journaled()) - before !== held.length + deliveries) fail(`${(await journaled()) - before} expiry entries journaled for ${held.length} positions and ${deliveries} deliveries`);
+    await w.core.tick(); // settled once: a later tick finds nothing to settle
+    await w.core.reconcileNow();
+    await w.core.queue.idle();
+    await restart(w, STEPS); // and the journal replay reproduces the settled book
+    after();
+    if ((await journaled()) - before !== held.length + deliveries) fail(`after another tick and a restart: ${(await journaled()) - before} expiry entries for ${held.length} positions and ${deliveries} deliveries`);
+    w.log.push(`expiry: ${held.map((h) => `${h.c.occ} ${h.qty}`).join(', ') || 'nothing held'}`);
+    return { settled: held.length, deliveries };
+  }
+
   it(`${SEEDS} seeds × ${STEPS} steps: the engine agrees with the model and every invariant holds`, async () => {
-    const totals = { orders: 0, fills: 0, restarts: 0, kills: 0, optionOrders: 0, reprices: 0 };
+    const totals = { orders: 0, fills: 0, restarts: 0, kills: 0, optionOrders: 0, reprices: 0, settled: 0, deliveries: 0 };
     for (let s = 0; s < SEEDS; s++) {
       const seed = 0x5eed0000 + s;
       await retried(() => client.flushall());
       const w: World = {
         seed, rnd: mulberry32(seed), wall: 1_000_000, halted: false, venue: undefined as unknown as ScriptedVenue, core: undefined as unknown as ExecutionCore,
-        marks: new Map([...SYMBOLS.map((x) => [x.symbol, x.px] as const), ...CONTRACTS.map((c) => [c.occ, c.px] as const)]), applied: new Set(), stalled: false, log: [], violations: [],
+        marks: new Map([...SYMBOLS.map((x) => [x.symbol, x.px] as const), ...CONTRACTS.map((c) => [c.occ, c.px] as const)]), applied: new Set(), delivered: new Map(), stalled: false, log: [], violations: [],
       };
       w.venue = new ScriptedVenue(() => w.wall);
       w.venue.onPlace = (v) => {
@@ -383,6 +475,11 @@ describe.each(['shares', 'options'] as const)('order lifecycle: model-based (%s)
         if (what === 'restart') totals.restarts++;
         if (what === 'kill') totals.kills++;
       }
+      if (mode === 'options' && !w.violations.length) {
+        const x = await expire(w);
+        totals.settled += x.settled;
+        totals.deliveries += x.deliveries;
+      }
       totals.orders += w.venue.orders.size;
       totals.optionOrders += [...w.venue.orders.values()].filter((v) => v.o.instrument?.kind === 'option').length;
       totals.reprices += [...w.venue.orders.keys()].filter((cid) => /-P\d+$/.test(cid)).length;
@@ -393,8 +490,10 @@ describe.each(['shares', 'options'] as const)('order lifecycle: model-based (%s)
       }
       w.core.queue.pause();
     }
-    console.log(`lifecycle model (${mode}): ${SEEDS} seeds (0x5eed0000…) × ${STEPS} steps passed: ${totals.orders} orders, ${totals.fills} fills, ${totals.restarts} restarts, ${totals.kills} kills, ${totals.optionOrders} option orders (${totals.reprices} re-prices)`);
+    console.log(`lifecycle model (${mode}): ${SEEDS} seeds (0x5eed0000…) × ${STEPS} steps passed: ${totals.orders} orders, ${totals.fills} fills, ${totals.restarts} restarts, ${totals.kills} kills, ${totals.optionOrders} option orders (${totals.reprices} re-prices)${mode === 'options' ? `, ${totals.settled} contracts settled at expiry, ${totals.deliveries} share deliveries` : ''}`);
     if (mode === 'options') expect(totals.optionOrders).toBeGreaterThan(SEEDS * 5);
+    if (mode === 'options') expect(totals.settled).toBeGreaterThan(SEEDS / 5); // the expiry phase met open positions …
+    if (mode === 'options') expect(totals.deliveries).toBeGreaterThan(SEEDS / 10); // … some of them in the money
     expect(totals.orders).toBeGreaterThan(SEEDS * 10);
     expect(totals.fills).toBeGreaterThan(SEEDS * 10);
   }, 1_200_000);
