@@ -1,7 +1,11 @@
 import type { ReplayRecord } from '../actors/market-depth/Recording.js';
 import type { ReplayOutputs } from './ReplayPipeline.js';
 
-export interface ParityLine { recorded: number; replayed: number; matched: number; mismatched: number; missing: number; extra: number; firstMismatch?: string }
+export interface ParityLine {
+  recorded: number; replayed: number; matched: number; mismatched: number; missing: number; extra: number; firstMismatch?: string;
+  /** replayed past the recording's last output of that kind: not comparable (the live run stopped recording first) */
+  beyond?: number;
+}
 export interface ParityReport { signals: ParityLine; analytics: ParityLine; orders: ParityLine; fills: ParityLine; ok: boolean }
 
 /** Exact equality, NaN equal to NaN (an unknown VPIN is unknown on both sides). */
@@ -40,9 +44,15 @@ export function parity(recorded: readonly ReplayRecord[], out: ReplayOutputs): P
   const signals = compare(
     new Map(of('out:signal').map((x) => [sig(x as never), [x.strategy, x.direction, x.confidence, x.price]])),
     new Map(out.signals.map((x) => [sig(x), [x.strategy, x.direction, x.confidence, x.price]])), same);
+  // At stop, market-depth closes the recording (it is first in the data flow) while analytics still drains the
+  // ring: the live run's checks after that point never reach the file, but a replay computes them. Replayed
+  // checks past the last recorded one are counted apart (`beyond`), not compared; every one before it is.
+  const recordedChecks = of('out:analytics');
+  const lastCheck = recordedChecks.reduce((m, x) => Math.max(m, x.p[0] ?? -Infinity), -Infinity);
   const analytics = compare(
-    new Map(of('out:analytics').map((x) => [`${x.p[0]}/${x.symbol}`, x.v])),
-    new Map(out.analytics.map((x) => [`${x.p[0]}/${x.symbol}`, x.v])), same);
+    new Map(recordedChecks.map((x) => [`${x.p[0]}/${x.symbol}`, x.v])),
+    new Map(out.analytics.filter((x) => x.p[0]! <= lastCheck).map((x) => [`${x.p[0]}/${x.symbol}`, x.v])), same);
+  analytics.beyond = out.analytics.filter((x) => !(x.p[0]! <= lastCheck)).length;
   const orders = compare(
     new Map(of('out:order').map((x) => [String(x.cid), [x.side, x.qty, x.type]])),
     new Map(out.orders.map((x) => [x.cid, [x.side, x.qty, x.type]])), same);
@@ -58,6 +68,6 @@ export function parity(recorded: readonly ReplayRecord[], out: ReplayOutputs): P
 
 export function formatParity(r: ParityReport): string {
   const row = (name: string, l: ParityLine) =>
-    `  ${name.padEnd(10)} recorded ${String(l.recorded).padStart(6)}  replayed ${String(l.replayed).padStart(6)}  matched ${String(l.matched).padStart(6)}  mismatched ${l.mismatched}  missing ${l.missing}  extra ${l.extra}${l.firstMismatch ? `\n    first: ${l.firstMismatch}` : ''}`;
+    `  ${name.padEnd(10)} recorded ${String(l.recorded).padStart(6)}  replayed ${String(l.replayed).padStart(6)}  matched ${String(l.matched).padStart(6)}  mismatched ${l.mismatched}  missing ${l.missing}  extra ${l.extra}${l.beyond ? `  beyond the recording ${l.beyond}` : ''}${l.firstMismatch ? `\n    first: ${l.firstMismatch}` : ''}`;
   return [`replay parity: ${r.ok ? 'EXACT' : 'MISMATCH'}`, row('signals', r.signals), row('analytics', r.analytics), row('orders', r.orders), row('fills', r.fills)].join('\n');
 }

@@ -55,6 +55,8 @@ describe('record the default run, replay it: identical signals, analytics, order
       expect(p.signals.recorded, 'the recorded run made signals').toBeGreaterThan(0);
       expect(p.orders.recorded, 'the recorded run made paper orders').toBeGreaterThan(0);
       expect(p.analytics.recorded).toBeGreaterThan(0);
+      // only the checks after the live run closed its recording are left out of the comparison: a handful at most
+      expect(p.analytics.beyond ?? 0, formatParity(p)).toBeLessThanOrEqual(5);
       expect(p.ok, formatParity(p)).toBe(true);
     } finally {
       r.disconnect();
