@@ -26,6 +26,7 @@ const SUITES: Record<string, { about: string; load: () => Promise<SuiteModule> }
   hostile: { about: 'engine RSS, actor liveness and SPY book refresh against a hostile TWS gateway (10 MB frame, 1 MB fields, size 1e300)', load: () => import('./hostile.js') },
   'order-path': { about: 'tick → order / Redis / dashboard (issue 12 item 3) through the e2e engine pipeline at 10k and 50k/s', load: () => import('./orderPath.js') },
   cluster: { about: 'updates/s and tick → Redis latency with 1, 2, 3 engine instances (static symbol split) on a single redis-server and on a local 3-master cluster', load: () => import('./cluster.js') },
+  'cluster-failover': { about: 'a Redis master SIGKILLed under a running engine (local cluster, replicas 1 or 0): ms to failover and until its symbols\' keys flow again', load: () => import('./clusterFailover.js') },
   'execution-takeover': { about: 'kill -9 of the execution owner (2 engines, local 3-master cluster): ms until the survivor holds the execution lease and until it has reconciled', load: () => import('./executionTakeover.js') },
   dashboard: { about: 'dashboard publish path vs bare uWebSockets.js vs ws, 50 and 200 clients', load: () => import('./dashboard.js') },
   // ---- e2e: owned by the end-to-end harness (bench/e2e.ts, `export async function run(args: string[])`). ----

@@ -20,14 +20,14 @@ import { executionLeaseKeys, INSTANCE_TTL_MS } from '../engine/cluster/ClusterKe
 const PASSWORD = 'bench-takeover-secret';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface Instance {
+export interface Instance {
   id: string;
   child: ChildProcess;
   /** messages logged so far (JSON lines' msg) */
   msgs: string[];
 }
 
-function startInstance(id: string, env: Record<string, string>): Instance {
+export function startInstance(id: string, env: Record<string, string>): Instance {
   const dataDir = mkdtempSync(join(tmpdir(), 'at-bench-takeover-'));
   const child = spawn(process.execPath, [join(projectRoot(), 'bin', 'alphatrader.js'), 'start'], {
     env: { ...process.env, ...env, ALPHATRADER_ENGINE_DATA_DIR: dataDir, ALPHATRADER_LOGGING_PRETTY: 'never', ALPHATRADER_DASHBOARD_PORT: '0', ALPHATRADER_INSTANCE_ID: id, MALLOC_ARENA_MAX: '2' },
@@ -43,7 +43,7 @@ function startInstance(id: string, env: Record<string, string>): Instance {
 const count = (i: Instance, re: RegExp) => i.msgs.filter((m) => re.test(m)).length;
 const READY = /^execution ready: journal reconciled/;
 
-async function until(cond: () => boolean | Promise<boolean>, ms: number, what: string, every = 20): Promise<void> {
+export async function until(cond: () => boolean | Promise<boolean>, ms: number, what: string, every = 20): Promise<void> {
   for (const end = Date.now() + ms; ; await sleep(every)) {
     if (await cond()) return;
     if (Date.now() > end) throw new Error(`timed out: ${what}`);

@@ -29,12 +29,12 @@ const create: ActorFactory = (ctx) => {
 
   const setUp = (up: boolean) => {
     ctx.control.set(CONTROL.redisUp, up ? 1 : 0);
-    ctx.setDegraded(!up);
+    ctx.setDegraded(!up || unavailable.length > 0);
   };
 
   const publishMonitoring = () => {
     const ringStats = ctx.inputs.map((i) => ({ ring: i.ring, lost: i.reader.lost, available: i.reader.available() }));
-    writer.set('monitoring:publisher:metrics', JSON.stringify({ ...writer.stats, pending: writer.size, inputs: ringStats, badMessages: market.badMessages, retention: lastRetention, ts: Date.now() }), cfg.ttl.monitoring);
+    writer.set('monitoring:publisher:metrics', JSON.stringify({ ...writer.stats, pending: writer.size, unavailable, inputs: ringStats, badMessages: market.badMessages, retention: lastRetention, ts: Date.now() }), cfg.ttl.monitoring);
   };
 
   /** Stream retention (retention.streams): at the first connection, then every trimEveryMs; off the flush path. */
@@ -60,25 +60,25 @@ const create: ActorFactory = (ctx) => {
   };
 
   // The trade and bar lists are rewritten whole: at most every `redis.listFlushMs`, the small keys every flush.
-  // A flush starts as soon as a ring read brought data and none is in flight (onBatchEnd), and at least every
-  // `redis.flushMs` (cold keys, streams): a tick waits for the previous round trip, not for a timer.
+  // A flush starts as soon as a ring read brought data and no pipeline is in flight (onBatchEnd), and at least
+  // every `redis.flushMs` (cold keys, streams): a tick waits for the previous round trip, not for a timer.
+  // The writer keeps one pipeline in flight per master, so a master that stopped answering (killed, failing
+  // over) holds only its own symbols' keys: the timer keeps the others flowing.
   let lastListFlush = 0;
-  let flushing = false;
-  const flush = async () => {
-    if (flushing) return;
-    flushing = true;
-    try {
-      await flushOnce();
-    } finally {
-      flushing = false;
-    }
-  };
-  const flushOnce = async () => {
+  let streaming = false;
+  let unavailable: string[] = [];
+  const flush = () => {
     const now = Date.now();
     const lists = now - lastListFlush >= cfg.redis.listFlushMs;
     if (lists) lastListFlush = now;
     market.flushInto(writer, lists);
-    const [ok] = await Promise.all([writer.flush(redis), flushStreams()]);
+    void writer.flush(redis).then(afterFlush);
+    if (!streaming) {
+      streaming = true;
+      void flushStreams().finally(() => (streaming = false));
+    }
+  };
+  const afterFlush = (ok: boolean) => {
     // Before the first connection completes, holding values is expected, not news.
     if (!ok && redis.status !== 'ready' && (everUp || Date.now() - startedAt > 5000)) {
       const now = Date.now();
@@ -88,6 +88,13 @@ const create: ActorFactory = (ctx) => {
       }
     }
     if (ok) ctx.countOut(1);
+    const u = writer.unavailable();
+    if (u.join() === unavailable.join()) return;
+    const back = unavailable.filter((x) => !u.includes(x));
+    unavailable = u;
+    ctx.setDegraded(u.length > 0 || redis.status !== 'ready');
+    if (u.length) ctx.log.warn({ symbols: u, pending: writer.size }, 'Redis unavailable for these symbols (their master does not answer): holding their latest values');
+    if (back.length) ctx.log.info({ symbols: back }, 'Redis available again for these symbols');
   };
 
   // Stream entries are records, not latest values: queued in order, sent with the next flush, bounded.
@@ -135,14 +142,14 @@ const create: ActorFactory = (ctx) => {
           publishMonitoring();
           retention();
         }
-        void flush();
+        flush();
       }, cfg.redis.flushMs);
     },
     onMessage(view, off) {
       market.onMessage(view, off);
     },
     onBatchEnd() {
-      if (!flushing) void flush();
+      if (writer.idle) flush();
     },
     onCommand(topic, payload) {
       if (topic === 'xadd') {

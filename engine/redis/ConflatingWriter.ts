@@ -1,5 +1,5 @@
 import type { RedisLike } from './RedisClient.js';
-import { pipelineAll, type Cmd } from './SlotGroups.js';
+import { isCluster, nodeOf, run, type Cmd } from './SlotGroups.js';
 
 interface Pending { value: string; ttlMs: number }
 
@@ -16,13 +16,16 @@ export interface WriterStats {
 
 /**
  * Latest-value-wins buffer in front of Redis: writers call `set` as often as they like, and `flush` sends
- * one pipelined `SET key value PX ttl` per distinct key (one pipeline per master on a cluster). While Redis is down nothing is sent and the map
+ * one pipelined `SET key value PX ttl` per distinct key (one pipeline per master on a cluster, each master on
+ * its own: see flush). While Redis is down nothing is sent and the map
  * keeps only the newest value per key, so memory stays bounded by the number of keys (capped by
  * `maxKeys`; past it new keys are dropped and counted, existing ones still update).
  */
 export class ConflatingWriter {
   private pending = new Map<string, Pending>();
-  private flushing = false;
+  /** nodes with a pipeline not answered yet ('' on a single Redis) */
+  private readonly inFlight = new Set<string>();
+  private readonly failedTags = new Set<string>();
   readonly stats: WriterStats = {
     flushes: 0, keysWritten: 0, errors: 0, conflated: 0, droppedKeys: 0, pending: 0, lastFlushMs: 0, lastFlushDurationMs: 0,
   };
@@ -48,33 +51,80 @@ export class ConflatingWriter {
     return this.pending.size;
   }
 
-  /** Sends everything pending in one pipeline; on failure the values go back (unless newer ones arrived). */
-  async flush(redis: RedisLike): Promise<boolean> {
-    if (this.flushing || this.pending.size === 0) return true;
-    if (redis.status !== 'ready') return false;
-    this.flushing = true;
-    const batch = this.pending;
-    this.pending = new Map();
-    const t0 = performance.now();
-    try {
-      const cmds: Cmd[] = [];
-      for (const [k, p] of batch) cmds.push(p.ttlMs > 0 ? ['set', k, p.value, 'PX', p.ttlMs] : ['set', k, p.value]);
-      const res = await pipelineAll(redis, cmds); // one pipeline, or one per master on a cluster
-      let failed = 0;
-      if (res) for (const [err] of res) if (err) failed++;
-      this.stats.flushes++;
-      this.stats.keysWritten += batch.size - failed;
-      this.stats.errors += failed;
-      this.stats.lastFlushMs = Date.now();
-      this.stats.lastFlushDurationMs = performance.now() - t0;
-      return failed === 0;
-    } catch {
-      this.stats.errors++;
-      for (const [k, p] of batch) if (!this.pending.has(k)) this.pending.set(k, p);
-      return false;
-    } finally {
-      this.flushing = false;
-      this.stats.pending = this.pending.size;
-    }
+  /** No pipeline in flight. */
+  get idle(): boolean {
+    return this.inFlight.size === 0;
   }
+
+  /**
+   * Sends what is pending: one pipeline per node (the whole map on a single Redis), at most one in flight per
+   * node. A node whose pipeline has not answered yet (a master that died: ioredis holds its commands until a
+   * replica is promoted) keeps its keys here, conflating, while every other node's keys go out: one dead
+   * master no longer stalls the symbols the others serve. Keys that could not be written go back (unless a
+   * newer value arrived) and their hash tags are `unavailable` until one of their writes succeeds.
+   * Resolves once the pipelines started by this call have answered: true when none failed.
+   */
+  async flush(redis: RedisLike): Promise<boolean> {
+    if (this.pending.size === 0) return true;
+    if (redis.status !== 'ready') return false;
+    const node = isCluster(redis) ? nodeOf(redis) : () => '';
+    const groups = new Map<string, [string, Pending][]>();
+    for (const e of this.pending) {
+      const n = node(e[0]);
+      if (this.inFlight.has(n)) continue;
+      const g = groups.get(n);
+      if (g) g.push(e);
+      else groups.set(n, [e]);
+    }
+    if (groups.size === 0) return true;
+    const t0 = performance.now();
+    const results = await Promise.all([...groups].map(([n, batch]) => this.send(redis, n, batch)));
+    this.stats.flushes++;
+    this.stats.lastFlushMs = Date.now();
+    this.stats.lastFlushDurationMs = performance.now() - t0;
+    this.stats.pending = this.pending.size;
+    return results.every(Boolean);
+  }
+
+  /** Hash tags (symbols) whose last write failed: their master is unreachable; empty when all is written. */
+  unavailable(): string[] {
+    return [...this.failedTags].sort();
+  }
+
+  private async send(redis: RedisLike, n: string, batch: [string, Pending][]): Promise<boolean> {
+    this.inFlight.add(n);
+    for (const [k] of batch) this.pending.delete(k);
+    const cmds: Cmd[] = batch.map(([k, p]) => (p.ttlMs > 0 ? ['set', k, p.value, 'PX', p.ttlMs] : ['set', k, p.value]));
+    let failed = 0;
+    try {
+      const res = await run(redis, cmds, false);
+      res.forEach(([err], i) => (err ? this.back(batch[i]!) : this.written(batch[i]![0])));
+      failed = res.filter(([err]) => err).length;
+    } catch {
+      for (const e of batch) this.back(e);
+      failed = batch.length;
+    } finally {
+      this.inFlight.delete(n);
+    }
+    this.stats.keysWritten += batch.length - failed;
+    this.stats.errors += failed;
+    return failed === 0;
+  }
+
+  /** A key not written: its value waits for the next flush unless a newer one arrived meanwhile. */
+  private back([k, p]: [string, Pending]): void {
+    if (!this.pending.has(k)) this.pending.set(k, p);
+    this.failedTags.add(tagOf(k));
+  }
+
+  private written(k: string): void {
+    if (this.failedTags.size) this.failedTags.delete(tagOf(k));
+  }
+}
+
+/** A key's hash tag (the symbol in `market:{SPY}:…`), or `*` for keys without one. */
+function tagOf(key: string): string {
+  const o = key.indexOf('{');
+  const c = o >= 0 ? key.indexOf('}', o + 1) : -1;
+  return c > o + 1 ? key.slice(o + 1, c) : '*';
 }

@@ -38,6 +38,8 @@ function nodeConf(dir: string, port: number, o: LocalClusterOptions): string {
     `port ${port}`, 'bind 127.0.0.1', `dir ${dir}`, 'cluster-enabled yes', `cluster-config-file nodes-${port}.conf`,
     `cluster-node-timeout ${o.nodeTimeoutMs ?? 2000}`, `requirepass ${o.password}`, `masterauth ${o.password}`,
     'appendonly yes', 'daemonize no', 'save ""', `logfile ${join(dir, 'redis.log')}`, 'protected-mode yes',
+    // a dead shard takes only its own slots down: the other masters keep serving their symbols (scale-out.md §1)
+    'cluster-require-full-coverage no',
   ].join('\n') + '\n';
 }
 
@@ -103,4 +105,34 @@ export async function stopLocalCluster(dir: string, password: string): Promise<n
   for (const port of info.ports) rmSync(join(dir, String(port)), { recursive: true, force: true });
   rmSync(file, { force: true });
   return stopped;
+}
+
+/**
+ * The port of the master serving `slot` in a `CLUSTER NODES` answer, skipping nodes flagged `fail`/`fail?`
+ * (a killed master keeps its slots in the table until a replica is promoted); null while no live master has it.
+ */
+export function masterOfSlot(clusterNodes: string, slot: number): number | null {
+  for (const line of clusterNodes.split('\n')) {
+    const f = line.trim().split(' ');
+    if (f.length < 8 || !f[2]!.split(',').includes('master') || /(^|,)fail\??(,|$)/.test(f[2]!) || f[7] !== 'connected') continue;
+    for (const r of f.slice(8)) {
+      if (r.startsWith('[')) continue; // a slot being migrated
+      const [a, b] = r.split('-').map(Number);
+      if (slot >= a! && slot <= (b ?? a)!) return Number(f[1]!.split('@')[0]!.split(':').pop());
+    }
+  }
+  return null;
+}
+
+/** The process id of the node on `port` (to SIGKILL it, as a crashed host would). */
+export async function nodePid(port: number, password: string): Promise<number> {
+  const m = /process_id:(\d+)/.exec(await cli(port, password, 'info', 'server'));
+  if (!m) throw new Error(`local cluster: no process_id from node ${port}`);
+  return Number(m[1]);
+}
+
+/** Starts a node of a recorded cluster again from its own directory (it rejoins with its nodes file). */
+export function restartNode(dir: string, port: number): void {
+  const child = spawn('redis-server', [join(dir, String(port), 'redis.conf')], { detached: true, stdio: 'ignore' });
+  child.unref();
 }

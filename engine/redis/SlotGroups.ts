@@ -11,7 +11,7 @@ type Client = Redis | Cluster;
 export type Cmd = [name: string, key: string, ...args: (string | number)[]];
 export type Reply = [Error | null, unknown];
 
-const isCluster = (c: Client): c is Cluster => (c as Cluster).isCluster === true;
+export const isCluster = (c: Client): c is Cluster => (c as Cluster).isCluster === true;
 
 // CRC16/XMODEM (poly 0x1021), the hash Redis Cluster uses for slots.
 const CRC16 = (() => {
@@ -55,9 +55,10 @@ function groupBy(keys: readonly string[], by: (k: string) => string | number): n
 }
 
 /** The master serving `key` as the client last learnt it (a stale map only makes a pipeline fail and retry). */
-const nodeOf = (c: Cluster) => (key: string): string => c.slots[keySlot(key)]?.[0] ?? `slot:${keySlot(key)}`;
+export const nodeOf = (c: Cluster) => (key: string): string => c.slots[keySlot(key)]?.[0] ?? `slot:${keySlot(key)}`;
 
-async function run(c: Client, cmds: readonly Cmd[], atomic: boolean): Promise<Reply[]> {
+/** One pipeline (or MULTI) of `cmds` on whatever node they address: the caller grouped them. */
+export async function run(c: Client, cmds: readonly Cmd[], atomic: boolean): Promise<Reply[]> {
   const p = atomic ? c.multi() : c.pipeline();
   for (const [name, ...args] of cmds) p.call(name, ...args);
   const res = await p.exec();
