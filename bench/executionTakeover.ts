@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { Cluster } from 'ioredis';
 import { projectRoot } from '../engine/config/projectRoot.js';
 import { startLocalCluster, stopLocalCluster } from '../engine/redis/LocalCluster.js';
+import { readJsonLines } from '../engine/log/jsonLines.js';
 import { executionLeaseKeys, INSTANCE_TTL_MS } from '../engine/cluster/ClusterKeys.js';
 
 const PASSWORD = 'bench-takeover-secret';
@@ -33,23 +34,9 @@ function startInstance(id: string, env: Record<string, string>): Instance {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const inst: Instance = { id, child, msgs: [] };
-  let buf = '';
-  const onData = (d: Buffer) => {
-    buf += d.toString();
-    let i;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, i);
-      buf = buf.slice(i + 1);
-      try {
-        const m = (JSON.parse(line) as { msg?: unknown }).msg;
-        if (typeof m === 'string') inst.msgs.push(m);
-      } catch {
-        /* not JSON */
-      }
-    }
-  };
-  child.stdout!.on('data', onData);
-  child.stderr!.on('data', onData);
+  readJsonLines([child.stdout, child.stderr], (_, obj) => {
+    if (typeof obj?.msg === 'string') inst.msgs.push(obj.msg);
+  });
   return inst;
 }
 

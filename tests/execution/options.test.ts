@@ -95,6 +95,12 @@ describe('ExecutionCore trades option contracts (paper broker, real Redis journa
     return { core, broker };
   }
 
+  /** The engine stopped as a process would: nothing more runs from its queue, the paper venue closes. */
+  async function stop(e: { core: ExecutionCore; broker: PaperBroker }): Promise<void> {
+    e.core.queue.pause();
+    await e.broker.close();
+  }
+
   const signal = (id: number, direction: 1 | -1, right: 'C' | 'P', strike: number, symbol = 'SPY'): SignalInput => ({
     symbol, strategy: 1, signalId: id, direction, confidence: 1, price: 590, target: 0, stop: 0, expiresMs: 0, option: { expiry: DAY, right, strike },
   });
@@ -161,8 +167,7 @@ describe('ExecutionCore trades option contracts (paper broker, real Redis journa
       // and no new entry into a contract expiring today after the cutoff
       expect(await core.onSignal(signal(3, 1, 'C', 590))).toMatch(/^risk: option-cutoff:/);
     } finally {
-      core.queue.pause();
-      await broker.close();
+      await stop({ core, broker });
     }
   }, 120_000);
 
@@ -187,8 +192,7 @@ describe('ExecutionCore trades option contracts (paper broker, real Redis journa
       // a signal without a contract (signals found none eligible) is not traded as shares
       expect(await core.onSignal({ ...signal(4, 1, 'C', 590), option: undefined })).toMatch(/^no option contract chosen/);
     } finally {
-      core.queue.pause();
-      await broker.close();
+      await stop({ core, broker });
     }
   }, 60_000);
   it('holdToExpiry: a 1DTE call survives a restart overnight, then settles at intrinsic × 100 at its expiry close; a restart after the settlement replays it', async () => {
@@ -202,8 +206,7 @@ describe('ExecutionCore trades option contracts (paper broker, real Redis journa
       await tickUntil(core, () => core.position(OCC_1D) === 3, 'the 1DTE call filled');
       const paid = core.portfolio.positions.get(OCC_1D)!.avgPrice;
       // overnight: the engine stops and starts again (the paper venue starts empty: the journal is the truth)
-      core.queue.pause();
-      await broker.close();
+      await stop({ core, broker });
       session.ms = Date.parse(`${DAY}T23:30:00Z`); // 18:30 New York, the day before expiry
       ({ core, broker } = await engine(session, true));
       expect(core.position(OCC_1D)).toBe(3);
@@ -212,8 +215,7 @@ describe('ExecutionCore trades option contracts (paper broker, real Redis journa
       await core.queue.idle();
       expect(core.position(OCC_1D)).toBe(3); // not expired yet: held overnight
       // the expiry close passes while the engine is down; on restart, settled once the underlying has a mark
-      core.queue.pause();
-      await broker.close();
+      await stop({ core, broker });
       session.ms = Date.parse(`${NEXT}T21:05:00Z`); // 16:05 New York on the expiry date
       ({ core, broker } = await engine(session, true));
       expect(core.position(OCC_1D)).toBe(3);
@@ -228,8 +230,7 @@ describe('ExecutionCore trades option contracts (paper broker, real Redis journa
       const realized = (3.5 - paid) * 3 * 100;
       expect(core.portfolio.realizedPnl).toBeCloseTo(realized, 6);
       // the settlement is journaled: a further restart neither settles again nor loses the P&L
-      core.queue.pause();
-      await broker.close();
+      await stop({ core, broker });
       ({ core, broker } = await engine(session, true));
       core.onBook('SPY', 600, 600.02);
       await core.tick();
@@ -238,8 +239,7 @@ describe('ExecutionCore trades option contracts (paper broker, real Redis journa
       expect(core.portfolio.realizedPnl).toBeCloseTo(realized, 6);
       expect((await intents('expiry')).length).toBe(1);
     } finally {
-      core.queue.pause();
-      await broker.close();
+      await stop({ core, broker });
     }
   }, 120_000);
 
@@ -264,8 +264,7 @@ describe('ExecutionCore trades option contracts (paper broker, real Redis journa
       expect(core.portfolio.realizedPnl).toBeCloseTo(-paid * qty * 100, 6);
       expect((await intents('expiry'))[0]).toMatchObject({ symbol: OCC_P, price: '0' });
     } finally {
-      core.queue.pause();
-      await broker.close();
+      await stop({ core, broker });
     }
   }, 60_000);
 });

@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readJsonLines } from '../../engine/log/jsonLines.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const BIN = join(ROOT, 'bin', 'alphatrader.js');
@@ -13,23 +14,10 @@ export class EngineProcess {
   readonly raw: string[] = [];
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   constructor(readonly child: ChildProcess) {
-    let buf = '';
-    const onData = (d: Buffer) => {
-      buf += d.toString();
-      let i;
-      while ((i = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, i);
-        buf = buf.slice(i + 1);
-        this.raw.push(line);
-        try {
-          this.lines.push(JSON.parse(line));
-        } catch {
-          /* not JSON */
-        }
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
+    readJsonLines([child.stdout, child.stderr], (raw, obj) => {
+      this.raw.push(raw);
+      if (obj) this.lines.push(obj);
+    });
     this.exited = new Promise((r) => child.once('exit', (code, signal) => r({ code, signal })));
   }
 

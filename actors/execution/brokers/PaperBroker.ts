@@ -107,6 +107,8 @@ interface Pos {
   realized: number;
   /** The option contract, when the position is one (cash and P&L move by price × multiplier). */
   instrument?: Instrument;
+  /** its expiry close (epoch ms), looked up once: settleExpired runs on every poke */
+  expiresMs?: number;
 }
 
 /** An option position the paper account settled at its expiry (see settleExpired). */
@@ -399,7 +401,10 @@ export class PaperBroker implements Broker {
   private applyPosition(symbol: string, signed: number, price: number, instrument?: Instrument): void {
     let p = this.positionsBySymbol.get(symbol);
     if (!p) this.positionsBySymbol.set(symbol, (p = { qty: 0, avgPrice: 0, realized: 0 }));
-    if (instrument?.kind === 'option') p.instrument = instrument;
+    if (instrument?.kind === 'option' && !p.instrument) {
+      p.instrument = instrument;
+      p.expiresMs = expiryCloseMs(instrument.expiry);
+    }
     const mult = multiplierOf(p);
     const q0 = p.qty;
     const q1 = Math.round((q0 + signed) * 1e9) / 1e9;
@@ -494,6 +499,8 @@ export class PaperBroker implements Broker {
 
   /** Option positions this account settled at expiry, oldest first. */
   readonly expiries: PaperExpiry[] = [];
+  /** Settlements put off because the underlying had no price (one per attempt). */
+  expiryWaits = 0;
 
   /**
    * Expiry, as the account sees it the next time it is read after the close of the contract's last trading
@@ -507,11 +514,11 @@ export class PaperBroker implements Broker {
     let n = 0;
     for (const [symbol, p] of this.positionsBySymbol) {
       const i = p.instrument;
-      if (!i || i.kind !== 'option' || Math.abs(p.qty) <= EPS || now < expiryCloseMs(i.expiry)) continue;
+      if (!i || i.kind !== 'option' || Math.abs(p.qty) <= EPS || !(now >= (p.expiresMs as number))) continue;
       const b = this.opts.book(i.underlying);
       const s = b && b.bids.length && b.asks.length ? (b.bids[0][0] + b.asks[0][0]) / 2 : NaN;
       if (!(s > 0)) {
-        this.stats.badInput++;
+        this.expiryWaits++;
         continue;
       }
       const price = settlementPrice(i, s);
