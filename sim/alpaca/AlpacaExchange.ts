@@ -12,10 +12,21 @@
  * is canceled. OPG/CLS orders wait for `runAuction()`; with `sessionClose` (the embedded simulator, on the
  * engine's session clock) CLS orders also fill by themselves at the close, at the last mid seen before it,
  * and DAY orders expire at the close.
+ *
+ * Options (options-trading.md §3): a symbol in the unpadded OCC form is an option contract, quoted by the
+ * shared OptionMarket (the pricer the TWS and Alpha Vantage simulators use); `optionChecks` holds the venue's
+ * refusals (whole contracts, DAY, market/limit, level gates, no naked shorts), quantities are contracts and
+ * cash moves premium × 100. `expireOptions()` settles contracts past their expiry day's close the way the
+ * account activities show it: OPEXP (worthless), OPEXC (long, exercised) or OPASN (short, assigned), each
+ * exercise/assignment with its OPTRD share trade at the strike.
  */
 import { randomUUID } from 'node:crypto';
-import { NYSE } from '../../analytics/calendar.js';
+import { NYSE, etDate } from '../../analytics/calendar.js';
+import type { OptionInstrument } from '../../analytics/instrument.js';
+import { expiryCloseMs, settlementPrice } from '../../analytics/optionExpiry.js';
+import type { OptionMarket } from '../options/OptionMarket.js';
 import { activityId, assetIdFor, parseAmount, rfc3339Nano, roundPrice } from './format.js';
+import { optionOf, optionOrderProblem, type OptionAccount } from './optionChecks.js';
 
 export interface SimQuote {
   bid: number;
@@ -68,6 +79,8 @@ export interface SimOrder {
   closeMs?: number;
   /** CLS: the last mid seen before the close. */
   closeMid?: number;
+  /** Set for an option order (the symbol is its OCC symbol): quantities are contracts. */
+  option?: OptionInstrument;
 }
 
 export interface SimPosition {
@@ -76,6 +89,22 @@ export interface SimPosition {
   qty: number;
   avgEntry: number;
   lastdayPrice: number;
+  option?: OptionInstrument;
+}
+
+/** An account activity that is not a fill: the expiry step's OPEXP / OPEXC / OPASN and their OPTRD. */
+export interface SimNonTradeActivity {
+  id: string;
+  type: 'OPEXP' | 'OPEXC' | 'OPASN' | 'OPTRD';
+  symbol: string;
+  /** Signed change of the position (contracts; shares on OPTRD), as the docs' examples show it. */
+  qty: number;
+  /** OPTRD: the strike the shares traded at. */
+  price?: number;
+  netAmount: number;
+  description: string;
+  groupId: string;
+  ms: number;
 }
 
 export interface SimActivity {
@@ -108,6 +137,8 @@ export interface ApiFailure {
   status: number;
   code: number;
   message: string;
+  /** Keys the venue adds to some refusals (a covered call's `available_qty`, `required_qty`, …). */
+  extra?: Record<string, unknown>;
 }
 
 export interface ExchangeOptions {
@@ -129,6 +160,10 @@ export interface ExchangeOptions {
   ackMs?: number;
   fillMs?: number;
   fillSlices?: number;
+  /** Listed options (quotes, greeks, the underlying's price at expiry); unset: OCC symbols are unknown assets. */
+  options?: OptionMarket;
+  /** `options_trading_level` (0 none, 1 covered call / cash-secured put, 2 + long calls and puts, 3 + spreads). */
+  optionsLevel?: number;
 }
 
 const OPEN = new Set(['new', 'partially_filled', 'accepted', 'pending_new', 'pending_cancel', 'pending_replace', 'accepted_for_bidding', 'stopped', 'held', 'calculated', 'done_for_day']);
@@ -149,6 +184,7 @@ export class AlpacaExchange {
   readonly list: SimOrder[] = [];
   readonly positions = new Map<string, SimPosition>();
   readonly activities: SimActivity[] = [];
+  readonly nonTrade: SimNonTradeActivity[] = [];
   cash: number;
   rejectNext = 0;
   private working: SimOrder[] = [];
@@ -176,8 +212,30 @@ export class AlpacaExchange {
 
   // ------------------------------------------------------------------ accounting
 
+  /** The quote of a share symbol, or of an OCC symbol from the option market (undefined when not listed). */
+  quote(symbol: string): SimQuote | undefined {
+    const opt = optionOf(symbol);
+    if (!opt) return this.o.quote(symbol);
+    const c = this.o.options?.quote(opt.underlying, opt.expiry, opt.right === 'C' ? 'call' : 'put', opt.strike);
+    return c ? { bid: c.bid, ask: c.ask, bidSize: c.bidSize, askSize: c.askSize } : undefined;
+  }
+
+  /** Cash per unit of price per unit of quantity: 100 for an option contract. */
+  private mult(symbol: string): number {
+    return optionOf(symbol)?.multiplier ?? 1;
+  }
+
+  get optionsLevel(): number {
+    return this.o.options ? (this.o.optionsLevel ?? 3) : 0;
+  }
+
+  /** Premium and cash-secured puts are paid from cash (not marginable): cash less what open buys commit. */
+  optionsBuyingPower(exclude?: SimOrder): number {
+    return Math.max(0, this.cash - this.reservedForBuys(exclude));
+  }
+
   markPrice(symbol: string): number | undefined {
-    const q = this.o.quote(symbol);
+    const q = this.quote(symbol);
     if (q && q.bid > 0 && q.ask > 0) return (q.bid + q.ask) / 2;
     const p = this.positions.get(symbol);
     return p ? p.lastdayPrice : undefined;
@@ -187,7 +245,7 @@ export class AlpacaExchange {
     let long = 0;
     let short = 0;
     for (const p of this.positions.values()) {
-      const mv = p.qty * (this.markPrice(p.symbol) ?? p.avgEntry);
+      const mv = p.qty * (this.markPrice(p.symbol) ?? p.avgEntry) * this.mult(p.symbol);
       if (mv >= 0) long += mv;
       else short += mv;
     }
@@ -204,8 +262,8 @@ export class AlpacaExchange {
     let r = 0;
     for (const w of this.working) {
       if (w === exclude || w.side !== 'buy' || !OPEN.has(w.status)) continue;
-      const px = w.limitPrice ?? w.stopPrice ?? this.o.quote(w.symbol)?.ask ?? 0;
-      r += (w.targetQty - w.filledQty) * px;
+      const px = w.limitPrice ?? w.stopPrice ?? this.quote(w.symbol)?.ask ?? 0;
+      r += (w.targetQty - w.filledQty) * px * this.mult(w.symbol);
     }
     return r;
   }
@@ -256,25 +314,41 @@ export class AlpacaExchange {
     if (typeof coid !== 'string') return fail(422, 40010001, 'client_order_id must be a string');
     if (coid.length > 128) return fail(422, 40010001, 'client_order_id must be no more than 128 characters');
     if (this.byClientId.has(coid)) return fail(422, 40010001, 'client_order_id must be unique');
-    const q = this.o.quote(symbol);
+    const option = optionOf(symbol);
+    const pos = this.positions.get(symbol)?.qty ?? 0;
+    const intent =
+      typeof body.position_intent === 'string'
+        ? body.position_intent
+        : side === 'buy'
+          ? pos < 0 ? 'buy_to_close' : 'buy_to_open'
+          : pos > 0 ? 'sell_to_close' : 'sell_to_open';
+    if (option && !this.o.options) return fail(422, 40010001, `asset "${symbol}" not found`);
+    const q = this.quote(symbol);
+    if (option) {
+      const bad = optionOrderProblem({ body, option, side, type, tif, qty, notional, intent, closing, listed: q !== undefined, limitPrice }, this.optionAccount());
+      if (bad) return bad;
+    }
     if (!q) return fail(422, 40010001, `asset "${symbol}" not found`);
 
     const touch = side === 'buy' ? q.ask : q.bid;
     const targetQty = qty ?? Math.floor(((notional as number) / touch) * 1e9) / 1e9;
     if (!(targetQty > 0)) return fail(422, 40010001, 'notional is too small');
-    if (side === 'buy' && !closing) {
+    if (side === 'buy' && !closing && !option) {
       const px = limitPrice ?? stopPrice ?? q.ask;
       if (targetQty * px > this.buyingPower() + EPS) return fail(403, 40310000, 'insufficient buying power');
+    }
+    if (side === 'buy' && option && intent === 'buy_to_open' && !closing) {
+      const px = limitPrice ?? q.ask;
+      if (targetQty * px * option.multiplier > this.optionsBuyingPower() + EPS) return fail(403, 40310000, 'insufficient options buying power');
     }
 
     const now = this.o.nowMs();
     const stamp = rfc3339Nano(now);
-    const pos = this.positions.get(symbol)?.qty ?? 0;
     const o: SimOrder = {
       id: randomUUID(),
       clientOrderId: coid,
       symbol,
-      assetId: assetIdFor(symbol),
+      assetId: assetIdFor(symbol, option ? 'us_option' : 'us_equity'),
       side,
       type: type as AlpacaOrderType,
       tif: tif as AlpacaTif,
@@ -284,12 +358,7 @@ export class AlpacaExchange {
       limitPrice: limitPrice ?? null,
       stopPrice: stopPrice ?? null,
       extendedHours: body.extended_hours === true || body.extended_hours === 'true',
-      positionIntent:
-        typeof body.position_intent === 'string'
-          ? body.position_intent
-          : side === 'buy'
-            ? pos < 0 ? 'buy_to_close' : 'buy_to_open'
-            : pos > 0 ? 'sell_to_close' : 'sell_to_open',
+      positionIntent: intent,
       status: 'accepted',
       filledQty: 0,
       filledValue: 0,
@@ -308,6 +377,7 @@ export class AlpacaExchange {
       walk: 0,
       readyAt: this.wall() + (this.o.ackMs ?? 0),
       closeMs: this.o.sessionClose && (tif === 'day' || tif === 'cls') ? this.o.sessionClose(now) : undefined,
+      ...(option ? { option } : {}),
     };
     this.add(o);
     return o;
@@ -319,6 +389,81 @@ export class AlpacaExchange {
     this.list.push(o);
     this.working.push(o);
     this.schedule(this.o.fillDelayMs);
+  }
+
+  /** Quantity of open orders on `symbol` that would reduce a position of `qty` (not available to close). */
+  heldQty(symbol: string, qty: number): number {
+    let held = 0;
+    for (const o of this.working) {
+      if (o.symbol !== symbol || !OPEN.has(o.status)) continue;
+      if ((qty > 0 && o.side === 'sell') || (qty < 0 && o.side === 'buy')) held += o.targetQty - o.filledQty;
+    }
+    return held;
+  }
+
+  private optionAccount(): OptionAccount {
+    return {
+      level: this.optionsLevel,
+      position: (s) => this.positions.get(s)?.qty ?? 0,
+      held: (s, q) => this.heldQty(s, q),
+      optionsBuyingPower: () => this.optionsBuyingPower(),
+      sharesFree: (u) => {
+        let free = (this.positions.get(u)?.qty ?? 0) - this.heldQty(u, 1);
+        // Shares already covering short calls (held or being sold to open) are not free again.
+        for (const p of this.positions.values()) if (p.option && p.option.underlying === u && p.option.right === 'C' && p.qty < 0) free += p.qty * p.option.multiplier;
+        for (const w of this.working) {
+          if (w.option && w.option.underlying === u && w.option.right === 'C' && w.positionIntent === 'sell_to_open' && OPEN.has(w.status)) free -= (w.targetQty - w.filledQty) * w.option.multiplier;
+        }
+        return free;
+      },
+      underlyingAssetId: (u) => assetIdFor(u),
+    };
+  }
+
+  /**
+   * Settles option positions whose contract is past its expiry day's close (on the option market's clock):
+   * working orders on the contract expire; a contract at least $0.01 in the money on the underlying's price
+   * is exercised (long: OPEXC) or assigned (short: OPASN) into 100 shares per contract at the strike (OPTRD,
+   * cash at the strike), any other expires worthless (OPEXP). The premium was paid at the fills. Returns the
+   * activities written.
+   */
+  expireOptions(): SimNonTradeActivity[] {
+    const market = this.o.options;
+    if (!market) return [];
+    const now = market.nowMs();
+    const past = (o: OptionInstrument | undefined): o is OptionInstrument => o !== undefined && now >= expiryCloseMs(o.expiry);
+    for (const o of this.working) if (OPEN.has(o.status) && past(o.option)) this.finish(o, 'expired');
+    const out: SimNonTradeActivity[] = [];
+    for (const p of [...this.positions.values()]) {
+      const opt = p.option;
+      if (!past(opt)) continue;
+      const spot = market.spot(opt.underlying);
+      if (spot === undefined || !(spot > 0)) continue; // no price to judge it by yet: wait, never guess
+      const ms = this.o.nowMs();
+      const groupId = randomUUID();
+      const itm = settlementPrice(opt, spot) > 0;
+      const contracts = p.qty;
+      const add = (a: Omit<SimNonTradeActivity, 'id' | 'groupId' | 'ms'>): void => {
+        const x: SimNonTradeActivity = { id: activityId(ms, randomUUID()), groupId, ms, ...a };
+        this.nonTrade.push(x);
+        out.push(x);
+      };
+      const name = `${opt.occ} (${etDate(ms)}, ${opt.underlying} at ${spot})`;
+      if (!itm) {
+        add({ type: 'OPEXP', symbol: opt.occ, qty: -contracts, netAmount: 0, description: `Option expiry: ${name}` });
+      } else {
+        const long = contracts > 0;
+        add({ type: long ? 'OPEXC' : 'OPASN', symbol: opt.occ, qty: -contracts, netAmount: 0, description: `${long ? 'Option exercise' : 'Option assignment'}: ${name}` });
+        // Long call / short put receive shares; long put / short call deliver them.
+        const shares = contracts * opt.multiplier * (opt.right === 'C' ? 1 : -1);
+        const net = -shares * opt.strike;
+        this.cash += net;
+        this.applyPosition(opt.underlying, shares, opt.strike);
+        add({ type: 'OPTRD', symbol: opt.underlying, qty: shares, price: opt.strike, netAmount: net, description: `${shares > 0 ? 'Buy' : 'Sell'} ${Math.abs(shares)} ${opt.underlying} @ ${opt.strike} from ${long ? 'exercise' : 'assignment'} of ${opt.occ}` });
+      }
+      this.positions.delete(p.symbol);
+    }
+    return out;
   }
 
   /** DELETE /v2/orders/{id}: null on success (the order is canceled at once). */
@@ -349,6 +494,7 @@ export class AlpacaExchange {
       stop_price: body.stop_price ?? old.stopPrice ?? undefined,
       client_order_id: body.client_order_id,
       extended_hours: old.extendedHours,
+      position_intent: old.positionIntent ?? undefined,
     };
     const q = parseAmount(merged.qty);
     if (q !== undefined && q < old.filledQty) return fail(422, 40010001, 'qty must not be below the filled quantity');
@@ -394,7 +540,7 @@ export class AlpacaExchange {
     let n = 0;
     for (const o of [...this.working]) {
       if (!OPEN.has(o.status) || o.tif !== tif || (symbol && o.symbol !== symbol)) continue;
-      const q = this.o.quote(o.symbol);
+      const q = this.quote(o.symbol);
       if (!q) continue;
       if (this.auctionFill(o, roundPrice((q.bid + q.ask) / 2))) n++;
     }
@@ -417,7 +563,7 @@ export class AlpacaExchange {
   private atClose(o: SimOrder, now: number): boolean {
     if (o.closeMs === undefined) return false;
     if (o.tif === 'cls') {
-      const q = this.o.quote(o.symbol);
+      const q = this.quote(o.symbol);
       const mid = q && q.bid > 0 && q.ask > 0 ? roundPrice((q.bid + q.ask) / 2) : undefined;
       if (now < o.closeMs) {
         if (mid !== undefined) o.closeMid = mid;
@@ -443,6 +589,7 @@ export class AlpacaExchange {
   private step(): void {
     this.timer = undefined;
     if (this.stopped) return;
+    if (this.expireOptions().length) this.compact();
     const now = this.o.nowMs();
     const open = this.o.enforceHours ? NYSE.isOpenAt(now) : true;
     let progressed = false;
@@ -470,7 +617,7 @@ export class AlpacaExchange {
         if (this.rejectNext > 0) {
           this.rejectNext--;
           this.reject(o, 'rejected by the simulator (fault injection)');
-        } else if (o.side === 'buy' && o.positionIntent !== 'buy_to_close' && this.estimatedCost(o) > this.buyingPower(o) + EPS) {
+        } else if (o.side === 'buy' && o.positionIntent !== 'buy_to_close' && this.estimatedCost(o) > (o.option ? this.optionsBuyingPower(o) : this.buyingPower(o)) + EPS) {
           this.reject(o, 'insufficient buying power');
         } else {
           this.setNew(o);
@@ -499,8 +646,8 @@ export class AlpacaExchange {
   }
 
   private estimatedCost(o: SimOrder): number {
-    const px = o.limitPrice ?? o.stopPrice ?? this.o.quote(o.symbol)?.ask ?? 0;
-    return o.targetQty * px;
+    const px = o.limitPrice ?? o.stopPrice ?? this.quote(o.symbol)?.ask ?? 0;
+    return o.targetQty * px * this.mult(o.symbol);
   }
 
   private compact(): void {
@@ -519,7 +666,7 @@ export class AlpacaExchange {
 
   /** One step of an order: a chunk (or, for IOC/FOK, everything marketable). True when it changed. */
   private tryFill(o: SimOrder): boolean {
-    const q = this.o.quote(o.symbol);
+    const q = this.quote(o.symbol);
     if (!q || !(q.bid > 0) || !(q.ask > 0)) return false;
     const buy = o.side === 'buy';
     const touch = buy ? q.ask : q.bid;
@@ -541,6 +688,7 @@ export class AlpacaExchange {
     const quoted = buy ? q.askSize : q.bidSize;
     let chunk = quoted !== undefined && quoted > 0 ? Math.min(quoted, this.o.maxChunk) : this.o.maxChunk;
     if ((this.o.fillSlices ?? 1) > 1) chunk = Math.min(chunk, Math.ceil(o.targetQty / (this.o.fillSlices as number)));
+    if (o.option) chunk = Math.max(1, Math.floor(chunk)); // whole contracts
     if (o.tif === 'fok' && limit !== null) {
       const steps = Math.ceil((o.targetQty - o.filledQty) / chunk);
       const worst = touch + (buy ? 1 : -1) * (steps - 1) * this.o.slippagePerChunk;
@@ -571,7 +719,7 @@ export class AlpacaExchange {
     o.updatedAt = stamp;
     if (done) o.filledAt = stamp;
     const signed = o.side === 'buy' ? qty : -qty;
-    this.cash -= signed * price;
+    this.cash -= signed * price * this.mult(o.symbol);
     const positionQty = this.applyPosition(o.symbol, signed, price);
     const execId = randomUUID();
     this.activities.push({
@@ -595,7 +743,8 @@ export class AlpacaExchange {
   private applyPosition(symbol: string, signed: number, price: number): number {
     let p = this.positions.get(symbol);
     if (!p) {
-      p = { symbol, assetId: assetIdFor(symbol), qty: 0, avgEntry: 0, lastdayPrice: price };
+      const option = optionOf(symbol);
+      p = { symbol, assetId: assetIdFor(symbol, option ? 'us_option' : 'us_equity'), qty: 0, avgEntry: 0, lastdayPrice: price, ...(option ? { option } : {}) };
       this.positions.set(symbol, p);
     }
     const q0 = p.qty;

@@ -10,9 +10,11 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
 import { addDays, etDate, parseDate } from '../../analytics/calendar.js';
+import type { OptionMarket } from '../options/OptionMarket.js';
 import { AlpacaExchange, isOpenStatus, type ApiFailure, type QuoteFn, type SimOrder, type TradeUpdateExtra } from './AlpacaExchange.js';
 import { dec, parseAmount, rfc3339Nano } from './format.js';
-import { accountJson, activityJson, calendarJson, clockJson, orderJson, positionJson } from './shapes.js';
+import { OptionContracts } from './OptionContracts.js';
+import { accountJson, activityJson, calendarJson, clockJson, nonTradeJson, orderJson, positionJson } from './shapes.js';
 
 /**
  * '429' '403' '422' '500': the next matching request gets that answer and is not processed.
@@ -77,6 +79,15 @@ export interface AlpacaSimulatorOptions {
   wallMs?: () => number;
   /** Hold orders outside the regular session and expire DAY orders at the close (default false). */
   enforceHours?: boolean;
+  /**
+   * Listed options (the shared OptionMarket the TWS simulator quotes from): enables GET /v2/options/contracts,
+   * option orders by OCC symbol, option positions and the expiry step. Unset: no options (level 0).
+   */
+  options?: OptionMarket;
+  /** options_trading_level with `options` (default 3, paper's default being "enabled"; unverified which level). */
+  optionsLevel?: number;
+  /** Underlyings GET /v2/options/contracts lists when the request names none (default SPY, QQQ, IWM). */
+  optionUnderlyings?: readonly string[];
   log?: (line: string) => void;
 }
 
@@ -115,7 +126,7 @@ const MAX_BODY = 1 << 20;
 const ERR_BODY_FORMAT = { code: 40010000, message: 'request body format is invalid' };
 
 function failure(f: ApiFailure): Reply {
-  return { status: f.status, body: { code: f.code, message: f.message } };
+  return { status: f.status, body: { code: f.code, message: f.message, ...f.extra } };
 }
 
 function isFailure(x: unknown): x is ApiFailure {
@@ -133,6 +144,8 @@ export class AlpacaSimulator {
   private readonly rateLimit: number;
   private readonly multiplier: number;
   private readonly exchange: AlpacaExchange;
+  private readonly contracts?: OptionContracts;
+  private expiryTimer?: NodeJS.Timeout;
   private readonly accountId = randomUUID();
   private readonly accountNumber: string;
   private readonly accountCreatedAt: string;
@@ -175,8 +188,11 @@ export class AlpacaSimulator {
       ackMs: opts.ackMs ?? 0,
       fillMs: opts.fillMs ?? 0,
       fillSlices: opts.fillSlices ?? 1,
+      options: opts.options,
+      optionsLevel: opts.optionsLevel,
     });
     this.exchange.onTransition((event, o, extra) => this.broadcast(event, o, extra));
+    if (opts.options) this.contracts = new OptionContracts(opts.options, opts.optionUnderlyings ?? ['SPY', 'QQQ', 'IWM']);
   }
 
   async start(): Promise<{ baseUrl: string; streamUrl: string }> {
@@ -207,10 +223,16 @@ export class AlpacaSimulator {
       });
     });
     const { port } = server.address() as AddressInfo;
+    if (this.opts.options) {
+      // Expiries happen at the close whether or not anyone asks (requests also run the step first).
+      this.expiryTimer = setInterval(() => this.expireOptions(), 1_000);
+      this.expiryTimer.unref?.();
+    }
     return { baseUrl: `http://${host}:${port}`, streamUrl: `ws://${host}:${port}/stream` };
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.expiryTimer);
     this.exchange.stop();
     for (const c of this.clients) c.ws.terminate();
     this.clients.clear();
@@ -261,6 +283,16 @@ export class AlpacaSimulator {
 
   expireDay(): number {
     return this.exchange.expireDay();
+  }
+
+  /** Runs the option expiry step now (it also runs every second and before every request); the activities written. */
+  expireOptions(): Record<string, unknown>[] {
+    return this.exchange.expireOptions().map(nonTradeJson);
+  }
+
+  /** Non-trade activities (option expiry, exercise, assignment and their share trades), oldest first. */
+  nonTradeActivities(): Record<string, unknown>[] {
+    return this.exchange.nonTrade.map(nonTradeJson);
   }
 
   runAuction(kind: 'open' | 'close', symbol?: string): number {
@@ -406,6 +438,13 @@ export class AlpacaSimulator {
   private route(method: string, url: URL, body: Record<string, unknown>): Reply {
     const path = url.pathname.replace(/\/+$/, '');
     const q = url.searchParams;
+    this.exchange.expireOptions();
+    if (path === '/v2/options/contracts' || path.startsWith('/v2/options/contracts/')) {
+      if (method !== 'GET') return { status: 405, body: { code: 40510000, message: 'method not allowed' } };
+      if (!this.contracts) return notFound('endpoint not found');
+      const sub = path.slice('/v2/options/contracts'.length + 1);
+      return sub ? this.contracts.one(decodeURIComponent(sub)) : this.contracts.list(q);
+    }
     const m = /^\/v2\/(orders|positions|account|clock|calendar)(?::by_client_order_id)?(?:\/(.+))?$/.exec(path);
     if (!m) return notFound('endpoint not found');
     const [, resource, sub] = m;
@@ -539,12 +578,7 @@ export class AlpacaSimulator {
   }
 
   private heldFor(symbol: string, qty: number): number {
-    let held = 0;
-    for (const o of this.exchange.list) {
-      if (o.symbol !== symbol || !isOpenStatus(o.status)) continue;
-      if ((qty > 0 && o.side === 'sell') || (qty < 0 && o.side === 'buy')) held += o.targetQty - o.filledQty;
-    }
-    return held;
+    return this.exchange.heldQty(symbol, qty);
   }
 
   private getPosition(s: string): Reply {
@@ -622,8 +656,13 @@ export class AlpacaSimulator {
     if (until === null) return invalid('invalid until');
     const date = q.get('date');
     if (date !== null && !/^\d{4}-\d{2}-\d{2}/.test(date)) return invalid('invalid date');
-    if (wanted.length > 0 && !wanted.includes('FILL')) return { status: 200, body: [] };
-    let list = this.exchange.activities.filter(
+    const want = (t: string): boolean => wanted.length === 0 || wanted.includes(t);
+    // Fills and the expiry step's non-trade activities, in time order (each list already is).
+    const rows: { id: string; ms: number; json: () => Record<string, unknown> }[] = [];
+    if (want('FILL')) for (const a of this.exchange.activities) rows.push({ id: a.id, ms: a.ms, json: () => activityJson(a) });
+    for (const a of this.exchange.nonTrade) if (want(a.type)) rows.push({ id: a.id, ms: a.ms, json: () => nonTradeJson(a) });
+    rows.sort((a, b) => a.ms - b.ms);
+    let list = rows.filter(
       (a) => (after === undefined || a.ms > after) && (until === undefined || a.ms < until) && (date === null || etDate(a.ms) === date.slice(0, 10)),
     );
     if (direction === 'desc') list = list.slice().reverse();
@@ -632,7 +671,7 @@ export class AlpacaSimulator {
       const i = list.findIndex((a) => a.id === token);
       list = i < 0 ? [] : list.slice(i + 1);
     }
-    return { status: 200, body: list.slice(0, pageSize).map(activityJson) };
+    return { status: 200, body: list.slice(0, pageSize).map((a) => a.json()) };
   }
 
   private calendar(q: URLSearchParams): Reply {

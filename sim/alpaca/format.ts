@@ -67,9 +67,9 @@ export function activityId(ms: number, execId: string): string {
   return `${stamp}::${execId}`;
 }
 
-/** A stable UUID-shaped asset id per symbol, so repeated runs agree. */
-export function assetIdFor(symbol: string): string {
-  const h = createHash('sha1').update(`us_equity:${symbol}`).digest('hex');
+/** A stable UUID-shaped asset id per symbol (an option contract's id from its OCC symbol), so repeated runs agree. */
+export function assetIdFor(symbol: string, assetClass: 'us_equity' | 'us_option' = 'us_equity'): string {
+  const h = createHash('sha1').update(`${assetClass}:${symbol}`).digest('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 

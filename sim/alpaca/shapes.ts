@@ -3,8 +3,9 @@
  * null, timestamps RFC 3339. Field order follows the SDK's Order model.
  */
 import { NYSE, addDays, etDate } from '../../analytics/calendar.js';
-import type { AlpacaExchange, SimActivity, SimOrder, SimPosition } from './AlpacaExchange.js';
-import { dec, decOrNull, money, rfc3339Et } from './format.js';
+import type { SimContract } from '../alpha-vantage/chainModel.js';
+import type { AlpacaExchange, SimActivity, SimNonTradeActivity, SimOrder, SimPosition } from './AlpacaExchange.js';
+import { assetIdFor, dec, decOrNull, money, rfc3339Et } from './format.js';
 
 export function orderJson(o: SimOrder): Record<string, unknown> {
   return {
@@ -22,12 +23,13 @@ export function orderJson(o: SimOrder): Record<string, unknown> {
     replaces: o.replaces,
     asset_id: o.assetId,
     symbol: o.symbol,
-    asset_class: 'us_equity',
+    asset_class: o.option ? 'us_option' : 'us_equity',
     notional: decOrNull(o.notional),
     qty: decOrNull(o.qty),
     filled_qty: dec(o.filledQty),
     filled_avg_price: o.filledQty > 0 ? dec(o.filledValue / o.filledQty, 6) : null,
-    order_class: '',
+    // A real option order answered `simple` (options-trading.md §3.2); equity orders here keep ''.
+    order_class: o.option ? 'simple' : '',
     order_type: o.type,
     type: o.type,
     side: o.side,
@@ -46,19 +48,23 @@ export function orderJson(o: SimOrder): Record<string, unknown> {
   };
 }
 
-/** `held`: shares committed to open orders that would reduce the position (not available to sell). */
+/**
+ * `held`: shares (contracts) committed to open orders that would reduce the position (not available to sell).
+ * Options: qty in contracts, prices per share of premium, dollar fields × the multiplier (§3.6).
+ */
 export function positionJson(p: SimPosition, mark: number | undefined, held = 0): Record<string, unknown> {
   const price = mark ?? p.avgEntry;
-  const mv = p.qty * price;
-  const cost = p.qty * p.avgEntry;
+  const m = p.option?.multiplier ?? 1;
+  const mv = p.qty * price * m;
+  const cost = p.qty * p.avgEntry * m;
   const upl = mv - cost;
   const plpc = cost !== 0 ? upl / Math.abs(cost) : 0;
   return {
     asset_id: p.assetId,
     symbol: p.symbol,
-    exchange: 'NASDAQ',
-    asset_class: 'us_equity',
-    asset_marginable: true,
+    exchange: p.option ? '' : 'NASDAQ',
+    asset_class: p.option ? 'us_option' : 'us_equity',
+    asset_marginable: !p.option,
     qty: dec(p.qty),
     avg_entry_price: dec(p.avgEntry, 6),
     side: p.qty >= 0 ? 'long' : 'short',
@@ -76,6 +82,7 @@ export function positionJson(p: SimPosition, mark: number | undefined, held = 0)
 }
 
 export function accountJson(x: AlpacaExchange, id: string, accountNumber: string, createdAt: string, multiplier: number): Record<string, unknown> {
+  const level = x.optionsLevel;
   const { long, short } = x.marketValues();
   const equity = x.cash + long + short;
   const bp = x.buyingPower();
@@ -91,7 +98,7 @@ export function accountJson(x: AlpacaExchange, id: string, accountNumber: string
     daytrading_buying_power: money(multiplier >= 4 ? bp : 0),
     effective_buying_power: money(bp),
     non_marginable_buying_power: money(Math.max(0, x.cash)),
-    options_buying_power: money(Math.max(0, x.cash)),
+    options_buying_power: money(x.optionsBuyingPower()),
     bod_dtbp: '0',
     cash: money(x.cash),
     accrued_fees: '0',
@@ -115,9 +122,57 @@ export function accountJson(x: AlpacaExchange, id: string, accountNumber: string
     sma: money(equity),
     daytrade_count: 0,
     balance_asof: createdAt.slice(0, 10),
-    options_approved_level: 0,
-    options_trading_level: 0,
+    options_approved_level: level,
+    options_trading_level: level,
   };
+}
+
+/** A non-trade activity (§3.8): OPEXP / OPEXC / OPASN, and OPTRD with its price. */
+export function nonTradeJson(a: SimNonTradeActivity): Record<string, unknown> {
+  return {
+    id: a.id,
+    activity_type: a.type,
+    activity_sub_type: null,
+    date: etDate(a.ms),
+    net_amount: money(a.netAmount),
+    description: a.description,
+    symbol: a.symbol,
+    qty: dec(a.qty),
+    ...(a.price !== undefined ? { price: dec(a.price, 6) } : {}),
+    status: 'executed',
+    group_id: a.groupId,
+  };
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** GET /v2/options/contracts row (§3.5) for a listed contract of the option market. */
+export function contractJson(c: SimContract, deliverables: boolean): Record<string, unknown> {
+  const [y, mo, d] = c.expiration.split('-');
+  const out: Record<string, unknown> = {
+    id: assetIdFor(c.contractID, 'us_option'),
+    symbol: c.contractID,
+    name: `${c.symbol} ${MONTHS[Number(mo) - 1]} ${d} ${y} ${dec(c.strike)} ${c.type === 'call' ? 'Call' : 'Put'}`,
+    status: 'active',
+    tradable: true,
+    expiration_date: c.expiration,
+    root_symbol: c.symbol,
+    underlying_symbol: c.symbol,
+    underlying_asset_id: assetIdFor(c.symbol),
+    type: c.type,
+    style: 'american',
+    strike_price: dec(c.strike),
+    multiplier: '100',
+    size: '100',
+    open_interest: c.openInterest > 0 ? String(c.openInterest) : null,
+    open_interest_date: c.openInterest > 0 ? c.date : null,
+    close_price: null,
+    close_price_date: null,
+  };
+  if (deliverables) {
+    out.deliverables = [{ type: 'equity', symbol: c.symbol, asset_id: assetIdFor(c.symbol), amount: '100', allocation_percentage: '100', settlement_type: 'T+1', settlement_method: 'CCC', delayed_settlement: false }];
+  }
+  return out;
 }
 
 export function activityJson(a: SimActivity): Record<string, unknown> {
