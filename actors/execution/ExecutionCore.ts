@@ -734,6 +734,8 @@ export class ExecutionCore {
 
   /** Journal (acknowledged by Redis), then send. A failure to journal means the order is not sent. */
   private async send(order: BrokerOrder, strategy: number, reduceOnly: boolean, purpose: OrderPurpose, parent?: string, origin?: SignalInput): Promise<string> {
+    // an exit closes the option position, anything else opens one (Alpaca's position_intent)
+    if (order.instrument?.kind === 'option') order.positionIntent ??= reduceOnly ? 'close' : 'open';
     const r = newOrderRecord(order, this.wall(), strategy, reduceOnly, purpose, parent);
     r.originIngestNs = origin?.ingestNs;
     r.originEventNs = origin?.eventNs;

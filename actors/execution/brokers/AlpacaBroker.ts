@@ -34,7 +34,8 @@ import {
   type BrokerPosition,
   type BrokerStats,
 } from './types.js';
-import { validateOrder } from './validateOrder.js';
+import { optionOrderProblem, validateOrder } from './validateOrder.js';
+import { OccError, parseOcc, type OptionInstrument } from '../../../analytics/instrument.js';
 
 export const ALPACA_PAPER_URL = 'https://paper-api.alpaca.markets';
 
@@ -73,6 +74,7 @@ interface WireOrder {
   id: string;
   client_order_id: string;
   symbol: string;
+  asset_class?: string;
   side: string;
   qty: string | null;
   notional: string | null;
@@ -94,6 +96,30 @@ interface Track {
   inFlight: boolean;
   held: BrokerEvent[];
   execIds: Set<string>;
+}
+
+/**
+ * The option instrument of an Alpaca order or position (`asset_class: us_option`, symbol the unpadded OCC
+ * symbol; the root stands for the underlying, which Alpaca's order and position shapes do not carry), else
+ * nothing: the shares of `symbol`.
+ */
+function instrumentOf(x: { symbol?: unknown; asset_class?: unknown; assetClass?: unknown }): { instrument?: OptionInstrument } {
+  const cls = x.asset_class ?? x.assetClass;
+  if (cls !== undefined && cls !== 'us_option') return {};
+  try {
+    return { instrument: parseOcc(String(x.symbol ?? '')) };
+  } catch (e) {
+    if (e instanceof OccError) return {};
+    throw e;
+  }
+}
+
+/** What Alpaca refuses in a single-leg option order (options-trading.md §3.2): market or limit, DAY only. */
+export function alpacaOptionProblem(o: BrokerOrder): string | null {
+  if (o.instrument?.kind !== 'option') return null;
+  if (o.type !== 'market' && o.type !== 'limit') return `${o.type} orders are not valid for options on Alpaca (market or limit)`;
+  if (o.tif !== 'day') return `time in force ${o.tif} is not valid for options on Alpaca (day only)`;
+  return null;
 }
 
 function num(x: unknown): number {
@@ -302,7 +328,7 @@ export class AlpacaBroker implements Broker {
   // ------------------------------------------------------------------ orders
 
   place(o: BrokerOrder): Promise<void> {
-    const bad = validateOrder(o);
+    const bad = validateOrder(o) ?? optionOrderProblem(o) ?? alpacaOptionProblem(o);
     if (bad) {
       this.stats.badInput++;
       return Promise.reject(new BrokerError('input', `invalid order: ${bad}`, (o as Partial<BrokerOrder>)?.clientOrderId));
@@ -335,6 +361,8 @@ export class AlpacaBroker implements Broker {
     };
     if (o.limitPrice !== undefined) r.limitPrice = String(o.limitPrice);
     if (o.stopPrice !== undefined) r.stopPrice = String(o.stopPrice);
+    // An option goes by its unpadded OCC symbol (the instrument key) with its intent, always sent (§3.2)
+    if (o.instrument?.kind === 'option') r.positionIntent = `${o.side}_to_${o.positionIntent ?? (o.side === 'buy' ? 'open' : 'close')}`;
     return r;
   }
 
@@ -448,6 +476,7 @@ export class AlpacaBroker implements Broker {
       id: String(o.id ?? ''),
       client_order_id: String(o.client_order_id ?? o.clientOrderId ?? ''),
       symbol: String(o.symbol ?? ''),
+      asset_class: (o.asset_class as string | undefined) ?? (o.assetClass as string | undefined),
       side: String(o.side ?? ''),
       qty: (o.qty as string | null) ?? null,
       notional: (o.notional as string | null) ?? null,
@@ -520,7 +549,8 @@ export class AlpacaBroker implements Broker {
     return (list ?? []).map((p) => {
       let qty = num(p.qty);
       if (p.side === 'short' && qty > 0) qty = -qty;
-      return { symbol: String(p.symbol), qty, avgPrice: num(p.avg_entry_price ?? p.avgEntryPrice) };
+      // an option's qty is in contracts and avg_entry_price is premium per share (options-trading.md §3.6)
+      return { symbol: String(p.symbol), ...instrumentOf(p), qty, avgPrice: num(p.avg_entry_price ?? p.avgEntryPrice) };
     });
   }
 
@@ -534,6 +564,7 @@ export class AlpacaBroker implements Broker {
       clientOrderId: w.client_order_id,
       brokerOrderId: w.id,
       symbol: w.symbol,
+      ...instrumentOf(w),
       side: w.side === 'sell' ? 'sell' : 'buy',
       qty: num(w.qty),
       filledQty: num(w.filled_qty),

@@ -44,7 +44,7 @@ import {
   type BrokerPosition,
   type BrokerStats,
 } from './types.js';
-import { validateOrder } from './validateOrder.js';
+import { optionOrderProblem, validateOrder } from './validateOrder.js';
 
 export interface IbkrBrokerOptions {
   host: string;
@@ -132,19 +132,7 @@ function ibTif(o: BrokerOrder): TimeInForce {
 /** `{ instrument }` when there is one (an option), else nothing: share orders keep their plain shape. */
 const withInstrument = (x: { instrument?: Instrument }): { instrument?: Instrument } => (x.instrument ? { instrument: x.instrument } : {});
 
-/**
- * What IB (or this adapter) refuses in an option order before it is sent: the instrument's key must be the
- * symbol, quantity whole contracts, and no auction order types (MOC/LOC are stock mechanisms; options-trading.md §2.4).
- */
-export function optionOrderProblem(o: BrokerOrder): string | null {
-  const i = o.instrument;
-  if (!i || i.kind !== 'option') return null;
-  if (i.occ !== o.symbol) return `symbol ${JSON.stringify(o.symbol)} is not the option's OCC symbol ${i.occ}`;
-  if (!Number.isInteger(o.qty)) return `option quantity must be whole contracts, got ${o.qty}`;
-  if (o.type === 'moc' || o.type === 'loc') return `${o.type.toUpperCase()} is not valid for options`;
-  if (o.tif === 'cls') return 'time in force cls (the closing auction) is not valid for options';
-  return null;
-}
+export { optionOrderProblem } from './validateOrder.js';
 
 /** Execution time "yyyyMMdd HH:mm:ss <tz>" (US/Eastern from TWS) or "yyyyMMdd-HH:mm:ss" (UTC). */
 export function parseIbTime(s: string | undefined, fallback: number): number {

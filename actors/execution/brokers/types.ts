@@ -27,6 +27,11 @@ export interface BrokerOrder {
   limitPrice?: number;
   stopPrice?: number;
   tif: BrokerTif;
+  /**
+   * Options: whether the order opens or closes a position (Alpaca's `position_intent` with the side). Unset:
+   * a buy opens and a sell closes (the engine never sells premium to open by default).
+   */
+  positionIntent?: 'open' | 'close';
 }
 
 export type BrokerEvent =

@@ -30,3 +30,17 @@ export function validateOrder(o: unknown): string | null {
   if (r.stopPrice !== undefined && !positive(r.stopPrice)) return 'stopPrice must be a positive finite number';
   return null;
 }
+
+/**
+ * What IB and Alpaca (or their adapters) refuse in an option order before it is sent: the instrument's key must be the
+ * symbol, quantity whole contracts, and no auction order types (MOC/LOC are stock mechanisms; options-trading.md §2.4).
+ */
+export function optionOrderProblem(o: BrokerOrder): string | null {
+  const i = o.instrument;
+  if (!i || i.kind !== 'option') return null;
+  if (i.occ !== o.symbol) return `symbol ${JSON.stringify(o.symbol)} is not the option's OCC symbol ${i.occ}`;
+  if (!Number.isInteger(o.qty)) return `option quantity must be whole contracts, got ${o.qty}`;
+  if (o.type === 'moc' || o.type === 'loc') return `${o.type.toUpperCase()} is not valid for options`;
+  if (o.tif === 'cls') return 'time in force cls (the closing auction) is not valid for options';
+  return null;
+}
