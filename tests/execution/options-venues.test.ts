@@ -1,20 +1,24 @@
 /**
- * Issue 11, IBKR path end to end: ExecutionCore trading option contracts through the real @stoqey/ib client
- * (IbkrBroker) against the TWS simulator, its option market pricing both the venue's fills and the live
- * quotes the engine marks from (as the market-depth actor's TwsOptionQuotes would deliver them), with a real
- * Redis journal:
+ * Issue 11, the venue paths end to end: ExecutionCore trading option contracts through the real client
+ * libraries — @stoqey/ib (IbkrBroker) against the TWS simulator, @alpacahq/alpaca-trade-api (AlpacaBroker)
+ * against the Alpaca simulator — each venue's option market pricing both its fills and the live quotes the
+ * engine marks from (as the market-depth actor would deliver them), with a real Redis journal:
  *  - a 0DTE signal → a marketable limit (occ in the journal) → the venue's fill → contracts marked from live
  *    quotes → a premium stop → a second position closed at the options cutoff;
  *  - a 1DTE call (holdToExpiry) held over a restart overnight; its expiry close passes while the engine is down
- *    and the venue exercises it into shares at the strike; on restart the engine settles the call at intrinsic
- *    × 100 and books the delivered shares at the settlement price, not the strike (decision 97), once.
+ *    and the venue exercises it into shares at the strike (IB's position report; Alpaca's OPEXC + OPTRD); on
+ *    restart the engine settles the call at intrinsic × 100 and books the delivered shares at the settlement
+ *    price, not the strike (decision 97), once.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { etDate } from '../../analytics/calendar.js';
 import { option, parseOcc } from '../../analytics/instrument.js';
 import type { OptionQuote } from '../../analytics/optionQuote.js';
 import { ExecutionCore, type SignalInput } from '../../actors/execution/ExecutionCore.js';
+import { AlpacaBroker } from '../../actors/execution/brokers/AlpacaBroker.js';
 import { IbkrBroker } from '../../actors/execution/brokers/IbkrBroker.js';
+import type { Broker } from '../../actors/execution/brokers/types.js';
+import { AlpacaSimulator } from '../../sim/alpaca/index.js';
 import { loadConfig } from '../../engine/config/loadConfig.js';
 import type { EngineConfig } from '../../engine/config/schema.js';
 import { MarketModel } from '../../sim/market/MarketModel.js';
@@ -29,23 +33,42 @@ let now = Date.parse(`${DAY}T15:00:00Z`); // the session clock: 10:00 New York
 let spot = 590;
 const model = new MarketModel({ seed: 7, symbols: [{ symbol: 'SPY', basePrice: 590, numRows: 5, level2: true }], startMs: now, eventsPerSecond: 50 });
 const market = new OptionMarket({ seed: 43, rate: 0.045, dividendYield: () => 0.013, nowMs: () => now, spot: () => spot });
-const sim = new TwsSimulator({ model, port: 0, tickMs: 5, options: market });
-let port = 0;
+const tws = new TwsSimulator({ model, port: 0, tickMs: 5, options: market });
+const alpaca = new AlpacaSimulator({
+  keyId: 'PKOPTVENUE0000000001', secret: 'opt-venue-secret', quote: (s) => (s === 'SPY' ? { bid: spot - 0.01, ask: spot + 0.01 } : undefined),
+  fillDelayMs: 2, pollMs: 10, startingCash: 1_000_000, nowMs: () => now, options: market,
+});
+let twsPort = 0;
+let alpacaUrls: { baseUrl: string; streamUrl: string };
 let clientIds = 60;
 
 beforeAll(async () => {
-  ({ port } = await sim.start());
+  ({ port: twsPort } = await tws.start());
+  alpacaUrls = await alpaca.start();
 });
 afterAll(async () => {
-  await sim.stop();
+  await tws.stop();
+  await alpaca.stop();
 });
 
-function config(holdToExpiry: boolean): EngineConfig {
+/** Each venue: its adapter (a fresh connection per engine start, as a process would have) and whether its simulator has exercised `occ`. */
+const VENUES = {
+  tws: {
+    broker: (): Broker => new IbkrBroker({ host: '127.0.0.1', port: twsPort, clientId: clientIds++, connectTimeoutMs: 5_000, requestTimeoutMs: 5_000, reconnectBaseMs: 50 }),
+    exercised: (occ: string) => tws.orders.expiries.some((x) => x.occ === occ),
+  },
+  alpaca: {
+    broker: (): Broker => new AlpacaBroker({ keyId: 'PKOPTVENUE0000000001', secret: 'opt-venue-secret', ...alpacaUrls, timeoutMs: 2_000, backoffBaseMs: 20, maxBackoffMs: 200, streamReconnectMs: 50 }),
+    exercised: (occ: string) => alpaca.nonTradeActivities().some((a) => a.activity_type === 'OPEXC' && a.symbol === occ),
+  },
+} as const;
+
+function config(holdToExpiry: boolean, broker: 'ibkr' | 'alpaca'): EngineConfig {
   const base = loadConfig({ env: { ALPHATRADER_LOGGING_LEVEL: 'silent' } }).config;
   return {
     ...base,
     symbols: [{ symbol: 'SPY', level2: true, basePrice: 590, numRows: 5 }],
-    execution: { ...base.execution, broker: 'ibkr', staleOrderMs: 600_000, optionOrders: { ...base.execution.optionOrders, startFraction: 0.5, stepFraction: 0.25, repriceMs: 1000, maxReprices: 3, timeoutMs: 60_000, stopPct: 0.3 } },
+    execution: { ...base.execution, broker, staleOrderMs: 600_000, optionOrders: { ...base.execution.optionOrders, startFraction: 0.5, stepFraction: 0.25, repriceMs: 1000, maxReprices: 3, timeoutMs: 60_000, stopPct: 0.3 } },
     risk: {
       ...base.risk, varLimit: 1e9, dailyLossLimit: 1e9, maxDrawdown: 1e9, maxPositionPerSymbol: 1e7, maxNotionalPerOrder: 1e7,
       options: { ...base.risk.options, maxPremiumPerTrade: 1000, maxPremiumPerDay: 10_000, maxContractsPerOrder: 10, holdToExpiry },
@@ -60,12 +83,12 @@ function live(occ: string): OptionQuote {
   return { occ, underlying: 'SPY', bid: q.bid, ask: q.ask, bidSize: q.bidSize, askSize: q.askSize, last: NaN, iv: q.iv, delta: q.delta, gamma: q.gamma, vega: q.vega, theta: q.theta, undPrice: spot, ts: Date.now() };
 }
 
-describe('ExecutionCore trades option contracts through IbkrBroker against the TWS simulator', () => {
+describe.each(['tws', 'alpaca'] as const)('ExecutionCore trades option contracts through the %s adapter against its simulator', (venue) => {
   const redis = useTestRedis();
 
-  async function engine(holdToExpiry = false): Promise<{ core: ExecutionCore; broker: IbkrBroker }> {
-    const broker = new IbkrBroker({ host: '127.0.0.1', port, clientId: clientIds++, connectTimeoutMs: 5_000, requestTimeoutMs: 5_000, reconnectBaseMs: 50 });
-    const core = new ExecutionCore(config(holdToExpiry), broker, redis.client(), {
+  async function engine(holdToExpiry = false): Promise<{ core: ExecutionCore; broker: Broker }> {
+    const broker = VENUES[venue].broker();
+    const core = new ExecutionCore(config(holdToExpiry, venue === 'tws' ? 'ibkr' : 'alpaca'), broker, redis.client(), {
       nowMs: () => now, sessionDate: (ms) => etDate(ms).replace(/-/g, ''), marketOpen: () => true,
       tradingHalted: () => false, setTradingHalted() {}, publishBreaker() {}, onOrderEvent() {}, fault() {},
     }, silentLog());
@@ -74,7 +97,7 @@ describe('ExecutionCore trades option contracts through IbkrBroker against the T
   }
 
   /** The engine stopped as a process would: nothing more runs from its queue, its TWS connection closes. */
-  async function stop(e: { core: ExecutionCore; broker: IbkrBroker }): Promise<void> {
+  async function stop(e: { core: ExecutionCore; broker: Broker }): Promise<void> {
     e.core.queue.pause();
     await e.broker.close();
   }
@@ -137,6 +160,10 @@ describe('ExecutionCore trades option contracts through IbkrBroker against the T
       await tickUntil(core, [C], () => core.position(C) === 0, 'the premium stop closed the call');
       const exit = (await entries('intent')).find((f) => f.purpose === 'exit')!;
       expect(exit).toMatchObject({ occ: C, side: 'sell', qty: String(qty), orderType: 'limit' });
+      if (venue === 'alpaca') { // the entry opened, the exit closed (position_intent, always sent)
+        const intent = (cid: string) => alpaca.orders().find((o) => o.client_order_id === cid)?.position_intent;
+        expect([intent(first!.cid!), intent(exit.cid!)]).toEqual(['buy_to_open', 'sell_to_close']);
+      }
       expect(core.portfolio.realizedPnl).toBeLessThan(0);
       expect((await e.broker.positions()).some((p) => p.symbol === C)).toBe(false);
 
@@ -179,7 +206,7 @@ describe('ExecutionCore trades option contracts through IbkrBroker against the T
       // the expiry close passes while the engine is down: the venue exercises the ITM call into shares at 585
       spot = 592;
       now = Date.parse(`${NEXT}T21:00:01Z`); // 16:00:01 New York on the expiry date
-      await waitFor(() => sim.orders.expiries.some((x) => x.occ === C), 'the venue exercised the call', 15_000);
+      await waitFor(() => VENUES[venue].exercised(C), 'the venue exercised the call', 15_000);
       e = await engine(true);
       // no SPY mark yet: the call waits for its settlement, and the delivered shares are not healed at the strike
       expect(e.core.position(C)).toBe(qty);
@@ -196,8 +223,10 @@ describe('ExecutionCore trades option contracts through IbkrBroker against the T
       expect(e.core.position('SPY')).toBe(sharesBefore + 100 * qty);
       expect(e.core.portfolio.positions.get('SPY')!.avgPrice).toBeCloseTo(592, 9); // not the strike (585)
       expect(e.core.counters.exerciseDeliveries).toBe(1);
+      // per contract: with a fresh journal Alpaca's order history under the engine's prefix (the 0DTE test's,
+      // same account and day) is adopted at reconciliation, with its own P&L
       const realized = (7 - paid) * qty * 100;
-      expect(e.core.portfolio.realizedPnl).toBeCloseTo(realized, 6);
+      expect(e.core.portfolio.positions.get(C)!.realizedPnl).toBeCloseTo(realized, 6);
 
       // a further restart replays the same book: nothing settled or delivered twice, no drift left
       await stop(e);
@@ -209,7 +238,7 @@ describe('ExecutionCore trades option contracts through IbkrBroker against the T
       expect(e.core.position(C)).toBe(0);
       expect(e.core.position('SPY')).toBe(sharesBefore + 100 * qty);
       expect(e.core.portfolio.positions.get('SPY')!.avgPrice).toBeCloseTo(592, 9);
-      expect(e.core.portfolio.realizedPnl).toBeCloseTo(realized, 6);
+      expect(e.core.portfolio.positions.get(C)!.realizedPnl).toBeCloseTo(realized, 6);
       expect((await entries('expiry')).length).toBe(2); // the settlement and the delivery
       expect(e.core.lastReconcile?.drift ?? []).toEqual([]);
     } finally {
