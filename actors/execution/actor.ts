@@ -56,6 +56,7 @@ const create: ActorFactory = async (ctx: ActorContext) => {
     // A stalled Redis must fail an order (one clear reason), not freeze orders, fills and the kill switch.
     commandTimeout: cfg.execution.redisTimeoutMs,
   };
+  const sessionClocked = cfg.engine.mode === 'simulated' || cfg.execution.broker === 'paper';
   const redis = createRedisClient({ ...redisOpts, connectionName: 'alphatrader-execution' });
   const commands = createRedisClient({ ...redisOpts, connectionName: 'alphatrader-execution-commands' });
   redis.on('error', () => {});
@@ -98,7 +99,9 @@ const create: ActorFactory = async (ctx: ActorContext) => {
     nowMs: () => clock.nowMs(),
     sessionDate: (ms) => etDate(ms).replace(/-/g, ''),
     // A real broker trades in real hours: only the in-engine paper broker follows the simulated session clock.
-    marketOpen: (ms) => NYSE.isOpenAt(cfg.execution.broker === 'paper' ? ms : Date.now()),
+    // Simulated venues (and the paper broker) run on the session clock, a live venue on the wall clock: with
+    // broker ibkr or alpaca against the embedded simulators the market is open when their session says so.
+    marketOpen: (ms) => NYSE.isOpenAt(sessionClocked ? ms : Date.now()),
     tradingHalted: () => ctx.control.get(CONTROL.tradingHalted) === 1,
     setTradingHalted: (on) => ctx.control.set(CONTROL.tradingHalted, on ? 1 : 0),
     escalated: () => ctx.control.get(CONTROL.escalated) === 1,
@@ -502,7 +505,7 @@ const create: ActorFactory = async (ctx: ActorContext) => {
     scheduler.start();
     termTimers.push(setInterval(() => {
       const now = clock.nowMs();
-      void routines.sampleEquity(NYSE.isOpenAt(cfg.execution.broker === 'paper' ? now : Date.now()));
+      void routines.sampleEquity(NYSE.isOpenAt(sessionClocked ? now : Date.now()));
     }, 500));
   };
 

@@ -73,6 +73,8 @@ if (wd.alpaca) {
     host: '127.0.0.1', port: 0, keyId: wd.alpacaKeyId, secret: wd.alpacaSecret, accountNumber: account, ...latency,
     // Order times, the CLS auction and DAY expiry follow the engine's session clock (its close is the engine's close).
     nowMs: () => session.nowMs(), sessionClose: (now) => NYSE.nextCloseMs(now),
+    // the same listed options as the TWS simulator: option orders, positions and expiries with broker: alpaca
+    options: optionMarket, optionUnderlyings: cfg.options.symbols,
     quote: (sym) => {
       const i = model.indexOf(sym);
       if (i < 0) return undefined;
