@@ -667,9 +667,10 @@ export class AlpacaExchange {
   /** One step of an order: a chunk (or, for IOC/FOK, everything marketable). True when it changed. */
   private tryFill(o: SimOrder): boolean {
     const q = this.quote(o.symbol);
-    if (!q || !(q.bid > 0) || !(q.ask > 0)) return false;
     const buy = o.side === 'buy';
-    const touch = buy ? q.ask : q.bid;
+    // Only the side the order takes must be quoted: a far out-of-the-money option bids 0 and still offers.
+    const touch = q ? (buy ? q.ask : q.bid) : NaN;
+    if (!q || !(touch > 0)) return false;
     if (!o.triggered) {
       const stop = o.stopPrice as number;
       if (buy ? touch >= stop : touch <= stop) o.triggered = true;
