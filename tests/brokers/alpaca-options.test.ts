@@ -125,7 +125,7 @@ describe('Alpaca option orders against the simulator', () => {
   it('at the expiry day\'s close an ITM long call is exercised into shares at the strike (OPEXC + OPTRD) and an OTM one expires (OPEXP)', async () => {
     const { b, events } = await broker();
     await b.place(order('alp-itm', 585, { type: 'market', qty: 1 }));
-    await b.place(order('alp-otm', 593, { type: 'market', qty: 3 })); // bid > 0: the simulator fills against a two-sided quote
+    await b.place(order('alp-otm', 593, { type: 'market', qty: 3 }));
     await waitFor(() => kinds(events, 'alp-itm').includes('fill') && kinds(events, 'alp-otm').includes('fill'), 'both fills');
     const sharesBefore = (await b.positions()).find((p) => p.symbol === 'SPY')?.qty ?? 0;
     spot = 591; // the close: the 585 call is $6 in the money, the 593 call out of it
