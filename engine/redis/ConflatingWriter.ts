@@ -44,6 +44,13 @@ export class ConflatingWriter {
     this.pending.set(key, { value, ttlMs });
   }
 
+  /** Forgets pending values whose key matches (a symbol this instance stopped serving: not written late). */
+  dropWhere(match: (key: string) => boolean): number {
+    let n = 0;
+    for (const k of this.pending.keys()) if (match(k)) n += +this.pending.delete(k);
+    return n;
+  }
+
   get size(): number {
     return this.pending.size;
   }
