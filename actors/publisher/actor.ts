@@ -1,5 +1,6 @@
 import { redisEndpoint } from '../../engine/redis/redisOptions.js';
-import { createRedisClient, type RedisLike } from '../../engine/redis/RedisClient.js';
+import { clusterNodesFromEnv, createRedisClient, type RedisLike } from '../../engine/redis/RedisClient.js';
+import { instanceIdFromEnv } from '../../engine/cluster/ClusterKeys.js';
 import { pipelineAll, type Cmd } from '../../engine/redis/SlotGroups.js';
 import type { ActorFactory } from '../../engine/runtime/Actor.js';
 import type { PublishRequest, StreamAppend } from '../../engine/runtime/ColdMessage.js';
@@ -130,7 +131,8 @@ const create: ActorFactory = (ctx) => {
         enableOfflineQueue: false,
         maxRetriesPerRequest: 1,
         retryStrategy: (times) => Math.min(50 * times, 1000),
-        connectionName: 'alphatrader-publisher',
+        // cluster mode: named per instance, so a node's CLIENT LIST / MONITOR tells whose writes these are
+        connectionName: clusterNodesFromEnv() ? `alphatrader-publisher-${instanceIdFromEnv()}` : 'alphatrader-publisher',
       });
       redis.on('ready', () => {
         everUp = true;
