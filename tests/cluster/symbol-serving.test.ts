@@ -6,6 +6,7 @@
  *   - MONITOR on every master for a window: every write to a `market:{SYM}:*` / `analytics:{SYM}:*` key comes
  *     from the publisher connection of that symbol's lease owner (connection named per instance), and each
  *     symbol's `market:{SYM}:timestamp` stays fresh;
+ *   - the execution follower's signals reach the owner through `{execution}:signals` (its group reads them);
  *   - SIGKILL of one instance: the survivor serves all 6 (every timestamp newer than the kill), and its
  *     writes are the only ones. The kill → all-served time is printed (the measured figure is
  *     `npm run bench -- execution-takeover`); waits are bounded conditions, never timing assertions.
@@ -13,7 +14,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from 'node:net';
 import { Redis, type Cluster } from 'ioredis';
-import { symbolLeaseKeys } from '../../engine/cluster/ClusterKeys.js';
+import { executionLeaseKeys, SIGNALS_GROUP, SIGNALS_STREAM, symbolLeaseKeys } from '../../engine/cluster/ClusterKeys.js';
 import { TestCluster } from '../helpers/cluster.js';
 import { EngineProcess, cli } from '../helpers/engine.js';
 import { waitFor } from '../helpers/redis.js';
@@ -137,6 +138,15 @@ describe('symbol ownership across two engines on a local Redis Cluster', () => {
     expect(wrong.slice(0, 5)).toEqual([]);
     const now = Date.now();
     for (const [s, ts] of await timestamps()) expect(now - ts, `${s} timestamp age`).toBeLessThan(10_000);
+
+    // the follower of execution relays its symbols' signals to the owner (consumer group `execution`)
+    const exec = ownerOf(await redis.get(executionLeaseKeys().lease));
+    expect(['sym-a', 'sym-b']).toContain(exec);
+    await waitFor(async () => {
+      const groups = (await redis.xinfo('GROUPS', SIGNALS_STREAM).catch(() => [])) as unknown[][];
+      const g = groups.find((x) => x[x.indexOf('name') + 1] === SIGNALS_GROUP);
+      return !!g && Number(g[g.indexOf('entries-read') + 1]) > 0;
+    }, 90_000, 'a relayed signal read by the execution owner');
 
     // SIGKILL sym-b: its symbols move to sym-a once their leases expire
     const killedAt = Date.now();
