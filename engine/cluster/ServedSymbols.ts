@@ -10,7 +10,7 @@ import { clusterNodesFromEnv } from '../redis/RedisClient.js';
 export const SERVED_SYMBOLS_TOPIC = 'served-symbols';
 
 /** The actor kinds that produce per-symbol output and must hear the served set. */
-export const SERVED_SYMBOL_KINDS: ReadonlySet<string> = new Set(['market-depth', 'analytics', 'signals', 'publisher']);
+export const SERVED_SYMBOL_KINDS: ReadonlySet<string> = new Set(['market-depth', 'options', 'analytics', 'signals', 'publisher']);
 
 export interface ServedChange {
   gained: number[];
@@ -43,6 +43,12 @@ export class ServedSymbols {
     return id !== undefined && this.mask[id] === true;
   }
 
+  /** Served, or not a configured symbol at all (e.g. an options underlying without a book): not ours to gate. */
+  allows(symbol: string): boolean {
+    const id = this.ids.get(symbol);
+    return id === undefined || this.mask[id] === true;
+  }
+
   list(): string[] {
     return this.names.filter((_, i) => this.mask[i]);
   }
@@ -71,9 +77,7 @@ export class ServedSymbols {
   /** Whether a Redis key may be written: keys tagged with a configured symbol (`…{SYM}…`) only while served. */
   allowsKey(key: string): boolean {
     const sym = keySymbol(key);
-    if (sym === null) return true;
-    const id = this.ids.get(sym);
-    return id === undefined || this.mask[id] === true;
+    return sym === null || this.allows(sym);
   }
 }
 
