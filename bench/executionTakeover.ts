@@ -4,7 +4,10 @@
  * simulated venues, default configuration) on a local 3-master Redis Cluster; each run SIGKILLs the current
  * execution owner and measures, from the kill:
  *   - lease: until `{execution}:lease` names the survivor (polled every 20 ms);
- *   - reconciled: until the survivor logs `execution ready: journal reconciled` (it may trade from here).
+ *   - reconciled: until the survivor logs `execution ready: journal reconciled` (it may trade from here);
+ *   - symbols: until the survivor serves every configured symbol (each `market:{SYM}:timestamp` newer than the
+ *     kill: the killed instance's symbols are taken over once their leases expire; polled every 20 ms).
+ * Each run starts from a balanced split (both instances hold symbol leases).
  * The killed instance is then started again (a follower) for the next run. Figures, not assertions.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -15,7 +18,8 @@ import { Cluster } from 'ioredis';
 import { projectRoot } from '../engine/config/projectRoot.js';
 import { startLocalCluster, stopLocalCluster } from '../engine/redis/LocalCluster.js';
 import { readJsonLines } from '../engine/log/jsonLines.js';
-import { executionLeaseKeys, INSTANCE_TTL_MS } from '../engine/cluster/ClusterKeys.js';
+import { executionLeaseKeys, INSTANCE_TTL_MS, symbolLeaseKeys } from '../engine/cluster/ClusterKeys.js';
+import { loadConfig } from '../engine/config/loadConfig.js';
 
 const PASSWORD = 'bench-takeover-secret';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -63,8 +67,15 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     const v = await redis.get(lease);
     return v ? v.slice(0, v.lastIndexOf(':')) : null;
   };
+  const symbols = loadConfig().config.symbols.map((x) => x.symbol);
+  const symbolOwners = async () => (await Promise.all(symbols.map((s) => redis.get(symbolLeaseKeys(s).lease)))).map((v) => (v ? v.slice(0, v.lastIndexOf(':')) : null));
+  const split = async () => {
+    const o = await symbolOwners();
+    return [...insts.keys()].every((id) => o.includes(id)) && o.every((x) => x !== null);
+  };
+  const allFreshSince = async (wallMs: number) => (await Promise.all(symbols.map((s) => redis.get(`market:{${s}}:timestamp`)))).every((v) => Number(v ?? 0) > wallMs);
   const insts = new Map<string, Instance>();
-  const rows: { run: number; killed: string; survivor: string; leaseMs: number; reconciledMs: number }[] = [];
+  const rows: Row[] = [];
   try {
     for (const id of ['takeover-a', 'takeover-b']) insts.set(id, startInstance(id, env));
     await until(async () => (await holder()) !== null && [...insts.values()].some((x) => count(x, READY) > 0), 240_000, 'a first execution owner', 200);
@@ -72,14 +83,20 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     for (let r = 1; r <= runs; r++) {
       const owner = (await holder())!;
       const survivor = [...insts.values()].find((x) => x.id !== owner)!;
+      await until(split, 60_000, 'a split of the symbols between both instances', 100);
+      const moved = (await symbolOwners()).filter((x) => x === owner).length;
       const readyBefore = count(survivor, READY);
       const t0 = performance.now();
+      const wall0 = Date.now();
       insts.get(owner)!.child.kill('SIGKILL');
+      let symbolsMs = 0;
+      const symbolsDone = until(() => allFreshSince(wall0), 60_000, 'the survivor to serve every symbol').then(() => (symbolsMs = performance.now() - t0));
       await until(async () => (await holder()) === survivor.id, 60_000, 'the survivor to take the lease');
       const leaseMs = performance.now() - t0;
       await until(() => count(survivor, READY) > readyBefore, 60_000, 'the survivor to reconcile');
       const reconciledMs = performance.now() - t0;
-      rows.push({ run: r, killed: owner, survivor: survivor.id, leaseMs: Math.round(leaseMs), reconciledMs: Math.round(reconciledMs) });
+      await symbolsDone;
+      rows.push({ run: r, killed: owner, survivor: survivor.id, leaseMs: Math.round(leaseMs), reconciledMs: Math.round(reconciledMs), moved, symbolsMs: Math.round(symbolsMs) });
       if (r < runs) {
         const again = startInstance(owner, env); // back as a follower for the next run
         insts.set(owner, again);
@@ -93,15 +110,26 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     rmSync(dir, { recursive: true, force: true });
   }
   const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-  return { leaseTtlMs: INSTANCE_TTL_MS, runs: rows, medianLeaseMs: med(rows.map((x) => x.leaseMs)), medianReconciledMs: med(rows.map((x) => x.reconciledMs)) };
+  return { leaseTtlMs: INSTANCE_TTL_MS, symbols: symbols.length, runs: rows, medianLeaseMs: med(rows.map((x) => x.leaseMs)), medianReconciledMs: med(rows.map((x) => x.reconciledMs)), medianSymbolsMs: med(rows.map((x) => x.symbolsMs)) };
+}
+
+interface Row {
+  run: number;
+  killed: string;
+  survivor: string;
+  leaseMs: number;
+  reconciledMs: number;
+  /** symbols the killed instance held */
+  moved: number;
+  symbolsMs: number;
 }
 
 export function format(r: Record<string, unknown>): string {
-  const rows = r.runs as { run: number; killed: string; survivor: string; leaseMs: number; reconciledMs: number }[];
+  const rows = r.runs as Row[];
   return [
-    `execution takeover after kill -9 of the owner (lease TTL ${r.leaseTtlMs} ms, renew every ttl/3, 2 engines, local 3-master cluster)`,
-    'run  killed       survivor     lease (ms)  reconciled (ms)',
-    ...rows.map((x) => `${String(x.run).padEnd(4)} ${x.killed.padEnd(12)} ${x.survivor.padEnd(12)} ${String(x.leaseMs).padStart(10)}  ${String(x.reconciledMs).padStart(15)}`),
-    `median: lease ${r.medianLeaseMs} ms, reconciled ${r.medianReconciledMs} ms`,
+    `execution takeover after kill -9 of the owner (lease TTL ${r.leaseTtlMs} ms, renew every ttl/3, 2 engines, local 3-master cluster, ${r.symbols} symbols)`,
+    'run  killed       survivor     lease (ms)  reconciled (ms)  symbols moved  all symbols served (ms)',
+    ...rows.map((x) => `${String(x.run).padEnd(4)} ${x.killed.padEnd(12)} ${x.survivor.padEnd(12)} ${String(x.leaseMs).padStart(10)}  ${String(x.reconciledMs).padStart(15)}  ${String(x.moved).padStart(13)}  ${String(x.symbolsMs).padStart(23)}`),
+    `median: lease ${r.medianLeaseMs} ms, reconciled ${r.medianReconciledMs} ms, all symbols served ${r.medianSymbolsMs} ms`,
   ].join('\n');
 }

@@ -12,6 +12,7 @@ import { notifierFor } from '../engine/alerts/fromConfig.js';
 import type { RuntimeInfo } from '../engine/runtime/ActorContext.js';
 import { Supervisor } from '../engine/supervisor/Supervisor.js';
 import { startClusterHeartbeat } from '../engine/cluster/InstanceHeartbeat.js';
+import { startSymbolServing } from '../engine/cluster/SymbolServing.js';
 import { startEmbeddedVenues, type EmbeddedVenueInfo } from '../engine/venues/EmbeddedVenues.js';
 import { checkReplayInput, ReplayInputError } from '../actors/market-depth/replayInput.js';
 import { parseCommand, seconds } from './args.js';
@@ -121,8 +122,11 @@ export async function runStart(argv: string[], opts: StartOptions = {}): Promise
   };
   const notifier = notifierFor(config, process.env, log);
   const sup = new Supervisor(config, log, runtime, undefined, ControlWriter.connect({ url: runtime.redisUrl, password: runtime.redisPassword, username: runtime.redisUsername as string | undefined }, log), notifier);
-  // cluster mode only: this instance in the registry `status --cluster` and the dashboards read
-  const heartbeat = startClusterHeartbeat(config.symbols.map((x) => x.symbol), { host: redis.host, port: redis.port, password: redis.password, username: redis.username, ...(redis.tls ? { tls: redis.tls } : {}) }, sup);
+  // cluster mode only: symbol ownership by lease (what the actors serve), and this instance in the registry
+  // `status --cluster` and the dashboards read, with the symbols it serves
+  const clusterRedis = { host: redis.host, port: redis.port, password: redis.password, username: redis.username, ...(redis.tls ? { tls: redis.tls } : {}) };
+  const serving = startSymbolServing(config.symbols.map((x) => x.symbol), clusterRedis, sup);
+  const heartbeat = startClusterHeartbeat(serving ? () => serving.served() : config.symbols.map((x) => x.symbol), clusterRedis, sup);
 
   let stopping: Promise<number> | undefined;
   let durationTimer: LongTimer | undefined;
@@ -139,6 +143,7 @@ export async function runStart(argv: string[], opts: StartOptions = {}): Promise
     }, 4900).unref();
     stopping = (async () => {
       await sup.shutdown();
+      await serving?.stop(); // after the actors stopped: the symbols' leases go back for the others to take
       await heartbeat?.stop();
       await venues.stop();
       if (redis.embedded) await redis.embedded.stop(1000);

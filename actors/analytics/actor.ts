@@ -8,6 +8,7 @@ import { GammaPool, shareChain } from './GammaPool.js';
 import { workerResourceLimits } from '../../engine/runtime/workerHeap.js';
 import type { SymbolAnalytics } from './SymbolAnalytics.js';
 import { loadVpinStates, saveRequest, type SavedVpin } from './VpinStore.js';
+import { SERVED_SYMBOLS_TOPIC, ServedSymbols } from '../../engine/cluster/ServedSymbols.js';
 
 export type { ChainMessage };
 
@@ -25,6 +26,8 @@ const create: ActorFactory = async (ctx) => {
   const cfg = ctx.config;
   const core = new AnalyticsCore(cfg, ctx.symbols.names, ctx.output('analytics-out'));
   const syms = core.syms;
+  // Cluster mode: a symbol another instance owns gets no keys from here (its state is kept, fed by nothing).
+  const served = ServedSymbols.forEnv(ctx.symbols.names);
   // Recorded run: every cold input is written at the position it was consumed; ATREC2 replay: applied there.
   const recorder = InputRecorder.of(cfg, 'analytics', (to, topic, p) => ctx.send(to, topic, p));
   const recorded = RecordedInputs.forActor(cfg, 'analytics');
@@ -153,6 +156,7 @@ const create: ActorFactory = async (ctx) => {
     const now = Date.now();
     const reqs: PublishRequest[] = [];
     for (const a of syms) {
+      if (!served.has(a.symbol)) continue;
       // The seed keys: sweeps on Level-2 symbols, unusual volume on Level-1 ones (each once per event / bar).
       if (level2.has(a.symbol)) {
         const sw = a.newSweep();
@@ -194,6 +198,7 @@ const create: ActorFactory = async (ctx) => {
     },
     onCommand(topic, payload) {
       if (topic === 'chain') return onChain(payload as ChainMessage);
+      if (topic === SERVED_SYMBOLS_TOPIC) return void (served.apply(payload) ?? ctx.countInputError());
       ctx.countInputError();
     },
     async close() {

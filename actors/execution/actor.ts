@@ -2,6 +2,7 @@ import { clusterNodesFromEnv, createRedisClient } from '../../engine/redis/Redis
 import { ExecutionLease } from '../../engine/cluster/ExecutionLease.js';
 import { INSTANCE_TTL_MS, instanceIdFromEnv } from '../../engine/cluster/ClusterKeys.js';
 import type { StepDownReason } from '../../engine/cluster/LeaseHolder.js';
+import { SignalRelay, signalKey, type RelayedSignal } from '../../engine/cluster/SignalRelay.js';
 import { redisEndpoint } from '../../engine/redis/redisOptions.js';
 import { journalDurabilityError, readPersistence } from '../../engine/config/startupChecks.js';
 import { etDate, NYSE } from '../../analytics/calendar.js';
@@ -165,6 +166,11 @@ const create: ActorFactory = async (ctx: ActorContext) => {
     onStepDown: (reason, token) => stepDown(reason, token),
   }) : null;
   if (owner) core.journal.fenced = (f) => owner.append(f);
+  // Cluster mode: a follower hands its signals (the symbols its instance serves) to the owner through
+  // `{execution}:signals`; the owner reads them on a connection of its own (a blocking read).
+  const relayRedis = owner ? createRedisClient({ ...redisOpts, connectionName: 'alphatrader-execution-signals' }) : null;
+  relayRedis?.on('error', () => {});
+  const relay = relayRedis ? new SignalRelay(relayRedis, { consumer: instanceIdFromEnv() }) : null;
   /** bumped on every step-down: what a term started (timers, the command loop, a start-up) ends with it */
   let term = 0;
   const termTimers: NodeJS.Timeout[] = [];
@@ -481,6 +487,7 @@ const create: ActorFactory = async (ctx: ActorContext) => {
           if (core.queue.waiting < 100) void core.reconcileNow(Date.now() - 3600_000).catch((e) => ctx.log.warn({ err: String(e) }, 'periodic reconciliation failed'));
         }, cfg.execution.reconcileMs));
         void commandLoop(myTerm);
+        if (relay) void relayLoop(myTerm);
         void startSession(myTerm);
         return;
       } catch (e) {
@@ -488,6 +495,20 @@ const create: ActorFactory = async (ctx: ActorContext) => {
         // The first connection is still being made at start-up: not worth a warning until it has had a few seconds.
         if (attempt > 0 && attempt % 20 === 0) ctx.log.warn({ err: String(e) }, 'execution not ready (journal or broker unavailable): no trading until it is; retrying');
         await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  };
+
+  /** The owner's read of the other instances' signals, for as long as this term lasts. */
+  const relayLoop = async (myTerm = term) => {
+    while (!stopping && myTerm === term) {
+      try {
+        if (relayRedis!.status !== 'ready') throw new Error('not ready');
+        await relay!.poll((x) => {
+          if (myTerm === term) takeSignal(x as unknown as SignalInput);
+        }, 500);
+      } catch {
+        if (!stopping) await new Promise((r) => setTimeout(r, 500));
       }
     }
   };
@@ -523,6 +544,15 @@ const create: ActorFactory = async (ctx: ActorContext) => {
     if (!stopping) void bootstrap();
   }
 
+  function takeSignal(s: SignalInput): void {
+    strategies.set(s.symbol, s.strategy);
+    signalsConsumed++;
+    // While the journal is replayed and reconciled the signal waits in the order queue (not dropped).
+    void core.onSignal(s).then((outcome) => {
+      if (!outcome.startsWith('sent')) ctx.log.debug({ symbol: s.symbol, strategy: s.strategy, outcome }, 'signal not traded');
+    });
+  }
+
   return {
     start() {
       timers.push(setInterval(publishState, 1000));
@@ -531,7 +561,6 @@ const create: ActorFactory = async (ctx: ActorContext) => {
     },
     onMessage(view, off) {
       if (msgType(view, off) !== MessageType.Signal) return;
-      if (following()) return void core.counters.signalsNotOwner++; // another instance owns execution
       const id = msgSymbol(view, off);
       let symbol: string;
       try {
@@ -546,12 +575,14 @@ const create: ActorFactory = async (ctx: ActorContext) => {
       };
       const right = Signal.right(view, off);
       if (right !== 0) s.option = { expiry: expiryIso(Signal.expiry(view, off)), right: right > 0 ? 'C' : 'P', strike: Signal.strike(view, off) };
-      strategies.set(symbol, s.strategy);
-      signalsConsumed++;
-      // While the journal is replayed and reconciled the signal waits in the order queue (not dropped).
-      void core.onSignal(s).then((outcome) => {
-        if (!outcome.startsWith('sent')) ctx.log.debug({ symbol, strategy: s.strategy, outcome }, 'signal not traded');
-      });
+      if (following()) {
+        // another instance owns execution: the signal goes to it (counted here as not traded by this one)
+        core.counters.signalsNotOwner++;
+        if (relay) void relay.send(s as unknown as RelayedSignal);
+        return;
+      }
+      relay?.remember(signalKey(s));
+      takeSignal(s);
     },
     async onCommand(topic, payload) {
       if (topic === OPTION_QUOTES_TOPIC) {
@@ -624,6 +655,7 @@ const create: ActorFactory = async (ctx: ActorContext) => {
       await owner?.close(); // stops acting, then releases: another instance need not wait for the TTL
       await broker.close().catch(() => {});
       commands.disconnect();
+      relayRedis?.disconnect();
       await redis.quit().catch(() => redis.disconnect());
     },
   };

@@ -95,6 +95,13 @@ export class BookKeeper implements MarketSink {
   private pendingMsgs = 0;
   private readonly barMs: number;
 
+  /**
+   * By symbol id: whether this instance serves the symbol (cluster symbol ownership). An unserved symbol's
+   * book is still kept from the venue (a warm standby: taking it over needs no resubscription), but nothing
+   * of it leaves: no ring message, no book top, no snapshot. All true on a single host.
+   */
+  served: readonly boolean[];
+
   /** false when the venue sends its own bars (TWS real-time bars): then trades do not build bars here */
   barsFromTrades = true;
   private readonly level2: boolean[];
@@ -107,6 +114,7 @@ export class BookKeeper implements MarketSink {
   ) {
     this.syms = config.symbols.map((s) => new SymbolState(s.symbol, s.numRows));
     this.level2 = config.symbols.map((s) => s.level2);
+    this.served = config.symbols.map(() => true);
     this.barMs = config.market.barSeconds * 1000;
     const q = config.market.quality;
     this.gate = new PrintGate({ sigmas: q.outlierSigmas, minBandBps: q.minBandBps, warmup: q.warmupPrints, rebaseAfter: q.rebaseAfter, halfLifePrints: q.halfLifePrints }, this.syms.length);
@@ -143,6 +151,7 @@ export class BookKeeper implements MarketSink {
     this.touch(s, tsMs, ingestNs);
     s.topDirty = true;
     s.bookChangedSinceSnapshot = true;
+    if (!this.served[symbolId]) return;
     const off = this.out.claim();
     if (off < 0) return void this.stats.ringDropped++;
     const h = this.out.stamp(symbolId, tsMs * 1e6, ingestNs, decodedNs);
@@ -187,6 +196,7 @@ export class BookKeeper implements MarketSink {
     if (aggressor === 0 && !(flags & TradeFlags.Cross)) aggressor = this.classify(s, price);
     s.lastPrice = price;
     if (this.barsFromTrades) this.addToBar(s, symbolId, tsMs, price, size, ingestNs);
+    if (!this.served[symbolId]) return;
     const off = this.out.claim();
     if (off < 0) return void this.stats.ringDropped++;
     const h = this.out.stamp(symbolId, tsMs * 1e6, ingestNs, ingestNs, flags);
@@ -219,6 +229,7 @@ export class BookKeeper implements MarketSink {
     this.stats.quotes++;
     this.touch(s, tsMs, ingestNs);
     if (!this.level2[symbolId]) this.quoteToBook(s, bidPx, askPx, bidSz, askSz);
+    if (!this.served[symbolId]) return;
     const off = this.out.claim();
     if (off < 0) return void this.stats.ringDropped++;
     const h = this.out.stamp(symbolId, tsMs * 1e6, ingestNs, ingestNs);
@@ -252,6 +263,7 @@ export class BookKeeper implements MarketSink {
       this.onInputError();
       return;
     }
+    if (!this.served[symbolId]) return;
     const off = this.out.claim();
     if (off < 0) return void this.stats.ringDropped++;
     const h = this.out.stamp(symbolId, (startMs + seconds * 1000) * 1e6, ingestNs, ingestNs, flags);
@@ -266,6 +278,7 @@ export class BookKeeper implements MarketSink {
 
   historyEnd(symbolId: number, ingestNs: number): void {
     if (!this.sym(symbolId)) return;
+    if (!this.served[symbolId]) return void (this.historyBars[symbolId] = 0);
     const off = this.out.claim();
     if (off < 0) return void this.stats.ringDropped++;
     const h = this.out.stamp(symbolId, Date.now() * 1e6, ingestNs, ingestNs, BarFlags.Historical | BarFlags.HistoryEnd);
@@ -286,6 +299,15 @@ export class BookKeeper implements MarketSink {
     s.topDirty = true;
     s.bookChangedSinceSnapshot = true;
     this.stats.resets++;
+  }
+
+  /** The symbol is served again: its book top and snapshot go out with the next batch, not at the next change. */
+  resumed(symbolId: number): void {
+    const s = this.sym(symbolId);
+    if (!s) return;
+    s.topDirty = true;
+    s.bookChangedSinceSnapshot = true;
+    s.haltDirty = s.haltPhase !== null;
   }
 
   resetAll(): void {
@@ -329,6 +351,7 @@ export class BookKeeper implements MarketSink {
 
   private closeBar(s: SymbolState, symbolId: number, ingestNs: number): void {
     if (s.n === 0) return;
+    if (!this.served[symbolId]) return void (s.n = 0);
     const off = this.out.claim();
     if (off < 0) return void this.stats.ringDropped++;
     const h = this.out.stamp(symbolId, (s.barStart + this.barMs) * 1e6, ingestNs, ingestNs);
@@ -367,6 +390,7 @@ export class BookKeeper implements MarketSink {
     if (flags & (BookFlags.Crossed | BookFlags.Locked)) this.stats.crossedOrLocked++;
     if (s.stale) flags |= BookFlags.Stale;
     if (s.halted) flags |= BookFlags.Halted;
+    if (!this.served[symbolId]) return;
     const off = this.out.claim();
     if (off < 0) return void this.stats.ringDropped++;
     const h = this.out.stamp(symbolId, s.lastEventNs, s.lastIngestNs, s.lastIngestNs, flags);
@@ -399,7 +423,9 @@ export class BookKeeper implements MarketSink {
     const ttl = this.config.ttl.book;
     const reqs: PublishRequest[] = [];
     const haltTtl = this.config.ttl.monitoring;
-    for (const s of this.syms) {
+    for (let i = 0; i < this.syms.length; i++) {
+      const s = this.syms[i]!;
+      if (!this.served[i]) continue;
       // Only for symbols whose venue has said something about halts; refreshed at half its TTL.
       if (s.haltPhase !== null && (s.haltDirty || nowMs - s.lastHaltPublishMs >= haltTtl / 2)) {
         s.haltDirty = false;

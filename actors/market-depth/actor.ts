@@ -16,6 +16,7 @@ import { OptionQuoteFeed } from './OptionQuoteFeed.js';
 import { underlyingLines } from './OptionSubscriptions.js';
 import { SimOptionQuotes } from './SimOptionQuotes.js';
 import { TwsOptionQuotes } from './TwsOptionQuotes.js';
+import { SERVED_SYMBOLS_TOPIC, ServedSymbols } from '../../engine/cluster/ServedSymbols.js';
 
 /**
  * Market-depth actor: one MarketSource (TWS socket, simulated market, or replay) feeding the BookKeeper,
@@ -25,6 +26,9 @@ import { TwsOptionQuotes } from './TwsOptionQuotes.js';
 const create: ActorFactory = async (ctx) => {
   const cfg = ctx.config;
   const keeper = new BookKeeper(cfg, ctx.output('market-data'), ctx.clock, () => ctx.countInputError());
+  // Cluster mode: only the symbols whose leases this instance holds leave the keeper (see BookKeeper.served).
+  const served = ServedSymbols.forEnv(ctx.symbols.names);
+  keeper.served = served.mask;
   // Live option quotes for the contracts execution and signals ask for, within the connection's lines.
   const oq = cfg.market.optionQuotes;
   const session = clockFor(cfg, ctx.runtime.engineStartMs as number | undefined);
@@ -134,6 +138,13 @@ const create: ActorFactory = async (ctx) => {
     onCommand(topic, payload) {
       // the other actors' consumed cold inputs and outputs, written into the recording between market frames
       if (topic === 'record' && recorder) return void recorder.record(payload as ReplayRecord);
+      if (topic === SERVED_SYMBOLS_TOPIC) {
+        const change = served.apply(payload);
+        if (!change) return void ctx.countInputError();
+        for (const id of change.gained) keeper.resumed(id);
+        if (change.gained.length || change.lost.length) ctx.log.info({ serving: served.list(), gained: change.gained.map((i) => ctx.symbols.names[i]), lost: change.lost.map((i) => ctx.symbols.names[i]) }, 'served symbols changed');
+        return;
+      }
       if (topic === OPTION_SUBSCRIPTIONS_TOPIC) {
         if (!optionFeed.request(payload)) ctx.countInputError();
         return;

@@ -39,6 +39,8 @@ export interface OptionsServiceTimers {
 export interface OptionsServiceOptions {
   client: OptionsDataSource;
   symbols: readonly string[];
+  /** whether this instance polls the symbol now (cluster symbol ownership); default every symbol */
+  serves?: (symbol: string) => boolean;
   publish: (key: string, value: unknown, ttlMs: number) => void;
   onChain?: (symbol: string, contracts: readonly OptionContract[]) => void;
   /** Default 15 000 (config venues.alphaVantage.pollMs). Keep it below ttl.chain or the keys lapse between polls. */
@@ -132,7 +134,10 @@ export class OptionsService {
     lastChainAtMs: {},
   };
 
+  private readonly serves?: (symbol: string) => boolean;
+
   constructor(opts: OptionsServiceOptions) {
+    this.serves = opts.serves;
     for (const s of opts.symbols) if (!/^[A-Z][A-Z0-9.]{0,9}$/.test(s)) throw new Error(`OptionsService: bad symbol ${JSON.stringify(s)}`);
     this.client = opts.client;
     this.symbols = [...new Set(opts.symbols)];
@@ -162,6 +167,7 @@ export class OptionsService {
   async tick(nowMs: number = this.now()): Promise<void> {
     const jobs: Promise<void>[] = [];
     for (const sym of this.symbols) {
+      if (this.serves && !this.serves(sym)) continue; // another instance polls it (its quota, its keys)
       const chainKey = `chain:${sym}`;
       if (!this.inFlight.has(chainKey) && nowMs >= (this.nextChainAt.get(sym) ?? -Infinity)) {
         this.nextChainAt.set(sym, nowMs + this.chainPollMs);

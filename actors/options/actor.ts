@@ -1,3 +1,4 @@
+import { SERVED_SYMBOLS_TOPIC, ServedSymbols } from '../../engine/cluster/ServedSymbols.js';
 import { clockFor } from '../../engine/clock/index.js';
 import type { ActorFactory } from '../../engine/runtime/Actor.js';
 import type { ChainMessage } from '../analytics/AnalyticsCore.js';
@@ -38,7 +39,14 @@ const create: ActorFactory = (ctx) => {
     return m;
   };
 
+  // Cluster mode: chains and sentiment only for the underlyings this instance serves (the quota is shared).
+  const served = ServedSymbols.forEnv(ctx.symbols.names);
+
   return {
+    onCommand(topic, payload) {
+      // the only command it takes (it had none before: anything else is ignored, as then)
+      if (topic === SERVED_SYMBOLS_TOPIC) return void (served.apply(payload) ?? ctx.countInputError());
+    },
     start() {
       if (!baseUrl || !apiKey) {
         ctx.log.warn('no Alpha Vantage base URL or API key (ALPHATRADER_ALPHAVANTAGE_API_KEY): options and sentiment are off');
@@ -53,6 +61,7 @@ const create: ActorFactory = (ctx) => {
       service = new OptionsService({
         client,
         symbols: cfg.options.symbols,
+        serves: (sym) => served.allows(sym),
         publish: (key, value, ttlMs) => ctx.publish(key, value, ttlMs),
         onChain: (symbol, contracts) => {
           const spot = contracts.length ? estimateSpot(contracts) : NaN;

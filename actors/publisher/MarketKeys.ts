@@ -118,7 +118,7 @@ export class MarketKeys {
    * rewrites (kilobytes each); `lists` false leaves them dirty for a later flush, so the small latest-value
    * keys can go out every few milliseconds without rewriting the lists as often.
    */
-  flushInto(w: ConflatingWriter, lists = true): void {
+  flushInto(w: Pick<ConflatingWriter, 'set'>, lists = true): void {
     const ttl = this.config.ttl;
     for (const s of this.syms) {
       const k = `market:{${s.symbol}}`;

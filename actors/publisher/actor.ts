@@ -1,5 +1,6 @@
 import { redisEndpoint } from '../../engine/redis/redisOptions.js';
-import { createRedisClient, type RedisLike } from '../../engine/redis/RedisClient.js';
+import { clusterNodesFromEnv, createRedisClient, type RedisLike } from '../../engine/redis/RedisClient.js';
+import { instanceIdFromEnv } from '../../engine/cluster/ClusterKeys.js';
 import { pipelineAll, type Cmd } from '../../engine/redis/SlotGroups.js';
 import type { ActorFactory } from '../../engine/runtime/Actor.js';
 import type { PublishRequest, StreamAppend } from '../../engine/runtime/ColdMessage.js';
@@ -8,6 +9,7 @@ import { ConflatingWriter } from '../../engine/redis/ConflatingWriter.js';
 import { MarketKeys } from './MarketKeys.js';
 import { signalWrites } from './SignalKeys.js';
 import { applyRetention, streamMaxLen, type RetentionReport } from '../../engine/redis/StreamRetention.js';
+import { keySymbol, SERVED_SYMBOLS_TOPIC, ServedSymbols } from '../../engine/cluster/ServedSymbols.js';
 
 /**
  * The only actor that talks to Redis for market data. It reads the market-data ring as a lossy reader (it
@@ -20,6 +22,15 @@ const create: ActorFactory = (ctx) => {
   const cfg = ctx.config;
   const rt = ctx.runtime;
   const writer = new ConflatingWriter(cfg.redis.maxPendingKeys);
+  // Cluster mode: the last guard on symbol ownership — a key tagged with a symbol this instance does not
+  // serve is never written (whoever sent it), and what was pending for a symbol just lost is dropped.
+  const served = ServedSymbols.forEnv(ctx.symbols.names);
+  writer.keep = (k) => served.allowsKey(k);
+  let notServedKeys = 0;
+  const set = (key: string, value: string, ttlMs: number) => {
+    if (served.allowsKey(key)) writer.set(key, value, ttlMs);
+    else notServedKeys++;
+  };
   const market = new MarketKeys(cfg);
   let redis: RedisLike;
   let timer: NodeJS.Timeout | undefined;
@@ -34,7 +45,7 @@ const create: ActorFactory = (ctx) => {
 
   const publishMonitoring = () => {
     const ringStats = ctx.inputs.map((i) => ({ ring: i.ring, lost: i.reader.lost, available: i.reader.available() }));
-    writer.set('monitoring:publisher:metrics', JSON.stringify({ ...writer.stats, pending: writer.size, unavailable, inputs: ringStats, badMessages: market.badMessages, retention: lastRetention, ts: Date.now() }), cfg.ttl.monitoring);
+    writer.set('monitoring:publisher:metrics', JSON.stringify({ ...writer.stats, notServedKeys, pending: writer.size, unavailable, inputs: ringStats, badMessages: market.badMessages, retention: lastRetention, ts: Date.now() }), cfg.ttl.monitoring);
   };
 
   /** Stream retention (retention.streams): at the first connection, then every trimEveryMs; off the flush path. */
@@ -71,7 +82,7 @@ const create: ActorFactory = (ctx) => {
     const now = Date.now();
     const lists = now - lastListFlush >= cfg.redis.listFlushMs;
     if (lists) lastListFlush = now;
-    market.flushInto(writer, lists);
+    market.flushInto(servedWriter, lists);
     void writer.flush(redis).then(afterFlush);
     if (!streaming) {
       streaming = true;
@@ -116,8 +127,9 @@ const create: ActorFactory = (ctx) => {
       ctx.countInputError();
       return;
     }
-    writer.set(r.key, typeof r.value === 'string' ? r.value : JSON.stringify(r.value), r.ttlMs);
+    set(r.key, typeof r.value === 'string' ? r.value : JSON.stringify(r.value), r.ttlMs);
   };
+  const servedWriter = { set };
 
   return {
     start() {
@@ -127,7 +139,8 @@ const create: ActorFactory = (ctx) => {
         enableOfflineQueue: false,
         maxRetriesPerRequest: 1,
         retryStrategy: (times) => Math.min(50 * times, 1000),
-        connectionName: 'alphatrader-publisher',
+        // cluster mode: named per instance, so a node's CLIENT LIST / MONITOR tells whose writes these are
+        connectionName: clusterNodesFromEnv() ? `alphatrader-publisher-${instanceIdFromEnv()}` : 'alphatrader-publisher',
       });
       redis.on('ready', () => {
         everUp = true;
@@ -165,9 +178,17 @@ const create: ActorFactory = (ctx) => {
       } else if (topic === 'signal') {
         const w = signalWrites(payload, Date.now());
         if (!w) return void ctx.countInputError();
+        if (!served.allowsKey(w.key)) return void notServedKeys++;
         writer.set(w.key, w.value, w.ttlMs);
         if (streamQueue.length < cfg.redis.maxPendingKeys) streamQueue.push(w.stream);
         else ctx.countError();
+      } else if (topic === SERVED_SYMBOLS_TOPIC) {
+        const change = served.apply(payload);
+        if (!change) return void ctx.countInputError();
+        if (change.lost.length) {
+          const lost = new Set(change.lost.map((i) => ctx.symbols.names[i]));
+          writer.dropWhere((k) => lost.has(keySymbol(k) ?? ''));
+        }
       } else if (topic === 'publish') applyRequest(payload as PublishRequest);
       else if (topic === 'publish-many' && Array.isArray(payload)) for (const r of payload) applyRequest(r as PublishRequest);
       else ctx.countInputError();
@@ -175,7 +196,7 @@ const create: ActorFactory = (ctx) => {
     async close() {
       clearInterval(timer);
       // Final flush: what the other actors sent before stopping reaches Redis.
-      market.flushInto(writer);
+      market.flushInto(servedWriter);
       if (redis.status === 'ready') {
         await writer.flush(redis);
         await flushStreams();

@@ -10,6 +10,7 @@ import type { ReplayRecord } from '../market-depth/Recording.js';
 import { toRecord } from './SignalRecord.js';
 import { SignalsCore } from './SignalsCore.js';
 import { WindowSchedule } from './WindowSchedule.js';
+import { SERVED_SYMBOLS_TOPIC, ServedSymbols } from '../../engine/cluster/ServedSymbols.js';
 import { expiryYmd } from './contractChoice.js';
 import { OPTION_QUOTES_TOPIC, OPTION_SUBSCRIPTIONS_TOPIC } from '../../analytics/optionQuote.js';
 import { SubscriptionSender } from '../../analytics/subscriptionSender.js';
@@ -30,7 +31,9 @@ const create: ActorFactory = (ctx) => {
   const out = ctx.output('signals-out');
   const recorder = InputRecorder.of(cfg, 'signals', (to, topic, p) => ctx.send(to, topic, p));
   const recorded = RecordedInputs.forActor(cfg, 'signals');
-  const counters = { snapshots: 0, signals: 0, dropped: 0, badColdInputs: 0, unexpectedMessages: 0 };
+  const counters = { snapshots: 0, signals: 0, dropped: 0, badColdInputs: 0, unexpectedMessages: 0, notServed: 0 };
+  // Cluster mode: no signal for a symbol this instance does not own (another instance signals it).
+  const served = ServedSymbols.forEnv(ctx.symbols.names);
   let pending = 0;
   const probe = DecisionProbe.of(ctx.runtime.decisionProbe); // benchmarks only: every evaluation's time
   const applyKey = (key: string, value: unknown, wallMs: number, record: boolean) => {
@@ -83,6 +86,10 @@ const create: ActorFactory = (ctx) => {
       const signals = core.onSnapshot(view, off);
       probe?.record(msgIngestNs(view, off), sym, msgDequeueNs(view, off), ctx.clock.nowNs());
       for (const s of signals) {
+        if (!served.hasId(sym)) {
+          counters.notServed++;
+          continue;
+        }
         const o = out.claim();
         if (o < 0) {
           counters.dropped++; // execution a whole ring behind: counted by the ring too; re-derived next slot
@@ -105,6 +112,7 @@ const create: ActorFactory = (ctx) => {
       }
     },
     onCommand(topic, payload) {
+      if (topic === SERVED_SYMBOLS_TOPIC) return void (served.apply(payload) ?? ctx.countInputError());
       if (topic === OPTION_QUOTES_TOPIC) {
         if (recorded) return;
         const n = core.applyOptionQuotes(payload);

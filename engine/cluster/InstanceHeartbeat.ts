@@ -1,8 +1,8 @@
 /**
  * This instance's record in the cluster registry (ClusterKeys): written every ttl/3 on the supervisor's
  * status tick (with the largest ring backlog of that status), removed at a clean shutdown. Cluster mode
- * only; what the instance serves comes from `describe` (the configured symbols, until symbol ownership by
- * lease decides them, and whether it owns execution: its id is on `{execution}:lease`).
+ * only; what the instance serves comes from `describe` (the symbols whose leases it holds, SymbolServing,
+ * and whether it owns execution: its id is on `{execution}:lease`).
  */
 import { hostname } from 'node:os';
 import type { EngineStatus } from '../supervisor/Supervisor.js';
@@ -76,7 +76,7 @@ export class InstanceHeartbeat {
  * is the supervisor ('status' events carry the rings and the actors).
  */
 export function startClusterHeartbeat(
-  symbols: readonly string[],
+  symbols: readonly string[] | (() => string[]),
   redisOptions: RedisOptions,
   statusSource: { on(ev: 'status', f: (st: EngineStatus) => void): unknown },
   leaseTtlMs = INSTANCE_TTL_MS,
@@ -86,7 +86,7 @@ export function startClusterHeartbeat(
   const redis = createRedisClient({ ...redisOptions, maxRetriesPerRequest: 1, enableOfflineQueue: false, connectionName: 'alphatrader-cluster-heartbeat' }, env);
   redis.on('error', () => {});
   let execution = false;
-  const hb = new InstanceHeartbeat(redis, instanceIdFromEnv(env), () => ({ symbols: [...symbols], execution }), { leaseTtlMs });
+  const hb = new InstanceHeartbeat(redis, instanceIdFromEnv(env), () => ({ symbols: typeof symbols === 'function' ? symbols() : [...symbols], execution }), { leaseTtlMs });
   statusSource.on('status', (st) => {
     const alive = st.actors.some((a) => a.name === 'execution' && a.alive);
     hb.onStatus(st);

@@ -32,6 +32,11 @@ export class SymbolOwnership {
     return [...this.serving].sort();
   }
 
+  /** The served set as it stands (no clock check: safe to call from onStart/onStop). */
+  servedNow(): string[] {
+    return [...this.serving].sort();
+  }
+
   /** One round; `instances` are the live ids from the registry (including this one). */
   async tick(instances: readonly string[]): Promise<void> {
     for (const l of this.leases.values()) if (l.token !== null) await l.renew();

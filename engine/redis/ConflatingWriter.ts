@@ -47,6 +47,13 @@ export class ConflatingWriter {
     this.pending.set(key, { value, ttlMs });
   }
 
+  /** Forgets pending values whose key matches (a symbol this instance stopped serving: not written late). */
+  dropWhere(match: (key: string) => boolean): number {
+    let n = 0;
+    for (const k of this.pending.keys()) if (match(k)) n += +this.pending.delete(k);
+    return n;
+  }
+
   get size(): number {
     return this.pending.size;
   }
@@ -111,8 +118,15 @@ export class ConflatingWriter {
     return failed === 0;
   }
 
+  /**
+   * Whether a value that failed may wait for the next flush (the publisher: only keys of symbols this instance
+   * still serves, so a pipeline in flight when a symbol moved cannot bring it back after dropWhere).
+   */
+  keep: (key: string) => boolean = () => true;
+
   /** A key not written: its value waits for the next flush unless a newer one arrived meanwhile. */
   private back([k, p]: [string, Pending]): void {
+    if (!this.keep(k)) return;
     if (!this.pending.has(k)) this.pending.set(k, p);
     this.failedTags.add(tagOf(k));
   }

@@ -15,6 +15,7 @@ import { buildTopology, doorbellIndex, type SharedTopology } from '../runtime/To
 import type { ActorWorkerData } from '../runtime/worker-main.js';
 import { RestartPolicy } from './RestartPolicy.js';
 import { workerResourceLimits } from '../runtime/workerHeap.js';
+import { SERVED_SYMBOL_KINDS, SERVED_SYMBOLS_TOPIC } from '../cluster/ServedSymbols.js';
 
 /**
  * Actor kinds whose thread owns uWebSockets.js sockets. Worker.terminate() (or process.exit) on such a thread
@@ -92,6 +93,8 @@ export class Supervisor extends EventEmitter {
   private healthTimer?: NodeJS.Timeout;
   private statusTimer?: NodeJS.Timeout;
   private shuttingDown = false;
+  /** cluster mode: the symbols this instance's leases allow (undefined on a single host: actors serve all) */
+  private served?: string[];
   private readonly startedAtMs = Date.now();
   readonly clockOrigin = process.hrtime.bigint();
 
@@ -259,6 +262,19 @@ export class Supervisor extends EventEmitter {
 
   private onWorkerMessage(s: ActorSlot, m: WorkerReport): void {
     if (m.t === 'cold') this.route(m);
+    // A (re)started actor begins serving no symbol in cluster mode: it hears the current set at once.
+    else if (m.t === 'ready' && this.served) {
+      for (const x of this.slots) if (x.worker === s.worker && SERVED_SYMBOL_KINDS.has(x.kind)) this.sendCommand(x.name, SERVED_SYMBOLS_TOPIC, { symbols: this.served });
+    }
+  }
+
+  /**
+   * Cluster mode: the symbols this instance serves now (its symbol leases). Every actor producing per-symbol
+   * output hears it (cold path); one that is down hears it when it is ready again.
+   */
+  serveSymbols(symbols: readonly string[]): void {
+    this.served = [...symbols];
+    for (const x of this.slots) if (SERVED_SYMBOL_KINDS.has(x.kind)) this.sendCommand(x.name, SERVED_SYMBOLS_TOPIC, { symbols: this.served });
   }
 
   /** Forwards a cold message to its target actor without decoding it. */

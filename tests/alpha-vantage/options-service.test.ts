@@ -177,6 +177,16 @@ describe('OptionsService end to end against the simulator', () => {
     expect(m.calls).toBe(0); // a data source without metrics reports none
   });
 
+  test('serves: a symbol another instance owns is not polled; served again, it is polled at once', async () => {
+    let spy = false;
+    const { chains, service } = harness({ sentimentPollMs: 0, serves: (s) => s !== 'SPY' || spy });
+    await service.tick(NOW);
+    expect(chains.map((c) => c.symbol)).toEqual(['AAPL']);
+    spy = true;
+    await service.tick(NOW + 1);
+    expect(chains.map((c) => c.symbol)).toEqual(['AAPL', 'SPY']); // AAPL not due yet, SPY never polled: due
+  });
+
   test('a throwing publish or onChain is counted, not fatal', async () => {
     const { service } = harness({
       symbols: ['SPY'],

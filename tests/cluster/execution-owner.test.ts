@@ -71,8 +71,8 @@ describe('one execution owner across two engines on a local Redis Cluster', () =
     expect(b.has(GRANTED)).toBe(false); // a follower: no grant while own-a renews
     expect((await holder())!.id).toBe('own-a');
     await waitFor(async () => (await redis.xlen('orders:journal')) > 0, 180_000, 'an order journaled by own-a');
-    // the registry agrees with the lease: both instances listed, only own-a runs execution (exit 1: both
-    // serve every configured symbol, symbol ownership is not wired into the engine yet)
+    // the registry agrees with the lease: both instances listed, only own-a runs execution (exit 0 once the
+    // symbol leases have split the symbols, 1 while they move)
     let both: { instances: { id: string; execution: boolean }[]; execution: { owner: string | null } } | undefined;
     await waitFor(async () => {
       const res = await cli(['status', '--cluster', '--json'], { ...cluster.env, REDIS_URL: '' });

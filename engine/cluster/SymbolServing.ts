@@ -1,0 +1,79 @@
+/**
+ * Cluster mode (REDIS_CLUSTER_NODES): drives SymbolOwnership from the main process and tells the actors
+ * what they serve. Every ttl/3 it reads the live instances (the registry) and runs one ownership tick; every
+ * 100 ms it checks the leases against the local clock, so a symbol whose renewals stall stops being served
+ * at the lease's margin, before Redis can give it to another instance. Each change goes to the supervisor
+ * at once (`serveSymbols`: a cold message to every actor with per-symbol output). On a single host it is
+ * not started: no lease, every symbol served, as before.
+ */
+import type { RedisOptions } from 'ioredis';
+import { clusterNodesFromEnv, createRedisClient } from '../redis/RedisClient.js';
+import { INSTANCE_TTL_MS, instanceIdFromEnv, readInstances } from './ClusterKeys.js';
+import { SymbolOwnership } from './SymbolOwnership.js';
+
+export interface ServedSink {
+  serveSymbols(symbols: readonly string[]): void;
+}
+
+export class SymbolServing {
+  private tickTimer?: NodeJS.Timeout;
+  private clockTimer?: NodeJS.Timeout;
+  private ticking = false;
+  private last = '';
+  failures = 0;
+
+  constructor(private readonly ownership: SymbolOwnership, private readonly sink: ServedSink, private readonly instances: () => Promise<string[]>, private readonly ttlMs: number) {}
+
+  /** The symbols served now (the heartbeat publishes them). */
+  served(): string[] {
+    return this.ownership.served();
+  }
+
+  /** Sends the served set when it changed (called from the ownership's start/stop callbacks). */
+  changed(): void {
+    const now = this.ownership.servedNow();
+    const key = now.join('\u0000');
+    if (key === this.last) return;
+    this.last = key;
+    this.sink.serveSymbols(now);
+  }
+
+  start(): void {
+    this.sink.serveSymbols([]); // cluster mode starts serving nothing until a lease says otherwise
+    const tick = () => {
+      if (this.ticking) return;
+      this.ticking = true;
+      this.instances()
+        .then((ids) => this.ownership.tick(ids))
+        .catch(() => this.failures++)
+        .finally(() => (this.ticking = false));
+    };
+    tick();
+    this.tickTimer = setInterval(tick, Math.max(50, Math.floor(this.ttlMs / 3)));
+    this.clockTimer = setInterval(() => this.ownership.served(), 100);
+  }
+
+  /** After the actors stopped: the leases go back at once, so the others take the symbols without the TTL. */
+  async stop(): Promise<void> {
+    clearInterval(this.tickTimer);
+    clearInterval(this.clockTimer);
+    await this.ownership.close().catch(() => {});
+  }
+}
+
+export function startSymbolServing(symbols: readonly string[], redisOptions: RedisOptions, sink: ServedSink, env: NodeJS.ProcessEnv = process.env, ttlMs = INSTANCE_TTL_MS): SymbolServing | null {
+  if (!clusterNodesFromEnv(env)) return null;
+  const redis = createRedisClient({ ...redisOptions, maxRetriesPerRequest: 1, enableOfflineQueue: false, connectionName: 'alphatrader-symbol-ownership' }, env);
+  redis.on('error', () => {});
+  const me = instanceIdFromEnv(env);
+  let serving: SymbolServing | undefined;
+  const ownership = new SymbolOwnership(redis, { me, symbols, ttlMs, onStart: () => serving?.changed(), onStop: () => serving?.changed() });
+  serving = new SymbolServing(ownership, sink, async () => [...new Set([me, ...(await readInstances(redis)).map((r) => r.id)])], ttlMs);
+  const stop = serving.stop.bind(serving);
+  serving.stop = async () => {
+    await stop();
+    redis.disconnect();
+  };
+  redis.once('ready', () => serving!.start());
+  return serving;
+}
