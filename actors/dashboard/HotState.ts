@@ -68,6 +68,30 @@ export class HotState {
     this.syms = symbols.map((s) => new SymbolHot(s, barsKept));
   }
 
+  /**
+   * A symbol another instance serves (cluster mode): its top of book and last trade from the owner's
+   * `market:{SYM}:ticker`, as the rings would have brought them. Ignored when not newer than what is shown.
+   * False for a value that is not a ticker.
+   */
+  applyTicker(id: number, t: unknown): boolean {
+    const s = this.syms[id];
+    const x = t as { bid?: unknown; ask?: unknown; bidSize?: unknown; askSize?: unknown; last?: unknown; volume?: unknown; vwap?: unknown; ts?: unknown } | null;
+    if (s === undefined || x === null || typeof x !== 'object' || typeof x.ts !== 'number' || !Number.isFinite(x.ts)) return false;
+    if (x.ts <= s.quoteTs) return true;
+    const n = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : NaN);
+    s.bid = n(x.bid);
+    s.ask = n(x.ask);
+    s.bidSize = n(x.bidSize);
+    s.askSize = n(x.askSize);
+    s.vwap = n(x.vwap);
+    s.volume = n(x.volume);
+    if (Number.isFinite(n(x.last))) s.last = n(x.last);
+    s.quoteTs = x.ts;
+    if (!(s.ref === s.ref) && Number.isFinite(s.bid) && Number.isFinite(s.ask)) s.ref = (s.bid + s.ask) / 2;
+    s.quoteSeq++;
+    return true;
+  }
+
   onMessage(dv: DataView, off: number): void {
     const type = msgType(dv, off);
     const id = msgSymbol(dv, off);

@@ -8,6 +8,8 @@ import { EngineView } from './EngineView.js';
 import { DashboardMetrics } from './Metrics.js';
 import { COMMAND_WAIT_MS, sendOperatorCommand } from '../../engine/redis/operatorCommands.js';
 import { client, pollRedisKeys, seedFromRedis } from './RedisReader.js';
+import { RemoteSymbols } from './RemoteSymbols.js';
+import { SERVED_SYMBOLS_TOPIC, ServedSymbols } from '../../engine/cluster/ServedSymbols.js';
 import { dashboardSettings } from './settings.js';
 import { StaticAssets } from './StaticAssets.js';
 import { MIN_TOKEN_LENGTH } from './TokenGuard.js';
@@ -19,6 +21,8 @@ import { MIN_TOKEN_LENGTH } from './TokenGuard.js';
  * reader of a lossy ring is overrun, never waited for, and a slow browser is skipped, then dropped.
  */
 const LISTEN_RETRY_MS = 10_000;
+/** How often a cluster-mode dashboard reads the symbols other instances serve (4 Hz: under the 10 Hz feed, over the 1 s book TTL). */
+const REMOTE_POLL_MS = 250;
 
 const create: ActorFactory = (ctx) => {
   const cfg = ctx.config;
@@ -117,6 +121,9 @@ const create: ActorFactory = (ctx) => {
   // closed, or the worker's open uWS handles abort the whole engine process on the way out.
   process.on('exit', () => server.close());
   let poller: { stop(): void } | undefined;
+  // cluster mode: the symbols other instances serve, read from Redis (RemoteSymbols); none on a single host
+  const served = ServedSymbols.forEnv(model.symbols);
+  let remote: { stop(): void } | undefined;
   let retry: NodeJS.Timeout | undefined;
   let closed = false;
 
@@ -131,6 +138,13 @@ const create: ActorFactory = (ctx) => {
       (e) => ctx.log.warn({ err: (e as Error).message }, 'dashboard: could not read the initial state from Redis; waiting for publishes'),
     );
     poller = pollRedisKeys(target, model.cold);
+    if (clusterNodesFromEnv()) {
+      const redis = client(target, 1000, 'alphatrader-dashboard-remote', true);
+      void redis.connect().catch(() => {});
+      const r = new RemoteSymbols(redis, served, model.hot, model.cold);
+      const t = setInterval(() => void r.poll(), REMOTE_POLL_MS);
+      remote = { stop: () => (clearInterval(t), redis.disconnect()) };
+    }
   };
 
   /**
@@ -165,7 +179,9 @@ const create: ActorFactory = (ctx) => {
     },
     onCommand(topic, payload) {
       if (topic === 'publish' || topic === 'publish-many') model.onPublish(topic, payload);
-      else if (topic === 'kill-answer') {
+      else if (topic === SERVED_SYMBOLS_TOPIC) {
+        if (!served.apply(payload)) ctx.countInputError();
+      } else if (topic === 'kill-answer') {
         const a = payload as { id?: string; ok?: boolean; state?: string; error?: string };
         const done = killAnswers.get(String(a?.id));
         killAnswers.delete(String(a?.id));
@@ -178,6 +194,7 @@ const create: ActorFactory = (ctx) => {
       closed = true;
       clearTimeout(retry);
       poller?.stop();
+      remote?.stop();
       server.close();
     },
   };

@@ -37,21 +37,36 @@ export class SymbolOwnership {
     return [...this.serving].sort();
   }
 
-  /** One round; `instances` are the live ids from the registry (including this one). */
+  /**
+   * One round; `instances` are the live ids from the registry (including this one). Each symbol's lease lives
+   * on its own master: every call is bounded (ttl/3) and run in parallel, so a master that died (its commands
+   * hang until a replica is promoted) costs only its own symbols — their renewals fail, the local clock stops
+   * serving them at the margin — and never the renewal of the others.
+   */
   async tick(instances: readonly string[]): Promise<void> {
-    for (const l of this.leases.values()) if (l.token !== null) await l.renew();
+    const bound = Math.max(50, Math.floor(this.o.ttlMs / 3));
+    const bounded = <T>(p: Promise<T>): Promise<T | undefined> => {
+      let t: NodeJS.Timeout | undefined;
+      return Promise.race([p.catch(() => undefined), new Promise<undefined>((r) => (t = setTimeout(() => r(undefined), bound)))]).finally(() => clearTimeout(t));
+    };
+    await Promise.all([...this.leases.values()].map((l) => (l.token !== null ? bounded(l.renew()) : undefined)));
     this.sync();
     const owners = new Map<string, string>();
-    for (const s of this.o.symbols) {
-      const v = await this.redis.get(symbolLeaseKeys(s).lease);
-      if (v !== null) owners.set(s, v.slice(0, v.lastIndexOf(':')));
-    }
+    const unknown = new Set<string>();
+    await Promise.all(this.o.symbols.map(async (s) => {
+      const v = await bounded(this.redis.get(symbolLeaseKeys(s).lease));
+      if (v === undefined) unknown.add(s); // no answer: its master is down, so nobody can take it now
+      else if (v !== null) owners.set(s, v.slice(0, v.lastIndexOf(':')));
+    }));
     const plan = planAssignment({ me: this.o.me, instances, symbols: this.o.symbols, owners });
     for (const s of plan.release) {
       this.stop(s); // stop serving before the lease is given away
-      await this.leases.get(s)!.release();
+      await bounded(this.leases.get(s)!.release());
     }
-    for (const s of plan.acquire) if ((await this.leases.get(s)!.acquire()) !== null) this.sync();
+    for (const s of plan.acquire) {
+      if (unknown.has(s)) continue;
+      if ((await bounded(this.leases.get(s)!.acquire())) != null) this.sync();
+    }
   }
 
   async close(): Promise<void> {

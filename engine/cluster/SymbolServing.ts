@@ -40,11 +40,20 @@ export class SymbolServing {
 
   start(): void {
     this.sink.serveSymbols([]); // cluster mode starts serving nothing until a lease says otherwise
+    // The registry read (SCAN on every master) hangs while a master is down: bounded, with the last list it
+    // gave, so the leases on the live masters keep being renewed.
+    let known: string[] = [];
+    const bound = Math.max(50, Math.floor(this.ttlMs / 3));
+    const instances = () => {
+      let t: NodeJS.Timeout | undefined;
+      const late = new Promise<string[]>((r) => (t = setTimeout(() => r(known), bound)));
+      return Promise.race([this.instances().then((ids) => (known = ids)), late]).finally(() => clearTimeout(t));
+    };
     const tick = () => {
       if (this.ticking) return;
       this.ticking = true;
-      this.instances()
-        .then((ids) => this.ownership.tick(ids))
+      instances()
+        .then((ids) => (ids.length ? this.ownership.tick(ids) : undefined)) // no list ever read: plan nothing yet
         .catch(() => this.failures++)
         .finally(() => (this.ticking = false));
     };

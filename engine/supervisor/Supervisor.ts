@@ -273,6 +273,12 @@ export class Supervisor extends EventEmitter {
    * output hears it (cold path); one that is down hears it when it is ready again.
    */
   serveSymbols(symbols: readonly string[]): void {
+    const before = this.served ?? [];
+    const gained = symbols.filter((x) => !before.includes(x));
+    const lost = before.filter((x) => !symbols.includes(x));
+    // a symbol lost without another instance taking it over is a lease that could not be renewed (its master
+    // unreachable, or this host paused): said here, once per change
+    if (gained.length || lost.length) this.log.info({ served: [...symbols], gained, lost }, 'symbols served by this instance changed (symbol leases)');
     this.served = [...symbols];
     for (const x of this.slots) if (SERVED_SYMBOL_KINDS.has(x.kind)) this.sendCommand(x.name, SERVED_SYMBOLS_TOPIC, { symbols: this.served });
   }

@@ -2,9 +2,10 @@
  * A Redis master dies (SIGKILL, no replica) under the engine's writers, on a local 3-master cluster:
  *   - ConflatingWriter (the publisher's) keeps writing the symbols the other masters serve, holds the dead
  *     master's symbols (latest value only), names them `unavailable`, and writes them once the node is back;
- *   - a real engine (`alphatrader start`, simulated venues) keeps running, its other symbols keep flowing, the
- *     publisher logs the symbols it cannot write and their return, and the dead master's symbols flow again
- *     after the node restarts (the engine's cluster client reconnects to a node that kept its slots).
+ *   - a real engine (`alphatrader start`, simulated venues) keeps running, its other symbols keep flowing (their
+ *     symbol leases, on the live masters, keep being renewed), it names the dead master's symbols (their leases
+ *     cannot be renewed: it stops serving them) and their return, and they flow again after the node restarts
+ *     (the engine's cluster client reconnects to a node that kept its slots).
  * Waits are bounded conditions; the failover and recovery times are measured by
  * `npm run bench -- cluster-failover` (with and without replicas).
  */
@@ -109,14 +110,21 @@ describe('a Redis master killed under the engine (local 3-master cluster, no rep
       const { port, healthy, down } = await killMasterOf('QQQ');
       // while the master is down (not restarted yet): the others flow, the engine names what it cannot write
       await changes(healthy, 'the live masters\' symbols flowing during the outage');
-      await waitFor(() => e.lines.slice(logged).some((l) => /^Redis unavailable for these symbols/.test(String(l.msg)) && down.every((s) => (l.symbols as string[]).includes(s))), 60_000, 'the publisher naming the dead master\'s symbols');
-      const named = e.lines.slice(logged).find((l) => /^Redis unavailable for these symbols/.test(String(l.msg)))!;
-      expect((named.symbols as string[]).filter((s) => healthy.includes(s))).toEqual([]);
+      // the engine names them: their symbol leases (on the same dead master, same hash tag) cannot be renewed,
+      // so it stops serving them (and the publisher, had it still served them, names what it cannot write)
+      const names = (l: Record<string, unknown>): string[] =>
+        /^symbols served by this instance changed/.test(String(l.msg)) ? (l.lost as string[]) : /^Redis unavailable for these symbols/.test(String(l.msg)) ? (l.symbols as string[]) : [];
+      await waitFor(() => down.every((s) => e.lines.slice(logged).some((l) => names(l).includes(s))), 60_000, 'the engine naming the dead master\'s symbols');
+      expect(e.lines.slice(logged).flatMap(names).filter((s) => healthy.includes(s))).toEqual([]);
+      // past the symbol leases' TTL (3 s) since the kill: the live masters' symbols are still renewed and flowing
+      await new Promise((r) => setTimeout(r, 4000));
+      await changes(healthy, 'the live masters\' symbols still flowing past the lease TTL');
+      expect(e.lines.slice(logged).flatMap(names).filter((s) => healthy.includes(s))).toEqual([]);
       expect(e.alive).toBe(true);
       await restart(port, 'QQQ');
       await waitFor(async () => (await Promise.all(down.map((s) => admin.get(key(s)).catch(() => null)))).every((v) => v !== null), 60_000, 'the dead master\'s symbols written again', 200);
       await changes(SYMBOLS, 'every symbol flowing after the restart');
-      await waitFor(() => e.lines.slice(logged).some((l) => /^Redis available again for these symbols/.test(String(l.msg))), 30_000, 'the publisher reporting their return');
+      await waitFor(() => e.lines.slice(logged).some((l) => /^Redis available again for these symbols/.test(String(l.msg)) || (/^symbols served by this instance changed/.test(String(l.msg)) && down.every((s) => (l.gained as string[]).includes(s)))), 30_000, 'the engine reporting their return');
       expect(e.alive, e.raw.slice(-30).join('\n')).toBe(true);
     } finally {
       if (e.alive) e.child.kill('SIGKILL');

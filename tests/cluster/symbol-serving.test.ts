@@ -41,8 +41,9 @@ describe('symbol ownership across two engines on a local Redis Cluster', () => {
     await cluster?.stop();
   });
 
+  const DASHBOARD_TOKEN = 'symbol-serving-dashboard-token-0123456789';
   const start = (id: string) => {
-    const e = EngineProcess.start({ ...cluster.env, REDIS_URL: '', ALPHATRADER_INSTANCE_ID: id });
+    const e = EngineProcess.start({ ...cluster.env, REDIS_URL: '', ALPHATRADER_INSTANCE_ID: id, ALPHATRADER_DASHBOARD_TOKEN: DASHBOARD_TOKEN });
     engines.push(e);
     return e;
   };
@@ -138,6 +139,17 @@ describe('symbol ownership across two engines on a local Redis Cluster', () => {
     expect(wrong.slice(0, 5)).toEqual([]);
     const now = Date.now();
     for (const [s, ts] of await timestamps()) expect(now - ts, `${s} timestamp age`).toBeLessThan(10_000);
+
+    // each instance's dashboard shows every symbol: its own from the rings, the other's from Redis
+    for (const e of [a, b]) {
+      const line = e.lines.find((l) => typeof l.msg === 'string' && l.msg.startsWith('Dashboard: http'));
+      expect(line, 'the dashboard listening').toBeDefined();
+      const url = `http://127.0.0.1:${(line as { port: number }).port}/api/symbols?token=${DASHBOARD_TOKEN}`;
+      await waitFor(async () => {
+        const r = (await (await fetch(url)).json()) as { symbols: { symbol: string; bid: number | null; ask: number | null }[] };
+        return SYMBOLS.every((sym) => r.symbols.some((x) => x.symbol === sym && x.bid !== null && x.ask !== null));
+      }, 30_000, 'every symbol quoted on the dashboard');
+    }
 
     // the follower of execution relays its symbols' signals to the owner (consumer group `execution`)
     const exec = ownerOf(await redis.get(executionLeaseKeys().lease));
