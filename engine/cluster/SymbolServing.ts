@@ -72,7 +72,10 @@ export class SymbolServing {
 
 export function startSymbolServing(symbols: readonly string[], redisOptions: RedisOptions, sink: ServedSink, env: NodeJS.ProcessEnv = process.env, ttlMs = INSTANCE_TTL_MS): SymbolServing | null {
   if (!clusterNodesFromEnv(env)) return null;
-  const redis = createRedisClient({ ...redisOptions, maxRetriesPerRequest: 1, enableOfflineQueue: false, connectionName: 'alphatrader-symbol-ownership' }, env);
+  // Offline queue on: while ioredis refreshes its slot map after a node failure, a command without it fails at
+  // once, and renewals failing for longer than the lease margin cost every symbol, not only the dead master's
+  // (seen in tests/cluster/master-down.test.ts). Every call is bounded by the ownership round instead.
+  const redis = createRedisClient({ ...redisOptions, maxRetriesPerRequest: 1, enableOfflineQueue: true, connectionName: 'alphatrader-symbol-ownership' }, env);
   redis.on('error', () => {});
   const me = instanceIdFromEnv(env);
   let serving: SymbolServing | undefined;
