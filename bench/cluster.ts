@@ -233,7 +233,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       await stop();
     }
   }
-  return { seconds, warmupS, cpus: (await import('node:os')).cpus().length, split: 'static (config): ownership by lease not on this branch', rows };
+  return { seconds, warmupS, cpus: (await import('node:os')).cpus().length, split: 'single Redis: static shares (config); cluster: every instance on every symbol, split by the symbol leases', rows };
 }
 
 export function format(r: Record<string, unknown>): string {
