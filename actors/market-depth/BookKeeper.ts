@@ -404,6 +404,7 @@ export class BookKeeper implements MarketSink {
     const staleNow: string[] = [];
     for (let i = 0; i < this.syms.length; i++) {
       const s = this.syms[i];
+      if (!this.served[i]) continue; // another instance serves it (its lines are cancelled here): not ours to watch
       if (!s.stale && s.lastUpdateMs > 0 && nowMs - s.lastUpdateMs > this.config.market.staleAfterMs) {
         s.stale = true;
         s.topDirty = true;

@@ -260,23 +260,76 @@ export class TwsSource implements MarketSource {
   /** When the last connection was lost (0: never connected), so a reconnect asks only for the gap. */
   private lostAtMs = 0;
 
-  private subscribe(ib: IBApi): void {
-    const nrows = (s: { numRows: number }) => s.numRows;
+  /**
+   * Cluster mode: which symbols this instance serves (the served-symbols mask, updated in place); only those
+   * are subscribed at the venue, so the market-data lines follow the symbol leases (a lost symbol is cancelled,
+   * a gained one requested: setServed). Null on a single host: every configured symbol.
+   */
+  private served: readonly boolean[] | null = null;
+  /** symbol ids with live depth / tick-by-tick / bar requests on the current session */
+  private readonly subscribed = new Set<number>();
+
+  private wanted(i: number): boolean {
+    return this.served === null || this.served[i] === true;
+  }
+
+  private subscribeOne(ib: IBApi, i: number): number {
+    const s = this.symbols[i]!;
+    const c = this.contract(s.symbol);
     let n = 0;
-    this.symbols.forEach((s, i) => {
-      const c = this.contract(s.symbol);
-      if (s.level2) {
-        ib.reqMktDepth(REQ.depth + i, c, nrows(s), true);
-        n++;
-      }
-      ib.reqTickByTickData(REQ.last + i, c, TickByTickDataType.AllLast, 0, false);
-      ib.reqTickByTickData(REQ.bidAsk + i, c, TickByTickDataType.BidAsk, 0, false);
-      ib.reqRealTimeBars(REQ.bars + i, c, 5, WhatToShow.TRADES, false);
-      n += 3;
+    if (s.level2) {
+      ib.reqMktDepth(REQ.depth + i, c, s.numRows, true);
+      n++;
+    }
+    ib.reqTickByTickData(REQ.last + i, c, TickByTickDataType.AllLast, 0, false);
+    ib.reqTickByTickData(REQ.bidAsk + i, c, TickByTickDataType.BidAsk, 0, false);
+    ib.reqRealTimeBars(REQ.bars + i, c, 5, WhatToShow.TRADES, false);
+    this.subscribed.add(i);
+    return n + 3;
+  }
+
+  private cancelOne(ib: IBApi, i: number): void {
+    if (this.symbols[i]!.level2) ib.cancelMktDepth(REQ.depth + i, true);
+    ib.cancelTickByTickData(REQ.last + i);
+    ib.cancelTickByTickData(REQ.bidAsk + i);
+    ib.cancelRealTimeBars(REQ.bars + i);
+    this.subscribed.delete(i);
+    this.sink.reset(i);
+  }
+
+  private subscribe(ib: IBApi): void {
+    this.subscribed.clear();
+    let n = 0;
+    this.symbols.forEach((_, i) => {
+      if (this.wanted(i)) n += this.subscribeOne(ib, i);
     });
     this.metrics.subscriptions = n;
     this.options?.start(ib, true);
     this.log.info({ subscriptions: n, optionLines: this.options?.lines ?? 0 }, 'TWS subscriptions sent');
+  }
+
+  /**
+   * Cluster mode: follow the served-symbols mask (kept by reference). On a live session the symbols no longer
+   * served are cancelled (their books cleared) and the newly served requested; a later session subscribes the
+   * mask as it stands.
+   */
+  setServed(mask: readonly boolean[]): void {
+    this.served = mask;
+    const ib = this.ib;
+    if (!ib || !this.metrics.connected) return;
+    let changed = false;
+    this.symbols.forEach((_, i) => {
+      const want = this.wanted(i);
+      if (want && !this.subscribed.has(i)) {
+        this.metrics.subscriptions += this.subscribeOne(ib, i);
+        changed = true;
+      } else if (!want && this.subscribed.has(i)) {
+        this.metrics.subscriptions -= (this.symbols[i]!.level2 ? 1 : 0) + 3;
+        this.cancelOne(ib, i);
+        changed = true;
+      }
+    });
+    if (changed) this.sink.endOfBatch();
   }
 
   /**
@@ -292,7 +345,7 @@ export class TwsSource implements MarketSource {
       return;
     }
     const tws = this.config.venues.tws;
-    const perRound = this.symbols.reduce((n, s) => n + (s.level2 ? 2 : 0) + 6, 0);
+    const perRound = this.symbols.reduce((n, s, i) => n + (this.wanted(i) ? (s.level2 ? 2 : 0) + 6 : 0), 0);
     const gap = Math.max(tws.resubscribeMinMs, Math.ceil((perRound * 1000) / tws.maxReqPerSec));
     const fire = () => {
       this.resubscribeWanted = false;
@@ -314,13 +367,8 @@ export class TwsSource implements MarketSource {
   }
 
   private resubscribe(ib: IBApi): void {
-    this.symbols.forEach((s, i) => {
-      if (s.level2) ib.cancelMktDepth(REQ.depth + i, true);
-      ib.cancelTickByTickData(REQ.last + i);
-      ib.cancelTickByTickData(REQ.bidAsk + i);
-      ib.cancelRealTimeBars(REQ.bars + i);
-      this.sink.reset(i);
-    });
+    for (const i of [...this.subscribed]) this.cancelOne(ib, i);
+    for (let i = 0; i < this.symbols.length; i++) this.sink.reset(i);
     this.sink.endOfBatch();
     this.subscribe(ib);
   }

@@ -1,3 +1,4 @@
+import { clusterNodesFromEnv } from '../../engine/redis/RedisClient.js';
 import type { ActorContext } from '../../engine/runtime/ActorContext.js';
 import type { ActorFactory } from '../../engine/runtime/Actor.js';
 import type { PublishRequest } from '../../engine/runtime/ColdMessage.js';
@@ -52,6 +53,8 @@ const create: ActorFactory = async (ctx) => {
     const market = new OptionMarket({ seed: cfg.engine.seed, rate: cfg.options.rate, dividendYield: () => cfg.options.dividendYield, nowMs: () => session.nowMs(), spot: (sym) => source.spot(sym) });
     simOptions = new SimOptionQuotes(optionFeed, market, () => session.nowMs());
   }
+  // Cluster mode: the venue's market-data lines follow the symbol leases (none until the first served set).
+  if (clusterNodesFromEnv()) tws?.setServed(served.mask);
   if (source.name === 'tws' || recordedSource === 'tws') keeper.barsFromTrades = false; // TWS sends its own 5-second bars (a TWS recording holds them)
   let sink: MarketSink = keeper;
   let recorder: RecordingSink | undefined;
@@ -142,6 +145,7 @@ const create: ActorFactory = async (ctx) => {
         const change = served.apply(payload);
         if (!change) return void ctx.countInputError();
         for (const id of change.gained) keeper.resumed(id);
+        if (clusterNodesFromEnv()) tws?.setServed(served.mask); // cancel the lost symbols' lines, request the gained
         if (change.gained.length || change.lost.length) ctx.log.info({ serving: served.list(), gained: change.gained.map((i) => ctx.symbols.names[i]), lost: change.lost.map((i) => ctx.symbols.names[i]) }, 'served symbols changed');
         return;
       }
