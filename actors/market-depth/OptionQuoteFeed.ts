@@ -44,6 +44,11 @@ export class OptionQuoteFeed {
     return true;
   }
 
+  /** The underlyings' lines changed (the served symbols, cluster mode): options get what is left. */
+  setLinesInUse(n: number): void {
+    if (n !== this.subs.linesInUse) this.apply(this.subs.setLinesInUse(n));
+  }
+
   /** The venue refused a contract (its error code): the line goes to the next contract in rank. */
   refused(occ: string, code: number): void {
     this.log.warn({ occ, code }, 'option quotes: the venue refused the contract');

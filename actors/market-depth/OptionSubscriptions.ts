@@ -44,9 +44,24 @@ export class OptionSubscriptions {
 
   constructor(
     readonly lineLimit: number,
-    readonly linesInUse: number,
+    private underlyingLinesInUse: number,
     private readonly ownerPriority: readonly string[],
   ) {}
+
+  /** Lines the underlyings' streams hold now (the served symbols' in cluster mode). */
+  get linesInUse(): number {
+    return this.underlyingLinesInUse;
+  }
+
+  /**
+   * The underlyings' streams changed (cluster mode: a symbol lease gained or lost moves its lines): the
+   * capacity left for options is recomputed, so a lost symbol's lines go to dropped contracts and a gained
+   * symbol's lines are taken from the lowest-ranked ones.
+   */
+  setLinesInUse(n: number): OptionLinesPlan {
+    this.underlyingLinesInUse = n;
+    return this.recompute();
+  }
 
   get capacity(): number {
     return Math.max(0, this.lineLimit - this.linesInUse);

@@ -54,7 +54,13 @@ const create: ActorFactory = async (ctx) => {
     simOptions = new SimOptionQuotes(optionFeed, market, () => session.nowMs());
   }
   // Cluster mode: the venue's market-data lines follow the symbol leases (none until the first served set).
-  if (clusterNodesFromEnv()) tws?.setServed(served.mask);
+  const clustered = clusterNodesFromEnv() !== null;
+  // ... and the option lines get what the served underlyings leave of the line limit
+  const followServed = () => {
+    tws?.setServed(served.mask);
+    optionFeed.setLinesInUse(underlyingLines(cfg.symbols.filter((_, i) => served.mask[i])));
+  };
+  if (clustered) followServed();
   if (source.name === 'tws' || recordedSource === 'tws') keeper.barsFromTrades = false; // TWS sends its own 5-second bars (a TWS recording holds them)
   let sink: MarketSink = keeper;
   let recorder: RecordingSink | undefined;
@@ -145,7 +151,7 @@ const create: ActorFactory = async (ctx) => {
         const change = served.apply(payload);
         if (!change) return void ctx.countInputError();
         for (const id of change.gained) keeper.resumed(id);
-        if (clusterNodesFromEnv()) tws?.setServed(served.mask); // cancel the lost symbols' lines, request the gained
+        if (clustered) followServed(); // cancel the lost symbols' lines, request the gained
         if (change.gained.length || change.lost.length) ctx.log.info({ serving: served.list(), gained: change.gained.map((i) => ctx.symbols.names[i]), lost: change.lost.map((i) => ctx.symbols.names[i]) }, 'served symbols changed');
         return;
       }

@@ -49,6 +49,19 @@ describe('OptionSubscriptions', () => {
     expect(s.report()).toMatchObject({ subscribed: [occ(585)], dropped: [], refused: [] });
   });
 
+  it('lines the underlyings give up (a symbol lease lost) go to dropped contracts; lines they take back drop the lowest-ranked', () => {
+    const s = new OptionSubscriptions(6, 4, ['execution', 'signals']);
+    s.request({ owner: 'signals', occs: [occ(580), occ(585), occ(590)] });
+    expect(s.report()).toMatchObject({ subscribed: [occ(580), occ(585)], dropped: [occ(590)], capacity: 2 });
+    const freed = s.setLinesInUse(1);
+    expect(freed.add.map((o) => o.occ)).toEqual([occ(590)]);
+    expect(s.report()).toMatchObject({ subscribed: [occ(580), occ(585), occ(590)], dropped: [], linesInUse: 1, capacity: 5 });
+    const taken = s.setLinesInUse(5);
+    expect(taken.remove).toEqual([occ(585), occ(590)]);
+    expect(taken.newlyDropped).toEqual([occ(585), occ(590)]);
+    expect(s.report()).toMatchObject({ subscribed: [occ(580)], linesInUse: 5, capacity: 1 });
+  });
+
   it('refuses a malformed request whole and skips bad OCC symbols, counting both', () => {
     const s = new OptionSubscriptions(10, 0, []);
     expect(s.request(null)).toBeNull();
