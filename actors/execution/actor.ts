@@ -21,6 +21,11 @@ import type { BrokerEvent } from './brokers/types.js';
 import type { OrderRecord } from './OrderBookkeeping.js';
 import { ExecutionCore, STRATEGY_NAMES, type SignalInput } from './ExecutionCore.js';
 import { applyBookSnapshot } from './bookInput.js';
+import { RemoteMarket } from './RemoteMarket.js';
+import { SERVED_SYMBOLS_TOPIC, ServedSymbols } from '../../engine/cluster/ServedSymbols.js';
+
+/** How often the execution owner reads the books of symbols served elsewhere (a mark at most this old, plus the owner's flush). */
+const REMOTE_MARKET_POLL_MS = 100;
 import { InputRecorder } from '../../engine/replay/RecordedInputs.js';
 import { STRATEGIES_KEY, STRATEGY_KEYS } from '../signals/strategySwitches.js';
 import { join } from 'node:path';
@@ -171,6 +176,9 @@ const create: ActorFactory = async (ctx: ActorContext) => {
   const relayRedis = owner ? createRedisClient({ ...redisOpts, connectionName: 'alphatrader-execution-signals' }) : null;
   relayRedis?.on('error', () => {});
   const relay = relayRedis ? new SignalRelay(relayRedis, { consumer: instanceIdFromEnv() }) : null;
+  // Cluster mode: the books (marks, paper fills) and VPIN of the symbols other instances serve, read from Redis.
+  const served = ServedSymbols.forEnv(ctx.symbols.names);
+  const remote = owner ? new RemoteMarket(redis, served, (key, value) => onPublish({ key, value, ttlMs: 0 })) : null;
   /** bumped on every step-down: what a term started (timers, the command loop, a start-up) ends with it */
   let term = 0;
   const termTimers: NodeJS.Timeout[] = [];
@@ -254,6 +262,7 @@ const create: ActorFactory = async (ctx: ActorContext) => {
       { key: 'execution:drift', value: { drift: broker.name === 'paper' ? [] : core.lastReconcile?.drift ?? [], foreign: core.lastReconcile?.foreign ?? [], ts: now }, ttlMs: ttl },
       { key: 'monitoring:execution:metrics', value: {
         broker: broker.name, ready: core.ready, journalOk: core.journalOk, queued: core.queue.waiting, ...core.counters, breaker: core.breaker.snapshot(),
+        remoteMarket: remote ? { symbols: remote.remote(), polls: remote.polls, applied: remote.applied, failures: remote.failures, badValues: remote.badValues } : null,
         journalIntentUs: { count: core.journalIntentUs.count, p50: core.journalIntentUs.count ? core.journalIntentUs.percentile(50) : null, p99: core.journalIntentUs.count ? core.journalIntentUs.percentile(99) : null },
         halt: core.halt, day: core.day, lastReconcile: core.lastReconcile,
         account: { ...core.accountStats, lastReadMs: acct?.readMs ?? null, ageMs: acct ? accountAge : null },
@@ -544,6 +553,32 @@ const create: ActorFactory = async (ctx: ActorContext) => {
     if (!stopping) void bootstrap();
   }
 
+  /** One published key from market-depth, options or analytics (or, in cluster mode, read from Redis: RemoteMarket). */
+  function onPublish(r: PublishRequest): void {
+    const key = r?.key ?? '';
+    if (OPTION_CHAIN_KEY.test(key)) {
+      // a chain (or its greeks): in the order queue, after the signals already consumed, like a replay
+      if (recorder.on) recorder.record('option-key', position(), { key, value: r.value });
+      void core.queue.push(async () => {
+        if (core.options.applyKey(key, r.value, Date.now()) === 'applied') await core.markOptionsInQueue();
+        else ctx.countInputError();
+      }).catch(() => {});
+      return;
+    }
+    if (key.startsWith('module:heartbeat:')) {
+      // a venue's heartbeat says whether it is connected (the supervisor's per-actor heartbeats do not)
+      const c = (r.value as { connected?: unknown } | undefined)?.connected;
+      if (typeof c === 'boolean') heartbeats.set(key.slice(17), { connected: c, wall: Date.now() });
+      return;
+    }
+    const vp = /^analytics:\{(.+)\}:vpin$/.exec(key);
+    if (vp && r.value && typeof r.value === 'object') {
+      onVpin(vp[1]!, r.value as Record<string, unknown>);
+      return;
+    }
+    if (applyBookSnapshot(r, books, core) && recorder.on) recorder.record('book', position(), r);
+  }
+
   function takeSignal(s: SignalInput): void {
     strategies.set(s.symbol, s.strategy);
     signalsConsumed++;
@@ -556,6 +591,8 @@ const create: ActorFactory = async (ctx: ActorContext) => {
   return {
     start() {
       timers.push(setInterval(publishState, 1000));
+      // the owner trades every symbol; a follower sends its signals on and marks nothing
+      if (remote) timers.push(setInterval(() => void (following() || remote.poll()), REMOTE_MARKET_POLL_MS));
       owner?.start();
       void bootstrap();
     },
@@ -585,6 +622,7 @@ const create: ActorFactory = async (ctx: ActorContext) => {
       takeSignal(s);
     },
     async onCommand(topic, payload) {
+      if (topic === SERVED_SYMBOLS_TOPIC) return void (served.apply(payload) ?? ctx.countInputError());
       if (topic === OPTION_QUOTES_TOPIC) {
         // Live option quotes: priced, marked and risk-checked from here; the paper broker fills against them.
         // Applied in the order queue, after the signals already consumed (a replay applies them at that point).
@@ -600,30 +638,7 @@ const create: ActorFactory = async (ctx: ActorContext) => {
       }
       if (topic === 'publish' || topic === 'publish-many') {
         const reqs = (topic === 'publish' ? [payload] : payload) as PublishRequest[];
-        for (const r of reqs) {
-          const key = r?.key ?? '';
-          if (OPTION_CHAIN_KEY.test(key)) {
-            // a chain (or its greeks): in the order queue, after the signals already consumed, like a replay
-            if (recorder.on) recorder.record('option-key', position(), { key, value: r.value });
-            void core.queue.push(async () => {
-              if (core.options.applyKey(key, r.value, Date.now()) === 'applied') await core.markOptionsInQueue();
-              else ctx.countInputError();
-            }).catch(() => {});
-            continue;
-          }
-          if (key.startsWith('module:heartbeat:')) {
-            // a venue's heartbeat says whether it is connected (the supervisor's per-actor heartbeats do not)
-            const c = (r.value as { connected?: unknown } | undefined)?.connected;
-            if (typeof c === 'boolean') heartbeats.set(key.slice(17), { connected: c, wall: Date.now() });
-            continue;
-          }
-          const vp = /^analytics:\{(.+)\}:vpin$/.exec(key);
-          if (vp && r.value && typeof r.value === 'object') {
-            onVpin(vp[1]!, r.value as Record<string, unknown>);
-            continue;
-          }
-          if (applyBookSnapshot(r, books, core) && recorder.on) recorder.record('book', position(), r);
-        }
+        for (const r of reqs) onPublish(r);
         return;
       }
       if (topic === 'kill') {

@@ -96,9 +96,9 @@ export class BookKeeper implements MarketSink {
   private readonly barMs: number;
 
   /**
-   * By symbol id: whether this instance serves the symbol (cluster symbol ownership). An unserved symbol's
-   * book is still kept from the venue (a warm standby: taking it over needs no resubscription), but nothing
-   * of it leaves: no ring message, no book top, no snapshot. All true on a single host.
+   * By symbol id: whether this instance serves the symbol (cluster symbol ownership). Nothing of an unserved
+   * symbol leaves: no ring message, no book top, no snapshot. On TWS its lines are cancelled too (decision
+   * 109); the in-process simulator still feeds its book. All true on a single host.
    */
   served: readonly boolean[];
 

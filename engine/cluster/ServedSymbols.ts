@@ -9,8 +9,11 @@ import { clusterNodesFromEnv } from '../redis/RedisClient.js';
 
 export const SERVED_SYMBOLS_TOPIC = 'served-symbols';
 
-/** The actor kinds that produce per-symbol output and must hear the served set (the dashboard: to read the rest from Redis). */
-export const SERVED_SYMBOL_KINDS: ReadonlySet<string> = new Set(['market-depth', 'options', 'analytics', 'signals', 'publisher', 'dashboard']);
+/**
+ * The actor kinds that produce per-symbol output and must hear the served set (the dashboard and execution:
+ * to read the rest from Redis).
+ */
+export const SERVED_SYMBOL_KINDS: ReadonlySet<string> = new Set(['market-depth', 'options', 'analytics', 'signals', 'publisher', 'dashboard', 'execution']);
 
 export interface ServedChange {
   gained: number[];

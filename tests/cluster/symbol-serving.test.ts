@@ -159,6 +159,12 @@ describe('symbol ownership across two engines on a local Redis Cluster', () => {
       const g = groups.find((x) => x[x.indexOf('name') + 1] === SIGNALS_GROUP);
       return !!g && Number(g[g.indexOf('entries-read') + 1]) > 0;
     }, 90_000, 'a relayed signal read by the execution owner');
+    // ... and marks the follower's symbols from their books in Redis (RemoteMarket): exactly the symbols it does not serve
+    const theirs = [...split].filter(([, id]) => id !== exec).map(([sym]) => sym).sort();
+    await waitFor(async () => {
+      const m = JSON.parse((await redis.get('monitoring:execution:metrics')) ?? '{}') as { remoteMarket?: { symbols: string[]; applied: number } | null };
+      return JSON.stringify(m.remoteMarket?.symbols.slice().sort()) === JSON.stringify(theirs) && m.remoteMarket!.applied > theirs.length;
+    }, 30_000, 'the execution owner reading the other instance\'s books');
 
     // SIGKILL sym-b: its symbols move to sym-a once their leases expire
     const killedAt = Date.now();
