@@ -110,15 +110,20 @@ const create: ActorFactory = (ctx) => {
 
   // Stream entries are records, not latest values: queued in order, sent with the next flush, bounded.
   const streamQueue: StreamAppend[] = [];
+  /** the stream appends sent last, answered (a lost symbol's acknowledgement waits for them) */
+  let streamsInFlight: Promise<void> = Promise.resolve();
   let streamDropped = 0;
   const flushStreams = async () => {
     if (!streamQueue.length || redis.status !== 'ready') return;
     const batch = streamQueue.splice(0, streamQueue.length);
     const cmds: Cmd[] = batch.map((a) => ['xadd', a.stream, 'MAXLEN', '~', streamMaxLen(cfg.retention, a.stream, a.maxLen ?? 100_000), '*', ...Object.entries(a.fields).flat()]);
+    const sent = pipelineAll(redis, cmds);
+    streamsInFlight = sent.then(() => {}, () => {});
     try {
-      await pipelineAll(redis, cmds);
+      await sent;
     } catch {
-      streamQueue.unshift(...batch); // retried next flush, order kept
+      // retried next flush, order kept (a symbol lost meanwhile: not ours to write any more)
+      streamQueue.unshift(...batch.filter((a) => served.allowsKey(a.stream)));
     }
   };
 
@@ -188,6 +193,11 @@ const create: ActorFactory = (ctx) => {
         if (change.lost.length) {
           const lost = new Set(change.lost.map((i) => ctx.symbols.names[i]));
           writer.dropWhere((k) => lost.has(keySymbol(k) ?? ''));
+          const kept = streamQueue.filter((a) => !lost.has(keySymbol(a.stream) ?? ''));
+          streamQueue.splice(0, streamQueue.length, ...kept);
+          // answered (the runner acknowledges the set) only once what was already sent has landed: the lease
+          // is given away after that, so no write of this instance can reach Redis after another's
+          return Promise.all([writer.settled(), streamsInFlight]).then(() => {});
         }
       } else if (topic === 'publish') applyRequest(payload as PublishRequest);
       else if (topic === 'publish-many' && Array.isArray(payload)) for (const r of payload) applyRequest(r as PublishRequest);

@@ -8,6 +8,12 @@
 import { clusterNodesFromEnv } from '../redis/RedisClient.js';
 
 export const SERVED_SYMBOLS_TOPIC = 'served-symbols';
+/**
+ * An actor's answer to a `served-symbols` message (`{ version }`), sent by its runner once the handler has
+ * finished: from then on nothing of a symbol left out of that set leaves the actor. A lease is given away
+ * only after every running actor answered (SymbolOwnership), so two instances never write one symbol.
+ */
+export const SERVED_ACK_TOPIC = 'served-ack';
 
 /**
  * The actor kinds that produce per-symbol output and must hear the served set (the dashboard and execution:

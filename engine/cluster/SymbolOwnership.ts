@@ -15,7 +15,8 @@ export interface SymbolOwnershipOptions {
   ttlMs: number;
   marginMs?: number;
   onStart: (symbol: string) => void;
-  onStop: (symbol: string) => void;
+  /** may resolve once the engine stopped serving (the actors applied it): a lease is released only after that */
+  onStop: (symbol: string) => void | Promise<void>;
 }
 
 export class SymbolOwnership {
@@ -60,7 +61,9 @@ export class SymbolOwnership {
     }));
     const plan = planAssignment({ me: this.o.me, instances, symbols: this.o.symbols, owners });
     for (const s of plan.release) {
-      this.stop(s); // stop serving before the lease is given away
+      // stop serving, and wait (bounded) until the actors applied it, before the lease is given away: another
+      // instance may take it at once, and nothing of this one may reach Redis after that
+      await bounded(this.stop(s));
       await bounded(this.leases.get(s)!.release());
     }
     for (const s of plan.acquire) {
@@ -84,7 +87,8 @@ export class SymbolOwnership {
     }
   }
 
-  private stop(s: string): void {
-    if (this.serving.delete(s)) this.o.onStop(s);
+  /** Stops serving s; resolves when the engine applied it (the onStop callback's answer). */
+  private stop(s: string): Promise<void> {
+    return this.serving.delete(s) ? Promise.resolve(this.o.onStop(s)) : Promise.resolve();
   }
 }

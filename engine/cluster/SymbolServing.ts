@@ -12,7 +12,8 @@ import { INSTANCE_TTL_MS, instanceIdFromEnv, readInstances } from './ClusterKeys
 import { SymbolOwnership } from './SymbolOwnership.js';
 
 export interface ServedSink {
-  serveSymbols(symbols: readonly string[]): void;
+  /** Resolves once the actors running now have applied the set (the supervisor); void when there is nothing to wait for. */
+  serveSymbols(symbols: readonly string[]): void | Promise<void>;
 }
 
 export class SymbolServing {
@@ -29,14 +30,20 @@ export class SymbolServing {
     return this.ownership.served();
   }
 
-  /** Sends the served set when it changed (called from the ownership's start/stop callbacks). */
-  changed(): void {
+  /**
+   * Sends the served set when it changed (called from the ownership's start/stop callbacks); resolves once the
+   * actors applied it (or at once when nothing changed), so a stopped symbol's lease is released after that.
+   */
+  changed(): Promise<void> {
     const now = this.ownership.servedNow();
     const key = now.join('\u0000');
-    if (key === this.last) return;
+    if (key === this.last) return this.applied;
     this.last = key;
-    this.sink.serveSymbols(now);
+    this.applied = Promise.resolve(this.sink.serveSymbols(now));
+    return this.applied;
   }
+  /** the last set sent, applied by the actors */
+  private applied: Promise<void> = Promise.resolve();
 
   start(): void {
     this.sink.serveSymbols([]); // cluster mode starts serving nothing until a lease says otherwise

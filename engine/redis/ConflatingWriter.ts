@@ -63,6 +63,14 @@ export class ConflatingWriter {
     return this.inFlight.size === 0;
   }
 
+  private idleWaiters: (() => void)[] = [];
+
+  /** Resolves when no pipeline is in flight (every value sent so far has been answered). */
+  settled(): Promise<void> {
+    if (this.inFlight.size === 0) return Promise.resolve();
+    return new Promise((r) => this.idleWaiters.push(r));
+  }
+
   /**
    * Sends what is pending: one pipeline per node (the whole map on a single Redis), at most one in flight per
    * node. A node whose pipeline has not answered yet (a master that died: ioredis holds its commands until a
@@ -112,6 +120,7 @@ export class ConflatingWriter {
       failed = batch.length;
     } finally {
       this.inFlight.delete(n);
+      if (this.inFlight.size === 0 && this.idleWaiters.length) for (const r of this.idleWaiters.splice(0)) r();
     }
     this.stats.keysWritten += batch.length - failed;
     this.stats.errors += failed;

@@ -5,6 +5,7 @@ import type { Actor, ActorFactory } from './Actor.js';
 import type { ActorContext } from './ActorContext.js';
 import { unpackCold, type ColdEnvelope, type SupervisorCommand } from './ColdMessage.js';
 import { ActorState, HEALTH_FIELDS } from './HealthTable.js';
+import { SERVED_ACK_TOPIC, SERVED_SYMBOLS_TOPIC } from '../cluster/ServedSymbols.js';
 
 const yieldToLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
 
@@ -216,6 +217,11 @@ export class ActorRunner {
       }
       Promise.resolve()
         .then(() => this.actor?.onCommand?.(m.topic, payload, m.from))
+        .then(() => {
+          // the served set is applied (pending writes of lost symbols dropped, in-flight ones answered): said so
+          const version = (payload as { version?: unknown } | null)?.version;
+          if (m.topic === SERVED_SYMBOLS_TOPIC && this.actor && typeof version === 'number') this.ctx.send('supervisor', SERVED_ACK_TOPIC, { version });
+        })
         .catch((e) => {
           this.ctx.countError();
           this.ctx.log.error({ err: e, topic: m.topic }, 'command handler failed');

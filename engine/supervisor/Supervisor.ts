@@ -15,7 +15,7 @@ import { buildTopology, doorbellIndex, type SharedTopology } from '../runtime/To
 import type { ActorWorkerData } from '../runtime/worker-main.js';
 import { RestartPolicy } from './RestartPolicy.js';
 import { workerResourceLimits } from '../runtime/workerHeap.js';
-import { SERVED_SYMBOL_KINDS, SERVED_SYMBOLS_TOPIC } from '../cluster/ServedSymbols.js';
+import { SERVED_ACK_TOPIC, SERVED_SYMBOL_KINDS, SERVED_SYMBOLS_TOPIC } from '../cluster/ServedSymbols.js';
 
 /**
  * Actor kinds whose thread owns uWebSockets.js sockets. Worker.terminate() (or process.exit) on such a thread
@@ -95,6 +95,9 @@ export class Supervisor extends EventEmitter {
   private shuttingDown = false;
   /** cluster mode: the symbols this instance's leases allow (undefined on a single host: actors serve all) */
   private served?: string[];
+  /** cluster mode: versions of the served set sent, and the running actors that have not applied each yet */
+  private servedVersion = 0;
+  private servedWaits: { version: number; waiting: Set<string>; done: () => void }[] = [];
   private readonly startedAtMs = Date.now();
   readonly clockOrigin = process.hrtime.bigint();
 
@@ -182,6 +185,7 @@ export class Supervisor extends EventEmitter {
       const blamed = mine.find((m) => this.health.get(m.index, HEALTH_FIELDS.state) === ActorState.Failed) ?? mine[0];
       for (const m of mine) {
         m.worker = undefined;
+        this.servedApplied(m.name); // a dead actor writes nothing, and a restarted one starts serving nothing
         m.exitedAtMs = Date.now();
         this.health.set(m.index, HEALTH_FIELDS.state, this.shuttingDown ? ActorState.Stopped : ActorState.Failed);
         m.lastExit = m.lastExit?.startsWith('error') || m.lastExit?.startsWith('silent') ? m.lastExit : `exit code ${code}`;
@@ -264,15 +268,16 @@ export class Supervisor extends EventEmitter {
     if (m.t === 'cold') this.route(m);
     // A (re)started actor begins serving no symbol in cluster mode: it hears the current set at once.
     else if (m.t === 'ready' && this.served) {
-      for (const x of this.slots) if (x.worker === s.worker && SERVED_SYMBOL_KINDS.has(x.kind)) this.sendCommand(x.name, SERVED_SYMBOLS_TOPIC, { symbols: this.served });
+      for (const x of this.slots) if (x.worker === s.worker && SERVED_SYMBOL_KINDS.has(x.kind)) this.sendCommand(x.name, SERVED_SYMBOLS_TOPIC, { symbols: this.served, version: this.servedVersion });
     }
   }
 
   /**
    * Cluster mode: the symbols this instance serves now (its symbol leases). Every actor producing per-symbol
-   * output hears it (cold path); one that is down hears it when it is ready again.
+   * output hears it (cold path); one that is down hears it when it is ready again. Resolves once every actor
+   * running now has applied it (SERVED_ACK_TOPIC) or gone: the caller may then give a lost symbol's lease away.
    */
-  serveSymbols(symbols: readonly string[]): void {
+  serveSymbols(symbols: readonly string[]): Promise<void> {
     const before = this.served ?? [];
     const gained = symbols.filter((x) => !before.includes(x));
     const lost = before.filter((x) => !symbols.includes(x));
@@ -280,7 +285,40 @@ export class Supervisor extends EventEmitter {
     // unreachable, or this host paused): said here, once per change
     if (gained.length || lost.length) this.log.info({ served: [...symbols], gained, lost }, 'symbols served by this instance changed (symbol leases)');
     this.served = [...symbols];
-    for (const x of this.slots) if (SERVED_SYMBOL_KINDS.has(x.kind)) this.sendCommand(x.name, SERVED_SYMBOLS_TOPIC, { symbols: this.served });
+    const version = ++this.servedVersion;
+    const waiting = new Set<string>();
+    for (const x of this.slots) {
+      if (!SERVED_SYMBOL_KINDS.has(x.kind)) continue;
+      this.sendCommand(x.name, SERVED_SYMBOLS_TOPIC, { symbols: this.served, version });
+      // an actor not running now serves nothing until it is ready and hears the set then: nothing to wait for
+      if (x.worker && this.health.get(x.index, HEALTH_FIELDS.state) === ActorState.Running) waiting.add(x.name);
+    }
+    return new Promise<void>((done) => {
+      this.servedWaits.push({ version, waiting, done });
+      this.settleServed();
+    });
+  }
+
+  /** An actor applied the served set `version` (and so every earlier one), or it is gone (it serves nothing). */
+  private servedApplied(actor: string, version = Infinity): void {
+    for (const w of this.servedWaits) if (w.version <= version) w.waiting.delete(actor);
+    this.settleServed();
+  }
+
+  private onServedAck(m: ColdEnvelope): void {
+    let v: unknown;
+    try {
+      v = (unpackCold(m.data) as { version?: unknown } | null)?.version;
+    } catch {
+      v = undefined;
+    }
+    if (typeof v === 'number') this.servedApplied(m.from, v);
+  }
+
+  private settleServed(): void {
+    const open = this.servedWaits.filter((w) => w.waiting.size > 0);
+    for (const w of this.servedWaits) if (w.waiting.size === 0) w.done();
+    this.servedWaits = open;
   }
 
   /** Forwards a cold message to its target actor without decoding it. */
@@ -288,6 +326,7 @@ export class Supervisor extends EventEmitter {
     if (m.to === 'supervisor') {
       if (m.topic === 'kill') void this.killRequest(m);
       else if (m.topic === 'alert') this.onAlert(m);
+      else if (m.topic === SERVED_ACK_TOPIC) this.onServedAck(m);
       this.emit('cold', m);
       return;
     }

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { symbolLeaseKeys } from '../../engine/cluster/ClusterKeys.js';
 import { SymbolOwnership } from '../../engine/cluster/SymbolOwnership.js';
 import { startLocalCluster, stopLocalCluster, type LocalClusterInfo } from '../../engine/redis/LocalCluster.js';
 
@@ -64,4 +65,28 @@ describe('SymbolOwnership on a local Redis Cluster', () => {
     expect(b.served()).toEqual([]); // b's own clock already told it to stop
     await a.close();
   }, 120_000);
+
+  it('gives a symbol away only after the engine said it stopped serving it (onStop resolved)', async () => {
+    const stops: { symbol: string; done: () => void }[] = [];
+    const a = new SymbolOwnership(redis, {
+      me: 'a2', symbols: SYMBOLS, ttlMs: 6000, onStart: () => {},
+      onStop: (symbol) => new Promise<void>((done) => stops.push({ symbol, done })), // the actors' acknowledgement, held
+    });
+    for (let i = 0; i < 20 && a.served().length < 5; i++) await a.tick(['a2']);
+    expect(a.served().length).toBe(5);
+    const rebalance = a.tick(['a2', 'b2']); // b2 appears: a2 gives up two symbols
+    for (let i = 0; i < 200 && stops.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(stops.length).toBe(1); // one at a time: the next waits for this one's release
+    const first = stops[0]!.symbol;
+    expect(a.servedNow()).not.toContain(first);
+    // not acknowledged yet: the lease is still a2's, so no other instance can take the symbol
+    expect(String(await redis.get(symbolLeaseKeys(first).lease))).toMatch(/^a2:/);
+    stops[0]!.done();
+    for (let i = 0; i < 200 && stops.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(await redis.get(symbolLeaseKeys(first).lease)).toBeNull(); // released after the acknowledgement
+    stops[1]!.done();
+    await rebalance;
+    expect(a.served().length).toBe(3);
+    await a.close();
+  }, 60_000);
 });
