@@ -24,8 +24,6 @@ import { applyBookSnapshot } from './bookInput.js';
 import { RemoteMarket } from './RemoteMarket.js';
 import { SERVED_SYMBOLS_TOPIC, ServedSymbols } from '../../engine/cluster/ServedSymbols.js';
 
-/** How often the execution owner reads the books of symbols served elsewhere (a mark at most this old, plus the owner's flush). */
-const REMOTE_MARKET_POLL_MS = 100;
 import { InputRecorder } from '../../engine/replay/RecordedInputs.js';
 import { STRATEGIES_KEY, STRATEGY_KEYS } from '../signals/strategySwitches.js';
 import { join } from 'node:path';
@@ -39,6 +37,9 @@ import { describe } from '../../analytics/instrument.js';
 import { OPTION_QUOTES_TOPIC, OPTION_SUBSCRIPTIONS_TOPIC, type OptionQuote } from '../../analytics/optionQuote.js';
 import { SubscriptionSender } from '../../analytics/subscriptionSender.js';
 import { expiryIso } from '../signals/contractChoice.js';
+
+/** How often the execution owner reads the books of symbols served elsewhere (a mark at most this old, plus the owner's flush). */
+const REMOTE_MARKET_POLL_MS = 100;
 
 const OPTION_CHAIN_KEY = /^options:\{[^}]+\}:(chain|greeks)$/;
 
