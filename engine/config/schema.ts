@@ -109,6 +109,9 @@ export const ConfigSchema = z.strictObject({
       maxBodyBytes: z.number().int().min(1024), // the streamed read is aborted past it
       maxContracts: z.number().int().min(1), // a larger chain is refused whole
     }),
+    // Where the embedded simulators run: a worker thread of their own, the supervisor's (main) thread, or
+    // auto: main on a small host (the same rule as `worker: auto:…` placements), their own thread otherwise.
+    simThread: z.enum(['auto', 'own', 'main']).default('auto'),
     // Simulated venues only (embedded TWS and Alpaca simulators, the paper broker); 0 = off. Wall ms.
     simLatency: z.strictObject({
       ackMs: z.number().int().min(0).max(60_000), // before an order is acknowledged

@@ -26,13 +26,18 @@ export const doorbellIndex = (actor: number): number => actor * LINE_INTS;
  * a thread of its own.
  */
 export function placementOf(actors: EngineConfig['actors'], cores = availableParallelism()): string[] {
-  const spinners = actors.filter((a) => a.wait === 'spin-park').length;
+  const small = smallHost(actors, cores);
   return actors.map((a) => {
     const w = a.worker;
     if (!w) return a.name;
     if (!w.startsWith('auto:')) return w;
-    return cores < spinners + 1 ? w.slice(5) : a.name;
+    return small ? w.slice(5) : a.name;
   });
+}
+
+/** Fewer cores than busy-waiting actors plus one: `auto:` placements share threads (and isolates). */
+export function smallHost(actors: EngineConfig['actors'], cores = availableParallelism()): boolean {
+  return cores < actors.filter((a) => a.wait === 'spin-park').length + 1;
 }
 
 /** Allocates every SharedArrayBuffer the configuration's topology needs. Called once, by the supervisor. */

@@ -4,6 +4,8 @@ import type { EngineConfig } from '../config/schema.js';
 import { distPath } from '../config/projectRoot.js';
 import type { Logger } from '../log/logger.js';
 import { workerResourceLimits } from '../runtime/workerHeap.js';
+import { smallHost } from '../runtime/Topology.js';
+import { startVenueSet, type VenueWorkerData } from '../../sim/venues/VenueSet.js';
 
 export interface EmbeddedVenueInfo {
   twsPort?: number;
@@ -17,7 +19,7 @@ export interface EmbeddedVenueInfo {
 
 /**
  * Starts the venue simulators the configuration asks for (a TWS port of 0, an empty Alpha Vantage base
- * URL) in their own worker thread and returns where they listen. With real venues configured it starts
+ * URL) in their own worker thread, or on this thread (`venues.simThread`), and returns where they listen. With real venues configured it starts
  * nothing: switching to a live gateway or account is configuration, not code. `engineStartMs` (the
  * runtime's) puts the Alpaca simulator on the engine's session clock: its MOC (CLS) orders fill and its DAY
  * orders expire at the engine's close.
@@ -31,8 +33,17 @@ export async function startEmbeddedVenues(config: EngineConfig, log: Logger, eng
   const alpacaSecret = alpaca ? randomBytes(20).toString('base64url') : undefined;
   // The embedded Alpha Vantage accepts one key made up at start-up; a real key never goes to a simulator.
   const alphaVantageKey = alphaVantage ? `sim-${randomBytes(8).toString('hex')}` : undefined;
+  const data: VenueWorkerData = { config, tws, alphaVantage, alphaVantageKey: alphaVantageKey ?? '', alpaca, alpacaKeyId: alpacaKeyId ?? '', alpacaSecret: alpacaSecret ?? '', engineStartMs };
+  const where = config.venues.simThread === 'auto' ? (smallHost(config.actors) ? 'main' : 'own') : config.venues.simThread;
+  if (where === 'main') {
+    // On the supervisor's thread: one isolate (~15-20 MB RSS) less on a small host; the simulators' socket
+    // work then shares the thread that routes cold messages and watches heartbeats (both far from busy).
+    const set = await startVenueSet(data);
+    log.info({ twsPort: set.ports.twsPort, alphaVantage: set.ports.alphaVantageUrl, alpaca: set.ports.alpacaUrl, thread: 'main' }, 'embedded venue simulators started');
+    return { ...set.ports, alphaVantageKey, alpacaKeyId, alpacaSecret, stop: () => set.stop() };
+  }
   const w = new Worker(distPath('sim', 'venues', 'venue-worker.js'), {
-    workerData: { config, tws, alphaVantage, alphaVantageKey, alpaca, alpacaKeyId, alpacaSecret, engineStartMs },
+    workerData: data,
     name: 'venues',
     resourceLimits: workerResourceLimits(config),
   });

@@ -1,94 +1,15 @@
 /**
- * The embedded venues (TWS gateway, Alpha Vantage) in one worker thread beside the engine: they serve the
- * same seeded market model over real sockets, and their load never lands on the supervisor's thread.
+ * The embedded venues in a worker thread of their own (`venues.simThread: own`, or `auto` on a host with
+ * cores to spare): their load never lands on the supervisor's thread.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { MarketModel } from '../market/MarketModel.js';
-import { TwsSimulator } from '../tws/TwsSimulator.js';
-import { AlphaVantageSimulator } from '../alpha-vantage/AlphaVantageSimulator.js';
-import { AlpacaSimulator } from '../alpaca/AlpacaSimulator.js';
-import { OptionMarket } from '../options/OptionMarket.js';
-import type { EngineConfig } from '../../engine/config/schema.js';
-import { clockFor } from '../../engine/clock/index.js';
-import { NYSE } from '../../analytics/calendar.js';
+import { startVenueSet, type VenueWorkerData } from './VenueSet.js';
 
-export interface VenueWorkerData {
-  config: EngineConfig;
-  tws: boolean;
-  alphaVantage: boolean;
-  alphaVantageKey: string;
-  alpaca: boolean;
-  alpacaKeyId: string;
-  alpacaSecret: string;
-  /** The engine's start instant, so the simulators' session time is the engine's session clock. */
-  engineStartMs?: number;
-}
-export interface VenuePorts { twsPort?: number; alphaVantageUrl?: string; alpacaUrl?: string }
-
-const wd = workerData as VenueWorkerData;
-const cfg = wd.config;
-const model = new MarketModel({
-  seed: cfg.engine.seed,
-  symbols: cfg.symbols.map((s) => ({ symbol: s.symbol, basePrice: s.basePrice, numRows: s.numRows, level2: s.level2 })),
-  startMs: Date.now(),
-  eventsPerSecond: cfg.market.eventsPerSecond,
-});
-const ports: VenuePorts = {};
-// Order latency knobs (venues.simLatency, 0 = off) and the configured account, so execution.account
-// filtering and checking work against the simulators as against a real account.
-const latency = cfg.venues.simLatency;
-const account = cfg.execution.account || undefined;
-// The engine's session clock (the same pure function of config and start instant every actor uses).
-const session = clockFor(cfg, wd.engineStartMs);
-let tws: TwsSimulator | undefined;
-let av: AlphaVantageSimulator | undefined;
-let alpaca: AlpacaSimulator | undefined;
-
-// Listed options on the model's symbols, priced like the Alpha Vantage simulator's chains (same seed, rates, clock).
-const optionMarket = new OptionMarket({
-  seed: cfg.engine.seed, rate: cfg.options.rate, dividendYield: () => cfg.options.dividendYield, nowMs: () => session.nowMs(),
-  spot: (sym) => {
-    const i = model.indexOf(sym);
-    return i >= 0 ? model.lastPrice(i) : undefined;
-  },
-});
-if (wd.tws) {
-  tws = new TwsSimulator({ model, host: '127.0.0.1', port: 0, account, options: optionMarket, ...latency });
-  ports.twsPort = (await tws.start()).port;
-}
-if (wd.alphaVantage) {
-  av = new AlphaVantageSimulator({
-    host: '127.0.0.1', port: 0, seed: cfg.engine.seed, validKeys: [wd.alphaVantageKey],
-    spot: (sym) => {
-      const i = model.indexOf(sym);
-      return i >= 0 ? model.lastPrice(i) : undefined;
-    },
-    rate: cfg.options.rate, dividendYield: () => cfg.options.dividendYield,
-    marketNowMs: () => session.nowMs(), // chains listed and priced on the engine's session date
-  });
-  ports.alphaVantageUrl = (await av.start()).baseUrl;
-}
-if (wd.alpaca) {
-  alpaca = new AlpacaSimulator({
-    host: '127.0.0.1', port: 0, keyId: wd.alpacaKeyId, secret: wd.alpacaSecret, accountNumber: account, ...latency,
-    // Order times, the CLS auction and DAY expiry follow the engine's session clock (its close is the engine's close).
-    nowMs: () => session.nowMs(), sessionClose: (now) => NYSE.nextCloseMs(now),
-    // the same listed options as the TWS simulator: option orders, positions and expiries with broker: alpaca
-    options: optionMarket, optionUnderlyings: cfg.options.symbols,
-    quote: (sym) => {
-      const i = model.indexOf(sym);
-      if (i < 0) return undefined;
-      const bid = model.bestBid(i);
-      const ask = model.bestAsk(i);
-      return Number.isFinite(bid) && Number.isFinite(ask) ? { bid, ask } : undefined;
-    },
-  });
-  ports.alpacaUrl = (await alpaca.start()).baseUrl;
-}
-parentPort!.postMessage({ t: 'ready', ports });
+const set = await startVenueSet(workerData as VenueWorkerData);
+parentPort!.postMessage({ t: 'ready', ports: set.ports });
 parentPort!.on('message', async (m: { t: string }) => {
   if (m.t === 'stop') {
-    await Promise.allSettled([tws?.stop(), av?.stop(), alpaca?.stop()]);
+    await set.stop();
     parentPort!.postMessage({ t: 'stopped' });
     process.exit(0);
   }
