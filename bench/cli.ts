@@ -10,6 +10,8 @@ import { isMainThread } from 'node:worker_threads';
 interface SuiteModule {
   run(args: string[]): Promise<Record<string, unknown> | unknown>;
   format?(result: Record<string, unknown>): string;
+  /** the suite's options (`--name`), when it declares them: any other is refused before it runs (not under `all`) */
+  OPTIONS?: readonly string[];
 }
 
 const SUITES: Record<string, { about: string; load: () => Promise<SuiteModule> }> = {
@@ -71,8 +73,13 @@ function jsonPath(args: string[]): string | undefined {
   return p;
 }
 
-async function runSuite(name: string, args: string[]): Promise<unknown> {
+async function runSuite(name: string, args: string[], strict = true): Promise<unknown> {
   const mod = await SUITES[name].load();
+  if (strict && mod.OPTIONS) {
+    const known = new Set([...mod.OPTIONS, '--json', '--quick']);
+    const bad = args.find((a) => a.startsWith('--') && !known.has(a));
+    if (bad) throw new UsageError(`bench ${name}: unknown option ${bad} (options: ${[...known].join(' ')})`);
+  }
   const result = await mod.run(args);
   const text = mod.format && result && typeof result === 'object' ? mod.format(result as Record<string, unknown>) : JSON.stringify(result, null, 2);
   console.log(text);
@@ -99,7 +106,7 @@ export async function main(argv: string[]): Promise<number> {
       for (const name of Object.keys(SUITES)) {
         console.log(`\n=== ${name} ===`);
         try {
-          suites[name] = await runSuite(name, args);
+          suites[name] = await runSuite(name, args, false); // one argument list for every suite: each takes its own
         } catch (e) {
           // One suite that cannot run here (no redis-server, say) must not hide the others' figures.
           (e instanceof UsageError ? skipped : failed).push(name);

@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- soak [--minutes N] [--every S] [--quick] [--out DIR] [--config FILE]`: the default run (fresh data
+ * `npm run bench -- soak [--minutes N] [--every S] [--quick] [--out|--report DIR] [--config FILE]`: the default run (fresh data
  * directory, embedded venues and Redis) for N minutes (default 30), sampled every S seconds from
  * `engine:status`: the process's RSS, each worker's V8 heap and event-loop delay (p99 of the last second),
  * and every ring reader's lag. Reports steady RSS (median of the second half), its slope (least squares
@@ -64,12 +64,14 @@ export function slope(t: number[], y: number[]): number | null {
   return den > 0 ? num / den : null;
 }
 
+export const OPTIONS = ['--minutes', '--every', '--out', '--report', '--config'];
+
 export async function run(args: string[]): Promise<SoakReport> {
   const quick = args.includes('--quick');
   const minutes = Number(opt(args, '--minutes') ?? (quick ? 0.5 : 30));
   const everyS = Number(opt(args, '--every') ?? (quick ? 2 : 10));
   if (!(minutes > 0) || !(everyS > 0)) throw new Error('--minutes and --every take positive numbers');
-  const out = resolve(opt(args, '--out') ?? 'bench/report');
+  const out = resolve(opt(args, '--out') ?? opt(args, '--report') ?? 'bench/report'); // --report as e2e names it
   mkdirSync(out, { recursive: true });
   const { redis, t0, stop } = await startDefaultRun('soak', minutes * 60 + 30, opt(args, '--config'));
   const samples: SoakSample[] = [];
