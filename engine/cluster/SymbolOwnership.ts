@@ -22,6 +22,8 @@ export interface SymbolOwnershipOptions {
 export class SymbolOwnership {
   private readonly leases = new Map<string, Lease>();
   private readonly serving = new Set<string>();
+  /** symbols being given away: stopped, their lease not yet released */
+  private readonly releasing = new Set<string>();
 
   constructor(private readonly redis: Redis | Cluster, private readonly o: SymbolOwnershipOptions) {
     for (const s of o.symbols) this.leases.set(s, new Lease(redis, s, o.me, { ttlMs: o.ttlMs, marginMs: o.marginMs }));
@@ -62,9 +64,15 @@ export class SymbolOwnership {
     const plan = planAssignment({ me: this.o.me, instances, symbols: this.o.symbols, owners });
     for (const s of plan.release) {
       // stop serving, and wait (bounded) until the actors applied it, before the lease is given away: another
-      // instance may take it at once, and nothing of this one may reach Redis after that
-      await bounded(this.stop(s));
-      await bounded(this.leases.get(s)!.release());
+      // instance may take it at once, and nothing of this one may reach Redis after that. Meanwhile the lease
+      // is still held: the clock check (sync) must not start serving it again.
+      this.releasing.add(s);
+      try {
+        await bounded(this.stop(s));
+        await bounded(this.leases.get(s)!.release());
+      } finally {
+        this.releasing.delete(s);
+      }
     }
     for (const s of plan.acquire) {
       if (unknown.has(s)) continue;
@@ -80,7 +88,7 @@ export class SymbolOwnership {
   /** Aligns the served set with the leases held right now. */
   private sync(): void {
     for (const [s, l] of this.leases) {
-      if (l.held() && !this.serving.has(s)) {
+      if (l.held() && !this.serving.has(s) && !this.releasing.has(s)) {
         this.serving.add(s);
         this.o.onStart(s);
       } else if (!l.held()) this.stop(s);

@@ -79,8 +79,10 @@ describe('SymbolOwnership on a local Redis Cluster', () => {
     expect(stops.length).toBe(1); // one at a time: the next waits for this one's release
     const first = stops[0]!.symbol;
     expect(a.servedNow()).not.toContain(first);
-    // not acknowledged yet: the lease is still a2's, so no other instance can take the symbol
+    // not acknowledged yet: the lease is still a2's, so no other instance can take the symbol, and the clock
+    // check does not start serving it again while it is being given away
     expect(String(await redis.get(symbolLeaseKeys(first).lease))).toMatch(/^a2:/);
+    expect(a.served()).not.toContain(first);
     stops[0]!.done();
     for (let i = 0; i < 200 && stops.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
     expect(await redis.get(symbolLeaseKeys(first).lease)).toBeNull(); // released after the acknowledgement
