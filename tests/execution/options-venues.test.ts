@@ -11,7 +11,6 @@
  *    price, not the strike (decision 97), once.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { etDate } from '../../analytics/calendar.js';
 import { option, parseOcc } from '../../analytics/instrument.js';
 import type { OptionQuote } from '../../analytics/optionQuote.js';
 import { ExecutionCore, type SignalInput } from '../../actors/execution/ExecutionCore.js';
@@ -24,7 +23,7 @@ import type { EngineConfig } from '../../engine/config/schema.js';
 import { MarketModel } from '../../sim/market/MarketModel.js';
 import { OptionMarket } from '../../sim/options/OptionMarket.js';
 import { TwsSimulator } from '../../sim/tws/TwsSimulator.js';
-import { silentLog } from '../helpers/bookkeeper.js';
+import { journalEntries, startCore, stopCore } from '../helpers/execution.js';
 import { useTestRedis, waitFor } from '../helpers/redis.js';
 
 const DAY = '2026-12-07'; // a Monday
@@ -86,35 +85,14 @@ function live(occ: string): OptionQuote {
 describe.each(['tws', 'alpaca'] as const)('ExecutionCore trades option contracts through the %s adapter against its simulator', (venue) => {
   const redis = useTestRedis();
 
-  async function engine(holdToExpiry = false): Promise<{ core: ExecutionCore; broker: Broker }> {
-    const broker = VENUES[venue].broker();
-    const core = new ExecutionCore(config(holdToExpiry, venue === 'tws' ? 'ibkr' : 'alpaca'), broker, redis.client(), {
-      nowMs: () => now, sessionDate: (ms) => etDate(ms).replace(/-/g, ''), marketOpen: () => true,
-      tradingHalted: () => false, setTradingHalted() {}, publishBreaker() {}, onOrderEvent() {}, fault() {},
-    }, silentLog());
-    await core.start();
-    return { core, broker };
-  }
-
-  /** The engine stopped as a process would: nothing more runs from its queue, its TWS connection closes. */
-  async function stop(e: { core: ExecutionCore; broker: Broker }): Promise<void> {
-    e.core.queue.pause();
-    await e.broker.close();
-  }
+  const engine = (holdToExpiry = false) => startCore(config(holdToExpiry, venue === 'tws' ? 'ibkr' : 'alpaca'), () => VENUES[venue].broker() as Broker, redis.client(), () => now);
+  const stop = stopCore;
 
   const signal = (id: number, direction: 1 | -1, expiry: string, right: 'C' | 'P', strike: number, strategy = 1): SignalInput => ({
     symbol: 'SPY', strategy, signalId: id, direction, confidence: 1, price: spot, target: 0, stop: 0, expiresMs: 0, option: { expiry, right, strike },
   });
 
-  async function entries(type: string): Promise<Record<string, string>[]> {
-    const out: Record<string, string>[] = [];
-    for (const [, kv] of await redis.client().xrange('orders:journal', '-', '+')) {
-      const f: Record<string, string> = {};
-      for (let i = 0; i + 1 < kv.length; i += 2) f[kv[i]!] = kv[i + 1]!;
-      if (f.type === type) out.push(f);
-    }
-    return out;
-  }
+  const entries = (type: string) => journalEntries(redis.client(), type);
 
   /** Ticks (live quotes refreshed first) until `cond`: each tick may re-price (cancel → the next price). */
   async function tickUntil(core: ExecutionCore, occs: string[], cond: () => boolean, what: string): Promise<void> {
@@ -206,7 +184,7 @@ describe.each(['tws', 'alpaca'] as const)('ExecutionCore trades option contracts
       // the expiry close passes while the engine is down: the venue exercises the ITM call into shares at 585
       spot = 592;
       now = Date.parse(`${NEXT}T21:00:01Z`); // 16:00:01 New York on the expiry date
-      await waitFor(() => VENUES[venue].exercised(C), 'the venue exercised the call', 15_000);
+      await waitFor(() => VENUES[venue].exercised(C), 15_000, 'the venue exercised the call');
       e = await engine(true);
       // no SPY mark yet: the call waits for its settlement, and the delivered shares are not healed at the strike
       expect(e.core.position(C)).toBe(qty);

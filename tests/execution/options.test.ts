@@ -6,14 +6,13 @@
  * Quotes are injected through the same path the `option-quotes` topic takes (OptionMarket.applyQuotes).
  */
 import { describe, expect, it } from 'vitest';
-import { etDate } from '../../analytics/calendar.js';
 import type { OptionQuote } from '../../analytics/optionQuote.js';
 import { ExecutionCore, type SignalInput } from '../../actors/execution/ExecutionCore.js';
 import { PaperBroker } from '../../actors/execution/brokers/PaperBroker.js';
 import { checkOptionEntry, type OptionBookState, type OptionLimits } from '../../actors/execution/risk/OptionRisk.js';
 import { loadConfig } from '../../engine/config/loadConfig.js';
 import type { EngineConfig } from '../../engine/config/schema.js';
-import { silentLog } from '../helpers/bookkeeper.js';
+import { journalEntries, startCore, stopCore } from '../helpers/execution.js';
 import { useTestRedis, waitFor } from '../helpers/redis.js';
 
 const LIM: OptionLimits = {
@@ -81,39 +80,18 @@ const quote = (occ: string, bid: number, ask: number, delta: number, wall: numbe
 describe('ExecutionCore trades option contracts (paper broker, real Redis journal)', () => {
   const redis = useTestRedis();
 
-  async function engine(session: { ms: number }, holdToExpiry = false) {
-    const client = redis.client();
+  function engine(session: { ms: number }, holdToExpiry = false) {
     const cfg = config();
     cfg.risk.options.holdToExpiry = holdToExpiry;
-    let core!: ExecutionCore;
-    const broker = new PaperBroker({ book: (s) => core.optionBook(s), slippageBps: 0, pollMs: 5, nowMs: () => session.ms, startingCash: 1_000_000 });
-    core = new ExecutionCore(cfg, broker, client, {
-      nowMs: () => session.ms, sessionDate: (ms) => etDate(ms).replace(/-/g, ''), marketOpen: () => true,
-      tradingHalted: () => false, setTradingHalted() {}, publishBreaker() {}, onOrderEvent() {}, fault() {},
-    }, silentLog());
-    await core.start();
-    return { core, broker };
+    return startCore(cfg, (core) => new PaperBroker({ book: (s) => core().optionBook(s), slippageBps: 0, pollMs: 5, nowMs: () => session.ms, startingCash: 1_000_000 }), redis.client(), () => session.ms);
   }
-
-  /** The engine stopped as a process would: nothing more runs from its queue, the paper venue closes. */
-  async function stop(e: { core: ExecutionCore; broker: PaperBroker }): Promise<void> {
-    e.core.queue.pause();
-    await e.broker.close();
-  }
+  const stop = stopCore;
 
   const signal = (id: number, direction: 1 | -1, right: 'C' | 'P', strike: number, symbol = 'SPY'): SignalInput => ({
     symbol, strategy: 1, signalId: id, direction, confidence: 1, price: 590, target: 0, stop: 0, expiresMs: 0, option: { expiry: DAY, right, strike },
   });
 
-  async function intents(type = 'intent'): Promise<Record<string, string>[]> {
-    const out: Record<string, string>[] = [];
-    for (const [, kv] of await redis.client().xrange('orders:journal', '-', '+')) {
-      const f: Record<string, string> = {};
-      for (let i = 0; i + 1 < kv.length; i += 2) f[kv[i]!] = kv[i + 1]!;
-      if (f.type === type) out.push(f);
-    }
-    return out;
-  }
+  const intents = (type = 'intent') => journalEntries(redis.client(), type);
 
   /** Ticks once a (test) second until `cond`: each tick may re-price (cancel → the next price). */
   async function tickUntil(core: ExecutionCore, cond: () => boolean, what: string): Promise<void> {
