@@ -215,13 +215,12 @@ export class ActorRunner {
         this.ctx.log.warn({ err: e, topic: m.topic, from: m.from }, 'undecodable cold message dropped');
         return;
       }
-      Promise.resolve()
-        .then(() => this.actor?.onCommand?.(m.topic, payload, m.from))
-        .then(() => {
-          // the served set is applied (pending writes of lost symbols dropped, in-flight ones answered): said so
-          const version = (payload as { version?: unknown } | null)?.version;
-          if (m.topic === SERVED_SYMBOLS_TOPIC && this.actor && typeof version === 'number') this.ctx.send('supervisor', SERVED_ACK_TOPIC, { version });
-        })
+      const handled = Promise.resolve().then(() => this.actor?.onCommand?.(m.topic, payload, m.from));
+      // the served set applied (pending writes of lost symbols dropped, in-flight ones answered): said so. Only
+      // that topic gets the extra step: publish messages arrive hundreds of times a second.
+      const version = m.topic === SERVED_SYMBOLS_TOPIC ? (payload as { version?: unknown } | null)?.version : undefined;
+      const done = typeof version === 'number' ? handled.then(() => void (this.actor && this.ctx.send('supervisor', SERVED_ACK_TOPIC, { version }))) : handled;
+      done
         .catch((e) => {
           this.ctx.countError();
           this.ctx.log.error({ err: e, topic: m.topic }, 'command handler failed');
