@@ -41,6 +41,8 @@ export interface SignalInput {
   /** the triggering tick's header times, carried into the order events so latency is traced per order */
   ingestNs?: number;
   eventNs?: number;
+  /** when execution took the signal off its ring (engine clock): the order's wait in execution starts here */
+  dequeueNs?: number;
   /** an option strategy's contract, chosen by signals (absent: shares, or no eligible contract) */
   option?: { expiry: string; right: 'C' | 'P'; strike: number };
 }
@@ -319,6 +321,9 @@ export class ExecutionCore {
     this.portfolio.reset();
     this.exits.clear();
     this.startedWall = this.wall();
+    // What a crash left in the local write-ahead journal goes into the stream first: the replay sees it.
+    const shipped = await this.journal.ahead?.recover();
+    if (shipped) this.log.warn({ entries: shipped }, 'order journal: entries of the local journal a crash kept from Redis shipped before the replay');
     // Retention first, while nothing else appends: start-up replay does not grow with history.
     const arch = await archiveJournal(this.redis, this.journal.stream, this.wall(), this.cfg.execution.journalRetentionDays);
     if (arch.archived) this.log.info({ ...arch }, 'order journal: closed orders past the retention archived (positions carried forward)');
@@ -589,10 +594,17 @@ export class ExecutionCore {
   }
 
   /** A journal call with the Redis health it reveals; rethrows so the caller refuses the order. */
+  /** The local journal's shipping to Redis stopped or resumed (journalAhead: local): the same health as a failed append. */
+  journalShipping(ok: boolean, reason?: string): void {
+    if (ok === this.journalOk) return;
+    this.journalOk = ok;
+    this.hooks.journalHealth?.(ok, reason);
+  }
+
   private async journalCall(fn: () => Promise<void>): Promise<void> {
     try {
       await fn();
-      if (!this.journalOk) {
+      if (!this.journalOk && this.journal.healthy) {
         this.journalOk = true;
         this.hooks.journalHealth?.(true);
       }
@@ -739,6 +751,7 @@ export class ExecutionCore {
     const r = newOrderRecord(order, this.wall(), strategy, reduceOnly, purpose, parent);
     r.originIngestNs = origin?.ingestNs;
     r.originEventNs = origin?.eventNs;
+    r.originDequeueNs = origin?.dequeueNs;
     r.refPrice = origin?.price ?? this.marks.get(order.symbol);
     try {
       const t0 = performance.now();

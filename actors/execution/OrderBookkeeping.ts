@@ -28,6 +28,8 @@ export interface OrderRecord {
   /** header times of the tick behind the signal (not journaled: they only time this process's path) */
   originIngestNs?: number;
   originEventNs?: number;
+  /** when execution read that signal off its ring */
+  originDequeueNs?: number;
   /** the price the order was decided at (the signal's, else the mid when sent): slippage is measured from it (journaled as `mid`: the daily report's reference) */
   refPrice?: number;
 }

@@ -2,6 +2,7 @@ import type { RedisLike } from '../../engine/redis/RedisClient.js';
 import type { BrokerEvent, BrokerOrder } from './brokers/types.js';
 import { applyEvent, newOrderRecord, type OrderPurpose, type OrderRecord } from './OrderBookkeeping.js';
 import { OccError, parseOcc, type Instrument } from '../../analytics/instrument.js';
+import type { JournalShipper } from './JournalShipper.js';
 
 /** An option intent's instrument fields (`occ`: the unpadded OCC symbol, Alpaca's form); none for shares. */
 function instrumentFields(i: Instrument | undefined): string[] {
@@ -34,6 +35,12 @@ export const JOURNAL_STREAM = 'orders:journal';
  *
  * Durability is Redis's: with `appendfsync everysec` an acknowledged entry can be lost only to a power
  * failure within that second (the reconciler then finds the order at the broker by its client order id).
+ *
+ * With a local write-ahead journal (`ahead`, execution.journalAhead: local, decision 113) an append is
+ * acknowledged once it is in the local file (one write, microseconds), and the stream follows within a
+ * round trip, in order and exactly once (JournalShipper); a crash before that is shipped at the next start,
+ * before the replay. Same durability class (the file is fdatasync'ed every second), without the Redis round
+ * trip on the order path.
  */
 export class OrderJournal {
   /**
@@ -49,8 +56,30 @@ export class OrderJournal {
    */
   fenced: ((fields: string[]) => Promise<unknown>) | null = null;
 
-  private add(fields: string[]): Promise<unknown> {
-    return this.fenced ? this.fenced(fields) : this.redis.xadd(this.stream, '*', ...fields);
+  /** The local write-ahead journal (single host, journalSync off); null: every append waits for Redis. */
+  ahead: JournalShipper | null = null;
+
+  /** False while the journal Redis does not take the local journal's entries (they wait in the file). */
+  get healthy(): boolean {
+    return !this.ahead?.failing;
+  }
+
+  /**
+   * `intent`: a new order's intent is refused while Redis does not take entries (no new exposure on a
+   * journal nobody else can read); broker events, adjustments and expiries are always kept locally.
+   */
+  private add(fields: string[], intent = false): Promise<unknown> {
+    if (this.fenced) return this.fenced(fields);
+    if (this.ahead) {
+      if (intent && this.ahead.failing) return Promise.reject(new Error(`journal Redis not taking entries (${this.ahead.behind} wait in the local journal)`));
+      try {
+        this.ahead.append(fields);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      return Promise.resolve();
+    }
+    return this.redis.xadd(this.stream, '*', ...fields);
   }
 
   /**
@@ -65,7 +94,7 @@ export class OrderJournal {
       'limitPrice', o.limitPrice === undefined ? '' : String(o.limitPrice), 'stopPrice', o.stopPrice === undefined ? '' : String(o.stopPrice),
       'tif', o.tif, 'strategy', String(r.strategy), 'reduceOnly', r.reduceOnly ? '1' : '0', 'ts', String(r.createdMs),
       'purpose', r.purpose, 'parent', r.parent ?? '', 'mid', r.refPrice === undefined ? '' : String(r.refPrice), 'sts', sessionMs === undefined ? '' : String(sessionMs),
-      ...instrumentFields(o.instrument)]);
+      ...instrumentFields(o.instrument)], true);
     if (this.waitAof) {
       const [local] = (await this.redis.call('WAITAOF', '1', '0', '1000')) as [number, number];
       if (!(local >= 1)) throw new Error('the order intent did not reach the AOF within 1 s (WAITAOF)');

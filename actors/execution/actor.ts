@@ -27,7 +27,11 @@ import { SERVED_SYMBOLS_TOPIC, ServedSymbols } from '../../engine/cluster/Served
 import { InputRecorder } from '../../engine/replay/RecordedInputs.js';
 import { STRATEGIES_KEY, STRATEGY_KEYS } from '../signals/strategySwitches.js';
 import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import type { EngineConfig } from '../../engine/config/schema.js';
 import { dataDir } from '../../engine/redis/RedisLauncher.js';
+import { JournalShipper } from './JournalShipper.js';
+import { JournalWal } from './JournalWal.js';
 import { Episodes } from '../../engine/alerts/Episodes.js';
 import { ReportStore } from './report/ReportStore.js';
 import { SessionRoutines } from './session/SessionRoutines.js';
@@ -92,10 +96,11 @@ const create: ActorFactory = async (ctx: ActorContext) => {
     const o = out.claim();
     if (o < 0) return;
     const now = ctx.clock.nowNs();
-    // An order from a signal carries its tick's times, so tick → order is read straight off the ring.
+    // An order from a signal carries its tick's times, so tick → order is read straight off the ring; its
+    // dequeueNs is when execution read the signal, splitting the time before execution from the time in it.
     // an option's order events are filed under its underlying (the ring's symbol ids are the configured symbols)
     const sym = r.order.instrument?.kind === 'option' ? r.order.instrument.underlying : r.order.symbol;
-    const h = out.stamp(Math.max(0, ctx.symbols.id(sym)), r.originEventNs ?? Date.now() * 1e6, r.originIngestNs ?? now, now);
+    const h = out.stamp(Math.max(0, ctx.symbols.id(sym)), r.originEventNs ?? Date.now() * 1e6, r.originIngestNs ?? now, r.originDequeueNs ?? now);
     const fill = e?.kind === 'fill' || e?.kind === 'partial_fill' ? e : undefined;
     OrderEvent.write(out.view, o, h, r.strategy, 0, 0, STATUS_CODE[r.state] ?? 0, r.order.side === 'buy' ? 1 : -1, r.filledQty,
       r.order.qty - r.filledQty, fill ? fill.price : NaN, fill ? fill.qty : 0, r.avgPrice, ts);
@@ -172,6 +177,19 @@ const create: ActorFactory = async (ctx: ActorContext) => {
     onStepDown: (reason, token) => stepDown(reason, token),
   }) : null;
   if (owner) core.journal.fenced = (f) => owner.append(f);
+  // Single host: the order path waits for a local write, not for Redis (decision 113). A cluster needs the
+  // journal's fence on every append, and journalSync wait needs Redis's AOF first: both keep Redis first.
+  const ahead = !owner && cfg.execution.journalAhead === 'local' && cfg.execution.journalSync === 'off'
+    ? new JournalShipper(redis, core.journal.stream, new JournalWal(walFile(cfg, ctx.runtime.redisUrl, core.journal.stream)), {
+      onHealth: (ok, reason) => core.journalShipping(ok, reason),
+      retryMs: 200,
+      afterLocalWrite: (f) => {
+        // crash test: an intent in the local file only (never shipped): the next start must ship it before the replay
+        if (f[1] === 'intent' && process.env.ALPHATRADER_FAULT_CRASH === 'before-ship') process.kill(process.pid, 'SIGKILL');
+      },
+    })
+    : null;
+  core.journal.ahead = ahead;
   // Cluster mode: a follower hands its signals (the symbols its instance serves) to the owner through
   // `{execution}:signals`; the owner reads them on a connection of its own (a blocking read).
   const relayRedis = owner ? createRedisClient({ ...redisOpts, connectionName: 'alphatrader-execution-signals' }) : null;
@@ -610,6 +628,7 @@ const create: ActorFactory = async (ctx: ActorContext) => {
         symbol, strategy: Signal.strategy(view, off), signalId: Signal.signalId(view, off), direction: Signal.direction(view, off),
         confidence: Signal.confidence(view, off), price: Signal.price(view, off), target: Signal.target(view, off), stop: Signal.stop(view, off),
         expiresMs: Signal.expiresMs(view, off), ingestNs: msgIngestNs(view, off), eventNs: msgEventNs(view, off),
+        dequeueNs: ctx.clock.nowNs(),
       };
       const right = Signal.right(view, off);
       if (right !== 0) s.option = { expiry: expiryIso(Signal.expiry(view, off)), right: right > 0 ? 'C' : 'P', strike: Signal.strike(view, off) };
@@ -669,6 +688,9 @@ const create: ActorFactory = async (ctx: ActorContext) => {
       await Promise.race([core.settled(), new Promise((r) => setTimeout(r, 1000))]);
       publishState();
       await owner?.close(); // stops acting, then releases: another instance need not wait for the TTL
+      // the local journal's last entries reach the stream (else they stay in the file for the next start)
+      if (ahead && !(await ahead.drained(cfg.execution.redisTimeoutMs))) ctx.log.warn({ behind: ahead.behind }, 'local journal not fully shipped at stop: shipped at the next start');
+      await ahead?.close();
       await broker.close().catch(() => {});
       commands.disconnect();
       relayRedis?.disconnect();
@@ -676,5 +698,14 @@ const create: ActorFactory = async (ctx: ActorContext) => {
     },
   };
 };
+
+/**
+ * The local journal of one journal: one file per Redis endpoint and stream, so engines of different Redis
+ * servers sharing a data directory (tests, a second instance) never share a file.
+ */
+function walFile(cfg: EngineConfig, redisUrl: string | undefined, stream: string): string {
+  const id = createHash('sha256').update(`${redisUrl ?? ''}\n${stream}`).digest('hex').slice(0, 12);
+  return join(dataDir(cfg), 'journal', `${stream.replace(/[^A-Za-z0-9_-]/g, '_')}-${id}.wal`);
+}
 
 export default create;

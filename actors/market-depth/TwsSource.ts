@@ -65,6 +65,9 @@ export class TwsSource implements MarketSource {
   readonly errors: TwsErrorRecord[] = [];
   readonly metrics: TwsMetrics;
   private pendingFlush = false;
+  /** Events since the last publish within this socket read (market.publishEvery). */
+  private sinceFlush = 0;
+  private readonly publishEvery: number;
   private readonly limits: IngestLimits;
   private frameGuard?: TwsFrameGuard;
   private handshakeTimer?: NodeJS.Timeout;
@@ -96,6 +99,7 @@ export class TwsSource implements MarketSource {
       decoder: this.hotCounters,
     };
     this.limits = new IngestLimits(config.venues.tws.limits, this.symbols.length);
+    this.publishEvery = config.market.publishEvery;
   }
 
   /** Copies the live counters of the guard and the limits into metrics.guard (called before publishing). */
@@ -378,12 +382,24 @@ export class TwsSource implements MarketSource {
     return i >= 0 && i < this.symbols.length && i < KIND_SPAN ? i : -1;
   }
 
-  /** Events arrive one socket read at a time; publish the ring once per read, not once per event. */
+  /**
+   * Events arrive one socket read at a time. The ring is published every `publishEvery` events of a read
+   * and once at its end: the first update of a large read is decided before the read's last frame is
+   * decoded (co-located analytics and signals run inline on the publish), and a small read still costs one
+   * publish. The boundaries go through the sink, so a recording carries them and a replay repeats them.
+   */
   private batchSoon(): void {
+    if (++this.sinceFlush >= this.publishEvery) {
+      this.sinceFlush = 0;
+      this.sink.endOfBatch();
+      return;
+    }
     if (this.pendingFlush) return;
     this.pendingFlush = true;
     queueMicrotask(() => {
       this.pendingFlush = false;
+      if (this.sinceFlush === 0) return; // published by the count since: nothing left of this read
+      this.sinceFlush = 0;
       this.sink.endOfBatch();
     });
   }

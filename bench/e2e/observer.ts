@@ -49,7 +49,7 @@ export interface ObserverData {
 
 export type ObserverCommand = { t: 'collect'; runId: number } | { t: 'stop' };
 
-export const OBS_STAGES = ['signal', 'order', 'redis', 'dashboard'] as const;
+export const OBS_STAGES = ['signal', 'order', 'toExecution', 'inExecution', 'redis', 'dashboard'] as const;
 type ObsStage = (typeof OBS_STAGES)[number];
 
 export interface ObserverCollect {
@@ -96,7 +96,7 @@ const runs = new Map<number, Record<ObsStage, LatencyHistogram>>();
 const histFor = (run: number) => {
   let h = runs.get(run);
   if (!h) {
-    h = { signal: new LatencyHistogram(), order: new LatencyHistogram(), redis: new LatencyHistogram(), dashboard: new LatencyHistogram() };
+    h = { signal: new LatencyHistogram(), order: new LatencyHistogram(), toExecution: new LatencyHistogram(), inExecution: new LatencyHistogram(), redis: new LatencyHistogram(), dashboard: new LatencyHistogram() };
     runs.set(run, h);
   }
   return h;
@@ -219,7 +219,13 @@ function onOrder(c: Captured): void {
   if (reads.has(c.ingestNs)) {
     ordersSeen.add(key);
     const o = oldestOf(c.sym, c.ingestNs);
-    if (o) histFor(o[1]).order.record(c.enqueueNs - o[0]);
+    if (o) {
+      const h = histFor(o[1]);
+      h.order.record(c.enqueueNs - o[0]);
+      // the order event's dequeueNs: when execution read the signal (tick → there, then there → broker call)
+      h.toExecution.record(c.dequeueNs - o[0]);
+      h.inExecution.record(c.enqueueNs - c.dequeueNs);
+    }
     if (ordersSeen.size > 100_000) ordersSeen.clear();
   }
   // Otherwise not from a measured tick (a synthetic exit, a manual order): not a tick → order sample.

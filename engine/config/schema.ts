@@ -54,6 +54,7 @@ export const ConfigSchema = z.strictObject({
     barSeconds: z.number().int().min(1).max(3600),
     bookSnapshotMs: ms(10),
     staleAfterMs: ms(100),
+    publishEvery: z.number().int().min(1).max(65_536), // a socket read's events per ring publish (and one at its end)
     quality: z.strictObject({
       outlierSigmas: z.number().positive(), // a print beyond this many σ of recent print-to-print returns is quarantined
       minBandBps: z.number().min(0).max(10_000), // … but never for a move inside this band
@@ -154,6 +155,9 @@ export const ConfigSchema = z.strictObject({
     reconcileMs: ms(100),
     allowVolatileJournal: z.boolean().default(false), // true: start with a non-paper broker on a journal Redis without AOF
     journalSync: z.enum(['off', 'wait']).default('off'), // wait: each intent reaches the AOF (WAITAOF, or appendfsync always) before the order is sent
+    // local: an order is sent once its intent is in a local write-ahead file (<dataDir>/journal), the stream follows
+    // (decision 113); redis: once Redis acknowledged it. A cluster, and journalSync wait, always use redis.
+    journalAhead: z.enum(['local', 'redis']).default('local'),
     journalRetentionDays: z.number().int().min(1).max(3650).default(5), // closed orders older than this are archived out of the replayed journal
     ackTimeoutMs: ms(100).default(10_000), // an order the broker does not know yet is not declared lost before this
     redisTimeoutMs: ms(50).default(2000), // execution's Redis commands fail after this (a stalled Redis refuses orders, never freezes them)

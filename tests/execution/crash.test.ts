@@ -3,6 +3,9 @@ import type { Redis } from 'ioredis';
 import { AlpacaSimulator } from '../../sim/alpaca/AlpacaSimulator.js';
 import { EngineProcess, cli } from '../helpers/engine.js';
 import { TestRedis, waitFor } from '../helpers/redis.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /**
  * Crash test: the engine process is SIGKILLed (by its own fault hook, at an exact point) between journaling
@@ -29,6 +32,9 @@ describe('crash safety of the order path (SIGKILL, restart, reconcile)', () => {
     alpaca = new AlpacaSimulator({ keyId: KEY, secret: SECRET, quote: (s) => (s === 'SPY' ? { bid: 590, ask: 590.02 } : { bid: 100, ask: 100.02 }), fillDelayMs: 1 });
     const { baseUrl } = await alpaca.start();
     env = {
+      // one data directory for every engine of this file, as on a host: a restart finds the local journal
+      // the killed engine left (each EngineProcess gets a fresh one otherwise)
+      ALPHATRADER_ENGINE_DATA_DIR: mkdtempSync(join(tmpdir(), 'at-crash-')),
       REDIS_URL: redis.url,
       ALPHATRADER_EXECUTION_BROKER: 'alpaca',
       ALPHATRADER_EXECUTION_ALPACA_BASE_URL: baseUrl,
@@ -83,7 +89,8 @@ describe('crash safety of the order path (SIGKILL, restart, reconcile)', () => {
   }
 
   it('SIGKILL between journaling and the broker: after restart one intent, no second order, the order closed', async () => {
-    const crashing = await startEngine({ ALPHATRADER_FAULT_CRASH: 'after-journal' });
+    // Redis first (journalAhead redis: a cluster, journalSync wait): the intent is in the stream before the crash
+    const crashing = await startEngine({ ALPHATRADER_FAULT_CRASH: 'after-journal', ALPHATRADER_EXECUTION_JOURNAL_AHEAD: 'redis' });
     const res = await cli(['order', 'buy', 'SPY', '10', '--id', 'crashA'], env);
     expect(res.code, res.stdout + res.stderr).toBe(4); // no answer: the engine died after journaling
     const { signal } = await crashing.exitWithin(20_000, 'SIGKILL after journaling');
@@ -100,6 +107,27 @@ describe('crash safety of the order path (SIGKILL, restart, reconcile)', () => {
     const j2 = await journal();
     expect(j2.filter((f) => f.type === 'intent' && f.cid.endsWith('-crashA')).length).toBe(1);
     expect(brokerOrders('crashA').length).toBe(0);
+    await stop(engine);
+  }, ENGINE_LIFECYCLES_MS);
+
+  it('SIGKILL with the intent in the local journal only: the next start ships it before the replay; no order, never twice', async () => {
+    const crashing = await startEngine({ ALPHATRADER_FAULT_CRASH: 'before-ship' });
+    const res = await cli(['order', 'buy', 'SPY', '10', '--id', 'crashW'], env);
+    expect(res.code, res.stdout + res.stderr).toBe(4); // no answer: the engine died right after the local write
+    const { signal } = await crashing.exitWithin(20_000, 'SIGKILL after the local journal write');
+    expect(signal).toBe('SIGKILL');
+    // the intent never reached Redis: it is only in the engine's local journal file
+    expect((await journal()).filter((f) => f.type === 'intent' && f.cid.endsWith('-crashW')).length).toBe(0);
+    expect(brokerOrders('crashW').length).toBe(0);
+
+    const engine = await startEngine();
+    expect(engine.has(/entries of the local journal a crash kept from Redis shipped before the replay/)).toBe(true);
+    expect((await journal()).filter((f) => f.type === 'intent' && f.cid.endsWith('-crashW')).length).toBe(1);
+    await waitFor(async () => (await journal()).some((f) => f.type === 'event' && f.cid.endsWith('-crashW') && f.kind === 'canceled'), 45_000, 'reconciliation to close the order (after the acknowledgement timeout)');
+    const again = await cli(['order', 'buy', 'SPY', '10', '--id', 'crashW'], env);
+    expect(again.stdout).toMatch(/duplicate/);
+    expect((await journal()).filter((f) => f.type === 'intent' && f.cid.endsWith('-crashW')).length).toBe(1);
+    expect(brokerOrders('crashW').length).toBe(0);
     await stop(engine);
   }, ENGINE_LIFECYCLES_MS);
 
@@ -213,8 +241,9 @@ describe('crash safety of the order path (SIGKILL, restart, reconcile)', () => {
     // makes sure one comes on a slow host) hits the fault point.
     void cli(['order', 'buy', 'SPY', '1', '--id', 'strategiesOn'], env);
     await crashing.exitWithin(60_000, 'an order, then SIGKILL after journaling it');
-    expect(await intents()).toBeGreaterThan(n0);
     const engine = await startEngine(strategiesOn);
+    // journaled locally before the crash, in the stream once the restart shipped it (before its replay)
+    expect(await intents()).toBeGreaterThan(n0);
     // a few more strategy decisions on the restarted engine, then check every client id
     await waitFor(async () => (await journal()).filter((f) => f.type === 'event').length > 0, 60_000, 'journal events after the restart');
     await stop(engine);
