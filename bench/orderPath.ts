@@ -36,7 +36,7 @@ export async function run(args: string[]): Promise<OrderPathResult> {
     warmupSeconds: quick ? 0.5 : 2,
     log: (l) => console.error(`[order-path] ${l}`),
   });
-  const keep = ['tick_to_signal', 'tick_to_order', 'tick_to_execution', 'execution_to_order', 'tick_to_redis', 'tick_to_dashboard'];
+  const keep = ['tick_to_signal', 'tick_to_order', 'signal_to_execution', 'execution_to_order', 'tick_to_redis', 'tick_to_dashboard'];
   return {
     placement,
     seconds,

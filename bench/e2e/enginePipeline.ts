@@ -184,7 +184,7 @@ export async function runEnginePipeline(o: EngineRunOptions): Promise<RunResult[
         const got = await collect(m.runId);
         const r = stampedResult(o.pipeline, m, feeder, stamps);
         const notes = r.notes ?? [];
-        const names: Record<ObsStage, Stage> = { signal: 'tick_to_signal', order: 'tick_to_order', toExecution: 'tick_to_execution', inExecution: 'execution_to_order', redis: 'tick_to_redis', dashboard: 'tick_to_dashboard' };
+        const names: Record<ObsStage, Stage> = { signal: 'tick_to_signal', order: 'tick_to_order', toExecution: 'signal_to_execution', inExecution: 'execution_to_order', redis: 'tick_to_redis', dashboard: 'tick_to_dashboard' };
         for (const [k, stage] of Object.entries(names)) {
           const x = LatencyHistogram.decode(got.hist[k as ObsStage]).summary();
           if (x.count > 0) r.stages[stage] = x;

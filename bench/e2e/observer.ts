@@ -202,11 +202,16 @@ const countDecided = () => Atomics.add(decided, 0, 1);
 const onAnalytics = (c: Captured): boolean => reach(c.sym, c.ingestNs, c.dequeueNs, STAMP_ANALYTICS, c.enqueueNs, analyticsFrom);
 const onDecision = (c: Captured): boolean => reach(c.sym, c.ingestNs, c.dequeueNs, STAMP_DECISION, c.enqueueNs, decisionFrom, countDecided);
 
+/** when each signal was published, by symbol and tick: an order's wait for execution is measured from it */
+const signalSent = new Map<string, number>();
+
 function onSignal(c: Captured): boolean {
   if (!reads.has(c.ingestNs)) return false;
   const o = oldestOf(c.sym, c.ingestNs);
   if (!o) return true; // a signal from an unmeasured (warm-up) tick
   histFor(o[1]).signal.record(c.enqueueNs - o[0]);
+  signalSent.set(`${c.sym}:${c.ingestNs}`, c.enqueueNs);
+  bounded(signalSent, 10_000);
   return true;
 }
 
@@ -222,8 +227,9 @@ function onOrder(c: Captured): void {
     if (o) {
       const h = histFor(o[1]);
       h.order.record(c.enqueueNs - o[0]);
-      // the order event's dequeueNs: when execution read the signal (tick → there, then there → broker call)
-      h.toExecution.record(c.dequeueNs - o[0]);
+      // the order event's dequeueNs: when execution read the signal (signal → there, then there → broker call)
+      const sent = signalSent.get(key);
+      if (sent !== undefined) h.toExecution.record(c.dequeueNs - sent);
       h.inExecution.record(c.enqueueNs - c.dequeueNs);
     }
     if (ordersSeen.size > 100_000) ordersSeen.clear();

@@ -5,7 +5,7 @@ import { renderSvg } from './svg.js';
 import { TICK_STAGES } from './TickStamps.js';
 
 /** Engine-only rows: samples of emitted signals and orders (with their counts), Redis and dashboard visibility. */
-export const ENGINE_STAGES = ['tick_to_signal', 'tick_to_order', 'tick_to_execution', 'execution_to_order', 'tick_to_redis', 'tick_to_dashboard', 'dashboard_age'] as const;
+export const ENGINE_STAGES = ['tick_to_signal', 'tick_to_order', 'signal_to_execution', 'execution_to_order', 'tick_to_redis', 'tick_to_dashboard', 'dashboard_age'] as const;
 /** Every pipeline's per-tick segments first (the same names for all), then the engine's own rows. */
 export const STAGES = [...TICK_STAGES, ...ENGINE_STAGES] as const;
 export type Stage = (typeof STAGES)[number];
@@ -51,7 +51,7 @@ export function renderMarkdown(r: E2eReport): string {
   const lines: string[] = [];
   lines.push('# End-to-end latency (e2e)', '');
   if (r.meta) lines.push(`Generated ${String(r.meta.generatedAt ?? '')} on ${String(r.meta.host ?? '')} (${String(r.meta.cores ?? '?')} cores, node ${String(r.meta.node ?? '')}); command: \`${String(r.meta.command ?? '')}\`.`, '');
-  lines.push('Every pipeline reads the same TWS frames from the feeder over a loopback socket and times every tick through the same segments: wire (the intended send time: no coordinated omission) → socket receipt → decoded → book applied → analytics updated → decision (the strategy evaluated, whether or not it fired). tick_to_signal / tick_to_order are emitted signals and orders only (their counts); tick_to_order splits into tick_to_execution (until execution read the signal off its ring) and execution_to_order (from there to the broker call: risk, the journal append, the call). Medians of the runs shown; the host is shared and noisy.', '');
+  lines.push('Every pipeline reads the same TWS frames from the feeder over a loopback socket and times every tick through the same segments: wire (the intended send time: no coordinated omission) → socket receipt → decoded → book applied → analytics updated → decision (the strategy evaluated, whether or not it fired). tick_to_signal / tick_to_order are emitted signals and orders only (their counts); for orders, signal_to_execution runs from the publish of the signal until execution read it off its ring, and execution_to_order from there to the broker call (risk, the journal append, the call). Medians of the runs shown; the host is shared and noisy.', '');
   lines.push('| pipeline | rate | stage | p50 | p90 | p99 | p99.9 | max | count | dropped | overruns | throughput/s |');
   lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const run of r.runs) {

@@ -4,7 +4,7 @@ import { STAGES } from './report.js';
 const STAGE_COLOR: Record<Stage, string> = {
   wire_to_receipt: '#7f7f7f', receipt_to_decoded: '#17becf', decoded_to_book: '#1f77b4', book_to_analytics: '#2ca02c',
   analytics_to_decision: '#bcbd22', receipt_to_decision: '#ff7f0e', wire_to_decision: '#000000',
-  tick_to_signal: '#d62728', tick_to_order: '#9467bd', tick_to_execution: '#c5b0d5', execution_to_order: '#8c6d31', tick_to_redis: '#8c564b', tick_to_dashboard: '#e377c2', dashboard_age: '#f7b6d2',
+  tick_to_signal: '#d62728', tick_to_order: '#9467bd', signal_to_execution: '#c5b0d5', execution_to_order: '#8c6d31', tick_to_redis: '#8c564b', tick_to_dashboard: '#e377c2', dashboard_age: '#f7b6d2',
 };
 const PIPE_SHORT: Record<Pipeline, string> = { engine: 'engine', 'engine-colocated': 'colocated', native: 'native', 'native-busy': 'busy', postmessage: 'postMessage' };
 
