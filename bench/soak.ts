@@ -17,6 +17,8 @@ export interface SoakSample {
   t: number;
   rssMb: number;
   heapMb: Record<string, number>;
+  /** what each thread's V8 heap holds (young generation included): the part of RSS that is the JS heaps */
+  heapTotalMb: Record<string, number>;
   loopLagMs: Record<string, number>;
   /** the largest lag of any reader, per ring */
   ringLag: Record<string, number>;
@@ -31,6 +33,8 @@ export interface SoakReport {
   slopeMbPer10Min: number | null;
   maxRssMb: number | null;
   heapMaxMb: Record<string, number>;
+  /** the largest heap each thread held (V8 heapTotal; co-located actors share one) */
+  heapHeldMaxMb: Record<string, number>;
   loopLagMaxMs: Record<string, number>;
   ringLagMax: Record<string, number>;
   restarts: number;
@@ -84,15 +88,17 @@ export async function run(args: string[]): Promise<SoakReport> {
       const raw = await redis.get('engine:status').catch(() => null);
       if (!raw) continue;
       const st = JSON.parse(raw) as {
-        process?: { rssMb: number };
-        actors: { name: string; heapUsedMb: number; loopLagMs: number; restarts: number }[];
+        process?: { rssMb: number; mainHeapUsedMb?: number; mainHeapTotalMb?: number };
+        actors: { name: string; heapUsedMb: number; heapTotalMb?: number; loopLagMs: number; restarts: number }[];
         rings: { name: string; readers: { lag: number }[] }[];
       };
       if (!st.process) continue;
       samples.push({
         t: Math.round((performance.now() - t0) / 100) / 10,
         rssMb: st.process.rssMb,
-        heapMb: Object.fromEntries(st.actors.map((a) => [a.name, a.heapUsedMb])),
+        // the supervisor's thread too: it runs the embedded venues on a small host
+        heapMb: { ...Object.fromEntries(st.actors.map((a) => [a.name, a.heapUsedMb])), supervisor: st.process.mainHeapUsedMb ?? 0 },
+        heapTotalMb: { ...Object.fromEntries(st.actors.map((a) => [a.name, a.heapTotalMb ?? 0])), supervisor: st.process.mainHeapTotalMb ?? 0 },
         loopLagMs: Object.fromEntries(st.actors.map((a) => [a.name, a.loopLagMs])),
         ringLag: Object.fromEntries(st.rings.map((r) => [r.name, Math.max(0, ...r.readers.map((x) => x.lag))])),
         restarts: st.actors.reduce((n, a) => n + a.restarts, 0),
@@ -115,7 +121,7 @@ export async function run(args: string[]): Promise<SoakReport> {
     minutes, everyS, samples,
     steadyRssMb: steady, slopeMbPer10Min: slopeMb,
     maxRssMb: samples.length ? Math.max(...samples.map((s) => s.rssMb)) : null,
-    heapMaxMb: maxOf((s) => s.heapMb), loopLagMaxMs: maxOf((s) => s.loopLagMs), ringLagMax: maxOf((s) => s.ringLag),
+    heapMaxMb: maxOf((s) => s.heapMb), heapHeldMaxMb: maxOf((s) => s.heapTotalMb), loopLagMaxMs: maxOf((s) => s.loopLagMs), ringLagMax: maxOf((s) => s.ringLag),
     restarts: samples.at(-1)?.restarts ?? 0,
     targets: { steadyRss300: steady === null ? null : steady <= 300, slope1Per10: slopeMb === null ? null : slopeMb <= 1 },
     files: { json: join(out, 'soak.json'), svg: join(out, 'soak.svg') },
@@ -164,7 +170,8 @@ export function format(r: Record<string, unknown>): string {
   return [
     `soak: default run, ${s.minutes} min, a sample every ${s.everyS} s (${s.samples.length} samples)`,
     `  RSS: steady ${s.steadyRssMb} MB (median of the second half), max ${s.maxRssMb} MB, slope ${s.slopeMbPer10Min} MB per 10 min (after the first fifth)`,
-    `  heap max per worker: ${kv(s.heapMaxMb, ' MB')}`,
+    `  heap max per thread (used): ${kv(s.heapMaxMb, ' MB')}`,
+    `  heap max per thread (held): ${kv(s.heapHeldMaxMb, ' MB')}`,
     `  event-loop delay p99 max: ${kv(s.loopLagMaxMs, ' ms')}`,
     `  ring lag max: ${kv(s.ringLagMax, '')}`,
     `  actor restarts: ${s.restarts}`,

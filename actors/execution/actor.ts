@@ -700,11 +700,17 @@ const create: ActorFactory = async (ctx: ActorContext) => {
 };
 
 /**
- * The local journal of one journal: one file per Redis endpoint and stream, so engines of different Redis
- * servers sharing a data directory (tests, a second instance) never share a file.
+ * The local journal of one journal: one file per Redis endpoint (host, port, database: not the credentials,
+ * which may change between runs) and stream, so engines of different Redis servers sharing a data
+ * directory (tests, a second engine) never share a file.
  */
 function walFile(cfg: EngineConfig, redisUrl: string | undefined, stream: string): string {
-  const id = createHash('sha256').update(`${redisUrl ?? ''}\n${stream}`).digest('hex').slice(0, 12);
+  let endpoint = redisUrl ?? '';
+  try {
+    const u = new URL(endpoint);
+    endpoint = `${u.hostname}:${u.port}${u.pathname}`;
+  } catch { /* not a URL: the string as it is */ }
+  const id = createHash('sha256').update(`${endpoint}\n${stream}`).digest('hex').slice(0, 12);
   return join(dataDir(cfg), 'journal', `${stream.replace(/[^A-Za-z0-9_-]/g, '_')}-${id}.wal`);
 }
 

@@ -54,7 +54,7 @@ export const ConfigSchema = z.strictObject({
     barSeconds: z.number().int().min(1).max(3600),
     bookSnapshotMs: ms(10),
     staleAfterMs: ms(100),
-    publishEvery: z.number().int().min(1).max(65_536), // a socket read's events per ring publish (and one at its end)
+    publishEvery: z.number().int().min(0).max(65_536).default(0), // TWS: a socket read's events per ring publish (and one at its end); 0 = once per read
     quality: z.strictObject({
       outlierSigmas: z.number().positive(), // a print beyond this many σ of recent print-to-print returns is quarantined
       minBandBps: z.number().min(0).max(10_000), // … but never for a move inside this band

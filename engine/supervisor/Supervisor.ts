@@ -73,7 +73,7 @@ export interface EngineStatus {
   actors: ActorStatus[];
   rings: (RingStats & { name: string; producer: string; readerNames: string[] })[];
   /** The whole process (every thread): resident set and the main thread's heap, MB. */
-  process: { rssMb: number; mainHeapUsedMb: number; externalMb: number; arrayBuffersMb: number };
+  process: { rssMb: number; mainHeapUsedMb: number; mainHeapTotalMb: number; externalMb: number; arrayBuffersMb: number };
 }
 
 /**
@@ -516,5 +516,6 @@ export class Supervisor extends EventEmitter {
 function processMemory(): EngineStatus['process'] {
   const m = process.memoryUsage();
   const mb = (x: number) => Math.round((x / 1048576) * 10) / 10;
-  return { rssMb: mb(m.rss), mainHeapUsedMb: mb(m.heapUsed), externalMb: mb(m.external), arrayBuffersMb: mb(m.arrayBuffers) };
+  // heapTotal: what the main isolate holds (its young generation included), which heapUsed does not show
+  return { rssMb: mb(m.rss), mainHeapUsedMb: mb(m.heapUsed), mainHeapTotalMb: mb(m.heapTotal), externalMb: mb(m.external), arrayBuffersMb: mb(m.arrayBuffers) };
 }
