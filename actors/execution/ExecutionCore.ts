@@ -593,7 +593,6 @@ export class ExecutionCore {
     }
   }
 
-  /** A journal call with the Redis health it reveals; rethrows so the caller refuses the order. */
   /** The local journal's shipping to Redis stopped or resumed (journalAhead: local): the same health as a failed append. */
   journalShipping(ok: boolean, reason?: string): void {
     if (ok === this.journalOk) return;
@@ -601,6 +600,7 @@ export class ExecutionCore {
     this.hooks.journalHealth?.(ok, reason);
   }
 
+  /** A journal call with the Redis health it reveals; rethrows so the caller refuses the order. */
   private async journalCall(fn: () => Promise<void>): Promise<void> {
     try {
       await fn();

@@ -283,6 +283,8 @@ const create: ActorFactory = async (ctx: ActorContext) => {
         broker: broker.name, ready: core.ready, journalOk: core.journalOk, queued: core.queue.waiting, ...core.counters, breaker: core.breaker.snapshot(),
         remoteMarket: remote ? { symbols: remote.remote(), polls: remote.polls, applied: remote.applied, failures: remote.failures, badValues: remote.badValues } : null,
         journalIntentUs: { count: core.journalIntentUs.count, p50: core.journalIntentUs.count ? core.journalIntentUs.percentile(50) : null, p99: core.journalIntentUs.count ? core.journalIntentUs.percentile(99) : null },
+        // the local write-ahead journal (decision 113): entries written, shipped, waiting for Redis, retries
+        journalAhead: ahead ? { ...ahead.counters, behind: ahead.behind, failing: ahead.failing } : null,
         halt: core.halt, day: core.day, lastReconcile: core.lastReconcile,
         account: { ...core.accountStats, lastReadMs: acct?.readMs ?? null, ageMs: acct ? accountAge : null },
         preservation: health, trading: core.trading.toJSON(),

@@ -13,6 +13,8 @@ import type Redis from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { JournalShipper } from '../../actors/execution/JournalShipper.js';
 import { JournalWal } from '../../actors/execution/JournalWal.js';
+import { OrderJournal } from '../../actors/execution/OrderJournal.js';
+import { newOrderRecord } from '../../actors/execution/OrderBookkeeping.js';
 import type { RedisLike } from '../../engine/redis/RedisClient.js';
 import { useTestRedis } from '../helpers/redis.js';
 
@@ -130,6 +132,33 @@ describe('local write-ahead journal', () => {
     expect(await s.recover()).toBe(2);
     expect(s.counters.rebased).toBe(1);
     expect(await idsIn(client(), 'j:rebase')).toEqual(['e7', 'e8']);
+    await s.close();
+  });
+
+  it('while Redis does not take entries a new intent is refused with the reason; broker events are still kept, and shipped after', async () => {
+    const file = join(dir, 'refuse.wal');
+    const faulty = new FaultyRedis(client());
+    const health: [boolean, string | undefined][] = [];
+    const s = new JournalShipper(faulty.asRedis(), 'j:refuse', new JournalWal(file), { retryMs: 5, onHealth: (ok, why) => health.push([ok, why]) });
+    await s.recover();
+    const j = new OrderJournal(client() as unknown as RedisLike, 'j:refuse');
+    j.ahead = s;
+    const order = (cid: string) => newOrderRecord({ clientOrderId: cid, symbol: 'SPY', side: 'buy', qty: 1, type: 'market', tif: 'day' }, 0, 1, false, 'entry');
+    faulty.mode = 'refuse';
+    faulty.left = 1_000_000;
+    await j.appendIntent(order('c1')); // taken locally: Redis's trouble is not known yet
+    await settle();
+    expect(s.failing).toBe(true);
+    expect(j.healthy).toBe(false);
+    expect(health[0]).toEqual([false, 'injected: connection refused']);
+    await expect(j.appendIntent(order('c2'))).rejects.toThrow(/journal Redis not taking entries \(1 wait in the local journal\)/);
+    await j.appendEvent('c1', { kind: 'accepted', clientOrderId: 'c1', brokerOrderId: 'b1', ts: 1 });
+    expect(s.behind).toBe(2);
+    faulty.mode = 'ok';
+    expect(await s.drained(5000)).toBe(true);
+    expect(health.at(-1)).toEqual([true, undefined]);
+    const got = (await client().xrange('j:refuse', '-', '+')).map(([, f]) => `${f[1]}:${f[3]}`);
+    expect(got).toEqual(['intent:c1', 'event:c1']);
     await s.close();
   });
 
