@@ -26,7 +26,8 @@ export async function startDefaultRun(name: string, seconds: number, overlay?: s
   const port = await freePort();
   const password = randomBytes(18).toString('base64url');
   const t0 = performance.now();
-  const child = spawn(process.execPath, ['bin/alphatrader.js', 'start', '--duration', String(Math.ceil(seconds)), ...(overlay ? ['--config', overlay] : [])], {
+  // as `npm start` and the systemd unit run it: the main thread's young generation like the workers' (decision 116)
+  const child = spawn(process.execPath, ['--max-semi-space-size=2', 'bin/alphatrader.js', 'start', '--duration', String(Math.ceil(seconds)), ...(overlay ? ['--config', overlay] : [])], {
     env: {
       // as `npm start` and the systemd unit run it (two malloc arenas, docs/decisions.md); an operator's value wins
       MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2',

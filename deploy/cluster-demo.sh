@@ -8,7 +8,7 @@ D=$(mktemp -d /tmp/alphatrader-cluster-demo-XXXX)
 trap 'kill $PA $PB 2>/dev/null; node bin/alphatrader.js cluster stop --dir "$D/cluster" >/dev/null 2>&1; rm -rf "$D"' EXIT
 node bin/alphatrader.js cluster start --dir "$D/cluster" | tail -3
 export REDIS_CLUSTER_NODES=127.0.0.1:7101,127.0.0.1:7102,127.0.0.1:7103
-start() { ALPHATRADER_LOGGING_LEVEL=warn ALPHATRADER_INSTANCE_ID=$1 ALPHATRADER_ENGINE_DATA_DIR="$D/$1" ALPHATRADER_DASHBOARD_PORT=0 node bin/alphatrader.js start >"$D/$1.log" 2>&1 & }
+start() { ALPHATRADER_LOGGING_LEVEL=warn ALPHATRADER_INSTANCE_ID=$1 ALPHATRADER_ENGINE_DATA_DIR="$D/$1" ALPHATRADER_DASHBOARD_PORT=0 node --max-semi-space-size=2 bin/alphatrader.js start >"$D/$1.log" 2>&1 & }
 start a; PA=$!
 sleep 3
 start b; PB=$!
