@@ -16,7 +16,7 @@ import { JournalWal } from '../../actors/execution/JournalWal.js';
 import { OrderJournal } from '../../actors/execution/OrderJournal.js';
 import { newOrderRecord } from '../../actors/execution/OrderBookkeeping.js';
 import type { RedisLike } from '../../engine/redis/RedisClient.js';
-import { useTestRedis } from '../helpers/redis.js';
+import { useTestRedis, waitFor } from '../helpers/redis.js';
 
 const SEED = 0x3a11a7;
 console.log(`journal-ahead model seed ${SEED}`);
@@ -84,8 +84,7 @@ describe('local write-ahead journal', () => {
     const s2opts = { onHealth: (ok: boolean) => health.push(ok) };
     s.append(['type', 'intent', 'id', 'x']);
     s.append(['type', 'event', 'id', 'y']);
-    await settle();
-    expect(s.failing).toBe(true);
+    await waitFor(() => s.failing, 5000, 'the shipper to see Redis refuse');
     await s.close(); // the crash: nothing shipped
     expect(await idsIn(client(), 'j:crash')).toEqual([]);
     const again = new JournalShipper(client() as unknown as RedisLike, 'j:crash', new JournalWal(file), s2opts);
@@ -147,8 +146,7 @@ describe('local write-ahead journal', () => {
     faulty.mode = 'refuse';
     faulty.left = 1_000_000;
     await j.appendIntent(order('c1')); // taken locally: Redis's trouble is not known yet
-    await settle();
-    expect(s.failing).toBe(true);
+    await waitFor(() => s.failing, 5000, 'the shipper to see Redis refuse');
     expect(j.healthy).toBe(false);
     expect(health[0]).toEqual([false, 'injected: connection refused']);
     await expect(j.appendIntent(order('c2'))).rejects.toThrow(/journal Redis not taking entries \(1 wait in the local journal\)/);
