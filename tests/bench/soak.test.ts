@@ -17,13 +17,16 @@ describe('bench soak --quick', () => {
     expect(slope([0, 1], [1, 2])).toBeNull();
   });
 
-  it('samples RSS, heap and loop delay per worker and ring lag; writes soak.json and soak.svg', async () => {
+  it('samples RSS, heap (used and held, per actor and the supervisor) and loop delay per worker and ring lag; writes soak.json and soak.svg', async () => {
     const out = mkdtempSync(join(tmpdir(), 'at-soak-'));
     const r = await run(['--quick', '--out', out]);
     expect(r.samples.length).toBeGreaterThanOrEqual(3);
     for (const s of r.samples) {
       expect(s.rssMb).toBeGreaterThan(0);
-      expect(Object.keys(s.heapMb).sort()).toEqual([...ACTORS].sort());
+      // every actor's thread and the supervisor's (it runs the embedded venues on a small host), used and held
+      expect(Object.keys(s.heapMb).sort()).toEqual([...ACTORS, 'supervisor'].sort());
+      expect(Object.keys(s.heapTotalMb).sort()).toEqual([...ACTORS, 'supervisor'].sort());
+      for (const k of Object.keys(s.heapMb)) expect(s.heapTotalMb[k]).toBeGreaterThanOrEqual(s.heapMb[k]);
       expect(Object.values(s.loopLagMs).every((v) => Number.isFinite(v) && v >= 0)).toBe(true);
       expect(Object.keys(s.ringLag)).toContain('market-data');
     }
@@ -35,6 +38,6 @@ describe('bench soak --quick', () => {
     expect(saved.samples.length).toBe(r.samples.length);
     const svg = readFileSync(join(out, 'soak.svg'), 'utf8');
     expect(svg.startsWith('<svg')).toBe(true);
-    expect((svg.match(/<polyline/g) ?? []).length).toBe(1 + ACTORS.length);
+    expect((svg.match(/<polyline/g) ?? []).length).toBe(1 + ACTORS.length + 1);
   }, 120_000);
 });
