@@ -75,20 +75,67 @@ describe('SymbolOwnership on a local Redis Cluster', () => {
     for (let i = 0; i < 20 && a.served().length < 5; i++) await a.tick(['a2']);
     expect(a.served().length).toBe(5);
     const rebalance = a.tick(['a2', 'b2']); // b2 appears: a2 gives up two symbols
-    for (let i = 0; i < 200 && stops.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
-    expect(stops.length).toBe(1); // one at a time: the next waits for this one's release
+    for (let i = 0; i < 200 && stops.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(stops.length).toBe(2); // both asked at once
+    // not acknowledged yet: the leases are still a2's, so no other instance can take the symbols, and the
+    // clock check does not start serving them again while they are being given away
+    for (const { symbol } of stops) {
+      expect(a.servedNow()).not.toContain(symbol);
+      expect(String(await redis.get(symbolLeaseKeys(symbol).lease))).toMatch(/^a2:/);
+      expect(a.served()).not.toContain(symbol);
+    }
+    for (const x of stops) x.done();
+    await rebalance;
+    for (const { symbol } of stops) expect(await redis.get(symbolLeaseKeys(symbol).lease)).toBeNull(); // released after the acknowledgement
+    expect(a.served().length).toBe(3);
+    await a.close();
+  }, 60_000);
+
+  it('an acknowledgement later than the bound keeps the lease: given away in a later round, only after it', async () => {
+    const stops: { symbol: string; done: () => void }[] = [];
+    const a = new SymbolOwnership(redis, {
+      me: 'a3', symbols: SYMBOLS, ttlMs: 1500, marginMs: 300, onStart: () => {},
+      onStop: (symbol) => new Promise<void>((done) => stops.push({ symbol, done })), // a starved actor: no answer yet
+    });
+    for (let i = 0; i < 20 && a.served().length < 5; i++) await a.tick(['a3']);
+    expect(a.served().length).toBe(5);
+    await a.tick(['a3', 'b3']); // returns after the bound (ttl/3) with both stops unanswered
+    expect(stops.length).toBe(2);
+    const [first, second] = stops.map((x) => x.symbol);
+    for (let round = 0; round < 4; round++) {
+      // rounds go on (renewing the leases past their TTL): neither symbol is given away nor served again
+      await a.tick(['a3', 'b3']);
+      for (const s of [first!, second!]) {
+        expect(String(await redis.get(symbolLeaseKeys(s).lease))).toMatch(/^a3:/);
+        expect(a.servedNow()).not.toContain(s);
+      }
+      expect(stops.length).toBe(2); // asked once each
+    }
+    stops[0]!.done();
+    await a.tick(['a3', 'b3']);
+    expect(await redis.get(symbolLeaseKeys(first!).lease)).toBeNull(); // its actors answered: given away
+    expect(String(await redis.get(symbolLeaseKeys(second!).lease))).toMatch(/^a3:/); // not yet answered: kept
+    stops[1]!.done();
+    await a.tick(['a3', 'b3']);
+    expect(await redis.get(symbolLeaseKeys(second!).lease)).toBeNull();
+    await a.close();
+  }, 60_000);
+
+  it('a release the plan no longer wants (the other instance left) is served again', async () => {
+    const stops: { symbol: string; done: () => void }[] = [];
+    const a = new SymbolOwnership(redis, {
+      me: 'a4', symbols: SYMBOLS, ttlMs: 1500, marginMs: 300, onStart: () => {},
+      onStop: (symbol) => new Promise<void>((done) => stops.push({ symbol, done })),
+    });
+    for (let i = 0; i < 50 && a.served().length < 5; i++) await a.tick(['a4']);
+    expect(a.served().length).toBe(5);
+    await a.tick(['a4', 'b4']);
     const first = stops[0]!.symbol;
     expect(a.servedNow()).not.toContain(first);
-    // not acknowledged yet: the lease is still a2's, so no other instance can take the symbol, and the clock
-    // check does not start serving it again while it is being given away
-    expect(String(await redis.get(symbolLeaseKeys(first).lease))).toMatch(/^a2:/);
-    expect(a.served()).not.toContain(first);
-    stops[0]!.done();
-    for (let i = 0; i < 200 && stops.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
-    expect(await redis.get(symbolLeaseKeys(first).lease)).toBeNull(); // released after the acknowledgement
-    stops[1]!.done();
-    await rebalance;
-    expect(a.served().length).toBe(3);
+    await a.tick(['a4']); // b4 is gone before the stop was answered
+    expect(a.servedNow()).toContain(first);
+    expect(String(await redis.get(symbolLeaseKeys(first).lease))).toMatch(/^a4:/);
+    for (const x of stops) x.done();
     await a.close();
   }, 60_000);
 });
