@@ -22,10 +22,11 @@ export interface SymbolOwnershipOptions {
 export class SymbolOwnership {
   private readonly leases = new Map<string, Lease>();
   private readonly serving = new Set<string>();
-  /** symbols being given away: stopped, their lease not yet released */
-  private readonly releasing = new Set<string>();
-  /** symbols being given away: resolves once the actors applied the stop (the lease is released after it) */
-  private readonly stopping = new Map<string, Promise<boolean>>();
+  /**
+   * Symbols being given away, until their lease is released: each resolves once the actors applied the stop.
+   * The lease is still held meanwhile, so the clock check (sync) must not serve them again.
+   */
+  private readonly releasing = new Map<string, Promise<boolean>>();
 
   constructor(private readonly redis: Redis | Cluster, private readonly o: SymbolOwnershipOptions) {
     for (const s of o.symbols) this.leases.set(s, new Lease(redis, s, o.me, { ttlMs: o.ttlMs, marginMs: o.marginMs }));
@@ -65,28 +66,22 @@ export class SymbolOwnership {
     }));
     const plan = planAssignment({ me: this.o.me, instances, symbols: this.o.symbols, owners });
     // A release the plan no longer wants (the other instance went away meanwhile): serve it again.
-    for (const s of [...this.releasing]) {
-      if (plan.release.includes(s)) continue;
-      this.releasing.delete(s);
-      this.stopping.delete(s);
-    }
+    for (const s of [...this.releasing.keys()]) if (!plan.release.includes(s)) this.releasing.delete(s);
     this.sync();
     // Stop serving, and give a lease away only once the actors applied the stop: another instance may take it
     // at once, and nothing of this one may reach Redis after that. An acknowledgement later than the bound (a
     // starved thread) keeps the lease for a later round instead of giving it away early; meanwhile it is renewed
     // like any other, and the clock check (sync) must not start serving it again. All in parallel: one bound.
     const answered = await Promise.all(plan.release.map(async (s) => {
-      let stopped = this.stopping.get(s);
+      let stopped = this.releasing.get(s);
       if (!stopped) {
-        this.releasing.add(s);
         stopped = this.stop(s).then(() => true, () => true);
-        this.stopping.set(s, stopped);
+        this.releasing.set(s, stopped);
       }
       return (await bounded(stopped)) === true ? s : null;
     }));
     await Promise.all(answered.map(async (s) => {
       if (s === null) return;
-      this.stopping.delete(s);
       try {
         await bounded(this.leases.get(s)!.release());
       } finally {

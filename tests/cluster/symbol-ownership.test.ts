@@ -66,14 +66,20 @@ describe('SymbolOwnership on a local Redis Cluster', () => {
     await a.close();
   }, 120_000);
 
-  it('gives a symbol away only after the engine said it stopped serving it (onStop resolved)', async () => {
+  /** An instance whose actors answer a stop only when the test calls `done`, serving every symbol alone. */
+  async function heldStops(me: string, ttlMs: number, marginMs?: number) {
     const stops: { symbol: string; done: () => void }[] = [];
     const a = new SymbolOwnership(redis, {
-      me: 'a2', symbols: SYMBOLS, ttlMs: 6000, onStart: () => {},
+      me, symbols: SYMBOLS, ttlMs, marginMs, onStart: () => {},
       onStop: (symbol) => new Promise<void>((done) => stops.push({ symbol, done })), // the actors' acknowledgement, held
     });
-    for (let i = 0; i < 20 && a.served().length < 5; i++) await a.tick(['a2']);
+    for (let i = 0; i < 50 && a.served().length < 5; i++) await a.tick([me]);
     expect(a.served().length).toBe(5);
+    return { a, stops };
+  }
+
+  it('gives a symbol away only after the engine said it stopped serving it (onStop resolved)', async () => {
+    const { a, stops } = await heldStops('a2', 6000);
     const rebalance = a.tick(['a2', 'b2']); // b2 appears: a2 gives up two symbols
     for (let i = 0; i < 200 && stops.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
     expect(stops.length).toBe(2); // both asked at once
@@ -92,13 +98,7 @@ describe('SymbolOwnership on a local Redis Cluster', () => {
   }, 60_000);
 
   it('an acknowledgement later than the bound keeps the lease: given away in a later round, only after it', async () => {
-    const stops: { symbol: string; done: () => void }[] = [];
-    const a = new SymbolOwnership(redis, {
-      me: 'a3', symbols: SYMBOLS, ttlMs: 1500, marginMs: 300, onStart: () => {},
-      onStop: (symbol) => new Promise<void>((done) => stops.push({ symbol, done })), // a starved actor: no answer yet
-    });
-    for (let i = 0; i < 20 && a.served().length < 5; i++) await a.tick(['a3']);
-    expect(a.served().length).toBe(5);
+    const { a, stops } = await heldStops('a3', 1500, 300);
     await a.tick(['a3', 'b3']); // returns after the bound (ttl/3) with both stops unanswered
     expect(stops.length).toBe(2);
     const [first, second] = stops.map((x) => x.symbol);
@@ -122,13 +122,7 @@ describe('SymbolOwnership on a local Redis Cluster', () => {
   }, 60_000);
 
   it('a release the plan no longer wants (the other instance left) is served again', async () => {
-    const stops: { symbol: string; done: () => void }[] = [];
-    const a = new SymbolOwnership(redis, {
-      me: 'a4', symbols: SYMBOLS, ttlMs: 1500, marginMs: 300, onStart: () => {},
-      onStop: (symbol) => new Promise<void>((done) => stops.push({ symbol, done })),
-    });
-    for (let i = 0; i < 50 && a.served().length < 5; i++) await a.tick(['a4']);
-    expect(a.served().length).toBe(5);
+    const { a, stops } = await heldStops('a4', 1500, 300);
     await a.tick(['a4', 'b4']);
     const first = stops[0]!.symbol;
     expect(a.servedNow()).not.toContain(first);

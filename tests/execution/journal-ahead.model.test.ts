@@ -57,6 +57,15 @@ const idsInFile = (file: string) => readFileSync(file, 'utf8').split('\n').filte
 });
 const settle = () => new Promise((r) => setTimeout(r, 15));
 
+/** A shipper of stream `j:<name>` (file `<name>.wal`) through a FaultyRedis, recovered and ready. */
+async function openFaulty(real: Redis, name: string, opts: ConstructorParameters<typeof JournalShipper>[3] = {}) {
+  const file = join(dir, `${name}.wal`);
+  const faulty = new FaultyRedis(real);
+  const s = new JournalShipper(faulty.asRedis(), `j:${name}`, new JournalWal(file), { retryMs: 5, ...opts });
+  await s.recover();
+  return { file, faulty, s };
+}
+
 describe('local write-ahead journal', () => {
   const { client } = useTestRedis();
 
@@ -74,10 +83,7 @@ describe('local write-ahead journal', () => {
   });
 
   it('a crash before shipping: the next start ships the file before anything else, then empties it', async () => {
-    const file = join(dir, 'crash.wal');
-    const faulty = new FaultyRedis(client());
-    const s = new JournalShipper(faulty.asRedis(), 'j:crash', new JournalWal(file), { retryMs: 5 });
-    await s.recover();
+    const { file, faulty, s } = await openFaulty(client(), 'crash');
     faulty.mode = 'refuse';
     faulty.left = 1_000_000;
     const health: boolean[] = [];
@@ -99,10 +105,7 @@ describe('local write-ahead journal', () => {
   });
 
   it('a reply lost after the script ran: the retry adds nothing (counted as a duplicate)', async () => {
-    const file = join(dir, 'lost.wal');
-    const faulty = new FaultyRedis(client());
-    const s = new JournalShipper(faulty.asRedis(), 'j:lost', new JournalWal(file), { retryMs: 5 });
-    await s.recover();
+    const { faulty, s } = await openFaulty(client(), 'lost');
     faulty.mode = 'lose-reply';
     faulty.left = 1;
     s.append(['type', 'intent', 'id', 'a']);
@@ -135,11 +138,8 @@ describe('local write-ahead journal', () => {
   });
 
   it('while Redis does not take entries a new intent is refused with the reason; broker events are still kept, and shipped after', async () => {
-    const file = join(dir, 'refuse.wal');
-    const faulty = new FaultyRedis(client());
     const health: [boolean, string | undefined][] = [];
-    const s = new JournalShipper(faulty.asRedis(), 'j:refuse', new JournalWal(file), { retryMs: 5, onHealth: (ok, why) => health.push([ok, why]) });
-    await s.recover();
+    const { faulty, s } = await openFaulty(client(), 'refuse', { onHealth: (ok, why) => health.push([ok, why]) });
     const j = new OrderJournal(client() as unknown as RedisLike, 'j:refuse');
     j.ahead = s;
     const order = (cid: string) => newOrderRecord({ clientOrderId: cid, symbol: 'SPY', side: 'buy', qty: 1, type: 'market', tif: 'day' }, 0, 1, false, 'entry');
