@@ -383,6 +383,9 @@ export const ConfigSchema = z.strictObject({
     // Placement: actors with the same worker share one thread ('auto:NAME': only on hosts with fewer cores
     // than spinning actors + 1); none: a thread of its own. See engine/runtime/Topology.ts placementOf.
     worker: z.string().regex(/^(auto:)?[a-z][a-z0-9-]{0,31}$/, "must be a group name (lower-case letters, digits, dashes), optionally prefixed 'auto:'").optional(),
+    // Linux nice of the actor's thread (a shared thread takes its most urgent member's); unset = 0. A negative
+    // value needs CAP_SYS_NICE. See engine/runtime/ThreadNice.ts and decision 118.
+    nice: z.number().int().min(-20).max(19).optional(),
   })).min(1).max(64),
   rings: z.array(z.strictObject({
     name: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'must be lower-case letters, digits and dashes'),

@@ -16,6 +16,7 @@ import type { ActorFactory } from './Actor.js';
 import { ActorContext, type RuntimeInfo } from './ActorContext.js';
 import { ActorRunner } from './ActorRunner.js';
 import { ActorState, HEALTH_FIELDS, HealthTable } from './HealthTable.js';
+import { groupNice, setThreadNice } from './ThreadNice.js';
 import type { SharedTopology } from './Topology.js';
 
 export interface ActorWorkerData {
@@ -45,6 +46,10 @@ const members = wd.actorIndices?.length ? wd.actorIndices : [wd.actorIndex];
 if (members.length > 1) for (const i of members) wd.topology.actors[i].wait = 'async';
 
 const health = new HealthTable(wd.topology.health);
+// The thread's scheduling priority (actors[].nice): set before any actor runs, refused with the reason
+// (logged and counted in the members' errors), never fatal.
+const nice = groupNice(members.map((i) => wd.config.actors.find((a) => a.name === wd.topology.actors[i].name) ?? {}));
+const niceRefused = nice !== 0 ? setThreadNice(nice) : undefined;
 // Event-loop delay of this thread (libuv timer histogram: no extra timers of ours), reported as the p99 of each second.
 const loopDelay = monitorEventLoopDelay({ resolution: 10 });
 loopDelay.enable();
@@ -77,6 +82,10 @@ const group = await Promise.all(members.map(async (index) => {
   const log = createLogger(wd.config.logging, { actor: me.name, gen: wd.generation });
   const ctx = new ActorContext(wd.config, wd.topology, index, BigInt(wd.clockOrigin), wd.runtime, log);
   const mod = (await import(`../../actors/${me.kind}/actor.js`)) as { default: ActorFactory };
+  if (niceRefused) {
+    log.warn({ nice, reason: niceRefused }, 'thread priority not applied');
+    ctx.countError();
+  }
   return { index, ctx, runner: new ActorRunner(ctx, mod.default) };
 }));
 if (group.length > 1) {
