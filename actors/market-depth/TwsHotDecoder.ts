@@ -45,6 +45,8 @@ const MINUS = 0x2d;
 const DOT = 0x2e;
 const ZERO = 0x30;
 const NINE = 0x39;
+const STR_CACHE_MASK = 255; // 256 text fields remembered, direct-mapped by an FNV-1a hash of their bytes
+const STR_CACHE_MAX_LEN = 32; // longer texts are rare in hot frames: decoded each time
 
 export interface HotDecoderCounters {
   /** Frames decoded here. */
@@ -58,6 +60,7 @@ export const newHotDecoderCounters = (): HotDecoderCounters => ({ decoded: 0, de
 export class TwsHotDecoder {
   // The cursor and the failure flag live on the instance, so field readers return plain numbers (no tuples).
   private b: Buffer = Buffer.alloc(0);
+  private readonly strCache: (string | undefined)[] = new Array<string | undefined>(STR_CACHE_MASK + 1).fill(undefined);
   private p = 0;
   private bad = false;
 
@@ -236,14 +239,32 @@ export class TwsHotDecoder {
     const start = this.p;
     let i = start;
     let ascii = true;
-    for (let c = b[i]; c !== undefined && c !== NUL; c = b[++i]) if (c >= 0x80) ascii = false;
+    let hash = 0x811c9dc5;
+    for (let c = b[i]; c !== undefined && c !== NUL; c = b[++i]) {
+      if (c >= 0x80) ascii = false;
+      hash = Math.imul(hash ^ c, 0x01000193);
+    }
     if (i >= b.length) {
       this.bad = true;
       return '';
     }
     this.p = i + 1;
-    if (i === start) return '';
-    if (ascii) return i - start === 1 ? String.fromCharCode(b[start]!) : b.toString('latin1', start, i);
-    return b.toString('utf8', start, i);
+    const len = i - start;
+    if (len === 0) return '';
+    if (!ascii) return b.toString('utf8', start, i);
+    if (len === 1) return String.fromCharCode(b[start]!);
+    if (len > STR_CACHE_MAX_LEN) return b.toString('latin1', start, i);
+    // The text fields of hot frames repeat (market makers, the second of a tick's time): served from the
+    // cache when the bytes match, no string allocated per frame.
+    const slot = (hash >>> 0) & STR_CACHE_MASK;
+    const hit = this.strCache[slot];
+    if (hit !== undefined && hit.length === len) {
+      let k = 0;
+      while (k < len && hit.charCodeAt(k) === b[start + k]) k++;
+      if (k === len) return hit;
+    }
+    const text = b.toString('latin1', start, i);
+    this.strCache[slot] = text;
+    return text;
   }
 }
