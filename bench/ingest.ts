@@ -115,7 +115,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     const hot = new TwsHotDecoder({ depthL2: count, depth: count, allLast: count, bidAsk: count, midPoint: count, bar: count }, () => 193);
     const guard = new TwsFrameGuard(config.venues.tws.frame);
     guard.push(handshakeFrame());
-    const onFrame = (body: Buffer): void => void hot.decode(body);
+    const onFrame = (buf: Buffer, start: number, end: number): void => void hot.decode(buf, start, end);
     const t0 = performance.now();
     for (const c of frames) guard.pushFrames(c, 0, onFrame);
     const ms = performance.now() - t0;

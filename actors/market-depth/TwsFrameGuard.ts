@@ -80,17 +80,17 @@ export class TwsFrameGuard {
 
   push(chunk: Buffer, nowMs = 0): GuardResult {
     const messages: string[] = [];
-    const fatal = this.pushFrames(chunk, nowMs, (body, longest) => messages.push(this.text(body, longest)));
+    const fatal = this.pushFrames(chunk, nowMs, (buf, start, end, longest) => messages.push(this.text(buf.subarray(start, end), longest)));
     return fatal === undefined ? { messages } : { messages, fatal };
   }
 
   /**
-   * The framing without the text: each accepted frame's body (bytes, valid only until `onFrame` returns)
-   * with its longest field's length, or an upper bound of it that is ≤ maxFieldBytes when nothing needs
+   * The framing without the text: each accepted frame's body, as `buf[start, end)` (valid only until
+   * `onFrame` returns; no Buffer object per frame), with its longest field's length, or an upper bound of it that is ≤ maxFieldBytes when nothing needs
    * cutting. Returns why the connection must be dropped, or undefined. The hot path uses this to decode
    * market data from the bytes (TwsHotDecoder) and turns only the other frames into text (`text`).
    */
-  pushFrames(chunk: Buffer, nowMs: number, onFrame: (body: Buffer, longest: number) => void): string | undefined {
+  pushFrames(chunk: Buffer, nowMs: number, onFrame: (buf: Buffer, start: number, end: number, longest: number) => void): string | undefined {
     if (this.dead) return undefined;
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
@@ -106,12 +106,12 @@ export class TwsFrameGuard {
         return this.die(`frame length ${len} over the ${this.limits.maxFrameBytes}-byte cap`);
       }
       if (buf.length - off - 4 < len) break;
-      const body = buf.subarray(off + 4, off + 4 + len);
-      off += 4 + len;
-      const longest = this.check(body);
+      const start = off + 4;
+      off = start + len;
+      const longest = this.check(buf, start, off);
       if (longest >= 0) {
         this.badRun = 0;
-        onFrame(body, longest);
+        onFrame(buf, start, off, longest);
         if (this.dead) return undefined; // the connection was dropped while this frame was handled
       } else if (++this.badRun >= this.limits.desyncAfterBadFrames) {
         return this.die(`${this.badRun} unusable frames in a row`);
@@ -138,15 +138,16 @@ export class TwsFrameGuard {
    * -1 when it is dropped (counted), else the longest field's length — or the body's length, an upper bound
    * that needs no scan, when the body is shorter than both limits (every market-data frame is).
    */
-  private check(body: Buffer): number {
+  private check(buf: Buffer, start: number, end: number): number {
     this.counters.frames++;
-    if (body.length === 0 || body[body.length - 1] !== 0) {
+    if (end === start || buf[end - 1] !== 0) {
       this.counters.unterminatedFrames++;
       return -1;
     }
     const { maxFields, maxFieldBytes } = this.limits;
-    let longest = body.length;
-    if (body.length > maxFields || body.length > maxFieldBytes) {
+    let longest = end - start;
+    if (longest > maxFields || longest > maxFieldBytes) {
+      const body = buf.subarray(start, end);
       // Count fields first, without decoding: a frame of 300k empty fields costs one scan, not 300k strings.
       let fields = 0;
       longest = 0;
@@ -159,7 +160,7 @@ export class TwsFrameGuard {
       }
     }
     if (!this.handshakeSeen) {
-      const first = body.toString('latin1', 0, Math.min(body.indexOf(0), 12));
+      const first = buf.toString('latin1', start, Math.min(buf.indexOf(0, start), start + 12));
       if (!/^\d{1,6}$/.test(first)) {
         this.counters.unknownIdFrames++;
         return -1;
@@ -167,11 +168,12 @@ export class TwsFrameGuard {
       this.handshakeSeen = true;
       return longest;
     }
-    // The message id: 1–4 digits, a known one (read from the bytes: no string per frame).
+    // The message id: 1–4 digits, a known one (read from the bytes: no string per frame). The body ends with
+    // a NUL, so the scan stays inside it.
     let id = 0;
-    let i = 0;
-    for (; i < 4 && body[i]! >= 0x30 && body[i]! <= 0x39; i++) id = id * 10 + body[i]! - 0x30;
-    if (i === 0 || body[i] !== 0 || !KNOWN_IDS.has(id)) {
+    let i = start;
+    for (; i < start + 4 && buf[i]! >= 0x30 && buf[i]! <= 0x39; i++) id = id * 10 + buf[i]! - 0x30;
+    if (i === start || buf[i] !== 0 || !KNOWN_IDS.has(id)) {
       this.counters.unknownIdFrames++;
       return -1;
     }

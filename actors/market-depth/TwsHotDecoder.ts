@@ -62,6 +62,7 @@ export class TwsHotDecoder {
   private b: Buffer = Buffer.alloc(0);
   private readonly strCache: (string | undefined)[] = new Array<string | undefined>(STR_CACHE_MASK + 1).fill(undefined);
   private p = 0;
+  private e = 0; // end of the body in b: b is often a whole socket read
   private bad = false;
 
   constructor(
@@ -72,13 +73,15 @@ export class TwsHotDecoder {
   ) {}
 
   /**
-   * Decodes one frame body (NUL-terminated fields, the guard has checked its framing) and calls the handler.
+   * Decodes one frame body, `body[start, end)` (NUL-terminated fields, the guard has checked its framing;
+   * nothing outside the range is read, so it may be a whole socket read), and calls the handler.
    * Returns false, having called nothing, when the frame is not a hot message in the plain form: the caller
    * then gives it to @stoqey/ib.
    */
-  decode(body: Buffer): boolean {
+  decode(body: Buffer, start = 0, end = body.length): boolean {
     this.b = body;
-    this.p = 0;
+    this.p = start;
+    this.e = end;
     this.bad = false;
     const id = this.int();
     if (this.bad) return false;
@@ -175,28 +178,34 @@ export class TwsHotDecoder {
 
   /** All fields read, nothing failed, and the body ends exactly here (no extra fields). */
   private complete(): boolean {
-    return !this.bad && this.p === this.b.length;
+    return !this.bad && this.p === this.e;
   }
 
   /** Any field, ignored (the message version). */
   private skip(): void {
     const b = this.b;
+    const e = this.e;
     let i = this.p;
-    while (i < b.length && b[i] !== NUL) i++;
-    if (i >= b.length) this.bad = true;
+    while (i < e && b[i] !== NUL) i++;
+    if (i >= e) this.bad = true;
     this.p = i + 1;
   }
 
   /** parseInt(field, 10) for a field of 1–15 decimal digits, optionally negative; anything else fails. */
   private int(): number {
     const b = this.b;
+    const e = this.e;
     let i = this.p;
-    const neg = b[i] === MINUS;
+    const neg = i < e && b[i] === MINUS;
     if (neg) i++;
     const start = i;
     let v = 0;
-    for (let c = b[i]; c !== undefined && c >= ZERO && c <= NINE; c = b[++i]) v = v * 10 + (c - ZERO);
-    if (b[i] !== NUL || i === start || i - start > MAX_DIGITS) {
+    for (; i < e; i++) {
+      const c = b[i]!;
+      if (c < ZERO || c > NINE) break;
+      v = v * 10 + (c - ZERO);
+    }
+    if (i >= e || b[i] !== NUL || i === start || i - start > MAX_DIGITS) {
       this.bad = true;
       return 0;
     }
@@ -207,15 +216,16 @@ export class TwsHotDecoder {
   /** parseFloat(field) for a plain decimal (digits, one optional point, optional minus, ≤ 15 digits, ≤ 22 decimals). */
   private dec(): number {
     const b = this.b;
+    const e = this.e;
     let i = this.p;
-    const neg = b[i] === MINUS;
+    const neg = i < e && b[i] === MINUS;
     if (neg) i++;
     let m = 0;
     let digits = 0;
     let frac = -1; // digits after the point; -1 while no point seen
-    for (;;) {
-      const c = b[i];
-      if (c !== undefined && c >= ZERO && c <= NINE) {
+    for (; i < e; ) {
+      const c = b[i]!;
+      if (c >= ZERO && c <= NINE) {
         m = m * 10 + (c - ZERO);
         digits++;
         if (frac >= 0) frac++;
@@ -224,7 +234,7 @@ export class TwsHotDecoder {
       } else break;
       i++;
     }
-    if (b[i] !== NUL || digits === 0 || digits > MAX_DIGITS || frac > 22) {
+    if (i >= e || b[i] !== NUL || digits === 0 || digits > MAX_DIGITS || frac > 22) {
       this.bad = true;
       return 0;
     }
@@ -236,15 +246,18 @@ export class TwsHotDecoder {
   /** A text field, as the whole-frame UTF-8 decoding would give it (NUL never occurs inside a UTF-8 sequence). */
   private str(): string {
     const b = this.b;
+    const e = this.e;
     const start = this.p;
     let i = start;
     let ascii = true;
     let hash = 0x811c9dc5;
-    for (let c = b[i]; c !== undefined && c !== NUL; c = b[++i]) {
+    for (; i < e; i++) {
+      const c = b[i]!;
+      if (c === NUL) break;
       if (c >= 0x80) ascii = false;
       hash = Math.imul(hash ^ c, 0x01000193);
     }
-    if (i >= b.length) {
+    if (i >= e) {
       this.bad = true;
       return '';
     }

@@ -590,9 +590,9 @@ export class TwsSource implements MarketSource {
     const maxFieldBytes = this.config.venues.tws.frame.maxFieldBytes;
     // Hot market data is decoded from the bytes here; every other frame (and a hot one not in the plain
     // form) goes to the client library as text, in arrival order.
-    const onFrame = (body: Buffer, longest: number): void => {
-      if (longest <= maxFieldBytes && hot.decode(body)) return;
-      onMessage(guard.text(body, longest));
+    const onFrame = (buf: Buffer, start: number, end: number, longest: number): void => {
+      if (longest <= maxFieldBytes && hot.decode(buf, start, end)) return;
+      onMessage(guard.text(buf.subarray(start, end), longest));
     };
     sock.onData = (b: Buffer) => {
       const fatal = guard.pushFrames(b, Date.now(), onFrame);
