@@ -95,16 +95,26 @@ export function illiquidity(c: ChainContract, rules: SelectionRules): NoContract
   return null;
 }
 
+/**
+ * A chain already indexed by its owner: the expiries it lists, and the rows of one expiry and type. Lets a
+ * caller that keeps the chain between signals skip the whole-chain passes (a chain holds thousands of rows).
+ */
+export interface ChainIndex {
+  listed: ReadonlySet<string>;
+  rows(expiry: string, type: 'call' | 'put'): readonly ChainContract[];
+}
+
 export function selectContract(
   underlying: string,
   strategy: OptionStrategy,
   direction: 1 | -1,
-  chain: readonly ChainContract[],
+  chain: readonly ChainContract[] | ChainIndex,
   cal: MarketCalendar,
   nowMs: number,
   rules: SelectionRules,
 ): Selection {
-  const listed = new Set(chain.map((c) => c.expiration));
+  const indexed = !Array.isArray(chain);
+  const listed = indexed ? (chain as ChainIndex).listed : new Set((chain as readonly ChainContract[]).map((c) => c.expiration));
   const expiry = expiryFor(strategy, cal, nowMs, listed);
   if (expiry === null) {
     return { ok: false, reason: 'no-expiry', expiry: null, detail: `${strategy}: no listed expiry (session ${sessionDate(cal, nowMs)})`, refused: {} };
@@ -116,7 +126,7 @@ export function selectContract(
   let best: ChainContract | null = null;
   let bestGap = Infinity;
   let candidates = 0;
-  for (const c of chain) {
+  for (const c of indexed ? (chain as ChainIndex).rows(expiry, type) : (chain as readonly ChainContract[])) {
     if (c.expiration !== expiry || c.type !== type) continue;
     candidates++;
     const why = illiquidity(c, rules);

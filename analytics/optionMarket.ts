@@ -7,7 +7,7 @@
  * stand in (bid/ask/sizes/greeks of the last poll), and every such use is counted (`chainFallbacks`), so a
  * run without a live venue still trades and says so.
  */
-import type { ChainContract } from './contractSelection.js';
+import type { ChainContract, ChainIndex } from './contractSelection.js';
 import { occSymbol, type Right } from './instrument.js';
 import type { OptionQuote } from './optionQuote.js';
 
@@ -30,6 +30,9 @@ interface Chain {
   greeks: Map<string, Record<string, unknown>>;
   rows: ChainRow[] | null;
   byOcc: Map<string, ChainRow>;
+  /** expiries listed, and rows by `${expiration}|${type}` (built with rows) */
+  listed: Set<string>;
+  byExpiryType: Map<string, ChainRow[]>;
 }
 
 const CHAIN = /^options:\{([^}]+)\}:(chain|greeks)$/;
@@ -60,7 +63,7 @@ export class OptionMarket {
     if (!isObj(v) || !Array.isArray(v.contracts)) return { bad: 'no contracts array' };
     const sym = m[1]!;
     let c = this.chains.get(sym);
-    if (!c) this.chains.set(sym, (c = { wallMs, raw: [], greeks: new Map(), rows: null, byOcc: new Map() }));
+    if (!c) this.chains.set(sym, (c = { wallMs, raw: [], greeks: new Map(), rows: null, byOcc: new Map(), listed: new Set(), byExpiryType: new Map() }));
     if (m[2] === 'chain') {
       c.raw = v.contracts.filter(isObj);
       c.wallMs = wallMs;
@@ -117,6 +120,15 @@ export class OptionMarket {
     }
     c.rows = rows;
     c.byOcc = new Map(rows.map((r) => [r.occ, r]));
+    c.listed = new Set();
+    c.byExpiryType = new Map();
+    for (const r of rows) {
+      c.listed.add(r.expiration);
+      const k = `${r.expiration}|${r.type}`;
+      const list = c.byExpiryType.get(k);
+      if (list) list.push(r);
+      else c.byExpiryType.set(k, [r]);
+    }
     return c;
   }
 
@@ -161,11 +173,30 @@ export class OptionMarket {
   chain(sym: string, wallMs: number): ChainRow[] {
     const rows = this.rowsOf(sym)?.rows ?? [];
     if (this.live.size === 0) return rows;
-    return rows.map((r) => {
-      const q = this.liveQuote(r.occ, wallMs);
-      if (!q) return r;
-      return { ...r, bid: q.bid, ask: q.ask, bidSize: q.bidSize, askSize: q.askSize, greeks: { ...r.greeks, delta: Number.isFinite(q.delta) ? q.delta : r.greeks.delta } };
-    });
+    return rows.map((r) => this.refined(r, wallMs));
+  }
+
+  /** A row with its fresh live quote's bid, ask, sizes and delta (the venue's when it has one); else the row. */
+  private refined(r: ChainRow, wallMs: number): ChainRow {
+    const q = this.liveQuote(r.occ, wallMs);
+    if (!q) return r;
+    return { ...r, bid: q.bid, ask: q.ask, bidSize: q.bidSize, askSize: q.askSize, greeks: { ...r.greeks, delta: Number.isFinite(q.delta) ? q.delta : r.greeks.delta } };
+  }
+
+  /**
+   * The same chain as `chain()`, indexed for selection: the listed expiries, and the rows of one expiry and
+   * type refined by their live quotes when asked for (only those rows: not the whole chain per signal).
+   */
+  chainIndex(sym: string, wallMs: number): ChainIndex {
+    const c = this.rowsOf(sym);
+    const listed = c?.listed ?? new Set<string>();
+    return {
+      listed,
+      rows: (expiry, type) => {
+        const rows = c?.byExpiryType.get(`${expiry}|${type}`) ?? [];
+        return this.live.size === 0 ? rows : rows.map((r) => this.refined(r, wallMs));
+      },
+    };
   }
 
   /** Whether a live quote (fresh) backs this contract. */

@@ -29,8 +29,8 @@ export function chooseContract(
   const age = market.chainAge(symbol, wallMs);
   if (age === null) return { ok: false, reason: 'no-chain', detail: `no option chain for ${symbol} yet`, refused: {} };
   if (age > rules.maxChainAgeMs) return { ok: false, reason: 'stale-chain', detail: `the ${symbol} chain is ${(age / 1000).toFixed(0)} s old (max ${rules.maxChainAgeMs / 1000} s)`, refused: {} };
-  const chain = market.chain(symbol, wallMs);
-  const s = selectContract(symbol, strategy, direction, chain, cal, sessionMs, rules);
+  // Indexed: only the rows of the expiry and right wanted are read (and refined by live quotes), not the chain.
+  const s = selectContract(symbol, strategy, direction, market.chainIndex(symbol, wallMs), cal, sessionMs, rules);
   if (!s.ok) return { ok: false, reason: s.reason, detail: s.detail, refused: s.refused };
   const i = s.instrument;
   return {

@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { NYSE } from '../../analytics/calendar.js';
 import { OptionMarket } from '../../analytics/optionMarket.js';
+import { selectContract } from '../../analytics/contractSelection.js';
 import { chooseContract, type ChoiceRules } from '../../actors/signals/contractChoice.js';
 
 const NOW = Date.parse('2026-12-07T15:00:00Z'); // 10:00 New York, Monday
@@ -56,5 +57,51 @@ describe('contract choice for option signals', () => {
     expect(m.counters.chainFallbacks).toBe(2);
     expect(m.applyQuotes([{ occ: 'X', bid: 2, ask: 1 }], 3000)).toBe(0);
     expect(m.counters.badQuotes).toBe(1);
+  });
+});
+
+describe('the indexed chain (OptionMarket.chainIndex) selects exactly what the whole chain does', () => {
+  it('random chains, live quotes, strategies and directions (seed 0x5e1ec7)', () => {
+    const seed = 0x5e1ec7;
+    console.log(`contract-choice index seed ${seed}`);
+    let x = seed;
+    const r = () => ((x = (Math.imul(x, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+    const expiries = ['2026-12-07', '2026-12-08', '2026-12-09', '2026-12-14', '2026-12-18', '2026-12-21', '2026-12-24', '2027-01-15'];
+    let compared = 0;
+    for (let round = 0; round < 60; round++) {
+      const m = new OptionMarket();
+      const rows: Record<string, unknown>[] = [];
+      const greeks: Record<string, unknown>[] = [];
+      const listed = expiries.filter(() => r() < 0.6);
+      for (const e of listed) {
+        for (let k = 580; k < 600; k++) {
+          for (const type of ['call', 'put']) {
+            if (r() < 0.2) continue;
+            const id = `${e}${type}${k}`;
+            const bid = r() < 0.1 ? 0 : 1 + r();
+            rows.push({ id, expiration: e, strike: k, type, bid, ask: bid + r() * 0.5, bidSize: Math.floor(r() * 5), askSize: Math.floor(r() * 5), oi: Math.floor(r() * 400) });
+            greeks.push({ id, delta: r() < 0.05 ? null : (type === 'call' ? 1 : -1) * r() });
+          }
+        }
+      }
+      m.applyKey('options:{SPY}:chain', { contracts: rows }, 1000);
+      m.applyKey('options:{SPY}:greeks', { contracts: greeks }, 1000);
+      const quotes = rows.filter(() => r() < 0.2).map((row) => {
+        const occ = `SPY${String(row.expiration).slice(2).replace(/-/g, '')}${row.type === 'call' ? 'C' : 'P'}${String(Number(row.strike) * 1000).padStart(8, '0')}`;
+        const bid = 1 + r();
+        return { occ, underlying: 'SPY', bid, ask: bid + r() * 0.3, bidSize: 1 + Math.floor(r() * 9), askSize: 1 + Math.floor(r() * 9), delta: r() < 0.3 ? NaN : r() };
+      });
+      m.applyQuotes(quotes, r() < 0.5 ? 1500 : -20_000); // fresh, or older than the 10 s a live quote lasts
+      for (const strategy of ['0DTE', '1DTE', '14DTE'] as const) {
+        for (const direction of [1, -1] as const) {
+          const nowMs = NOW + Math.floor(r() * 4) * 86_400_000;
+          const whole = selectContract('SPY', strategy, direction, m.chain('SPY', 2000), NYSE, nowMs, RULES);
+          const indexed = selectContract('SPY', strategy, direction, m.chainIndex('SPY', 2000), NYSE, nowMs, RULES);
+          expect(indexed, `round ${round} ${strategy} ${direction}`).toEqual(whole);
+          compared++;
+        }
+      }
+    }
+    expect(compared).toBe(360);
   });
 });
