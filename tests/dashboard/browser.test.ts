@@ -103,6 +103,8 @@ describe.skipIf(!haveChromium)('dashboard in a real browser, on the real engine'
 
     // Price: a last price, a growing history, VWAP.
     await page.waitForFunction(() => /\d/.test(document.querySelector('#price-quote .last')?.textContent ?? ''), undefined, { timeout: 20_000 });
+    // The last price can show before the first trade (from the quote), VWAP only after it: waited for, not assumed.
+    await page.waitForFunction(() => /vwap\s*\d/i.test(document.querySelector('#price-quote')?.textContent ?? ''), undefined, { timeout: 20_000 });
     expect(await page.locator('#price-quote').textContent()).toMatch(/vwap\s*\d/i);
     const pts = async () => Number(/(\d+) pts/.exec((await page.locator('#price-meta').textContent()) ?? '')?.[1] ?? 0);
     const p0 = await pts();
