@@ -101,21 +101,25 @@ export function illiquidity(c: ChainContract, rules: SelectionRules): NoContract
  */
 export interface ChainIndex {
   listed: ReadonlySet<string>;
+  /** at least the rows of that expiry and type (others are skipped) */
   rows(expiry: string, type: 'call' | 'put'): readonly ChainContract[];
+}
+
+/** A plain list of contracts as a ChainIndex: every row offered for every expiry and type. */
+export function chainIndexOf(chain: readonly ChainContract[]): ChainIndex {
+  return { listed: new Set(chain.map((c) => c.expiration)), rows: () => chain };
 }
 
 export function selectContract(
   underlying: string,
   strategy: OptionStrategy,
   direction: 1 | -1,
-  chain: readonly ChainContract[] | ChainIndex,
+  chain: ChainIndex,
   cal: MarketCalendar,
   nowMs: number,
   rules: SelectionRules,
 ): Selection {
-  const indexed = !Array.isArray(chain);
-  const listed = indexed ? (chain as ChainIndex).listed : new Set((chain as readonly ChainContract[]).map((c) => c.expiration));
-  const expiry = expiryFor(strategy, cal, nowMs, listed);
+  const expiry = expiryFor(strategy, cal, nowMs, chain.listed);
   if (expiry === null) {
     return { ok: false, reason: 'no-expiry', expiry: null, detail: `${strategy}: no listed expiry (session ${sessionDate(cal, nowMs)})`, refused: {} };
   }
@@ -126,7 +130,7 @@ export function selectContract(
   let best: ChainContract | null = null;
   let bestGap = Infinity;
   let candidates = 0;
-  for (const c of indexed ? (chain as ChainIndex).rows(expiry, type) : (chain as readonly ChainContract[])) {
+  for (const c of chain.rows(expiry, type)) {
     if (c.expiration !== expiry || c.type !== type) continue;
     candidates++;
     const why = illiquidity(c, rules);

@@ -167,8 +167,9 @@ export class OptionMarket {
   }
 
   /**
-   * The underlying's chain for selection, each row refined by its live quote when one is fresh (bid, ask,
-   * sizes, and the venue's delta when it has one). Empty when there is no chain.
+   * The underlying's whole chain, each row refined by its live quote when one is fresh (bid, ask, sizes, and
+   * the venue's delta when it has one). Empty when there is no chain. Selection reads `chainIndex` (the same
+   * rows, indexed); this form is what the index is checked against.
    */
   chain(sym: string, wallMs: number): ChainRow[] {
     const rows = this.rowsOf(sym)?.rows ?? [];

@@ -86,8 +86,8 @@ export class TwsFrameGuard {
 
   /**
    * The framing without the text: each accepted frame's body, as `buf[start, end)` (valid only until
-   * `onFrame` returns; no Buffer object per frame), with its longest field's length, or an upper bound of it that is ≤ maxFieldBytes when nothing needs
-   * cutting. Returns why the connection must be dropped, or undefined. The hot path uses this to decode
+   * `onFrame` returns; no Buffer object per frame), with its longest field's length, or an upper bound of it
+   * that is ≤ maxFieldBytes when nothing needs cutting. Returns why the connection must be dropped, or undefined. The hot path uses this to decode
    * market data from the bytes (TwsHotDecoder) and turns only the other frames into text (`text`).
    */
   pushFrames(chunk: Buffer, nowMs: number, onFrame: (buf: Buffer, start: number, end: number, longest: number) => void): string | undefined {

@@ -1,5 +1,6 @@
-import { readFileSync, readlinkSync } from 'node:fs';
+import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
+import { STAT_FIELD, statFields } from './ThreadStat.js';
 
 /**
  * The scheduling priority of an engine thread (`actors[].nice`, Linux nice values). On a small host every
@@ -26,14 +27,10 @@ export function threadId(): number | undefined {
   }
 }
 
-/** This thread's nice value as the kernel sees it (/proc/thread-self/stat field 19); undefined off Linux. */
-export function threadNice(): number | undefined {
-  try {
-    const s = readFileSync('/proc/thread-self/stat', 'latin1');
-    return Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[16]);
-  } catch {
-    return undefined;
-  }
+/** A thread's nice value as the kernel sees it (this thread's by default); undefined off Linux. */
+export function threadNice(statPath?: string): number | undefined {
+  const f = statFields(statPath);
+  return f && Number(f[STAT_FIELD.nice]);
 }
 
 /** Sets this thread's nice; the reason it could not (no /proc, no privilege for a negative value), or undefined. */

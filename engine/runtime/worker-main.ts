@@ -6,7 +6,6 @@
  * event-loop kind ('async', or 'sleep' for those fed only by their group, which run inline): a blocking
  * park would starve the others.
  */
-import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
 import { workerData } from 'node:worker_threads';
@@ -17,6 +16,7 @@ import { ActorContext, type RuntimeInfo } from './ActorContext.js';
 import { ActorRunner } from './ActorRunner.js';
 import { ActorState, HEALTH_FIELDS, HealthTable } from './HealthTable.js';
 import { groupNice, setThreadNice } from './ThreadNice.js';
+import { threadCpu } from './ThreadStat.js';
 import type { SharedTopology } from './Topology.js';
 
 export interface ActorWorkerData {
@@ -28,17 +28,6 @@ export interface ActorWorkerData {
   clockOrigin: string;
   runtime: RuntimeInfo;
   generation: number;
-}
-
-/** This thread's CPU time [user, system] in ms from /proc/thread-self/stat (per process elsewhere: none). */
-function threadCpu(): [number, number] | undefined {
-  try {
-    const s = readFileSync('/proc/thread-self/stat', 'latin1');
-    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-    return [Number(f[11]) * 10, Number(f[12]) * 10]; // clock ticks of 10 ms (USER_HZ 100)
-  } catch {
-    return undefined;
-  }
 }
 
 const wd = workerData as ActorWorkerData;

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { etTime, NYSE } from '../../analytics/calendar.js';
-import { selectContract, sessionDate, type ChainContract, type SelectionRules } from '../../analytics/contractSelection.js';
+import { chainIndexOf, selectContract, sessionDate, type ChainContract, type SelectionRules } from '../../analytics/contractSelection.js';
 import { describe as describeInstrument, occPadded, OccError, option, parseOcc } from '../../analytics/instrument.js';
 import { contractsFor, marketableLimit, optionTick, repriceFraction } from '../../analytics/optionOrder.js';
 
@@ -48,22 +48,22 @@ describe('contract selection', () => {
   const mon = '2026-12-07';
   it('0DTE long: today\'s call whose |delta| is nearest the target', () => {
     const chain = [row(mon, 'call', 590, 0.5), row(mon, 'call', 595, 0.31), row(mon, 'call', 600, 0.2), row(mon, 'put', 585, -0.3), row('2026-12-08', 'call', 595, 0.3)];
-    const s = selectContract('SPY', '0DTE', 1, chain, NYSE, ny(mon, '10:00'), rules);
+    const s = selectContract('SPY', '0DTE', 1, chainIndexOf(chain), NYSE, ny(mon, '10:00'), rules);
     expect(s.ok && [s.instrument.occ, s.expiry, s.delta, s.candidates]).toEqual(['SPY261207C00595000', mon, 0.31, 3]);
   });
 
   it('short → put, never a sold call', () => {
     const chain = [row(mon, 'call', 595, 0.3), row(mon, 'put', 585, -0.29)];
-    const s = selectContract('SPY', '0DTE', -1, chain, NYSE, ny(mon, '10:00'), rules);
+    const s = selectContract('SPY', '0DTE', -1, chainIndexOf(chain), NYSE, ny(mon, '10:00'), rules);
     expect(s.ok && s.instrument.occ).toBe('SPY261207P00585000');
   });
 
   it('two strikes tie on delta: the cheaper ask, then the lower strike', () => {
     const chain = [row(mon, 'call', 596, 0.35, { bid: 0.9, ask: 0.95 }), row(mon, 'call', 594, 0.25, { bid: 1.2, ask: 1.25 })];
-    const s = selectContract('SPY', '0DTE', 1, chain, NYSE, ny(mon, '10:00'), rules);
+    const s = selectContract('SPY', '0DTE', 1, chainIndexOf(chain), NYSE, ny(mon, '10:00'), rules);
     expect(s.ok && s.instrument.strike).toBe(596);
     const same = [row(mon, 'call', 597, 0.35), row(mon, 'call', 593, 0.25)];
-    const t = selectContract('SPY', '0DTE', 1, same, NYSE, ny(mon, '10:00'), rules);
+    const t = selectContract('SPY', '0DTE', 1, chainIndexOf(same), NYSE, ny(mon, '10:00'), rules);
     expect(t.ok && t.instrument.strike).toBe(593);
   });
 
@@ -75,41 +75,41 @@ describe('contract selection', () => {
       row(mon, 'call', 605, 0.3, { openInterest: 5 }),
       row(mon, 'call', 610, 0.3, { askSize: 1 }),
     ];
-    const s = selectContract('SPY', '0DTE', 1, chain, NYSE, ny(mon, '10:00'), rules);
+    const s = selectContract('SPY', '0DTE', 1, chainIndexOf(chain), NYSE, ny(mon, '10:00'), rules);
     expect(s).toMatchObject({ ok: false, reason: 'wide-spread', expiry: mon, refused: { 'no-bid': 1, 'wide-spread': 2, 'open-interest': 1, 'quote-size': 1 } });
-    expect(selectContract('SPY', '0DTE', -1, chain, NYSE, ny(mon, '10:00'), rules)).toMatchObject({ ok: false, reason: 'no-contracts' });
+    expect(selectContract('SPY', '0DTE', -1, chainIndexOf(chain), NYSE, ny(mon, '10:00'), rules)).toMatchObject({ ok: false, reason: 'no-contracts' });
   });
 
   it('0DTE on an early-close day: that day until 13:00, the next session after', () => {
     const chain = [row('2026-11-27', 'call', 590, 0.3), row('2026-11-30', 'call', 590, 0.3)];
     expect(sessionDate(NYSE, ny('2026-11-27', '12:59'))).toBe('2026-11-27');
-    const before = selectContract('SPY', '0DTE', 1, chain, NYSE, ny('2026-11-27', '12:30'), rules);
+    const before = selectContract('SPY', '0DTE', 1, chainIndexOf(chain), NYSE, ny('2026-11-27', '12:30'), rules);
     expect(before.ok && before.expiry).toBe('2026-11-27');
-    const after = selectContract('SPY', '0DTE', 1, chain, NYSE, ny('2026-11-27', '13:30'), rules);
+    const after = selectContract('SPY', '0DTE', 1, chainIndexOf(chain), NYSE, ny('2026-11-27', '13:30'), rules);
     expect(after.ok && after.expiry).toBe('2026-11-30');
   });
 
   it('1DTE across a weekend and across a holiday', () => {
     const chain = ['2026-12-04', '2026-12-07', '2026-12-24', '2026-12-28'].map((d) => row(d, 'call', 590, 0.4));
-    const fri = selectContract('SPY', '1DTE', 1, chain, NYSE, ny('2026-12-04', '15:00'), rules);
+    const fri = selectContract('SPY', '1DTE', 1, chainIndexOf(chain), NYSE, ny('2026-12-04', '15:00'), rules);
     expect(fri.ok && fri.expiry).toBe('2026-12-07');
     // Thursday 24 Dec (early close), Friday 25 Dec a holiday: the next session is Monday 28 Dec
-    const xmas = selectContract('SPY', '1DTE', 1, chain, NYSE, ny('2026-12-24', '11:00'), rules);
+    const xmas = selectContract('SPY', '1DTE', 1, chainIndexOf(chain), NYSE, ny('2026-12-24', '11:00'), rules);
     expect(xmas.ok && xmas.expiry).toBe('2026-12-28');
     // on a Saturday the session traded is Monday's, so 1DTE is Tuesday: not listed here
-    expect(selectContract('SPY', '1DTE', 1, chain, NYSE, ny('2026-12-05', '11:00'), rules)).toMatchObject({ ok: false, reason: 'no-expiry' });
+    expect(selectContract('SPY', '1DTE', 1, chainIndexOf(chain), NYSE, ny('2026-12-05', '11:00'), rules)).toMatchObject({ ok: false, reason: 'no-expiry' });
   });
 
   it('14DTE: the listed expiry nearest 14 days within 7–21, the earlier on a tie; none in range → no expiry', () => {
     const from = ny(mon, '10:00');
     const chain = ['2026-12-11', '2026-12-18', '2026-12-24', '2027-01-15'].map((d) => row(d, 'call', 590, 0.5));
-    const s = selectContract('SPY', '14DTE', 1, chain, NYSE, from, rules);
+    const s = selectContract('SPY', '14DTE', 1, chainIndexOf(chain), NYSE, from, rules);
     expect(s.ok && s.expiry).toBe('2026-12-18'); // 11 days (12-24 is 17 days, 3 further from 14)
     const tie = ['2026-12-18', '2026-12-24'].map((d) => row(d, 'call', 590, 0.5)); // 11 and 17 days: a tie
-    const t = selectContract('SPY', '14DTE', 1, tie, NYSE, from, rules);
+    const t = selectContract('SPY', '14DTE', 1, chainIndexOf(tie), NYSE, from, rules);
     expect(t.ok && t.expiry).toBe('2026-12-18');
     const none = ['2026-12-09', '2027-01-15'].map((d) => row(d, 'call', 590, 0.5));
-    expect(selectContract('SPY', '14DTE', 1, none, NYSE, from, rules)).toMatchObject({ ok: false, reason: 'no-expiry' });
+    expect(selectContract('SPY', '14DTE', 1, chainIndexOf(none), NYSE, from, rules)).toMatchObject({ ok: false, reason: 'no-expiry' });
   });
 });
 

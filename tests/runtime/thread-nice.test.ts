@@ -3,7 +3,7 @@
  * /proc/<pid>/task/<tid>/stat carries each thread's nice.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { loadConfig, validateConfig } from '../../engine/config/loadConfig.js';
@@ -23,13 +23,8 @@ afterEach(async () => {
 function processNices(): Map<number, number> {
   const out = new Map<number, number>();
   for (const tid of readdirSync('/proc/self/task')) {
-    try {
-      const s = readFileSync(`/proc/self/task/${tid}/stat`, 'latin1');
-      const nice = Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[16]);
-      out.set(nice, (out.get(nice) ?? 0) + 1);
-    } catch {
-      // the thread ended meanwhile
-    }
+    const nice = threadNice(`/proc/self/task/${tid}/stat`);
+    if (nice !== undefined) out.set(nice, (out.get(nice) ?? 0) + 1); // undefined: the thread ended meanwhile
   }
   return out;
 }
