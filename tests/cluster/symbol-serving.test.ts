@@ -4,8 +4,8 @@
  *   - the symbols split 3/3; every 100 ms for the whole test each symbol's lease names at most one live
  *     instance, and `status --cluster` shows each symbol served by exactly its owner;
  *   - MONITOR on every master for a window: every write to a `market:{SYM}:*` / `analytics:{SYM}:*` key comes
- *     from the publisher connection of that symbol's lease owner (connection named per instance), and each
- *     symbol's `market:{SYM}:timestamp` stays fresh;
+ *     from the publisher connection (named per instance) of the instance holding that symbol's lease at that
+ *     point in the master's command order, and each symbol's `market:{SYM}:timestamp` stays fresh;
  *   - the execution follower's signals reach the owner through `{execution}:signals` (its group reads them);
  *   - SIGKILL of one instance: the survivor serves all 6 (every timestamp newer than the kill), and its
  *     writes are the only ones. The kill → all-served time is printed (the measured figure is
@@ -56,9 +56,18 @@ describe('symbol ownership across two engines on a local Redis Cluster', () => {
     return new Map(SYMBOLS.map((s, i) => [s, Number(vs[i] ?? 0)]));
   };
 
-  /** Writes to per-symbol keys seen by MONITOR on every master for `ms`, as [symbol, writer connection name]. */
-  const monitorWrites = async (ms: number): Promise<[string, string][]> => {
-    const seen: [string, string][] = [];
+  /**
+   * MONITOR on every master for `ms`: each write to a per-symbol key with the instance whose publisher made it
+   * (connection names are per instance) and the lease holder at that point in the master's own command order.
+   * A symbol's lease (`{SYM}:lease`) shares its slot, so its grants (the Lua SET inside ACQUIRE, value
+   * `id:token`) and releases (DEL) appear in the same stream as the writes. A lease that moves during the
+   * window (a starved instance's lease expiring on a loaded host, taken by the other) is then followed, not
+   * mistaken for a second writer; a write by anyone but the holder of that moment is the violation.
+   */
+  const monitorWrites = async (ms: number, holders: Map<string, string | null>) => {
+    const seen: { symbol: string; addr: string; holder: string | null }[] = [];
+    const moves: string[] = [];
+    const holder = new Map(holders);
     const byAddr = new Map<string, string>();
     // MONITOR over a plain socket (its replies are status lines: `+<time> [0 <addr>] "set" "<key>" …`)
     const sockets = cluster.info.ports.map((port) => {
@@ -71,8 +80,14 @@ describe('symbol ownership across two engines on a local Redis Cluster', () => {
         while ((nl = buf.indexOf('\r\n')) >= 0) {
           const line = buf.slice(0, nl);
           buf = buf.slice(nl + 2);
+          const lease = /^\+[\d.]+ \[\d+ lua\] "(SET|DEL)" "\{([A-Z]+)\}:lease"(?: "([^"]+)")?/.exec(line);
+          if (lease && SYMBOLS.includes(lease[2]!)) {
+            holder.set(lease[2]!, lease[1] === 'SET' ? ownerOf(lease[3]!) : null);
+            moves.push(`${lease[2]} → ${holder.get(lease[2]!) ?? 'released'}`);
+            continue;
+          }
           const m = /^\+[\d.]+ \[\d+ ([^\]]+)\] "(set|psetex|setex|del)" "(?:market|analytics|signals):\{([A-Z]+)\}/i.exec(line);
-          if (m && SYMBOLS.includes(m[3]!)) seen.push([m[3]!, m[1]!]);
+          if (m && SYMBOLS.includes(m[3]!)) seen.push({ symbol: m[3]!, addr: m[1]!, holder: holder.get(m[3]!) ?? null });
         }
       });
       sock.on('error', () => {});
@@ -93,7 +108,11 @@ describe('symbol ownership across two engines on a local Redis Cluster', () => {
         n.disconnect();
       }
     }
-    return seen.map(([s, addr]) => [s, byAddr.get(addr) ?? `unknown ${addr}`]);
+    const writes = seen.map((w) => ({ ...w, writer: byAddr.get(w.addr) ?? `unknown ${w.addr}` }));
+    /** writes by anyone but the symbol's lease holder at that point, with the lease moves seen */
+    const wrong = writes.filter((w) => w.writer !== `alphatrader-publisher-${w.holder}`).map((w) => `${w.symbol} by ${w.writer} (holder ${w.holder})`);
+    if (moves.length) console.log(`lease moves during the MONITOR window: ${moves.join(', ')}`);
+    return { symbols: new Set(writes.map((w) => w.symbol)), wrong: wrong.slice(0, 5), moves };
   };
 
   it('splits the symbols, one writer per symbol; a killed instance\'s symbols move to the survivor', async () => {
@@ -133,10 +152,9 @@ describe('symbol ownership across two engines on a local Redis Cluster', () => {
     expect(code).toBe(0);
 
     // every symbol's keys written by its owner's publisher only, and fresh
-    const before = await monitorWrites(3000);
-    expect(new Set(before.map(([s]) => s))).toEqual(new Set(SYMBOLS));
-    const wrong = before.filter(([s, name]) => name !== `alphatrader-publisher-${split.get(s)}`);
-    expect(wrong.slice(0, 5)).toEqual([]);
+    const before = await monitorWrites(3000, split);
+    expect(before.symbols).toEqual(new Set(SYMBOLS));
+    expect(before.wrong, `lease moves: ${before.moves.join(', ') || 'none'}`).toEqual([]);
     const now = Date.now();
     for (const [s, ts] of await timestamps()) expect(now - ts, `${s} timestamp age`).toBeLessThan(10_000);
 
@@ -174,9 +192,9 @@ describe('symbol ownership across two engines on a local Redis Cluster', () => {
     const tookMs = Date.now() - killedAt;
     console.log(`kill → survivor serving all ${SYMBOLS.length} symbols (fresh market:{SYM}:timestamp): ${tookMs} ms (lease TTL 3000 ms; polled, not a measurement)`);
     expect([...(await owners()).values()].every((id) => id === 'sym-a')).toBe(true);
-    const after = await monitorWrites(2000);
-    expect(new Set(after.map(([s]) => s))).toEqual(new Set(SYMBOLS));
-    expect(after.filter(([, name]) => name !== 'alphatrader-publisher-sym-a').slice(0, 5)).toEqual([]);
+    const after = await monitorWrites(2000, await owners());
+    expect(after.symbols).toEqual(new Set(SYMBOLS));
+    expect(after.wrong, `lease moves: ${after.moves.join(', ') || 'none'}`).toEqual([]);
 
     clearInterval(sampler);
     expect(samples).toBeGreaterThan(10);
