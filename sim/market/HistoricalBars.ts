@@ -7,6 +7,10 @@
  * the average daily volume / 50): each symbol's mean volume per minute is measured by running a fresh
  * copy of the model for ten minutes (another seed, the same rate), and prices walk backwards from
  * the model's start price with the model's stationary volatility. Deterministic from the model's seed.
+ *
+ * That calibration run costs 0.3–0.8 s of CPU per symbol on a 2-core host, and an embedded simulator shares
+ * its thread with the supervisor on a small host (decision 112), whose symbol leases must be renewed every
+ * 250 ms: `prepare` runs it in slices of model time and yields the event loop between them (decision 122).
  */
 import { MarketModel, MS_PER_TRADING_YEAR, STATIONARY_VOL, type MarketListener } from './MarketModel.js';
 import { Rng } from './Rng.js';
@@ -34,6 +38,9 @@ export interface HistoricalBarsOptions {
   calibrationMs?: number;
 }
 
+/** Model time calibrated per slice in `prepare` (a few ms of CPU): the event loop runs between slices. */
+const CALIBRATION_SLICE_MS = 2_000;
+
 /** Lognormal spread of one minute's volume around the mean (σ of its log). */
 const VOLUME_LOG_SIGMA = 0.35;
 
@@ -50,6 +57,8 @@ class LiveMinute {
 
 export class HistoricalBars {
   private readonly synthetic: (MinuteBar[] | undefined)[];
+  /** by symbol: the sliced calibration under way (`prepare`) */
+  private readonly preparing = new Map<number, Promise<void>>();
   private readonly live: MinuteBar[][];
   private readonly open: LiveMinute[];
   private readonly syntheticMinutes: number;
@@ -107,18 +116,48 @@ export class HistoricalBars {
     if (list.length > this.liveMinutes) list.splice(0, list.length - this.liveMinutes);
   }
 
+  /** Whether `bars(si, …)` answers without calibrating first. */
+  ready(si: number): boolean {
+    return this.synthetic[si] !== undefined;
+  }
+
+  /**
+   * Calibrates and synthesises symbol `si`'s history without holding the thread: the calibration run goes in
+   * slices of model time with the event loop free between them. The same bars as the synchronous path (the
+   * model's events do not depend on how `advance` is sliced). Concurrent calls share one run.
+   */
+  prepare(si: number): Promise<void> {
+    if (this.ready(si)) return Promise.resolve();
+    let p = this.preparing.get(si);
+    if (!p) {
+      p = (async () => {
+        const steps = this.calibrate(si);
+        let r = steps.next();
+        while (!r.done) {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          r = steps.next();
+        }
+        if (!this.ready(si)) this.synthetic[si] = this.generate(si, r.value);
+      })().finally(() => this.preparing.delete(si));
+      this.preparing.set(si, p);
+    }
+    return p;
+  }
+
   private syntheticFor(si: number): MinuteBar[] {
     let s = this.synthetic[si];
     if (!s) {
-      s = this.generate(si);
+      const steps = this.calibrate(si);
+      let r = steps.next();
+      while (!r.done) r = steps.next();
+      s = this.generate(si, r.value);
       this.synthetic[si] = s;
     }
     return s;
   }
 
-  private generate(si: number): MinuteBar[] {
+  private generate(si: number, { meanVolume, meanSize }: { meanVolume: number; meanSize: number }): MinuteBar[] {
     const spec = this.model.symbols[si]!;
-    const { meanVolume, meanSize } = this.calibrate(si);
     const tick = spec.tickSize ?? 0.01;
     const round = (p: number) => Math.max(tick, Math.round(p / tick) * tick);
     const rng = new Rng((this.model.seed * 2654435761 + si * 40503 + 911) % 4294967296);
@@ -144,8 +183,11 @@ export class HistoricalBars {
     return bars;
   }
 
-  /** Mean volume per minute and mean print size of symbol `si`, measured on a fresh copy of the model. */
-  private calibrate(si: number): { meanVolume: number; meanSize: number } {
+  /**
+   * Mean volume per minute and mean print size of symbol `si`, measured on a fresh copy of the model; yields
+   * after each slice of model time (the caller decides whether to let the event loop run in between).
+   */
+  private *calibrate(si: number): Generator<void, { meanVolume: number; meanSize: number }> {
     const spec = this.model.symbols[si]!;
     const copy = new MarketModel({ seed: this.model.seed + 7777, symbols: [spec], startMs: 0, eventsPerSecond: this.model.eventsPerSecond });
     let volume = 0;
@@ -158,7 +200,11 @@ export class HistoricalBars {
         prints++;
       },
     };
-    copy.advance(this.calibrationMs, listener);
+    for (let t = Math.min(CALIBRATION_SLICE_MS, this.calibrationMs); ; t = Math.min(t + CALIBRATION_SLICE_MS, this.calibrationMs)) {
+      copy.advance(t, listener);
+      if (t >= this.calibrationMs) break;
+      yield;
+    }
     const minutes = this.calibrationMs / MINUTE_MS;
     return { meanVolume: Math.max(1, volume / minutes), meanSize: prints > 0 ? volume / prints : 100 };
   }

@@ -1046,10 +1046,19 @@ export class TwsSimulator implements MarketListener {
     const d = /^(\d{1,6}) ([SDW])$/.exec(duration ?? '');
     if (!d) return s.error(reqId, 321, `Error validating request:-'bS' : cause - Invalid duration "${duration}"`);
     const minutes = d[2] === 'S' ? Math.ceil(Number(d[1]) / 60) : Number(d[1]) * 390 * (d[2] === 'W' ? 5 : 1);
+    const answer = () => {
+      if (s.state !== 'closed') this.historicalData(s, reqId, si, minutes, formatDate === '2');
+    };
+    // A symbol's first request calibrates its history: sliced, so the thread (the supervisor's, on a small host)
+    // keeps running meanwhile; the answer follows, as a real gateway's does, some time after the request.
+    if (this.history.ready(si)) answer();
+    else void this.history.prepare(si).then(answer);
+  }
+
+  private historicalData(s: Session, reqId: number, si: number, minutes: number, epoch: boolean): void {
     const nowMs = this.model.timeMs;
     const toMs = Math.floor(nowMs / MINUTE_MS) * MINUTE_MS + MINUTE_MS;
     const fromMs = toMs - minutes * MINUTE_MS;
-    const epoch = formatDate === '2';
     const date = (ms: number) => (epoch ? String(Math.floor(ms / 1000)) : formatEasternTime(ms));
     const bars = this.history.bars(si, fromMs, toMs).map((b) => ({ ...b, date: date(b.startMs) }));
     msg.historicalData(s.w, reqId, formatEasternTime(fromMs), formatEasternTime(nowMs), bars);

@@ -42,6 +42,23 @@ describe('HistoricalBars', () => {
     expect(again.bars(1, 0, Infinity)).toEqual(hb.bars(1, 0, Infinity));
   });
 
+  it('prepare: the same bars as the synchronous path, with the event loop running between slices', async () => {
+    const sliced = new HistoricalBars(model(start), { syntheticMinutes: 100, calibrationMs: 60_000 });
+    expect(sliced.ready(1)).toBe(false);
+    let done = false;
+    const p = Promise.all([sliced.prepare(1), sliced.prepare(1)]).then(() => (done = true));
+    // the event loop turns while the calibration runs (30 slices of 2 s model time): count the turns it gave
+    let turns = 0;
+    while (!done) {
+      await new Promise<void>((r) => setImmediate(r));
+      turns++;
+    }
+    await p;
+    expect(turns).toBeGreaterThan(10);
+    expect(sliced.ready(1)).toBe(true);
+    expect(sliced.bars(1, 0, Infinity)).toEqual(hb.bars(1, 0, Infinity));
+  });
+
   it('adds the live tape minute by minute, the minute in progress last', () => {
     const t = Math.floor(start / MINUTE_MS) * MINUTE_MS;
     hb.onTrade(0, t + 40_000, 500.1, 100);
