@@ -4,6 +4,7 @@ import { etDate, NYSE } from '../analytics/calendar.js';
 import { AnalyticsCore, CHECK_EVERY, checkValues } from '../actors/analytics/AnalyticsCore.js';
 import { applyBookSnapshot } from '../actors/execution/bookInput.js';
 import { PaperBroker, type PaperBook } from '../actors/execution/brokers/index.js';
+import type { Broker, BrokerEvent } from '../actors/execution/brokers/types.js';
 import { ExecutionCore, type SignalInput } from '../actors/execution/ExecutionCore.js';
 import type { OrderRecord } from '../actors/execution/OrderBookkeeping.js';
 import { BookKeeper } from '../actors/market-depth/BookKeeper.js';
@@ -23,8 +24,11 @@ import { OutputPort } from '../engine/runtime/OutputPort.js';
 export interface ReplayOutputs {
   signals: { p: number[]; id: number; strategy: string; symbol: string; direction: number; confidence: number; price: number; nowMs: number }[];
   analytics: { p: number[]; symbol: string; v: number[] }[];
-  orders: { cid: string; side: string; qty: number; type: string; strategy: number; parent: string | null; symbol: string; sessionMs: number }[];
-  fills: { cid: string; price: number; qty: number; sessionMs: number }[];
+  /** `p`: [signals handed to execution, broker events it had applied], as a recording stamps `out:order` */
+  orders: { p?: number[]; cid: string; side: string; qty: number; type: string; strategy: number; parent: string | null; symbol: string; sessionMs: number }[];
+  fills: { p?: number[]; cid: string; price: number; qty: number; sessionMs: number }[];
+  /** each signal's outcome in execution (`sent <cid>` or why not), as a recording keeps them (`out:decision`) */
+  decisions?: { symbol: string; id: number; outcome: string }[];
   /** every session minute: [session ms, symbol, mid] for each symbol with a mid (marks for the report's curves) */
   marks: [number, string, number][];
 }
@@ -60,6 +64,9 @@ const ringOf = (cfg: EngineConfig, name: string) => {
  * processed; signals: snapshots processed; execution: signals received), market data is published in the
  * recorded batches, the session clock is the recorded one, read at each batch's recorded wall time. The
  * execution path is awaited to quiescence after each signal, so orders and fills follow the recorded order.
+ * Broker events reach execution in the recorded order too: a recording keeps how many execution had applied
+ * when each signal's turn came (`signal-turn`) and when it applied each input (the stamp's second number);
+ * the paper broker's events wait here until the replay's count reaches it (decision 123).
  * A recording without execution inputs (ATREC1, constructed files) gives execution the books' own
  * snapshots every `market.bookSnapshotMs` of recorded wall time, as the market-depth actor does live.
  */
@@ -84,14 +91,23 @@ export class ReplayPipeline {
     const inAnalytics = byActor('analytics');
     const inSignals = byActor('signals');
     const inExecution = byActor('execution');
-    const paperBooks = new Map<string, PaperBook[]>();
+    const paperBooks = new Map<string, (PaperBook | null)[]>();
     const bookRecords: ReplayRecord[] = [];
+    // `${symbol}/${signal id}` → broker events execution had applied when the live run took that signal up
+    const turns = new Map<string, number[]>();
     for (const r of inExecution.records) {
       if (r.k === 'paper-book') {
+        // null too: the live order found no book (rejected), whatever books the replay has applied by then
         const d = r.d as { cid: string; book: PaperBook | null };
-        if (d.book) (paperBooks.get(d.cid) ?? paperBooks.set(d.cid, []).get(d.cid)!).push(d.book);
+        (paperBooks.get(d.cid) ?? paperBooks.set(d.cid, []).get(d.cid)!).push(d.book);
+      } else if (r.k === 'signal-turn') {
+        const d = r.d as { symbol: string; id: number };
+        const k = `${d.symbol}/${d.id}`;
+        (turns.get(k) ?? turns.set(k, []).get(k)!).push(r.p[1] ?? 0);
       } else bookRecords.push(r);
     }
+    // Older recordings (no signal turns): every broker event reaches execution at once, as before.
+    const gated = turns.size > 0;
     const execInputs = new RecordedInputs(bookRecords);
     const booksFromKeeper = bookRecords.length === 0;
 
@@ -106,7 +122,7 @@ export class ReplayPipeline {
     keeper.barsFromTrades = reader.header.source !== 'tws'; // TWS sent its own bars: they are in the recording
     const analytics = new AnalyticsCore(cfg, names, new OutputPort('analytics-out', an.producer, 1, mono));
     const signals = new SignalsCore(cfg, names, clock);
-    const outputs: ReplayOutputs = { signals: [], analytics: [], orders: [], fills: [], marks: [] };
+    const outputs: ReplayOutputs = { signals: [], analytics: [], orders: [], fills: [], marks: [], decisions: [] };
     const pending: SignalInput[] = [];
 
     // analytics' recorded chains and zero-gamma moments
@@ -149,15 +165,28 @@ export class ReplayPipeline {
         if (rec && rec.length) {
           const n = paperCalls.get(cid!) ?? 0;
           paperCalls.set(cid!, n + 1);
-          return rec[Math.min(n, rec.length - 1)];
+          return rec[Math.min(n, rec.length - 1)] ?? undefined;
         }
         return books.get(sym) ?? core.optionBook(sym);
       },
       nowMs: () => clock.nowMs(),
       sessionClose: (now) => NYSE.nextCloseMs(now),
     });
+    // Execution takes the paper broker's events through this gate: held until `release` hands them on (below).
+    const held: BrokerEvent[] = [];
+    let toCore: (e: BrokerEvent) => void = () => {};
+    broker.onEvent((e) => (gated ? held.push(e) : toCore(e)));
+    const gate: Broker = {
+      name: broker.name,
+      account: () => broker.account(), connect: () => broker.connect(), close: () => broker.close(),
+      place: (o) => broker.place(o), cancel: (c) => broker.cancel(c), cancelAll: (prefix) => broker.cancelAll(prefix),
+      positions: () => broker.positions(), openOrders: () => broker.openOrders(), orderByClientId: (c) => broker.orderByClientId(c),
+      fills: (since) => broker.fills(since),
+      onEvent: (cb) => void (toCore = cb),
+    };
     const cids = new Set<string>();
-    const core: ExecutionCore = new ExecutionCore(cfg, broker, this.o.redis, {
+    let execConsumed = 0; // signals handed to execution
+    const core: ExecutionCore = new ExecutionCore(cfg, gate, this.o.redis, {
       nowMs: () => clock.nowMs(),
       wallMs: () => this.wallMs,
       sessionDate: (ms) => etDate(ms).replace(/-/g, ''),
@@ -171,17 +200,17 @@ export class ReplayPipeline {
       onOrderEvent: (r: OrderRecord, e) => {
         const cid = r.order.clientOrderId;
         const sessionMs = clock.nowMs();
+        const p = [execConsumed, core.counters.brokerEvents];
         if (!cids.has(cid)) {
           cids.add(cid);
-          outputs.orders.push({ cid, side: r.order.side, qty: r.order.qty, type: r.order.type, strategy: r.strategy, parent: r.parent ?? null, symbol: r.order.symbol, sessionMs });
+          outputs.orders.push({ p, cid, side: r.order.side, qty: r.order.qty, type: r.order.type, strategy: r.strategy, parent: r.parent ?? null, symbol: r.order.symbol, sessionMs });
         }
-        if (e.kind === 'fill' || e.kind === 'partial_fill') outputs.fills.push({ cid, price: e.price, qty: e.qty, sessionMs });
+        if (e.kind === 'fill' || e.kind === 'partial_fill') outputs.fills.push({ p, cid, price: e.price, qty: e.qty, sessionMs });
       },
       fault: () => {},
     }, log as never, `backtest:journal:${Date.now()}`);
     await core.start();
 
-    let execConsumed = 0;
     const applyExecution = (r: ReplayRecord) => {
       if (r.k === 'book') applyBookSnapshot(r.d as PublishRequest, books, core);
       // option chains and live quotes as execution applied them, and its wall-clock re-price/timeout decisions
@@ -210,12 +239,40 @@ export class ReplayPipeline {
         await core.settled();
       }
     };
+    /**
+     * Hands held broker events to execution until it has applied `n` of them (the live run's count at the next
+     * recorded point). Live, a signal taken up while an earlier order's fill still waited in the queue saw that
+     * order working, not filled (a second signal on the symbol then did nothing, or only closed); handing on
+     * every fill before each signal made such a replay trade where the recorded run had not.
+     */
+    const release = async (n: number) => {
+      if (!gated) return;
+      while (core.counters.brokerEvents < n) {
+        if (!held.length) {
+          await quiesce(); // events of an order a delivered event sent (a re-price) may still be on their way
+          if (!held.length) return; // none left: the replay made fewer than the recorded run (parity shows it)
+        }
+        for (let k = n - core.counters.brokerEvents; k > 0 && held.length; k--) toCore(held.shift()!);
+        await quiesce();
+      }
+    };
+    /** execution's recorded inputs due before signal `position + 1`, each after the broker events applied before it live */
+    const applyDue = async (position: number) => {
+      for (let r = execInputs.peek(); r && r.p[0]! <= position; r = execInputs.peek()) {
+        execInputs.take();
+        await release(r.p[1] ?? 0);
+        applyExecution(r);
+      }
+    };
     const runSignals = async () => {
       while (pending.length) {
         const s = pending.shift()!;
-        execInputs.due(execConsumed, applyExecution);
+        await applyDue(execConsumed);
         execConsumed++;
-        await core.onSignal(s);
+        // not taken up before the recording closed (its last moments): every event first, as without turns
+        await release(turns.get(`${s.symbol}/${s.signalId}`)?.shift() ?? Infinity);
+        const outcome = await core.onSignal(s);
+        outputs.decisions!.push({ symbol: s.symbol, id: s.signalId, outcome });
         await quiesce();
       }
     };
@@ -274,7 +331,8 @@ export class ReplayPipeline {
     }
     if (v1) sink.endOfBatch(this.wallMs || Date.now());
     await runSignals();
-    execInputs.due(Infinity, applyExecution);
+    await applyDue(Infinity);
+    await release(Infinity);
     await quiesce();
     await broker.close();
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;

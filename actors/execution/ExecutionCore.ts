@@ -98,6 +98,12 @@ export interface ExecutionHooks {
   alert?(a: { rule: string; severity: 'info' | 'warning' | 'critical'; title: string; text: string; key?: string; fields?: Record<string, string | number | boolean | null>; endEpisode?: string }): void;
   /** preservation mode entered (true) or left (false): the actor publishes engine:preservation at once */
   preservation?(on: boolean): void;
+  /**
+   * a signal's turn in the order queue came: what it decides on (position, working orders) depends on how many
+   * broker events the queue applied before it, which thread timing decides live (a recording keeps the count
+   * `counters.brokerEvents` now: a replay applies exactly as many before the signal; decision 123)
+   */
+  signalTurn?(s: SignalInput): void;
   /** an option order's re-price or timeout decided on the wall clock (a recording keeps it: a replay applies it at the same point) */
   optionDecision?(d: { cid: string; why: 'reprice' | 'timeout' }): void;
   /** fault injection for the crash test: called at named points; may kill the process */
@@ -631,6 +637,7 @@ export class ExecutionCore {
 
   private async handleSignal(s: SignalInput): Promise<string> {
     this.counters.signals++;
+    this.hooks.signalTurn?.(s);
     if (!(s.direction === 1 || s.direction === -1) || !(s.price > 0) || !(s.confidence >= 0 && s.confidence <= 1) || !s.symbol) {
       this.counters.malformedSignals++;
       return 'malformed signal';

@@ -156,6 +156,11 @@ const create: ActorFactory = async (ctx: ActorContext) => {
     optionDecision: (d) => {
       if (recorder.on) recorder.record('option-cancel', position(), d);
     },
+    // A signal taken while earlier orders' fills are still waiting in the queue sees them working, not filled:
+    // the recording keeps the broker events applied at each signal's turn (position()[1]) for a replay to match.
+    signalTurn: (s) => {
+      if (recorder.on) recorder.record('signal-turn', position(), { symbol: s.symbol, id: s.signalId });
+    },
     fault: (point) => {
       // Crash-test hooks (tests only): die exactly between two steps that must survive a crash.
       if (process.env.ALPHATRADER_FAULT_CRASH === point) {
@@ -606,6 +611,8 @@ const create: ActorFactory = async (ctx: ActorContext) => {
     // While the journal is replayed and reconciled the signal waits in the order queue (not dropped).
     void core.onSignal(s).then((outcome) => {
       if (!outcome.startsWith('sent')) ctx.log.debug({ symbol: s.symbol, strategy: s.strategy, outcome }, 'signal not traded');
+      // each signal's outcome (sent, or the risk/position reason it was not), printed by a replay's parity report beside its own
+      if (recorder.on) recorder.record('out:decision', position(), { symbol: s.symbol, id: s.signalId, outcome });
     });
   }
 

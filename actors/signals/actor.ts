@@ -15,6 +15,9 @@ import { expiryYmd } from './contractChoice.js';
 import { OPTION_QUOTES_TOPIC, OPTION_SUBSCRIPTIONS_TOPIC } from '../../analytics/optionQuote.js';
 import { SubscriptionSender } from '../../analytics/subscriptionSender.js';
 
+/** Snapshots between two progress marks in a recording (the analytics checks' cadence). */
+const PROGRESS_EVERY = 64;
+
 /**
  * Signals actor: AnalyticsSnapshot messages (lossless ring `analytics-out`) plus the cold figures other
  * actors publish (unusual options activity, sentiment; mirrored here by the supervisor) → the strategies
@@ -103,6 +106,9 @@ const create: ActorFactory = (ctx) => {
         ctx.send('publisher', 'signal', toRecord(s, wall, clock));
         if (recorder.on) recorder.record('out:signal', [core.consumed], { id: s.signalId, strategy: s.name, symbol: s.symbol, direction: s.direction, confidence: s.confidence, price: s.price });
       }
+      // A snapshot without a signal leaves no record, so where this actor's records stop (the recording closes
+      // before it drains) says little: a mark every PROGRESS_EVERY snapshots bounds it (parity's horizon, decision 123).
+      if (recorder.on && core.consumed % PROGRESS_EVERY === 0) recorder.record('out:progress', [core.consumed], null);
     },
     onBatchEnd() {
       if (pending) {

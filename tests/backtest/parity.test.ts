@@ -55,8 +55,11 @@ describe('record the default run, replay it: identical signals, analytics, order
       expect(p.signals.recorded, 'the recorded run made signals').toBeGreaterThan(0);
       expect(p.orders.recorded, 'the recorded run made paper orders').toBeGreaterThan(0);
       expect(p.analytics.recorded).toBeGreaterThan(0);
+      expect(p.decisions.recorded, 'the recorded run kept execution\'s decision on each signal').toBeGreaterThan(0);
       // only the checks after the live run closed its recording are left out of the comparison: a handful at most
       expect(p.analytics.beyond ?? 0, formatParity(p)).toBeLessThanOrEqual(5);
+      // likewise the signals, execution's decisions, orders and fills after the close (decision 123): the last few
+      for (const l of [p.signals, p.decisions, p.orders, p.fills]) expect(l.beyond ?? 0, formatParity(p)).toBeLessThanOrEqual(5);
       expect(p.ok, formatParity(p)).toBe(true);
     } finally {
       r.disconnect();
