@@ -58,7 +58,9 @@ class LiveMinute {
 export class HistoricalBars {
   private readonly synthetic: (MinuteBar[] | undefined)[];
   /** by symbol: the sliced calibration under way (`prepare`) */
-  private readonly preparing = new Map<number, Promise<void>>();
+  private readonly preparing = new Map<number, Promise<boolean>>();
+  /** `cancel` was called: calibrations under way stop at their next slice */
+  private cancelled = false;
   private readonly live: MinuteBar[][];
   private readonly open: LiveMinute[];
   private readonly syntheticMinutes: number;
@@ -124,10 +126,11 @@ export class HistoricalBars {
   /**
    * Calibrates and synthesises symbol `si`'s history without holding the thread: the calibration run goes in
    * slices of model time with the event loop free between them. The same bars as the synchronous path (the
-   * model's events do not depend on how `advance` is sliced). Concurrent calls share one run.
+   * model's events do not depend on how `advance` is sliced). Concurrent calls share one run. False when
+   * `cancel` stopped it (the simulator is stopping: its CPU is not spent on answers nobody will read).
    */
-  prepare(si: number): Promise<void> {
-    if (this.ready(si)) return Promise.resolve();
+  prepare(si: number): Promise<boolean> {
+    if (this.ready(si)) return Promise.resolve(true);
     let p = this.preparing.get(si);
     if (!p) {
       p = (async () => {
@@ -135,13 +138,20 @@ export class HistoricalBars {
         let r = steps.next();
         while (!r.done) {
           await new Promise<void>((resolve) => setImmediate(resolve));
+          if (this.cancelled) return false;
           r = steps.next();
         }
         if (!this.ready(si)) this.synthetic[si] = this.generate(si, r.value);
+        return true;
       })().finally(() => this.preparing.delete(si));
       this.preparing.set(si, p);
     }
     return p;
+  }
+
+  /** Stops every calibration under way at its next slice (their `prepare` resolves false). */
+  cancel(): void {
+    this.cancelled = true;
   }
 
   private syntheticFor(si: number): MinuteBar[] {

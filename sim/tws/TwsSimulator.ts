@@ -296,6 +296,7 @@ export class TwsSimulator implements MarketListener {
     clearTimeout(this.deskTimer);
     this.deskTimer = undefined;
     this.deskQueue.length = 0;
+    this.history.cancel(); // a history still being calibrated would keep this thread busy after the stop
     const server = this.server;
     this.server = null;
     for (const s of this.sessions) s.socket.destroy();
@@ -1052,7 +1053,7 @@ export class TwsSimulator implements MarketListener {
     // A symbol's first request calibrates its history: sliced, so the thread (the supervisor's, on a small host)
     // keeps running meanwhile; the answer follows, as a real gateway's does, some time after the request.
     if (this.history.ready(si)) answer();
-    else void this.history.prepare(si).then(answer);
+    else void this.history.prepare(si).then((ready) => ready && answer());
   }
 
   private historicalData(s: Session, reqId: number, si: number, minutes: number, epoch: boolean): void {

@@ -59,6 +59,15 @@ describe('HistoricalBars', () => {
     expect(sliced.bars(1, 0, Infinity)).toEqual(hb.bars(1, 0, Infinity));
   });
 
+  it('cancel stops a calibration under way at its next slice (prepare resolves false, nothing generated)', async () => {
+    const stopped = new HistoricalBars(model(start), { syntheticMinutes: 100, calibrationMs: 60_000 });
+    const p = stopped.prepare(0);
+    await new Promise<void>((r) => setImmediate(r));
+    stopped.cancel();
+    expect(await p).toBe(false);
+    expect(stopped.ready(0)).toBe(false);
+  });
+
   it('adds the live tape minute by minute, the minute in progress last', () => {
     const t = Math.floor(start / MINUTE_MS) * MINUTE_MS;
     hb.onTrade(0, t + 40_000, 500.1, 100);
