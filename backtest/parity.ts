@@ -2,9 +2,9 @@ import type { ReplayRecord } from '../actors/market-depth/Recording.js';
 import type { ReplayOutputs } from './ReplayPipeline.js';
 
 export interface ParityLine {
-  recorded: number; replayed: number; matched: number; mismatched: number; missing: number; extra: number; firstMismatch?: string;
-  /** every mismatch, missing and extra key (firstMismatch is the first of them) */
-  mismatches?: string[];
+  recorded: number; replayed: number; matched: number; mismatched: number; missing: number; extra: number;
+  /** every mismatch, missing and extra key, in that order */
+  mismatches: string[];
   /** replayed past the recording's last output of that kind: not comparable (the live run stopped recording first) */
   beyond?: number;
 }
@@ -22,10 +22,7 @@ const same = (a: unknown, b: unknown): boolean =>
 /** Compares two keyed lists: each key's value must be equal, exactly; keys on one side only are missing/extra. */
 function compare<T>(rec: Map<string, T>, rep: Map<string, T>, eq: (a: T, b: T) => boolean): ParityLine {
   const line: ParityLine = { recorded: rec.size, replayed: rep.size, matched: 0, mismatched: 0, missing: 0, extra: 0, mismatches: [] };
-  const note = (m: string) => {
-    line.firstMismatch ??= m;
-    line.mismatches!.push(m);
-  };
+  const note = (m: string) => void line.mismatches.push(m);
   for (const [k, v] of rec) {
     const w = rep.get(k);
     if (w === undefined) {
@@ -107,6 +104,6 @@ const SHOWN = 20;
 export function formatParity(r: ParityReport): string {
   const list = (xs: readonly string[]) => xs.slice(0, SHOWN).map((m) => `\n    ${m}`).join('') + (xs.length > SHOWN ? `\n    … ${xs.length - SHOWN} more` : '');
   const row = (name: string, l: ParityLine) =>
-    `  ${name.padEnd(10)} recorded ${String(l.recorded).padStart(6)}  replayed ${String(l.replayed).padStart(6)}  matched ${String(l.matched).padStart(6)}  mismatched ${l.mismatched}  missing ${l.missing}  extra ${l.extra}${l.beyond ? `  beyond the recording ${l.beyond}` : ''}${l.mismatches?.length ? list(l.mismatches) : l.firstMismatch ? `\n    first: ${l.firstMismatch}` : ''}`;
+    `  ${name.padEnd(10)} recorded ${String(l.recorded).padStart(6)}  replayed ${String(l.replayed).padStart(6)}  matched ${String(l.matched).padStart(6)}  mismatched ${l.mismatched}  missing ${l.missing}  extra ${l.extra}${l.beyond ? `  beyond the recording ${l.beyond}` : ''}${list(l.mismatches)}`;
   return [`replay parity: ${r.ok ? 'EXACT' : 'MISMATCH'}`, row('signals', r.signals), row('analytics', r.analytics), row('decisions', r.decisions), row('orders', r.orders), row('fills', r.fills)].join('\n');
 }
