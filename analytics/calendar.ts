@@ -11,8 +11,10 @@
  * years to the table as NYSE publishes them. Ad-hoc closures can be passed to
  * `MarketCalendar` too.
  *
- * Not a hot path: these functions use Intl and allocate. Compute time to expiry per
- * expiry date, not per contract.
+ * Intl is asked once per UTC hour (`etParts` keeps the hour's offset) and a date's session is
+ * kept once computed: a signal's contract choice and an order's risk checks ask for the session
+ * several times each, ~90 µs with Intl per call (decision 125). Still allocating: compute time to
+ * expiry per expiry date, not per contract.
  */
 
 export type DateStr = string;
@@ -77,8 +79,8 @@ export interface EtParts {
   second: number;
 }
 
-/** America/New_York wall-clock fields of an instant. */
-export function etParts(ms: number): EtParts {
+/** America/New_York wall-clock fields of an instant, from Intl (the reference `etParts` is checked against). */
+function etPartsIntl(ms: number): EtParts {
   const out: EtParts = { year: 0, month: 0, day: 0, hour: 0, minute: 0, second: 0 };
   for (const p of ET_FORMAT.formatToParts(new Date(ms))) {
     switch (p.type) {
@@ -93,11 +95,45 @@ export function etParts(ms: number): EtParts {
   return out;
 }
 
-/** ET offset from UTC at an instant, in ms (−5 h or −4 h). */
-export function etOffsetMs(ms: number): number {
-  const p = etParts(ms);
+const MS_PER_HOUR = 3_600_000;
+/** UTC hour → the ET offset (ms) throughout it; null when the offset changes inside that hour. */
+const hourOffsets = new Map<number, number | null>();
+
+/**
+ * The ET offset of a UTC hour in which it does not change. New York's offset has changed at whole UTC
+ * hours since 1883 (DST switches at 02:00 local), so almost every hour qualifies; the offset is taken at
+ * both ends of the hour and an hour where they differ (or any odd zone history) is marked null and answered
+ * by Intl per call. Intl is exact, so this is exact too.
+ */
+function hourOffset(hour: number): number | null {
+  let off = hourOffsets.get(hour);
+  if (off !== undefined) return off;
+  const start = hour * MS_PER_HOUR;
+  const a = offsetOf(start, etPartsIntl(start));
+  const b = offsetOf(start + MS_PER_HOUR - 1000, etPartsIntl(start + MS_PER_HOUR - 1000));
+  off = a === b ? a : null;
+  if (hourOffsets.size >= 4096) hourOffsets.clear(); // a few months of hours: bounded, rebuilt as needed
+  hourOffsets.set(hour, off);
+  return off;
+}
+
+function offsetOf(ms: number, p: EtParts): number {
   const wall = Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second);
   return wall - (ms - (((ms % 1000) + 1000) % 1000));
+}
+
+/** America/New_York wall-clock fields of an instant (the UTC fields of the instant moved by its hour's offset). */
+export function etParts(ms: number): EtParts {
+  const off = Number.isFinite(ms) ? hourOffset(Math.floor(ms / MS_PER_HOUR)) : null;
+  if (off === null) return etPartsIntl(ms);
+  const t = new Date(ms + off);
+  return { year: t.getUTCFullYear(), month: t.getUTCMonth() + 1, day: t.getUTCDate(), hour: t.getUTCHours(), minute: t.getUTCMinutes(), second: t.getUTCSeconds() };
+}
+
+/** ET offset from UTC at an instant, in ms (−5 h or −4 h). */
+export function etOffsetMs(ms: number): number {
+  const off = Number.isFinite(ms) ? hourOffset(Math.floor(ms / MS_PER_HOUR)) : null;
+  return off ?? offsetOf(ms, etPartsIntl(ms));
 }
 
 /** The ET calendar date of an instant. */
@@ -262,6 +298,8 @@ export class MarketCalendar {
   private readonly table: Readonly<Record<number, YearSchedule>>;
   private readonly extraClosures: ReadonlySet<DateStr>;
   private readonly extraEarly: ReadonlySet<DateStr>;
+  /** date → its session (null: closed); the table and the extra dates are fixed at construction */
+  private readonly sessions = new Map<DateStr, Session | null>();
 
   constructor(opts: CalendarOptions = {}) {
     this.table = opts.table ?? NYSE_TABLE;
@@ -294,16 +332,18 @@ export class MarketCalendar {
     return this.extraEarly.has(date) || this.schedule(y).earlyCloses.includes(date);
   }
 
-  /** Regular session of a date, or null when the market is closed that day. */
+  /** Regular session of a date, or null when the market is closed that day (kept once computed: frozen). */
   sessionOpenClose(date: DateStr): Session | null {
-    if (!this.isTradingDay(date)) return null;
-    const early = this.isEarlyClose(date);
-    return {
-      date,
-      openMs: etTime(date, REGULAR_OPEN),
-      closeMs: etTime(date, early ? EARLY_CLOSE : REGULAR_CLOSE),
-      earlyClose: early,
-    };
+    const known = this.sessions.get(date);
+    if (known !== undefined) return known;
+    let s: Session | null = null;
+    if (this.isTradingDay(date)) {
+      const early = this.isEarlyClose(date);
+      s = Object.freeze({ date, openMs: etTime(date, REGULAR_OPEN), closeMs: etTime(date, early ? EARLY_CLOSE : REGULAR_CLOSE), earlyClose: early });
+    }
+    if (this.sessions.size >= 4096) this.sessions.clear(); // ~11 years of dates: bounded
+    this.sessions.set(date, s);
+    return s;
   }
 
   /** Whether the regular session is open at an instant. */
