@@ -101,6 +101,9 @@ const create: ActorFactory = (ctx) => {
         const h = out.stamp(sym, msgEventNs(view, off), msgIngestNs(view, off), dequeueNs);
         Signal.write(out.view, o, h, s.strategy, s.direction, s.signalId, s.confidence, s.price, s.target, s.stop, s.expiresMs);
         if (s.contract?.ok) Signal.writeContract(out.view, o, s.contract.strike, expiryYmd(s.contract.expiry), s.contract.right === 'C' ? 1 : -1);
+        // Published at once, not at the end of the batch: a signal is rare (tens a second) and execution's
+        // wake-up should not wait for the rest of the socket read and the publisher's record (decision 126).
+        out.publish();
         pending++;
         counters.signals++;
         ctx.send('publisher', 'signal', toRecord(s, wall, clock));
@@ -112,7 +115,6 @@ const create: ActorFactory = (ctx) => {
     },
     onBatchEnd() {
       if (pending) {
-        out.publish();
         ctx.countOut(pending);
         pending = 0;
       }
