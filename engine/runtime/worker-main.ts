@@ -3,7 +3,7 @@
  * module from dist/actors/<kind>/actor.js, and hands it to a runner. A thread usually holds one actor; a
  * placement group (`worker:` in the configuration) puts several in one thread, each with its own rings,
  * cursors, health record and runner. Co-located actors must share the event loop, so their waits are the
- * event-loop kind ('async', or 'sleep' for those fed only by their group, which run inline): a blocking
+ * event-loop kind ('async', or 'inline' for those fed only by their group, which run inline): a blocking
  * park would starve the others.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -79,8 +79,8 @@ const group = await Promise.all(members.map(async (index) => {
 }));
 if (group.length > 1) {
   // Co-located actors run downstream of each other inline: a member's publish runs the members reading that
-  // ring at once (ActorRunner.pump). A member fed only by its group needs no doorbell: it sleeps (1 ms
-  // polls as a safety net), so its producers never notify it.
+  // ring at once (ActorRunner.pump). A member fed only by its group needs no doorbell: its own loop polls
+  // every 20 ms as a safety net ('inline'), so its producers never notify it.
   for (const a of group) {
     for (const [ring, port] of a.ctx.outputs) {
       for (const b of group) if (b !== a && b.ctx.inputs.some((i) => i.ring === ring)) port.addDownstream(() => b.runner.pump());
@@ -88,7 +88,7 @@ if (group.length > 1) {
   }
   for (const b of group) {
     const fedByGroup = b.ctx.inputs.length > 0 && b.ctx.inputs.every((i) => group.some((a) => a !== b && a.ctx.outputs.has(i.ring)));
-    if (fedByGroup) wd.topology.actors[b.index].wait = 'sleep';
+    if (fedByGroup) wd.topology.actors[b.index].wait = 'inline';
   }
 }
 await Promise.all(group.map(({ index, runner }) =>

@@ -21,7 +21,7 @@ async function burst(wired: boolean): Promise<{ got: number; sent: number; dropp
   const origin = process.hrtime.bigint();
   const producer = new ActorContext(config, topology, at('market-depth'), origin, {} as RuntimeInfo, log);
   const consumer = new ActorContext(config, topology, at('analytics'), origin, {} as RuntimeInfo, log);
-  topology.actors[consumer.index].wait = 'sleep'; // as worker-main sets a member fed only by its group
+  topology.actors[consumer.index].wait = 'inline'; // as worker-main sets a member fed only by its group
   let got = 0;
   const runner = new ActorRunner(consumer, () => ({ onMessage: () => void got++ }));
   const done = runner.run();
