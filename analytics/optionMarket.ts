@@ -48,6 +48,11 @@ export class OptionMarket {
 
   constructor(private readonly opts: { chainFallback: boolean; maxQuoteAgeMs: number } = { chainFallback: true, maxQuoteAgeMs: 10_000 }) {}
 
+  /** Whether `applyKey` reads this key (a chain or its greeks). */
+  static readsKey(key: string): boolean {
+    return CHAIN.test(key);
+  }
+
   /** A mirrored publish: `options:{SYM}:chain` or `:greeks`; anything else is ignored. */
   applyKey(key: string, value: unknown, wallMs: number): KeyResult {
     const m = CHAIN.exec(key);

@@ -10,6 +10,9 @@ export type ColdInput =
 const UNUSUAL = /^options:\{([^}]+)\}:unusual$/;
 const SENTIMENT = /^sentiment:\{([^}]+)\}$/;
 
+/** Whether `parseColdInput` reads this key at all. */
+export const isColdInputKey = (key: string): boolean => UNUSUAL.test(key) || SENTIMENT.test(key);
+
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const parse = (v: unknown): unknown => {
   if (typeof v !== 'string') return v;

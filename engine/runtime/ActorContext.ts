@@ -90,20 +90,21 @@ export class ActorContext {
   }
 
   /** Sends a cold-path message to another actor (or 'supervisor'), routed by the supervisor. */
-  send(to: string, topic: string, payload: unknown): void {
+  send(to: string, topic: string, payload: unknown, keys?: string[]): void {
     const env: ColdEnvelope = { t: 'cold', from: this.name, to, topic, data: packCold(payload) };
+    if (keys) env.keys = keys;
     parentPort?.postMessage(env);
   }
 
   /** Asks the publisher to SET one key (JSON value, PX ttl). Cold path: snapshots, lists, status. */
   publish(key: string, value: unknown, ttlMs: number): void {
     const req: PublishRequest = { key, value, ttlMs };
-    this.send('publisher', 'publish', req);
+    this.send('publisher', 'publish', req, [key]);
   }
 
   /** Several keys in one message (one postMessage for a whole snapshot cycle). */
   publishMany(reqs: PublishRequest[]): void {
-    if (reqs.length) this.send('publisher', 'publish-many', reqs);
+    if (reqs.length) this.send('publisher', 'publish-many', reqs, reqs.map((r) => r.key));
   }
 
   /** Appends to a Redis Stream through the publisher (durable records; never conflated, never dropped while queued). */

@@ -12,6 +12,8 @@ export interface ColdEnvelope {
   data: Uint8Array;
   /** set by the supervisor on messages to a worker shared by several actors: the one actor it is for */
   actor?: string;
+  /** a publish's keys, so the supervisor mirrors it only to the actors that read one of them (without decoding `data`) */
+  keys?: string[];
 }
 
 /** Control messages from the supervisor to a worker (plain structured clone: tiny and rare). */
@@ -20,7 +22,10 @@ export type SupervisorCommand = ({ t: 'stop'; deadlineMs: number } | { t: 'fault
 /** What a worker tells the supervisor outside the rings. */
 export type WorkerReport = { t: 'ready' } | { t: 'stopped' } | ColdEnvelope;
 
-const packr = new Packr({ useRecords: false, moreTypes: true });
+// Records: an object's keys are written once per shape and message, not once per object. A chain of 3,600
+// contracts decodes in ~1 ms instead of ~3 ms and is 40 % smaller (decision 128); each message still carries
+// its own record definitions, so any decoder reads it alone, and maps (older recordings) still decode.
+const packr = new Packr({ useRecords: true, moreTypes: true });
 export const packCold = (v: unknown): Uint8Array => packr.pack(v);
 export const unpackCold = (b: Uint8Array): unknown => packr.unpack(b);
 

@@ -9,6 +9,7 @@ import type { RuntimeInfo } from '../runtime/ActorContext.js';
 import type { Notifier } from '../alerts/Notifier.js';
 import { deliverActorAlert } from '../alerts/actorAlert.js';
 import { ControlWriter } from './ControlWriter.js';
+import { mirrorsPublish } from './ColdMirror.js';
 import { packCold, unpackCold, type ColdEnvelope, type PublishRequest, type SupervisorCommand, type WorkerReport } from '../runtime/ColdMessage.js';
 import { ACTOR_STATE_NAMES, ActorState, CONTROL, ControlFlags, HEALTH_FIELDS, HealthTable } from '../runtime/HealthTable.js';
 import { buildTopology, doorbellIndex, type SharedTopology } from '../runtime/Topology.js';
@@ -333,10 +334,10 @@ export class Supervisor extends EventEmitter {
     const target = this.slots.find((s) => s.name === m.to);
     if (target?.worker) this.post(target, m); // target down: cold messages are best-effort (snapshots are periodic)
     // The dashboard mirrors the key space the publisher writes; the signals actor reads the cold figures
-    // (gamma map, unusual options activity, sentiment) and execution the book snapshots (paper fills, marks)
-    // from it: every published key also reaches them.
+    // (chains, unusual options activity, sentiment) and execution the book snapshots (paper fills, marks)
+    // from it: published keys also reach them (signals only those it reads: see mirrorsPublish).
     if (m.to === 'publisher' && (m.topic === 'publish' || m.topic === 'publish-many')) {
-      for (const s of this.slots) if ((s.kind === 'dashboard' || s.kind === 'signals' || s.kind === 'execution') && s.worker && s.name !== m.from) this.post(s, m);
+      for (const s of this.slots) if (s.worker && s.name !== m.from && mirrorsPublish(s.kind, m.keys)) this.post(s, m);
     }
   }
 
@@ -367,7 +368,7 @@ export class Supervisor extends EventEmitter {
 
   /** Sends keys to the publisher actor (cold path). */
   publish(reqs: PublishRequest[]): void {
-    this.route({ t: 'cold', from: 'supervisor', to: 'publisher', topic: 'publish-many', data: packCold(reqs) });
+    this.route({ t: 'cold', from: 'supervisor', to: 'publisher', topic: 'publish-many', data: packCold(reqs), keys: reqs.map((r) => r.key) });
   }
 
   sendCommand(actor: string, topic: string, payload: unknown): void {
