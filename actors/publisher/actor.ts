@@ -71,14 +71,18 @@ const create: ActorFactory = (ctx) => {
   };
 
   // The trade and bar lists are rewritten whole: at most every `redis.listFlushMs`, the small keys every flush.
-  // A flush starts as soon as a ring read brought data and no pipeline is in flight (onBatchEnd), and at least
-  // every `redis.flushMs` (cold keys, streams): a tick waits for the previous round trip, not for a timer.
+  // A flush starts when a ring read brought data, no pipeline is in flight and `redis.flushGapMs` have passed
+  // since the last one (onBatchEnd), and at least every `redis.flushMs` (cold keys, streams): a tick waits for
+  // the previous round trip and the gap, not for a timer. The gap bounds the flushes (each a socket write and a
+  // Redis wake-up) to a few hundred a second, whatever the tick rate (decision 129).
   // The writer keeps one pipeline in flight per master, so a master that stopped answering (killed, failing
   // over) holds only its own symbols' keys: the timer keeps the others flowing.
   let lastListFlush = 0;
   let streaming = false;
   let unavailable: string[] = [];
+  let lastFlushAt = 0; // performance.now() of the last flush
   const flush = () => {
+    lastFlushAt = performance.now();
     const now = Date.now();
     const lists = now - lastListFlush >= cfg.redis.listFlushMs;
     if (lists) lastListFlush = now;
@@ -167,7 +171,7 @@ const create: ActorFactory = (ctx) => {
       market.onMessage(view, off);
     },
     onBatchEnd() {
-      if (writer.idle) flush();
+      if (writer.idle && performance.now() - lastFlushAt >= cfg.redis.flushGapMs) flush();
     },
     onCommand(topic, payload) {
       if (topic === 'xadd') {
