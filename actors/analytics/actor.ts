@@ -177,6 +177,10 @@ const create: ActorFactory = async (ctx) => {
     saveVpin(now);
   };
 
+  // made once: a closure built per message was a per-tick allocation on the hot thread
+  const onHistoryEnd = (a: SymbolAnalytics, poured: number) => {
+    ctx.log.info({ symbol: a.symbol, poured, bucketVolume: a.bucketVolume, source: a.bucketVolumeSource, history: a.vpin?.history ?? 0 }, 'VPIN warmed from venue history');
+  };
   return {
     start() {
       timer = setInterval(publishPeriodic, cfg.analytics.publishMs);
@@ -184,9 +188,7 @@ const create: ActorFactory = async (ctx) => {
     onMessage(view, off) {
       recorded?.due(core.consumed, applyRecorded);
       const before = core.snapshots;
-      const ok = core.onMessage(view, off, ctx.clock.nowNs(), (a, poured) => {
-        ctx.log.info({ symbol: a.symbol, poured, bucketVolume: a.bucketVolume, source: a.bucketVolumeSource, history: a.vpin?.history ?? 0 }, 'VPIN warmed from venue history');
-      });
+      const ok = core.onMessage(view, off, ctx.clock.nowNs(), onHistoryEnd);
       if (!ok) return void ctx.countInputError();
       if (recorder.on && core.snapshots !== before && core.snapshots % CHECK_EVERY === 0) {
         const a = syms[msgSymbol(view, off)]!;

@@ -397,13 +397,16 @@ export class TwsSource implements MarketSource {
     }
     if (this.pendingFlush) return;
     this.pendingFlush = true;
-    queueMicrotask(() => {
-      this.pendingFlush = false;
-      if (this.sinceFlush === 0) return; // published by the count since: nothing left of this read
-      this.sinceFlush = 0;
-      this.sink.endOfBatch();
-    });
+    queueMicrotask(this.endOfRead);
   }
+
+  /** The end of a socket read's events (a microtask after the first); made once, not a closure per read. */
+  private readonly endOfRead = (): void => {
+    this.pendingFlush = false;
+    if (this.sinceFlush === 0) return; // published by the count since: nothing left of this read
+    this.sinceFlush = 0;
+    this.sink.endOfBatch();
+  };
 
   private recordError(code: number, reqId: number, message: string): void {
     message = this.limits.text(message);
