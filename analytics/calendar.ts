@@ -122,9 +122,12 @@ function offsetOf(ms: number, p: EtParts): number {
   return wall - (ms - (((ms % 1000) + 1000) % 1000));
 }
 
+/** The kept offset of the instant's UTC hour, or null (not a finite instant, or a switch inside that hour). */
+const keptOffset = (ms: number): number | null => (Number.isFinite(ms) ? hourOffset(Math.floor(ms / MS_PER_HOUR)) : null);
+
 /** America/New_York wall-clock fields of an instant (the UTC fields of the instant moved by its hour's offset). */
 export function etParts(ms: number): EtParts {
-  const off = Number.isFinite(ms) ? hourOffset(Math.floor(ms / MS_PER_HOUR)) : null;
+  const off = keptOffset(ms);
   if (off === null) return etPartsIntl(ms);
   const t = new Date(ms + off);
   return { year: t.getUTCFullYear(), month: t.getUTCMonth() + 1, day: t.getUTCDate(), hour: t.getUTCHours(), minute: t.getUTCMinutes(), second: t.getUTCSeconds() };
@@ -132,8 +135,7 @@ export function etParts(ms: number): EtParts {
 
 /** ET offset from UTC at an instant, in ms (−5 h or −4 h). */
 export function etOffsetMs(ms: number): number {
-  const off = Number.isFinite(ms) ? hourOffset(Math.floor(ms / MS_PER_HOUR)) : null;
-  return off ?? offsetOf(ms, etPartsIntl(ms));
+  return keptOffset(ms) ?? offsetOf(ms, etPartsIntl(ms));
 }
 
 /** The ET calendar date of an instant. */
