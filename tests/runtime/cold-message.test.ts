@@ -1,0 +1,32 @@
+/**
+ * The cold path's codec (engine/runtime/ColdMessage.ts, decision 128): each thread packs and unpacks with its
+ * own instance, so a message must decode alone, whatever its sender decoded or packed before it.
+ */
+import { Packr } from 'msgpackr';
+import { describe, expect, it } from 'vitest';
+import { COLD_PACK_OPTIONS, packCold, unpackCold } from '../../engine/runtime/ColdMessage.js';
+
+const publish = (i: number) => ({ key: `options:{SPY}:chain`, value: { symbol: 'SPY', count: 2, contracts: [{ id: `c${i}`, strike: 590 + i, bid: 1.2, oi: 10 }, { id: `p${i}`, strike: 580 - i, bid: 0.8, oi: 7 }] }, ttlMs: 60_000 });
+const other = (i: number) => ({ foo: i, nested: { bar: [i, `x${i}`], when: new Date(1_700_000_000_000 + i) }, arr: new Float64Array([i, i / 2]) });
+
+describe('cold messages (msgpack records)', () => {
+  it('decode alone in another thread\'s decoder, after the sender packed and decoded other shapes', () => {
+    for (let i = 0; i < 50; i++) {
+      const seen = unpackCold(new Packr(COLD_PACK_OPTIONS).pack(other(i))); // what this thread decoded from another
+      expect(seen).toEqual(other(i));
+      const a = packCold(publish(i));
+      const b = packCold(other(i + 100));
+      const fresh = () => new Packr(COLD_PACK_OPTIONS); // the receiving thread's instance, which saw none of it
+      expect(fresh().unpack(a)).toEqual(publish(i));
+      expect(fresh().unpack(b)).toEqual(other(i + 100));
+      expect(Object.getPrototypeOf((fresh().unpack(a) as { value: object }).value)).toBe(Object.prototype);
+    }
+  });
+
+  it('packs repeated shapes as records (smaller than maps), and still reads maps', () => {
+    const chain = { contracts: Array.from({ length: 500 }, (_, i) => ({ id: `c${i}`, expiration: '2026-12-07', strike: 500 + i, type: 'call', bid: 1, ask: 1.1, oi: i })) };
+    const maps = new Packr({ useRecords: false, moreTypes: true }).pack(chain);
+    expect(packCold(chain).length).toBeLessThan(maps.length * 0.7);
+    expect(unpackCold(maps)).toEqual(chain); // an older recording's maps
+  });
+});
