@@ -48,16 +48,27 @@ export function option(underlying: string, expiry: string, right: Right, strike:
 }
 
 /** Unpadded OCC symbol (Alpaca's `symbol`). */
-export function occSymbol(root: string, expiry: string, right: Right, strike: number): string {
-  if (!/^[A-Z0-9]{1,6}$/.test(root)) throw new OccError(`OCC root must be 1–6 capitals or digits, got "${root}"`);
+/** Whether an OCC symbol can carry this root (1–6 capitals or digits). */
+export const occRootOk = (root: string): boolean => /^[A-Z0-9]{1,6}$/.test(root);
+
+/** Whether an OCC symbol can carry this expiry (YYYY-MM-DD in 2000–2099). */
+export function occExpiryOk(expiry: string): boolean {
   const d = DATE.exec(expiry);
-  if (!d || Number(d[1]) < 2000 || Number(d[1]) > 2099) throw new OccError(`expiry must be YYYY-MM-DD in 2000–2099, got "${expiry}"`);
-  if (right !== 'C' && right !== 'P') throw new OccError(`right must be C or P, got "${right}"`);
+  return d !== null && Number(d[1]) >= 2000 && Number(d[1]) <= 2099;
+}
+
+/** Whether an OCC symbol can carry this strike (positive, below 100000, in thousandths). */
+export function occStrikeOk(strike: number): boolean {
   const milli = Math.round(strike * 1000);
-  if (!(strike > 0) || milli > 99_999_999 || Math.abs(milli - strike * 1000) > 1e-6) {
-    throw new OccError(`strike must be positive, below 100000, in thousandths; got ${strike}`);
-  }
-  return `${root}${d[1]!.slice(2)}${d[2]}${d[3]}${right}${String(milli).padStart(8, '0')}`;
+  return strike > 0 && milli <= 99_999_999 && Math.abs(milli - strike * 1000) <= 1e-6;
+}
+
+export function occSymbol(root: string, expiry: string, right: Right, strike: number): string {
+  if (!occRootOk(root)) throw new OccError(`OCC root must be 1–6 capitals or digits, got "${root}"`);
+  if (!occExpiryOk(expiry)) throw new OccError(`expiry must be YYYY-MM-DD in 2000–2099, got "${expiry}"`);
+  if (right !== 'C' && right !== 'P') throw new OccError(`right must be C or P, got "${right}"`);
+  if (!occStrikeOk(strike)) throw new OccError(`strike must be positive, below 100000, in thousandths; got ${strike}`);
+  return `${root}${expiry.slice(2, 4)}${expiry.slice(5, 7)}${expiry.slice(8, 10)}${right}${String(Math.round(strike * 1000)).padStart(8, '0')}`;
 }
 
 /** Padded OCC symbol (IB's `localSymbol`): the root space-padded to six characters. */

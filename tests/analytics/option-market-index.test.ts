@@ -1,0 +1,69 @@
+/**
+ * OptionMarket's selection index (decision 130): grouped once per chain update, each expiry and right's rows
+ * made only when asked for; the same rows as the whole chain, and bad rows counted once per update whichever
+ * form is built first.
+ */
+import { describe, expect, it } from 'vitest';
+import { OptionMarket } from '../../analytics/optionMarket.js';
+
+function keys() {
+  const rows: Record<string, unknown>[] = [];
+  const greeks: Record<string, unknown>[] = [];
+  for (const e of ['2026-12-07', '2026-12-08', '2026-12-21']) {
+    for (let k = 580; k < 600; k += 5) {
+      for (const type of ['call', 'put']) {
+        const id = `${e}${type}${k}`;
+        rows.push({ id, expiration: e, strike: k, type, bid: 1, ask: 1.1, bidSize: 3, askSize: 4, oi: 100 + k });
+        greeks.push({ id, delta: type === 'call' ? 0.5 : -0.5, gamma: 0.1, vega: 0.2, theta: -0.3 });
+      }
+    }
+  }
+  // three rows that cannot name a contract: no type, a strike of 0, an expiry that is not a date
+  rows.push({ id: 'a', expiration: '2026-12-07', strike: 590, type: 'straddle' }, { id: 'b', expiration: '2026-12-07', strike: 0, type: 'call' }, { id: 'c', expiration: 'soon', strike: 590, type: 'put' });
+  return { chain: { contracts: rows }, greeks: { contracts: greeks } };
+}
+
+describe('OptionMarket chain index', () => {
+  it('lists the expiries and gives each expiry and right the rows the whole chain has, in order', () => {
+    const m = new OptionMarket();
+    const k = keys();
+    m.applyKey('options:{SPY}:chain', k.chain, 1000);
+    m.applyKey('options:{SPY}:greeks', k.greeks, 1000);
+    const idx = m.chainIndex('SPY', 1000);
+    const whole = m.chain('SPY', 1000);
+    expect([...idx.listed].sort()).toEqual(['2026-12-07', '2026-12-08', '2026-12-21']);
+    for (const e of idx.listed) {
+      for (const type of ['call', 'put'] as const) {
+        expect(idx.rows(e, type)).toEqual(whole.filter((r) => r.expiration === e && r.type === type));
+      }
+    }
+    expect(idx.rows('2027-01-15', 'call')).toEqual([]);
+    expect(m.chainIndex('QQQ', 1000).rows('2026-12-07', 'call')).toEqual([]);
+  });
+
+  it('counts bad rows once per update, whichever form is built first', () => {
+    for (const first of ['index', 'whole'] as const) {
+      const m = new OptionMarket();
+      const k = keys();
+      m.applyKey('options:{SPY}:chain', k.chain, 1000);
+      m.applyKey('options:{SPY}:greeks', k.greeks, 1000);
+      if (first === 'index') m.chainIndex('SPY', 1000).rows('2026-12-07', 'call');
+      m.chain('SPY', 1000);
+      m.chainIndex('SPY', 1000).rows('2026-12-08', 'put');
+      expect(m.counters.badChainRows, first).toBe(3);
+      m.applyKey('options:{SPY}:chain', k.chain, 2000); // an update: counted again, once
+      m.chainIndex('SPY', 2000);
+      m.chain('SPY', 2000);
+      expect(m.counters.badChainRows, first).toBe(6);
+    }
+  });
+
+  it('a greeks update reaches the index', () => {
+    const m = new OptionMarket();
+    const k = keys();
+    m.applyKey('options:{SPY}:chain', k.chain, 1000);
+    expect(m.chainIndex('SPY', 1000).rows('2026-12-07', 'call')[0]!.greeks.delta).toBeNaN();
+    m.applyKey('options:{SPY}:greeks', k.greeks, 1000);
+    expect(m.chainIndex('SPY', 1000).rows('2026-12-07', 'call')[0]!.greeks.delta).toBe(0.5);
+  });
+});
