@@ -7,7 +7,9 @@
  *     a Map of row objects, nothing reused between calls),
  *   - the zero-gamma grid (201 spot levels × the chain) on one thread, and on the piscina pool
  *     (GammaPool, 2 threads, chain copied to shared memory per call as the actor does),
- *   - live VPIN per trade (LiveVpin.onTrade, bucket closes included).
+ *   - live VPIN per trade (LiveVpin.onTrade, bucket closes included),
+ *   - a signal's first look at a chain after an update (OptionMarket, 3,600 contracts): every row built (what
+ *     selection's index did before decision 130) against the index and one expiry's calls, alternating.
  * Every figure is the median of repeated runs after warm-up. Targets, reported and never asserted:
  * GEX + DEX + profile < 2 ms; pool speed-up ≥ 1.6× on 2 cores; live VPIN < 200 ns a trade.
  * The pool loads dist/actors/analytics/gammaGridTask.js: build first (`npm run bench` does).
@@ -19,6 +21,7 @@ import { bsmGreeks, emptyGreeks } from '../analytics/greeks.js';
 import { CALL, PUT, gexSummary, strikeIndex, zeroGammaGrid, type ChainArrays } from '../analytics/gex.js';
 import { normCdf } from '../analytics/normal.js';
 import { LiveVpin } from '../analytics/vpin.js';
+import { OptionMarket } from '../analytics/optionMarket.js';
 
 const SPOT = 590;
 const R = 0.045;
@@ -195,6 +198,34 @@ function benchLiveVpin(reps: number, n: number): { nsPerTrade: number; buckets: 
   return { nsPerTrade: median(ns), buckets, vpinValues: values };
 }
 
+/** First use of a chain after each update: the whole chain's rows against selection's index and one bucket (ms, medians). */
+function benchChainIndex(rounds: number): { contracts: number; wholeMs: number; indexMs: number } {
+  const expiries = Array.from({ length: 18 }, (_, i) => new Date(Date.UTC(2026, 11, 7 + i)).toISOString().slice(0, 10));
+  const contracts: Record<string, unknown>[] = [];
+  const greeks: Record<string, unknown>[] = [];
+  for (const e of expiries) {
+    for (let k = 0; k < 100; k++) {
+      for (const type of ['call', 'put']) {
+        const id = `SPY${e}${type}${k}`;
+        contracts.push({ id, expiration: e, strike: 540 + k, type, bid: 1 + k / 100, ask: 1.05 + k / 100, bidSize: 10, askSize: 12, oi: 500 });
+        greeks.push({ id, delta: type === 'call' ? 1 - k / 100 : -k / 100, gamma: 0.01, theta: -0.1, vega: 0.2 });
+      }
+    }
+  }
+  const m = new OptionMarket();
+  const whole: number[] = [];
+  const index: number[] = [];
+  for (let i = 0; i < 2 * rounds; i++) {
+    m.applyKey('options:{SPY}:chain', { contracts }, i);
+    m.applyKey('options:{SPY}:greeks', { contracts: greeks }, i);
+    const t = performance.now();
+    if (i % 2) m.chain('SPY', i);
+    else m.chainIndex('SPY', i).rows(expiries[0]!, 'call');
+    (i % 2 ? whole : index).push(performance.now() - t);
+  }
+  return { contracts: contracts.length, wholeMs: median(whole.slice(10)), indexMs: median(index.slice(10)) };
+}
+
 export async function run(args: string[]): Promise<Record<string, unknown>> {
   const quick = args.includes('--quick');
   const reps = quick ? 3 : 9;
@@ -233,6 +264,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   }
 
   const vpin = benchLiveVpin(reps, quick ? 500_000 : 2_000_000);
+  const chainIndex = benchChainIndex(quick ? 40 : 200);
 
   const TARGET_GEX_MS = 2;
   const TARGET_POOL_SPEEDUP = 1.6;
@@ -251,12 +283,15 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       { name: 'zero-gamma-grid-one-thread', median_ms: round(gridOneMs), points: one.points.length },
       { name: 'zero-gamma-grid-pool', threads: pool.threads, median_ms: round(gridPoolMs), agrees: gridAgree, note: 'GammaPool: shareChain copy + 2 slices on piscina' },
       { name: 'live-vpin', ns_per_trade: round(vpin.nsPerTrade, 1), buckets: vpin.buckets, vpin_values: vpin.vpinValues },
+      { name: 'chain-first-use-whole', median_ms: round(chainIndex.wholeMs), contracts: chainIndex.contracts, note: 'OptionMarket.chain after an update: every row built' },
+      { name: 'chain-first-use-index', median_ms: round(chainIndex.indexMs), contracts: chainIndex.contracts, note: 'OptionMarket.chainIndex after an update and one expiry\'s calls (a signal\'s contract choice)' },
     ],
     ratios: {
       gex_reference_vs_ours: round(plainMs / gexMs, 3), // > 1: ours is faster than the plain version
       gex_ms_vs_target: round(gexMs / TARGET_GEX_MS, 3), // ≤ 1 meets the target
       pool_speedup: round(poolSpeedup, 3), // target ≥ 1.6
       live_vpin_ns_vs_target: round(vpin.nsPerTrade / TARGET_VPIN_NS, 3), // ≤ 1 meets the target
+      chain_index_vs_whole: round(chainIndex.indexMs / chainIndex.wholeMs, 3), // < 1: the index's first use is cheaper
     },
     targets: { gex_dex_profile_ms: TARGET_GEX_MS, pool_speedup: TARGET_POOL_SPEEDUP, live_vpin_ns_per_trade: TARGET_VPIN_NS },
     met: {
