@@ -47,7 +47,6 @@ export function option(underlying: string, expiry: string, right: Right, strike:
   return { kind: 'option', underlying, root, expiry, right, strike, multiplier: opts.multiplier ?? 100, occ };
 }
 
-/** Unpadded OCC symbol (Alpaca's `symbol`). */
 /** Whether an OCC symbol can carry this root (1–6 capitals or digits). */
 export const occRootOk = (root: string): boolean => /^[A-Z0-9]{1,6}$/.test(root);
 
@@ -63,6 +62,7 @@ export function occStrikeOk(strike: number): boolean {
   return strike > 0 && milli <= 99_999_999 && Math.abs(milli - strike * 1000) <= 1e-6;
 }
 
+/** Unpadded OCC symbol (Alpaca's `symbol`). */
 export function occSymbol(root: string, expiry: string, right: Right, strike: number): string {
   if (!occRootOk(root)) throw new OccError(`OCC root must be 1–6 capitals or digits, got "${root}"`);
   if (!occExpiryOk(expiry)) throw new OccError(`expiry must be YYYY-MM-DD in 2000–2099, got "${expiry}"`);

@@ -8,7 +8,7 @@
  * run without a live venue still trades and says so.
  */
 import type { ChainContract, ChainIndex } from './contractSelection.js';
-import { occExpiryOk, occRootOk, occStrikeOk, occSymbol, type Right } from './instrument.js';
+import { occExpiryOk, occRootOk, occStrikeOk, occSymbol } from './instrument.js';
 import type { OptionQuote } from './optionQuote.js';
 
 /** A contract's quote as priced from: greeks per share (as the venue and the chain quote them), NaN when unknown. */
@@ -37,9 +37,9 @@ interface Chain {
 
 /**
  * The chain's valid rows grouped by `${expiration}|${type}` (one pass: no row objects, no OCC keys; an
- * expiry checked once), and the rows of a group made only when selection asks for that group. A signal reads one expiry and right of a
- * chain of thousands of rows: building every row after each update (~3–4 ms on the hot thread for 3,600
- * contracts) was most of the index's cost (decision 130).
+ * expiry checked once), and the rows of a group made only when selection asks for that group. A signal
+ * reads one expiry and right of a chain of thousands of rows: building every row after each update
+ * (~3–4 ms on the hot thread for 3,600 contracts) was most of the index's cost (decision 130).
  */
 interface Buckets {
   listed: Set<string>;
@@ -115,16 +115,25 @@ export class OptionMarket {
     return n;
   }
 
-  /** A raw row's OCC key, or null (counted once per chain update) when the row cannot name a contract. */
-  private occOf(sym: string, x: Record<string, unknown>, count: boolean): string | null {
-    const type = x.type === 'call' || x.type === 'put' ? x.type : null;
-    try {
-      if (!type || typeof x.expiration !== 'string') throw new Error('row');
-      return occSymbol(sym, x.expiration, (type === 'call' ? 'C' : 'P') as Right, num(x.strike));
-    } catch {
-      if (count) this.counters.badChainRows++;
-      return null;
+  /**
+   * Whether a raw row names a contract: the checks `occSymbol` makes, without building the key (the root
+   * checked once per pass, each expiry once, in `expiries`). A row that does not is counted once per update.
+   */
+  private valid(x: Record<string, unknown>, rootOk: boolean, expiries: Map<string, boolean>, count: boolean): boolean {
+    const e = x.expiration;
+    let ok = rootOk && (x.type === 'call' || x.type === 'put') && typeof e === 'string' && occStrikeOk(num(x.strike));
+    if (ok) {
+      let eOk = expiries.get(e as string);
+      if (eOk === undefined) expiries.set(e as string, (eOk = occExpiryOk(e as string)));
+      ok = eOk;
     }
+    if (!ok && count) this.counters.badChainRows++;
+    return ok;
+  }
+
+  /** A valid raw row's OCC key (see `valid`). */
+  private static occOf(sym: string, x: Record<string, unknown>): string {
+    return occSymbol(sym, x.expiration as string, x.type === 'call' ? 'C' : 'P', num(x.strike));
   }
 
   private rowOf(c: Chain, x: Record<string, unknown>, occ: string): ChainRow {
@@ -140,10 +149,9 @@ export class OptionMarket {
     if (!c || c.rows) return c;
     const rows: ChainRow[] = [];
     const count = c.buckets === null; // the index's pass counted this update's bad rows already
-    for (const x of c.raw) {
-      const occ = this.occOf(sym, x, count);
-      if (occ !== null) rows.push(this.rowOf(c, x, occ));
-    }
+    const rootOk = occRootOk(sym);
+    const expiries = new Map<string, boolean>();
+    for (const x of c.raw) if (this.valid(x, rootOk, expiries, count)) rows.push(this.rowOf(c, x, OptionMarket.occOf(sym, x)));
     c.rows = rows;
     c.byOcc = new Map(rows.map((r) => [r.occ, r]));
     return c;
@@ -155,23 +163,13 @@ export class OptionMarket {
     if (c.buckets) return { sym, c, b: c.buckets };
     const b: Buckets = { listed: new Set(), raw: new Map(), rows: new Map() };
     const count = c.rows === null; // the full build counted this update's bad rows already
-    // the checks occSymbol makes, without building the key: the root once, each expiry once
     const rootOk = occRootOk(sym);
-    const expiryOk = new Map<string, boolean>();
+    const expiries = new Map<string, boolean>();
     for (const x of c.raw) {
-      const e = x.expiration;
-      let ok = rootOk && (x.type === 'call' || x.type === 'put') && typeof e === 'string' && occStrikeOk(num(x.strike));
-      if (ok) {
-        let eOk = expiryOk.get(e as string);
-        if (eOk === undefined) expiryOk.set(e as string, (eOk = occExpiryOk(e as string)));
-        ok = eOk;
-      }
-      if (!ok) {
-        if (count) this.counters.badChainRows++;
-        continue;
-      }
-      b.listed.add(e as string);
-      const k = `${e as string}|${x.type as string}`;
+      if (!this.valid(x, rootOk, expiries, count)) continue;
+      const e = x.expiration as string;
+      b.listed.add(e);
+      const k = `${e}|${x.type as string}`;
       const list = b.raw.get(k);
       if (list) list.push(x);
       else b.raw.set(k, [x]);
@@ -245,7 +243,7 @@ export class OptionMarket {
         const k = `${expiry}|${type}`;
         let rows = cb.b.rows.get(k);
         if (!rows) {
-          rows = (cb.b.raw.get(k) ?? []).map((x) => this.rowOf(cb.c, x, occSymbol(cb.sym, x.expiration as string, type === 'call' ? 'C' : 'P', num(x.strike))));
+          rows = (cb.b.raw.get(k) ?? []).map((x) => this.rowOf(cb.c, x, OptionMarket.occOf(cb.sym, x)));
           cb.b.rows.set(k, rows);
         }
         return this.live.size === 0 ? rows : rows.map((r) => this.refined(r, wallMs));
