@@ -64,6 +64,7 @@ describe('TWS client path under fuzzed input', () => {
     const frames = fuzzFrames(SEED, FRAMES);
     let connections = 0;
     let sent = 0;
+    let sendOversized: (() => void) | undefined;
     const server = createServer((sock: Socket) => {
       connections++;
       let handshake = false;
@@ -89,13 +90,15 @@ describe('TWS client path under fuzzed input', () => {
               // pitfall), so two harmless frames absorb any leftover fragment; then a final valid insert
               // proves the stream is still decoded in order after the fuzz.
               sock.write(Buffer.concat([frame([49, 1, 1]), frame([49, 1, 1]), frame([13, 1, 10_000, 0, 'END', 0, 1, '12345.67', 7, 1])]));
-              // then a frame larger than the protocol allows (> 0xFFFFFF): the client must drop the
-              // connection, and the source reconnect, clear its books and resubscribe
-              setTimeout(() => {
+              // then, once the test has seen the end marker, a frame larger than the protocol allows
+              // (> 0xFFFFFF): the client must drop the connection, and the source reconnect, clear its books
+              // and resubscribe. Sent on the test's word, not after a delay: on a loaded host the marker and
+              // a delayed frame arrived in one read, and the reset cleared the marker before it was seen.
+              sendOversized = () => {
                 const big = Buffer.alloc(0x1000010);
                 big.writeUInt32BE(0x1000001, 0);
                 sock.write(big);
-              }, 200);
+              };
             }
           };
           pump();
@@ -115,6 +118,7 @@ describe('TWS client path under fuzzed input', () => {
       await tws.start(keeper);
       await waitFor(() => keeper.syms[0].book.length(1) > 0 && keeper.syms[0].book.price(1, 0) === 12345.67, 60_000, 'the end marker').catch((e) => { console.log(JSON.stringify({ sent, connections, m: tws.metrics, st: keeper.stats, errs: tws.errors.slice(-5) })); throw e; });
       expect(sent).toBe(FRAMES);
+      sendOversized!();
       await waitFor(() => connections >= 2 && tws.metrics.connected, 30_000, 'reconnect after the oversized frame');
     } finally {
       process.off('uncaughtException', onUncaught);
@@ -136,5 +140,5 @@ describe('TWS client path under fuzzed input', () => {
         }
       }
     }
-  });
+  }, 120_000); // longer than its waits (60 s + 30 s), so a stuck run prints its state instead of vitest's timeout
 });
