@@ -29,6 +29,16 @@ export function waitSpecFor(wait: string): WaitStrategySpec & { blocking: boolea
 }
 
 /**
+ * The wait of an actor that shares its thread (a placement group): a blocking one (spin-park, park) would
+ * starve the other members, so it becomes 'async'; the event-loop kinds stay. A 'sleep' reader (the
+ * publisher, a conflating timer poll) made 'async' parked on its doorbell, and the hot thread paid an
+ * `Atomics.notify` (~8 µs) after every market-data batch to wake it, in front of its own analytics (decision 131).
+ */
+export function coLocatedWait(wait: string): string {
+  return waitSpecFor(wait).blocking ? 'async' : wait;
+}
+
+/**
  * Drives one actor inside its worker thread: the poll/park loop over its input rings, heartbeats into the
  * health table, cold-path routing, faults for tests, and the ordered shutdown (stop producing, drain, close).
  */

@@ -3,8 +3,8 @@
  * module from dist/actors/<kind>/actor.js, and hands it to a runner. A thread usually holds one actor; a
  * placement group (`worker:` in the configuration) puts several in one thread, each with its own rings,
  * cursors, health record and runner. Co-located actors must share the event loop, so their waits are the
- * event-loop kind ('async', or 'inline' for those fed only by their group, which run inline): a blocking
- * park would starve the others.
+ * event-loop kinds ('async', 'sleep', or 'inline' for those fed only by their group, which run inline): a
+ * blocking park would starve the others.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
@@ -13,7 +13,7 @@ import type { EngineConfig } from '../config/schema.js';
 import { createLogger } from '../log/logger.js';
 import type { ActorFactory } from './Actor.js';
 import { ActorContext, type RuntimeInfo } from './ActorContext.js';
-import { ActorRunner } from './ActorRunner.js';
+import { ActorRunner, coLocatedWait } from './ActorRunner.js';
 import { ActorState, HEALTH_FIELDS, HealthTable } from './HealthTable.js';
 import { groupNice, setThreadNice } from './ThreadNice.js';
 import { threadCpu } from './ThreadStat.js';
@@ -32,7 +32,7 @@ export interface ActorWorkerData {
 
 const wd = workerData as ActorWorkerData;
 const members = wd.actorIndices?.length ? wd.actorIndices : [wd.actorIndex];
-if (members.length > 1) for (const i of members) wd.topology.actors[i].wait = 'async';
+if (members.length > 1) for (const i of members) wd.topology.actors[i].wait = coLocatedWait(wd.topology.actors[i].wait);
 
 const health = new HealthTable(wd.topology.health);
 // The thread's scheduling priority (actors[].nice): set before any actor runs, refused with the reason

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Doorbell, RingBuffer, RingProducer, RingReader } from '../../engine/ring/index.js';
 import { WaitStrategy, type WaitStrategySpec } from '../../engine/ring/WaitStrategy.js';
+import { coLocatedWait, waitSpecFor } from '../../engine/runtime/ActorRunner.js';
 
 /**
  * A conflating reader (`sleep`) must cost the producer nothing: it never flags itself parked, so the
@@ -36,6 +37,19 @@ describe('WaitStrategy', () => {
     const { rings, got } = await run({ kind: 'sleep', spinPolls: 0, parkTimeoutMs: 1 });
     expect(rings).toBe(0);
     expect(got).toEqual(Array.from({ length: 50 }, (_, i) => i));
+  });
+
+  it('co-located (a placement group), a sleep reader still sleeps: the producer never rings it (decision 131)', async () => {
+    expect(coLocatedWait('sleep')).toBe('sleep');
+    const { rings, got } = await run(waitSpecFor(coLocatedWait('sleep')));
+    expect(rings).toBe(0);
+    expect(got).toEqual(Array.from({ length: 50 }, (_, i) => i));
+  });
+
+  it('co-located, no wait blocks the shared thread: spin-park and park become the event-loop wait', () => {
+    for (const w of ['spin-park', 'park', 'async', 'sleep']) expect(waitSpecFor(coLocatedWait(w)).blocking, w).toBe(false);
+    expect(coLocatedWait('spin-park')).toBe('async');
+    expect(coLocatedWait('park')).toBe('async');
   });
 
   it('park: a parked reader is rung by the producer (the contrast that makes the check above mean something)', async () => {
