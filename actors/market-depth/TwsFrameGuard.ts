@@ -119,8 +119,10 @@ export class TwsFrameGuard {
     }
     const rest = buf.length - off;
     this.need = rest >= 4 ? 4 + buf.readUInt32BE(off) : 0;
-    // Copy the remainder so a small partial frame does not pin a large socket chunk.
-    this.pending = rest > 0 ? [Buffer.from(buf.subarray(off))] : [];
+    // Copy the remainder so a small partial frame does not pin a large socket chunk. The array is reused:
+    // one per read was a per-read allocation on the hot thread.
+    this.pending.length = 0;
+    if (rest > 0) this.pending.push(Buffer.from(buf.subarray(off)));
     this.pendingBytes = rest;
     if (rest === 0) this.partialSinceMs = 0;
     else if (off > 0 || this.partialSinceMs === 0) this.partialSinceMs = nowMs;

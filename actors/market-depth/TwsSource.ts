@@ -65,6 +65,8 @@ export class TwsSource implements MarketSource {
   readonly errors: TwsErrorRecord[] = [];
   readonly metrics: TwsMetrics;
   private pendingFlush = false;
+  /** True while a socket read's frames are being handled (its end publishes: no microtask needed). */
+  private inRead = false;
   /** Events since the last publish within this socket read (market.publishEvery). */
   private sinceFlush = 0;
   private readonly publishEvery: number;
@@ -397,10 +399,12 @@ export class TwsSource implements MarketSource {
     }
     if (this.pendingFlush) return;
     this.pendingFlush = true;
-    queueMicrotask(this.endOfRead);
+    // Inside a socket read its end publishes (stampArrivals). An event from anywhere else (a client whose
+    // socket could not be wrapped, a library callback after the read) ends its batch in a microtask.
+    if (!this.inRead) queueMicrotask(this.endOfRead);
   }
 
-  /** The end of a socket read's events (a microtask after the first); made once, not a closure per read. */
+  /** The end of a socket read's events; made once, not a closure per read. */
   private readonly endOfRead = (): void => {
     this.pendingFlush = false;
     if (this.sinceFlush === 0) return; // published by the count since: nothing left of this read
@@ -609,7 +613,9 @@ export class TwsSource implements MarketSource {
 
   /**
    * The ingest time of an event is when its bytes arrived, so it is taken once per socket read (wrapping
-   * the client's data handler), not once per decoded event: cheaper, and the truth about the bytes.
+   * the client's data handler), not once per decoded event: cheaper, and the truth about the bytes. The
+   * read's batch ends when its handler returns: a `queueMicrotask` per read was an AsyncResource, a bound
+   * function and an async scope on the hot thread, its largest allocation site (decision 132).
    */
   private stampArrivals(ib: IBApi): void {
     const sock = (ib as unknown as { controller?: { socket?: { onData?: (b: Buffer) => void } } }).controller?.socket;
@@ -618,7 +624,13 @@ export class TwsSource implements MarketSource {
     sock.onData = (b: Buffer) => {
       this.arrivalNs = this.clock.nowNs();
       this.arrivalMs = Date.now();
-      onData(b);
+      this.inRead = true;
+      try {
+        onData(b);
+      } finally {
+        this.inRead = false;
+        if (this.pendingFlush) this.endOfRead();
+      }
     };
   }
 
