@@ -340,7 +340,7 @@ export const ConfigSchema = z.strictObject({
     conf: z.string().min(1),
     flushMs: ms(1).max(10_000),
     listFlushMs: ms(1).max(60_000).default(50), // trade and bar lists (whole-list rewrites) at most this often
-    flushGapMs: ms(0).max(1000).default(3), // a flush new data starts waits this long after the previous one (decision 129)
+    flushGapMs: ms(0).max(1000).default(1), // a flush new data starts waits this long after the previous one (decisions 129, 133)
     maxPendingKeys: z.number().int().min(100),
   }),
   ttl: z.strictObject({
