@@ -87,7 +87,8 @@ export class RingReader {
       this.cursor = (seq + 1) | 0;
       Atomics.store(h, at, this.cursor);
     }
-    this.advance(this.cursor);
+    // The cursor is stored already (per message): only the producer's wake-up is left, not a second store.
+    this.wakeProducer();
     return n;
   }
 
@@ -139,8 +140,11 @@ export class RingReader {
   private advance(to: number): void {
     this.cursor = to;
     Atomics.store(this.h, this.base + R_CURSOR, to);
-    // Only a lossless reader can be what the producer waits for.
-    if (this.lossless && Atomics.load(this.h, P_WAITING) !== 0) {
+  }
+
+  /** Wakes a producer waiting for room (a lossless reader's: only those gate it). */
+  private wakeProducer(): void {
+    if (Atomics.load(this.h, P_WAITING) !== 0) {
       Atomics.store(this.h, P_WAITING, 0);
       Atomics.notify(this.h, P_WAITING);
     }
