@@ -6,12 +6,12 @@
  * mixes arrival times; a batch ended per event splits a read. The simulator writes each tick's frames at
  * once, so reads of several frames occur and the second failure is visible too.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { MarketSink } from '../../actors/market-depth/MarketSource.js';
-import { TwsSource } from '../../actors/market-depth/TwsSource.js';
 import { MarketModel } from '../../sim/market/MarketModel.js';
 import { TwsSimulator } from '../../sim/tws/TwsSimulator.js';
-import { makeKeeper, silentLog } from '../helpers/bookkeeper.js';
+import { makeKeeper } from '../helpers/bookkeeper.js';
+import { twsOnSimulator } from '../helpers/tws-source.js';
 import { waitFor } from '../helpers/redis.js';
 
 describe('TwsSource: one batch per socket read', () => {
@@ -20,7 +20,6 @@ describe('TwsSource: one batch per socket read', () => {
   config.symbols = symbols;
   config.market.publishEvery = 0; // off (the default): only the read's end publishes
   const sim = new TwsSimulator({ model: new MarketModel({ seed: 11, symbols, startMs: Date.now(), eventsPerSecond: 3000 }), tickMs: 5 });
-  let tws: TwsSource;
   let open: number[] = []; // ingestNs of the events since the last endOfBatch
   const batches: number[][] = [];
   const live = (ns: number) => void open.push(ns);
@@ -47,15 +46,7 @@ describe('TwsSource: one batch per socket read', () => {
     },
   };
 
-  beforeAll(async () => {
-    const { port } = await sim.start();
-    tws = new TwsSource(config, '127.0.0.1', port, clock, silentLog());
-    await tws.start(sink);
-  });
-  afterAll(async () => {
-    await tws.stop();
-    await sim.stop();
-  });
+  twsOnSimulator(sim, config, clock, sink);
 
   it('each batch holds the events of one read, whole', async () => {
     await waitFor(() => batches.length >= 300 && batches.some((b) => b.length > 1), 30_000, '300 batches, one of several events');

@@ -8,9 +8,9 @@ import { BarSizeSetting, EventName, IBApi, SecType, WhatToShow } from '@stoqey/i
 import { MarketModel, type SymbolSpec } from '../../sim/market/MarketModel.js';
 import { HistoricalBars, MINUTE_MS } from '../../sim/market/HistoricalBars.js';
 import { TwsSimulator } from '../../sim/tws/TwsSimulator.js';
-import { TwsSource } from '../../actors/market-depth/TwsSource.js';
 import type { MarketSink } from '../../actors/market-depth/MarketSource.js';
-import { makeKeeper, silentLog } from '../helpers/bookkeeper.js';
+import { makeKeeper } from '../helpers/bookkeeper.js';
+import { twsOnSimulator } from '../helpers/tws-source.js';
 import { waitFor } from '../helpers/redis.js';
 
 const SYMBOLS: SymbolSpec[] = [
@@ -138,7 +138,6 @@ describe('TwsSource: history before the live feed', () => {
   config.symbols = SYMBOLS.map((s) => ({ ...s })) as typeof config.symbols;
   config.venues.tws.history.sessions = 1;
   const sim = new TwsSimulator({ model: model(Date.now()) });
-  let tws: TwsSource;
   const history = [0, 0];
   const ended = [false, false];
   const tradesBeforeEnd = [0, 0];
@@ -165,15 +164,7 @@ describe('TwsSource: history before the live feed', () => {
     endOfBatch: () => keeper.endOfBatch(),
   };
 
-  beforeAll(async () => {
-    const { port } = await sim.start();
-    tws = new TwsSource(config, '127.0.0.1', port, clock, silentLog());
-    await tws.start(sink);
-  });
-  afterAll(async () => {
-    await tws.stop();
-    await sim.stop();
-  });
+  const tws = twsOnSimulator(sim, config, clock, sink);
 
   it('every symbol gets its session of whole minutes, in order, before its first live print', async () => {
     await waitFor(() => ended.every(Boolean) && liveTrades > 50, 30_000, 'history then live trades');
@@ -182,7 +173,7 @@ describe('TwsSource: history before the live feed', () => {
     for (const n of history) expect(n).toBeLessThanOrEqual(390);
     expect(unordered).toBe(0);
     expect(tradesBeforeEnd).toEqual([0, 0]);
-    expect(tws.metrics.history).toMatchObject({ requests: 1, failed: 0, timedOut: 0 });
-    expect(tws.metrics.history.bars).toBe(history[0]! + history[1]!);
+    expect(tws().metrics.history).toMatchObject({ requests: 1, failed: 0, timedOut: 0 });
+    expect(tws().metrics.history.bars).toBe(history[0]! + history[1]!);
   });
 });
