@@ -25,6 +25,14 @@ import { addGreeks, checkOptionEntry, type Greeks } from './risk/OptionRisk.js';
 import { sessionTimeOn } from './session/SessionSchedule.js';
 
 export const CID_PREFIX = 'AT-';
+
+/** The session date (YYYYMMDD) in an option entry's client id `AT-<date>-…`, or null for any other order. */
+function optionEntryDay(r: OrderRecord): string | null {
+  const cid = r.order.clientOrderId;
+  if (r.order.instrument?.kind !== 'option' || r.order.side !== 'buy' || r.reduceOnly || !cid.startsWith(CID_PREFIX)) return null;
+  const end = cid.indexOf('-', CID_PREFIX.length);
+  return end > CID_PREFIX.length ? cid.slice(CID_PREFIX.length, end) : null;
+}
 export const STRATEGY_NAMES: Record<number, string> = { 0: 'manual', 1: '0DTE', 2: '1DTE', 3: '14DTE', 4: 'MOC', 9: 'exit', 10: 'kill' };
 const EPS = 1e-9;
 
@@ -183,6 +191,11 @@ export class ExecutionCore {
   journalOk = true;
   /** orders that may still change a position, per symbol (pruned as they stop working): exposure without a scan */
   private readonly live = new Map<string, Set<OrderRecord>>();
+  /**
+   * Option entries by the session date in their client id: a signal's premium check reads the day's entries,
+   * not every order kept (those of the journal's retention days: a scan per option signal that grew with them).
+   */
+  private readonly optionEntriesByDay = new Map<string, OrderRecord[]>();
   private readonly marks = new Map<string, number>();
   private readonly lastMarkWall = new Map<string, number>();
   private readonly vols = new Map<string, { last: number; ewVar: number; n: number }>();
@@ -220,7 +233,9 @@ export class ExecutionCore {
 
   /** Every order the engine tracks goes through here (journal replay, adoption, send). */
   private track(r: OrderRecord): void {
+    const prev = this.orders.get(r.order.clientOrderId);
     this.orders.set(r.order.clientOrderId, r);
+    if (prev !== r) this.indexOptionEntry(r, prev);
     if (r.order.instrument) this.instruments.set(r.order.symbol, r.order.instrument);
     if (workingQty(r) <= EPS && isTerminal(r.state)) return;
     let set = this.live.get(r.order.symbol);
@@ -323,6 +338,7 @@ export class ExecutionCore {
     this.queue.pause();
     this.ready = false;
     this.orders.clear();
+    this.optionEntriesByDay.clear();
     this.live.clear();
     this.portfolio.reset();
     this.exits.clear();
@@ -975,15 +991,24 @@ export class ExecutionCore {
 
   /** Premium of the session's option entries: filled at their fills, working at their limit. */
   premiumSpent(sessionDate: string): number {
-    const p = `${CID_PREFIX}${sessionDate}-`;
     let sum = 0;
-    for (const [cid, r] of this.orders) {
-      const i = r.order.instrument;
-      if (!cid.startsWith(p) || i?.kind !== 'option' || r.order.side !== 'buy' || r.reduceOnly) continue;
-      sum += r.filledQty * r.avgPrice * i.multiplier;
-      if (!isTerminal(r.state)) sum += (r.order.qty - r.filledQty) * (r.order.limitPrice ?? r.avgPrice) * i.multiplier;
+    for (const r of this.optionEntriesByDay.get(sessionDate) ?? []) {
+      const m = (r.order.instrument as OptionInstrument).multiplier;
+      sum += r.filledQty * r.avgPrice * m;
+      if (!isTerminal(r.state)) sum += (r.order.qty - r.filledQty) * (r.order.limitPrice ?? r.avgPrice) * m;
     }
     return sum;
+  }
+
+  /** Files an option entry (a buy, not reduce-only, under our prefix) under the session date of its client id. */
+  private indexOptionEntry(r: OrderRecord, replaced: OrderRecord | undefined): void {
+    const day = optionEntryDay(r);
+    if (day === null) return;
+    let list = this.optionEntriesByDay.get(day);
+    if (!list) this.optionEntriesByDay.set(day, (list = []));
+    const at = replaced ? list.indexOf(replaced) : -1;
+    if (at >= 0) list[at] = r;
+    else list.push(r);
   }
 
   private contractsIn(key: string): number {

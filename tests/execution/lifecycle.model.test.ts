@@ -34,7 +34,7 @@ import { loadConfig } from '../../engine/config/loadConfig.js';
 import type { EngineConfig } from '../../engine/config/schema.js';
 import { ExecutionCore } from '../../actors/execution/ExecutionCore.js';
 import { option } from '../../analytics/instrument.js';
-import { isTerminal } from '../../actors/execution/OrderBookkeeping.js';
+import { isTerminal, type OrderRecord } from '../../actors/execution/OrderBookkeeping.js';
 import { mulberry32 } from '../analytics/prng.js';
 import { silentLog } from '../helpers/bookkeeper.js';
 import { TestRedis } from '../helpers/redis.js';
@@ -162,6 +162,29 @@ describe.each(['shares', 'options'] as const)('order lifecycle: model-based (%s)
     for (const [cid, r] of core.orders) {
       if (Math.abs(r.filledQty - (filled.get(cid) ?? 0)) > 1e-9) fail(`${cid}: engine filled ${r.filledQty}, model ${filled.get(cid) ?? 0}`);
     }
+    // A day's option premium (kept in a per-day index) is what a scan of every order kept gives.
+    const days = new Set<string>();
+    for (const cid of core.orders.keys()) {
+      const m = /^AT-(\d{8})-/.exec(cid);
+      if (m) days.add(m[1]!);
+    }
+    for (const day of days) {
+      const got = core.premiumSpent(day);
+      const want = premiumByScan(core.orders, day);
+      if (Math.abs(got - want) > 1e-6) fail(`premium of ${day}: engine ${got}, scan of every order ${want}`);
+    }
+  }
+
+  /** The reference: every order kept, filtered on its client id's date (what premiumSpent computed before its index). */
+  function premiumByScan(orders: ReadonlyMap<string, OrderRecord>, day: string): number {
+    let sum = 0;
+    for (const [cid, r] of orders) {
+      const i = r.order.instrument;
+      if (!cid.startsWith(`AT-${day}-`) || i?.kind !== 'option' || r.order.side !== 'buy' || r.reduceOnly) continue;
+      sum += r.filledQty * r.avgPrice * i.multiplier;
+      if (!isTerminal(r.state)) sum += (r.order.qty - r.filledQty) * (r.order.limitPrice ?? r.avgPrice) * i.multiplier;
+    }
+    return sum;
   }
 
   const px0 = (sym: string) => SYMBOLS.find((s) => s.symbol === sym)!.px;
