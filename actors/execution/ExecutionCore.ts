@@ -25,6 +25,8 @@ import { addGreeks, checkOptionEntry, type Greeks } from './risk/OptionRisk.js';
 import { sessionTimeOn } from './session/SessionSchedule.js';
 
 export const CID_PREFIX = 'AT-';
+export const STRATEGY_NAMES: Record<number, string> = { 0: 'manual', 1: '0DTE', 2: '1DTE', 3: '14DTE', 4: 'MOC', 9: 'exit', 10: 'kill' };
+const EPS = 1e-9;
 
 /** The session date (YYYYMMDD) in an option entry's client id `AT-<date>-…`, or null for any other order. */
 function optionEntryDay(r: OrderRecord): string | null {
@@ -33,8 +35,6 @@ function optionEntryDay(r: OrderRecord): string | null {
   const end = cid.indexOf('-', CID_PREFIX.length);
   return end > CID_PREFIX.length ? cid.slice(CID_PREFIX.length, end) : null;
 }
-export const STRATEGY_NAMES: Record<number, string> = { 0: 'manual', 1: '0DTE', 2: '1DTE', 3: '14DTE', 4: 'MOC', 9: 'exit', 10: 'kill' };
-const EPS = 1e-9;
 
 export interface SignalInput {
   symbol: string;
