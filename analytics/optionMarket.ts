@@ -8,7 +8,7 @@
  * run without a live venue still trades and says so.
  */
 import type { ChainContract, ChainIndex } from './contractSelection.js';
-import { occExpiryOk, occRootOk, occStrikeOk, occSymbol } from './instrument.js';
+import { occExpiryOk, occRootOk, occStrikeOk, occSymbol, parseOcc } from './instrument.js';
 import type { OptionQuote } from './optionQuote.js';
 
 /** A contract's quote as priced from: greeks per share (as the venue and the chain quote them), NaN when unknown. */
@@ -28,9 +28,8 @@ interface Chain {
   wallMs: number;
   raw: Record<string, unknown>[];
   greeks: Map<string, Record<string, unknown>>;
-  /** every row (chain(), quote()), built on first use after an update */
+  /** every row (chain()): the buckets' groups, all built, on first use after an update */
   rows: ChainRow[] | null;
-  byOcc: Map<string, ChainRow>;
   /** selection's index (chainIndex), built on first use after an update: see Buckets */
   buckets: Buckets | null;
 }
@@ -80,7 +79,7 @@ export class OptionMarket {
     if (!isObj(v) || !Array.isArray(v.contracts)) return { bad: 'no contracts array' };
     const sym = m[1]!;
     let c = this.chains.get(sym);
-    if (!c) this.chains.set(sym, (c = { wallMs, raw: [], greeks: new Map(), rows: null, byOcc: new Map(), buckets: null }));
+    if (!c) this.chains.set(sym, (c = { wallMs, raw: [], greeks: new Map(), rows: null, buckets: null }));
     if (m[2] === 'chain') {
       c.raw = v.contracts.filter(isObj);
       c.wallMs = wallMs;
@@ -117,9 +116,9 @@ export class OptionMarket {
 
   /**
    * Whether a raw row names a contract: the checks `occSymbol` makes, without building the key (the root
-   * checked once per pass, each expiry once, in `expiries`). A row that does not is counted once per update.
+   * checked once per pass, each expiry once, in `expiries`). Only the buckets' pass asks (once per update).
    */
-  private valid(x: Record<string, unknown>, rootOk: boolean, expiries: Map<string, boolean>, count: boolean): boolean {
+  private valid(x: Record<string, unknown>, rootOk: boolean, expiries: Map<string, boolean>): boolean {
     const e = x.expiration;
     let ok = rootOk && (x.type === 'call' || x.type === 'put') && typeof e === 'string' && occStrikeOk(num(x.strike));
     if (ok) {
@@ -127,7 +126,7 @@ export class OptionMarket {
       if (eOk === undefined) expiries.set(e as string, (eOk = occExpiryOk(e as string)));
       ok = eOk;
     }
-    if (!ok && count) this.counters.badChainRows++;
+    if (!ok) this.counters.badChainRows++;
     return ok;
   }
 
@@ -144,17 +143,30 @@ export class OptionMarket {
     };
   }
 
-  private rowsOf(sym: string): Chain | undefined {
-    const c = this.chains.get(sym);
-    if (!c || c.rows) return c;
-    const rows: ChainRow[] = [];
-    const count = c.buckets === null; // the index's pass counted this update's bad rows already
-    const rootOk = occRootOk(sym);
-    const expiries = new Map<string, boolean>();
-    for (const x of c.raw) if (this.valid(x, rootOk, expiries, count)) rows.push(this.rowOf(c, x, OptionMarket.occOf(sym, x)));
-    c.rows = rows;
-    c.byOcc = new Map(rows.map((r) => [r.occ, r]));
-    return c;
+  /** Every row of the chain: each group of the buckets built (the rows selection's index shares). */
+  private rowsOf(sym: string): ChainRow[] {
+    const cb = this.bucketsOf(sym);
+    if (!cb) return [];
+    if (!cb.c.rows) {
+      const rows: ChainRow[] = [];
+      for (const k of cb.b.raw.keys()) for (const r of this.groupRows(cb, k)) rows.push(r);
+      cb.c.rows = rows;
+    }
+    return cb.c.rows;
+  }
+
+  /** A contract's chain row: only its expiry and right's group is built, not the chain. */
+  private chainRow(sym: string, occ: string): ChainRow | undefined {
+    const cb = this.bucketsOf(sym);
+    if (!cb) return undefined;
+    let expiry: string;
+    let right: string;
+    try {
+      ({ expiry, right } = parseOcc(occ));
+    } catch {
+      return undefined;
+    }
+    return this.groupRows(cb, `${expiry}|${right === 'C' ? 'call' : 'put'}`).find((r) => r.occ === occ);
   }
 
   private bucketsOf(sym: string): { sym: string; c: Chain; b: Buckets } | undefined {
@@ -162,11 +174,10 @@ export class OptionMarket {
     if (!c) return undefined;
     if (c.buckets) return { sym, c, b: c.buckets };
     const b: Buckets = { listed: new Set(), raw: new Map(), rows: new Map() };
-    const count = c.rows === null; // the full build counted this update's bad rows already
     const rootOk = occRootOk(sym);
     const expiries = new Map<string, boolean>();
     for (const x of c.raw) {
-      if (!this.valid(x, rootOk, expiries, count)) continue;
+      if (!this.valid(x, rootOk, expiries)) continue;
       const e = x.expiration as string;
       b.listed.add(e);
       const k = `${e}|${x.type as string}`;
@@ -176,6 +187,16 @@ export class OptionMarket {
     }
     c.buckets = b;
     return { sym, c, b };
+  }
+
+  /** The rows of one `${expiration}|${type}` group, made on first use after an update. */
+  private groupRows(cb: { sym: string; c: Chain; b: Buckets }, k: string): ChainRow[] {
+    let rows = cb.b.rows.get(k);
+    if (!rows) {
+      rows = (cb.b.raw.get(k) ?? []).map((x) => this.rowOf(cb.c, x, OptionMarket.occOf(cb.sym, x)));
+      cb.b.rows.set(k, rows);
+    }
+    return rows;
   }
 
   /** Wall ms the underlying's chain arrived, or null. */
@@ -200,7 +221,7 @@ export class OptionMarket {
       if (count) this.counters.liveUsed++;
       return q;
     }
-    const r = this.opts.chainFallback ? this.rowsOf(underlying)?.byOcc.get(occ) : undefined;
+    const r = this.opts.chainFallback ? this.chainRow(underlying, occ) : undefined;
     if (!r) {
       if (count) this.counters.noQuote++;
       return null;
@@ -218,7 +239,7 @@ export class OptionMarket {
    * rows, indexed); this form is what the index is checked against.
    */
   chain(sym: string, wallMs: number): ChainRow[] {
-    const rows = this.rowsOf(sym)?.rows ?? [];
+    const rows = this.rowsOf(sym);
     if (this.live.size === 0) return rows;
     return rows.map((r) => this.refined(r, wallMs));
   }
@@ -240,12 +261,7 @@ export class OptionMarket {
       listed: cb?.b.listed ?? new Set<string>(),
       rows: (expiry, type) => {
         if (!cb) return [];
-        const k = `${expiry}|${type}`;
-        let rows = cb.b.rows.get(k);
-        if (!rows) {
-          rows = (cb.b.raw.get(k) ?? []).map((x) => this.rowOf(cb.c, x, OptionMarket.occOf(cb.sym, x)));
-          cb.b.rows.set(k, rows);
-        }
+        const rows = this.groupRows(cb, `${expiry}|${type}`);
         return this.live.size === 0 ? rows : rows.map((r) => this.refined(r, wallMs));
       },
     };

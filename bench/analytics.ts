@@ -21,6 +21,7 @@ import { bsmGreeks, emptyGreeks } from '../analytics/greeks.js';
 import { CALL, PUT, gexSummary, strikeIndex, zeroGammaGrid, type ChainArrays } from '../analytics/gex.js';
 import { normCdf } from '../analytics/normal.js';
 import { LiveVpin } from '../analytics/vpin.js';
+import { occSymbol } from '../analytics/instrument.js';
 import { OptionMarket } from '../analytics/optionMarket.js';
 
 const SPOT = 590;
@@ -198,8 +199,11 @@ function benchLiveVpin(reps: number, n: number): { nsPerTrade: number; buckets: 
   return { nsPerTrade: median(ns), buckets, vpinValues: values };
 }
 
-/** First use of a chain after each update: the whole chain's rows against selection's index and one bucket (ms, medians). */
-function benchChainIndex(rounds: number): { contracts: number; wholeMs: number; indexMs: number } {
+/**
+ * First use of a chain after each update, in turn: the whole chain's rows, selection's index and one bucket, and
+ * one contract's chain quote (execution's price when no live quote is fresh) (ms, medians).
+ */
+function benchChainIndex(rounds: number): { contracts: number; wholeMs: number; indexMs: number; quoteMs: number } {
   const expiries = Array.from({ length: 18 }, (_, i) => new Date(Date.UTC(2026, 11, 7 + i)).toISOString().slice(0, 10));
   const contracts: Record<string, unknown>[] = [];
   const greeks: Record<string, unknown>[] = [];
@@ -213,17 +217,19 @@ function benchChainIndex(rounds: number): { contracts: number; wholeMs: number; 
     }
   }
   const m = new OptionMarket();
-  const whole: number[] = [];
-  const index: number[] = [];
-  for (let i = 0; i < 2 * rounds; i++) {
+  const occ = occSymbol('SPY', expiries[0]!, 'C', 590);
+  const times: number[][] = [[], [], []]; // whole, index, quote
+  for (let i = 0; i < 3 * rounds; i++) {
     m.applyKey('options:{SPY}:chain', { contracts }, i);
     m.applyKey('options:{SPY}:greeks', { contracts: greeks }, i);
     const t = performance.now();
-    if (i % 2) m.chain('SPY', i);
-    else m.chainIndex('SPY', i).rows(expiries[0]!, 'call');
-    (i % 2 ? whole : index).push(performance.now() - t);
+    if (i % 3 === 0) m.chain('SPY', i);
+    else if (i % 3 === 1) m.chainIndex('SPY', i).rows(expiries[0]!, 'call');
+    else if (m.quote(occ, 'SPY', i)?.source !== 'chain') throw new Error(`no chain quote for ${occ}`);
+    times[i % 3]!.push(performance.now() - t);
   }
-  return { contracts: contracts.length, wholeMs: median(whole.slice(10)), indexMs: median(index.slice(10)) };
+  const [whole, index, quote] = times.map((x) => median(x.slice(10)));
+  return { contracts: contracts.length, wholeMs: whole!, indexMs: index!, quoteMs: quote! };
 }
 
 export async function run(args: string[]): Promise<Record<string, unknown>> {
@@ -285,6 +291,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       { name: 'live-vpin', ns_per_trade: round(vpin.nsPerTrade, 1), buckets: vpin.buckets, vpin_values: vpin.vpinValues },
       { name: 'chain-first-use-whole', median_ms: round(chainIndex.wholeMs), contracts: chainIndex.contracts, note: 'OptionMarket.chain after an update: every row built' },
       { name: 'chain-first-use-index', median_ms: round(chainIndex.indexMs), contracts: chainIndex.contracts, note: 'OptionMarket.chainIndex after an update and one expiry\'s calls (a signal\'s contract choice)' },
+      { name: 'chain-first-quote', median_ms: round(chainIndex.quoteMs), contracts: chainIndex.contracts, note: 'OptionMarket.quote of one contract from the chain after an update (execution, no live quote)' },
     ],
     ratios: {
       gex_reference_vs_ours: round(plainMs / gexMs, 3), // > 1: ours is faster than the plain version

@@ -1,7 +1,7 @@
 /**
  * OptionMarket's selection index (decision 130): grouped once per chain update, each expiry and right's rows
- * made only when asked for; the same rows as the whole chain, and bad rows counted once per update whichever
- * form is built first.
+ * made only when asked for; the same rows as the whole chain (built from the same groups), each contract's
+ * chain quote from its group alone, and bad rows counted once per update whichever form is asked for first.
  */
 import { describe, expect, it } from 'vitest';
 import { OptionMarket } from '../../analytics/optionMarket.js';
@@ -9,11 +9,12 @@ import { OptionMarket } from '../../analytics/optionMarket.js';
 function keys() {
   const rows: Record<string, unknown>[] = [];
   const greeks: Record<string, unknown>[] = [];
-  for (const e of ['2026-12-07', '2026-12-08', '2026-12-21']) {
+  for (const [ei, e] of ['2026-12-07', '2026-12-08', '2026-12-21'].entries()) {
     for (let k = 580; k < 600; k += 5) {
       for (const type of ['call', 'put']) {
         const id = `${e}${type}${k}`;
-        rows.push({ id, expiration: e, strike: k, type, bid: 1, ask: 1.1, bidSize: 3, askSize: 4, oi: 100 + k });
+        const bid = k / 100 + ei / 10 + (type === 'put' ? 0.01 : 0); // a price of its own per contract
+        rows.push({ id, expiration: e, strike: k, type, bid, ask: bid + 0.1, bidSize: 3, askSize: 4, oi: 100 + k });
         greeks.push({ id, delta: type === 'call' ? 0.5 : -0.5, gamma: 0.1, vega: 0.2, theta: -0.3 });
       }
     }
@@ -56,6 +57,22 @@ describe('OptionMarket chain index', () => {
       m.chain('SPY', 2000);
       expect(m.counters.badChainRows, first).toBe(6);
     }
+  });
+
+  it('prices each contract from its own chain row (only its group built); none for a contract the chain lacks', () => {
+    const m = new OptionMarket();
+    const k = keys();
+    m.applyKey('options:{SPY}:chain', k.chain, 1000);
+    m.applyKey('options:{SPY}:greeks', k.greeks, 1000);
+    const whole = m.chain('SPY', 1000);
+    expect(whole.length).toBe(24);
+    for (const r of whole) {
+      expect(m.quote(r.occ, 'SPY', 1000), r.occ).toMatchObject({ source: 'chain', bid: r.bid, ask: r.ask, delta: r.greeks.delta });
+    }
+    expect(m.quote('SPY261207C00591000', 'SPY', 1000)).toBeNull(); // a strike the chain does not list
+    expect(m.quote('not an occ', 'SPY', 1000)).toBeNull();
+    expect(m.counters.chainFallbacks).toBe(24);
+    expect(m.counters.noQuote).toBe(2);
   });
 
   it('a greeks update reaches the index', () => {
