@@ -7,7 +7,7 @@ import { BrokerError, type Broker, type BrokerAccount, type BrokerEvent, type Br
 import { BrokerHealth, type BrokerHealthEvent } from './BrokerHealth.js';
 import { ExecutionState, type DayState, type HaltRecord } from './ExecutionState.js';
 import { archiveJournal } from './JournalArchive.js';
-import { applyEvent, isTerminal, newOrderRecord, workingQty, type OrderPurpose, type OrderRecord } from './OrderBookkeeping.js';
+import { applyEvent, cidSessionDay, isTerminal, newOrderRecord, workingQty, type OrderPurpose, type OrderRecord } from './OrderBookkeeping.js';
 import { ANSWER_KINDS, OrderJournal } from './OrderJournal.js';
 import { ExerciseDeliveries } from './ExerciseDeliveries.js';
 import { Portfolio } from './Portfolio.js';
@@ -28,12 +28,10 @@ export const CID_PREFIX = 'AT-';
 export const STRATEGY_NAMES: Record<number, string> = { 0: 'manual', 1: '0DTE', 2: '1DTE', 3: '14DTE', 4: 'MOC', 9: 'exit', 10: 'kill' };
 const EPS = 1e-9;
 
-/** The session date (YYYYMMDD) in an option entry's client id `AT-<date>-…`, or null for any other order. */
+/** The session date (YYYYMMDD) of an option entry (a buy, not reduce-only) from its client id, or null for any other order. */
 function optionEntryDay(r: OrderRecord): string | null {
-  const cid = r.order.clientOrderId;
-  if (r.order.instrument?.kind !== 'option' || r.order.side !== 'buy' || r.reduceOnly || !cid.startsWith(CID_PREFIX)) return null;
-  const end = cid.indexOf('-', CID_PREFIX.length);
-  return end > CID_PREFIX.length ? cid.slice(CID_PREFIX.length, end) : null;
+  if (r.order.instrument?.kind !== 'option' || r.order.side !== 'buy' || r.reduceOnly) return null;
+  return cidSessionDay(r.order.clientOrderId);
 }
 
 export interface SignalInput {

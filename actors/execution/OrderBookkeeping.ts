@@ -36,6 +36,13 @@ export interface OrderRecord {
 
 export type OrderPurpose = 'entry' | 'exit' | 'target' | 'flatten' | 'kill' | 'manual' | 'adopted';
 
+const CID_DATE = /^AT-(\d{8})-/;
+
+/** The session date (YYYYMMDD) the engine wrote into a client order id (`AT-YYYYMMDD-…`), or null. */
+export function cidSessionDay(cid: string): string | null {
+  return CID_DATE.exec(cid)?.[1] ?? null;
+}
+
 export function newOrderRecord(order: BrokerOrder, nowMs: number, strategy: number, reduceOnly: boolean, purpose: OrderPurpose = 'entry', parent?: string): OrderRecord {
   return { order, state: 'new', filledQty: 0, avgPrice: 0, execIds: new Set(), createdMs: nowMs, updatedMs: nowMs, strategy, reduceOnly, purpose, parent, reportedFilled: 0, answered: false };
 }

@@ -1,5 +1,5 @@
 import { etDate, type DateStr } from '../../../analytics/calendar.js';
-import type { OrderPurpose } from '../OrderBookkeeping.js';
+import { cidSessionDay, type OrderPurpose } from '../OrderBookkeeping.js';
 import { STRATEGY_NAMES } from '../ExecutionCore.js';
 import { JournalReplay } from '../OrderJournal.js';
 
@@ -42,12 +42,10 @@ export interface Ledger {
   bad: number;
 }
 
-const CID_DATE = /^AT-(\d{4})(\d{2})(\d{2})-/;
-
 /** The session date of an order: from its client order id (`AT-YYYYMMDD-…`), else from a time. */
 export function orderDate(cid: string, fallbackMs: number): DateStr {
-  const m = CID_DATE.exec(cid);
-  return m ? `${m[1]}-${m[2]}-${m[3]}` : etDate(fallbackMs);
+  const d = cidSessionDay(cid);
+  return d ? `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6, 8)}` : etDate(fallbackMs);
 }
 
 /**
