@@ -193,7 +193,7 @@ export class ExecutionCore {
    * Option entries by the session date in their client id: a signal's premium check reads the day's entries,
    * not every order kept (those of the journal's retention days: a scan per option signal that grew with them).
    */
-  private readonly optionEntriesByDay = new Map<string, OrderRecord[]>();
+  private readonly optionEntriesByDay = new Map<string, Map<string, OrderRecord>>();
   private readonly marks = new Map<string, number>();
   private readonly lastMarkWall = new Map<string, number>();
   private readonly vols = new Map<string, { last: number; ewVar: number; n: number }>();
@@ -231,9 +231,8 @@ export class ExecutionCore {
 
   /** Every order the engine tracks goes through here (journal replay, adoption, send). */
   private track(r: OrderRecord): void {
-    const prev = this.orders.get(r.order.clientOrderId);
     this.orders.set(r.order.clientOrderId, r);
-    if (prev !== r) this.indexOptionEntry(r, prev);
+    this.indexOptionEntry(r);
     if (r.order.instrument) this.instruments.set(r.order.symbol, r.order.instrument);
     if (workingQty(r) <= EPS && isTerminal(r.state)) return;
     let set = this.live.get(r.order.symbol);
@@ -990,7 +989,7 @@ export class ExecutionCore {
   /** Premium of the session's option entries: filled at their fills, working at their limit. */
   premiumSpent(sessionDate: string): number {
     let sum = 0;
-    for (const r of this.optionEntriesByDay.get(sessionDate) ?? []) {
+    for (const r of this.optionEntriesByDay.get(sessionDate)?.values() ?? []) {
       const m = (r.order.instrument as OptionInstrument).multiplier;
       sum += r.filledQty * r.avgPrice * m;
       if (!isTerminal(r.state)) sum += (r.order.qty - r.filledQty) * (r.order.limitPrice ?? r.avgPrice) * m;
@@ -998,15 +997,13 @@ export class ExecutionCore {
     return sum;
   }
 
-  /** Files an option entry (a buy, not reduce-only, under our prefix) under the session date of its client id. */
-  private indexOptionEntry(r: OrderRecord, replaced: OrderRecord | undefined): void {
+  /** Files an option entry (a buy, not reduce-only) under the session date of its client id, by client id as `orders`. */
+  private indexOptionEntry(r: OrderRecord): void {
     const day = optionEntryDay(r);
     if (day === null) return;
-    let list = this.optionEntriesByDay.get(day);
-    if (!list) this.optionEntriesByDay.set(day, (list = []));
-    const at = replaced ? list.indexOf(replaced) : -1;
-    if (at >= 0) list[at] = r;
-    else list.push(r);
+    let byCid = this.optionEntriesByDay.get(day);
+    if (!byCid) this.optionEntriesByDay.set(day, (byCid = new Map()));
+    byCid.set(r.order.clientOrderId, r);
   }
 
   private contractsIn(key: string): number {
