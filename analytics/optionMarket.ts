@@ -24,27 +24,44 @@ export interface ChainRow extends ChainContract {
   greeks: { delta: number; gamma: number; vega: number; theta: number };
 }
 
+/**
+ * A chain held in columns (one typed array per field, one row per valid contract), not as the decoded rows.
+ * The rows arrive as thousands of objects (~1.5 MB per underlying and poll) that lived until the next poll:
+ * on the hot thread (signals) they were promoted and the old generation collected there every poll, ~8 ms
+ * each (decision 137). Copied into columns as they arrive, the decoded objects die young.
+ */
 interface Chain {
   wallMs: number;
-  raw: Record<string, unknown>[];
-  greeks: Map<string, Record<string, unknown>>;
-  /** every row (chain()): the buckets' groups, all built, on first use after an update */
+  n: number;
+  /** each row's contract id, joined by '\n' (one string, not one per row): the greeks' join key */
+  ids: string;
+  expiries: string[];
+  /** index into `expiries` */
+  expiry: Uint16Array;
+  /** 1 call, 0 put */
+  call: Uint8Array;
+  /** strike, bid, ask, bidSize, askSize, open interest: column c of row i at [i * CHAIN_COLS + c] */
+  num: Float64Array;
+  /** delta, gamma, vega, theta per row (NaN where the greeks lack the row) */
+  greeks: Float64Array;
+  /** the greeks key as it arrived (ids joined as above, values in id order), joined to each chain */
+  greekIds: string;
+  greekVals: Float64Array;
+  /** selection's rows per `${expiration}|${type}`, made on first use after an update */
+  groups: Map<string, ChainRow[]>;
+  /** every row (chain()), in the order of the groups' first rows */
   rows: ChainRow[] | null;
-  /** selection's index (chainIndex), built on first use after an update: see Buckets */
-  buckets: Buckets | null;
+  listed: Set<string>;
 }
 
-/**
- * The chain's valid rows grouped by `${expiration}|${type}` (one pass: no row objects, no OCC keys; an
- * expiry checked once), and the rows of a group made only when selection asks for that group. A signal
- * reads one expiry and right of a chain of thousands of rows: building every row after each update
- * (~3–4 ms on the hot thread for 3,600 contracts) was most of the index's cost (decision 130).
- */
-interface Buckets {
-  listed: Set<string>;
-  raw: Map<string, Record<string, unknown>[]>;
-  rows: Map<string, ChainRow[]>;
-}
+const CHAIN_COLS = 6;
+const GREEKS = 4;
+const STRIKE = 0, BID = 1, ASK = 2, BID_SIZE = 3, ASK_SIZE = 4, OI = 5;
+
+const emptyChain = (wallMs: number): Chain => ({
+  wallMs, n: 0, ids: '', expiries: [], expiry: new Uint16Array(0), call: new Uint8Array(0), num: new Float64Array(0),
+  greeks: new Float64Array(0), greekIds: '', greekVals: new Float64Array(0), groups: new Map(), rows: null, listed: new Set(),
+});
 
 const CHAIN = /^options:\{([^}]+)\}:(chain|greeks)$/;
 const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : NaN);
@@ -79,17 +96,107 @@ export class OptionMarket {
     if (!isObj(v) || !Array.isArray(v.contracts)) return { bad: 'no contracts array' };
     const sym = m[1]!;
     let c = this.chains.get(sym);
-    if (!c) this.chains.set(sym, (c = { wallMs, raw: [], greeks: new Map(), rows: null, buckets: null }));
+    if (!c) this.chains.set(sym, (c = emptyChain(wallMs)));
     if (m[2] === 'chain') {
-      c.raw = v.contracts.filter(isObj);
+      this.setRows(sym, c, v.contracts);
       c.wallMs = wallMs;
       this.counters.chainsApplied++;
     } else {
-      c.greeks = new Map(v.contracts.filter(isObj).map((g) => [String(g.id), g]));
+      const ids: string[] = [];
+      const vals: number[] = [];
+      for (const g of v.contracts) {
+        if (!isObj(g)) continue;
+        ids.push(String(g.id));
+        vals.push(num(g.delta), num(g.gamma), num(g.vega), num(g.theta));
+      }
+      c.greekIds = ids.join('\n');
+      c.greekVals = Float64Array.from(vals);
     }
+    this.joinGreeks(c);
+    c.groups.clear();
     c.rows = null;
-    c.buckets = null;
     return 'applied';
+  }
+
+  /**
+   * The chain's valid rows into columns: the checks `occSymbol` makes, without building the key (the root
+   * checked once, each expiry once). An invalid row is counted once per update and left out.
+   */
+  private setRows(sym: string, c: Chain, raw: unknown[]): void {
+    const rootOk = occRootOk(sym);
+    const expiryIdx = new Map<string, number>();
+    const expiries: string[] = [];
+    const ids: string[] = [];
+    const expiry = new Uint16Array(raw.length);
+    const call = new Uint8Array(raw.length);
+    const cols = new Float64Array(raw.length * CHAIN_COLS);
+    let n = 0;
+    for (const x of raw) {
+      if (!isObj(x) || !this.valid(x, rootOk, expiryIdx, expiries)) continue;
+      const id = String(x.id);
+      if (id.includes('\n')) { // the join key's separator: such a row could not be told from two
+        this.counters.badChainRows++;
+        continue;
+      }
+      ids.push(id);
+      expiry[n] = expiryIdx.get(x.expiration as string)!;
+      call[n] = x.type === 'call' ? 1 : 0;
+      const o = n * CHAIN_COLS;
+      cols[o + STRIKE] = num(x.strike);
+      cols[o + BID] = num(x.bid);
+      cols[o + ASK] = num(x.ask);
+      cols[o + BID_SIZE] = num(x.bidSize);
+      cols[o + ASK_SIZE] = num(x.askSize);
+      cols[o + OI] = num(x.oi);
+      n++;
+    }
+    c.n = n;
+    c.ids = ids.join('\n');
+    c.expiries = expiries;
+    c.expiry = expiry.slice(0, n);
+    c.call = call.slice(0, n);
+    c.num = cols.slice(0, n * CHAIN_COLS);
+    c.listed = new Set(expiries);
+  }
+
+  /** Whether a raw row names a contract (see `setRows`); a new valid expiry is added to the chain's list. */
+  private valid(x: Record<string, unknown>, rootOk: boolean, expiryIdx: Map<string, number>, expiries: string[]): boolean {
+    const e = x.expiration;
+    let ok = rootOk && (x.type === 'call' || x.type === 'put') && typeof e === 'string' && occStrikeOk(num(x.strike));
+    if (ok) {
+      const i = expiryIdx.get(e as string);
+      if (i === undefined) {
+        ok = occExpiryOk(e as string) && expiries.length < 0xffff;
+        if (ok) {
+          expiryIdx.set(e as string, expiries.length);
+          expiries.push(e as string);
+        } else expiryIdx.set(e as string, -1);
+      } else ok = i >= 0;
+    }
+    if (!ok) this.counters.badChainRows++;
+    return ok;
+  }
+
+  /**
+   * Each chain row's greeks from the greeks key, by contract id. The options actor publishes both keys in
+   * the same order, so the ids usually match as a whole (one string compare); otherwise a map of the
+   * greeks' ids, made here and dropped.
+   */
+  private joinGreeks(c: Chain): void {
+    const g = new Float64Array(c.n * GREEKS).fill(NaN);
+    if (c.greekIds.length > 0 && c.n > 0) {
+      if (c.greekIds === c.ids) g.set(c.greekVals.subarray(0, g.length));
+      else {
+        const at = new Map<string, number>();
+        c.greekIds.split('\n').forEach((id, i) => at.set(id, i));
+        const ids = c.ids.split('\n');
+        for (let i = 0; i < c.n; i++) {
+          const j = at.get(ids[i]!);
+          if (j !== undefined) g.set(c.greekVals.subarray(j * GREEKS, j * GREEKS + GREEKS), i * GREEKS);
+        }
+      }
+    }
+    c.greeks = g;
   }
 
   /** Live quotes (topic `option-quotes`); malformed ones are counted and skipped. */
@@ -114,51 +221,55 @@ export class OptionMarket {
     return n;
   }
 
-  /**
-   * Whether a raw row names a contract: the checks `occSymbol` makes, without building the key (the root
-   * checked once per pass, each expiry once, in `expiries`). Only the buckets' pass asks (once per update).
-   */
-  private valid(x: Record<string, unknown>, rootOk: boolean, expiries: Map<string, boolean>): boolean {
-    const e = x.expiration;
-    let ok = rootOk && (x.type === 'call' || x.type === 'put') && typeof e === 'string' && occStrikeOk(num(x.strike));
-    if (ok) {
-      let eOk = expiries.get(e as string);
-      if (eOk === undefined) expiries.set(e as string, (eOk = occExpiryOk(e as string)));
-      ok = eOk;
-    }
-    if (!ok) this.counters.badChainRows++;
-    return ok;
-  }
-
-  /** A valid raw row's OCC key (see `valid`). */
-  private static occOf(sym: string, x: Record<string, unknown>): string {
-    return occSymbol(sym, x.expiration as string, x.type === 'call' ? 'C' : 'P', num(x.strike));
-  }
-
-  private rowOf(c: Chain, x: Record<string, unknown>, occ: string): ChainRow {
-    const g = c.greeks.get(String(x.id));
+  private static rowOf(sym: string, c: Chain, i: number): ChainRow {
+    const o = i * CHAIN_COLS;
+    const g = i * GREEKS;
+    const expiration = c.expiries[c.expiry[i]!]!;
+    const strike = c.num[o + STRIKE]!;
+    const call = c.call[i] === 1;
     return {
-      occ, expiration: x.expiration as string, strike: num(x.strike), type: x.type as 'call' | 'put', bid: num(x.bid), ask: num(x.ask), bidSize: num(x.bidSize), askSize: num(x.askSize),
-      openInterest: num(x.oi), greeks: { delta: num(g?.delta), gamma: num(g?.gamma), vega: num(g?.vega), theta: num(g?.theta) },
+      occ: occSymbol(sym, expiration, call ? 'C' : 'P', strike), expiration, strike, type: call ? 'call' : 'put',
+      bid: c.num[o + BID]!, ask: c.num[o + ASK]!, bidSize: c.num[o + BID_SIZE]!, askSize: c.num[o + ASK_SIZE]!, openInterest: c.num[o + OI]!,
+      greeks: { delta: c.greeks[g]!, gamma: c.greeks[g + 1]!, vega: c.greeks[g + 2]!, theta: c.greeks[g + 3]! },
     };
   }
 
-  /** Every row of the chain: each group of the buckets built (the rows selection's index shares). */
-  private rowsOf(sym: string): ChainRow[] {
-    const cb = this.bucketsOf(sym);
-    if (!cb) return [];
-    if (!cb.c.rows) {
-      const rows: ChainRow[] = [];
-      for (const k of cb.b.raw.keys()) for (const r of this.groupRows(cb, k)) rows.push(r);
-      cb.c.rows = rows;
+  /** The rows of one expiry and type, made on first use after an update (a signal reads one of dozens). */
+  private groupRows(sym: string, c: Chain, expiration: string, type: 'call' | 'put'): ChainRow[] {
+    const k = `${expiration}|${type}`;
+    let rows = c.groups.get(k);
+    if (!rows) {
+      rows = [];
+      const e = c.expiries.indexOf(expiration);
+      const call = type === 'call' ? 1 : 0;
+      if (e >= 0) for (let i = 0; i < c.n; i++) if (c.expiry[i] === e && c.call[i] === call) rows.push(OptionMarket.rowOf(sym, c, i));
+      c.groups.set(k, rows);
     }
-    return cb.c.rows;
+    return rows;
+  }
+
+  /** Every row of the chain: each group built, in the order of the groups' first rows (the rows selection's index shares). */
+  private rowsOf(sym: string): ChainRow[] {
+    const c = this.chains.get(sym);
+    if (!c) return [];
+    if (!c.rows) {
+      const rows: ChainRow[] = [];
+      const seen = new Set<number>();
+      for (let i = 0; i < c.n; i++) {
+        const k = c.expiry[i]! * 2 + c.call[i]!;
+        if (seen.has(k)) continue;
+        seen.add(k);
+        for (const r of this.groupRows(sym, c, c.expiries[c.expiry[i]!]!, c.call[i] ? 'call' : 'put')) rows.push(r);
+      }
+      c.rows = rows;
+    }
+    return c.rows;
   }
 
   /** A contract's chain row: only its expiry and right's group is built, not the chain. */
   private chainRow(sym: string, occ: string): ChainRow | undefined {
-    const cb = this.bucketsOf(sym);
-    if (!cb) return undefined;
+    const c = this.chains.get(sym);
+    if (!c) return undefined;
     let expiry: string;
     let right: string;
     try {
@@ -166,37 +277,7 @@ export class OptionMarket {
     } catch {
       return undefined;
     }
-    return this.groupRows(cb, `${expiry}|${right === 'C' ? 'call' : 'put'}`).find((r) => r.occ === occ);
-  }
-
-  private bucketsOf(sym: string): { sym: string; c: Chain; b: Buckets } | undefined {
-    const c = this.chains.get(sym);
-    if (!c) return undefined;
-    if (c.buckets) return { sym, c, b: c.buckets };
-    const b: Buckets = { listed: new Set(), raw: new Map(), rows: new Map() };
-    const rootOk = occRootOk(sym);
-    const expiries = new Map<string, boolean>();
-    for (const x of c.raw) {
-      if (!this.valid(x, rootOk, expiries)) continue;
-      const e = x.expiration as string;
-      b.listed.add(e);
-      const k = `${e}|${x.type as string}`;
-      const list = b.raw.get(k);
-      if (list) list.push(x);
-      else b.raw.set(k, [x]);
-    }
-    c.buckets = b;
-    return { sym, c, b };
-  }
-
-  /** The rows of one `${expiration}|${type}` group, made on first use after an update. */
-  private groupRows(cb: { sym: string; c: Chain; b: Buckets }, k: string): ChainRow[] {
-    let rows = cb.b.rows.get(k);
-    if (!rows) {
-      rows = (cb.b.raw.get(k) ?? []).map((x) => this.rowOf(cb.c, x, OptionMarket.occOf(cb.sym, x)));
-      cb.b.rows.set(k, rows);
-    }
-    return rows;
+    return this.groupRows(sym, c, expiry, right === 'C' ? 'call' : 'put').find((r) => r.occ === occ);
   }
 
   /** Wall ms the underlying's chain arrived, or null. */
@@ -256,12 +337,12 @@ export class OptionMarket {
    * type refined by their live quotes when asked for (only those rows: not the whole chain per signal).
    */
   chainIndex(sym: string, wallMs: number): ChainIndex {
-    const cb = this.bucketsOf(sym);
+    const c = this.chains.get(sym);
     return {
-      listed: cb?.b.listed ?? new Set<string>(),
+      listed: c?.listed ?? new Set<string>(),
       rows: (expiry, type) => {
-        if (!cb) return [];
-        const rows = this.groupRows(cb, `${expiry}|${type}`);
+        if (!c) return [];
+        const rows = this.groupRows(sym, c, expiry, type);
         return this.live.size === 0 ? rows : rows.map((r) => this.refined(r, wallMs));
       },
     };

@@ -9,7 +9,8 @@
  *     (GammaPool, 2 threads, chain copied to shared memory per call as the actor does),
  *   - live VPIN per trade (LiveVpin.onTrade, bucket closes included),
  *   - a signal's first look at a chain after an update (OptionMarket, 3,600 contracts): every row built (what
- *     selection's index did before decision 130) against the index and one expiry's calls, alternating.
+ *     selection's index did before decision 130) against the index and one expiry's calls, alternating,
+ *     and the apply of a chain and its greeks that comes before (copied into columns: decision 137).
  * Every figure is the median of repeated runs after warm-up. Targets, reported and never asserted:
  * GEX + DEX + profile < 2 ms; pool speed-up ≥ 1.6× on 2 cores; live VPIN < 200 ns a trade.
  * The pool loads dist/actors/analytics/gammaGridTask.js: build first (`npm run bench` does).
@@ -203,7 +204,7 @@ function benchLiveVpin(reps: number, n: number): { nsPerTrade: number; buckets: 
  * First use of a chain after each update, in turn: the whole chain's rows, selection's index and one bucket, and
  * one contract's chain quote (execution's price when no live quote is fresh) (ms, medians).
  */
-function benchChainIndex(rounds: number): { contracts: number; wholeMs: number; indexMs: number; quoteMs: number } {
+function benchChainIndex(rounds: number): { contracts: number; applyMs: number; wholeMs: number; indexMs: number; quoteMs: number } {
   const expiries = Array.from({ length: 18 }, (_, i) => new Date(Date.UTC(2026, 11, 7 + i)).toISOString().slice(0, 10));
   const contracts: Record<string, unknown>[] = [];
   const greeks: Record<string, unknown>[] = [];
@@ -219,9 +220,12 @@ function benchChainIndex(rounds: number): { contracts: number; wholeMs: number; 
   const m = new OptionMarket();
   const occ = occSymbol('SPY', expiries[0]!, 'C', 590);
   const times: number[][] = [[], [], []]; // whole, index, quote
+  const apply: number[] = [];
   for (let i = 0; i < 3 * rounds; i++) {
+    const t0 = performance.now();
     m.applyKey('options:{SPY}:chain', { contracts }, i);
     m.applyKey('options:{SPY}:greeks', { contracts: greeks }, i);
+    apply.push(performance.now() - t0);
     const t = performance.now();
     if (i % 3 === 0) m.chain('SPY', i);
     else if (i % 3 === 1) m.chainIndex('SPY', i).rows(expiries[0]!, 'call');
@@ -229,7 +233,7 @@ function benchChainIndex(rounds: number): { contracts: number; wholeMs: number; 
     times[i % 3]!.push(performance.now() - t);
   }
   const [whole, index, quote] = times.map((x) => median(x.slice(10)));
-  return { contracts: contracts.length, wholeMs: whole!, indexMs: index!, quoteMs: quote! };
+  return { contracts: contracts.length, applyMs: median(apply.slice(30)), wholeMs: whole!, indexMs: index!, quoteMs: quote! };
 }
 
 export async function run(args: string[]): Promise<Record<string, unknown>> {
@@ -289,6 +293,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       { name: 'zero-gamma-grid-one-thread', median_ms: round(gridOneMs), points: one.points.length },
       { name: 'zero-gamma-grid-pool', threads: pool.threads, median_ms: round(gridPoolMs), agrees: gridAgree, note: 'GammaPool: shareChain copy + 2 slices on piscina' },
       { name: 'live-vpin', ns_per_trade: round(vpin.nsPerTrade, 1), buckets: vpin.buckets, vpin_values: vpin.vpinValues },
+      { name: 'chain-apply', median_ms: round(chainIndex.applyMs), contracts: chainIndex.contracts, note: 'OptionMarket.applyKey of a chain and its greeks (as mirrored to signals and execution)' },
       { name: 'chain-first-use-whole', median_ms: round(chainIndex.wholeMs), contracts: chainIndex.contracts, note: 'OptionMarket.chain after an update: every row built' },
       { name: 'chain-first-use-index', median_ms: round(chainIndex.indexMs), contracts: chainIndex.contracts, note: 'OptionMarket.chainIndex after an update and one expiry\'s calls (a signal\'s contract choice)' },
       { name: 'chain-first-quote', median_ms: round(chainIndex.quoteMs), contracts: chainIndex.contracts, note: 'OptionMarket.quote of one contract from the chain after an update (execution, no live quote)' },

@@ -83,4 +83,41 @@ describe('OptionMarket chain index', () => {
     m.applyKey('options:{SPY}:greeks', k.greeks, 1000);
     expect(m.chainIndex('SPY', 1000).rows('2026-12-07', 'call')[0]!.greeks.delta).toBe(0.5);
   });
+
+  it('joins each row to its own greeks by contract id, whatever their order; NaN for a row the greeks lack', () => {
+    const m = new OptionMarket();
+    const k = keys();
+    const greeks = (k.greeks.contracts as Record<string, unknown>[]).map((g, i) => ({ ...g, delta: i / 100 }));
+    const byId = new Map(greeks.map((g) => [g.id, g.delta]));
+    const shuffled = [...greeks].reverse().filter((_, i) => i !== 5); // one row's greeks missing
+    shuffled.push({ id: 'not in the chain', delta: 9, gamma: 9, vega: 9, theta: 9 });
+    m.applyKey('options:{SPY}:greeks', { contracts: shuffled }, 1000); // greeks before the chain
+    m.applyKey('options:{SPY}:chain', k.chain, 1000);
+    const rows = m.chain('SPY', 1000);
+    const missing = greeks[greeks.length - 1 - 5]!.id;
+    let nan = 0;
+    for (const [i, r] of rows.entries()) {
+      const id = `${r.expiration}${r.type}${r.strike}`;
+      if (id === missing) {
+        expect(r.greeks.delta, id).toBeNaN();
+        nan++;
+      } else expect(r.greeks.delta, `${id} (row ${i})`).toBe(byId.get(id));
+    }
+    expect(nan).toBe(1);
+  });
+
+  it('keeps its own copy of a chain: the decoded key can be dropped or changed without changing a quote', () => {
+    const m = new OptionMarket();
+    const k = keys();
+    m.applyKey('options:{SPY}:chain', k.chain, 1000);
+    m.applyKey('options:{SPY}:greeks', k.greeks, 1000);
+    for (const x of k.chain.contracts as Record<string, unknown>[]) {
+      x.bid = -1;
+      x.expiration = 'gone';
+    }
+    for (const g of k.greeks.contracts as Record<string, unknown>[]) g.delta = 7;
+    const q = m.quote('SPY261207C00590000', 'SPY', 1000);
+    expect(q).toMatchObject({ bid: 5.9, ask: 6.0, delta: 0.5 });
+    expect(m.chain('SPY', 1000).length).toBe(24);
+  });
 });
