@@ -29,6 +29,11 @@ export interface GuardResult {
   fatal?: string;
 }
 
+type OnFrame = (buf: Buffer, start: number, end: number, longest: number) => void;
+const EMPTY = Buffer.alloc(0);
+/** A partial-frame buffer larger than this is dropped once empty (one large frame is not held for good). */
+const KEEP_CARRY_BYTES = 64 * 1024;
+
 const KNOWN_IDS = new Set<number>(Object.values(IN_MSG_ID).filter((v): v is number => typeof v === 'number' && v > 0));
 
 export const newFrameGuardCounters = (): FrameGuardCounters => ({
@@ -45,12 +50,15 @@ export const newFrameGuardCounters = (): FrameGuardCounters => ({
  * handshake (server version, time), so only later frames must start with a known message id.
  */
 export class TwsFrameGuard {
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
+  /**
+   * The partial frame at the end of the last read, copied: a read's bytes are only valid while it is
+   * handled (the socket reads into one reused buffer). Grows to the largest partial frame seen (≤
+   * maxFrameBytes + 4) and is kept, so a read that splits a frame allocates nothing.
+   */
+  private carry: Buffer = EMPTY;
+  private carryLen = 0;
   private handshakeSeen = false;
   private badRun = 0;
-  /** Bytes the frame being assembled needs in all (0 while its header is incomplete). */
-  private need = 0;
   private dead = false;
   /** When the oldest incomplete frame's first bytes arrived (ms), or 0: a stalled partial frame is a desync. */
   partialSinceMs = 0;
@@ -62,7 +70,7 @@ export class TwsFrameGuard {
 
   /** Bytes buffered while waiting for the rest of a frame (bounded by maxFrameBytes + 4). */
   get bufferedBytes(): number {
-    return this.pendingBytes;
+    return this.carryLen;
   }
 
   /** True once the stream was given up (fatal fault or close()): nothing more is decoded. */
@@ -72,9 +80,8 @@ export class TwsFrameGuard {
 
   close(): void {
     this.dead = true;
-    this.need = 0;
-    this.pending = [];
-    this.pendingBytes = 0;
+    this.carry = EMPTY;
+    this.carryLen = 0;
     this.partialSinceMs = 0;
   }
 
@@ -89,44 +96,75 @@ export class TwsFrameGuard {
    * `onFrame` returns; no Buffer object per frame), with its longest field's length, or an upper bound of it
    * that is ≤ maxFieldBytes when nothing needs cutting. Returns why the connection must be dropped, or undefined. The hot path uses this to decode
    * market data from the bytes (TwsHotDecoder) and turns only the other frames into text (`text`).
+   * Only `chunk[0, len)` is read, and none of it is kept past the call.
    */
-  pushFrames(chunk: Buffer, nowMs: number, onFrame: (buf: Buffer, start: number, end: number, longest: number) => void): string | undefined {
+  pushFrames(chunk: Buffer, nowMs: number, onFrame: OnFrame, len = chunk.length): string | undefined {
     if (this.dead) return undefined;
-    this.pending.push(chunk);
-    this.pendingBytes += chunk.length;
-    // A large frame arrives in many reads: wait for all of it before joining, so it is copied once.
-    if (this.pendingBytes < this.need) return undefined;
-    const buf = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
     let off = 0;
-    while (buf.length - off >= 4) {
-      const len = buf.readUInt32BE(off);
-      if (len > this.limits.maxFrameBytes) {
-        // Decided on the header alone: nothing of an oversized frame is ever buffered.
-        this.counters.oversizeFrames++;
-        return this.die(`frame length ${len} over the ${this.limits.maxFrameBytes}-byte cap`);
+    let completed = false;
+    if (this.carryLen > 0) {
+      // The partial frame first: its header, then the rest of its body.
+      if (this.carryLen < 4) {
+        off = this.append(chunk, 0, Math.min(4 - this.carryLen, len));
+        if (this.carryLen < 4) return undefined;
       }
-      if (buf.length - off - 4 < len) break;
-      const start = off + 4;
-      off = start + len;
-      const longest = this.check(buf, start, off);
-      if (longest >= 0) {
-        this.badRun = 0;
-        onFrame(buf, start, off, longest);
-        if (this.dead) return undefined; // the connection was dropped while this frame was handled
-      } else if (++this.badRun >= this.limits.desyncAfterBadFrames) {
-        return this.die(`${this.badRun} unusable frames in a row`);
-      }
+      const flen = this.carry.readUInt32BE(0);
+      if (flen > this.limits.maxFrameBytes) return this.oversize(flen);
+      const total = 4 + flen;
+      off += this.append(chunk, off, Math.min(total - this.carryLen, len - off));
+      if (this.carryLen < total) return undefined;
+      this.carryLen = 0;
+      const fatal = this.frame(this.carry, 4, total, onFrame);
+      if (fatal !== undefined || this.dead) return fatal;
+      completed = true;
     }
-    const rest = buf.length - off;
-    this.need = rest >= 4 ? 4 + buf.readUInt32BE(off) : 0;
-    // Copy the remainder so a small partial frame does not pin a large socket chunk. The array is reused:
-    // one per read was a per-read allocation on the hot thread.
-    this.pending.length = 0;
-    if (rest > 0) this.pending.push(Buffer.from(buf.subarray(off)));
-    this.pendingBytes = rest;
-    if (rest === 0) this.partialSinceMs = 0;
-    else if (off > 0 || this.partialSinceMs === 0) this.partialSinceMs = nowMs;
+    while (len - off >= 4) {
+      const flen = chunk.readUInt32BE(off);
+      // Decided on the header alone: nothing of an oversized frame is ever buffered.
+      if (flen > this.limits.maxFrameBytes) return this.oversize(flen);
+      if (len - off - 4 < flen) break;
+      const start = off + 4;
+      off = start + flen;
+      const fatal = this.frame(chunk, start, off, onFrame);
+      if (fatal !== undefined || this.dead) return fatal; // dead: the connection was dropped while a frame was handled
+      completed = true;
+    }
+    if (off < len) this.append(chunk, off, len - off);
+    if (this.carryLen === 0) {
+      this.partialSinceMs = 0;
+      if (this.carry.length > KEEP_CARRY_BYTES) this.carry = EMPTY; // a rare large frame: not held for good
+    } else if (completed || this.partialSinceMs === 0) this.partialSinceMs = nowMs;
     return undefined;
+  }
+
+  /** Copies `chunk[from, from + n)` after the partial frame; returns n. */
+  private append(chunk: Buffer, from: number, n: number): number {
+    const need = this.carryLen + n;
+    if (need > this.carry.length) {
+      const grown = Buffer.allocUnsafeSlow(Math.min(Math.max(need, 2 * this.carry.length, 256), this.limits.maxFrameBytes + 4));
+      this.carry.copy(grown, 0, 0, this.carryLen);
+      this.carry = grown;
+    }
+    chunk.copy(this.carry, this.carryLen, from, from + n);
+    this.carryLen = need;
+    return n;
+  }
+
+  /** One whole frame: checked, then handed on, or counted towards a desync. */
+  private frame(buf: Buffer, start: number, end: number, onFrame: OnFrame): string | undefined {
+    const longest = this.check(buf, start, end);
+    if (longest >= 0) {
+      this.badRun = 0;
+      onFrame(buf, start, end, longest);
+    } else if (++this.badRun >= this.limits.desyncAfterBadFrames) {
+      return this.die(`${this.badRun} unusable frames in a row`);
+    }
+    return undefined;
+  }
+
+  private oversize(len: number): string {
+    this.counters.oversizeFrames++;
+    return this.die(`frame length ${len} over the ${this.limits.maxFrameBytes}-byte cap`);
   }
 
   private die(why: string): string {

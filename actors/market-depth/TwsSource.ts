@@ -6,6 +6,7 @@ import { HistoryBackfill } from './HistoryBackfill.js';
 import { IngestLimits, newRejectCounters, type RejectCounters } from './IngestLimits.js';
 import type { MarketSink, MarketSource } from './MarketSource.js';
 import { newFrameGuardCounters, TwsFrameGuard, type FrameGuardCounters } from './TwsFrameGuard.js';
+import { readInPlace, type OnRead } from './InPlaceReads.js';
 import { newHotDecoderCounters, TwsHotDecoder, type HotDecoderCounters, type HotHandlers } from './TwsHotDecoder.js';
 import type { TwsOptionQuotes } from './TwsOptionQuotes.js';
 
@@ -29,6 +30,8 @@ export interface TwsMetrics {
   decoder: HotDecoderCounters;
   /** Minute bars of history handed to analytics before the live feed (cumulative over connections). */
   history: { requests: number; bars: number; refused: number; failed: number; timedOut: number };
+  /** Socket reads into our own buffer (InPlaceReads), and through the client's stream (the fallback). */
+  reads: { inPlace: number; stream: number };
 }
 
 export interface TwsErrorRecord { ts: number; code: number; reqId: number; message: string }
@@ -98,6 +101,7 @@ export class TwsSource implements MarketSource {
       decodeErrors: 0, venueErrors: 0, messages: 0, subscriptions: 0, lastError: null,
       guard: { ...this.frameCounters, ...newRejectCounters(), handshakeTimeouts: 0, stalledFrames: 0, coalescedResubscribes: 0, resubscribes: 0 },
       history: { requests: 0, bars: 0, refused: 0, failed: 0, timedOut: 0 },
+      reads: { inPlace: 0, stream: 0 },
       decoder: this.hotCounters,
     };
     this.limits = new IngestLimits(config.venues.tws.limits, this.symbols.length);
@@ -565,9 +569,9 @@ export class TwsSource implements MarketSource {
   /** Hooks a client up to the sink: decoder guard, arrival stamps, event handlers (also used by the ingest bench). */
   attach(ib: IBApi, sink?: MarketSink): void {
     if (sink) this.sink = sink;
-    this.guardFrames(ib);
+    const guarded = this.guardFrames(ib);
     this.guardDecoder(ib);
-    this.stampArrivals(ib);
+    this.stampArrivals(ib, guarded);
     this.wire(ib);
   }
 
@@ -583,12 +587,12 @@ export class TwsSource implements MarketSource {
    * a run of unusable frames) drops the connection and the usual reconnect follows. The client's own
    * accumulation buffer is never used.
    */
-  private guardFrames(ib: IBApi): void {
+  private guardFrames(ib: IBApi): OnRead | undefined {
     type Sock = { onData?: (b: Buffer) => void; onMessage?: (m: string) => void; serverVersion?: number };
     const sock = (ib as unknown as { controller?: { socket?: Sock } }).controller?.socket;
     if (!sock || typeof sock.onData !== 'function' || typeof sock.onMessage !== 'function') {
       this.log.warn('@stoqey/ib socket not found: TWS frames are not guarded');
-      return;
+      return undefined;
     }
     const guard = new TwsFrameGuard(this.config.venues.tws.frame, this.frameCounters);
     this.frameGuard = guard;
@@ -601,10 +605,12 @@ export class TwsSource implements MarketSource {
       if (longest <= maxFieldBytes && hot.decode(buf, start, end)) return;
       onMessage(guard.text(buf.subarray(start, end), longest));
     };
-    sock.onData = (b: Buffer) => {
-      const fatal = guard.pushFrames(b, Date.now(), onFrame);
+    const read: OnRead = (b, n) => {
+      const fatal = guard.pushFrames(b, Date.now(), onFrame, n);
       if (fatal && this.frameGuard === guard) this.frameFault(fatal);
     };
+    sock.onData = (b: Buffer) => read(b, b.length);
+    return read;
   }
 
   /** Arrival time of the socket read being decoded: one clock read per read, shared by its events. */
@@ -617,22 +623,38 @@ export class TwsSource implements MarketSource {
    * read's batch ends when its handler returns: a `queueMicrotask` per read was an AsyncResource, a bound
    * function and an async scope on the hot thread, its largest allocation site (decision 132).
    */
-  private stampArrivals(ib: IBApi): void {
+  private stampArrivals(ib: IBApi, guarded: OnRead | undefined): void {
     const sock = (ib as unknown as { controller?: { socket?: { onData?: (b: Buffer) => void } } }).controller?.socket;
     if (!sock || typeof sock.onData !== 'function') return;
-    const onData = sock.onData.bind(sock);
-    sock.onData = (b: Buffer) => {
+    let inner = guarded;
+    if (!inner) { // no guard: the client's own handler takes each read (as a Buffer of its own)
+      const onData = sock.onData.bind(sock);
+      inner = (b, n) => onData(Buffer.from(b.subarray(0, n)));
+    }
+    const read: OnRead = (b, n) => {
       this.arrivalNs = this.clock.nowNs();
       this.arrivalMs = Date.now();
       this.inRead = true;
       try {
-        onData(b);
+        inner(b, n);
       } finally {
         this.inRead = false;
         if (this.pendingFlush) this.endOfRead();
       }
     };
+    sock.onData = (b: Buffer) => {
+      this.metrics.reads.stream++;
+      read(b, b.length);
+    };
+    // The client's TCP socket reads into our buffer (its connect comes after this): no stream machinery per read.
+    readInPlace(ib, this.readBuffer, (b, n) => {
+      this.metrics.reads.inPlace++;
+      read(b, n);
+    });
   }
+
+  /** The buffer every socket read lands in (net's default read size); a read's bytes are copied out or used before the next. */
+  private readonly readBuffer = Buffer.allocUnsafeSlow(64 * 1024);
 
   /**
    * @stoqey/ib's decoder rethrows anything that is not an underrun (for example JSON.parse on a malformed

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { IngestLimits, type ValueLimits } from '../../actors/market-depth/IngestLimits.js';
 import { TwsFrameGuard, type FrameLimits } from '../../actors/market-depth/TwsFrameGuard.js';
-import { frame, rawFrame } from '../helpers/tws-wire.js';
+import { frame, rawFrame, rng } from '../helpers/tws-wire.js';
 
 const LIMITS: FrameLimits = { maxFrameBytes: 1024, maxFields: 32, maxFieldBytes: 40, desyncAfterBadFrames: 3 };
 const handshake = frame([193, '20261124 10:00:00 US/Eastern']);
@@ -75,6 +75,30 @@ describe('TwsFrameGuard', () => {
     expect(g.partialSinceMs).toBe(1000);
     g.push(f.subarray(10), 2000);
     expect(g.partialSinceMs).toBe(0);
+    expect(g.bufferedBytes).toBe(0);
+  });
+
+  it('keeps nothing of a read past the call: frames split anywhere through one reused read buffer (seed 0x6a4d)', () => {
+    // The socket reads into one buffer and overwrites it on the next read (net's `onread`): the guard must
+    // copy a partial frame, never hold the read. Each read is scribbled over once the guard returns.
+    const seed = 0x6a4d;
+    console.log(`frame-guard reuse seed ${seed}`);
+    const r = rng(seed);
+    const frames = Array.from({ length: 400 }, (_, i) => frame([9, 1, i, 'x'.repeat(Math.floor(r() * 40))]));
+    frames.push(frame([4, 2, -1, 2104, 'y'.repeat(900), ''])); // larger than most reads: carried over several
+    const bytes = Buffer.concat([handshake, ...frames]);
+    const g = new TwsFrameGuard(LIMITS);
+    const read = Buffer.alloc(97);
+    const out: string[] = [];
+    for (let off = 0; off < bytes.length; ) {
+      const n = Math.min(1 + Math.floor(r() * read.length), bytes.length - off);
+      bytes.copy(read, 0, off, off + n);
+      off += n;
+      expect(g.pushFrames(read, 0, (buf, start, end, longest) => out.push(g.text(buf.subarray(start, end), longest)), n)).toBeUndefined();
+      read.fill(0x41);
+    }
+    expect(out.length).toBe(frames.length + 1);
+    expect(out.slice(1)).toEqual(frames.map((f) => f.subarray(4).toString('utf8').replace('y'.repeat(900), 'y'.repeat(40))));
     expect(g.bufferedBytes).toBe(0);
   });
 

@@ -4,7 +4,8 @@
  * arrival time (ingestNs), so the batches the sink sees must each hold one read's events, whole: one
  * ingestNs per batch, never an ingestNs in two batches. A batch left open across reads (its end missed)
  * mixes arrival times; a batch ended per event splits a read. The simulator writes each tick's frames at
- * once, so reads of several frames occur and the second failure is visible too.
+ * once, so reads of several frames occur and the second failure is visible too. The reads land in
+ * TwsSource's own buffer (net's `onread`), not through the client's readable stream.
  */
 import { describe, expect, it } from 'vitest';
 import type { MarketSink } from '../../actors/market-depth/MarketSource.js';
@@ -46,7 +47,7 @@ describe('TwsSource: one batch per socket read', () => {
     },
   };
 
-  twsOnSimulator(sim, config, clock, sink);
+  const tws = twsOnSimulator(sim, config, clock, sink);
 
   it('each batch holds the events of one read, whole', async () => {
     await waitFor(() => batches.length >= 300 && batches.some((b) => b.length > 1), 30_000, '300 batches, one of several events');
@@ -61,5 +62,8 @@ describe('TwsSource: one batch per socket read', () => {
     expect({ mixed, split }).toEqual({ mixed: 0, split: 0 });
     expect(batches.every((b) => b[0]! > 0)).toBe(true); // stamped by the read (the wrapper ran)
     expect(Math.max(...batches.map((b) => b.length))).toBeGreaterThan(1);
+    // every read landed in our own buffer (InPlaceReads, decision 138), none through the client's stream
+    expect(tws().metrics.reads.stream).toBe(0);
+    expect(tws().metrics.reads.inPlace).toBeGreaterThanOrEqual(batches.length);
   });
 });
