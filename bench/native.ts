@@ -52,6 +52,7 @@ export interface NativeSpscResult {
   capacity: number;
   batch: number;
   initial_seq: number;
+  order: 'release' | 'seq-cst';
   wait: string;
 }
 
@@ -111,6 +112,8 @@ export interface NativeSpscOptions {
   capacity?: number; // ring slots (default 1024)
   batch?: number; // producer publishes every `batch` messages when streaming (default 64)
   initialSeq?: number; // first 32-bit ring sequence (tests start near 2^32 to cross the wrap)
+  /** 'seq-cst': every publish and cursor store sequentially consistent, as JavaScript's Atomics make them */
+  order?: 'release' | 'seq-cst';
 }
 
 /** Streaming throughput and ping-pong latency of the native ring. Throws if a message was lost or torn. */
@@ -125,6 +128,7 @@ export function runNativeSpsc(o: NativeSpscOptions = {}): NativeSpscResult {
   add('capacity', o.capacity);
   add('batch', o.batch);
   add('initial-seq', o.initialSeq);
+  if (o.order) args.push('--order', o.order);
   const res = runJson<NativeSpscResult>('spsc_bench', args, ((o.maxSeconds ?? 10) + 60) * 1000);
   if (!res.checksum_ok) throw new Error(`native spsc_bench lost or corrupted messages: ${JSON.stringify(res)}`);
   return res;

@@ -10,6 +10,10 @@
 //     for the echo (spinning) and records the round trip. One-way hop latency is reported as half the round
 //     trip (two threads cannot compare clocks finer than that honestly). The first 10 % (at most 10 000)
 //     round trips warm up and are not recorded; the run stops at --round-trips or --max-seconds.
+// --order seq-cst builds both rings in their parkable form: every publish and cursor store sequentially
+// consistent and followed by a load of the other side's parked flag (the rings never park here). That is
+// the engine's protocol under the JavaScript memory model, whose Atomics offer no release store: the same
+// work as the engine's ring, in C++, to tell the fences from the rest of the engine's cost.
 // Prints one JSON line.
 #include <cstring>
 #include <thread>
@@ -38,7 +42,10 @@ inline uint64_t word(const uint8_t* s, uint32_t w) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  nb::Args args(argc, argv, {"messages", "round-trips", "size", "capacity", "batch", "max-seconds", "max-stream-seconds", "initial-seq"});
+  nb::Args args(argc, argv, {"messages", "round-trips", "size", "capacity", "batch", "max-seconds", "max-stream-seconds", "initial-seq", "order"});
+  const std::string order = args.str("order", "release");
+  if (order != "release" && order != "seq-cst") args.fail("--order must be release or seq-cst");
+  const bool seq_cst = order == "seq-cst";
   const uint64_t messages = static_cast<uint64_t>(args.num("messages", 10'000'000));
   const uint64_t round_trips = static_cast<uint64_t>(args.num("round-trips", 1'000'000));
   const uint32_t size = static_cast<uint32_t>(args.num("size", 128));
@@ -63,7 +70,7 @@ int main(int argc, char** argv) {
   {
     // How many the consumer must read; the producer lowers it (before its last publish) if it stops early.
     std::atomic<uint64_t> target{messages};
-    nb::Ring ring(capacity, size, initial_seq);
+    nb::Ring ring(capacity, size, initial_seq, seq_cst);
     std::thread consumer([&] {
       nb::Backoff backoff(kSpins);
       uint64_t received = 0, sum = 0, wrong = 0;
@@ -120,7 +127,7 @@ int main(int argc, char** argv) {
   double pp_seconds = 0;
   if (round_trips > 0) {
     rtt.reserve(round_trips);
-    nb::Ring a(capacity, size), b(capacity, size);
+    nb::Ring a(capacity, size, 0, seq_cst), b(capacity, size, 0, seq_cst);
     std::thread ponger([&] {
       nb::Backoff backoff(kSpins);
       bool stop = false;
@@ -177,10 +184,10 @@ int main(int argc, char** argv) {
       "\"checksum\":%llu,\"expected_checksum\":%llu,\"bad_messages\":%llu,\"checksum_ok\":%s,"
       "\"round_trips\":%llu,\"ping_pong_seconds\":%.6f,\"rtt_p50_ns\":%llu,\"rtt_p99_ns\":%llu,\"rtt_p999_ns\":%llu,\"rtt_max_ns\":%llu,"
       "\"p50_ns\":%.1f,\"p99_ns\":%.1f,\"p999_ns\":%.1f,"
-      "\"size\":%u,\"slot_size\":%u,\"capacity\":%u,\"batch\":%u,\"initial_seq\":%u,\"wait\":\"spin %u polls, then sched_yield\"}\n",
+      "\"size\":%u,\"slot_size\":%u,\"capacity\":%u,\"batch\":%u,\"initial_seq\":%u,\"order\":\"%s\",\"wait\":\"spin %u polls, then sched_yield\"}\n",
       (unsigned long long)sent, seconds, seconds > 0 ? double(sent) / seconds : 0.0, (unsigned long long)checksum,
       (unsigned long long)expected, (unsigned long long)(bad + echo_bad), ok ? "true" : "false", (unsigned long long)rtt.size(),
       pp_seconds, (unsigned long long)p50, (unsigned long long)p99, (unsigned long long)p999, (unsigned long long)mx, p50 / 2.0,
-      p99 / 2.0, p999 / 2.0, size, size, capacity, batch, initial_seq, kSpins);
+      p99 / 2.0, p999 / 2.0, size, size, capacity, batch, initial_seq, order.c_str(), kSpins);
   return ok ? 0 : 3;
 }

@@ -35,6 +35,12 @@ describe('native-bench spsc_bench', () => {
     expect(r.p50_ns).toBe(r.rtt_p50_ns / 2);
   });
 
+  it('delivers every message across the wrap with sequentially consistent stores (--order seq-cst)', () => {
+    const N = 100_000;
+    const r = runNativeSpsc({ messages: N, roundTrips: 500, maxSeconds: 60, capacity: 64, batch: 16, initialSeq: 2 ** 32 - 50_000, order: 'seq-cst' });
+    expect(r).toMatchObject({ messages: N, checksum: (N * (N - 1)) / 2, checksum_ok: true, bad_messages: 0, round_trips: 500, order: 'seq-cst' });
+  });
+
   it('works with 64-byte messages in 64-byte slots', () => {
     const r = runNativeSpsc({ messages: 50_000, roundTrips: 100, maxSeconds: 60, size: 64 });
     expect(r).toMatchObject({ messages: 50_000, checksum_ok: true, bad_messages: 0, size: 64, slot_size: 64 });

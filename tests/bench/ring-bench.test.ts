@@ -1,5 +1,5 @@
 // `npm run bench -- ring --quick --json FILE` through the real dispatcher (dist/, built by `npm test`):
-// the six rows exist with finite positive figures. Behaviour only: no figure is compared with a target.
+// the seven rows exist with finite positive figures. Behaviour only: no figure is compared with a target.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,10 +11,10 @@ const cli = join(projectRoot(), 'dist', 'bench', 'cli.js');
 const dir = mkdtempSync(join(tmpdir(), 'at-ring-bench-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const NAMES = ['engine-ring-spin', 'engine-ring-park', 'post-message', 'message-channel', 'native-spsc', 'atomics-wait-floor'];
+const NAMES = ['engine-ring-spin', 'engine-ring-park', 'post-message', 'message-channel', 'native-spsc', 'native-spsc-seq-cst', 'atomics-wait-floor'];
 
 describe('bench dispatcher and ring suite', () => {
-  it('ring --quick --json writes the six rows with finite positive figures and prints a table', () => {
+  it('ring --quick --json writes the seven rows with finite positive figures and prints a table', () => {
     const file = join(dir, 'ring.json');
     const r = spawnSync(process.execPath, [cli, 'ring', '--quick', '--json', file], { encoding: 'utf8', timeout: 60_000 });
     expect(r.status, r.stderr).toBe(0);
