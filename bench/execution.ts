@@ -4,7 +4,8 @@
  *   - journal append (XADD to a real redis-server on loopback, awaited: the durability point),
  *   - signal → order sent (ExecutionCore.onSignal until the broker's place() is called: sizing, risk,
  *     journal append, state), with a broker that records the call and fills at once (entries and closing
- *     orders alternate on four symbols, so working quantities and positions stay realistic), with
+ *     orders alternate on four symbols, so working quantities and positions stay realistic): option
+ *     contracts as the 0DTE/1DTE/14DTE strategies trade them (priced from a chain row), and shares (MOC), with
  *     `execution.journalSync` off (appendfsync everysec) and wait (WAITAOF where the server has it, else a
  *     server with appendfsync always: the same guarantee),
  *   - journal replay (OrderJournal.load) of 10k and 1 M entries (100k with --quick), and of the 1 M journal
@@ -72,8 +73,12 @@ async function redisServer(extra: string[]): Promise<{ redis: Redis; server: Chi
   return { redis, server };
 }
 
-/** signal → place() latencies (µs) for `n` signals through a fresh ExecutionCore on `redis`. */
-async function signalToOrder(cfg: EngineConfig, redis: Redis, n: number, waitAof: boolean): Promise<number[]> {
+/**
+ * signal → place() latencies (µs) for `n` signals through a fresh ExecutionCore on `redis`. `options`: 0DTE
+ * signals carrying the contract signals chose (a call, or a put short), priced from a chain row as execution
+ * does without a live quote: the engine's default. `shares`: MOC signals (the strategy that trades shares).
+ */
+async function signalToOrder(cfg: EngineConfig, redis: Redis, n: number, waitAof: boolean, kind: 'options' | 'shares'): Promise<number[]> {
   const symbols = ['SYM0', 'SYM1', 'SYM2', 'SYM3'].map((symbol) => ({ symbol, level2: false, basePrice: 100, numRows: 5 }));
   const broker = new RecordingBroker();
   await redis.del('orders:journal');
@@ -83,14 +88,24 @@ async function signalToOrder(cfg: EngineConfig, redis: Redis, n: number, waitAof
   }, createLogger({ level: 'silent', pretty: 'never' }));
   core.journal.waitAof = waitAof;
   await core.start();
+  // a week out: no same-day cutoff; one call and one put at 100 per symbol, liquid, with greeks
+  const expiry = new Date(Date.now() + 7 * 86_400_000).toISOString().slice(0, 10);
+  for (const { symbol } of symbols) {
+    const rows = (['call', 'put'] as const).map((type) => ({ id: `${symbol}-${type}`, expiration: expiry, strike: 100, type, bid: 1.0, ask: 1.02, bidSize: 100, askSize: 100, oi: 5000 }));
+    core.options.applyKey(`options:{${symbol}}:chain`, { contracts: rows }, Date.now() + 3_600_000); // fresh for the run
+    core.options.applyKey(`options:{${symbol}}:greeks`, { contracts: rows.map((r) => ({ id: r.id, delta: r.type === 'call' ? 0.5 : -0.5, gamma: 0.05, vega: 0.1, theta: -0.2 })) }, Date.now());
+  }
+  const strategy = kind === 'options' ? 1 : 4;
   const lat: number[] = [];
   for (let i = 0; i < n; i++) {
     const sym = symbols[i % 4].symbol;
-    const s = performance.now();
     // entries and closing orders alternate per symbol: every signal makes an order
-    const out = await core.onSignal({ symbol: sym, strategy: 1, signalId: i, direction: Math.floor(i / 4) % 2 ? -1 : 1, confidence: 0.5, price: 100, target: 101, stop: 99, expiresMs: 0 });
-    const placed = broker.placedAt.get(`AT-20260101-0DTE-${sym}-${i}`);
-    if (placed === undefined) throw new Error(`signal ${i} did not become an order: ${out}`);
+    const direction = Math.floor(i / 4) % 2 ? -1 : 1;
+    const option = kind === 'options' ? { expiry, right: direction > 0 ? 'C' as const : 'P' as const, strike: 100 } : undefined;
+    const s = performance.now();
+    const out = await core.onSignal({ symbol: sym, strategy, signalId: i, direction, confidence: 0.5, price: 100, target: 101, stop: 99, expiresMs: 0, option });
+    const placed = broker.placedAt.get(`AT-20260101-${kind === 'options' ? '0DTE' : 'MOC'}-${sym}-${i}`);
+    if (placed === undefined) throw new Error(`${kind} signal ${i} did not become an order: ${out}`);
     lat.push((placed - s) * 1000);
     await core.queue.idle(); // its fill is applied before the next signal on the symbol
   }
@@ -126,7 +141,9 @@ async function timeLoad(redis: Redis, stream: string): Promise<{ ms: number; ent
 export async function run(args: string[]): Promise<Record<string, unknown>> {
   const quick = args.includes('--quick');
   const base = loadConfig({ env: {} }).config;
-  const cfg = { ...base, risk: { ...base.risk, maxOrdersPerSecond: 1_000_000, requireMarketHours: false, maxPositionPerSymbol: 1e12, maxNotionalPerOrder: 1e12, varLimit: 1e15, maxOpenPositions: 1_000_000, dailyLossLimit: 1e12, maxDrawdown: 1e12 } };
+  // Limits out of the way: every signal must become an order (the day's option premium would stop a run of thousands).
+  const options = { ...base.risk.options, maxPremiumPerDay: 1e12, maxContractsPerUnderlying: 1e9, maxContractsPerContract: 1e9, maxNetDelta: 1e12, maxNetGamma: 1e12, maxNetVega: 1e12, maxNetTheta: 1e12 };
+  const cfg = { ...base, risk: { ...base.risk, options, maxOrdersPerSecond: 1_000_000, requireMarketHours: false, maxPositionPerSymbol: 1e12, maxNotionalPerOrder: 1e12, varLimit: 1e15, maxOpenPositions: 1_000_000, dailyLossLimit: 1e12, maxDrawdown: 1e12 } };
 
   // Risk check per order.
   const pf = new Portfolio(1e7);
@@ -160,11 +177,12 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     appendUs.sort((a, b) => a - b);
 
     const S = quick ? 2000 : 20_000;
-    const off = await signalToOrder(cfg, everysec.redis, S, false);
+    const off = await signalToOrder(cfg, everysec.redis, S, false, 'options');
+    const shares = await signalToOrder(cfg, everysec.redis, S, false, 'shares');
     const p = await readPersistence(everysec.redis);
     // journalSync wait: WAITAOF where the server has it; this host's Redis may predate it (7.2), then the
     // equivalent guarantee is a server with appendfsync always (the engine requires one or the other).
-    const wait = p.waitaof ? await signalToOrder(cfg, everysec.redis, S, true) : await signalToOrder(cfg, always.redis, S, false);
+    const wait = p.waitaof ? await signalToOrder(cfg, everysec.redis, S, true, 'options') : await signalToOrder(cfg, always.redis, S, false, 'options');
     const waitHow = p.waitaof ? 'WAITAOF 1 0 after each intent' : `appendfsync always (Redis ${p.version} has no WAITAOF)`;
 
     const big = quick ? 100_000 : 1_000_000;
@@ -180,8 +198,9 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     const results = [
       { name: 'risk-check', ns_per_order: Math.round(riskNs), orders: N },
       { name: 'journal-append', p50_us: +pct(appendUs, 50).toFixed(1), p99_us: +pct(appendUs, 99).toFixed(1), appends: M },
-      { name: 'signal-to-order-sent journalSync=off', p50_us: +pct(off, 50).toFixed(1), p99_us: +pct(off, 99).toFixed(1), signals: S, note: 'includes the awaited journal XADD (appendfsync everysec)' },
-      { name: 'signal-to-order-sent journalSync=wait', p50_us: +pct(wait, 50).toFixed(1), p99_us: +pct(wait, 99).toFixed(1), signals: S, note: waitHow },
+      { name: 'signal-to-order-sent journalSync=off', p50_us: +pct(off, 50).toFixed(1), p99_us: +pct(off, 99).toFixed(1), signals: S, note: 'option contracts (0DTE, priced from the chain), the journal append awaited (appendfsync everysec)' },
+      { name: 'signal-to-order-sent shares journalSync=off', p50_us: +pct(shares, 50).toFixed(1), p99_us: +pct(shares, 99).toFixed(1), signals: S, note: 'shares (MOC), the journal append awaited (appendfsync everysec)' },
+      { name: 'signal-to-order-sent journalSync=wait', p50_us: +pct(wait, 50).toFixed(1), p99_us: +pct(wait, 99).toFixed(1), signals: S, note: `option contracts; ${waitHow}` },
       { name: 'journal-replay 10k', ms: r10k.ms, entries: r10k.entries },
       { name: `journal-replay ${big >= 1e6 ? '1M' : `${big / 1000}k`}`, ms: rBig.ms, entries: rBig.entries, entries_per_s: Math.round(rBig.entries / (rBig.ms / 1000)) },
       { name: 'journal-archive (retention 5 days of 30)', ms: archiveMs, archived: arch.archived, kept: arch.kept, carried: arch.carried },
