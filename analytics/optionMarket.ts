@@ -55,6 +55,8 @@ interface Chain {
 }
 
 const CHAIN_COLS = 6;
+/** A live quote this much older than the newest quotes is dropped (at least 6 × maxQuoteAgeMs). */
+const LIVE_KEPT_MS = 60_000;
 const GREEKS = 4;
 const STRIKE = 0, BID = 1, ASK = 2, BID_SIZE = 3, ASK_SIZE = 4, OI = 5;
 
@@ -205,6 +207,7 @@ export class OptionMarket {
       this.counters.badQuotes++;
       return 0;
     }
+    this.sweepLive(wallMs);
     let n = 0;
     for (const q of qs as OptionQuote[]) {
       if (!q || typeof q.occ !== 'string' || !(q.bid >= 0) || !(q.ask >= q.bid) || !Number.isFinite(q.ask)) {
@@ -219,6 +222,24 @@ export class OptionMarket {
     }
     this.counters.quotesApplied += n;
     return n;
+  }
+
+  /** Contracts with a live quote kept (fresh or not yet swept). */
+  get liveQuotes(): number {
+    return this.live.size;
+  }
+
+  private nextSweepMs = -Infinity;
+
+  /**
+   * Forgets quotes far past use (a stale quote never prices: see liveQuote). Without it every contract ever
+   * quoted stayed, and the contracts quoted change every day (new expiries, new candidates).
+   */
+  private sweepLive(wallMs: number): void {
+    if (wallMs < this.nextSweepMs) return;
+    const keep = Math.max(LIVE_KEPT_MS, 6 * this.opts.maxQuoteAgeMs);
+    this.nextSweepMs = wallMs + keep;
+    for (const [occ, q] of this.live) if (wallMs - q.wallMs > keep) this.live.delete(occ);
   }
 
   private static rowOf(sym: string, c: Chain, i: number): ChainRow {

@@ -120,4 +120,18 @@ describe('OptionMarket chain index', () => {
     expect(q).toMatchObject({ bid: 5.9, ask: 6.0, delta: 0.5 });
     expect(m.chain('SPY', 1000).length).toBe(24);
   });
+
+  it('forgets live quotes of contracts that stopped quoting (they never price once stale); fresh ones stay', () => {
+    const m = new OptionMarket({ chainFallback: false, maxQuoteAgeMs: 10_000 });
+    const q = (occ: string) => ({ occ, underlying: 'SPY', bid: 1, ask: 1.1, bidSize: 1, askSize: 1 });
+    // a day of contracts coming and going: each quoted for a while, then never again
+    for (let day = 0; day < 20; day++) {
+      for (let t = 0; t < 5; t++) m.applyQuotes([q(`SPY2612${String(day + 10).padStart(2, '0')}C00590000`), q('SPY261231C00600000')], day * 3_600_000 + t * 1000);
+    }
+    const now = 19 * 3_600_000 + 4000;
+    expect(m.liveQuotes).toBeLessThanOrEqual(3);
+    expect(m.quote('SPY261229C00590000', 'SPY', now)).toMatchObject({ source: 'live', bid: 1 }); // the last one quoted
+    expect(m.quote('SPY261231C00600000', 'SPY', now)).toMatchObject({ source: 'live' });
+    expect(m.quote('SPY261210C00590000', 'SPY', now)).toBeNull(); // stale long ago: gone, priced by nothing either way
+  });
 });
