@@ -27,6 +27,14 @@ import { sessionTimeOn } from './session/SessionSchedule.js';
 export const CID_PREFIX = 'AT-';
 export const STRATEGY_NAMES: Record<number, string> = { 0: 'manual', 1: '0DTE', 2: '1DTE', 3: '14DTE', 4: 'MOC', 9: 'exit', 10: 'kill' };
 const EPS = 1e-9;
+/** How far back reconciliation reads the broker's fills (start-up and periodic). */
+const RECONCILE_WINDOW_MS = 24 * 3600_000;
+/**
+ * A finished order stays in memory this long after its last change (and after start, for replayed ones):
+ * past reconciliation's window, so a fill of it the broker still reports is never taken for an order the
+ * journal lost (adopted, counted twice).
+ */
+export const FORGET_FINISHED_AFTER_MS = RECONCILE_WINDOW_MS + 3600_000;
 
 /** The session date (YYYYMMDD) of an option entry (a buy, not reduce-only) from its client id, or null for any other order. */
 function optionEntryDay(r: OrderRecord): string | null {
@@ -354,7 +362,7 @@ export class ExecutionCore {
     this.log.info({ orders: loaded.orders.size, fills: loaded.fills.length, entries: loaded.entries, bad: loaded.bad }, 'order journal replayed');
     await this.restoreControls();
     await this.brokerCall(() => this.broker.connect());
-    const rep = await this.reconcileUnlocked(this.wall() - 24 * 3600_000);
+    const rep = await this.reconcileUnlocked(this.wall() - RECONCILE_WINDOW_MS);
     await this.readAccount(); // a failed read is counted; entries wait for a good one (the buying-power rule)
     await this.settleExpiries(this.hooks.nowMs()); // expiries while the engine was down (when marks are known)
     await this.rebuildExitPlans();
@@ -454,7 +462,7 @@ export class ExecutionCore {
 
   /** Periodic reconciliation: through the same queue as every order, never beside it. */
   reconcileNow(sinceMs?: number): Promise<ReconcileReport> {
-    return this.queue.push(() => this.reconcileUnlocked(sinceMs ?? this.wall() - 24 * 3600_000));
+    return this.queue.push(() => this.reconcileUnlocked(sinceMs ?? this.wall() - RECONCILE_WINDOW_MS));
   }
 
   private async reconcileUnlocked(sinceMs: number): Promise<ReconcileReport> {
@@ -1329,6 +1337,11 @@ export class ExecutionCore {
     const now = this.hooks.nowMs();
     const today = this.isoDate(now);
     if (this.day && this.day.date !== today && this.hooks.marketOpen(now)) this.rollDay(today);
+    if (wall >= this.nextForgetWall) {
+      this.nextForgetWall = wall + 600_000;
+      const n = this.forgetFinished(wall);
+      if (n) this.log.info({ orders: n, kept: this.orders.size }, 'finished orders past the reconciliation window forgotten (the journal keeps them)');
+    }
     const dd = this.portfolio.snapshot(wall);
     if (this.day && this.portfolio.peakEquity > this.day.peakEquity + EPS) {
       this.day.peakEquity = this.portfolio.peakEquity;
@@ -1486,6 +1499,40 @@ export class ExecutionCore {
     // again at the next start: the operator's reset covers it. A live escalation needs `escalation clear`.
     if (!escalated) await this.state.clearEscalation();
     this.hooks.setTradingHalted(escalated);
+  }
+
+  private nextForgetWall = 0;
+
+  /**
+   * Forgets finished orders the engine no longer reads (the journal keeps them): terminal, last changed more
+   * than FORGET_FINISHED_AFTER_MS ago (a replayed one counts from this start, whatever clock its journal time
+   * is on), and neither an exit plan's entry nor one of its legs (an overnight position's scale-out reads
+   * them). Their day's premium entries and re-pricing state go with them, and instruments nothing names any
+   * more. Without it every order ever sent stayed in memory, and the stale-order check, open orders and the
+   * exit legs scanned them all. Returns how many were forgotten.
+   */
+  forgetFinished(wall = this.wall()): number {
+    const before = wall - FORGET_FINISHED_AFTER_MS;
+    if (this.startedWall > before) return 0;
+    const planned = new Set<string>();
+    for (const p of this.exits.values()) planned.add(p.entryCid);
+    let n = 0;
+    for (const [cid, r] of this.orders) {
+      if (!isTerminal(r.state) || r.updatedMs > before || planned.has(cid) || (r.parent !== undefined && planned.has(r.parent))) continue;
+      this.orders.delete(cid);
+      this.pricing.delete(cid);
+      const day = optionEntryDay(r);
+      const entries = day === null ? undefined : this.optionEntriesByDay.get(day);
+      if (entries?.delete(cid) && entries.size === 0) this.optionEntriesByDay.delete(day!);
+      n++;
+    }
+    if (n === 0) return 0;
+    const named = new Set<string>();
+    for (const r of this.orders.values()) named.add(r.order.symbol);
+    for (const key of this.instruments.keys()) {
+      if (!named.has(key) && this.position(key) === 0 && !this.live.has(key)) this.instruments.delete(key);
+    }
+    return n;
   }
 
   openOrders(): OrderRecord[] {

@@ -196,8 +196,9 @@ export class ScriptedVenue implements Broker {
     return v ? this.view(v) : null;
   }
 
-  async fills(): Promise<BrokerFillEvent[]> {
+  /** Executions since `sinceMs` (venue time), as a real venue's execution query filters them. */
+  async fills(sinceMs?: number): Promise<BrokerFillEvent[]> {
     if (!this.connected) throw new BrokerError('unavailable', 'not connected');
-    return this.executions.slice();
+    return sinceMs === undefined ? this.executions.slice() : this.executions.filter((e) => e.ts >= sinceMs);
   }
 }

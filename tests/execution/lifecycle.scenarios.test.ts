@@ -7,7 +7,7 @@ import type { Redis } from 'ioredis';
 import { etDate } from '../../analytics/calendar.js';
 import { loadConfig } from '../../engine/config/loadConfig.js';
 import type { EngineConfig } from '../../engine/config/schema.js';
-import { ExecutionCore, type ExecutionHooks } from '../../actors/execution/ExecutionCore.js';
+import { ExecutionCore, FORGET_FINISHED_AFTER_MS, type ExecutionHooks } from '../../actors/execution/ExecutionCore.js';
 import type { BrokerOrder } from '../../actors/execution/brokers/types.js';
 import { silentLog } from '../helpers/bookkeeper.js';
 import { TestRedis } from '../helpers/redis.js';
@@ -300,5 +300,70 @@ describe('order lifecycle scenarios', () => {
     await c.kill('flatten mine', 'test', 0);
     expect([...venue.orders.values()].filter((v) => v.o.symbol === 'TSLA' && v.o.side === 'sell')).toEqual([]);
     expect(venue.orders.get('operator-1')!.cancelRequested).toBe(false);
+  });
+
+  /** A bought-and-sold round trip on QQQ: two finished orders, flat, no exit plan left. */
+  async function roundTrip(c: ExecutionCore): Promise<void> {
+    c.onBook('QQQ', 509.99, 510.01);
+    for (const [side, id] of [[1, 'rt-in'], [-1, 'rt-out']] as const) {
+      expect(await c.manualOrder('QQQ', side, 10, id)).toMatch(/^sent/);
+      const v = venue.orders.get(`AT-20261207-manual-QQQ-${id}`)!;
+      venue.fill(v, 10, 510);
+      await flush(c);
+    }
+    expect(c.position('QQQ')).toBe(0);
+    expect(c.exits.has('QQQ')).toBe(false);
+  }
+
+  it('forgets finished orders past the reconciliation window; keeps working ones and an open position\'s entry and legs', async () => {
+    const c = core();
+    await c.start();
+    await longPosition(c, 100);
+    const entry = 'AT-20261207-manual-SPY-entry';
+    const target = c.exits.get('SPY')!.target;
+    c.onBook('SPY', target + 0.5, target + 0.52); // the first target: half scaled out
+    await c.queue.idle();
+    const leg = venue.orders.get(`${entry}-X1`)!;
+    venue.fill(leg, leg.o.qty, target + 0.5);
+    await flush(c);
+    expect(c.position('SPY')).toBe(50);
+    await roundTrip(c);
+    c.onBook('IWM', 224.99, 225.01);
+    expect(await c.manualOrder('IWM', 1, 5, 'resting')).toMatch(/^sent/);
+    venue.ack(venue.orders.get('AT-20261207-manual-IWM-resting')!); // acknowledged, never filled: working
+    await flush(c);
+    const all = [...c.orders.keys()].sort();
+
+    wall += FORGET_FINISHED_AFTER_MS - 1000;
+    expect(c.forgetFinished()).toBe(0); // the last change is not yet past the window
+    wall += 2000;
+    expect(c.forgetFinished()).toBe(2);
+    expect([...c.orders.keys()].sort()).toEqual(all.filter((cid) => !cid.includes('-QQQ-')));
+    expect(c.orders.has(entry) && c.orders.has(`${entry}-X1`) && c.orders.has('AT-20261207-manual-IWM-resting')).toBe(true);
+
+    // Reconciliation reads the broker's fills inside its window only: the forgotten orders are not adopted.
+    const rep = await c.reconcileNow();
+    expect(rep.adopted).toBe(0);
+    expect([c.position('SPY'), c.position('QQQ'), c.position('IWM')]).toEqual([50, 0, 0]);
+    // The scale-out is still known done: the target again sends nothing.
+    const placed = venue.orders.size;
+    c.onBook('SPY', target + 0.6, target + 0.62);
+    await c.queue.idle();
+    expect(venue.orders.size).toBe(placed);
+  });
+
+  it('forgets nothing replayed within the window after a start, whatever time the journal holds', async () => {
+    wall = session + 2 * 86_400_000; // a session clock two days behind the wall (a simulated session): old journal times
+    const first = core();
+    await first.start();
+    await roundTrip(first);
+    await first.settled();
+    wall += 30 * 3600_000; // a restart more than a day later
+    const c = core();
+    await c.start();
+    expect([...c.orders.keys()].filter((cid) => cid.includes('-QQQ-'))).toHaveLength(2);
+    expect(c.forgetFinished()).toBe(0);
+    wall += FORGET_FINISHED_AFTER_MS;
+    expect(c.forgetFinished()).toBe(2);
   });
 });
