@@ -55,10 +55,10 @@ interface Chain {
 }
 
 const CHAIN_COLS = 6;
-/** A live quote this much older than the newest quotes is dropped (at least 6 × maxQuoteAgeMs). */
-const LIVE_KEPT_MS = 60_000;
 const GREEKS = 4;
 const STRIKE = 0, BID = 1, ASK = 2, BID_SIZE = 3, ASK_SIZE = 4, OI = 5;
+/** A live quote this much older than the newest quotes is dropped (at least 6 × maxQuoteAgeMs). */
+const LIVE_KEPT_MS = 60_000;
 
 const emptyChain = (wallMs: number): Chain => ({
   wallMs, n: 0, ids: '', expiries: [], expiry: new Uint16Array(0), call: new Uint8Array(0), num: new Float64Array(0),
@@ -108,7 +108,9 @@ export class OptionMarket {
       const vals: number[] = [];
       for (const g of v.contracts) {
         if (!isObj(g)) continue;
-        ids.push(String(g.id));
+        const id = String(g.id);
+        if (id.includes('\n')) continue; // the join key's separator (no chain row has such an id either)
+        ids.push(id);
         vals.push(num(g.delta), num(g.gamma), num(g.vega), num(g.theta));
       }
       c.greekIds = ids.join('\n');

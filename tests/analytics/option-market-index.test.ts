@@ -91,6 +91,7 @@ describe('OptionMarket chain index', () => {
     const byId = new Map(greeks.map((g) => [g.id, g.delta]));
     const shuffled = [...greeks].reverse().filter((_, i) => i !== 5); // one row's greeks missing
     shuffled.push({ id: 'not in the chain', delta: 9, gamma: 9, vega: 9, theta: 9 });
+    shuffled.unshift({ id: 'two\nlines', delta: 8 }); // an id with the join key's separator: it must not shift the rest
     m.applyKey('options:{SPY}:greeks', { contracts: shuffled }, 1000); // greeks before the chain
     m.applyKey('options:{SPY}:chain', k.chain, 1000);
     const rows = m.chain('SPY', 1000);
