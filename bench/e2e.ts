@@ -14,6 +14,8 @@ import { runEnginePipeline, type EngineRate } from './e2e/enginePipeline.js';
 import { runPostMessagePipeline } from './e2e/postMessagePipeline.js';
 import { redisBaseline } from './e2e/redisBaseline.js';
 import { renderMarkdown, writeReport, type E2eReport, type Pipeline, type RunResult, type Stage } from './e2e/report.js';
+import { hotNice } from './e2e/hotNice.js';
+import { loadConfig } from '../engine/config/loadConfig.js';
 
 const RATES: EngineRate[] = [
   { label: '10k', rate: 10_000 },
@@ -110,6 +112,8 @@ export async function run(args: string[]): Promise<E2eReport> {
     command: `npm run bench -- e2e ${args.join(' ')}`.trim(), runs: runsN, secondsPerRate: seconds, warmupSeconds: warmup,
     input: 'TWS API frames over a loopback socket from bench/e2e/twsFeeder.ts into every pipeline (engine: TwsSource; postMessage: TwsSource in its decode thread; native: its own parser)',
     overrides,
+    // the engine's hot path runs at its configured nice; the baselines' pipeline threads at the same (hotNice)
+    threadNice: hotNice(loadConfig({ env: {} }).config),
     notes: [] as string[],
   };
   for (let i = 0; i < runsN; i++) {

@@ -9,6 +9,7 @@ import { depthCapacity, FeederHandle, feederSymbols } from './FeederHandle.js';
 import { runSchedule, stampedResult, type RatePlan } from './RateSchedule.js';
 import type { RunResult } from './report.js';
 import { STAMP_WIDTH } from './TickStamps.js';
+import { hotNice } from './hotNice.js';
 
 export interface NativeSocketOptions {
   /** epoll: waits in epoll_wait, three threads (the engine's default placement); busy: one thread busy-polling */
@@ -49,7 +50,10 @@ export async function runNativeSocketPipeline(o: NativeSocketOptions): Promise<{
   const dir = mkdtempSync(join(tmpdir(), 'at-e2e-native-'));
   const stampsFile = join(dir, 'stamps.f64');
   const ticks = feeder.runIdOf.length;
-  const child = spawn(bin, ['--tws-port', String(feeder.port), '--socket-wait', o.wait, '--clock-origin', origin.toString(), '--ticks', String(ticks), '--stamps', stampsFile, '--symbols', symbols.map((s) => s.symbol).join(',')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // At the engine's hot-path nice (through nice(1): every thread of the process inherits it), as the other pipelines.
+  const nice = hotNice(base);
+  const argv = ['--tws-port', String(feeder.port), '--socket-wait', o.wait, '--clock-origin', origin.toString(), '--ticks', String(ticks), '--stamps', stampsFile, '--symbols', symbols.map((s) => s.symbol).join(',')];
+  const child = nice === 0 ? spawn(bin, argv, { stdio: ['ignore', 'pipe', 'pipe'] }) : spawn('nice', ['-n', String(nice), bin, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
   let decided = 0;
   let summary: NativeSocketSummary | undefined;
   let stderr = '';

@@ -6,6 +6,7 @@ import type { StageData } from './postMessageStage.js';
 import { runSchedule, stampedResult, type RatePlan } from './RateSchedule.js';
 import type { RunResult } from './report.js';
 import { newTickStamps } from './TickStamps.js';
+import { hotNice } from './hotNice.js';
 
 export interface PostMessageOptions {
   rates: RatePlan[];
@@ -37,7 +38,8 @@ export async function runPostMessagePipeline(o: PostMessageOptions): Promise<Run
   const c2 = new MessageChannel();
   const c3 = new MessageChannel();
   const clockOrigin = origin.toString();
-  const mk = (d: StageData, transfer: unknown[]) => new Worker(file, { workerData: d, transferList: transfer as never[], name: `pm-${d.role}` });
+  const nice = hotNice(base);
+  const mk = (d: Omit<StageData, 'nice'>, transfer: unknown[]) => new Worker(file, { workerData: { ...d, nice } satisfies StageData, transferList: transfer as never[], name: `pm-${d.role}` });
   const workers = [
     mk({ role: 'decision', clockOrigin, input: c3.port2, stamps: stampsSab, decided: decidedSab }, [c3.port2]),
     mk({ role: 'analytics', clockOrigin, input: c2.port2, output: c3.port1 }, [c2.port2, c3.port1]),

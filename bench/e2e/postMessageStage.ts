@@ -13,6 +13,7 @@ import { TwsSource } from '../../actors/market-depth/TwsSource.js';
 import type { EngineConfig } from '../../engine/config/schema.js';
 import { createLogger } from '../../engine/log/logger.js';
 import { MonoClock } from '../../engine/runtime/MonoClock.js';
+import { setThreadNice } from '../../engine/runtime/ThreadNice.js';
 import { STAMP_ANALYTICS, STAMP_BOOK, STAMP_DECISION, STAMP_DECODED, STAMP_RECEIPT, STAMP_WIDTH } from './TickStamps.js';
 
 export const MSG_WORDS = 16; // 128 bytes of f64
@@ -33,9 +34,12 @@ export interface StageData {
   decided?: SharedArrayBuffer;
   /** book: how many symbols (config order) and rows */
   numRows?: number[];
+  /** the thread's nice: the engine's hot path's (hotNice), so both pipelines run at one priority */
+  nice: number;
 }
 
 const wd = workerData as StageData;
+if (wd.nice !== 0) setThreadNice(wd.nice); // refused (no CAP_SYS_NICE): the engine's threads are refused alike
 const clock = new MonoClock(BigInt(wd.clockOrigin));
 const out = wd.output;
 

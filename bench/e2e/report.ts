@@ -51,6 +51,9 @@ export function renderMarkdown(r: E2eReport): string {
   const lines: string[] = [];
   lines.push('# End-to-end latency (e2e)', '');
   if (r.meta) lines.push(`Generated ${String(r.meta.generatedAt ?? '')} on ${String(r.meta.host ?? '')} (${String(r.meta.cores ?? '?')} cores, node ${String(r.meta.node ?? '')}); command: \`${String(r.meta.command ?? '')}\`.`, '');
+  if (typeof r.meta?.threadNice === 'number' && r.meta.threadNice !== 0) {
+    lines.push(`The engine's hot path runs at nice ${r.meta.threadNice} (its configuration); the native and postMessage pipelines' threads run at the same nice.`, '');
+  }
   lines.push('Every pipeline reads the same TWS frames from the feeder over a loopback socket and times every tick through the same segments: wire (the intended send time: no coordinated omission) → socket receipt → decoded → book applied → analytics updated → decision (the strategy evaluated, whether or not it fired). tick_to_signal / tick_to_order are emitted signals and orders only (their counts); for orders, signal_to_execution runs from the publish of the signal until execution read it off its ring, and execution_to_order from there to the broker call (risk, the journal append, the call). Medians of the runs shown; the host is shared and noisy.', '');
   lines.push('| pipeline | rate | stage | p50 | p90 | p99 | p99.9 | max | count | dropped | overruns | throughput/s |');
   lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
