@@ -47,6 +47,31 @@ describe('PaperBroker', () => {
     expect((await b.fills()).length).toBe(6);
   });
 
+  it('forgets the oldest finished orders and executions past its bounds; working orders and positions stay', async () => {
+    const books = { SPY: { bids: [[99.99, 1e6]] as [number, number][], asks: [[100.01, 1e6]] as [number, number][] } };
+    const { b, events } = setup(books, { keepFinishedOrders: 5, keepExecutions: 8 });
+    await b.connect();
+    await b.place({ clientOrderId: 'rest', symbol: 'SPY', side: 'buy', qty: 1, type: 'limit', limitPrice: 90, tif: 'gtc' }); // never marketable
+    for (let i = 0; i < 30; i++) {
+      await b.place({ clientOrderId: `m${i}`, symbol: 'SPY', side: 'buy', qty: 10, type: 'market', tif: 'day' });
+      await waitFor(() => kinds(events, `m${i}`).includes('fill'), `fill m${i}`);
+    }
+    expect(await b.orderByClientId('m29')).toMatchObject({ status: 'filled', filledQty: 10 });
+    expect(await b.orderByClientId('m0')).toBeNull(); // forgotten
+    const kept = (await Promise.all(Array.from({ length: 30 }, (_, i) => b.orderByClientId(`m${i}`)))).filter((x) => x !== null).length;
+    expect(kept).toBeGreaterThanOrEqual(5);
+    expect(kept).toBeLessThanOrEqual(5 * 1.1 + 1);
+    expect((await b.openOrders()).map((o) => o.clientOrderId)).toEqual(['rest']);
+    const fills = await b.fills();
+    expect(fills.length).toBeGreaterThanOrEqual(8);
+    expect(fills.length).toBeLessThanOrEqual(8 * 1.1 + 1);
+    expect(fills.at(-1)!.clientOrderId).toBe('m29'); // the newest kept
+    const pos = await b.positions();
+    expect(pos.map((p) => [p.symbol, p.qty])).toEqual([['SPY', 300]]); // every fill still counts
+    expect(pos[0]!.avgPrice).toBeCloseTo(100.01, 9);
+    expect(() => setup(books, { keepExecutions: 0 })).toThrow(/keepExecutions must be an integer ≥ 1/);
+  });
+
   it('slippage moves every execution against the order, never through the limit', async () => {
     const books = { QQQ: { bids: [[400, 50]] as [number, number][], asks: [[400.1, 50], [400.2, 50]] as [number, number][] } };
     const { b, events } = setup(books, { slippageBps: 2 });

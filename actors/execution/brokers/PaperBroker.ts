@@ -74,6 +74,13 @@ export interface PaperBrokerOptions {
   sessionClose?: (nowMs: number) => number;
   /** Cash the account starts with (default 100,000): account() is this plus every fill's cash flow. */
   startingCash?: number;
+  /**
+   * Finished orders kept for `orderByClientId` (default 10,000) and executions kept for `fills` (default
+   * 50,000), the oldest forgotten first: a paper account running for weeks otherwise held every order and
+   * fill it ever made. Working orders are always kept.
+   */
+  keepFinishedOrders?: number;
+  keepExecutions?: number;
   log?: BrokerLog;
 }
 
@@ -136,6 +143,10 @@ function nonNegative(v: number, name: string): number {
   if (!(Number.isFinite(v) && v >= 0)) throw new BrokerError('input', `PaperBroker: ${name} must be a finite number ≥ 0, got ${v}`);
   return v;
 }
+function positiveInt(v: number, name: string): number {
+  if (!(Number.isInteger(v) && v >= 1)) throw new BrokerError('input', `PaperBroker: ${name} must be an integer ≥ 1, got ${v}`);
+  return v;
+}
 const ACTIVE = new Set<PaperStatus>(['pending', 'accepted', 'new', 'partially_filled']);
 
 function round(px: number): number {
@@ -153,6 +164,10 @@ export class PaperBroker implements Broker {
   private readonly working: PaperOrder[] = [];
   private readonly positionsBySymbol = new Map<string, Pos>();
   private readonly executions: BrokerFillEvent[] = [];
+  /** Client ids of finished orders, in the order they finished: the oldest are forgotten past the bound. */
+  private readonly finished: string[] = [];
+  private readonly keepFinished: number;
+  private readonly keepExecutions: number;
   /** symbol → "side:price" → liquidity already taken at that level while it showed `seen`. */
   private readonly taken = new Map<string, Map<string, { seen: number; taken: number }>>();
   private readonly session = Date.now().toString(36);
@@ -181,6 +196,8 @@ export class PaperBroker implements Broker {
     this.fillSlices = opts.fillSlices ?? 1;
     if (!Number.isInteger(this.fillSlices) || this.fillSlices < 1) throw new BrokerError('input', `PaperBroker: fillSlices must be an integer ≥ 1, got ${opts.fillSlices}`);
     this.sessionClose = opts.sessionClose ?? ((now) => NYSE.nextCloseMs(now));
+    this.keepFinished = positiveInt(opts.keepFinishedOrders ?? 10_000, 'keepFinishedOrders');
+    this.keepExecutions = positiveInt(opts.keepExecutions ?? 50_000, 'keepExecutions');
     this.cash = opts.startingCash ?? 100_000;
     if (!(Number.isFinite(this.cash) && this.cash >= 0)) throw new BrokerError('input', `PaperBroker: startingCash must be a finite number ≥ 0, got ${opts.startingCash}`);
     this.fanout = new EventFanout(this.stats, (err) => this.log.error({ err: String(err) }, 'paper broker: event listener threw'));
@@ -382,6 +399,7 @@ export class PaperBroker implements Broker {
     po.filled = Math.round((po.filled + qty) * 1e9) / 1e9;
     const done = po.filled >= o.qty - EPS;
     po.status = done ? 'filled' : 'partially_filled';
+    if (done) this.finish(po);
     this.applyPosition(o.symbol, o.side === 'buy' ? qty : -qty, price, o.instrument);
     const e: BrokerFillEvent = {
       kind: done ? 'fill' : 'partial_fill',
@@ -395,6 +413,8 @@ export class PaperBroker implements Broker {
       ts: this.now(),
     };
     this.executions.push(e);
+    // forgotten in chunks (a tenth of the bound at a time): not a splice per fill
+    if (this.executions.length > this.keepExecutions * 1.1) this.executions.splice(0, this.executions.length - this.keepExecutions);
     this.emit(e);
   }
 
@@ -422,7 +442,18 @@ export class PaperBroker implements Broker {
 
   private end(po: PaperOrder, status: 'canceled' | 'rejected' | 'expired', reason?: string): void {
     po.status = status;
+    this.finish(po);
     this.emit({ kind: status, clientOrderId: po.o.clientOrderId, brokerOrderId: po.id, reason, ts: this.now() });
+  }
+
+  /** An order finished: past the bound, the oldest finished orders are forgotten (a tenth at a time). */
+  private finish(po: PaperOrder): void {
+    this.finished.push(po.o.clientOrderId);
+    if (this.finished.length <= this.keepFinished * 1.1) return;
+    for (const cid of this.finished.splice(0, this.finished.length - this.keepFinished)) {
+      const o = this.orders.get(cid);
+      if (o && !ACTIVE.has(o.status)) this.orders.delete(cid);
+    }
   }
 
   private emit(e: BrokerEvent): void {
@@ -438,6 +469,7 @@ export class PaperBroker implements Broker {
     if (po.status === 'pending') {
       // Not at the venue yet: it will never arrive.
       po.status = 'canceled';
+      this.finish(po);
       this.emit({ kind: 'canceled', clientOrderId, brokerOrderId: po.id, ts: this.now() });
       return;
     }
