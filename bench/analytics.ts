@@ -201,8 +201,9 @@ function benchLiveVpin(reps: number, n: number): { nsPerTrade: number; buckets: 
 }
 
 /**
- * First use of a chain after each update, in turn: the whole chain's rows, selection's index and one bucket, and
- * one contract's chain quote (execution's price when no live quote is fresh) (ms, medians).
+ * Each update's apply (a chain and its greeks), then the first use after it, in turn: the whole chain's rows,
+ * selection's index and one bucket, and one contract's chain quote (execution's price when no live quote is
+ * fresh) (ms, medians).
  */
 function benchChainIndex(rounds: number): { contracts: number; applyMs: number; wholeMs: number; indexMs: number; quoteMs: number } {
   const expiries = Array.from({ length: 18 }, (_, i) => new Date(Date.UTC(2026, 11, 7 + i)).toISOString().slice(0, 10));

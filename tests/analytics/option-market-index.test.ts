@@ -1,7 +1,7 @@
 /**
- * OptionMarket's selection index (decision 130): grouped once per chain update, each expiry and right's rows
- * made only when asked for; the same rows as the whole chain (built from the same groups), each contract's
- * chain quote from its group alone, and bad rows counted once per update whichever form is asked for first.
+ * OptionMarket's chain (decisions 130, 136, 137): copied into columns once per update (bad rows counted
+ * then), each expiry and right's rows made only when asked for; the same rows as the whole chain, each
+ * contract's chain quote from its group alone, greeks joined by contract id, and stale live quotes forgotten.
  */
 import { describe, expect, it } from 'vitest';
 import { OptionMarket } from '../../analytics/optionMarket.js';
@@ -24,12 +24,18 @@ function keys() {
   return { chain: { contracts: rows }, greeks: { contracts: greeks } };
 }
 
+/** A market with the test chain and its greeks applied at wall ms 1000. */
+function applied(): { m: OptionMarket; k: ReturnType<typeof keys> } {
+  const m = new OptionMarket();
+  const k = keys();
+  m.applyKey('options:{SPY}:chain', k.chain, 1000);
+  m.applyKey('options:{SPY}:greeks', k.greeks, 1000);
+  return { m, k };
+}
+
 describe('OptionMarket chain index', () => {
   it('lists the expiries and gives each expiry and right the rows the whole chain has, in order', () => {
-    const m = new OptionMarket();
-    const k = keys();
-    m.applyKey('options:{SPY}:chain', k.chain, 1000);
-    m.applyKey('options:{SPY}:greeks', k.greeks, 1000);
+    const { m } = applied();
     const idx = m.chainIndex('SPY', 1000);
     const whole = m.chain('SPY', 1000);
     expect([...idx.listed].sort()).toEqual(['2026-12-07', '2026-12-08', '2026-12-21']);
@@ -42,28 +48,21 @@ describe('OptionMarket chain index', () => {
     expect(m.chainIndex('QQQ', 1000).rows('2026-12-07', 'call')).toEqual([]);
   });
 
-  it('counts bad rows once per update, whichever form is built first', () => {
-    for (const first of ['index', 'whole'] as const) {
-      const m = new OptionMarket();
-      const k = keys();
-      m.applyKey('options:{SPY}:chain', k.chain, 1000);
-      m.applyKey('options:{SPY}:greeks', k.greeks, 1000);
-      if (first === 'index') m.chainIndex('SPY', 1000).rows('2026-12-07', 'call');
-      m.chain('SPY', 1000);
-      m.chainIndex('SPY', 1000).rows('2026-12-08', 'put');
-      expect(m.counters.badChainRows, first).toBe(3);
-      m.applyKey('options:{SPY}:chain', k.chain, 2000); // an update: counted again, once
-      m.chainIndex('SPY', 2000);
-      m.chain('SPY', 2000);
-      expect(m.counters.badChainRows, first).toBe(6);
-    }
+  it('counts bad rows once per chain update, however often and in whatever form the chain is read', () => {
+    const { m, k } = applied();
+    m.chainIndex('SPY', 1000).rows('2026-12-07', 'call');
+    m.chain('SPY', 1000);
+    m.chainIndex('SPY', 1000).rows('2026-12-08', 'put');
+    m.applyKey('options:{SPY}:greeks', k.greeks, 1000); // greeks alone: the rows are not counted again
+    expect(m.counters.badChainRows).toBe(3);
+    m.applyKey('options:{SPY}:chain', k.chain, 2000); // an update: counted again, once
+    m.chainIndex('SPY', 2000);
+    m.chain('SPY', 2000);
+    expect(m.counters.badChainRows).toBe(6);
   });
 
   it('prices each contract from its own chain row (only its group built); none for a contract the chain lacks', () => {
-    const m = new OptionMarket();
-    const k = keys();
-    m.applyKey('options:{SPY}:chain', k.chain, 1000);
-    m.applyKey('options:{SPY}:greeks', k.greeks, 1000);
+    const { m } = applied();
     const whole = m.chain('SPY', 1000);
     expect(whole.length).toBe(24);
     for (const r of whole) {
@@ -108,10 +107,7 @@ describe('OptionMarket chain index', () => {
   });
 
   it('keeps its own copy of a chain: the decoded key can be dropped or changed without changing a quote', () => {
-    const m = new OptionMarket();
-    const k = keys();
-    m.applyKey('options:{SPY}:chain', k.chain, 1000);
-    m.applyKey('options:{SPY}:greeks', k.greeks, 1000);
+    const { m, k } = applied();
     for (const x of k.chain.contracts as Record<string, unknown>[]) {
       x.bid = -1;
       x.expiration = 'gone';

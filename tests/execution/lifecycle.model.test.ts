@@ -34,7 +34,7 @@ import { loadConfig } from '../../engine/config/loadConfig.js';
 import type { EngineConfig } from '../../engine/config/schema.js';
 import { ExecutionCore } from '../../actors/execution/ExecutionCore.js';
 import { option } from '../../analytics/instrument.js';
-import { isTerminal, type OrderRecord } from '../../actors/execution/OrderBookkeeping.js';
+import { cidSessionDay, isTerminal, type OrderRecord } from '../../actors/execution/OrderBookkeeping.js';
 import { mulberry32 } from '../analytics/prng.js';
 import { silentLog } from '../helpers/bookkeeper.js';
 import { TestRedis } from '../helpers/redis.js';
@@ -165,8 +165,8 @@ describe.each(['shares', 'options'] as const)('order lifecycle: model-based (%s)
     // A day's option premium (kept in a per-day index) is what a scan of every order kept gives.
     const days = new Set<string>();
     for (const cid of core.orders.keys()) {
-      const m = /^AT-(\d{8})-/.exec(cid);
-      if (m) days.add(m[1]!);
+      const day = cidSessionDay(cid);
+      if (day) days.add(day);
     }
     for (const day of days) {
       const got = core.premiumSpent(day);
