@@ -36,6 +36,7 @@ interface Chain {
   /** each row's contract id, joined by '\n' (one string, not one per row): the greeks' join key */
   ids: string;
   expiries: string[];
+  /** The columns below are reused from poll to poll (atLeast): only their first `n` rows are the chain's. */
   /** index into `expiries` */
   expiry: Uint16Array;
   /** 1 call, 0 put */
@@ -44,7 +45,7 @@ interface Chain {
   num: Float64Array;
   /** delta, gamma, vega, theta per row (NaN where the greeks lack the row) */
   greeks: Float64Array;
-  /** the greeks key as it arrived (ids joined as above, values in id order), joined to each chain */
+  /** the greeks key as it arrived (ids joined as above, values in id order, reused like the columns), joined to each chain */
   greekIds: string;
   greekVals: Float64Array;
   /** selection's rows per `${expiration}|${type}`, made on first use after an update */
@@ -64,6 +65,15 @@ const emptyChain = (wallMs: number): Chain => ({
   wallMs, n: 0, ids: '', expiries: [], expiry: new Uint16Array(0), call: new Uint8Array(0), num: new Float64Array(0),
   greeks: new Float64Array(0), greekIds: '', greekVals: new Float64Array(0), groups: new Map(), rows: null, listed: new Set(),
 });
+
+/**
+ * `a` when it holds `n` elements, else a new array a quarter larger. A chain's columns are rewritten in place
+ * at each poll: a new set per poll (~0.7 MB of typed arrays per underlying every 5 s, outside V8's heap and
+ * freed only when a full collection finds them) kept ~10 MB of dead buffers on the hot thread.
+ */
+function atLeast<T extends Float64Array | Uint16Array | Uint8Array>(a: T, n: number): T {
+  return a.length >= n ? a : (new (a.constructor as new (len: number) => T)(Math.ceil(n * 1.25)));
+}
 
 const CHAIN = /^options:\{([^}]+)\}:(chain|greeks)$/;
 const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : NaN);
@@ -105,16 +115,19 @@ export class OptionMarket {
       this.counters.chainsApplied++;
     } else {
       const ids: string[] = [];
-      const vals: number[] = [];
+      const vals = (c.greekVals = atLeast(c.greekVals, v.contracts.length * GREEKS));
       for (const g of v.contracts) {
         if (!isObj(g)) continue;
         const id = String(g.id);
         if (id.includes('\n')) continue; // the join key's separator (no chain row has such an id either)
+        const o = ids.length * GREEKS;
         ids.push(id);
-        vals.push(num(g.delta), num(g.gamma), num(g.vega), num(g.theta));
+        vals[o] = num(g.delta);
+        vals[o + 1] = num(g.gamma);
+        vals[o + 2] = num(g.vega);
+        vals[o + 3] = num(g.theta);
       }
       c.greekIds = ids.join('\n');
-      c.greekVals = Float64Array.from(vals);
     }
     this.joinGreeks(c);
     c.groups.clear();
@@ -131,9 +144,9 @@ export class OptionMarket {
     const expiryIdx = new Map<string, number>();
     const expiries: string[] = [];
     const ids: string[] = [];
-    const expiry = new Uint16Array(raw.length);
-    const call = new Uint8Array(raw.length);
-    const cols = new Float64Array(raw.length * CHAIN_COLS);
+    const expiry = (c.expiry = atLeast(c.expiry, raw.length));
+    const call = (c.call = atLeast(c.call, raw.length));
+    const cols = (c.num = atLeast(c.num, raw.length * CHAIN_COLS));
     let n = 0;
     for (const x of raw) {
       if (!isObj(x) || !this.valid(x, rootOk, expiryIdx, expiries)) continue;
@@ -157,9 +170,6 @@ export class OptionMarket {
     c.n = n;
     c.ids = ids.join('\n');
     c.expiries = expiries;
-    c.expiry = expiry.slice(0, n);
-    c.call = call.slice(0, n);
-    c.num = cols.slice(0, n * CHAIN_COLS);
     c.listed = new Set(expiries);
   }
 
@@ -187,9 +197,10 @@ export class OptionMarket {
    * greeks' ids, made here and dropped.
    */
   private joinGreeks(c: Chain): void {
-    const g = new Float64Array(c.n * GREEKS).fill(NaN);
+    const len = c.n * GREEKS;
+    const g = (c.greeks = atLeast(c.greeks, len)).fill(NaN, 0, len);
     if (c.greekIds.length > 0 && c.n > 0) {
-      if (c.greekIds === c.ids) g.set(c.greekVals.subarray(0, g.length));
+      if (c.greekIds === c.ids) g.set(c.greekVals.subarray(0, len));
       else {
         const at = new Map<string, number>();
         c.greekIds.split('\n').forEach((id, i) => at.set(id, i));
@@ -200,7 +211,6 @@ export class OptionMarket {
         }
       }
     }
-    c.greeks = g;
   }
 
   /** Live quotes (topic `option-quotes`); malformed ones are counted and skipped. */

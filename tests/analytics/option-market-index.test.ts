@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { OptionMarket } from '../../analytics/optionMarket.js';
+import { rng } from '../helpers/tws-wire.js';
 
 function keys() {
   const rows: Record<string, unknown>[] = [];
@@ -116,6 +117,48 @@ describe('OptionMarket chain index', () => {
     const q = m.quote('SPY261207C00590000', 'SPY', 1000);
     expect(q).toMatchObject({ bid: 5.9, ask: 6.0, delta: 0.5 });
     expect(m.chain('SPY', 1000).length).toBe(24);
+  });
+
+  it('reuses its columns across updates: chains and greeks growing and shrinking in any order read as the last ones (seeded)', () => {
+    const seed = 20261206;
+    console.log(`option-market reuse: seed ${seed}`);
+    const r = rng(seed);
+    const m = new OptionMarket();
+    let chain: Record<string, unknown>[] = [];
+    let greeks = new Map<string, number>();
+    for (let step = 0; step < 200; step++) {
+      const n = Math.floor(r() * 60); // 0..59 contracts: often smaller than the last, sometimes larger
+      const rows: Record<string, unknown>[] = [];
+      for (let i = 0; i < n; i++) {
+        const strike = 500 + Math.floor(r() * 40) * 5;
+        const type = r() < 0.5 ? 'call' : 'put';
+        const expiration = ['2026-12-07', '2026-12-08', '2026-12-21'][Math.floor(r() * 3)]!;
+        const id = `${expiration}${type}${strike}`;
+        if (rows.some((x) => x.id === id)) continue;
+        rows.push({ id, expiration, strike, type, bid: step + i / 100, ask: step + i / 100 + 0.1, bidSize: i, askSize: step, oi: step * 1000 + i });
+      }
+      if (r() < 0.5) {
+        m.applyKey('options:{SPY}:chain', { contracts: rows }, step);
+        chain = rows;
+      } else {
+        // greeks for a random subset of the last chain's and this draw's ids, in random order
+        const ids = [...chain, ...rows].map((x) => x.id as string).filter(() => r() < 0.7).sort(() => r() - 0.5);
+        greeks = new Map(ids.map((id, i) => [id, step + i / 1000]));
+        m.applyKey('options:{SPY}:greeks', { contracts: [...greeks].map(([id, d]) => ({ id, delta: d, gamma: 1, vega: 2, theta: 3 })) }, step);
+      }
+      const got = m.chain('SPY', step);
+      expect(got.length, `step ${step}`).toBe(chain.length);
+      const want = new Map(chain.map((x) => [x.id as string, x]));
+      for (const g of got) {
+        const id = `${g.expiration}${g.type}${g.strike}`;
+        const x = want.get(id);
+        expect(x, `step ${step}: ${id} is not in the last chain`).toBeDefined();
+        expect([g.bid, g.ask, g.bidSize, g.askSize, g.openInterest], `step ${step}: ${id}`).toEqual([x!.bid, x!.ask, x!.bidSize, x!.askSize, x!.oi]);
+        const d = greeks.get(id);
+        if (d === undefined) expect(g.greeks.delta, `step ${step}: ${id}`).toBeNaN();
+        else expect(g.greeks.delta, `step ${step}: ${id}`).toBe(d);
+      }
+    }
   });
 
   it('forgets live quotes of contracts that stopped quoting (they never price once stale); fresh ones stay', () => {
