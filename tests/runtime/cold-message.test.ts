@@ -3,6 +3,7 @@
  * own instance, so a message must decode alone, whatever its sender decoded or packed before it.
  */
 import { Packr } from 'msgpackr';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { COLD_PACK_OPTIONS, packCold, unpackCold } from '../../engine/runtime/ColdMessage.js';
 
@@ -28,5 +29,23 @@ describe('cold messages (msgpack records)', () => {
     const maps = new Packr({ useRecords: false, moreTypes: true }).pack(chain);
     expect(packCold(chain).length).toBeLessThan(maps.length * 0.7);
     expect(unpackCold(maps)).toEqual(chain); // an older recording's maps
+  });
+  it('crosses a thread boundary as its own bytes, not as the buffer the packer reuses (a small one after a chain)', async () => {
+    const { port1, port2 } = new MessageChannel();
+    const got = (p: MessagePort) => new Promise<Uint8Array>((r) => p.once('message', r));
+    try {
+      const chain = { contracts: Array.from({ length: 3600 }, (_, i) => ({ id: `c${i}`, strike: 500 + i, bid: 1, ask: 1.1 })) };
+      packCold(chain); // the packer's buffer grows past 100 KB
+      for (const msg of [{ key: 'k', ttlMs: 1 }, other(1), chain]) {
+        const sent = packCold(msg);
+        const arrived = got(port2);
+        port1.postMessage(sent);
+        const b = await arrived;
+        expect(b.buffer.byteLength).toBe(sent.byteLength); // what the clone copied and allocated: the message alone
+        expect(unpackCold(b)).toEqual(msg);
+      }
+    } finally {
+      port1.close();
+    }
   });
 });
