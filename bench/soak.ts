@@ -19,6 +19,8 @@ export interface SoakSample {
   heapMb: Record<string, number>;
   /** what each thread's V8 heap holds (young generation included): the part of RSS that is the JS heaps */
   heapTotalMb: Record<string, number>;
+  /** each thread's memory outside its V8 heap (ArrayBuffers, external strings), freed only when a collection finds their wrappers */
+  externalMb: Record<string, number>;
   loopLagMs: Record<string, number>;
   /** the largest lag of any reader, per ring */
   ringLag: Record<string, number>;
@@ -35,6 +37,7 @@ export interface SoakReport {
   heapMaxMb: Record<string, number>;
   /** the largest heap each thread held (V8 heapTotal; co-located actors share one) */
   heapHeldMaxMb: Record<string, number>;
+  externalMaxMb: Record<string, number>;
   loopLagMaxMs: Record<string, number>;
   ringLagMax: Record<string, number>;
   restarts: number;
@@ -88,8 +91,8 @@ export async function run(args: string[]): Promise<SoakReport> {
       const raw = await redis.get('engine:status').catch(() => null);
       if (!raw) continue;
       const st = JSON.parse(raw) as {
-        process?: { rssMb: number; mainHeapUsedMb?: number; mainHeapTotalMb?: number };
-        actors: { name: string; heapUsedMb: number; heapTotalMb?: number; loopLagMs: number; restarts: number }[];
+        process?: { rssMb: number; mainHeapUsedMb?: number; mainHeapTotalMb?: number; externalMb?: number };
+        actors: { name: string; heapUsedMb: number; heapTotalMb?: number; externalMb?: number; loopLagMs: number; restarts: number }[];
         rings: { name: string; readers: { lag: number }[] }[];
       };
       if (!st.process) continue;
@@ -99,6 +102,7 @@ export async function run(args: string[]): Promise<SoakReport> {
         // the supervisor's thread too: it runs the embedded venues on a small host
         heapMb: { ...Object.fromEntries(st.actors.map((a) => [a.name, a.heapUsedMb])), supervisor: st.process.mainHeapUsedMb ?? 0 },
         heapTotalMb: { ...Object.fromEntries(st.actors.map((a) => [a.name, a.heapTotalMb ?? 0])), supervisor: st.process.mainHeapTotalMb ?? 0 },
+        externalMb: { ...Object.fromEntries(st.actors.map((a) => [a.name, a.externalMb ?? 0])), supervisor: st.process.externalMb ?? 0 },
         loopLagMs: Object.fromEntries(st.actors.map((a) => [a.name, a.loopLagMs])),
         ringLag: Object.fromEntries(st.rings.map((r) => [r.name, Math.max(0, ...r.readers.map((x) => x.lag))])),
         restarts: st.actors.reduce((n, a) => n + a.restarts, 0),
@@ -121,7 +125,7 @@ export async function run(args: string[]): Promise<SoakReport> {
     minutes, everyS, samples,
     steadyRssMb: steady, slopeMbPer10Min: slopeMb,
     maxRssMb: samples.length ? Math.max(...samples.map((s) => s.rssMb)) : null,
-    heapMaxMb: maxOf((s) => s.heapMb), heapHeldMaxMb: maxOf((s) => s.heapTotalMb), loopLagMaxMs: maxOf((s) => s.loopLagMs), ringLagMax: maxOf((s) => s.ringLag),
+    heapMaxMb: maxOf((s) => s.heapMb), heapHeldMaxMb: maxOf((s) => s.heapTotalMb), externalMaxMb: maxOf((s) => s.externalMb ?? {}), loopLagMaxMs: maxOf((s) => s.loopLagMs), ringLagMax: maxOf((s) => s.ringLag),
     restarts: samples.at(-1)?.restarts ?? 0,
     targets: { steadyRss300: steady === null ? null : steady <= 300, slope1Per10: slopeMb === null ? null : slopeMb <= 1 },
     files: { json: join(out, 'soak.json'), svg: join(out, 'soak.svg') },
@@ -172,6 +176,7 @@ export function format(r: Record<string, unknown>): string {
     `  RSS: steady ${s.steadyRssMb} MB (median of the second half), max ${s.maxRssMb} MB, slope ${s.slopeMbPer10Min} MB per 10 min (after the first fifth)`,
     `  heap max per thread (used): ${kv(s.heapMaxMb, ' MB')}`,
     `  heap max per thread (held): ${kv(s.heapHeldMaxMb, ' MB')}`,
+    `  outside the heap max per thread (ArrayBuffers, external strings): ${kv(s.externalMaxMb ?? {}, ' MB')}`,
     `  event-loop delay p99 max: ${kv(s.loopLagMaxMs, ' ms')}`,
     `  ring lag max: ${kv(s.ringLagMax, '')}`,
     `  actor restarts: ${s.restarts}`,

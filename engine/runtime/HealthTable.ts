@@ -20,6 +20,7 @@ export const HEALTH_FIELDS = {
   inputErrors: 12, // bad input counted and dropped (malformed frames, NaN prices, unknown symbols)
   heapUsedMb: 13, // the worker's V8 heap in use (one isolate per worker: co-located actors share it)
   heapTotalMb: 14, // the heap V8 has reserved for it
+  externalMb: 15, // memory outside the V8 heap its isolate holds (ArrayBuffers, external strings): freed only when their wrappers are collected
 } as const;
 export const RECORD_DOUBLES = 16;
 

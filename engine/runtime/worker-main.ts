@@ -55,6 +55,7 @@ const sampleCpu = () => {
     if (heap) {
       health.set(i, HEALTH_FIELDS.heapUsedMb, heap.used_heap_size / 1048576);
       health.set(i, HEALTH_FIELDS.heapTotalMb, heap.total_heap_size / 1048576);
+      health.set(i, HEALTH_FIELDS.externalMb, heap.external_memory / 1048576);
       health.set(i, HEALTH_FIELDS.loopLagMs, loopDelay.count > 0 ? loopDelay.percentile(99) / 1e6 : 0);
     }
   }

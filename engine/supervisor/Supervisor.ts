@@ -55,9 +55,10 @@ export interface ActorStatus {
   errors: number;
   inputErrors: number;
   degraded: boolean;
-  /** The actor's worker: V8 heap in use and reserved (MB), event-loop delay p99 over the last second (ms). */
+  /** The actor's worker: V8 heap in use and reserved, memory outside the heap (MB), event-loop delay p99 over the last second (ms). */
   heapUsedMb: number;
   heapTotalMb: number;
+  externalMb: number;
   loopLagMs: number;
   lastExit?: string;
 }
@@ -416,6 +417,7 @@ export class Supervisor extends EventEmitter {
           degraded: h.get(s.index, HEALTH_FIELDS.degraded) === 1,
           heapUsedMb: Math.round(h.get(s.index, HEALTH_FIELDS.heapUsedMb) * 10) / 10,
           heapTotalMb: Math.round(h.get(s.index, HEALTH_FIELDS.heapTotalMb) * 10) / 10,
+          externalMb: Math.round(h.get(s.index, HEALTH_FIELDS.externalMb) * 10) / 10,
           loopLagMs: Math.round(h.get(s.index, HEALTH_FIELDS.loopLagMs) * 100) / 100,
           lastExit: s.lastExit,
         };

@@ -27,11 +27,14 @@ describe('bench soak --quick', () => {
       expect(Object.keys(s.heapMb).sort()).toEqual([...ACTORS, 'supervisor'].sort());
       expect(Object.keys(s.heapTotalMb).sort()).toEqual([...ACTORS, 'supervisor'].sort());
       for (const k of Object.keys(s.heapMb)) expect(s.heapTotalMb[k]).toBeGreaterThanOrEqual(s.heapMb[k]);
+      expect(Object.keys(s.externalMb).sort()).toEqual([...ACTORS, 'supervisor'].sort());
       expect(Object.values(s.loopLagMs).every((v) => Number.isFinite(v) && v >= 0)).toBe(true);
       expect(Object.keys(s.ringLag)).toContain('market-data');
     }
     // heaps are reported once the workers ran a second (the first sample may precede that)
     expect(Object.values(r.samples.at(-1)!.heapMb).every((v) => v > 0)).toBe(true);
+    // every thread holds some memory outside its heap (its buffers; the supervisor the rings), sampled like the heap
+    expect(r.samples.at(-1)!.externalMb, JSON.stringify(r.samples.at(-1)!.externalMb)).toSatisfy((m: Record<string, number>) => Object.values(m).every((v) => v > 0));
     expect(r.steadyRssMb).toBeGreaterThan(0);
     expect(typeof r.slopeMbPer10Min).toBe('number');
     const saved = JSON.parse(readFileSync(join(out, 'soak.json'), 'utf8')) as SoakReport;
