@@ -69,7 +69,7 @@ const emptyChain = (wallMs: number): Chain => ({
 /**
  * `a` when it holds `n` elements, else a new array a quarter larger. A chain's columns are rewritten in place
  * at each poll: a new set per poll (~0.7 MB of typed arrays per underlying every 5 s, outside V8's heap and
- * freed only when a full collection finds them) kept ~10 MB of dead buffers on the hot thread.
+ * freed only when a full collection finds them) left megabytes of dead buffers between collections.
  */
 function atLeast<T extends Float64Array | Uint16Array | Uint8Array>(a: T, n: number): T {
   return a.length >= n ? a : (new (a.constructor as new (len: number) => T)(Math.ceil(n * 1.25)));
