@@ -125,7 +125,7 @@ export async function run(args: string[]): Promise<SoakReport> {
     minutes, everyS, samples,
     steadyRssMb: steady, slopeMbPer10Min: slopeMb,
     maxRssMb: samples.length ? Math.max(...samples.map((s) => s.rssMb)) : null,
-    heapMaxMb: maxOf((s) => s.heapMb), heapHeldMaxMb: maxOf((s) => s.heapTotalMb), externalMaxMb: maxOf((s) => s.externalMb ?? {}), loopLagMaxMs: maxOf((s) => s.loopLagMs), ringLagMax: maxOf((s) => s.ringLag),
+    heapMaxMb: maxOf((s) => s.heapMb), heapHeldMaxMb: maxOf((s) => s.heapTotalMb), externalMaxMb: maxOf((s) => s.externalMb), loopLagMaxMs: maxOf((s) => s.loopLagMs), ringLagMax: maxOf((s) => s.ringLag),
     restarts: samples.at(-1)?.restarts ?? 0,
     targets: { steadyRss300: steady === null ? null : steady <= 300, slope1Per10: slopeMb === null ? null : slopeMb <= 1 },
     files: { json: join(out, 'soak.json'), svg: join(out, 'soak.svg') },

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { OptionMarket } from '../../analytics/optionMarket.js';
-import { rng } from '../helpers/tws-wire.js';
+import { mulberry32 } from './prng.js';
 
 function keys() {
   const rows: Record<string, unknown>[] = [];
@@ -122,7 +122,7 @@ describe('OptionMarket chain index', () => {
   it('reuses its columns across updates: chains and greeks growing and shrinking in any order read as the last ones (seeded)', () => {
     const seed = 20261206;
     console.log(`option-market reuse: seed ${seed}`);
-    const r = rng(seed);
+    const r = mulberry32(seed);
     const m = new OptionMarket();
     let chain: Record<string, unknown>[] = [];
     let greeks = new Map<string, number>();
