@@ -177,6 +177,8 @@ export class ExecutionCore {
     /** option strategy signals without a contract (signals found none eligible: the reason is on the signal) */
     noContract: 0, optionOrders: 0, reprices: 0, optionTimeouts: 0, cutoffCloses: 0, expirySettlements: 0, exerciseDeliveries: 0, deliveryWaits: 0, expiryAwaitingPrice: 0,
   };
+  /** the last option signal that reached the entry decision: what the warm path decides again */
+  private lastOptionSignal: SignalInput | undefined;
   /** live option quotes and, behind them, the chains: prices, marks and greeks of option contracts */
   readonly options: OptionMarket;
   /** every instrument the engine has an order or a position in, by key (ticker or OCC) */
@@ -627,23 +629,36 @@ export class ExecutionCore {
     this.hooks.journalHealth?.(ok, reason);
   }
 
-  /** A journal call with the Redis health it reveals; rethrows so the caller refuses the order. */
-  private async journalCall(fn: () => Promise<void>): Promise<void> {
+  /**
+   * A journal call with the Redis health it reveals; rethrows so the caller refuses the order. Undefined
+   * (no promise, nothing to await) when the entry was taken at once (the local journal).
+   */
+  private journalCall(fn: () => Promise<unknown> | undefined): Promise<void> | undefined {
+    let p: Promise<unknown> | undefined;
     try {
-      await fn();
-      if (!this.journalOk && this.journal.healthy) {
-        this.journalOk = true;
-        this.hooks.journalHealth?.(true);
-      }
+      p = fn();
     } catch (err) {
-      // refused by the execution lease's fence: Redis is fine, this instance no longer owns execution (it steps down)
-      if (err instanceof FencedError) throw err;
-      if (this.journalOk) {
-        this.journalOk = false;
-        this.hooks.journalHealth?.(false, String((err as Error)?.message ?? err));
-      }
-      throw err;
+      this.journalFailed(err);
     }
+    if (!p) return void this.journalAnswered();
+    return p.then(() => this.journalAnswered(), (err) => this.journalFailed(err));
+  }
+
+  private journalAnswered(): void {
+    if (!this.journalOk && this.journal.healthy) {
+      this.journalOk = true;
+      this.hooks.journalHealth?.(true);
+    }
+  }
+
+  private journalFailed(err: unknown): never {
+    // refused by the execution lease's fence: Redis is fine, this instance no longer owns execution (it steps down)
+    if (err instanceof FencedError) throw err;
+    if (this.journalOk) {
+      this.journalOk = false;
+      this.hooks.journalHealth?.(false, String((err as Error)?.message ?? err));
+    }
+    throw err;
   }
 
   // ─── orders ────────────────────────────────────────────────────────────────────────────────────────────
@@ -759,7 +774,8 @@ export class ExecutionCore {
    * `now` is session time (market hours); the order-rate window and the breaker's quiet period and cb:ts are
    * wall time: an accelerated simulated session must not loosen a rate limit or shorten a quiet period.
    */
-  private checkRisk(o: BrokerOrder, price: number, reduceOnly: boolean, now: number): RiskVerdict {
+  private checkRisk(o: BrokerOrder, price: number, reduceOnly: boolean, now: number, dry = false): RiskVerdict {
+    if (dry) return this.risk.preview(() => this.checkRisk(o, price, reduceOnly, now));
     const v = this.vols.get(o.symbol);
     const halted = this.hooks.tradingHalted() || this.halt !== null;
     return this.risk.check(
@@ -783,7 +799,8 @@ export class ExecutionCore {
     r.refPrice = origin?.price ?? this.marks.get(order.symbol);
     try {
       const t0 = performance.now();
-      await this.journalCall(() => this.journal.appendIntent(r, this.hooks.nowMs()));
+      const stored = this.journalCall(() => this.journal.appendIntent(r, this.hooks.nowMs()));
+      if (stored) await stored; // the local journal took it at once: the broker call follows in the same turn
       this.journalIntentUs.record(Math.max(1, Math.round((performance.now() - t0) * 1000)));
     } catch (err) {
       this.counters.journalFailures++;
@@ -945,40 +962,66 @@ export class ExecutionCore {
         return this.send(o, s.strategy, true, 'exit', undefined, { ...s, price: mark });
       }
     }
+    this.lastOptionSignal = s;
+    const e = this.optionEntry(s, inst, cid, now, false);
+    if (!e.ok) {
+      this.counters.riskRejected++;
+      return `risk: ${e.rule}: ${e.reason}`;
+    }
+    this.instruments.set(inst.occ, inst);
+    this.counters.optionOrders++;
+    return this.send(e.order, s.strategy, false, 'entry', undefined, { ...s, price: e.mid });
+  }
+
+  /**
+   * The entry an option signal opens: the contract priced (a marketable limit), sized from the premium
+   * budget, every option and account rule checked; or the rule that refuses it, already counted by the risk
+   * engine. `dry` (the warm path) changes nothing: no rejection or quote counted, nothing in the order-rate
+   * window.
+   */
+  private optionEntry(s: SignalInput, inst: OptionInstrument, cid: string, now: number, dry: boolean): { ok: true; order: BrokerOrder; mid: number } | { ok: false; rule: string; reason: string } {
+    const refuse = (rule: string, reason: string) => {
+      if (!dry) this.risk.reject(rule, reason);
+      return { ok: false as const, rule, reason };
+    };
     const lim = this.cfg.risk.options;
     if (!lim.holdToExpiry && inst.expiry <= this.isoDate(now) && now >= (this.optionCutoffMs(this.isoDate(now)) ?? Infinity)) {
-      return this.refuse('option-cutoff', `${inst.occ} expires today and the options cutoff (${lim.cutoff} New York) has passed`);
+      return refuse('option-cutoff', `${inst.occ} expires today and the options cutoff (${lim.cutoff} New York) has passed`);
     }
-    const wall = this.wall();
-    const q = this.options.quote(inst.occ, inst.underlying, wall);
-    if (!q) return this.refuse('option-price', `no quote for ${inst.occ} (no live quote, no chain row)`);
+    const q = this.options.quote(inst.occ, inst.underlying, this.wall(), !dry);
+    if (!q) return refuse('option-price', `no quote for ${inst.occ} (no live quote, no chain row)`);
     const limit = marketableLimit(q, 1, this.cfg.execution.optionOrders.startFraction, inst.underlying);
-    if (limit === null) return this.refuse('option-price', `the quote of ${inst.occ} cannot price an order (bid ${q.bid}, ask ${q.ask})`);
+    if (limit === null) return refuse('option-price', `the quote of ${inst.occ} cannot price an order (bid ${q.bid}, ask ${q.ask})`);
     const spent = this.premiumSpent(this.hooks.sessionDate(now));
     const size = contractsFor(limit, inst.multiplier, s.confidence, { maxPremiumPerTrade: lim.maxPremiumPerTrade, maxPremiumPerDay: lim.maxPremiumPerDay, spentToday: spent, maxContractsPerOrder: lim.maxContractsPerOrder });
-    if (!size.ok) return this.refuse(size.reason === 'day-premium' ? 'option-premium-day' : size.reason === 'trade-premium' ? 'option-premium-trade' : 'option-price', size.detail);
+    if (!size.ok) return refuse(size.reason === 'day-premium' ? 'option-premium-day' : size.reason === 'trade-premium' ? 'option-premium-trade' : 'option-price', size.detail);
     const v1 = checkOptionEntry(
       { occ: inst.occ, underlying: inst.underlying, contracts: size.contracts, premiumPerContract: limit * inst.multiplier, multiplier: inst.multiplier, greeks: q },
       { spentToday: spent, contractsIn: (k) => this.contractsIn(k), contractsOn: (u) => this.contractsOn(u), book: this.bookGreeks().net },
       lim,
     );
-    if (!v1.ok) return this.refuse(v1.rule, v1.reason);
+    if (!v1.ok) return refuse(v1.rule, v1.reason);
     const order: BrokerOrder = { clientOrderId: cid, symbol: inst.occ, instrument: inst, side: 'buy', qty: size.contracts, type: 'limit', limitPrice: limit, tif: 'day' };
-    this.instruments.set(inst.occ, inst);
-    const v = this.checkRisk(order, limit, false, now);
-    if (!v.ok) {
-      this.counters.riskRejected++;
-      return `risk: ${v.rule}: ${v.reason}`;
-    }
-    this.counters.optionOrders++;
-    return this.send(order, s.strategy, false, 'entry', undefined, { ...s, price: (q.bid + q.ask) / 2 });
+    const v = this.checkRisk(order, limit, false, now, dry);
+    return v.ok ? { ok: true, order, mid: (q.bid + q.ask) / 2 } : v;
   }
 
-  /** An option rule refused the order: counted with the risk engine's rejections, answered with the reason. */
-  private refuse(rule: string, reason: string): string {
-    this.risk.reject(rule, reason);
-    this.counters.riskRejected++;
-    return `risk: ${rule}: ${reason}`;
+  /**
+   * The warm path (decision 146): the last option signal's entry decided again, changing nothing. Run every
+   * `execution.warmPathMs` so the order path's code stays optimised between signals that come seconds or
+   * minutes apart (run tens of times a minute, it stays in V8's slower tiers). False when there is nothing
+   * to warm (no option signal yet, or a contract that no longer parses).
+   */
+  warmOrderPath(): boolean {
+    const s = this.lastOptionSignal;
+    if (!s?.option) return false;
+    try {
+      const inst = optionInstrument(s.symbol, s.option.expiry, s.option.right, s.option.strike);
+      this.optionEntry(s, inst, 'warm', this.hooks.nowMs(), true);
+    } catch {
+      return false; // the live decision meets the same throw, where it is answered
+    }
+    return true;
   }
 
   /**

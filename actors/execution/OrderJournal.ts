@@ -67,17 +67,15 @@ export class OrderJournal {
   /**
    * `intent`: a new order's intent is refused while Redis does not take entries (no new exposure on a
    * journal nobody else can read); broker events, adjustments and expiries are always kept locally.
+   * Undefined when the entry is in the local journal already (journalAhead: local): nothing to wait for, so
+   * the order path takes no turn of the event loop for it; throws when the local journal cannot take it.
    */
-  private add(fields: string[], intent = false): Promise<unknown> {
+  private add(fields: string[], intent = false): Promise<unknown> | undefined {
     if (this.fenced) return this.fenced(fields);
     if (this.ahead) {
-      if (intent && this.ahead.failing) return Promise.reject(new Error(`journal Redis not taking entries (${this.ahead.behind} wait in the local journal)`));
-      try {
-        this.ahead.append(fields);
-      } catch (e) {
-        return Promise.reject(e);
-      }
-      return Promise.resolve();
+      if (intent && this.ahead.failing) throw new Error(`journal Redis not taking entries (${this.ahead.behind} wait in the local journal)`);
+      this.ahead.append(fields);
+      return undefined;
     }
     return this.redis.xadd(this.stream, '*', ...fields);
   }
@@ -87,14 +85,20 @@ export class OrderJournal {
    * decided at (`mid`: the signal's spot, else the mid when sent): the daily report times executions on the
    * session and measures slippage against it.
    */
-  async appendIntent(r: OrderRecord, sessionMs?: number): Promise<void> {
+  appendIntent(r: OrderRecord, sessionMs?: number): Promise<void> | undefined {
     const o = r.order;
-    await this.add([
+    const stored = this.add([
       'type', 'intent', 'cid', o.clientOrderId, 'symbol', o.symbol, 'side', o.side, 'qty', String(o.qty), 'orderType', o.type,
       'limitPrice', o.limitPrice === undefined ? '' : String(o.limitPrice), 'stopPrice', o.stopPrice === undefined ? '' : String(o.stopPrice),
       'tif', o.tif, 'strategy', String(r.strategy), 'reduceOnly', r.reduceOnly ? '1' : '0', 'ts', String(r.createdMs),
       'purpose', r.purpose, 'parent', r.parent ?? '', 'mid', r.refPrice === undefined ? '' : String(r.refPrice), 'sts', sessionMs === undefined ? '' : String(sessionMs),
       ...instrumentFields(o.instrument)], true);
+    return stored || this.waitAof ? this.acknowledged(stored) : undefined;
+  }
+
+  /** Redis's answer to an intent, then (journalSync wait) the AOF's. */
+  private async acknowledged(stored: Promise<unknown> | undefined): Promise<void> {
+    await stored;
     if (this.waitAof) {
       const [local] = (await this.redis.call('WAITAOF', '1', '0', '1000')) as [number, number];
       if (!(local >= 1)) throw new Error('the order intent did not reach the AOF within 1 s (WAITAOF)');

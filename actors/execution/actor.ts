@@ -517,6 +517,7 @@ const create: ActorFactory = async (ctx: ActorContext) => {
         ctx.setDegraded(false);
         termTimers.push(setInterval(() => void core.tick().catch((e) => ctx.log.error({ err: e }, 'execution tick failed')), 1000));
         termTimers.push(setInterval(() => void loadCorrelation(), 60_000));
+        if (cfg.execution.warmPathMs > 0) termTimers.push(setInterval(() => core.warmOrderPath(), cfg.execution.warmPathMs));
         termTimers.push(setInterval(() => {
           // one periodic reconciliation at a time, in the order queue (never beside a place() in flight)
           if (core.queue.waiting < 100) void core.reconcileNow(Date.now() - 3600_000).catch((e) => ctx.log.warn({ err: String(e) }, 'periodic reconciliation failed'));

@@ -158,6 +158,9 @@ export const ConfigSchema = z.strictObject({
     // local: an order is sent once its intent is in a local write-ahead file (<dataDir>/journal), the stream follows
     // (decision 113); redis: once Redis acknowledged it. A cluster, and journalSync wait, always use redis.
     journalAhead: z.enum(['local', 'redis']).default('local'),
+    // The last option signal's entry decided again this often, changing nothing, so the order path's code stays
+    // optimised and in the caches between signals (decision 146); 0 = off.
+    warmPathMs: z.number().int().min(0).max(60_000).default(10),
     journalRetentionDays: z.number().int().min(1).max(3650).default(5), // closed orders older than this are archived out of the replayed journal
     ackTimeoutMs: ms(100).default(10_000), // an order the broker does not know yet is not declared lost before this
     redisTimeoutMs: ms(50).default(2000), // execution's Redis commands fail after this (a stalled Redis refuses orders, never freezes them)

@@ -76,8 +76,25 @@ export class RiskEngine {
   /** the last rejections with their reasons, newest last (the console's risk panel) */
   readonly lastRejections: { rule: string; reason: string; ts: number }[] = [];
 
+  /** true while `preview` runs: a verdict without a trace */
+  private previewing = false;
+
+  /**
+   * `fn`'s verdicts with nothing recorded: no rejection counted or listed, no order stamped in the rate
+   * window. The warm path checks a decision it will not send (decision 146).
+   */
+  preview<T>(fn: () => T): T {
+    this.previewing = true;
+    try {
+      return fn();
+    } finally {
+      this.previewing = false;
+    }
+  }
+
   /** A refusal counted under its rule (also the option rules ExecutionCore applies before these). */
   reject(rule: string, reason: string): RiskVerdict {
+    if (this.previewing) return { ok: false, rule, reason };
     this.rejections[rule] = (this.rejections[rule] ?? 0) + 1;
     this.lastRejections.push({ rule, reason, ts: Date.now() });
     if (this.lastRejections.length > 20) this.lastRejections.shift();
@@ -87,6 +104,7 @@ export class RiskEngine {
   /** At most maxOrdersPerSecond in any 1-second window (sliding, exact). */
   private rateOk(nowMs: number): boolean {
     const n = this.cfg.maxOrdersPerSecond;
+    if (this.previewing) return this.stamps.length < n || nowMs - this.stamps[this.head] >= 1000;
     if (this.stamps.length < n) {
       this.stamps.push(nowMs);
       return true;
