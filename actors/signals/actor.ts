@@ -7,7 +7,7 @@ import { DecisionProbe } from '../../engine/runtime/DecisionProbe.js';
 import type { PublishRequest } from '../../engine/runtime/ColdMessage.js';
 import { InputRecorder, RecordedInputs } from '../../engine/replay/RecordedInputs.js';
 import type { ReplayRecord } from '../market-depth/Recording.js';
-import { toRecord } from './SignalRecord.js';
+import { toRecord, type SignalRecord } from './SignalRecord.js';
 import { SignalsCore } from './SignalsCore.js';
 import { WindowSchedule } from './WindowSchedule.js';
 import { SERVED_SYMBOLS_TOPIC, ServedSymbols } from '../../engine/cluster/ServedSymbols.js';
@@ -38,6 +38,8 @@ const create: ActorFactory = (ctx) => {
   // Cluster mode: no signal for a symbol this instance does not own (another instance signals it).
   const served = ServedSymbols.forEnv(ctx.symbols.names);
   let pending = 0;
+  /** this read's signals, for the publisher (signals:{SYM}:latest, signals:stream): sent at its end */
+  const records: SignalRecord[] = [];
   const probe = DecisionProbe.of(ctx.runtime.decisionProbe); // benchmarks only: every evaluation's time
   const applyKey = (key: string, value: unknown, wallMs: number, record: boolean) => {
     const o = core.applyKey(key, value, wallMs);
@@ -107,7 +109,7 @@ const create: ActorFactory = (ctx) => {
         out.publish();
         pending++;
         counters.signals++;
-        ctx.send('publisher', 'signal', toRecord(s, wall, clock));
+        records.push(toRecord(s, wall, clock));
         if (recorder.on) recorder.record('out:signal', [core.consumed], { id: s.signalId, strategy: s.name, symbol: s.symbol, direction: s.direction, confidence: s.confidence, price: s.price });
       }
       // A snapshot without a signal leaves no record, so where this actor's records stop (the recording closes
@@ -115,6 +117,10 @@ const create: ActorFactory = (ctx) => {
       if (recorder.on && core.consumed % PROGRESS_EVERY === 0) recorder.record('out:progress', [core.consumed], null);
     },
     onBatchEnd() {
+      // The publisher's records, after the read's last decision: packing and posting one costs tens of µs of
+      // this (the hot) thread, which the read's other ticks should not wait for (decision 147).
+      for (let i = 0; i < records.length; i++) ctx.send('publisher', 'signal', records[i], undefined, false);
+      records.length = 0;
       if (pending) {
         ctx.countOut(pending);
         pending = 0;

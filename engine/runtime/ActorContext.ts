@@ -89,9 +89,12 @@ export class ActorContext {
     return this.outputs.values().next().value;
   }
 
-  /** Sends a cold-path message to another actor (or 'supervisor'), routed by the supervisor. */
-  send(to: string, topic: string, payload: unknown, keys?: string[]): void {
-    const env: ColdEnvelope = { t: 'cold', from: this.name, to, topic, data: packCold(payload) };
+  /**
+   * Sends a cold-path message to another actor (or 'supervisor'), routed by the supervisor. `records` false:
+   * a small message of one-off shapes, packed without msgpackr's records (cheaper there: see packCold).
+   */
+  send(to: string, topic: string, payload: unknown, keys?: string[], records = true): void {
+    const env: ColdEnvelope = { t: 'cold', from: this.name, to, topic, data: packCold(payload, records) };
     if (keys) env.keys = keys;
     parentPort?.postMessage(env);
   }

@@ -29,14 +29,18 @@ export type WorkerReport = { t: 'ready' } | { t: 'stopped' } | ColdEnvelope;
 // records on is a Map).
 export const COLD_PACK_OPTIONS = { useRecords: true, mapsAsObjects: true, moreTypes: true } as const;
 const packr = new Packr(COLD_PACK_OPTIONS);
+// Records cost more than they save on a small message of one-off shapes: a signal's record (~550 bytes, four
+// nested shapes) packed in 26–52 µs on the hot thread with them and 14–22 µs without (decision 147). The same
+// unpacker reads both (a plain msgpack map decodes to an object).
+const plainPackr = new Packr({ ...COLD_PACK_OPTIONS, useRecords: false });
 /**
  * The message's own bytes. msgpackr packs into a shared buffer it reuses (8 KB, growing to the largest message
  * packed, 128 KB+ after a chain) and returns a view into it; postMessage clones a view's whole ArrayBuffer, so a
  * 7-byte message crossed each thread boundary (sender → supervisor → target) as that whole buffer: three
  * allocations and copies of it per cold message. Copying the bytes out costs one small copy.
  */
-export const packCold = (v: unknown): Uint8Array => {
-  const b = packr.pack(v);
+export const packCold = (v: unknown, records = true): Uint8Array => {
+  const b = (records ? packr : plainPackr).pack(v);
   return b.byteLength === b.buffer.byteLength ? b : new Uint8Array(b);
 };
 export const unpackCold = (b: Uint8Array): unknown => packr.unpack(b);

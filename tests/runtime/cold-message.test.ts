@@ -30,6 +30,22 @@ describe('cold messages (msgpack records)', () => {
     expect(packCold(chain).length).toBeLessThan(maps.length * 0.7);
     expect(unpackCold(maps)).toEqual(chain); // an older recording's maps
   });
+  it('packs a small message without records when asked (a signal\'s record): the same decoder reads it, as plain objects', () => {
+    const record = (i: number) => ({
+      strategy: '0DTE', strategyId: 1, symbol: 'SPY', direction: 'long', confidence: 0.7, price: 590 + i, inputs: { vpin: 0.4, netGex: -1.2e9 },
+      signalId: i, sessionDate: '2026-12-07', contract: { ok: true, occ: 'SPY261207C00590000', strike: 590, delta: 0.48, quote: 'chain' },
+    });
+    for (let i = 0; i < 20; i++) {
+      packCold(publish(i)); // the thread's records packer in use between them
+      const plain = packCold(record(i), false);
+      // no record definitions in it: the bytes are those of msgpack without the extension
+      expect(Buffer.from(plain).equals(Buffer.from(new Packr({ ...COLD_PACK_OPTIONS, useRecords: false }).pack(record(i))))).toBe(true);
+      const back = new Packr(COLD_PACK_OPTIONS).unpack(plain) as ReturnType<typeof record>;
+      expect(back).toEqual(record(i));
+      expect(Object.getPrototypeOf(back.contract)).toBe(Object.prototype);
+    }
+  });
+
   it('crosses a thread boundary as its own bytes, not as the buffer the packer reuses (a small one after a chain)', async () => {
     const { port1, port2 } = new MessageChannel();
     const got = (p: MessagePort) => new Promise<Uint8Array>((r) => p.once('message', r));
