@@ -1,3 +1,4 @@
+import { CHAIN_COLUMNS_TOPIC } from '../engine/supervisor/ColdMirror.js';
 import type { Redis } from 'ioredis';
 import { msgSymbol } from '../engine/codec/Header.js';
 import { etDate, NYSE } from '../analytics/calendar.js';
@@ -144,6 +145,7 @@ export class ReplayPipeline {
       const d = r.d as { key: string; value: unknown; wallMs: number };
       if (r.k === 'key') signals.applyKey(d.key, d.value, d.wallMs);
       else if (r.k === 'option-quotes') signals.applyOptionQuotes(r.d);
+      else if (r.k === CHAIN_COLUMNS_TOPIC) signals.applyChainColumns((r.d as { cols: unknown }).cols, d.wallMs);
     };
     const onSnapshot = (view: DataView, off: number) => {
       inSignals.due(signals.consumed, applySignals);

@@ -3,7 +3,7 @@ import { AnalyticsSnapshot } from '../../engine/codec/Messages.js';
 import type { Clock } from '../../engine/clock/index.js';
 import type { EngineConfig } from '../../engine/config/schema.js';
 import { NYSE } from '../../analytics/calendar.js';
-import { OptionMarket } from '../../analytics/optionMarket.js';
+import { OptionMarket, type ChainColumns } from '../../analytics/optionMarket.js';
 import { parseColdInput } from './coldInputs.js';
 import { chooseContract, OPTION_STRATEGIES, type ChoiceRules } from './contractChoice.js';
 import { SignalEngine, type EmittedSignal, type Snapshot } from './SignalEngine.js';
@@ -80,6 +80,11 @@ export class SignalsCore {
   /** Live option quotes (topic option-quotes), on the same event-time basis as the chains. */
   applyOptionQuotes(quotes: unknown): number {
     return this.options.applyQuotes(quotes, this.lastEventMs || Date.now());
+  }
+
+  /** A chain or greeks key the supervisor parsed into columns (decision 148), aged from `wallMs`; false when malformed. */
+  applyChainColumns(cols: unknown, wallMs: number): boolean {
+    return this.options.applyColumns(cols as ChainColumns, wallMs);
   }
 
   /** A key another actor published (mirrored by the supervisor), aged from `wallMs`. */

@@ -7,6 +7,7 @@ import { DecisionProbe } from '../../engine/runtime/DecisionProbe.js';
 import type { PublishRequest } from '../../engine/runtime/ColdMessage.js';
 import { InputRecorder, RecordedInputs } from '../../engine/replay/RecordedInputs.js';
 import type { ReplayRecord } from '../market-depth/Recording.js';
+import { CHAIN_COLUMNS_TOPIC } from '../../engine/supervisor/ColdMirror.js';
 import { toRecord, type SignalRecord } from './SignalRecord.js';
 import { SignalsCore } from './SignalsCore.js';
 import { WindowSchedule } from './WindowSchedule.js';
@@ -54,6 +55,10 @@ const create: ActorFactory = (ctx) => {
     const d = r.d as { key: string; value: unknown; wallMs: number };
     if (r.k === 'key') applyKey(d.key, d.value, d.wallMs, false);
     else if (r.k === 'option-quotes') core.applyOptionQuotes(r.d);
+    else if (r.k === CHAIN_COLUMNS_TOPIC) {
+      const d = r.d as { cols: unknown; wallMs: number };
+      core.applyChainColumns(d.cols, d.wallMs);
+    }
   };
   let timer: NodeJS.Timeout | undefined;
   const schedule = new WindowSchedule(cfg.signals, clock, (t) => engine.windowsAt(t), (s) => engine.enabled(s), (state, nowMs) => {
@@ -132,6 +137,16 @@ const create: ActorFactory = (ctx) => {
         if (recorded) return;
         const n = core.applyOptionQuotes(payload);
         if (n && recorder.on) recorder.record('option-quotes', [core.consumed], payload);
+        return;
+      }
+      if (topic === CHAIN_COLUMNS_TOPIC) {
+        if (recorded) return;
+        const wallMs = core.lastEventMs || Date.now();
+        if (!core.applyChainColumns(payload, wallMs)) {
+          counters.badColdInputs++;
+          ctx.countInputError();
+          ctx.log.warn('malformed chain columns ignored');
+        } else if (recorder.on) recorder.record(CHAIN_COLUMNS_TOPIC, [core.consumed], { cols: payload, wallMs });
         return;
       }
       if (topic !== 'publish' && topic !== 'publish-many') return void ctx.countInputError();

@@ -9,7 +9,7 @@ import type { RuntimeInfo } from '../runtime/ActorContext.js';
 import type { Notifier } from '../alerts/Notifier.js';
 import { deliverActorAlert } from '../alerts/actorAlert.js';
 import { ControlWriter } from './ControlWriter.js';
-import { mirrorsPublish } from './ColdMirror.js';
+import { mirrorsPublish, signalsCopy } from './ColdMirror.js';
 import { packCold, unpackCold, type ColdEnvelope, type PublishRequest, type SupervisorCommand, type WorkerReport } from '../runtime/ColdMessage.js';
 import { ACTOR_STATE_NAMES, ActorState, CONTROL, ControlFlags, HEALTH_FIELDS, HealthTable } from '../runtime/HealthTable.js';
 import { buildTopology, doorbellIndex, type SharedTopology } from '../runtime/Topology.js';
@@ -338,7 +338,7 @@ export class Supervisor extends EventEmitter {
     // (chains, unusual options activity, sentiment) and execution the book snapshots (paper fills, marks)
     // from it: published keys also reach them (signals only those it reads: see mirrorsPublish).
     if (m.to === 'publisher' && (m.topic === 'publish' || m.topic === 'publish-many')) {
-      for (const s of this.slots) if (s.worker && s.name !== m.from && mirrorsPublish(s.kind, m.keys)) this.post(s, m);
+      for (const s of this.slots) if (s.worker && s.name !== m.from && mirrorsPublish(s.kind, m.keys)) this.post(s, s.kind === 'signals' ? signalsCopy(m) : m);
     }
   }
 

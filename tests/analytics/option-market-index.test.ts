@@ -2,9 +2,12 @@
  * OptionMarket's chain (decisions 130, 136, 137): copied into columns once per update (bad rows counted
  * then), each expiry and right's rows made only when asked for; the same rows as the whole chain, each
  * contract's chain quote from its group alone, greeks joined by contract id, and stale live quotes forgotten.
+ * A key parsed into columns elsewhere (the supervisor, decision 148) and carried as a cold message reads as
+ * the key applied here.
  */
 import { describe, expect, it } from 'vitest';
-import { OptionMarket } from '../../analytics/optionMarket.js';
+import { chainColumns, OptionMarket, type ChainColumns } from '../../analytics/optionMarket.js';
+import { packCold, unpackCold } from '../../engine/runtime/ColdMessage.js';
 import { mulberry32 } from './prng.js';
 
 function keys() {
@@ -124,6 +127,13 @@ describe('OptionMarket chain index', () => {
     console.log(`option-market reuse: seed ${seed}`);
     const r = mulberry32(seed);
     const m = new OptionMarket();
+    // its twin takes each key as the signals actor does: parsed into columns, packed, carried, unpacked
+    const twin = new OptionMarket();
+    const viaColumns = (key: string, value: unknown, wall: number) => {
+      const cols = chainColumns(key, value);
+      expect(typeof cols === 'object' && 'kind' in cols, key).toBe(true);
+      expect(twin.applyColumns(unpackCold(packCold(cols)) as ChainColumns, wall)).toBe(true);
+    };
     let chain: Record<string, unknown>[] = [];
     let greeks = new Map<string, number>();
     for (let step = 0; step < 200; step++) {
@@ -139,14 +149,18 @@ describe('OptionMarket chain index', () => {
       }
       if (r() < 0.5) {
         m.applyKey('options:{SPY}:chain', { contracts: rows }, step);
+        viaColumns('options:{SPY}:chain', { contracts: rows }, step);
         chain = rows;
       } else {
         // greeks for a random subset of the last chain's and this draw's ids, in random order
         const ids = [...chain, ...rows].map((x) => x.id as string).filter(() => r() < 0.7).sort(() => r() - 0.5);
         greeks = new Map(ids.map((id, i) => [id, step + i / 1000]));
         m.applyKey('options:{SPY}:greeks', { contracts: [...greeks].map(([id, d]) => ({ id, delta: d, gamma: 1, vega: 2, theta: 3 })) }, step);
+        viaColumns('options:{SPY}:greeks', { contracts: [...greeks].map(([id, d]) => ({ id, delta: d, gamma: 1, vega: 2, theta: 3 })) }, step);
       }
       const got = m.chain('SPY', step);
+      expect(twin.chain('SPY', step), `step ${step}: the twin fed columns`).toEqual(got);
+      expect(twin.counters, `step ${step}`).toEqual(m.counters);
       expect(got.length, `step ${step}`).toBe(chain.length);
       const want = new Map(chain.map((x) => [x.id as string, x]));
       for (const g of got) {
@@ -159,6 +173,31 @@ describe('OptionMarket chain index', () => {
         else expect(g.greeks.delta, `step ${step}: ${id}`).toBe(d);
       }
     }
+  });
+
+  it('takes parsed columns as the key (bad rows counted the same); refuses columns that do not hold together', () => {
+    const { m, k } = applied();
+    const t = new OptionMarket();
+    for (const [key, v] of [['options:{SPY}:chain', k.chain], ['options:{SPY}:greeks', k.greeks]] as const) {
+      expect(t.applyColumns(chainColumns(key, v) as ChainColumns, 1000)).toBe(true);
+    }
+    expect(t.chain('SPY', 1000)).toEqual(m.chain('SPY', 1000));
+    expect(t.counters.badChainRows).toBe(3);
+    expect(chainColumns('market:{SPY}:book', {})).toBe('ignored');
+    expect(chainColumns('options:{SPY}:chain', { rows: [] })).toEqual({ bad: 'no contracts array' });
+    const good = chainColumns('options:{SPY}:chain', k.chain) as Extract<ChainColumns, { kind: 'chain' }>;
+    const bad: unknown[] = [
+      { ...good, n: good.n + 1 }, // more rows than columns
+      { ...good, expiry: Array.from(good.expiry) }, // not a typed array
+      { ...good, ids: good.ids.split('\n').slice(1).join('\n') }, // ids short of the rows
+      { ...good, expiries: good.expiries.slice(1) }, // a row's expiry index past the list
+      { ...(chainColumns('options:{SPY}:greeks', k.greeks) as object), vals: new Float64Array(3) },
+      { kind: 'other', symbol: 'SPY', ids: '' },
+      null,
+    ];
+    const before = t.chain('SPY', 1000);
+    for (const x of bad) expect(t.applyColumns(x as ChainColumns, 2000)).toBe(false);
+    expect(t.chain('SPY', 2000)).toEqual(before);
   });
 
   it('forgets live quotes of contracts that stopped quoting (they never price once stale); fresh ones stay', () => {
