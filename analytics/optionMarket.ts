@@ -122,15 +122,23 @@ function contractsOf(value: unknown): unknown[] | { bad: string } {
   return isObj(v) && Array.isArray(v.contracts) ? v.contracts : { bad: 'no contracts array' };
 }
 
+/** How many ids a joined id string holds (counted, not split: no string per row on the hot thread). */
+function idCount(ids: string): number {
+  if (ids === '') return 0;
+  let n = 1;
+  for (let i = ids.indexOf('\n'); i >= 0; i = ids.indexOf('\n', i + 1)) n++;
+  return n;
+}
+
 /** Columns that hold together (lengths, types, ids per row): what came over the cold path is checked, not trusted. */
 function columnsHold(x: ChainColumns): boolean {
   if (!isObj(x) || typeof x.symbol !== 'string' || typeof x.ids !== 'string') return false;
-  if (x.kind === 'greeks') return x.vals instanceof Float64Array && x.vals.length === (x.ids ? x.ids.split('\n').length : 0) * GREEKS;
+  if (x.kind === 'greeks') return x.vals instanceof Float64Array && x.vals.length === idCount(x.ids) * GREEKS;
   if (x.kind !== 'chain') return false;
   const n = x.n;
   return Number.isInteger(n) && n >= 0 && x.expiry instanceof Uint16Array && x.call instanceof Uint8Array && x.num instanceof Float64Array
-    && x.expiry.length >= n && x.call.length >= n && x.num.length >= n * CHAIN_COLS && Array.isArray(x.expiries)
-    && (n === 0 ? x.ids === '' : x.ids.split('\n').length === n) && Number.isInteger(x.badRows)
+    && x.expiry.length >= n && x.call.length >= n && x.num.length >= n * CHAIN_COLS && Number.isInteger(x.badRows) && x.badRows >= 0
+    && Array.isArray(x.expiries) && x.expiries.every((e) => typeof e === 'string') && idCount(x.ids) === n
     && x.expiry.subarray(0, n).every((e) => e < x.expiries.length);
 }
 
