@@ -4,6 +4,7 @@
  * (commands refused before they run, replies lost after they ran), crashes and restarts. After every step:
  * the stream holds a prefix of what was appended, in order, each entry once; nothing appended is missing
  * from both the stream and the file. At the end, after a restart without faults: the stream holds everything.
+ * ExecutionCore on it sends an order in the same turn as its intent is written, and refuses one while Redis does.
  */
 import fc from 'fast-check';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
@@ -17,6 +18,11 @@ import { OrderJournal } from '../../actors/execution/OrderJournal.js';
 import { newOrderRecord } from '../../actors/execution/OrderBookkeeping.js';
 import type { RedisLike } from '../../engine/redis/RedisClient.js';
 import { useTestRedis, waitFor } from '../helpers/redis.js';
+import { ExecutionCore } from '../../actors/execution/ExecutionCore.js';
+import { etDate } from '../../analytics/calendar.js';
+import { loadConfig } from '../../engine/config/loadConfig.js';
+import { silentLog } from '../helpers/bookkeeper.js';
+import { ScriptedVenue } from './ScriptedVenue.js';
 
 const SEED = 0x3a11a7;
 console.log(`journal-ahead model seed ${SEED}`);
@@ -134,6 +140,41 @@ describe('local write-ahead journal', () => {
     expect(await s.recover()).toBe(2);
     expect(s.counters.rebased).toBe(1);
     expect(await idsIn(client(), 'j:rebase')).toEqual(['e7', 'e8']);
+    await s.close();
+  });
+
+  it('ExecutionCore on it: the broker call follows the intent in the same turn (decision 146); while Redis refuses, an order is refused with the reason and not sent', async () => {
+    const { faulty, s } = await openFaulty(client(), 'core');
+    const venue = new ScriptedVenue(() => Date.now());
+    const health: boolean[] = [];
+    const cfg = loadConfig({ env: { ALPHATRADER_LOGGING_LEVEL: 'silent' } }).config;
+    const session = Date.parse('2026-12-07T15:00:00Z'); // 10:00 New York, a Monday
+    const core = new ExecutionCore(cfg, venue, client(), {
+      nowMs: () => session, sessionDate: (ms) => etDate(ms).replace(/-/g, ''), marketOpen: () => true, tradingHalted: () => false,
+      setTradingHalted() {}, publishBreaker() {}, onOrderEvent() {}, fault() {}, journalHealth: (ok) => void health.push(ok),
+    }, silentLog(), 'j:core');
+    core.journal.ahead = s;
+    await core.start();
+    core.onBook('SPY', 589.9, 590.1);
+    const sent = core.manualOrder('SPY', 1, 10, 'm1');
+    // at the venue already: no microtask ran between the intent's write and the broker call
+    expect([...venue.orders.keys()]).toEqual([core.manualOrderId('SPY', 'm1')]);
+    expect(await sent).toBe(`sent ${core.manualOrderId('SPY', 'm1')}`);
+    expect(readFileSync(join(dir, 'core.wal'), 'utf8')).toContain(core.manualOrderId('SPY', 'm1'));
+    // Redis starts refusing; the next entry (the venue's acknowledgement) shows it
+    faulty.mode = 'refuse';
+    faulty.left = 1_000_000;
+    venue.ack(venue.live()[0]!);
+    while (venue.outbox.length) venue.deliver(0);
+    await waitFor(() => s.failing, 5000, 'the shipper to see Redis refuse');
+    const refused = await core.manualOrder('SPY', 1, 5, 'm2');
+    expect(refused).toMatch(/^journal unavailable: journal Redis not taking entries \(\d+ wait in the local journal\)$/);
+    expect(venue.orders.size).toBe(1);
+    expect(core.counters.journalFailures).toBe(1);
+    expect(health).toContain(false);
+    faulty.mode = 'ok';
+    expect(await s.drained(5000)).toBe(true);
+    await core.queue.idle();
     await s.close();
   });
 
