@@ -100,7 +100,10 @@ export function chainToArrays(contracts: readonly OptionContract[]): ChainArrays
 }
 
 /**
- * Per-contract GEX and DEX into `gexOut`/`dexOut` (length ≥ chain length); returns the totals.
+ * Per-contract GEX and DEX into `gexOut`/`dexOut` (length ≥ chain length); returns the totals. The logs of
+ * the strikes (a few hundred distinct, from the chain's strike index) and each expiry's discount factor and
+ * √T (contracts of one expiry come together) are computed once, not per contract: the same doubles, so the
+ * same results to the bit, for about a third less time on the hot thread (decision 149).
  */
 export function contractExposures(
   spot: number,
@@ -113,6 +116,15 @@ export function contractExposures(
   const { type, strike, T, iv, oi } = chain;
   const n = type.length;
   const lnS = Math.log(spot);
+  const si = chain.strikeIndex;
+  let lnK: Float64Array | null = null;
+  if (si && si.index.length === n) {
+    lnK = new Float64Array(si.strikes.length);
+    for (let j = 0; j < lnK.length; j++) lnK[j] = Math.log(si.strikes[j]!);
+  }
+  let lastT = NaN;
+  let dfq = NaN;
+  let rootT = NaN;
   const gexScale = 100 * spot * spot * 0.01;
   const dexScale = 100 * spot;
   let callGex = 0;
@@ -129,13 +141,17 @@ export function contractExposures(
     if (t <= 0) {
       delta = isCall ? (spot > K ? 1 : 0) : spot < K ? -1 : 0;
     } else {
-      const dfq = Math.exp(-q * t);
+      if (t !== lastT) {
+        lastT = t;
+        dfq = Math.exp(-q * t);
+        rootT = Math.sqrt(t);
+      }
       if (s <= 0) {
         const fwd = spot * dfq - K * Math.exp(-r * t);
         delta = isCall ? (fwd > 0 ? dfq : 0) : fwd < 0 ? -dfq : 0;
       } else {
-        const sd = s * Math.sqrt(t);
-        const d1 = (lnS - Math.log(K) + (r - q + 0.5 * s * s) * t) / sd;
+        const sd = s * rootT;
+        const d1 = (lnS - (lnK ? lnK[si!.index[i]!]! : Math.log(K)) + (r - q + 0.5 * s * s) * t) / sd;
         const pdf = normPdf(d1);
         gamma = (dfq * pdf) / (spot * sd);
         delta = isCall ? dfq * normCdfFromPdf(d1, pdf) : -dfq * normCdfFromPdf(-d1, pdf);

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   chainToArrays,
   computeGex,
+  contractExposures,
   findZeroGamma,
   gammaAt,
   gexFromContracts,
@@ -11,6 +12,7 @@ import {
   type OptionContract,
 } from '../../analytics/gex.js';
 import { normCdf, normPdf } from '../../analytics/normal.js';
+import { mulberry32 } from './prng.js';
 
 interface Fixture {
   input: { spot: number; r: number; q: number; contracts: OptionContract[] };
@@ -164,6 +166,43 @@ describe('GEX / DEX', () => {
 });
 
 describe('strike grouping', () => {
+  it('per-contract exposures are the same doubles in any contract order, with or without the strike index (seeded)', () => {
+    // the cached logs of the strikes and the cached discount factor and √T per expiry (decision 149) must not
+    // change a bit: contracts grouped by expiry (the cache hits), shuffled (it misses), and without the index
+    const seed = 20261208;
+    console.log(`gex exposure caches: seed ${seed}`);
+    const rnd = mulberry32(seed);
+    const expiries = [0, -0.01, 1 / 365, 2 / 365, 7 / 365, 30 / 365, 0.5];
+    const grouped: OptionContract[] = [];
+    for (const T of expiries) {
+      for (let i = 0; i < 300; i++) {
+        const iv = rnd() < 0.05 ? 0 : 0.1 + rnd() * 0.5; // some without a volatility: the forward's rule
+        grouped.push({ type: rnd() < 0.5 ? 'call' : 'put', strike: 500 + Math.floor(rnd() * 180) * 0.5, T, iv, oi: Math.floor(rnd() * 5000) });
+      }
+    }
+    const order = grouped.map((_, i) => i).sort(() => rnd() - 0.5);
+    const shuffled = order.map((i) => grouped[i]!);
+    const run = (contracts: OptionContract[], index: boolean) => {
+      const c = chainToArrays(contracts);
+      if (!index) c.strikeIndex = undefined;
+      const g = new Float64Array(contracts.length);
+      const d = new Float64Array(contracts.length);
+      contractExposures(590.25, 0.04, 0.012, c, g, d);
+      return { g, d };
+    };
+    const a = run(grouped, true);
+    const b = run(grouped, false);
+    const c = run(shuffled, true);
+    for (let i = 0; i < grouped.length; i++) {
+      expect(Object.is(a.g[i], b.g[i]) && Object.is(a.d[i], b.d[i]), `contract ${i}, without the index`).toBe(true);
+    }
+    for (let k = 0; k < order.length; k++) {
+      const i = order[k]!;
+      expect(Object.is(a.g[i], c.g[k]) && Object.is(a.d[i], c.d[k]), `contract ${i}, shuffled to ${k}`).toBe(true);
+    }
+    expect(a.g.some((x) => x !== 0)).toBe(true);
+  });
+
   it('gives the same profile with or without the cached strike index', () => {
     const contracts: OptionContract[] = [];
     for (let i = 0; i < 300; i++) {
