@@ -1,4 +1,3 @@
-import { CHAIN_COLUMNS_TOPIC } from '../engine/supervisor/ColdMirror.js';
 import type { Redis } from 'ioredis';
 import { msgSymbol } from '../engine/codec/Header.js';
 import { etDate, NYSE } from '../analytics/calendar.js';
@@ -141,12 +140,7 @@ export class ReplayPipeline {
         if (c) analytics.applyZeroGamma(c.symbol, analytics.zeroGammaNow(c).zeroGamma);
       }
     };
-    const applySignals = (r: ReplayRecord) => {
-      const d = r.d as { key: string; value: unknown; wallMs: number };
-      if (r.k === 'key') signals.applyKey(d.key, d.value, d.wallMs);
-      else if (r.k === 'option-quotes') signals.applyOptionQuotes(r.d);
-      else if (r.k === CHAIN_COLUMNS_TOPIC) signals.applyChainColumns((r.d as { cols: unknown }).cols, d.wallMs);
-    };
+    const applySignals = (r: ReplayRecord) => void signals.applyRecorded(r);
     const onSnapshot = (view: DataView, off: number) => {
       inSignals.due(signals.consumed, applySignals);
       for (const s of signals.onSnapshot(view, off)) {

@@ -8,6 +8,8 @@ import { parseColdInput } from './coldInputs.js';
 import { chooseContract, OPTION_STRATEGIES, type ChoiceRules } from './contractChoice.js';
 import { SignalEngine, type EmittedSignal, type Snapshot } from './SignalEngine.js';
 import { STRATEGIES_KEY, STRATEGY_KEYS } from './strategySwitches.js';
+import { CHAIN_COLUMNS_TOPIC } from '../../engine/supervisor/ColdMirror.js';
+import type { ReplayRecord } from '../market-depth/Recording.js';
 
 /** What one cold key did to the strategies. */
 export type KeyOutcome = { applied: boolean; bad?: { key: string; why: string } };
@@ -85,6 +87,20 @@ export class SignalsCore {
   /** A chain or greeks key the supervisor parsed into columns (decision 148), aged from `wallMs`; false when malformed. */
   applyChainColumns(cols: unknown, wallMs: number): boolean {
     return this.options.applyColumns(cols as ChainColumns, wallMs);
+  }
+
+  /**
+   * A cold input a recorded run consumed (a key, live option quotes, chain columns), applied as it was then:
+   * the actor's replay and the backtest pipeline read recordings through this one place.
+   */
+  applyRecorded(r: ReplayRecord): KeyOutcome {
+    if (r.k === 'option-quotes') return { applied: this.applyOptionQuotes(r.d) > 0 };
+    const d = r.d as { key: string; value: unknown; cols: unknown; wallMs: number };
+    if (r.k === CHAIN_COLUMNS_TOPIC) {
+      const ok = this.applyChainColumns(d.cols, d.wallMs);
+      return ok ? { applied: true } : { applied: false, bad: { key: CHAIN_COLUMNS_TOPIC, why: 'columns that do not hold together' } };
+    }
+    return r.k === 'key' ? this.applyKey(d.key, d.value, d.wallMs) : { applied: false };
   }
 
   /** A key another actor published (mirrored by the supervisor), aged from `wallMs`. */

@@ -9,7 +9,7 @@ import { InputRecorder, RecordedInputs } from '../../engine/replay/RecordedInput
 import type { ReplayRecord } from '../market-depth/Recording.js';
 import { CHAIN_COLUMNS_TOPIC } from '../../engine/supervisor/ColdMirror.js';
 import { toRecord, type SignalRecord } from './SignalRecord.js';
-import { SignalsCore } from './SignalsCore.js';
+import { SignalsCore, type KeyOutcome } from './SignalsCore.js';
 import { WindowSchedule } from './WindowSchedule.js';
 import { SERVED_SYMBOLS_TOPIC, ServedSymbols } from '../../engine/cluster/ServedSymbols.js';
 import { expiryYmd } from './contractChoice.js';
@@ -38,28 +38,21 @@ const create: ActorFactory = (ctx) => {
   const counters = { snapshots: 0, signals: 0, dropped: 0, badColdInputs: 0, unexpectedMessages: 0, notServed: 0 };
   // Cluster mode: no signal for a symbol this instance does not own (another instance signals it).
   const served = ServedSymbols.forEnv(ctx.symbols.names);
-  let pending = 0;
   /** this read's signals, for the publisher (signals:{SYM}:latest, signals:stream): sent at its end */
   const records: SignalRecord[] = [];
   const probe = DecisionProbe.of(ctx.runtime.decisionProbe); // benchmarks only: every evaluation's time
-  const applyKey = (key: string, value: unknown, wallMs: number, record: boolean) => {
+  const countBad = (o: KeyOutcome) => {
+    if (!o.bad) return;
+    counters.badColdInputs++;
+    ctx.countInputError();
+    ctx.log.warn({ key: o.bad.key, why: o.bad.why }, 'malformed strategy input ignored');
+  };
+  const applyKey = (key: string, value: unknown, wallMs: number) => {
     const o = core.applyKey(key, value, wallMs);
-    if (o.bad) {
-      counters.badColdInputs++;
-      ctx.countInputError();
-      ctx.log.warn({ key: o.bad.key, why: o.bad.why }, 'malformed strategy input ignored');
-    }
-    if (o.applied && record) recorder.record('key', [core.consumed], { key, value, wallMs });
+    countBad(o);
+    if (o.applied) recorder.record('key', [core.consumed], { key, value, wallMs });
   };
-  const applyRecorded = (r: ReplayRecord) => {
-    const d = r.d as { key: string; value: unknown; wallMs: number };
-    if (r.k === 'key') applyKey(d.key, d.value, d.wallMs, false);
-    else if (r.k === 'option-quotes') core.applyOptionQuotes(r.d);
-    else if (r.k === CHAIN_COLUMNS_TOPIC) {
-      const d = r.d as { cols: unknown; wallMs: number };
-      core.applyChainColumns(d.cols, d.wallMs);
-    }
-  };
+  const applyRecorded = (r: ReplayRecord) => countBad(core.applyRecorded(r));
   let timer: NodeJS.Timeout | undefined;
   const schedule = new WindowSchedule(cfg.signals, clock, (t) => engine.windowsAt(t), (s) => engine.enabled(s), (state, nowMs) => {
     ctx.log.info({ session: new Date(nowMs).toISOString(), windows: Object.fromEntries(Object.entries(state).map(([k, v]) => [k, v.open])) }, 'signal windows');
@@ -112,7 +105,6 @@ const create: ActorFactory = (ctx) => {
         // Published at once, not at the end of the batch: a signal is rare (tens a second) and execution's
         // wake-up should not wait for the rest of the socket read and the publisher's record (decision 126).
         out.publish();
-        pending++;
         counters.signals++;
         records.push(toRecord(s, wall, clock));
         if (recorder.on) recorder.record('out:signal', [core.consumed], { id: s.signalId, strategy: s.name, symbol: s.symbol, direction: s.direction, confidence: s.confidence, price: s.price });
@@ -124,12 +116,10 @@ const create: ActorFactory = (ctx) => {
     onBatchEnd() {
       // The publisher's records, after the read's last decision: packing and posting one costs tens of µs of
       // this (the hot) thread, which the read's other ticks should not wait for (decision 147).
+      if (records.length === 0) return;
       for (let i = 0; i < records.length; i++) ctx.send('publisher', 'signal', records[i], undefined, false);
+      ctx.countOut(records.length); // one record per signal published on the ring
       records.length = 0;
-      if (pending) {
-        ctx.countOut(pending);
-        pending = 0;
-      }
     },
     onCommand(topic, payload) {
       if (topic === SERVED_SYMBOLS_TOPIC) return void (served.apply(payload) ?? ctx.countInputError());
@@ -142,11 +132,8 @@ const create: ActorFactory = (ctx) => {
       if (topic === CHAIN_COLUMNS_TOPIC) {
         if (recorded) return;
         const wallMs = core.lastEventMs || Date.now();
-        if (!core.applyChainColumns(payload, wallMs)) {
-          counters.badColdInputs++;
-          ctx.countInputError();
-          ctx.log.warn('malformed chain columns ignored');
-        } else if (recorder.on) recorder.record(CHAIN_COLUMNS_TOPIC, [core.consumed], { cols: payload, wallMs });
+        if (core.applyChainColumns(payload, wallMs)) recorder.record(CHAIN_COLUMNS_TOPIC, [core.consumed], { cols: payload, wallMs });
+        else countBad({ applied: false, bad: { key: CHAIN_COLUMNS_TOPIC, why: 'columns that do not hold together' } });
         return;
       }
       if (topic !== 'publish' && topic !== 'publish-many') return void ctx.countInputError();
@@ -157,7 +144,7 @@ const create: ActorFactory = (ctx) => {
       const wallMs = core.lastEventMs || Date.now();
       for (const r of reqs) {
         if (!r || typeof r.key !== 'string') continue;
-        applyKey(r.key, r.value, wallMs, true);
+        applyKey(r.key, r.value, wallMs);
       }
     },
     async stop() {
