@@ -55,3 +55,50 @@ describe('co-located actors run inline (ActorRunner.pump)', () => {
     expect(r.got).toBe(0);
   });
 });
+
+/**
+ * An event-loop actor (wait 'async': spin a while, then park on the event loop) whose handler starts a promise
+ * chain, as execution's order path does after its broker call (the order event, the next queued job). The
+ * runner yields to the loop after a batch with work, so the chain ends before the reader's next poll; it used
+ * to wait for every empty poll of the spin (200) and the park.
+ */
+describe('an event-loop actor lets a batch\'s promise chains run before it spins', () => {
+  it('the chain a handler started has ended by the next poll', async () => {
+    const config = supervisorTestConfig();
+    const topology = buildTopology(config, 64);
+    const at = (name: string) => topology.actors.findIndex((a) => a.name === name);
+    const log = createLogger({ level: 'silent', pretty: 'never' });
+    const origin = process.hrtime.bigint();
+    const producer = new ActorContext(config, topology, at('market-depth'), origin, {} as RuntimeInfo, log);
+    const consumer = new ActorContext(config, topology, at('analytics'), origin, {} as RuntimeInfo, log);
+    topology.actors[consumer.index].wait = 'async';
+    let polls = 0;
+    const reader = consumer.inputs[0]!.reader;
+    const poll = reader.poll.bind(reader);
+    reader.poll = (h, max) => {
+      polls++;
+      return poll(h, max);
+    };
+    const seen: { handled: number; chainEnded: number }[] = [];
+    const runner = new ActorRunner(consumer, () => ({
+      onMessage: () => {
+        const s = { handled: polls, chainEnded: -1 };
+        seen.push(s);
+        void Promise.resolve().then(() => 1).then(() => 2).then(() => 3).then(() => void (s.chainEnded = polls));
+      },
+    }));
+    const done = runner.run();
+    await waitFor(() => consumer.health.get(consumer.index, HEALTH_FIELDS.state) === ActorState.Running, 5000, 'the consumer running');
+    const port = producer.output('market-data');
+    for (let i = 0; i < 3; i++) {
+      const off = port.claim();
+      Trade.write(port.view, off, port.stamp(0, i, i, i), 100, 1, 1, 0);
+      port.publish();
+      await waitFor(() => seen[i]?.chainEnded !== undefined && seen[i]!.chainEnded >= 0, 5000, `message ${i}'s chain`);
+    }
+    runner.requestStop(Date.now() + 1000);
+    await done;
+    // each chain ended before the poll after the one that delivered its message (without the yield: 200 polls later)
+    expect(seen.map((s) => s.chainEnded - s.handled)).toEqual([0, 0, 0]);
+  });
+});
