@@ -278,7 +278,7 @@ export class ReplayPipeline {
       md.reader.poll((view, off) => {
         inAnalytics.due(analytics.consumed, applyAnalytics);
         const before = analytics.snapshots;
-        analytics.onMessage(view, off, 0);
+        analytics.onMessage(view, off);
         if (analytics.snapshots !== before && analytics.snapshots % CHECK_EVERY === 0) {
           const a = analytics.syms[msgSymbol(view, off)];
           if (a) outputs.analytics.push({ p: [analytics.consumed], symbol: a.symbol, v: checkValues(a) });

