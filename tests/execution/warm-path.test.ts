@@ -8,11 +8,17 @@
  *    step both must answer the same and hold the same orders, positions, counters and risk rejections. The
  *    rate limit is 2 orders a second, so a warm run that stamped the window would refuse the twin's orders.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import { etDate } from '../../analytics/calendar.js';
 import type { OptionQuote } from '../../analytics/optionQuote.js';
 import { ExecutionCore, type SignalInput } from '../../actors/execution/ExecutionCore.js';
+import { JournalShipper } from '../../actors/execution/JournalShipper.js';
+import { JournalWal } from '../../actors/execution/JournalWal.js';
+import type { RedisLike } from '../../engine/redis/RedisClient.js';
 import { Portfolio } from '../../actors/execution/Portfolio.js';
 import { RiskEngine, type OrderCheck } from '../../actors/execution/risk/RiskEngine.js';
 import { loadConfig } from '../../engine/config/loadConfig.js';
@@ -67,6 +73,8 @@ interface Twin {
   client: Redis;
   venue: ScriptedVenue;
   core: ExecutionCore;
+  /** the local journal (journalAhead: local, the single-host default) */
+  shipper: JournalShipper;
 }
 
 describe('the warm path changes nothing: twin engines, one warmed before every step', () => {
@@ -79,10 +87,12 @@ describe('the warm path changes nothing: twin engines, one warmed before every s
       const redis = await TestRedis.start();
       const client = redis.client();
       await client.connect();
-      twins.push({ redis, client, venue: undefined as unknown as ScriptedVenue, core: undefined as unknown as ExecutionCore });
+      twins.push({ redis, client, venue: undefined as unknown as ScriptedVenue, core: undefined as unknown as ExecutionCore, shipper: undefined as unknown as JournalShipper });
     }
   });
+  const walDir = mkdtempSync(join(tmpdir(), 'at-warm-wal-'));
   afterAll(async () => {
+    rmSync(walDir, { recursive: true, force: true });
     for (const t of twins) {
       t.client.disconnect();
       await t.redis.stop();
@@ -103,6 +113,11 @@ describe('the warm path changes nothing: twin engines, one warmed before every s
       onOrderEvent() {},
       fault() {},
     }, silentLog());
+    const file = join(walDir, `twin-${twins.indexOf(t)}.wal`);
+    rmSync(file, { force: true });
+    t.shipper = new JournalShipper(t.client as unknown as RedisLike, t.core.journal.stream, new JournalWal(file));
+    await t.shipper.recover();
+    t.core.journal.ahead = t.shipper;
     await t.core.start();
   }
 
@@ -177,6 +192,12 @@ describe('the warm path changes nothing: twin engines, one warmed before every s
       for (const t of twins) await t.core.queue.idle();
       expect(answers[0], `step ${step} (seed ${seed}): ${log.slice(-5).join(' | ')}`).toEqual(answers[1]);
       expect(state(warmed.core), `step ${step} (seed ${seed}): ${log.slice(-5).join(' | ')}`).toEqual(state(plain.core));
+      // the same journal (the local one, as on a single host): the warm path wrote nothing
+      const journals = await Promise.all(twins.map(async (t) => {
+        expect(await t.shipper.drained(5000)).toBe(true);
+        return (await t.client.xrange(t.core.journal.stream, '-', '+')).map(([, f]) => f.join(' '));
+      }));
+      expect(journals[0], `step ${step} (seed ${seed}): ${log.slice(-5).join(' | ')}`).toEqual(journals[1]);
     }
     // the warm path ran on real decisions, and the steps reached orders, fills and refusals
     expect(warmRuns).toBeGreaterThan(100);
@@ -184,5 +205,7 @@ describe('the warm path changes nothing: twin engines, one warmed before every s
     expect(s.counters.optionOrders).toBeGreaterThan(3);
     expect(s.positions.length).toBeGreaterThan(0);
     expect(Object.keys(s.rejections).length).toBeGreaterThan(1);
+    const intents = (await plain.client.xrange(plain.core.journal.stream, '-', '+')).filter(([, f]) => f[1] === 'intent');
+    expect(intents.length).toBeGreaterThan(3); // through the local journal
   }, 120_000);
 });
