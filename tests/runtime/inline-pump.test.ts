@@ -8,12 +8,8 @@ import { buildTopology } from '../../engine/runtime/Topology.js';
 import { waitFor } from '../helpers/redis.js';
 import { supervisorTestConfig } from '../helpers/supervisor.js';
 
-/**
- * Co-located actors share one event loop, so a producer's burst (one socket read's worth of callbacks) runs
- * before its consumer's loop gets a turn. Wired as worker-main wires a group, the consumer runs inline on
- * every publish: a burst of three rings' worth loses nothing. Unwired, the same burst overflows the ring.
- */
-async function burst(wired: boolean): Promise<{ got: number; sent: number; dropped: number }> {
+/** market-depth's context and analytics' (its reader on market-data), analytics with the given wait. */
+function producerAndConsumer(wait: string): { config: ReturnType<typeof supervisorTestConfig>; producer: ActorContext; consumer: ActorContext } {
   const config = supervisorTestConfig();
   const topology = buildTopology(config, 64);
   const at = (name: string) => topology.actors.findIndex((a) => a.name === name);
@@ -21,7 +17,17 @@ async function burst(wired: boolean): Promise<{ got: number; sent: number; dropp
   const origin = process.hrtime.bigint();
   const producer = new ActorContext(config, topology, at('market-depth'), origin, {} as RuntimeInfo, log);
   const consumer = new ActorContext(config, topology, at('analytics'), origin, {} as RuntimeInfo, log);
-  topology.actors[consumer.index].wait = 'inline'; // as worker-main sets a member fed only by its group
+  topology.actors[consumer.index].wait = wait;
+  return { config, producer, consumer };
+}
+
+/**
+ * Co-located actors share one event loop, so a producer's burst (one socket read's worth of callbacks) runs
+ * before its consumer's loop gets a turn. Wired as worker-main wires a group, the consumer runs inline on
+ * every publish: a burst of three rings' worth loses nothing. Unwired, the same burst overflows the ring.
+ */
+async function burst(wired: boolean): Promise<{ got: number; sent: number; dropped: number }> {
+  const { config, producer, consumer } = producerAndConsumer('inline'); // as worker-main sets a member fed only by its group
   let got = 0;
   const runner = new ActorRunner(consumer, () => ({ onMessage: () => void got++ }));
   const done = runner.run();
@@ -64,14 +70,7 @@ describe('co-located actors run inline (ActorRunner.pump)', () => {
  */
 describe('an event-loop actor lets a batch\'s promise chains run before it spins', () => {
   it('the chain a handler started has ended by the next poll', async () => {
-    const config = supervisorTestConfig();
-    const topology = buildTopology(config, 64);
-    const at = (name: string) => topology.actors.findIndex((a) => a.name === name);
-    const log = createLogger({ level: 'silent', pretty: 'never' });
-    const origin = process.hrtime.bigint();
-    const producer = new ActorContext(config, topology, at('market-depth'), origin, {} as RuntimeInfo, log);
-    const consumer = new ActorContext(config, topology, at('analytics'), origin, {} as RuntimeInfo, log);
-    topology.actors[consumer.index].wait = 'async';
+    const { producer, consumer } = producerAndConsumer('async');
     let polls = 0;
     const reader = consumer.inputs[0]!.reader;
     const poll = reader.poll.bind(reader);
