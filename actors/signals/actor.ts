@@ -117,7 +117,7 @@ const create: ActorFactory = (ctx) => {
       // The publisher's records, after the read's last decision: packing and posting one costs tens of µs of
       // this (the hot) thread, which the read's other ticks should not wait for (decision 147).
       if (records.length === 0) return;
-      for (let i = 0; i < records.length; i++) ctx.send('publisher', 'signal', records[i], undefined, false);
+      for (let i = 0; i < records.length; i++) ctx.send('publisher', 'signal', records[i], { records: false });
       ctx.countOut(records.length); // one record per signal published on the ring
       records.length = 0;
     },

@@ -90,24 +90,25 @@ export class ActorContext {
   }
 
   /**
-   * Sends a cold-path message to another actor (or 'supervisor'), routed by the supervisor. `records` false:
-   * a small message of one-off shapes, packed without msgpackr's records (cheaper there: see packCold).
+   * Sends a cold-path message to another actor (or 'supervisor'), routed by the supervisor. `keys`: the Redis
+   * keys a publish carries (the supervisor mirrors by them); `records: false`: a small message of one-off
+   * shapes, packed without msgpackr's records (cheaper there: see packCold).
    */
-  send(to: string, topic: string, payload: unknown, keys?: string[], records = true): void {
-    const env: ColdEnvelope = { t: 'cold', from: this.name, to, topic, data: packCold(payload, records) };
-    if (keys) env.keys = keys;
+  send(to: string, topic: string, payload: unknown, opts?: { keys?: string[]; records?: boolean }): void {
+    const env: ColdEnvelope = { t: 'cold', from: this.name, to, topic, data: packCold(payload, opts?.records ?? true) };
+    if (opts?.keys) env.keys = opts.keys;
     parentPort?.postMessage(env);
   }
 
   /** Asks the publisher to SET one key (JSON value, PX ttl). Cold path: snapshots, lists, status. */
   publish(key: string, value: unknown, ttlMs: number): void {
     const req: PublishRequest = { key, value, ttlMs };
-    this.send('publisher', 'publish', req, [key]);
+    this.send('publisher', 'publish', req, { keys: [key] });
   }
 
   /** Several keys in one message (one postMessage for a whole snapshot cycle). */
   publishMany(reqs: PublishRequest[]): void {
-    if (reqs.length) this.send('publisher', 'publish-many', reqs, reqs.map((r) => r.key));
+    if (reqs.length) this.send('publisher', 'publish-many', reqs, { keys: reqs.map((r) => r.key) });
   }
 
   /** Appends to a Redis Stream through the publisher (durable records; never conflated, never dropped while queued). */
