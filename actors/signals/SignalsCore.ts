@@ -84,9 +84,11 @@ export class SignalsCore {
     return this.options.applyQuotes(quotes, this.lastEventMs || Date.now());
   }
 
-  /** A chain or greeks key the supervisor parsed into columns (decision 148), aged from `wallMs`; false when malformed. */
-  applyChainColumns(cols: unknown, wallMs: number): boolean {
-    return this.options.applyColumns(cols as ChainColumns, wallMs);
+  /** A chain or greeks key the supervisor parsed into columns (decision 148), aged from `wallMs`. */
+  applyChainColumns(cols: unknown, wallMs: number): KeyOutcome {
+    return this.options.applyColumns(cols as ChainColumns, wallMs)
+      ? { applied: true }
+      : { applied: false, bad: { key: CHAIN_COLUMNS_TOPIC, why: 'columns that do not hold together' } };
   }
 
   /**
@@ -96,10 +98,7 @@ export class SignalsCore {
   applyRecorded(r: ReplayRecord): KeyOutcome {
     if (r.k === 'option-quotes') return { applied: this.applyOptionQuotes(r.d) > 0 };
     const d = r.d as { key: string; value: unknown; cols: unknown; wallMs: number };
-    if (r.k === CHAIN_COLUMNS_TOPIC) {
-      const ok = this.applyChainColumns(d.cols, d.wallMs);
-      return ok ? { applied: true } : { applied: false, bad: { key: CHAIN_COLUMNS_TOPIC, why: 'columns that do not hold together' } };
-    }
+    if (r.k === CHAIN_COLUMNS_TOPIC) return this.applyChainColumns(d.cols, d.wallMs);
     return r.k === 'key' ? this.applyKey(d.key, d.value, d.wallMs) : { applied: false };
   }
 

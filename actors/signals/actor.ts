@@ -132,9 +132,9 @@ const create: ActorFactory = (ctx) => {
       if (topic === CHAIN_COLUMNS_TOPIC) {
         if (recorded) return;
         const wallMs = core.lastEventMs || Date.now();
-        if (core.applyChainColumns(payload, wallMs)) recorder.record(CHAIN_COLUMNS_TOPIC, [core.consumed], { cols: payload, wallMs });
-        else countBad({ applied: false, bad: { key: CHAIN_COLUMNS_TOPIC, why: 'columns that do not hold together' } });
-        return;
+        const o = core.applyChainColumns(payload, wallMs);
+        if (o.applied) recorder.record(CHAIN_COLUMNS_TOPIC, [core.consumed], { cols: payload, wallMs });
+        return countBad(o);
       }
       if (topic !== 'publish' && topic !== 'publish-many') return void ctx.countInputError();
       const reqs = (topic === 'publish' ? [payload] : payload) as PublishRequest[];

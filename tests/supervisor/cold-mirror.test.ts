@@ -68,12 +68,16 @@ describe("signals' copy of a chain or greeks publish", () => {
       const copy = signalsCopy(envelope(key, value));
       expect(copy.topic).toBe(CHAIN_COLUMNS_TOPIC);
       expect(copy.from).toBe('options');
-      expect(byColumns.applyChainColumns(unpackCold(copy.data), 1000)).toBe(true);
+      expect(byColumns.applyChainColumns(unpackCold(copy.data), 1000)).toEqual({ applied: true });
       expect(byKey.applyKey(key, value, 1000).applied).toBe(true);
       expect(byColumns.options.chain('SPY', 1000)).toEqual(byKey.options.chain('SPY', 1000));
       expect(byColumns.options.counters).toEqual(byKey.options.counters);
     }
     expect(byKey.options.chain('SPY', 1000)).toHaveLength(2);
+    // columns that do not hold together: refused with the reason the actor counts and logs, the chain unchanged
+    const before = byColumns.options.chain('SPY', 1000);
+    expect(byColumns.applyChainColumns({ kind: 'chain', symbol: 'SPY', n: 5, ids: '' }, 1000)).toEqual({ applied: false, bad: { key: CHAIN_COLUMNS_TOPIC, why: 'columns that do not hold together' } });
+    expect(byColumns.options.chain('SPY', 1000)).toEqual(before);
   });
 
   it('anything else goes as it came: other keys, several keys, a chain without contracts, bytes that do not decode', () => {
