@@ -129,8 +129,10 @@ describe('cluster mode: no CROSSSLOT on a 3-master cluster', () => {
       await waitFor(async () => {
         const res = await cli(['status', '--cluster', '--json'], { ...cluster.env, REDIS_URL: '' });
         view = res.code === 0 ? JSON.parse(res.stdout) : undefined;
-        return view?.instances[0]?.execution === true;
-      }, 60_000, 'status --cluster to list the instance with execution');
+        // each symbol is a lease of its own and the registration lists those held so far: wait for all of them
+        const i = view?.instances[0];
+        return i?.execution === true && i.symbols.length === symbols.length;
+      }, 60_000, 'status --cluster to list the instance with every symbol and execution');
       expect(view!.instances.map((i) => [i.id, i.symbols, i.execution])).toEqual([['xs-1', [...symbols].sort(), true]]);
       expect(view!.problems).toEqual([]);
       for (const args of [['breaker', 'trip', '--reason', 'cluster test'], ['orders', '--all', '--json']]) {
