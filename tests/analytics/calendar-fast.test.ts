@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { etDate, etOffsetMs, etParts, etTime, MarketCalendar } from '../../analytics/calendar.js';
-import { mulberry32 } from './prng.js';
+import { mulberry32 } from '../helpers/prng.js';
 
 // The reference: Intl asked directly, per instant (what etParts did before decision 125).
 const REF = new Intl.DateTimeFormat('en-US', { timeZone: 'America/New_York', hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });

@@ -9,7 +9,7 @@ import {
   UnusualVolume,
 } from '../../analytics/flow.js';
 import { OrderBook, SIDE_ASK, SIDE_BID } from '../../analytics/order-book.js';
-import { mulberry32 } from './prng.js';
+import { mulberry32 } from '../helpers/prng.js';
 
 describe('depthImbalance', () => {
   it('sums up to K rows a side and agrees with the top-5 metric at K = 5', () => {

@@ -12,7 +12,7 @@ import {
   type OptionContract,
 } from '../../analytics/gex.js';
 import { normCdf, normPdf } from '../../analytics/normal.js';
-import { mulberry32 } from './prng.js';
+import { mulberry32 } from '../helpers/prng.js';
 
 interface Fixture {
   input: { spot: number; r: number; q: number; contracts: OptionContract[] };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { bsmDelta, bsmGamma, bsmGreeks, bsmPrice, impliedVol } from '../../analytics/greeks.js';
-import { mulberry32 } from './prng.js';
+import { mulberry32 } from '../helpers/prng.js';
 
 // [flag, S, K, T, r, q, sigma, price, delta, gamma, vega, theta, rho] — computed with mpmath at 50 digits.
 const REF: [string, number, number, number, number, number, number, number, number, number, number, number, number][] = [

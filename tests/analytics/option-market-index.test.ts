@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { chainColumns, OptionMarket, type ChainColumns } from '../../analytics/optionMarket.js';
 import { packCold, unpackCold } from '../../engine/runtime/ColdMessage.js';
-import { mulberry32 } from './prng.js';
+import { mulberry32 } from '../helpers/prng.js';
 
 function keys() {
   const rows: Record<string, unknown>[] = [];

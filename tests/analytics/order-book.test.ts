@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { OrderBook, SIDE_ASK, SIDE_BID, type IgnoreReason, IGNORE_REASONS, emptyMetrics } from '../../analytics/order-book.js';
-import { mulberry32 } from './prng.js';
+import { mulberry32 } from '../helpers/prng.js';
 
 /** Deliberately naive reference: plain arrays and splice, validation written out longhand. */
 class RefBook {

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { SymbolAnalytics } from '../../actors/analytics/SymbolAnalytics.js';
 import { LiveVpin } from '../../analytics/vpin.js';
 import { loadConfig } from '../../engine/config/loadConfig.js';
-import { mulberry32 } from './prng.js';
+import { mulberry32 } from '../helpers/prng.js';
 
 const MIN = 60_000;
 const T0 = 29_000_000 * MIN;

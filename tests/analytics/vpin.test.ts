@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { normCdf } from '../../analytics/normal.js';
 import { BucketFiller, computeVpin, defaultBucketVolume, empiricalCdfs, LiveVpin, sampleStd, type TradeTuple } from '../../analytics/vpin.js';
-import { mulberry32 } from './prng.js';
+import { mulberry32 } from '../helpers/prng.js';
 
 const BASE = 28_333_333 * 60_000; // a UTC minute boundary
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DiscoveryCollector, autocorrelation, pearson, volatilityRegime } from '../../analytics/discovery.js';
 import { OrderBook } from '../../analytics/order-book.js';
-import { mulberry32 } from '../analytics/prng.js';
+import { mulberry32 } from '../helpers/prng.js';
 import { PHI, RHO, T0, VENUE_MIX, VENUE_SIZE, correlatedTrades, gaussian, venueMixBook } from './synthetic.js';
 
 const SEED = 20250602;

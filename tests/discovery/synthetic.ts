@@ -3,7 +3,7 @@
  * log returns have correlation RHO, a volume series that is AR(1) with coefficient PHI, and a Level 2 book
  * whose rows are handed to venues in known proportions with known sizes.
  */
-import { mulberry32 } from '../analytics/prng.js';
+import { mulberry32 } from '../helpers/prng.js';
 
 export const RHO = 0.6;
 export const PHI = 0.5;

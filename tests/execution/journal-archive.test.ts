@@ -4,7 +4,7 @@ import { archiveJournal } from '../../actors/execution/JournalArchive.js';
 import { newOrderRecord } from '../../actors/execution/OrderBookkeeping.js';
 import { OrderJournal } from '../../actors/execution/OrderJournal.js';
 import { Portfolio } from '../../actors/execution/Portfolio.js';
-import { mulberry32 } from '../analytics/prng.js';
+import { mulberry32 } from '../helpers/prng.js';
 import { TestRedis } from '../helpers/redis.js';
 
 const DAY = 86_400_000;

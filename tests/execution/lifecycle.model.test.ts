@@ -35,7 +35,7 @@ import type { EngineConfig } from '../../engine/config/schema.js';
 import { ExecutionCore } from '../../actors/execution/ExecutionCore.js';
 import { option } from '../../analytics/instrument.js';
 import { cidSessionDay, isTerminal, type OrderRecord } from '../../actors/execution/OrderBookkeeping.js';
-import { mulberry32 } from '../analytics/prng.js';
+import { mulberry32 } from '../helpers/prng.js';
 import { silentLog } from '../helpers/bookkeeper.js';
 import { TestRedis } from '../helpers/redis.js';
 import { ScriptedVenue } from './ScriptedVenue.js';

@@ -23,7 +23,7 @@ import { Portfolio } from '../../actors/execution/Portfolio.js';
 import { RiskEngine, type OrderCheck } from '../../actors/execution/risk/RiskEngine.js';
 import { loadConfig } from '../../engine/config/loadConfig.js';
 import type { EngineConfig } from '../../engine/config/schema.js';
-import { mulberry32 } from '../analytics/prng.js';
+import { mulberry32 } from '../helpers/prng.js';
 import { silentLog } from '../helpers/bookkeeper.js';
 import { TestRedis } from '../helpers/redis.js';
 import { ScriptedVenue } from './ScriptedVenue.js';

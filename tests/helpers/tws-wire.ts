@@ -12,14 +12,3 @@ export function rawFrame(body: Buffer): Buffer {
   return Buffer.concat([len, body]);
 }
 
-/** A tiny seeded PRNG (mulberry32) so fuzz runs are reproducible from the printed seed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

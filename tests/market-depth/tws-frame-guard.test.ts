@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { IngestLimits, type ValueLimits } from '../../actors/market-depth/IngestLimits.js';
 import { TwsFrameGuard, type FrameLimits } from '../../actors/market-depth/TwsFrameGuard.js';
-import { frame, rawFrame, rng } from '../helpers/tws-wire.js';
+import { mulberry32 as rng } from '../helpers/prng.js';
+import { frame, rawFrame } from '../helpers/tws-wire.js';
 
 const LIMITS: FrameLimits = { maxFrameBytes: 1024, maxFields: 32, maxFieldBytes: 40, desyncAfterBadFrames: 3 };
 const handshake = frame([193, '20261124 10:00:00 US/Eastern']);

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { TwsSource } from '../../actors/market-depth/TwsSource.js';
 import { makeKeeper, silentLog } from '../helpers/bookkeeper.js';
 import { waitFor } from '../helpers/redis.js';
-import { frame, rawFrame, rng } from '../helpers/tws-wire.js';
+import { mulberry32 as rng } from '../helpers/prng.js';
+import { frame, rawFrame } from '../helpers/tws-wire.js';
 
 const SEED = 7_2026_11;
 const FRAMES = 100_000;

@@ -9,7 +9,7 @@
 import { EventName, IBApi } from '@stoqey/ib';
 import { describe, expect, it } from 'vitest';
 import { TwsHotDecoder, type HotHandlers } from '../../actors/market-depth/TwsHotDecoder.js';
-import { mulberry32 } from '../analytics/prng.js';
+import { mulberry32 } from '../helpers/prng.js';
 
 /** [seed, frames, malformed]: 800k frames with every kind of fault, 200k plain ones as TWS sends them. */
 const RUNS: [number, number, boolean][] = [[20261205, 400_000, true], [77, 400_000, true], [4242, 200_000, false]];
