@@ -110,7 +110,7 @@ export function chainColumns(key: string, value: unknown): ChainColumns | KeyRes
 }
 
 /** A key's `contracts` array (the value may arrive as its JSON text), or why there is none. */
-function contractsOf(value: unknown): unknown[] | { bad: string } {
+export function contractsOf(value: unknown): unknown[] | { bad: string } {
   let v = value;
   if (typeof v === 'string') {
     try {

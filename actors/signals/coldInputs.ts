@@ -1,3 +1,4 @@
+import { contractsOf } from '../../analytics/optionMarket.js';
 import type { UnusualContract } from './strategies/types.js';
 
 /** A cold figure the strategies use, parsed from a key another actor published (mirrored by the supervisor). */
@@ -30,10 +31,10 @@ const parse = (v: unknown): unknown => {
 export function parseColdInput(key: string, value: unknown): ColdInput {
   let m = UNUSUAL.exec(key);
   if (m) {
-    const v = parse(value);
-    if (!isObj(v) || !Array.isArray(v.contracts)) return { kind: 'bad', key, why: 'no contracts array' };
+    const all = contractsOf(value); // the same reading as a chain key's
+    if (!Array.isArray(all)) return { kind: 'bad', key, why: all.bad };
     const contracts: UnusualContract[] = [];
-    for (const c of v.contracts) {
+    for (const c of all) {
       if (!isObj(c)) continue;
       const { expiration, type, volume, ratio } = c;
       if (typeof expiration !== 'string' || (type !== 'call' && type !== 'put') || typeof volume !== 'number' || typeof ratio !== 'number') continue;

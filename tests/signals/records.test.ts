@@ -13,7 +13,8 @@ describe('cold inputs', () => {
   });
 
   it('malformed values are bad (counted by the actor), other keys ignored', () => {
-    expect(parseColdInput('options:{SPY}:unusual', '{not json')).toMatchObject({ kind: 'bad' });
+    expect(parseColdInput('options:{SPY}:unusual', '{not json')).toEqual({ kind: 'bad', key: 'options:{SPY}:unusual', why: 'not JSON' });
+    expect(parseColdInput('options:{SPY}:unusual', { rows: [] })).toEqual({ kind: 'bad', key: 'options:{SPY}:unusual', why: 'no contracts array' });
     expect(parseColdInput('sentiment:{SPY}', 42)).toMatchObject({ kind: 'bad' });
     expect(parseColdInput('market:{SPY}:book', {})).toBeNull();
   });
