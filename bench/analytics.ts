@@ -24,22 +24,11 @@ import { normCdf } from '../analytics/normal.js';
 import { LiveVpin } from '../analytics/vpin.js';
 import { occSymbol } from '../analytics/instrument.js';
 import { OptionMarket } from '../analytics/optionMarket.js';
+import { mulberry32 as rng } from '../sim/alpha-vantage/random.js';
 
 const SPOT = 590;
 const R = 0.045;
 const Q = 0.013;
-
-/** mulberry32: the same chain and trades on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface PlainContract { type: 'call' | 'put'; strike: number; T: number; iv: number; oi: number }
 

@@ -1,11 +1,5 @@
-/** Small seeded PRNG (mulberry32) so randomised tests are reproducible from a printed seed. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/**
+ * The seeded PRNG of every randomised test (mulberry32), so a run is reproducible from its printed seed. It is
+ * the simulators' own generator: one implementation, not a copy per test.
+ */
+export { mulberry32 } from '../../sim/alpha-vantage/random.js';

@@ -1,20 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { OrderBook } from '../../analytics/order-book.js';
 import { OP_DELETE, OP_INSERT, OP_UPDATE, OpList, SideDiff } from '../../actors/market-depth/lobster/book-diff.js';
+import { mulberry32 as prng } from '../helpers/prng.js';
 
 type Row = [price: number, size: number];
-
-/** mulberry32: small, seedable, good enough for test data. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function runDiff(a: Row[], b: Row[], side = 0): OpList {
   const cap = Math.max(a.length, b.length, 1);
