@@ -18,6 +18,8 @@ import { SubscriptionSender } from '../../analytics/subscriptionSender.js';
 
 /** Snapshots between two progress marks in a recording (the analytics checks' cadence). */
 const PROGRESS_EVERY = 64;
+/** A signal's record is small and of one shape: packed without msgpackr's records (decision 147). One object, not one per send. */
+const PLAIN = { records: false } as const;
 
 /**
  * Signals actor: AnalyticsSnapshot messages (lossless ring `analytics-out`) plus the cold figures other
@@ -117,7 +119,7 @@ const create: ActorFactory = (ctx) => {
       // The publisher's records, after the read's last decision: packing and posting one costs tens of µs of
       // this (the hot) thread, which the read's other ticks should not wait for (decision 147).
       if (records.length === 0) return;
-      for (let i = 0; i < records.length; i++) ctx.send('publisher', 'signal', records[i], { records: false });
+      for (let i = 0; i < records.length; i++) ctx.send('publisher', 'signal', records[i], PLAIN);
       ctx.countOut(records.length); // one record per signal published on the ring
       records.length = 0;
     },
